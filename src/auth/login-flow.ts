@@ -1,0 +1,92 @@
+import * as client from 'openid-client';
+import {HubError, isTransientNetworkError, rootMessage} from '../errors.js';
+import type {OpenBrowser} from './browser.js';
+import {startLoopbackServer} from './loopback.js';
+import {audienceParameters, describeOAuthError, type ProviderSettings} from './oidc.js';
+
+export type TokenResponse = Awaited<ReturnType<typeof client.authorizationCodeGrant>>;
+
+export interface BrowserLoginOptions {
+  provider: client.Configuration;
+  settings: ProviderSettings;
+  port?: number;
+  timeoutMs: number;
+  signal?: AbortSignal;
+  openBrowser: OpenBrowser;
+  /** Prose for the person (stderr). */
+  say: (line: string) => void;
+  /**
+   * Runs once the provider has issued validated tokens and before the browser gets its answer,
+   * so that the page can tell the truth about the outcome. Returns the page's message.
+   */
+  complete: (tokens: TokenResponse) => Promise<string>;
+}
+
+/**
+ * OAuth 2.0 authorization code grant with PKCE (S256) through the loopback redirect (RFC 8252),
+ * with state and nonce checked and the ID token validated by openid-client.
+ */
+export async function loginWithBrowser(options: BrowserLoginOptions): Promise<void> {
+  const {provider, settings} = options;
+  const codeVerifier = client.randomPKCECodeVerifier();
+  const state = client.randomState();
+  const nonce = client.randomNonce();
+  const server = await startLoopbackServer({
+    port: options.port,
+    expectedState: state,
+    timeoutMs: options.timeoutMs,
+    signal: options.signal,
+  });
+
+  try {
+    const authorizationUrl = client.buildAuthorizationUrl(provider, {
+      redirect_uri: server.redirectUri,
+      scope: settings.scopes,
+      code_challenge: await client.calculatePKCECodeChallenge(codeVerifier),
+      code_challenge_method: 'S256',
+      state,
+      nonce,
+      ...audienceParameters(settings.audience),
+    });
+    const opened = await options.openBrowser(authorizationUrl.href);
+    options.say(
+      opened
+        ? `Opened your browser to sign in. If it did not open, visit:\n  ${authorizationUrl.href}`
+        : `Open this URL in a browser to sign in:\n  ${authorizationUrl.href}`,
+    );
+    options.say('Waiting for the sign-in to finish… (Ctrl-C to cancel)');
+
+    const callbackUrl = await server.callback;
+    let tokens: TokenResponse;
+    try {
+      tokens = await client.authorizationCodeGrant(
+        provider,
+        callbackUrl,
+        {pkceCodeVerifier: codeVerifier, expectedState: state, expectedNonce: nonce, idTokenExpected: true},
+        audienceParameters(settings.audience),
+      );
+    } catch (error) {
+      throw codeExchangeError(error);
+    }
+    const message = await options.complete(tokens);
+    await server.finish({ok: true, message});
+  } catch (error) {
+    await server.finish({ok: false, message: error instanceof Error ? error.message : 'The sign-in failed.'});
+    throw error;
+  }
+}
+
+function codeExchangeError(error: unknown): HubError {
+  if (isTransientNetworkError(error)) {
+    return new HubError(`The identity provider stopped answering while finishing the sign-in: ${rootMessage(error)}.`, {
+      code: 'provider_unreachable',
+      cause: error,
+      suggestions: ['Try again in a moment.'],
+    });
+  }
+  return new HubError(`The identity provider's answer could not be trusted or used: ${describeOAuthError(error)}. Nothing was stored.`, {
+    code: 'token_response_invalid',
+    cause: error,
+    suggestions: ['Run the login again; if it keeps failing, tell your identity provider administrator.'],
+  });
+}

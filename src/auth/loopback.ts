@@ -1,0 +1,174 @@
+import {createServer, type IncomingMessage, type ServerResponse} from 'node:http';
+import type {AddressInfo} from 'node:net';
+import {ExitCode, HubError} from '../errors.js';
+
+/**
+ * The redirect target of a native app's authorization request (RFC 8252 §7.3): a one-shot HTTP
+ * server on 127.0.0.1 that waits for the provider to send the browser back with a code.
+ */
+
+const CALLBACK_PATH = '/callback';
+
+export interface LoopbackOptions {
+  /** 0 lets the OS choose; some providers only accept a registered port. */
+  port?: number;
+  expectedState: string;
+  timeoutMs: number;
+  signal?: AbortSignal;
+}
+
+export interface PageOutcome {
+  ok: boolean;
+  message: string;
+}
+
+export interface LoopbackServer {
+  redirectUri: string;
+  /** The callback URL that carried a code and the expected state. */
+  callback: Promise<URL>;
+  /** Answers the browser waiting on the callback, then stops listening. */
+  finish(outcome: PageOutcome): Promise<void>;
+}
+
+export async function startLoopbackServer(options: LoopbackOptions): Promise<LoopbackServer> {
+  let accept!: (url: URL) => void;
+  let refuse!: (error: HubError) => void;
+  const callback = new Promise<URL>((resolve, reject) => {
+    accept = resolve;
+    refuse = reject;
+  });
+  callback.catch(() => {}); // the caller may be stopped before it awaits
+  let pending: ServerResponse | undefined;
+  let settled = false;
+  let expectedHost = '';
+
+  const server = createServer((req, res) => {
+    const url = requestUrl(req);
+    if (settled) return page(res, 400, {ok: false, message: 'This sign-in has already been handled. You can close this tab.'});
+    if (req.headers.host !== expectedHost) {
+      // DNS rebinding: a web page that resolves its own name to 127.0.0.1 cannot speak for us.
+      return page(res, 400, {ok: false, message: 'Wrong host for this sign-in.'});
+    }
+    if (req.method !== 'GET' || url?.pathname !== CALLBACK_PATH) {
+      return page(res, 404, {ok: false, message: 'Not found.'});
+    }
+    settled = true;
+    const failure = checkCallback(url.searchParams, options.expectedState);
+    if (failure) {
+      page(res, 400, {ok: false, message: failure.message});
+      refuse(failure);
+      void stop();
+      return;
+    }
+    pending = res;
+    accept(url);
+  });
+
+  const timer = setTimeout(() => {
+    fail(
+      new HubError(`No sign-in arrived within ${Math.round(options.timeoutMs / 1000)}s; hub stopped waiting.`, {
+        code: 'login_timeout',
+        suggestions: ['Run the command again and finish signing in in the browser, or raise --timeout.'],
+      }),
+    );
+  }, options.timeoutMs);
+  const onAbort = () => fail(new HubError('Login cancelled.', {exit: ExitCode.cancelled, code: 'cancelled'}));
+  options.signal?.addEventListener('abort', onAbort, {once: true});
+
+  function fail(error: HubError): void {
+    if (!settled) {
+      settled = true;
+      refuse(error);
+    }
+    void stop();
+  }
+
+  async function stop(): Promise<void> {
+    clearTimeout(timer);
+    options.signal?.removeEventListener('abort', onAbort);
+    if (!server.listening) return;
+    await new Promise<void>((resolve) => {
+      server.close(() => resolve());
+      server.closeAllConnections();
+    });
+  }
+
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', (error: NodeJS.ErrnoException) =>
+      reject(
+        new HubError(`Cannot listen on 127.0.0.1:${options.port ?? 0} for the sign-in callback: ${error.code ?? error.message}.`, {
+          code: 'loopback_unavailable',
+          cause: error,
+          suggestions: ['Choose another --port, or leave it out to let the system pick a free one.'],
+        }),
+      ),
+    );
+    server.listen({host: '127.0.0.1', port: options.port ?? 0}, resolve);
+  });
+  const {port} = server.address() as AddressInfo;
+  expectedHost = `127.0.0.1:${port}`;
+  if (options.signal?.aborted) onAbort();
+
+  return {
+    redirectUri: `http://127.0.0.1:${port}${CALLBACK_PATH}`,
+    callback,
+    async finish(outcome) {
+      if (pending) page(pending, outcome.ok ? 200 : 400, outcome);
+      pending = undefined;
+      await stop();
+    },
+  };
+}
+
+/** A failure for a callback that must not be used, or undefined when it carries a code. */
+function checkCallback(params: URLSearchParams, expectedState: string): HubError | undefined {
+  if (params.getAll('state').length !== 1 || params.get('state') !== expectedState) {
+    return new HubError('The sign-in response does not belong to this login (its state does not match); nothing was stored.', {
+      code: 'state_mismatch',
+      suggestions: ['Run the login again. If you did not just sign in, someone may have tried to log you in to their account.'],
+    });
+  }
+  const error = params.get('error');
+  if (error !== null) {
+    const description = params.get('error_description');
+    return new HubError(`The identity provider refused the sign-in: ${error}${description ? ` (${description})` : ''}.`, {
+      code: 'provider_error',
+      suggestions: ['Check with your identity provider administrator that you may use this registry, then try again.'],
+    });
+  }
+  if (params.getAll('code').length !== 1 || !params.get('code')) {
+    return new HubError('The sign-in response carries no authorization code; nothing was stored.', {
+      code: 'missing_code',
+      suggestions: ['Run the login again.'],
+    });
+  }
+  return undefined;
+}
+
+function requestUrl(req: IncomingMessage): URL | undefined {
+  try {
+    return new URL(req.url ?? '/', 'http://127.0.0.1');
+  } catch {
+    return undefined;
+  }
+}
+
+function page(res: ServerResponse, status: number, outcome: PageOutcome): void {
+  const title = outcome.ok ? 'Signed in' : 'Sign-in failed';
+  const body = `<!doctype html><html lang="en"><head><meta charset="utf-8"><title>hub: ${title}</title></head>
+<body style="font-family:system-ui,sans-serif;max-width:36em;margin:4em auto">
+<h1>${title}</h1><p>${escapeHtml(outcome.message)}</p>
+<p>You can close this tab and return to the terminal.</p></body></html>`;
+  res.writeHead(status, {
+    'content-type': 'text/html; charset=utf-8',
+    'cache-control': 'no-store',
+    'referrer-policy': 'no-referrer',
+    'content-security-policy': "default-src 'none'; style-src 'unsafe-inline'",
+    connection: 'close',
+  });
+  res.end(body);
+}
+
+function escapeHtml(text: string): string {
+  return text.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
+}

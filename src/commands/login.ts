@@ -1,0 +1,51 @@
+import {Args, Flags} from '@oclif/core';
+import {HubCommand} from '../base-command.js';
+import {login, type LoginResult} from '../flows/login.js';
+
+export default class Login extends HubCommand {
+  static override summary = 'Sign in to a registry through its identity provider, in your browser.';
+  static override description = `Runs the OAuth 2.0 authorization code flow with PKCE: hub opens your browser on the identity provider and receives the answer on a one-time server on 127.0.0.1. The tokens go to the OS keychain; the settings are remembered, so later commands need no flags.
+
+Set HUB_BROWSER to a command (the URL is added as its last argument) to choose the browser.`;
+
+  static override examples = [
+    '<%= config.bin %> login registry.example.com --issuer https://id.example.com/realms/dev --client-id hub',
+    '<%= config.bin %> login registry.example.com',
+  ];
+
+  static override args = {
+    registry: Args.string({description: 'registry host, e.g. registry.example.com or localhost:5000'}),
+  };
+
+  static override flags = {
+    issuer: Flags.string({description: 'identity provider issuer URL', env: 'HUB_ISSUER'}),
+    'client-id': Flags.string({description: 'OAuth client id registered for hub', env: 'HUB_CLIENT_ID'}),
+    scope: Flags.string({description: 'scopes to request [default: openid profile offline_access]', env: 'HUB_SCOPE'}),
+    audience: Flags.string({description: 'API the access token is for (audience / resource indicator)', env: 'HUB_AUDIENCE'}),
+    port: Flags.integer({description: 'port of the loopback redirect (default: any free port)', min: 1, max: 65_535}),
+    timeout: Flags.integer({description: 'seconds to wait for the sign-in', default: 300, min: 1}),
+    'insecure-storage': Flags.boolean({description: 'keep tokens in a plain 0600 file instead of the OS keychain'}),
+  };
+
+  async run(): Promise<LoginResult> {
+    const {args, flags} = await this.parse(Login);
+    const abort = new AbortController();
+    const cancel = () => abort.abort();
+    process.once('SIGINT', cancel);
+    try {
+      return await login(this.hub, {
+        registry: args.registry,
+        issuer: flags.issuer,
+        clientId: flags['client-id'],
+        scope: flags.scope,
+        audience: flags.audience,
+        port: flags.port,
+        timeoutSeconds: flags.timeout,
+        insecureStorage: flags['insecure-storage'],
+        signal: abort.signal,
+      });
+    } finally {
+      process.off('SIGINT', cancel);
+    }
+  }
+}

@@ -1,0 +1,21 @@
+import {Args, Flags} from '@oclif/core';
+import {HubCommand} from '../base-command.js';
+import {logout, type LogoutResult} from '../flows/logout.js';
+
+export default class Logout extends HubCommand {
+  static override summary = 'Sign out of a registry: revoke the session at the provider and forget it here.';
+  static override examples = ['<%= config.bin %> logout registry.example.com', '<%= config.bin %> logout --all'];
+
+  static override args = {
+    registry: Args.string({description: 'registry host (default: the only one logged in)'}),
+  };
+
+  static override flags = {
+    all: Flags.boolean({description: 'log out of every registry', exclusive: ['registry']}),
+  };
+
+  async run(): Promise<LogoutResult[]> {
+    const {args, flags} = await this.parse(Logout);
+    return logout(this.hub, {registry: args.registry, all: flags.all});
+  }
+}

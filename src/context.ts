@@ -1,0 +1,50 @@
+import type * as client from 'openid-client';
+import {browserOpener, type OpenBrowser} from './auth/browser.js';
+import {discoverProvider, type ProviderSettings} from './auth/oidc.js';
+import type {SessionDeps} from './auth/session.js';
+import {hubConfigDir, hubPaths, type HubPaths} from './config/paths.js';
+import type {StorageKind} from './config/settings.js';
+import {InsecureFileStore} from './store/insecure-file.js';
+import {DEFAULT_KEYCHAIN_TIMEOUT_MS, KeychainStore} from './store/keychain.js';
+import type {TokenStore} from './store/session.js';
+
+/**
+ * Everything a flow needs from the outside world, built once per command. Tests build their own
+ * (a memory store, a scripted browser) and hand it to the same flows.
+ */
+export interface Context {
+  env: NodeJS.ProcessEnv;
+  paths: HubPaths;
+  nowSeconds(): number;
+  /** Prose for the person at the terminal: stderr, so stdout stays data. */
+  say(line: string): void;
+  openBrowser: OpenBrowser;
+  store(kind: StorageKind): TokenStore;
+  discover(settings: ProviderSettings): Promise<client.Configuration>;
+}
+
+export function createContext(say: (line: string) => void, env: NodeJS.ProcessEnv = process.env): Context {
+  const paths = hubPaths(hubConfigDir(env));
+  const stores = new Map<StorageKind, TokenStore>();
+  const keychainTimeout = Number(env.HUB_KEYCHAIN_TIMEOUT_MS) || DEFAULT_KEYCHAIN_TIMEOUT_MS;
+  return {
+    env,
+    paths,
+    nowSeconds: () => Math.floor(Date.now() / 1000),
+    say,
+    openBrowser: browserOpener(env),
+    store(kind) {
+      let store = stores.get(kind);
+      if (!store) {
+        store = kind === 'keychain' ? new KeychainStore(keychainTimeout) : new InsecureFileStore(paths.insecureSessions, say);
+        stores.set(kind, store);
+      }
+      return store;
+    },
+    discover: (settings) => discoverProvider(settings),
+  };
+}
+
+export function sessionDeps(ctx: Context, kind: StorageKind): SessionDeps {
+  return {store: ctx.store(kind), lockDir: ctx.paths.locks, nowSeconds: ctx.nowSeconds, discover: ctx.discover};
+}

@@ -1,0 +1,74 @@
+import {mkdir, readFile} from 'node:fs/promises';
+import {dirname} from 'node:path';
+import lockfile from 'proper-lockfile';
+import writeFileAtomic from 'write-file-atomic';
+import type {z} from 'zod';
+import {HubError} from '../errors.js';
+
+/**
+ * JSON files that several hub processes may change at once (the settings, the insecure session
+ * file): read-modify-write happens under a lock, and the write goes to a temporary file that is
+ * renamed over the old one, so a reader never sees half a file and a crash never leaves one.
+ */
+
+export async function readJsonFile<T>(path: string, schema: z.ZodType<T>): Promise<T | undefined> {
+  let text: string;
+  try {
+    text = await readFile(path, 'utf8');
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
+    throw new HubError(`Cannot read ${path}: ${(error as Error).message}`, {cause: error});
+  }
+  let data: unknown;
+  try {
+    data = JSON.parse(text);
+  } catch (error) {
+    throw corrupt(path, (error as Error).message);
+  }
+  const parsed = schema.safeParse(data);
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0];
+    throw corrupt(path, `${issue?.path.join('.') || 'the top level'}: ${issue?.message ?? 'invalid'}`);
+  }
+  return parsed.data;
+}
+
+export async function updateJsonFile<T>(
+  path: string,
+  schema: z.ZodType<T>,
+  empty: () => T,
+  change: (current: T) => T | Promise<T>,
+): Promise<T> {
+  await mkdir(dirname(path), {recursive: true, mode: 0o700});
+  const release = await lockFile(path);
+  try {
+    const next = await change((await readJsonFile(path, schema)) ?? empty());
+    await writeFileAtomic(path, `${JSON.stringify(next, null, 2)}\n`, {mode: 0o600});
+    return next;
+  } finally {
+    await release();
+  }
+}
+
+/** Holds a cross-process lock on `path` (which need not exist) until the returned function runs. */
+export async function lockFile(path: string): Promise<() => Promise<void>> {
+  try {
+    return await lockfile.lock(path, {
+      realpath: false,
+      stale: 15_000,
+      retries: {retries: 60, factor: 1.2, minTimeout: 25, maxTimeout: 500},
+    });
+  } catch (error) {
+    throw new HubError(`Another hub process is holding ${path}.lock and did not let go.`, {
+      cause: error,
+      suggestions: [`If no other hub command is running, remove ${path}.lock and try again.`],
+    });
+  }
+}
+
+function corrupt(path: string, detail: string): HubError {
+  return new HubError(`${path} is not valid (${detail}); hub left it untouched.`, {
+    code: 'corrupt_file',
+    suggestions: [`Fix or remove ${path}, then try again.`],
+  });
+}

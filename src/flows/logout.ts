@@ -1,0 +1,51 @@
+import {revokeSession} from '../auth/session.js';
+import {describeOAuthError} from '../auth/oidc.js';
+import {chooseRegistry} from '../config/registry-choice.js';
+import {readSettings, removeRegistrySettings, type RegistrySettings} from '../config/settings.js';
+import type {Context} from '../context.js';
+import {notLoggedIn} from '../errors.js';
+
+export interface LogoutResult {
+  registry: string;
+  account?: string;
+  /** revoked: the provider ended the grant; unsupported: it has no revocation endpoint. */
+  revocation: 'revoked' | 'unsupported' | 'failed' | 'no-session';
+}
+
+export async function logout(ctx: Context, options: {registry?: string; all: boolean}): Promise<LogoutResult[]> {
+  const settings = await readSettings(ctx.paths.settings);
+  const registries = options.all ? Object.keys(settings.registries) : [chooseRegistry(options.registry, settings, ctx.env)];
+  if (options.all && registries.length === 0) ctx.say('Not logged in to any registry.');
+  const results: LogoutResult[] = [];
+  for (const registry of registries) {
+    const saved = settings.registries[registry];
+    if (!saved) {
+      throw notLoggedIn(registry);
+    }
+    results.push(await logoutOne(ctx, registry, saved));
+  }
+  return results;
+}
+
+/**
+ * Revoke at the provider when it can be reached, then forget locally in any case: a provider
+ * that is down must not keep the user from logging out of this machine.
+ */
+async function logoutOne(ctx: Context, registry: string, saved: RegistrySettings): Promise<LogoutResult> {
+  const store = ctx.store(saved.storage);
+  const session = await store.read(registry);
+  let revocation: LogoutResult['revocation'] = 'no-session';
+  if (session) {
+    try {
+      revocation = (await revokeSession(await ctx.discover(saved), session)) ? 'revoked' : 'unsupported';
+    } catch (error) {
+      revocation = 'failed';
+      ctx.say(`! Could not revoke the session at ${saved.issuer} (${describeOAuthError(error)}); it was removed from this machine anyway.`);
+    }
+    await store.remove(registry);
+  }
+  await removeRegistrySettings(ctx.paths.settings, registry);
+  const who = session ? ` (${session.account})` : '';
+  ctx.say(`✓ Logged out of ${registry}${who}${revocation === 'revoked' ? '; the provider revoked the session' : ''}.`);
+  return {registry, account: session?.account, revocation};
+}

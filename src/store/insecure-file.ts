@@ -1,0 +1,56 @@
+import {z} from 'zod';
+import {readJsonFile, updateJsonFile} from '../files/locked-json.js';
+import {sessionSchema, type Session, type TokenStore} from './session.js';
+
+const fileSchema = z.object({sessions: z.record(z.string(), sessionSchema)});
+type SessionFile = z.infer<typeof fileSchema>;
+const emptyFile = (): SessionFile => ({sessions: {}});
+
+/**
+ * Tokens in a 0600 JSON file, for machines without a keychain, and only when the user asked for
+ * it at login (`--insecure-storage`). Reading it says so once per command.
+ */
+export class InsecureFileStore implements TokenStore {
+  readonly kind = 'insecure-file';
+  readonly description: string;
+  private warned = false;
+
+  constructor(
+    private readonly path: string,
+    private readonly warn: (message: string) => void,
+  ) {
+    this.description = `plain file ${path}`;
+  }
+
+  async probe(): Promise<void> {}
+
+  async read(registry: string): Promise<Session | undefined> {
+    const file = await readJsonFile(this.path, fileSchema);
+    const session = file?.sessions[registry];
+    if (session) this.warnOnce();
+    return session;
+  }
+
+  async write(session: Session): Promise<void> {
+    this.warnOnce();
+    await updateJsonFile(this.path, fileSchema, emptyFile, (current) => ({
+      sessions: {...current.sessions, [session.registry]: session},
+    }));
+  }
+
+  async remove(registry: string): Promise<boolean> {
+    let removed = false;
+    await updateJsonFile(this.path, fileSchema, emptyFile, (current) => {
+      const {[registry]: gone, ...rest} = current.sessions;
+      removed = gone !== undefined;
+      return {sessions: rest};
+    });
+    return removed;
+  }
+
+  private warnOnce(): void {
+    if (this.warned) return;
+    this.warned = true;
+    this.warn(`Warning: tokens are stored unencrypted in ${this.path} (chosen with --insecure-storage).`);
+  }
+}

@@ -1,0 +1,159 @@
+import {randomBytes} from 'node:crypto';
+import {AsyncEntry} from '@napi-rs/keyring';
+import {HubError} from '../errors.js';
+import {sessionSchema, type Session, type TokenStore} from './session.js';
+
+const SERVICE = 'hub';
+/**
+ * Windows caps a credential at 2,560 bytes and stores the secret as UTF-16, so a session (two
+ * JWTs can pass 4 KB) is written in parts of at most this many UTF-16 code units.
+ */
+export const PART_LENGTH = 1000;
+export const DEFAULT_KEYCHAIN_TIMEOUT_MS = 5000;
+
+/**
+ * The layout in the keychain, for one registry:
+ *   account "<registry>"               → {"v":1,"generation":"…","parts":N}
+ *   account "<registry>#<generation>.i" → part i of the session's JSON
+ * A write puts the new parts first and then swaps the head entry, so a crash or a concurrent
+ * reader sees either the old session or the new one, never a mix.
+ */
+interface Head {
+  v: 1;
+  generation: string;
+  parts: number;
+}
+
+export class KeychainStore implements TokenStore {
+  readonly kind = 'keychain';
+  readonly description = keychainName();
+
+  constructor(private readonly timeoutMs = DEFAULT_KEYCHAIN_TIMEOUT_MS) {}
+
+  async probe(registry: string): Promise<void> {
+    await this.call(registry, (entry, signal) => entry.getPassword(signal));
+  }
+
+  async read(registry: string): Promise<Session | undefined> {
+    const head = await this.readHead(registry);
+    if (!head) return undefined;
+    const parts: string[] = [];
+    for (let i = 0; i < head.parts; i++) {
+      const part = await this.call(partAccount(registry, head.generation, i), (entry, signal) => entry.getPassword(signal));
+      if (part === null) throw damaged(registry, `part ${i + 1} of ${head.parts} is missing`);
+      parts.push(part);
+    }
+    let data: unknown;
+    try {
+      data = JSON.parse(parts.join(''));
+    } catch {
+      throw damaged(registry, 'its parts do not join into a session');
+    }
+    const parsed = sessionSchema.safeParse(data);
+    if (!parsed.success) throw damaged(registry, 'it is not a session hub understands');
+    return parsed.data;
+  }
+
+  async write(session: Session): Promise<void> {
+    const previous = await this.readHead(session.registry).catch(() => undefined);
+    const parts = splitIntoParts(JSON.stringify(session), PART_LENGTH);
+    const head: Head = {v: 1, generation: randomBytes(6).toString('hex'), parts: parts.length};
+    for (const [i, part] of parts.entries()) {
+      await this.call(partAccount(session.registry, head.generation, i), (entry, signal) => entry.setPassword(part, signal));
+    }
+    await this.call(session.registry, (entry, signal) => entry.setPassword(JSON.stringify(head), signal));
+    if (previous) await this.removeParts(session.registry, previous);
+  }
+
+  async remove(registry: string): Promise<boolean> {
+    const head = await this.readHead(registry).catch(() => undefined);
+    if (head) await this.removeParts(registry, head);
+    return this.call(registry, (entry, signal) => entry.deleteCredential(signal));
+  }
+
+  private async readHead(registry: string): Promise<Head | undefined> {
+    const text = await this.call(registry, (entry, signal) => entry.getPassword(signal));
+    if (text === null) return undefined;
+    try {
+      const head = JSON.parse(text) as Head;
+      if (head.v === 1 && typeof head.generation === 'string' && Number.isInteger(head.parts) && head.parts > 0) return head;
+    } catch {
+      // fall through: an entry under our name that we did not write
+    }
+    throw damaged(registry, 'its entry was not written by this version of hub');
+  }
+
+  private async removeParts(registry: string, head: Head): Promise<void> {
+    for (let i = 0; i < head.parts; i++) {
+      await this.call(partAccount(registry, head.generation, i), (entry, signal) => entry.deleteCredential(signal));
+    }
+  }
+
+  /** One keychain call, bounded in time: a locked or absent keychain must not hang the CLI. */
+  private async call<T>(account: string, run: (entry: AsyncEntry, signal: AbortSignal) => Promise<T>): Promise<T> {
+    const signal = AbortSignal.timeout(this.timeoutMs);
+    try {
+      // Pinned to the Secret Service on Linux: the default would fall back, silently, to the
+      // kernel keyring, which forgets everything at logout.
+      const entry = new AsyncEntry(SERVICE, account, {linux: {store: 'secret-service'}});
+      return await run(entry, signal);
+    } catch (error) {
+      throw unavailable(error, signal.aborted ? `it did not answer within ${this.timeoutMs / 1000}s` : undefined);
+    }
+  }
+}
+
+/** Cuts `text` into parts of at most `length` UTF-16 code units without splitting a surrogate pair. */
+export function splitIntoParts(text: string, length: number): string[] {
+  const parts: string[] = [];
+  let start = 0;
+  while (start < text.length) {
+    let end = Math.min(start + length, text.length);
+    const last = text.charCodeAt(end - 1);
+    if (end < text.length && last >= 0xd800 && last <= 0xdbff) end -= 1;
+    parts.push(text.slice(start, end));
+    start = end;
+  }
+  return parts.length > 0 ? parts : [''];
+}
+
+function partAccount(registry: string, generation: string, index: number): string {
+  return `${registry}#${generation}.${index}`;
+}
+
+export function keychainName(platform: NodeJS.Platform = process.platform): string {
+  if (platform === 'darwin') return 'macOS Keychain';
+  if (platform === 'win32') return 'Windows Credential Manager';
+  return 'Secret Service';
+}
+
+function unavailable(error: unknown, why?: string): HubError {
+  const detail = why ?? describeKeyringError(error);
+  return new HubError(`The ${keychainName()} keychain cannot be used: ${detail}.`, {
+    code: 'keychain_unavailable',
+    cause: error,
+    suggestions:
+      process.platform === 'linux'
+        ? ['Start and unlock a Secret Service provider (GNOME Keyring, KDE Wallet, KeePassXC) in this session.']
+        : ['Unlock the keychain and try again.'],
+  });
+}
+
+function describeKeyringError(error: unknown): string {
+  const message = error instanceof Error ? error.message : String(error);
+  if (/DBUS_SESSION_BUS_ADDRESS|autolaunch|Failed to connect to socket|No such file or directory|Connection refused/i.test(message)) {
+    return 'there is no D-Bus session bus, so no Secret Service to talk to';
+  }
+  if (/prompt was dismissed|locked/i.test(message)) return 'it is locked and could not be unlocked';
+  if (/ServiceUnknown|was not provided by any .service files|org\.freedesktop\.secrets/i.test(message)) {
+    return 'no Secret Service provider is running on the session bus';
+  }
+  return message.replace(/\s+/g, ' ').trim();
+}
+
+function damaged(registry: string, why: string): HubError {
+  return new HubError(`The keychain entry for ${registry} is damaged: ${why}.`, {
+    code: 'keychain_damaged',
+    suggestions: [`Run \`hub logout ${registry}\` and then \`hub login ${registry}\`.`],
+  });
+}
