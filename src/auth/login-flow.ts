@@ -63,7 +63,7 @@ export async function loginWithBrowser(options: BrowserLoginOptions): Promise<vo
         provider,
         callbackUrl,
         {pkceCodeVerifier: codeVerifier, expectedState: state, expectedNonce: nonce, idTokenExpected: true},
-        audienceParameters(settings.audience),
+        {redirect_uri: server.redirectUri, ...audienceParameters(settings.audience)},
       );
     } catch (error) {
       throw codeExchangeError(error);

@@ -43,7 +43,7 @@ export async function startLoopbackServer(options: LoopbackOptions): Promise<Loo
   let expectedHost = '';
 
   const server = createServer((req, res) => {
-    const url = requestUrl(req);
+    const url = requestUrl(req, expectedHost);
     if (settled) return page(res, 400, {ok: false, message: 'This sign-in has already been handled. You can close this tab.'});
     if (req.headers.host !== expectedHost) {
       // DNS rebinding: a web page that resolves its own name to 127.0.0.1 cannot speak for us.
@@ -145,9 +145,9 @@ function checkCallback(params: URLSearchParams, expectedState: string): HubError
   return undefined;
 }
 
-function requestUrl(req: IncomingMessage): URL | undefined {
+function requestUrl(req: IncomingMessage, host: string): URL | undefined {
   try {
-    return new URL(req.url ?? '/', 'http://127.0.0.1');
+    return new URL(req.url ?? '/', `http://${host}`);
   } catch {
     return undefined;
   }

@@ -10,18 +10,38 @@ export const MIN_VALIDITY_SECONDS = 60;
 
 type Tokens = client.TokenEndpointResponse & client.TokenEndpointResponseHelpers;
 
+export interface Identity {
+  subject: string;
+  account: string;
+}
+
+/**
+ * Who signed in: the subject from the ID token, and a name for people from its claims or, for
+ * providers that keep profile claims out of the ID token, from the userinfo endpoint.
+ */
+export async function identify(provider: client.Configuration, tokens: Tokens): Promise<Identity> {
+  const claims = tokens.claims();
+  if (!claims) throw new HubError('The identity provider returned no ID token, so hub cannot tell who signed in.', {code: 'no_id_token'});
+  const fromIdToken = pickAccount(claims);
+  if (fromIdToken) return {subject: claims.sub, account: fromIdToken};
+  try {
+    const userinfo = await client.fetchUserInfo(provider, tokens.access_token, claims.sub);
+    return {subject: claims.sub, account: pickAccount(userinfo) ?? claims.sub};
+  } catch {
+    return {subject: claims.sub, account: claims.sub};
+  }
+}
+
 /** The session a token response makes; a refresh keeps what the new response does not restate. */
 export function sessionFromTokens(
   registry: string,
   settings: ProviderSettings,
   tokens: Tokens,
   nowSeconds: number,
+  identity: Identity,
   previous?: Session,
 ): Session {
-  const claims = tokens.claims();
-  const subject = claims?.sub ?? previous?.subject;
-  if (!subject) throw new HubError('The identity provider did not say who signed in (no ID token subject).', {code: 'no_subject'});
-  const account = pickAccount(claims) ?? previous?.account ?? subject;
+  const {subject, account} = identity;
   return {
     registry,
     issuer: settings.issuer,
@@ -35,9 +55,9 @@ export function sessionFromTokens(
   };
 }
 
-function pickAccount(claims: client.IDToken | undefined): string | undefined {
+function pickAccount(claims: Record<string, unknown>): string | undefined {
   for (const name of ['preferred_username', 'email'] as const) {
-    const value = claims?.[name];
+    const value = claims[name];
     if (typeof value === 'string' && value) return value;
   }
   return undefined;
@@ -84,7 +104,7 @@ export async function freshSession(registry: string, settings: ProviderSettings,
         {code: 'refresh_failed', cause: error},
       );
     }
-    const refreshed = sessionFromTokens(registry, settings, tokens, deps.nowSeconds(), latest);
+    const refreshed = sessionFromTokens(registry, settings, tokens, deps.nowSeconds(), latest, latest);
     await deps.store.write(refreshed);
     return refreshed;
   } finally {

@@ -39,7 +39,6 @@ export async function updateJsonFile<T>(
   empty: () => T,
   change: (current: T) => T | Promise<T>,
 ): Promise<T> {
-  await mkdir(dirname(path), {recursive: true, mode: 0o700});
   const release = await lockFile(path);
   try {
     const next = await change((await readJsonFile(path, schema)) ?? empty());
@@ -52,6 +51,7 @@ export async function updateJsonFile<T>(
 
 /** Holds a cross-process lock on `path` (which need not exist) until the returned function runs. */
 export async function lockFile(path: string): Promise<() => Promise<void>> {
+  await mkdir(dirname(path), {recursive: true, mode: 0o700});
   try {
     return await lockfile.lock(path, {
       realpath: false,
@@ -59,6 +59,9 @@ export async function lockFile(path: string): Promise<() => Promise<void>> {
       retries: {retries: 60, factor: 1.2, minTimeout: 25, maxTimeout: 500},
     });
   } catch (error) {
+    if ((error as NodeJS.ErrnoException).code !== 'ELOCKED') {
+      throw new HubError(`Cannot lock ${path}: ${(error as Error).message}`, {cause: error});
+    }
     throw new HubError(`Another hub process is holding ${path}.lock and did not let go.`, {
       cause: error,
       suggestions: [`If no other hub command is running, remove ${path}.lock and try again.`],

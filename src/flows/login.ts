@@ -1,6 +1,6 @@
 import {loginWithBrowser} from '../auth/login-flow.js';
 import type {ProviderSettings} from '../auth/oidc.js';
-import {sessionFromTokens} from '../auth/session.js';
+import {identify, sessionFromTokens} from '../auth/session.js';
 import {chooseRegistry} from '../config/registry-choice.js';
 import {DEFAULT_SCOPES, readSettings, saveRegistrySettings, type StorageKind} from '../config/settings.js';
 import type {Context} from '../context.js';
@@ -50,7 +50,7 @@ export async function login(ctx: Context, options: LoginOptions): Promise<LoginR
     openBrowser: ctx.openBrowser,
     say: ctx.say,
     async complete(tokens) {
-      session = sessionFromTokens(registry, provider, tokens, ctx.nowSeconds());
+      session = sessionFromTokens(registry, provider, tokens, ctx.nowSeconds(), await identify(config, tokens));
       await store.write(session);
       await saveRegistrySettings(ctx.paths.settings, registry, {...provider, storage, account: session.account});
       if (saved && saved.storage !== storage) {

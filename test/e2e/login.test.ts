@@ -1,0 +1,134 @@
+import {stat} from 'node:fs/promises';
+import {join} from 'node:path';
+import * as client from 'openid-client';
+import {afterAll, beforeAll, describe, expect, it} from 'vitest';
+import {startBrowser, type TestBrowser} from './support/browser.js';
+import {runHub, transcript} from './support/hub-cli.js';
+import {startIdentityProvider, USERS, type IdentityProvider} from './support/identity-provider.js';
+import {secretServiceCount, secretServiceSession, startKeyring, type Keyring} from './support/keyring.js';
+import {assertPrograms, e2eEnabled} from './support/prerequisites.js';
+import {createSandbox, type Sandbox} from './support/sandbox.js';
+
+const [alice] = USERS as [typeof USERS[number]];
+const REGISTRY = 'registry.test:5000';
+
+describe.runIf(e2eEnabled())('hub login / token / status / logout against a real provider, browser and keychain', () => {
+  let sandbox: Sandbox;
+  let keyring: Keyring;
+  let idp: IdentityProvider;
+  let browser: TestBrowser;
+  let env: NodeJS.ProcessEnv;
+  const seenTokens = new Set<string>();
+
+  beforeAll(async () => {
+    assertPrograms();
+    sandbox = await createSandbox();
+    keyring = await startKeyring(sandbox);
+    idp = await startIdentityProvider();
+    browser = await startBrowser();
+    env = {...keyring.env, ...browser.env};
+  });
+
+  afterAll(async () => {
+    await browser?.stop();
+    await idp?.stop();
+    await keyring?.stop();
+    await sandbox?.remove();
+  });
+
+  async function loginAs(user = alice, extra: string[] = []) {
+    const login = runHub(['login', REGISTRY, '--issuer', idp.issuer, '--client-id', idp.clientId, ...extra], env);
+    const page = await browser.signIn(await browser.nextUrl(), user);
+    return {result: await login, page};
+  }
+
+  it('logs in through the browser and keeps the tokens in the Secret Service', async () => {
+    const before = await runHub(['status'], env);
+    expect(before.code).toBe(1);
+    expect(before.stderr).toContain('Not logged in');
+
+    const {result, page} = await loginAs();
+    expect(result.stderr).toContain(`Logged in to ${REGISTRY} as alice`);
+    expect(result.code).toBe(0);
+    expect(page).toContain(`Signed in to ${REGISTRY} as alice`);
+
+    const stored = await secretServiceSession(keyring.env, REGISTRY);
+    expect(stored).toMatchObject({registry: REGISTRY, account: 'alice', issuer: idp.issuer, clientId: idp.clientId});
+    expect(typeof stored?.accessToken).toBe('string');
+    expect(typeof stored?.refreshToken).toBe('string');
+    seenTokens.add(stored!.accessToken as string).add(stored!.refreshToken as string);
+
+    // No tokens in plain files: the settings hold only where to sign in.
+    const settings = await stat(join(sandbox.configDir, 'config.json'));
+    expect(settings.mode & 0o777).toBe(0o600);
+
+    const after = await runHub(['status', '--json'], env);
+    expect(after.code).toBe(0);
+    expect(JSON.parse(after.stdout)).toMatchObject([{registry: REGISTRY, account: 'alice', storage: 'keychain', usable: true, state: 'valid'}]);
+  });
+
+  it('hub token prints a token the provider accepts, and nothing else', async () => {
+    const result = await runHub(['token', REGISTRY], env);
+    expect(result.code).toBe(0);
+    const token = result.stdout.trim();
+    expect(result.stdout).toBe(`${token}\n`);
+    const userinfo = await fetch(`${idp.issuer}/me`, {headers: {authorization: `Bearer ${token}`}});
+    expect(userinfo.status).toBe(200);
+    expect(await userinfo.json()).toMatchObject({preferred_username: 'alice'});
+  });
+
+  it('refreshes the access token when it is about to expire', async () => {
+    idp.setAccessTokenTtl(30); // within hub's one-minute margin: every use refreshes
+    try {
+      const {result} = await loginAs();
+      expect(result.code).toBe(0);
+      const before = await secretServiceSession(keyring.env, REGISTRY);
+      const refreshesBefore = idp.grants.refresh_token ?? 0;
+
+      const token = await runHub(["token"], env);
+      expect(token.code).toBe(0);
+      const after = await secretServiceSession(keyring.env, REGISTRY);
+      expect(idp.grants.refresh_token).toBe(refreshesBefore + 1);
+      expect(token.stdout.trim()).toBe(after?.accessToken);
+      expect(after?.accessToken).not.toBe(before?.accessToken);
+      // The provider rotates refresh tokens for public clients; the new one must be kept.
+      expect(after?.refreshToken).not.toBe(before?.refreshToken);
+      for (const session of [before, after]) seenTokens.add(session!.accessToken as string).add(session!.refreshToken as string);
+      const userinfo = await fetch(`${idp.issuer}/me`, {headers: {authorization: `Bearer ${token.stdout.trim()}`}});
+      expect(userinfo.status).toBe(200);
+    } finally {
+      idp.setAccessTokenTtl(600);
+    }
+  });
+
+  it('logs out: the provider revokes the refresh token and the keychain entries are gone', async () => {
+    const {result} = await loginAs();
+    expect(result.code).toBe(0);
+    const session = await secretServiceSession(keyring.env, REGISTRY);
+    seenTokens.add(session!.accessToken as string).add(session!.refreshToken as string);
+
+    const out = await runHub(['logout', REGISTRY], env);
+    expect(out.code).toBe(0);
+    expect(out.stderr).toContain(`Logged out of ${REGISTRY}`);
+    expect(await secretServiceCount(keyring.env)).toBe(0);
+
+    const config = await client.discovery(new URL(idp.issuer), idp.clientId, undefined, client.None(), {execute: [client.allowInsecureRequests]});
+    await expect(client.refreshTokenGrant(config, session!.refreshToken as string)).rejects.toMatchObject({error: 'invalid_grant'});
+
+    const status = await runHub(['status'], env);
+    expect(status.code).toBe(1);
+    const token = await runHub(['token', REGISTRY], env);
+    expect(token.code).toBe(1);
+    expect(token.stderr).toContain(`not logged in to ${REGISTRY}`);
+  });
+
+  it('never prints a token, except `hub token` on stdout', () => {
+    expect(seenTokens.size).toBeGreaterThan(0);
+    for (const {stdout, stderr} of transcript) {
+      for (const token of seenTokens) {
+        expect(stderr).not.toContain(token);
+        if (!/^[\w.-]+\n$/.test(stdout)) expect(stdout).not.toContain(token);
+      }
+    }
+  });
+});

@@ -1,0 +1,33 @@
+import {spawn} from 'node:child_process';
+import {fileURLToPath} from 'node:url';
+
+const BIN = fileURLToPath(new URL('../../../bin/run.js', import.meta.url));
+
+export interface HubResult {
+  code: number | null;
+  stdout: string;
+  stderr: string;
+}
+
+/** Everything any hub process printed in this test file: the secret-leak checks read it. */
+export const transcript: HubResult[] = [];
+
+/** Runs the built `hub` as a user would, in its own process. */
+export function runHub(args: string[], env: NodeJS.ProcessEnv, options: {input?: string; timeoutMs?: number} = {}): Promise<HubResult> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, [BIN, ...args], {env, stdio: ['pipe', 'pipe', 'pipe']});
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (chunk) => (stdout += chunk));
+    child.stderr.on('data', (chunk) => (stderr += chunk));
+    const timer = setTimeout(() => child.kill('SIGKILL'), options.timeoutMs ?? 60_000);
+    child.once('error', reject);
+    child.once('close', (code) => {
+      clearTimeout(timer);
+      const result = {code, stdout, stderr};
+      transcript.push(result);
+      resolve(result);
+    });
+    child.stdin.end(options.input ?? '');
+  });
+}

@@ -1,0 +1,198 @@
+import {createServer, type IncomingMessage, type Server, type ServerResponse} from 'node:http';
+import type {AddressInfo} from 'node:net';
+import Provider, {type Configuration} from 'oidc-provider';
+
+/**
+ * A real, certified OpenID provider (node-oidc-provider) for the tests and the demo, with login
+ * and consent pages of its own: the library's development pages accept any password.
+ */
+
+export interface TestUser {
+  username: string;
+  password: string;
+  name: string;
+  email: string;
+  groups: string[];
+}
+
+export const USERS: TestUser[] = [
+  {username: 'alice', password: 'alice-password', name: 'Alice Liddell', email: 'alice@example.test', groups: ['dev']},
+  {username: 'bob', password: 'bob-password', name: 'Bob Builder', email: 'bob@example.test', groups: ['ops']},
+];
+
+export const CLI_CLIENT_ID = 'hub-cli';
+
+export interface IdentityProvider {
+  issuer: string;
+  clientId: string;
+  provider: Provider;
+  /** Access token lifetime in seconds for tokens issued from now on. */
+  setAccessTokenTtl(seconds: number): void;
+  /** Successful token endpoint grants by grant type. */
+  grants: Record<string, number>;
+  /** Makes every request fail by closing the connection while true: a provider that is down. */
+  setDown(down: boolean): void;
+  stop(): Promise<void>;
+}
+
+/** The subject is not the username, so hub has to find the name in the claims. */
+export const subjectOf = (username: string) => `sub-${username}-7f3a`;
+
+export async function startIdentityProvider(): Promise<IdentityProvider> {
+  const server = createServer();
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const issuer = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  let accessTokenTtl = 600;
+  let down = false;
+  const grants: Record<string, number> = {};
+
+  const configuration: Configuration = {
+    clients: [
+      {
+        client_id: CLI_CLIENT_ID,
+        application_type: 'native',
+        token_endpoint_auth_method: 'none',
+        grant_types: ['authorization_code', 'refresh_token'],
+        response_types: ['code'],
+        // Native loopback redirects match on any port (RFC 8252 §7.3).
+        redirect_uris: ['http://127.0.0.1/callback'],
+      },
+    ],
+    async findAccount(_ctx, id) {
+      const user = USERS.find((u) => subjectOf(u.username) === id);
+      if (!user) return undefined;
+      return {
+        accountId: id,
+        async claims() {
+          return {sub: id, preferred_username: user.username, name: user.name, email: user.email, email_verified: true, groups: user.groups};
+        },
+      };
+    },
+    claims: {
+      openid: ['sub'],
+      profile: ['name', 'preferred_username'],
+      email: ['email', 'email_verified'],
+      groups: ['groups'],
+    },
+    scopes: ['openid', 'offline_access', 'profile', 'email', 'groups'],
+    features: {
+      devInteractions: {enabled: false},
+      revocation: {enabled: true},
+      introspection: {enabled: true},
+      userinfo: {enabled: true},
+    },
+    // Keycloak, Okta and Dex hand a native client a refresh token without a consent prompt.
+    issueRefreshToken: async (_ctx, client) => client.grantTypeAllowed('refresh_token'),
+    ttl: {
+      AccessToken: () => accessTokenTtl,
+      IdToken: 600,
+      RefreshToken: 24 * 3600,
+      Grant: 24 * 3600,
+      Session: 24 * 3600,
+      Interaction: 600,
+      AuthorizationCode: 60,
+    },
+    cookies: {keys: ['test-cookie-key-not-secret']},
+    interactions: {url: (_ctx, interaction) => `/interaction/${interaction.uid}`},
+  };
+  const provider = new Provider(issuer, configuration);
+  provider.on('grant.success', (ctx) => {
+    const type = String(ctx.oidc.params?.grant_type ?? 'unknown');
+    grants[type] = (grants[type] ?? 0) + 1;
+  });
+  provider.on('grant.error', (_ctx: unknown, error: Error & {error_detail?: string}) => console.error('GRANT ERROR', error.message, error.error_detail));
+  // Silence the provider's own logging of expected client errors.
+  provider.on('server_error', (_ctx, error) => console.error('identity provider server_error', error));
+
+  const handleProvider = provider.callback();
+  server.on('request', (req: IncomingMessage, res: ServerResponse) => {
+    if (down) {
+      req.socket.destroy();
+      return;
+    }
+    if (req.url?.startsWith('/interaction/')) {
+      interaction(provider, req, res).catch((error: unknown) => {
+        res.writeHead(500, {'content-type': 'text/plain'}).end(`interaction failed: ${(error as Error).message}`);
+      });
+      return;
+    }
+    handleProvider(req, res);
+  });
+
+  return {
+    issuer,
+    clientId: CLI_CLIENT_ID,
+    provider,
+    grants,
+    setAccessTokenTtl: (seconds) => {
+      accessTokenTtl = seconds;
+    },
+    setDown: (value) => {
+      down = value;
+    },
+    stop: () => closeServer(server),
+  };
+}
+
+async function interaction(provider: Provider, req: IncomingMessage, res: ServerResponse): Promise<void> {
+  const details = await provider.interactionDetails(req, res);
+  const {uid, prompt, params} = details;
+
+  if (req.method === 'POST') {
+    const form = new URLSearchParams(await readBody(req));
+    if (form.get('action') === 'deny') {
+      await provider.interactionFinished(req, res, {error: 'access_denied', error_description: 'The user refused to sign in.'}, {mergeWithLastSubmission: false});
+      return;
+    }
+    const user = USERS.find((u) => u.username === form.get('username') && u.password === form.get('password'));
+    if (!user) return loginPage(res, uid, String(params.client_id), 'Wrong username or password.');
+    await provider.interactionFinished(req, res, {login: {accountId: subjectOf(user.username)}}, {mergeWithLastSubmission: false});
+    return;
+  }
+
+  if (prompt.name === 'login') return loginPage(res, uid, String(params.client_id));
+
+  // Consent for hub's own client is implied: grant what it asked for.
+  const accountId = details.session?.accountId;
+  if (!accountId) throw new Error('consent without a session');
+  const grant = details.grantId
+    ? ((await provider.Grant.find(details.grantId)) ?? new provider.Grant({accountId, clientId: String(params.client_id)}))
+    : new provider.Grant({accountId, clientId: String(params.client_id)});
+  const missing = prompt.details as {missingOIDCScope?: string[]; missingOIDCClaims?: string[]; missingResourceScopes?: Record<string, string[]>};
+  if (missing.missingOIDCScope) grant.addOIDCScope(missing.missingOIDCScope.join(' '));
+  if (missing.missingOIDCClaims) grant.addOIDCClaims(missing.missingOIDCClaims);
+  for (const [indicator, scopes] of Object.entries(missing.missingResourceScopes ?? {})) grant.addResourceScope(indicator, scopes.join(' '));
+  await provider.interactionFinished(req, res, {consent: {grantId: await grant.save()}}, {mergeWithLastSubmission: true});
+}
+
+function loginPage(res: ServerResponse, uid: string, clientId: string, error?: string): void {
+  res.writeHead(200, {'content-type': 'text/html; charset=utf-8'});
+  res.end(`<!doctype html><html><head><meta charset="utf-8"><title>Sign in</title></head><body>
+<h1>Sign in to ${escape(clientId)}</h1>${error ? `<p role="alert">${escape(error)}</p>` : ''}
+<form method="post" action="/interaction/${escape(uid)}">
+<label>Username <input name="username" autocomplete="username" autofocus></label>
+<label>Password <input name="password" type="password" autocomplete="current-password"></label>
+<button type="submit" name="action" value="login">Sign in</button>
+<button type="submit" name="action" value="deny">Cancel</button>
+</form></body></html>`);
+}
+
+function escape(text: string): string {
+  return text.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
+}
+
+async function readBody(req: IncomingMessage): Promise<string> {
+  let body = '';
+  for await (const chunk of req) {
+    body += chunk;
+    if (body.length > 10_000) throw new Error('form too large');
+  }
+  return body;
+}
+
+export function closeServer(server: Server): Promise<void> {
+  return new Promise((resolve) => {
+    server.close(() => resolve());
+    server.closeAllConnections();
+  });
+}

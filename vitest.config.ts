@@ -1,0 +1,25 @@
+import {defineConfig} from 'vitest/config';
+
+export default defineConfig({
+  test: {
+    projects: [
+      {
+        test: {
+          name: 'unit',
+          include: ['test/unit/**/*.test.ts'],
+        },
+      },
+      {
+        test: {
+          name: 'e2e',
+          include: ['test/e2e/**/*.test.ts'],
+          testTimeout: 120_000,
+          hookTimeout: 120_000,
+          // Each file brings up real services (keyring, provider, Chromium, dockerd): one at a time
+          // on a two-core machine keeps them from starving each other.
+          fileParallelism: false,
+        },
+      },
+    ],
+  },
+});
