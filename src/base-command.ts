@@ -19,12 +19,15 @@ export abstract class HubCommand extends Command {
   }
 
   protected override async catch(error: Error & {exitCode?: number}): Promise<unknown> {
-    if (error instanceof HubError) {
-      const shown = new Errors.CLIError(error.message, {exit: error.exit, code: error.code, suggestions: error.suggestions});
-      // With --json oclif prints the error instead of throwing it, and exits with process.exitCode.
-      process.exitCode = error.exit;
-      return super.catch(shown);
+    if (!(error instanceof HubError)) return super.catch(error);
+    // With --json oclif prints the error as JSON and exits with process.exitCode.
+    process.exitCode = error.exit;
+    if (this.jsonEnabled()) {
+      return super.catch(new Errors.CLIError(error.message, {exit: error.exit, code: error.code, suggestions: error.suggestions}));
     }
-    return super.catch(error);
+    // Printed unwrapped, so that paths and commands in it can be copied whole.
+    this.logToStderr(`Error: ${error.message}`);
+    for (const suggestion of error.suggestions) this.logToStderr(`  → ${suggestion}`);
+    this.exit(error.exit);
   }
 }

@@ -85,11 +85,15 @@ export async function startBrowser(): Promise<TestBrowser> {
       const ready = queue.shift();
       if (ready) return Promise.resolve(ready);
       return new Promise((resolve, reject) => {
-        const timer = setTimeout(() => reject(new Error('hub did not open the browser')), timeoutMs);
-        waiters.push((url) => {
+        const waiter = (url: string) => {
           clearTimeout(timer);
           resolve(url);
-        });
+        };
+        const timer = setTimeout(() => {
+          waiters.splice(waiters.indexOf(waiter), 1);
+          reject(new Error('hub did not open the browser'));
+        }, timeoutMs);
+        waiters.push(waiter);
       });
     },
     signIn: (url, user) =>

@@ -1,4 +1,4 @@
-import {spawn} from 'node:child_process';
+import {spawn, type ChildProcess} from 'node:child_process';
 import {fileURLToPath} from 'node:url';
 
 const BIN = fileURLToPath(new URL('../../../bin/run.js', import.meta.url));
@@ -12,10 +12,12 @@ export interface HubResult {
 /** Everything any hub process printed in this test file: the secret-leak checks read it. */
 export const transcript: HubResult[] = [];
 
+export type RunningHub = Promise<HubResult> & {child: ChildProcess};
+
 /** Runs the built `hub` as a user would, in its own process. */
-export function runHub(args: string[], env: NodeJS.ProcessEnv, options: {input?: string; timeoutMs?: number} = {}): Promise<HubResult> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [BIN, ...args], {env, stdio: ['pipe', 'pipe', 'pipe']});
+export function runHub(args: string[], env: NodeJS.ProcessEnv, options: {input?: string; timeoutMs?: number} = {}): RunningHub {
+  const child = spawn(process.execPath, [BIN, ...args], {env, stdio: ['pipe', 'pipe', 'pipe']});
+  const done = new Promise<HubResult>((resolve, reject) => {
     let stdout = '';
     let stderr = '';
     child.stdout.on('data', (chunk) => (stdout += chunk));
@@ -30,4 +32,5 @@ export function runHub(args: string[], env: NodeJS.ProcessEnv, options: {input?:
     });
     child.stdin.end(options.input ?? '');
   });
+  return Object.assign(done, {child});
 }

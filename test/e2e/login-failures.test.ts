@@ -1,0 +1,207 @@
+import {createServer, request, type Server} from 'node:http';
+import type {AddressInfo} from 'node:net';
+import {readFile, stat} from 'node:fs/promises';
+import {join} from 'node:path';
+import {afterAll, afterEach, beforeAll, describe, expect, it} from 'vitest';
+import {startBrowser, type TestBrowser} from './support/browser.js';
+import {runHub, transcript, type RunningHub} from './support/hub-cli.js';
+import {closeServer, startIdentityProvider, USERS, type IdentityProvider} from './support/identity-provider.js';
+import {secretServiceCount, startKeyring, type Keyring} from './support/keyring.js';
+import {assertPrograms, e2eEnabled} from './support/prerequisites.js';
+import {createSandbox, type Sandbox} from './support/sandbox.js';
+
+const [alice] = USERS as [typeof USERS[number]];
+const REGISTRY = 'registry.test:5000';
+
+describe.runIf(e2eEnabled())('hub login refuses hostile and broken input, and stores nothing', () => {
+  let sandbox: Sandbox;
+  let keyring: Keyring;
+  let idp: IdentityProvider;
+  let browser: TestBrowser;
+  let env: NodeJS.ProcessEnv;
+
+  beforeAll(async () => {
+    assertPrograms();
+    sandbox = await createSandbox();
+    keyring = await startKeyring(sandbox);
+    idp = await startIdentityProvider();
+    browser = await startBrowser();
+    env = {...keyring.env, ...browser.env};
+  });
+
+  afterAll(async () => {
+    await browser?.stop();
+    await idp?.stop();
+    await keyring?.stop();
+    await sandbox?.remove();
+  });
+
+  afterEach(async () => {
+    expect(await secretServiceCount(keyring.env)).toBe(0);
+    const status = await runHub(['status', '--json'], env);
+    expect(JSON.parse(status.stdout)).toEqual([]);
+  });
+
+  function startLogin(extra: string[] = [], overrides: NodeJS.ProcessEnv = {}): RunningHub {
+    return runHub(['login', REGISTRY, '--issuer', idp.issuer, '--client-id', idp.clientId, ...extra], {...env, ...overrides});
+  }
+
+  /** The redirect URI and state hub put into the authorization URL. */
+  function callbackOf(authorizationUrl: string): {redirectUri: string; state: string} {
+    const params = new URL(authorizationUrl).searchParams;
+    return {redirectUri: params.get('redirect_uri')!, state: params.get('state')!};
+  }
+
+  it('rejects a callback with the wrong state', async () => {
+    const login = startLogin();
+    const {redirectUri} = callbackOf(await browser.nextUrl());
+    const page = await browser.visit(`${redirectUri}?code=attacker-code&state=attacker-state`);
+    expect(page.status).toBe(400);
+    const result = await login;
+    expect(result.code).toBe(1);
+    expect(result.stderr).toContain('state does not match');
+  });
+
+  it('rejects a callback without a code', async () => {
+    const login = startLogin();
+    const {redirectUri, state} = callbackOf(await browser.nextUrl());
+    const page = await browser.visit(`${redirectUri}?state=${state}`);
+    expect(page.status).toBe(400);
+    const result = await login;
+    expect(result.code).toBe(1);
+    expect(result.stderr).toContain('no authorization code');
+  });
+
+  it("shows the provider's error=access_denied with its description", async () => {
+    const login = startLogin();
+    const page = await browser.deny(await browser.nextUrl());
+    expect(page).toContain('access_denied');
+    const result = await login;
+    expect(result.code).toBe(1);
+    expect(result.stderr).toContain('access_denied (The user refused to sign in.)');
+  });
+
+  it('answers other paths and foreign Host headers with 404/400, keeps waiting, then takes one callback only', async () => {
+    const login = startLogin();
+    const url = await browser.nextUrl();
+    const {redirectUri} = callbackOf(url);
+    const origin = new URL(redirectUri).origin;
+    expect((await fetch(`${origin}/`)).status).toBe(404);
+    expect((await fetch(`${origin}/favicon.ico`)).status).toBe(404);
+    expect((await fetch(redirectUri, {method: 'POST'})).status).toBe(404);
+    // DNS rebinding: a page on evil.test resolving to 127.0.0.1 sends its own Host.
+    expect(await statusWithHost(`${redirectUri}?code=x&state=y`, 'evil.test')).toBe(400);
+
+    await browser.signIn(url, alice);
+    const result = await login;
+    expect(result.code).toBe(0);
+    // The server is gone: a second callback finds nobody listening.
+    await expect(fetch(`${redirectUri}?code=again&state=again`)).rejects.toThrow();
+    const out = await runHub(['logout', REGISTRY], env);
+    expect(out.code).toBe(0);
+  });
+
+  it('gives up after --timeout and leaves nothing listening', async () => {
+    const login = startLogin(['--timeout', '2']);
+    const {redirectUri} = callbackOf(await browser.nextUrl());
+    const result = await login;
+    expect(result.code).toBe(1);
+    expect(result.stderr).toContain('No sign-in arrived within 2s');
+    await expect(fetch(redirectUri)).rejects.toThrow();
+  });
+
+  it('stops on Ctrl-C with exit code 130 and leaves nothing listening', async () => {
+    const login = startLogin();
+    const {redirectUri} = callbackOf(await browser.nextUrl());
+    login.child.kill('SIGINT');
+    const result = await login;
+    expect(result.code).toBe(130);
+    expect(result.stderr).toContain('Login cancelled');
+    await expect(fetch(redirectUri)).rejects.toThrow();
+  });
+
+  it('says so when the issuer cannot be reached', async () => {
+    const closed = await unusedPort();
+    const result = await runHub(['login', REGISTRY, '--issuer', `http://127.0.0.1:${closed}`, '--client-id', 'hub-cli'], env);
+    expect(result.code).toBe(1);
+    expect(result.stderr).toContain(`Cannot reach the identity provider at http://127.0.0.1:${closed}/`);
+  });
+
+  it('says so when the discovery document is invalid', async () => {
+    const server = await serve((_req, res) => res.writeHead(200, {'content-type': 'application/json'}).end('{"issuer": 42}'));
+    try {
+      const issuer = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+      const result = await runHub(['login', REGISTRY, '--issuer', issuer, '--client-id', 'hub-cli'], env);
+      expect(result.code).toBe(1);
+      expect(result.stderr).toContain('did not return a valid OpenID Connect discovery document');
+    } finally {
+      await closeServer(server);
+    }
+  });
+
+  it('rejects an ID token whose nonce is not the one hub sent', async () => {
+    const login = startLogin();
+    const url = new URL(await browser.nextUrl());
+    url.searchParams.set('nonce', 'a-nonce-hub-never-sent');
+    await browser.signIn(url.href, alice);
+    const result = await login;
+    expect(result.code).toBe(1);
+    expect(result.stderr).toMatch(/could not be trusted[\s\S]*nonce/);
+  });
+
+  it('without a Secret Service, refuses before the browser opens and offers --insecure-storage', async () => {
+    const noKeyring = {DBUS_SESSION_BUS_ADDRESS: `unix:path=${join(sandbox.dir, 'no-bus')}`};
+    const result = await startLogin([], noKeyring);
+    expect(result.code).toBe(1);
+    expect(result.stderr).toContain('keychain cannot be used');
+    expect(result.stderr).toContain('--insecure-storage');
+    await expect(browser.nextUrl(500)).rejects.toThrow('did not open');
+  });
+
+  it('with --insecure-storage and no Secret Service, keeps tokens in a 0600 file and warns on every use', async () => {
+    const noKeyring = {...env, DBUS_SESSION_BUS_ADDRESS: `unix:path=${join(sandbox.dir, 'no-bus')}`};
+    const login = startLogin(['--insecure-storage'], noKeyring);
+    await browser.signIn(await browser.nextUrl(), alice);
+    const result = await login;
+    expect(result.code).toBe(0);
+    const file = join(sandbox.configDir, 'insecure-sessions.json');
+    expect((await stat(file)).mode & 0o777).toBe(0o600);
+    const stored = JSON.parse(await readFile(file, 'utf8')) as {sessions: Record<string, {accessToken: string}>};
+    const accessToken = stored.sessions[REGISTRY]!.accessToken;
+
+    const token = await runHub(['token', REGISTRY], noKeyring);
+    expect(token.code).toBe(0);
+    expect(token.stdout.trim()).toBe(accessToken);
+    expect(token.stderr.match(/stored unencrypted/g)).toHaveLength(1);
+    const status = await runHub(['status'], noKeyring);
+    expect(status.stderr).toContain(`plain file ${file}`);
+
+    const out = await runHub(['logout', REGISTRY], noKeyring);
+    expect(out.code).toBe(0);
+    expect(JSON.parse(await readFile(file, 'utf8'))).toEqual({sessions: {}});
+    for (const {stderr} of transcript) expect(stderr).not.toContain(accessToken);
+  });
+});
+
+function serve(handler: Parameters<typeof createServer>[1]): Promise<Server> {
+  const server = createServer(handler);
+  return new Promise((resolve) => server.listen(0, '127.0.0.1', () => resolve(server)));
+}
+
+async function unusedPort(): Promise<number> {
+  const server = await serve(() => {});
+  const {port} = server.address() as AddressInfo;
+  await closeServer(server);
+  return port;
+}
+
+function statusWithHost(url: string, host: string): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const req = request(url, {headers: {host}}, (res) => {
+      res.resume();
+      resolve(res.statusCode ?? 0);
+    });
+    req.once('error', reject);
+    req.end();
+  });
+}
