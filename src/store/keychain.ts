@@ -144,7 +144,8 @@ function describeKeyringError(error: unknown): string {
   if (/DBUS_SESSION_BUS_ADDRESS|autolaunch|Failed to connect to socket|No such file or directory|Connection refused/i.test(message)) {
     return 'there is no D-Bus session bus, so no Secret Service to talk to';
   }
-  if (/prompt was dismissed|locked/i.test(message)) return 'it is locked and could not be unlocked';
+  if (/Did not receive a reply|timed? ?out/i.test(message)) return 'it did not answer (is the keyring daemon stuck?)';
+  if (/prompt was dismissed|\bis locked\b/i.test(message)) return 'it is locked and could not be unlocked';
   if (/ServiceUnknown|was not provided by any .service files|org\.freedesktop\.secrets/i.test(message)) {
     return 'no Secret Service provider is running on the session bus';
   }

@@ -100,7 +100,7 @@ export async function startIdentityProvider(): Promise<IdentityProvider> {
     const type = String(ctx.oidc.params?.grant_type ?? 'unknown');
     grants[type] = (grants[type] ?? 0) + 1;
   });
-  provider.on('grant.error', (_ctx: unknown, error: Error & {error_detail?: string}) => console.error('GRANT ERROR', error.message, error.error_detail));
+  provider.on('grant.error', (_ctx: unknown, error: Error & {error_detail?: string}) => console.error('identity provider refused a grant:', error.message, error.error_detail));
   // Silence the provider's own logging of expected client errors.
   provider.on('server_error', (_ctx, error) => console.error('identity provider server_error', error));
 

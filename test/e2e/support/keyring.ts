@@ -12,6 +12,8 @@ const run = promisify(execFile);
 export interface Keyring {
   /** DBUS_SESSION_BUS_ADDRESS, for the processes that should see this keyring. */
   env: NodeJS.ProcessEnv;
+  /** Freezes (SIGSTOP) or thaws the keyring daemon: a Secret Service that never answers. */
+  freeze(frozen: boolean): Promise<void>;
   stop(): Promise<void>;
 }
 
@@ -36,6 +38,9 @@ export async function startKeyring(sandbox: Sandbox): Promise<Keyring> {
   }
   return {
     env,
+    async freeze(frozen) {
+      await run('pkill', [frozen ? '-STOP' : '-CONT', '-P', String(child.pid), 'gnome-keyring-d']);
+    },
     async stop() {
       stopGroup(child);
     },

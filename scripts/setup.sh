@@ -1,0 +1,28 @@
+#!/usr/bin/env bash
+# Prepares a fresh Debian/Ubuntu machine for hub's development, tests and demo:
+# the Debian packages the end-to-end tests run for real, the npm dependencies, and the build.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+packages=(
+  chromium                # the browser the tests drive through HUB_BROWSER
+  gnome-keyring           # a real Secret Service
+  dbus                    # dbus-run-session, dbus-send
+  libsecret-tools         # secret-tool: the tests read the keychain without hub
+  procps                  # pkill: the tests freeze the keyring daemon
+)
+programs=(chromium gnome-keyring-daemon dbus-run-session dbus-send secret-tool pkill)
+
+missing=()
+for program in "${programs[@]}"; do command -v "$program" >/dev/null || missing+=("$program"); done
+if [ ${#missing[@]} -gt 0 ]; then
+  echo "setup: installing Debian packages (missing: ${missing[*]})"
+  sudo=""; [ "$(id -u)" -eq 0 ] || sudo="sudo"
+  $sudo apt-get update -q
+  DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -q --no-install-recommends "${packages[@]}"
+fi
+
+node -e 'const [a,b]=process.versions.node.split(".").map(Number); if (a<20||(a===20&&b<18)) {console.error("hub needs Node.js >= 20.18, found "+process.version); process.exit(1)}'
+npm ci --no-audit --no-fund
+npm run build
+echo "setup: done. Run the tests with: npm test"
