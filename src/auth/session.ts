@@ -93,16 +93,15 @@ export async function freshSession(registry: string, settings: ProviderSettings,
     const state = sessionState(latest, deps.nowSeconds());
     if (state === 'valid') return latest;
     if (state === 'expired') throw sessionEnded(registry, 'its access token expired and there is no refresh token');
-    const provider = await deps.discover(settings);
     let tokens: Tokens;
     try {
+      const provider = await deps.discover(settings);
       tokens = await client.refreshTokenGrant(provider, latest.refreshToken!, audienceParameters(settings.audience));
     } catch (error) {
       if (isGrantRejected(error)) throw sessionEnded(registry, `the identity provider refused to refresh it (${describeOAuthError(error)})`);
-      throw new HubError(
-        `Could not refresh the session for ${registry}: ${isTransientNetworkError(error) ? rootMessage(error) : describeOAuthError(error)}. The session is kept; try again.`,
-        {code: 'refresh_failed', cause: error},
-      );
+      // Anything else may pass: keep the tokens, so that the next try can still refresh.
+      const reason = error instanceof HubError ? error.message.replace(/\.$/, '') : isTransientNetworkError(error) ? rootMessage(error) : describeOAuthError(error);
+      throw new HubError(`Could not refresh the session for ${registry}: ${reason}. The session is kept; try again.`, {code: 'refresh_failed', cause: error});
     }
     const refreshed = sessionFromTokens(registry, settings, tokens, deps.nowSeconds(), latest, latest);
     await deps.store.write(refreshed);

@@ -122,6 +122,57 @@ describe.runIf(e2eEnabled())('hub login / token / status / logout against a real
     expect(token.stderr).toContain(`not logged in to ${REGISTRY}`);
   });
 
+  it('keeps several registries apart, and a provider outage loses no session', async () => {
+    const second = 'other.registry.test';
+    expect((await loginAs()).result.code).toBe(0);
+    const login = runHub(['login', second, '--issuer', idp.issuer, '--client-id', idp.clientId], env);
+    await browser.signIn(await browser.nextUrl(), USERS[1]!);
+    expect((await login).code).toBe(0);
+    const status = await runHub(['status', '--json'], env);
+    expect(JSON.parse(status.stdout)).toMatchObject([
+      {registry: REGISTRY, account: 'alice', usable: true},
+      {registry: second, account: 'bob', usable: true},
+    ]);
+    // With several registries, a command without one asks which.
+    const ambiguous = await runHub(['token'], env);
+    expect(ambiguous.code).toBe(2);
+    expect(ambiguous.stderr).toContain(`hub knows several: ${REGISTRY}, ${second}`);
+
+    // A refresh that cannot reach the provider fails clearly and keeps the session.
+    idp.setAccessTokenTtl(30);
+    const {result} = await loginAs();
+    expect(result.code).toBe(0);
+    const before = await secretServiceSession(keyring.env, REGISTRY);
+    seenTokens.add(before!.accessToken as string).add(before!.refreshToken as string);
+    idp.setDown(true);
+    try {
+      const failed = await runHub(['token', REGISTRY], env);
+      expect(failed.code).toBe(1);
+      expect(failed.stdout).toBe('');
+      expect(failed.stderr).toContain('The session is kept; try again.');
+      expect(await secretServiceSession(keyring.env, REGISTRY)).toEqual(before);
+    } finally {
+      idp.setDown(false);
+      idp.setAccessTokenTtl(600);
+    }
+    const retried = await runHub(['token', REGISTRY], env);
+    expect(retried.code).toBe(0);
+
+    // Logging out while the provider is down still forgets the session here, and says so.
+    idp.setDown(true);
+    try {
+      const out = await runHub(['logout', '--all'], env);
+      expect(out.code).toBe(0);
+      expect(out.stderr).toContain(`Could not revoke the session at ${idp.issuer}`);
+      expect(out.stderr).toContain(`Logged out of ${REGISTRY}`);
+      expect(out.stderr).toContain(`Logged out of ${second}`);
+    } finally {
+      idp.setDown(false);
+    }
+    expect(await secretServiceCount(keyring.env)).toBe(0);
+    expect((await runHub(['status'], env)).code).toBe(1);
+  });
+
   it('never prints a token, except `hub token` on stdout', () => {
     expect(seenTokens.size).toBeGreaterThan(0);
     for (const {stdout, stderr} of transcript) {
