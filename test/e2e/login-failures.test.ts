@@ -3,12 +3,13 @@ import type {AddressInfo} from 'node:net';
 import {readFile, stat} from 'node:fs/promises';
 import {join} from 'node:path';
 import {afterAll, afterEach, beforeAll, describe, expect, it} from 'vitest';
-import {startBrowser, type TestBrowser} from './support/browser.js';
+import type {TestBrowser} from './support/browser.js';
 import {runHub, transcript, type RunningHub} from './support/hub-cli.js';
-import {closeServer, startIdentityProvider, USERS, type IdentityProvider} from './support/identity-provider.js';
-import {secretServiceCount, startKeyring, type Keyring} from './support/keyring.js';
-import {assertPrograms, e2eEnabled} from './support/prerequisites.js';
-import {createSandbox, type Sandbox} from './support/sandbox.js';
+import {closeServer, USERS, type IdentityProvider} from './support/identity-provider.js';
+import {secretServiceCount, type Keyring} from './support/keyring.js';
+import {startLoginStack, type LoginStack} from './support/login-stack.js';
+import {e2eEnabled} from './support/prerequisites.js';
+import type {Sandbox} from './support/sandbox.js';
 
 const [alice] = USERS as [typeof USERS[number]];
 const REGISTRY = 'registry.test:5000';
@@ -20,21 +21,14 @@ describe.runIf(e2eEnabled())('hub login refuses hostile and broken input, and st
   let browser: TestBrowser;
   let env: NodeJS.ProcessEnv;
 
+  let stack: LoginStack;
+
   beforeAll(async () => {
-    assertPrograms();
-    sandbox = await createSandbox();
-    keyring = await startKeyring(sandbox);
-    idp = await startIdentityProvider();
-    browser = await startBrowser();
-    env = {...keyring.env, ...browser.env};
+    stack = await startLoginStack();
+    ({sandbox, keyring, idp, browser, env} = stack);
   });
 
-  afterAll(async () => {
-    await browser?.stop();
-    await idp?.stop();
-    await keyring?.stop();
-    await sandbox?.remove();
-  });
+  afterAll(() => stack?.stop());
 
   afterEach(async () => {
     expect(await secretServiceCount(keyring.env)).toBe(0);

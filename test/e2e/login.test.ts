@@ -2,12 +2,13 @@ import {stat} from 'node:fs/promises';
 import {join} from 'node:path';
 import * as client from 'openid-client';
 import {afterAll, beforeAll, describe, expect, it} from 'vitest';
-import {startBrowser, type TestBrowser} from './support/browser.js';
+import type {TestBrowser} from './support/browser.js';
 import {runHub, transcript} from './support/hub-cli.js';
-import {startIdentityProvider, USERS, type IdentityProvider} from './support/identity-provider.js';
-import {secretServiceCount, secretServiceSession, startKeyring, type Keyring} from './support/keyring.js';
-import {assertPrograms, e2eEnabled} from './support/prerequisites.js';
-import {createSandbox, type Sandbox} from './support/sandbox.js';
+import {USERS, type IdentityProvider} from './support/identity-provider.js';
+import {secretServiceCount, secretServiceSession, type Keyring} from './support/keyring.js';
+import {startLoginStack, type LoginStack} from './support/login-stack.js';
+import {e2eEnabled} from './support/prerequisites.js';
+import type {Sandbox} from './support/sandbox.js';
 
 const [alice] = USERS as [typeof USERS[number]];
 const REGISTRY = 'registry.test:5000';
@@ -20,21 +21,14 @@ describe.runIf(e2eEnabled())('hub login / token / status / logout against a real
   let env: NodeJS.ProcessEnv;
   const seenTokens = new Set<string>();
 
+  let stack: LoginStack;
+
   beforeAll(async () => {
-    assertPrograms();
-    sandbox = await createSandbox();
-    keyring = await startKeyring(sandbox);
-    idp = await startIdentityProvider();
-    browser = await startBrowser();
-    env = {...keyring.env, ...browser.env};
+    stack = await startLoginStack();
+    ({sandbox, keyring, idp, browser, env} = stack);
   });
 
-  afterAll(async () => {
-    await browser?.stop();
-    await idp?.stop();
-    await keyring?.stop();
-    await sandbox?.remove();
-  });
+  afterAll(() => stack?.stop());
 
   async function loginAs(user = alice, extra: string[] = []) {
     const login = runHub(['login', REGISTRY, '--issuer', idp.issuer, '--client-id', idp.clientId, ...extra], env);
