@@ -1,5 +1,6 @@
 import {createServer, type IncomingMessage, type Server, type ServerResponse} from 'node:http';
 import type {AddressInfo} from 'node:net';
+import {exportJWK, generateKeyPair, SignJWT, type JWTPayload} from 'jose';
 import Provider, {type Configuration} from 'oidc-provider';
 
 /**
@@ -21,6 +22,10 @@ export const USERS: TestUser[] = [
 ];
 
 export const CLI_CLIENT_ID = 'hub-cli';
+/** The API hub-auth guards: access tokens asked for it (RFC 8707) are JWTs with this audience. */
+export const REGISTRY_AUDIENCE = 'https://registry.hub.test';
+/** hub-auth's confidential client, for introspecting opaque access tokens. */
+export const INTROSPECTION_CLIENT = {id: 'hub-auth', secret: 'hub-auth-introspection-secret'};
 
 export interface IdentityProvider {
   issuer: string;
@@ -32,6 +37,8 @@ export interface IdentityProvider {
   grants: Record<string, number>;
   /** Makes every request fail by closing the connection while true: a provider that is down. */
   setDown(down: boolean): void;
+  /** Signs a JWT with the provider's own signing key, for tests that need tokens with odd claims. */
+  signWithProviderKey(payload: JWTPayload): Promise<string>;
   stop(): Promise<void>;
 }
 
@@ -45,6 +52,9 @@ export async function startIdentityProvider(): Promise<IdentityProvider> {
   let accessTokenTtl = 600;
   let down = false;
   const grants: Record<string, number> = {};
+  // A key of our own instead of the quick-start one, so tests can sign as the provider does.
+  const {privateKey} = await generateKeyPair('RS256', {extractable: true});
+  const signingJwk = {...(await exportJWK(privateKey)), kid: 'test-provider-key', alg: 'RS256', use: 'sig'};
 
   const configuration: Configuration = {
     clients: [
@@ -56,6 +66,14 @@ export async function startIdentityProvider(): Promise<IdentityProvider> {
         response_types: ['code'],
         // Native loopback redirects match on any port (RFC 8252 §7.3).
         redirect_uris: ['http://127.0.0.1/callback'],
+      },
+      {
+        client_id: INTROSPECTION_CLIENT.id,
+        client_secret: INTROSPECTION_CLIENT.secret,
+        token_endpoint_auth_method: 'client_secret_basic',
+        grant_types: [],
+        response_types: [],
+        redirect_uris: [],
       },
     ],
     async findAccount(_ctx, id) {
@@ -80,6 +98,22 @@ export async function startIdentityProvider(): Promise<IdentityProvider> {
       revocation: {enabled: true},
       introspection: {enabled: true},
       userinfo: {enabled: true},
+      resourceIndicators: {
+        enabled: true,
+        // No resource asked: an opaque token for userinfo. The registry's: a JWT for hub-auth.
+        defaultResource: () => undefined,
+        useGrantedResource: () => true,
+        getResourceServerInfo: (_ctx, indicator) => {
+          if (indicator !== REGISTRY_AUDIENCE) throw new Error(`unknown resource ${indicator}`);
+          return {scope: '', audience: REGISTRY_AUDIENCE, accessTokenFormat: 'jwt', jwt: {sign: {alg: 'RS256'}}};
+        },
+      },
+    },
+    // Keycloak puts the username and groups into access tokens; hub-auth reads them there.
+    extraTokenClaims: async (_ctx, token) => {
+      const accountId = 'accountId' in token ? token.accountId : undefined;
+      const user = USERS.find((u) => subjectOf(u.username) === accountId);
+      return user ? {preferred_username: user.username, groups: user.groups} : undefined;
     },
     // Keycloak, Okta and Dex hand a native client a refresh token without a consent prompt.
     issueRefreshToken: async (_ctx, client) => client.grantTypeAllowed('refresh_token'),
@@ -93,6 +127,7 @@ export async function startIdentityProvider(): Promise<IdentityProvider> {
       AuthorizationCode: 60,
     },
     cookies: {keys: ['test-cookie-key-not-secret']},
+    jwks: {keys: [signingJwk]},
     interactions: {url: (_ctx, interaction) => `/interaction/${interaction.uid}`},
   };
   const provider = new Provider(issuer, configuration);
@@ -130,6 +165,7 @@ export async function startIdentityProvider(): Promise<IdentityProvider> {
     setDown: (value) => {
       down = value;
     },
+    signWithProviderKey: (payload) => new SignJWT(payload).setProtectedHeader({alg: 'RS256', kid: signingJwk.kid, typ: 'at+jwt'}).sign(privateKey),
     stop: () => closeServer(server),
   };
 }

@@ -1,0 +1,43 @@
+import formBody from '@fastify/formbody';
+import Fastify, {type FastifyBaseLogger, type FastifyInstance} from 'fastify';
+import type {TokenServiceConfig} from './config.js';
+import type {TokenServiceMetrics} from './metrics.js';
+import type {AclRule} from './policy.js';
+import type {VerificationKey} from './refresh-token.js';
+import {registerHealthRoutes} from './routes/health.js';
+import {registerTokenRoutes} from './routes/token.js';
+import {registerWellKnownRoutes} from './routes/well-known.js';
+import type {RegistryTokenSigner, verificationJwks} from './signing.js';
+import type {AccessTokenVerifier} from './verify-access-token.js';
+
+export interface TokenServiceDeps {
+  config: TokenServiceConfig;
+  signer: RegistryTokenSigner;
+  jwks: ReturnType<typeof verificationJwks>;
+  verificationKeys: VerificationKey[];
+  verifier: AccessTokenVerifier;
+  rules: readonly AclRule[];
+  metrics: TokenServiceMetrics;
+  logger: FastifyBaseLogger;
+  nowSeconds: () => number;
+  /** Resolves once tokens can be checked (the provider's metadata is loaded). */
+  ready: () => Promise<void>;
+}
+
+/** The HTTP app, built apart from `listen` so that tests can inject requests into it. */
+export function createApp(deps: TokenServiceDeps): FastifyInstance {
+  const app = Fastify({
+    loggerInstance: deps.logger,
+    bodyLimit: 16 * 1024,
+    // Token requests are small; anything bigger is a client misbehaving.
+    maxParamLength: 200,
+    requestTimeout: 30_000,
+    connectionTimeout: 30_000,
+    return503OnClosing: true,
+  });
+  app.register(formBody);
+  registerTokenRoutes(app, deps);
+  registerWellKnownRoutes(app, deps);
+  registerHealthRoutes(app, deps);
+  return app;
+}

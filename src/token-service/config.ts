@@ -1,0 +1,136 @@
+import {readFile} from 'node:fs/promises';
+import {parse as parseYaml} from 'yaml';
+import {z} from 'zod';
+
+/**
+ * hub-auth's configuration: one YAML file, checked in full at start so that a mistake stops the
+ * service with the field's name instead of surfacing as a refused push an hour later. Secrets may
+ * stay out of the file: `{env: NAME}` or `{file: PATH}` wherever a secret goes.
+ */
+
+const secretSource = z.union([
+  z.object({value: z.string().min(1)}).strict(),
+  z.object({env: z.string().min(1)}).strict(),
+  z.object({file: z.string().min(1)}).strict(),
+]);
+export type SecretSource = z.infer<typeof secretSource>;
+
+const asymmetricAlgorithms = ['RS256', 'RS384', 'RS512', 'PS256', 'PS384', 'PS512', 'ES256', 'ES384', 'ES512', 'EdDSA'] as const;
+
+const aclRule = z
+  .object({
+    match: z
+      .object({
+        account: z.string().optional(),
+        group: z.string().optional(),
+        name: z.string().optional(),
+        type: z.string().optional(),
+        anonymous: z.boolean().optional(),
+      })
+      .strict(),
+    actions: z.array(z.string().min(1)).min(1),
+    comment: z.string().optional(),
+  })
+  .strict();
+
+const configSchema = z
+  .object({
+    listen: z.object({host: z.string().default('0.0.0.0'), port: z.number().int().min(0).max(65_535).default(5001)}).strict().default({host: '0.0.0.0', port: 5001}),
+    /** The `service` the registry names in its challenge; the tokens' audience. */
+    service: z.string().min(1),
+    /** The tokens' issuer: the registry's `auth.token.issuer`. */
+    issuer: z.string().min(1).default('hub-auth'),
+    tokenLifetimeSeconds: z.number().int().min(30).max(3600).default(300),
+    refreshTokens: z
+      .object({enabled: z.boolean().default(true), lifetimeSeconds: z.number().int().min(60).max(30 * 24 * 3600).default(8 * 3600)})
+      .strict()
+      .default({enabled: true, lifetimeSeconds: 8 * 3600}),
+    signing: z
+      .object({
+        key: secretSource,
+        certificate: secretSource,
+        keyId: z.enum(['libtrust', 'thumbprint']).default('libtrust'),
+        x5c: z.boolean().default(true),
+        /** Further certificates whose keys still verify: the previous key during a rotation. */
+        publish: z.array(secretSource).default([]),
+      })
+      .strict(),
+    oidc: z
+      .object({
+        issuer: z.url(),
+        /** Accepted `aud` values of JWT access tokens. */
+        audience: z.union([z.string().min(1), z.array(z.string().min(1)).min(1)]).transform((a) => (Array.isArray(a) ? a : [a])),
+        algorithms: z.array(z.enum(asymmetricAlgorithms)).min(1).default(['RS256', 'ES256', 'PS256', 'EdDSA']),
+        clockSkewSeconds: z.number().int().min(0).max(300).default(30),
+        usernameClaim: z.string().min(1).default('preferred_username'),
+        groupsClaim: z.string().min(1).default('groups'),
+        jwksUri: z.url().optional(),
+        /** For opaque access tokens (RFC 7662), with this service's own confidential client. */
+        introspection: z
+          .object({
+            clientId: z.string().min(1),
+            clientSecret: secretSource,
+            /** Opaque tokens carry no audience: accept those issued to these clients. */
+            acceptedClientIds: z.array(z.string().min(1)).min(1),
+          })
+          .strict()
+          .optional(),
+        timeoutSeconds: z.number().min(1).max(60).default(10),
+      })
+      .strict(),
+    /** What `hub login REGISTRY` learns from /.well-known/hub-configuration. */
+    client: z
+      .object({clientId: z.string().min(1), scopes: z.string().min(1).default('openid profile offline_access'), audience: z.string().optional()})
+      .strict(),
+    registry: z.object({host: z.string().min(1)}).strict(),
+    policy: z
+      .object({publicRepositories: z.array(z.string().min(1)).default([]), rules: z.array(aclRule).optional()})
+      .strict()
+      .default({publicRepositories: []}),
+    cacheSize: z.number().int().min(0).max(1_000_000).default(10_000),
+  })
+  .strict();
+
+export type TokenServiceConfig = z.infer<typeof configSchema>;
+
+export class ConfigError extends Error {
+  override name = 'ConfigError';
+}
+
+export function parseConfig(data: unknown, source = 'the configuration'): TokenServiceConfig {
+  const parsed = configSchema.safeParse(data);
+  if (parsed.success) return parsed.data;
+  const problems = parsed.error.issues.map((issue) => `  ${issue.path.join('.') || '(top level)'}: ${issue.message}`);
+  throw new ConfigError(`${source} is not valid:\n${problems.join('\n')}`);
+}
+
+export async function loadConfig(path: string): Promise<TokenServiceConfig> {
+  let text: string;
+  try {
+    text = await readFile(path, 'utf8');
+  } catch (error) {
+    throw new ConfigError(`cannot read ${path}: ${(error as Error).message}`);
+  }
+  let data: unknown;
+  try {
+    data = parseYaml(text, {maxAliasCount: 100});
+  } catch (error) {
+    throw new ConfigError(`${path} is not valid YAML: ${(error as Error).message}`);
+  }
+  return parseConfig(data, path);
+}
+
+/** A secret's value; the error names where it was looked for, never what it holds. */
+export async function readSecret(source: SecretSource, field: string, env: NodeJS.ProcessEnv = process.env): Promise<string> {
+  if ('value' in source) return source.value;
+  if ('env' in source) {
+    const value = env[source.env];
+    if (!value) throw new ConfigError(`${field}: environment variable ${source.env} is not set`);
+    return value;
+  }
+  try {
+    return (await readFile(source.file, 'utf8')).trim();
+  } catch (error) {
+    throw new ConfigError(`${field}: cannot read ${source.file}: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}`);
+  }
+}

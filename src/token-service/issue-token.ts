@@ -1,0 +1,71 @@
+import {randomUUID} from 'node:crypto';
+import type {TokenServiceConfig} from './config.js';
+import {decide, type AccessEntry, type AclRule, type Requester} from './policy.js';
+import {refreshClaims} from './refresh-token.js';
+import type {ResourceScope} from './scope.js';
+import type {RegistryTokenSigner} from './signing.js';
+
+export interface IssueRequest {
+  requester: Requester;
+  scopes: ResourceScope[];
+  /** Also hand out a refresh token (docker's `offline_token=true`, OAuth `access_type=offline`). */
+  offline: boolean;
+}
+
+export interface TokenResponse {
+  token: string;
+  access_token: string;
+  expires_in: number;
+  issued_at: string;
+  refresh_token?: string;
+}
+
+export interface IssuedToken {
+  response: TokenResponse;
+  access: AccessEntry[];
+}
+
+export interface IssueDeps {
+  config: Pick<TokenServiceConfig, 'issuer' | 'service' | 'tokenLifetimeSeconds' | 'refreshTokens'>;
+  signer: RegistryTokenSigner;
+  rules: readonly AclRule[];
+  nowSeconds: () => number;
+}
+
+/**
+ * A registry token for what the policy grants of what was asked (never an error for a scope the
+ * user may not have: the registry then answers 401/403 itself, as the spec wants).
+ */
+export function issueRegistryToken(deps: IssueDeps, request: IssueRequest): IssuedToken {
+  const {config, signer} = deps;
+  const now = deps.nowSeconds();
+  const access = decide(deps.rules, request.requester, request.scopes);
+  const token = signer.sign({
+    iss: config.issuer,
+    sub: request.requester.account ?? '',
+    // distribution 2.8 parses `aud` as a string only; an array would be refused.
+    aud: config.service,
+    exp: now + config.tokenLifetimeSeconds,
+    nbf: now,
+    iat: now,
+    jti: randomUUID(),
+    access,
+  });
+  const response: TokenResponse = {
+    token,
+    access_token: token,
+    expires_in: config.tokenLifetimeSeconds,
+    issued_at: new Date(now * 1000).toISOString(),
+  };
+  if (request.offline && request.requester.account && config.refreshTokens.enabled) {
+    response.refresh_token = signer.sign(
+      refreshClaims(
+        {account: request.requester.account, groups: [...request.requester.groups], service: config.service},
+        config.issuer,
+        now,
+        config.refreshTokens.lifetimeSeconds,
+      ),
+    );
+  }
+  return {response, access};
+}

@@ -1,0 +1,196 @@
+import type {ResourceScope} from './scope.js';
+
+/**
+ * One access-control rule. Rules are ordered and the first whose `match` fits a requested scope
+ * decides it alone, so a narrow rule must come before a broad one it should override.
+ *
+ * Globs: `*` matches any run of characters, '/' included; everything else is literal. In `name`,
+ * `${account}` stands for the requester's account and `${group}` for any of the requester's groups
+ * that also match `group`.
+ */
+export interface AclRule {
+  match: {
+    /** Glob; absent means any authenticated account. */
+    account?: string;
+    /** Glob; the requester must belong to a matching group. */
+    group?: string;
+    /** Glob; absent means any name. */
+    name?: string;
+    /** Resource type; absent means 'repository'. */
+    type?: string;
+    /** True matches only anonymous requesters; any other rule never matches them. */
+    anonymous?: boolean;
+  };
+  /** `*` grants every action, including a requested `*`. */
+  actions: string[];
+  comment?: string;
+}
+
+export interface Requester {
+  /** Undefined for an anonymous requester. */
+  account?: string;
+  groups: readonly string[];
+}
+
+/** An entry of the `access` claim of a registry token. */
+export interface AccessEntry {
+  type: string;
+  class?: string;
+  name: string;
+  actions: string[];
+}
+
+const MAX_ACCOUNT_NAME_LENGTH = 64;
+const PLACEHOLDER = /\$\{(account|group)\}/;
+
+interface PlaceholderValues {
+  account?: string | undefined;
+  group?: string | undefined;
+}
+
+/**
+ * Grants, for each requested scope, the requested actions the first fitting rule allows. A scope
+ * no rule fits gets nothing, and scopes left with no action are omitted from the result.
+ */
+export function decide(rules: readonly AclRule[], requester: Requester, scopes: readonly ResourceScope[]): AccessEntry[] {
+  const entries: AccessEntry[] = [];
+  for (const scope of scopes) {
+    const rule = rules.find((candidate) => ruleFits(candidate, requester, scope));
+    const actions = rule === undefined ? [] : grantedActions(scope.actions, rule.actions);
+    if (actions.length > 0) entries.push(accessEntry(scope, actions));
+  }
+  return entries;
+}
+
+/**
+ * Everyone owns a namespace named after their account, and each group's members share one named
+ * after the group. `library` comes first so that no account or group called "library" can take
+ * over the shared images: under this policy they are read-only. Public repositories are pullable
+ * by anyone, signed in or not; their rules come after the namespace rules so owners keep push.
+ */
+export function defaultPolicy(options: {publicRepositories: readonly string[]}): AclRule[] {
+  return [
+    {
+      match: {name: 'library/*'},
+      actions: ['pull'],
+      comment: 'Shared base images: every signed-in user pulls them, nobody pushes under the default policy.',
+    },
+    {
+      match: {name: '${account}/*'},
+      actions: ['*'],
+      comment: 'Each user has a namespace of their own.',
+    },
+    {
+      match: {name: '${group}/*'},
+      actions: ['*'],
+      comment: 'Members of a group share its namespace.',
+    },
+    ...options.publicRepositories.flatMap((name): AclRule[] => [
+      {
+        match: {name},
+        actions: ['pull'],
+        comment: `Public: signed-in users pull ${name} too, since docker sends their credentials.`,
+      },
+      {
+        match: {anonymous: true, name},
+        actions: ['pull'],
+        comment: `Public: ${name} can be pulled without signing in.`,
+      },
+    ]),
+  ];
+}
+
+/**
+ * Makes a user or group name from the identity provider into one repository path component, the
+ * namespace it owns. Anything outside [a-z0-9._-] becomes '-' before lower-casing, since
+ * lower-casing some non-ASCII letters yields ASCII ones (U+212A, the Kelvin sign, becomes 'k'),
+ * which would let a look-alike name land in someone else's namespace.
+ */
+export function normalizeAccountName(raw: string): string | undefined {
+  const component = trimSeparators(
+    raw
+      .replace(/[^A-Za-z0-9._-]/g, '-')
+      .toLowerCase()
+      .replace(/[._-]+/g, validSeparator),
+  );
+  const truncated = trimSeparators(component.slice(0, MAX_ACCOUNT_NAME_LENGTH));
+  return truncated === '' ? undefined : truncated;
+}
+
+function ruleFits(rule: AclRule, requester: Requester, scope: ResourceScope): boolean {
+  const {match} = rule;
+  if ((match.type ?? 'repository') !== scope.type || !identityFits(rule, requester)) return false;
+  const groups = groupsFitting(match.group, requester.groups);
+  if (match.group !== undefined && groups.length === 0) return false;
+  return match.name === undefined || nameFits(match.name, scope.name, requester.account, groups);
+}
+
+function groupsFitting(glob: string | undefined, groups: readonly string[]): readonly string[] {
+  return glob === undefined ? groups : groups.filter((group) => globMatches(glob, group));
+}
+
+function identityFits({match}: AclRule, {account}: Requester): boolean {
+  if (account === undefined) return match.anonymous === true && match.account === undefined;
+  return match.anonymous !== true && (match.account === undefined || globMatches(match.account, account));
+}
+
+/** With `${group}` in the glob, any one of the candidate groups making the name fit is enough. */
+function nameFits(glob: string, name: string, account: string | undefined, groups: readonly string[]): boolean {
+  if (!glob.includes('${group}')) return placeholderGlobMatches(glob, name, {account});
+  return groups.some((group) => placeholderGlobMatches(glob, name, {account, group}));
+}
+
+function grantedActions(requested: readonly string[], allowed: readonly string[]): string[] {
+  return allowed.includes('*') ? [...requested] : requested.filter((action) => allowed.includes(action));
+}
+
+function accessEntry(scope: ResourceScope, actions: string[]): AccessEntry {
+  const {type, name} = scope;
+  return scope.class === undefined ? {type, name, actions} : {type, class: scope.class, name, actions};
+}
+
+function globMatches(glob: string, value: string): boolean {
+  return wholeMatch(globSource(glob), value);
+}
+
+/**
+ * Placeholder values are inserted as literals, never as glob text: a group called `*` must not
+ * become a wildcard. A placeholder with no value (`${account}` for an anonymous requester) fits
+ * no name.
+ */
+function placeholderGlobMatches(glob: string, value: string, values: PlaceholderValues): boolean {
+  // Splitting on a pattern with one capturing group puts the placeholder names at odd indices.
+  const parts = glob.split(PLACEHOLDER);
+  let source = '';
+  for (const [index, part] of parts.entries()) {
+    if (index % 2 === 0) {
+      source += globSource(part);
+      continue;
+    }
+    const substitute = values[part as keyof PlaceholderValues];
+    if (substitute === undefined) return false;
+    source += escapeRegExp(substitute);
+  }
+  return wholeMatch(source, value);
+}
+
+function globSource(glob: string): string {
+  return glob.split('*').map(escapeRegExp).join('.*');
+}
+
+function wholeMatch(source: string, value: string): boolean {
+  return new RegExp(`^(?:${source})$`, 's').test(value);
+}
+
+function escapeRegExp(text: string): string {
+  return text.replace(/[\\^$.*+?()[\]{}|]/g, '\\$&');
+}
+
+/** A separator run the component grammar allows stays; any other run becomes a single '-'. */
+function validSeparator(run: string): string {
+  return run === '.' || run === '_' || run === '__' ? run : '-';
+}
+
+function trimSeparators(text: string): string {
+  return text.replace(/^[._-]+|[._-]+$/g, '');
+}

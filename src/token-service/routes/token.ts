@@ -1,0 +1,156 @@
+import type {FastifyInstance, FastifyReply, FastifyRequest} from 'fastify';
+import {formatScope, parseScopes} from '../scope.js';
+import {issueRegistryToken} from '../issue-token.js';
+import {requesterFromClaims} from '../identity.js';
+import type {Requester} from '../policy.js';
+import {readRefreshToken} from '../refresh-token.js';
+import {InvalidTokenError, UpstreamError} from '../verify-access-token.js';
+import type {TokenServiceDeps} from '../app.js';
+
+/**
+ * The token endpoint of the Docker registry token-auth spec: GET with Basic credentials (the
+ * password is the user's OIDC access token) or none, and the OAuth2 POST form docker uses with
+ * an identity token (grant_type=refresh_token) or a password.
+ */
+
+type Grant = 'anonymous' | 'password' | 'refresh_token';
+
+class TokenRequestError extends Error {
+  constructor(
+    readonly status: 400 | 401 | 503,
+    readonly oauthError: string,
+    message: string,
+  ) {
+    super(message);
+  }
+}
+
+type Query = Record<string, string | string[] | undefined>;
+
+export function registerTokenRoutes(app: FastifyInstance, deps: TokenServiceDeps): void {
+  app.get('/token', (request, reply) =>
+    answer(request, reply, 'registry', async () => {
+      const query = request.query as Query;
+      checkService(query, deps);
+      const token = credentialsFrom(request.headers.authorization);
+      const requester = token === undefined ? {groups: []} : await requesterForAccessToken(token, deps);
+      return {
+        grant: token === undefined ? 'anonymous' : 'password',
+        requester,
+        scopes: parseScopes(all(query.scope)),
+        offline: first(query.offline_token) === 'true',
+      };
+    }),
+  );
+
+  app.post('/token', (request, reply) =>
+    answer(request, reply, 'oauth', async () => {
+      const form = (request.body ?? {}) as Query;
+      checkService(form, deps);
+      const grantType = first(form.grant_type);
+      const scopes = parseScopes(all(form.scope));
+      const offline = first(form.access_type) === 'offline';
+      if (grantType === 'password') {
+        const password = first(form.password);
+        if (!password) throw new TokenRequestError(400, 'invalid_request', 'password (the OIDC access token) is missing');
+        return {grant: 'password', requester: await requesterForAccessToken(password, deps), scopes, offline};
+      }
+      if (grantType === 'refresh_token') {
+        const identity = readRefreshToken(first(form.refresh_token) ?? '', deps.verificationKeys, {
+          issuer: deps.config.issuer,
+          service: deps.config.service,
+          nowSeconds: deps.nowSeconds(),
+        });
+        if (!identity) throw new TokenRequestError(400, 'invalid_grant', 'the refresh token is not valid or has expired: log in again (hub login)');
+        return {grant: 'refresh_token', requester: {account: identity.account, groups: identity.groups}, scopes, offline: false};
+      }
+      throw new TokenRequestError(400, 'unsupported_grant_type', `grant_type ${JSON.stringify(grantType ?? '')} is not supported: use password or refresh_token`);
+    }),
+  );
+
+  async function answer(
+    request: FastifyRequest,
+    reply: FastifyReply,
+    style: 'registry' | 'oauth',
+    understand: () => Promise<{grant: Grant; requester: Requester; scopes: ReturnType<typeof parseScopes>; offline: boolean}>,
+  ): Promise<unknown> {
+    const stopTimer = deps.metrics.duration.startTimer();
+    let grant: Grant | 'unknown' = 'unknown';
+    try {
+      const understood = await understand();
+      grant = understood.grant;
+      const {response, access} = issueRegistryToken(deps, understood);
+      request.log.info(
+        {
+          event: 'token',
+          grant,
+          account: understood.requester.account ?? null,
+          requested: understood.scopes.map(formatScope),
+          granted: access.map(formatScope),
+          refresh: response.refresh_token !== undefined,
+        },
+        'token issued',
+      );
+      deps.metrics.requests.inc({grant, outcome: 'issued'});
+      return reply.header('cache-control', 'no-store').send(response);
+    } catch (error) {
+      if (!(error instanceof TokenRequestError)) throw error;
+      const outcome = error.status === 503 ? 'upstream_error' : error.status === 401 ? 'unauthorized' : 'bad_request';
+      deps.metrics.requests.inc({grant, outcome});
+      request.log.info({event: 'token', grant, outcome, reason: error.message}, 'token refused');
+      if (error.status === 401) reply.header('www-authenticate', `Basic realm="${deps.config.issuer}", charset="UTF-8"`);
+      reply.code(error.status).header('cache-control', 'no-store');
+      return style === 'oauth'
+        ? reply.send({error: error.oauthError, error_description: error.message})
+        : reply.send({errors: [{code: error.status === 401 ? 'UNAUTHORIZED' : error.status === 503 ? 'UNAVAILABLE' : 'DENIED', message: error.message}]});
+    } finally {
+      stopTimer({grant});
+    }
+  }
+}
+
+async function requesterForAccessToken(token: string, deps: TokenServiceDeps): Promise<Requester> {
+  try {
+    const verified = await deps.verifier.verify(token);
+    return requesterFromClaims(verified, deps.config.oidc.usernameClaim, deps.config.oidc.groupsClaim);
+  } catch (error) {
+    if (error instanceof UpstreamError) {
+      throw new TokenRequestError(503, 'temporarily_unavailable', 'the identity provider cannot be reached to check the token; try again');
+    }
+    const why = error instanceof InvalidTokenError ? error.message : 'the token names no usable user';
+    throw new TokenRequestError(401, 'invalid_grant', `${why}: log in again (hub login)`);
+  }
+}
+
+/** The OIDC token from `Authorization: Basic` (any username, the token as password) or `Bearer`. */
+function credentialsFrom(header: string | undefined): string | undefined {
+  if (header === undefined) return undefined;
+  const match = /^(Basic|Bearer) +([\x21-\x7e]+) *$/i.exec(header);
+  if (!match) throw new TokenRequestError(401, 'invalid_request', 'the Authorization header is malformed');
+  if (match[1]!.toLowerCase() === 'bearer') return match[2]!;
+  const decoded = Buffer.from(match[2]!, 'base64').toString('utf8');
+  const colon = decoded.indexOf(':');
+  const password = colon >= 0 ? decoded.slice(colon + 1) : '';
+  if (!password) throw new TokenRequestError(401, 'invalid_request', 'the Authorization header carries no password (the OIDC access token)');
+  return password;
+}
+
+function checkService(params: Query, deps: TokenServiceDeps): void {
+  const services = all(params.service);
+  if (services.length > 1 || (services.length === 1 && services[0] !== deps.config.service)) {
+    throw new TokenRequestError(400, 'invalid_request', `this token service is for service ${JSON.stringify(deps.config.service)} only`);
+  }
+}
+
+function all(value: string | string[] | undefined): string[] {
+  return value === undefined ? [] : Array.isArray(value) ? value : [value];
+}
+
+/** Duplicate parameters are refused by taking none: a second grant_type must not win. */
+function first(value: string | string[] | undefined): string | undefined {
+  if (Array.isArray(value)) {
+    if (value.length > 1) throw new TokenRequestError(400, 'invalid_request', 'a parameter was given more than once');
+    return value[0];
+  }
+  return value;
+}

@@ -1,0 +1,49 @@
+import {pino, type Logger} from 'pino';
+import {createApp} from './app.js';
+import {readSecret, type TokenServiceConfig} from './config.js';
+import {createMetrics} from './metrics.js';
+import {defaultPolicy} from './policy.js';
+import {verificationKeysFromJwks} from './refresh-token.js';
+import {createSigner, verificationJwks} from './signing.js';
+import {createAccessTokenVerifier} from './verify-access-token.js';
+
+export function createLogger(level = process.env.HUB_AUTH_LOG_LEVEL ?? 'info'): Logger {
+  // Tokens travel in Authorization headers and form bodies; neither is ever logged.
+  return pino({level, redact: {paths: ['req.headers.authorization', 'req.headers.cookie'], censor: '[redacted]'}});
+}
+
+/** Reads the secrets a configuration names and builds the app from them. */
+export async function createTokenService(config: TokenServiceConfig, logger: Logger = createLogger(), env: NodeJS.ProcessEnv = process.env) {
+  const privateKeyPem = await readSecret(config.signing.key, 'signing.key', env);
+  const certificatePem = await readSecret(config.signing.certificate, 'signing.certificate', env);
+  const published = await Promise.all(config.signing.publish.map((source, i) => readSecret(source, `signing.publish.${i}`, env)));
+  const signer = createSigner({privateKeyPem, certificatePem, keyIdFormat: config.signing.keyId, includeX5c: config.signing.x5c});
+  const jwks = verificationJwks([certificatePem, ...published], config.signing.keyId);
+  const introspection = config.oidc.introspection && {
+    clientId: config.oidc.introspection.clientId,
+    clientSecret: await readSecret(config.oidc.introspection.clientSecret, 'oidc.introspection.clientSecret', env),
+    acceptedClientIds: config.oidc.introspection.acceptedClientIds,
+  };
+  const verifier = createAccessTokenVerifier({
+    issuer: config.oidc.issuer,
+    audience: config.oidc.audience,
+    algorithms: config.oidc.algorithms,
+    clockSkewSeconds: config.oidc.clockSkewSeconds,
+    jwksUri: config.oidc.jwksUri,
+    introspection,
+    timeoutSeconds: config.oidc.timeoutSeconds,
+    cacheSize: config.cacheSize,
+  });
+  return createApp({
+    config,
+    signer,
+    jwks,
+    verificationKeys: verificationKeysFromJwks(jwks),
+    verifier,
+    rules: config.policy.rules ?? defaultPolicy({publicRepositories: config.policy.publicRepositories}),
+    metrics: createMetrics(),
+    logger,
+    nowSeconds: () => Math.floor(Date.now() / 1000),
+    ready: () => verifier.ready(),
+  });
+}

@@ -1,0 +1,68 @@
+import {execFile} from 'node:child_process';
+import {mkdir, writeFile} from 'node:fs/promises';
+import {request} from 'node:http';
+import {join} from 'node:path';
+import {promisify} from 'node:util';
+import {startDaemon} from './process.js';
+import {waitFor} from './ports.js';
+
+const run = promisify(execFile);
+
+/**
+ * A Docker engine of the test's own: Debian's dockerd with its own data root, exec root and
+ * socket, no iptables and no bridge (nothing here runs containers; images are pushed and pulled).
+ */
+export interface DockerEngine {
+  /** DOCKER_HOST for the docker CLI and hub. */
+  host: string;
+  socket: string;
+  stop(): Promise<void>;
+}
+
+export async function startDockerEngine(dir: string): Promise<DockerEngine> {
+  await mkdir(dir, {recursive: true});
+  const socket = join(dir, 'docker.sock');
+  const daemon = startDaemon('dockerd', [
+    '--storage-driver=vfs',
+    '--iptables=false',
+    '--ip6tables=false',
+    '--bridge=none',
+    `--data-root=${join(dir, 'data')}`,
+    `--exec-root=${join(dir, 'exec')}`,
+    `--pidfile=${join(dir, 'docker.pid')}`,
+    `--host=unix://${socket}`,
+  ]);
+  try {
+    await waitFor('dockerd', () => ping(socket), 60_000);
+  } catch (error) {
+    await daemon.stop();
+    throw new Error(`${(error as Error).message}\n${daemon.output()}`);
+  }
+  return {host: `unix://${socket}`, socket, stop: () => daemon.stop()};
+}
+
+function ping(socket: string): Promise<boolean> {
+  return new Promise((resolve) => {
+    const req = request({socketPath: socket, path: '/_ping'}, (res) => {
+      res.resume();
+      resolve(res.statusCode === 200);
+    });
+    req.once('error', () => resolve(false));
+    req.end();
+  });
+}
+
+/**
+ * An image made here, since nothing can be pulled from outside: `docker import` of a tarball of
+ * generated files (`sizeBytes` of random, incompressible content).
+ */
+export async function makeImage(env: NodeJS.ProcessEnv, dir: string, reference: string, sizeBytes = 64 * 1024): Promise<void> {
+  const root = join(dir, `rootfs-${Date.now()}-${Math.random().toString(36).slice(2)}`);
+  await mkdir(join(root, 'data'), {recursive: true});
+  const {randomBytes} = await import('node:crypto');
+  await writeFile(join(root, 'data', 'blob.bin'), randomBytes(sizeBytes));
+  await writeFile(join(root, 'hello.txt'), `made for ${reference} at ${new Date().toISOString()}\n`);
+  const tarball = `${root}.tar`;
+  await run('tar', ['-C', root, '-cf', tarball, '.']);
+  await run('docker', ['import', tarball, reference], {env});
+}

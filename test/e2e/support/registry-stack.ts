@@ -1,0 +1,54 @@
+import {join} from 'node:path';
+import {startDockerEngine, type DockerEngine} from './docker-engine.js';
+import {keygen, SERVICE, startHubAuth, TOKEN_ISSUER, type HubAuth, type SigningFiles} from './hub-auth.js';
+import {startLoginStack, type LoginStack} from './login-stack.js';
+import {freePort} from './ports.js';
+import {assertPrograms} from './prerequisites.js';
+import {startRegistry, type Registry} from './registry.js';
+
+export const REGISTRY_PROGRAMS = ['dockerd', 'docker', 'docker-registry', 'tar'];
+
+/**
+ * The whole product for real: the login stack (provider, browser, keyring) plus hub-auth, a
+ * registry that trusts it, and a Docker engine. `env` points the docker CLI at the engine.
+ */
+export interface RegistryStack extends LoginStack {
+  signing: SigningFiles;
+  hubAuth: HubAuth;
+  registry: Registry;
+  engine: DockerEngine;
+}
+
+export async function startRegistryStack(options: {publicRepositories?: string[]} = {}): Promise<RegistryStack> {
+  assertPrograms(REGISTRY_PROGRAMS);
+  const login = await startLoginStack();
+  const stops: Array<() => Promise<void>> = [() => login.stop()];
+  const stop = async () => {
+    for (const step of stops.reverse()) await step();
+  };
+  try {
+    const dir = login.sandbox.dir;
+    const signing = await keygen(join(dir, 'keys'));
+    const registryPort = await freePort();
+    const hubAuth = await startHubAuth({
+      dir: join(dir, 'hub-auth'),
+      oidcIssuer: login.idp.issuer,
+      registryHost: `127.0.0.1:${registryPort}`,
+      signing,
+      publicRepositories: options.publicRepositories,
+    });
+    stops.push(() => hubAuth.stop());
+    const registry = await startRegistry(
+      join(dir, 'registry'),
+      {realm: `${hubAuth.url}/token`, service: SERVICE, issuer: TOKEN_ISSUER, rootCertBundle: signing.certificate},
+      registryPort,
+    );
+    stops.push(() => registry.stop());
+    const engine = await startDockerEngine(join(dir, 'docker'));
+    stops.push(() => engine.stop());
+    return {...login, env: {...login.env, DOCKER_HOST: engine.host}, signing, hubAuth, registry, engine, stop};
+  } catch (error) {
+    await stop();
+    throw error;
+  }
+}

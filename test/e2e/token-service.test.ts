@@ -1,0 +1,95 @@
+import {execFile} from 'node:child_process';
+import {afterAll, beforeAll, describe, expect, it} from 'vitest';
+import {makeImage} from './support/docker-engine.js';
+import {runHub} from './support/hub-cli.js';
+import {REGISTRY_AUDIENCE, USERS} from './support/identity-provider.js';
+import {e2eEnabled} from './support/prerequisites.js';
+import {REGISTRY_PROGRAMS, startRegistryStack, type RegistryStack} from './support/registry-stack.js';
+import {E2E_PROGRAMS} from './support/prerequisites.js';
+
+const [alice] = USERS as [typeof USERS[number]];
+
+describe.runIf(e2eEnabled([...E2E_PROGRAMS, ...REGISTRY_PROGRAMS]))('hub-auth in front of a real registry and engine', () => {
+  let stack: RegistryStack;
+  let registry: string;
+
+  beforeAll(async () => {
+    stack = await startRegistryStack({publicRepositories: ['alice/public-*']});
+    registry = stack.registry.host;
+  });
+
+  afterAll(() => stack?.stop());
+
+  async function docker(args: string[], input?: string): Promise<{code: number; output: string}> {
+    return new Promise((resolve) => {
+      const child = execFile('docker', args, {env: stack.env}, (error, stdout, stderr) => {
+        resolve({code: error ? ((error as {code?: number}).code ?? 1) : 0, output: `${stdout}${stderr}`});
+      });
+      child.stdin?.end(input ?? '');
+    });
+  }
+
+  /** An access token for the registry's audience, through hub login in the browser. */
+  async function accessTokenFor(user = alice, audience: string | null = REGISTRY_AUDIENCE, name = registry): Promise<string> {
+    const login = runHub(
+      ['login', name, '--issuer', stack.idp.issuer, '--client-id', stack.idp.clientId, ...(audience ? ['--audience', audience] : [])],
+      stack.env,
+    );
+    await stack.browser.signIn(await stack.browser.nextUrl(), user);
+    expect((await login).code).toBe(0);
+    const token = await runHub(['token', name], stack.env);
+    expect(token.code).toBe(0);
+    return token.stdout.trim();
+  }
+
+  it('docker login with the OIDC access token, then push and pull through the engine', async () => {
+    const token = await accessTokenFor();
+    expect(token.split('.')).toHaveLength(3);
+    const login = await docker(['login', registry, '--username', 'alice', '--password-stdin'], token);
+    expect(login.output).toContain('Login Succeeded');
+
+    await makeImage(stack.env, stack.sandbox.dir, `${registry}/alice/app:1`);
+    const push = await docker(['push', `${registry}/alice/app:1`]);
+    expect(push.code, push.output).toBe(0);
+    await docker(['rmi', `${registry}/alice/app:1`]);
+    const pull = await docker(['pull', `${registry}/alice/app:1`]);
+    expect(pull.code, pull.output).toBe(0);
+
+    // docker kept our refresh token as its identity token and used it for the push and pull.
+    expect(stack.hubAuth.daemon.output()).toMatch(/"grant":"refresh_token".*"granted":\["repository:alice\/app:(push,pull|pull,push)"\]/);
+  });
+
+  it("refuses a push to another user's namespace", async () => {
+    await makeImage(stack.env, stack.sandbox.dir, `${registry}/bob/app:1`);
+    const push = await docker(['push', `${registry}/bob/app:1`]);
+    expect(push.code).not.toBe(0);
+    expect(push.output).toMatch(/denied|unauthorized|insufficient_scope/i);
+  });
+
+  it('lets anonymous users pull a public repository, and not a private one', async () => {
+    await makeImage(stack.env, stack.sandbox.dir, `${registry}/alice/public-tools:1`);
+    expect((await docker(['push', `${registry}/alice/public-tools:1`])).code).toBe(0);
+    await docker(['logout', registry]);
+    await docker(['rmi', `${registry}/alice/public-tools:1`, `${registry}/alice/app:1`]);
+
+    const publicPull = await docker(['pull', `${registry}/alice/public-tools:1`]);
+    expect(publicPull.code, publicPull.output).toBe(0);
+    const privatePull = await docker(['pull', `${registry}/alice/app:1`]);
+    expect(privatePull.code).not.toBe(0);
+    expect(privatePull.output).toMatch(/denied|unauthorized|not found/i);
+  });
+
+  it('accepts opaque access tokens through introspection', async () => {
+    // Logged in without an audience (another registry name, so no saved one applies).
+    const opaque = await accessTokenFor(alice, null, 'opaque.registry.test');
+    expect(opaque.split('.')).not.toHaveLength(3);
+    const response = await fetch(`${stack.hubAuth.url}/token?service=hub-registry&scope=repository:alice/app:pull`, {
+      headers: {authorization: `Basic ${Buffer.from(`alice:${opaque}`).toString('base64')}`},
+    });
+    expect(response.status).toBe(200);
+    const {token} = (await response.json()) as {token: string};
+    const tags = await fetch(`${stack.registry.url}/v2/alice/app/tags/list`, {headers: {authorization: `Bearer ${token}`}});
+    expect(tags.status).toBe(200);
+    expect(await tags.json()).toEqual({name: 'alice/app', tags: ['1']});
+  });
+});
