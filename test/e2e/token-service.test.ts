@@ -1,6 +1,11 @@
 import {execFile} from 'node:child_process';
 import {afterAll, beforeAll, describe, expect, it} from 'vitest';
+import {join} from 'node:path';
 import {makeImage} from './support/docker-engine.js';
+import {SERVICE, startHubAuth, TOKEN_ISSUER} from './support/hub-auth.js';
+import {freePort} from './support/ports.js';
+import {startRegistry} from './support/registry.js';
+import {startRoundRobinProxy} from './support/round-robin-proxy.js';
 import {runHub} from './support/hub-cli.js';
 import {REGISTRY_AUDIENCE, USERS} from './support/identity-provider.js';
 import {e2eEnabled} from './support/prerequisites.js';
@@ -91,5 +96,29 @@ describe.runIf(e2eEnabled([...E2E_PROGRAMS, ...REGISTRY_PROGRAMS]))('hub-auth in
     const tags = await fetch(`${stack.registry.url}/v2/alice/app/tags/list`, {headers: {authorization: `Bearer ${token}`}});
     expect(tags.status).toBe(200);
     expect(await tags.json()).toEqual({name: 'alice/app', tags: ['1']});
+  });
+
+  it('scales out: two hub-auth instances with the same key behind a round-robin proxy both serve the registry', async () => {
+    const dir = join(stack.sandbox.dir, 'scale');
+    const port = await freePort();
+    const options = {dir, oidcIssuer: stack.idp.issuer, registryHost: `127.0.0.1:${port}`, signing: stack.signing};
+    const instances = [await startHubAuth(options), await startHubAuth(options)];
+    const proxy = await startRoundRobinProxy(instances.map((i) => i.url));
+    const scaled = await startRegistry(join(dir, 'registry'), {realm: `${proxy.url}/token`, service: SERVICE, issuer: TOKEN_ISSUER, rootCertBundle: stack.signing.certificate}, port);
+    try {
+      const token = await accessTokenFor();
+      expect((await docker(['login', scaled.host, '--username', 'alice', '--password-stdin'], token)).code).toBe(0);
+      await makeImage(stack.env, stack.sandbox.dir, `${scaled.host}/alice/scaled:1`, 512 * 1024);
+      const push = await docker(['push', `${scaled.host}/alice/scaled:1`]);
+      expect(push.code, push.output).toBe(0);
+      await docker(['rmi', `${scaled.host}/alice/scaled:1`]);
+      const pull = await docker(['pull', `${scaled.host}/alice/scaled:1`]);
+      expect(pull.code, pull.output).toBe(0);
+      for (const instance of instances) expect(instance.daemon.output()).toContain('"msg":"token issued"');
+    } finally {
+      await scaled.stop();
+      await proxy.stop();
+      for (const instance of instances) await instance.stop();
+    }
   });
 });

@@ -1,0 +1,201 @@
+import {join} from 'node:path';
+import {decodeJwt, generateKeyPair, SignJWT} from 'jose';
+import {afterAll, beforeAll, describe, expect, it} from 'vitest';
+import {createSigner} from '../../src/token-service/signing.js';
+import {generateSigningMaterial} from '../../src/token-service/keygen.js';
+import {keygen, SERVICE, startHubAuth, TOKEN_ISSUER, type HubAuth} from './support/hub-auth.js';
+import {REGISTRY_AUDIENCE, startIdentityProvider, subjectOf, type IdentityProvider} from './support/identity-provider.js';
+import {freePort} from './support/ports.js';
+import {assertPrograms, e2eEnabled} from './support/prerequisites.js';
+import {startRegistry, type Registry} from './support/registry.js';
+import {createSandbox, type Sandbox} from './support/sandbox.js';
+
+const PROGRAMS = ['docker-registry'];
+
+describe.runIf(e2eEnabled(PROGRAMS))('hub-auth refuses what it must, and the registry checks its signatures', () => {
+  let sandbox: Sandbox;
+  let idp: IdentityProvider;
+  let hubAuth: HubAuth;
+  let registry: Registry;
+  const used: string[] = [];
+
+  beforeAll(async () => {
+    assertPrograms(PROGRAMS);
+    sandbox = await createSandbox('hub-auth-rejections');
+    idp = await startIdentityProvider();
+    const signing = await keygen(join(sandbox.dir, 'keys'));
+    const registryPort = await freePort();
+    hubAuth = await startHubAuth({dir: join(sandbox.dir, 'hub-auth'), oidcIssuer: idp.issuer, registryHost: `127.0.0.1:${registryPort}`, signing});
+    registry = await startRegistry(
+      join(sandbox.dir, 'registry'),
+      {realm: `${hubAuth.url}/token`, service: SERVICE, issuer: TOKEN_ISSUER, rootCertBundle: signing.certificate},
+      registryPort,
+    );
+  });
+
+  afterAll(async () => {
+    await registry?.stop();
+    await hubAuth?.stop();
+    await idp?.stop();
+    await sandbox?.remove();
+  });
+
+  const now = () => Math.floor(Date.now() / 1000);
+  const claims = (overrides: Record<string, unknown> = {}) => ({
+    iss: idp.issuer,
+    aud: REGISTRY_AUDIENCE,
+    sub: subjectOf('alice'),
+    preferred_username: 'alice',
+    groups: ['dev'],
+    client_id: 'hub-cli',
+    iat: now(),
+    exp: now() + 300,
+    ...overrides,
+  });
+
+  async function getToken(token: string | undefined, scope: string | string[] = 'repository:alice/app:push,pull', extra = '') {
+    const query = new URLSearchParams({service: SERVICE});
+    for (const s of [scope].flat()) query.append('scope', s);
+    if (token) used.push(token);
+    const response = await fetch(`${hubAuth.url}/token?${query}${extra}`, {
+      headers: token === undefined ? {} : {authorization: `Basic ${Buffer.from(`alice:${token}`).toString('base64')}`},
+    });
+    const body = (await response.json()) as {token?: string; refresh_token?: string; errors?: Array<{message: string}>};
+    return {status: response.status, body, header: response.headers.get('www-authenticate'), access: body.token ? decodeJwt(body.token).access : undefined};
+  }
+
+  it('grants a valid provider-signed token what the policy allows', async () => {
+    const result = await getToken(await idp.signWithProviderKey(claims()));
+    expect(result.status).toBe(200);
+    expect(result.access).toEqual([{type: 'repository', name: 'alice/app', actions: ['push', 'pull']}]);
+    const registryClaims = decodeJwt(result.body.token!);
+    expect(registryClaims).toMatchObject({iss: TOKEN_ISSUER, aud: SERVICE, sub: 'alice'});
+    expect(registryClaims.exp! - registryClaims.iat!).toBe(300);
+    expect(typeof registryClaims.jti).toBe('string');
+  });
+
+  it.each([
+    ['an expired token', () => idp.signWithProviderKey(claims({exp: now() - 120, iat: now() - 900})), /expired/],
+    ['a token for another audience', () => idp.signWithProviderKey(claims({aud: 'https://other.example'})), /aud/],
+    ['a token from another issuer', () => idp.signWithProviderKey(claims({iss: 'https://evil.example'})), /iss/],
+  ])('refuses %s with 401', async (_what, make, message) => {
+    const result = await getToken(await make());
+    expect(result.status).toBe(401);
+    expect(result.header).toMatch(/^Basic realm=/);
+    expect(result.body.errors?.[0]?.message).toMatch(message);
+  });
+
+  it('refuses a token signed by a key the provider does not publish', async () => {
+    const {privateKey} = await generateKeyPair('RS256');
+    const forged = await new SignJWT(claims()).setProtectedHeader({alg: 'RS256', kid: 'test-provider-key'}).sign(privateKey);
+    expect((await getToken(forged)).status).toBe(401);
+    const unknownKid = await new SignJWT(claims()).setProtectedHeader({alg: 'RS256', kid: 'rogue'}).sign(privateKey);
+    expect((await getToken(unknownKid)).status).toBe(401);
+  });
+
+  it('refuses alg none and HMAC signed with the public key', async () => {
+    const b64 = (value: unknown) => Buffer.from(JSON.stringify(value)).toString('base64url');
+    expect((await getToken(`${b64({alg: 'none', typ: 'JWT'})}.${b64(claims())}.`)).status).toBe(401);
+    const jwks = (await (await fetch(`${idp.issuer}/jwks`)).json()) as {keys: Array<Record<string, string>>};
+    const hmacKey = new TextEncoder().encode(JSON.stringify(jwks.keys[0]));
+    const confused = await new SignJWT(claims()).setProtectedHeader({alg: 'HS256', kid: 'test-provider-key'}).sign(hmacKey);
+    expect((await getToken(confused)).status).toBe(401);
+  });
+
+  it('refuses a token whose payload was changed after signing', async () => {
+    const [header, , signature] = (await idp.signWithProviderKey(claims({preferred_username: 'bob'}))).split('.');
+    const tampered = `${header}.${Buffer.from(JSON.stringify(claims())).toString('base64url')}.${signature}`;
+    expect((await getToken(tampered)).status).toBe(401);
+  });
+
+  it('refuses an opaque token the provider does not know (inactive)', async () => {
+    const result = await getToken('opaque-token-the-provider-never-issued');
+    expect(result.status).toBe(401);
+    expect(result.body.errors?.[0]?.message).toMatch(/not active/);
+  });
+
+  it.each([
+    ['Basic !!!not-base64'],
+    ['Digest username="alice"'],
+    [`Basic ${Buffer.from('alice-without-password').toString('base64')}`],
+    ['Basic'],
+    [`Bearer a b`],
+  ])('answers the malformed Authorization header %j with 401', async (header) => {
+    const response = await fetch(`${hubAuth.url}/token?service=${SERVICE}&scope=repository:alice/app:pull`, {headers: {authorization: header}});
+    expect(response.status).toBe(401);
+    expect(response.headers.get('www-authenticate')).toMatch(/^Basic realm=/);
+  });
+
+  it('grants nothing for malformed, oversized or path-traversing scopes, without failing', async () => {
+    const token = await idp.signWithProviderKey(claims());
+    for (const scope of ['garbage', 'repository:alice/app', 'repository::pull', `repository:alice/${'a'.repeat(5000)}:pull`, 'repository:alice/../bob/app:push', 'repository:../bob:pull', 'repository:Alice/App:pull']) {
+      const result = await getToken(token, scope);
+      expect(result.status, scope).toBe(200);
+      expect(result.access, scope).toEqual([]);
+    }
+    // One bad scope does not spoil the good one beside it; another's namespace is left out.
+    const mixed = await getToken(token, ['repository:bob/app:push,pull', 'repository:alice/app:pull', 'repository:library/base:pull,push']);
+    expect(mixed.access).toEqual([
+      {type: 'repository', name: 'alice/app', actions: ['pull']},
+      {type: 'repository', name: 'library/base', actions: ['pull']},
+    ]);
+  });
+
+  it('refuses another service, duplicate and unknown grant parameters', async () => {
+    const token = await idp.signWithProviderKey(claims());
+    const wrongService = await fetch(`${hubAuth.url}/token?service=other`, {headers: {authorization: `Basic ${Buffer.from(`a:${token}`).toString('base64')}`}});
+    expect(wrongService.status).toBe(400);
+    const post = (body: string) => fetch(`${hubAuth.url}/token`, {method: 'POST', headers: {'content-type': 'application/x-www-form-urlencoded'}, body});
+    expect((await post('grant_type=client_credentials&service=hub-registry')).status).toBe(400);
+    expect(await (await post('grant_type=magic')).json()).toMatchObject({error: 'unsupported_grant_type'});
+    expect((await post(`grant_type=password&grant_type=refresh_token&password=${token}`)).status).toBe(400);
+    expect((await post('grant_type=refresh_token&refresh_token=not-ours')).status).toBe(400);
+  });
+
+  it('issues a refresh token with access_type=offline that works once decoded, and only as a refresh token', async () => {
+    const token = await idp.signWithProviderKey(claims());
+    used.push(token);
+    const form = (fields: Record<string, string>) =>
+      fetch(`${hubAuth.url}/token`, {method: 'POST', headers: {'content-type': 'application/x-www-form-urlencoded'}, body: new URLSearchParams(fields).toString()});
+    const first = (await (await form({grant_type: 'password', username: 'alice', password: token, service: SERVICE, access_type: 'offline', client_id: 'docker'})).json()) as {
+      refresh_token: string;
+    };
+    expect(first.refresh_token).toBeTruthy();
+    const refreshed = await form({grant_type: 'refresh_token', refresh_token: first.refresh_token, service: SERVICE, client_id: 'docker', scope: 'repository:alice/app:pull'});
+    expect(refreshed.status).toBe(200);
+    const {access_token} = (await refreshed.json()) as {access_token: string};
+    expect(decodeJwt(access_token).access).toEqual([{type: 'repository', name: 'alice/app', actions: ['pull']}]);
+
+    // The registry does not take a refresh token as an access token.
+    const asBearer = await fetch(`${registry.url}/v2/alice/app/tags/list`, {headers: {authorization: `Bearer ${first.refresh_token}`}});
+    expect(asBearer.status).toBe(401);
+    // Nor does hub-auth take a refresh token whose claims were changed.
+    const [h, p, s] = first.refresh_token.split('.');
+    const changed = {...JSON.parse(Buffer.from(p!, 'base64url').toString()), sub: 'bob'};
+    const forgedRefresh = `${h}.${Buffer.from(JSON.stringify(changed)).toString('base64url')}.${s}`;
+    expect((await form({grant_type: 'refresh_token', refresh_token: forgedRefresh, service: SERVICE})).status).toBe(400);
+  });
+
+  it('the registry accepts hub-auth tokens and refuses tokens signed with a key outside its bundle', async () => {
+    const valid = await getToken(await idp.signWithProviderKey(claims()), 'repository:alice/app:pull');
+    const accepted = await fetch(`${registry.url}/v2/alice/app/tags/list`, {headers: {authorization: `Bearer ${valid.body.token}`}});
+    expect(accepted.status).toBe(404); // authorized; the repository does not exist yet
+
+    const rogue = await generateSigningMaterial({algorithm: 'ES256', commonName: 'hub-auth', days: 1});
+    for (const options of [
+      {keyIdFormat: 'libtrust', includeX5c: true},
+      {keyIdFormat: 'libtrust', includeX5c: false},
+    ] as const) {
+      const forger = createSigner({privateKeyPem: rogue.privateKeyPem, certificatePem: rogue.certificatePem, ...options});
+      const forged = forger.sign({...decodeJwt(valid.body.token!), jti: `forged-${options.includeX5c}`});
+      const refused = await fetch(`${registry.url}/v2/alice/app/tags/list`, {headers: {authorization: `Bearer ${forged}`}});
+      expect(refused.status, JSON.stringify(options)).toBe(401);
+    }
+  });
+
+  it('never writes a token into its log', () => {
+    const log = hubAuth.daemon.output();
+    expect(log).toContain('"event":"token"');
+    for (const token of used) expect(log).not.toContain(token);
+  });
+});
