@@ -5,6 +5,7 @@ export interface TokenServiceMetrics {
   registry: Registry;
   requests: Counter<'grant' | 'outcome'>;
   duration: Histogram<'grant'>;
+  checks: Counter<'method'>;
 }
 
 export function createMetrics(): TokenServiceMetrics {
@@ -23,6 +24,12 @@ export function createMetrics(): TokenServiceMetrics {
       help: 'Time to answer a token request',
       labelNames: ['grant'],
       buckets: [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5],
+      registers: [registry],
+    }),
+    checks: new Counter({
+      name: 'hub_auth_access_token_checks_total',
+      help: 'OIDC access token checks by how they were answered: cache, jwt (local signature check) or introspection',
+      labelNames: ['method'],
       registers: [registry],
     }),
   };

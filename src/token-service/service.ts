@@ -24,6 +24,7 @@ export async function createTokenService(config: TokenServiceConfig, logger: Log
     clientSecret: await readSecret(config.oidc.introspection.clientSecret, 'oidc.introspection.clientSecret', env),
     acceptedClientIds: config.oidc.introspection.acceptedClientIds,
   };
+  const metrics = createMetrics();
   const verifier = createAccessTokenVerifier({
     issuer: config.oidc.issuer,
     audience: config.oidc.audience,
@@ -33,6 +34,7 @@ export async function createTokenService(config: TokenServiceConfig, logger: Log
     introspection,
     timeoutSeconds: config.oidc.timeoutSeconds,
     cacheSize: config.cacheSize,
+    onCheck: (method) => metrics.checks.inc({method}),
   });
   return createApp({
     config,
@@ -41,7 +43,7 @@ export async function createTokenService(config: TokenServiceConfig, logger: Log
     verificationKeys: verificationKeysFromJwks(jwks),
     verifier,
     rules: config.policy.rules ?? defaultPolicy({publicRepositories: config.policy.publicRepositories}),
-    metrics: createMetrics(),
+    metrics,
     logger,
     nowSeconds: () => Math.floor(Date.now() / 1000),
     ready: () => verifier.ready(),

@@ -37,6 +37,8 @@ export interface VerifierOptions {
   timeoutSeconds: number;
   cacheSize: number;
   nowSeconds?: () => number;
+  /** Told how each check was answered, for the metrics. */
+  onCheck?: (method: 'cache' | 'jwt' | 'introspection') => void;
 }
 
 export interface AccessTokenVerifier {
@@ -125,7 +127,9 @@ export function createAccessTokenVerifier(options: VerifierOptions): AccessToken
   }
 
   async function verifyUncached(token: string): Promise<VerifiedClaims> {
-    return looksLikeJwt(token) ? verifyJwt(token) : introspect(token);
+    const method = looksLikeJwt(token) ? 'jwt' : 'introspection';
+    options.onCheck?.(method);
+    return method === 'jwt' ? verifyJwt(token) : introspect(token);
   }
 
   return {
@@ -136,7 +140,10 @@ export function createAccessTokenVerifier(options: VerifierOptions): AccessToken
       if (token.length > 16_384) throw new InvalidTokenError('the token is too long');
       const key = createHash('sha256').update(token).digest('base64url');
       const cached = cache.get(key);
-      if (cached && cached.expiresAt + options.clockSkewSeconds >= now()) return cached;
+      if (cached && cached.expiresAt + options.clockSkewSeconds >= now()) {
+        options.onCheck?.('cache');
+        return cached;
+      }
       let pending = inFlight.get(key);
       if (!pending) {
         pending = verifyUncached(token).finally(() => inFlight.delete(key));

@@ -1,9 +1,10 @@
+import {readFile, writeFile} from 'node:fs/promises';
 import {join} from 'node:path';
 import {decodeJwt, generateKeyPair, SignJWT} from 'jose';
 import {afterAll, beforeAll, describe, expect, it} from 'vitest';
 import {createSigner} from '../../src/token-service/signing.js';
 import {generateSigningMaterial} from '../../src/token-service/keygen.js';
-import {keygen, SERVICE, startHubAuth, TOKEN_ISSUER, type HubAuth} from './support/hub-auth.js';
+import {keygen, SERVICE, startHubAuth, TOKEN_ISSUER, type HubAuth, type SigningFiles} from './support/hub-auth.js';
 import {REGISTRY_AUDIENCE, startIdentityProvider, subjectOf, type IdentityProvider} from './support/identity-provider.js';
 import {freePort} from './support/ports.js';
 import {assertPrograms, e2eEnabled} from './support/prerequisites.js';
@@ -17,13 +18,14 @@ describe.runIf(e2eEnabled(PROGRAMS))('hub-auth refuses what it must, and the reg
   let idp: IdentityProvider;
   let hubAuth: HubAuth;
   let registry: Registry;
+  let signing: SigningFiles;
   const used: string[] = [];
 
   beforeAll(async () => {
     assertPrograms(PROGRAMS);
     sandbox = await createSandbox('hub-auth-rejections');
     idp = await startIdentityProvider();
-    const signing = await keygen(join(sandbox.dir, 'keys'));
+    signing = await keygen(join(sandbox.dir, 'keys'));
     const registryPort = await freePort();
     hubAuth = await startHubAuth({dir: join(sandbox.dir, 'hub-auth'), oidcIssuer: idp.issuer, registryHost: `127.0.0.1:${registryPort}`, signing});
     registry = await startRegistry(
@@ -190,6 +192,45 @@ describe.runIf(e2eEnabled(PROGRAMS))('hub-auth refuses what it must, and the reg
       const forged = forger.sign({...decodeJwt(valid.body.token!), jti: `forged-${options.includeX5c}`});
       const refused = await fetch(`${registry.url}/v2/alice/app/tags/list`, {headers: {authorization: `Bearer ${forged}`}});
       expect(refused.status, JSON.stringify(options)).toBe(401);
+    }
+  });
+
+  it('rotates keys without downtime: old and new keys both verify while the new one signs', async () => {
+    const rotation = join(sandbox.dir, 'rotation');
+    const next = await keygen(join(rotation, 'keys'));
+    const bundle = join(rotation, 'bundle.crt');
+    await writeFile(bundle, `${await readFile(signing.certificate, 'utf8')}${await readFile(next.certificate, 'utf8')}`);
+    const port = await freePort();
+    const rotated = await startHubAuth({
+      dir: join(rotation, 'hub-auth'),
+      oidcIssuer: idp.issuer,
+      registryHost: `127.0.0.1:${port}`,
+      signing: next,
+      extra: {signing: {key: {file: next.key}, certificate: {file: next.certificate}, publish: [{file: signing.certificate}]}},
+    });
+    const bundled = await startRegistry(join(rotation, 'registry'), {realm: `${rotated.url}/token`, service: SERVICE, issuer: TOKEN_ISSUER, rootCertBundle: bundle}, port);
+    try {
+      const jwks = (await (await fetch(`${rotated.url}/.well-known/jwks.json`)).json()) as {keys: unknown[]};
+      expect(jwks.keys).toHaveLength(2);
+      const token = await idp.signWithProviderKey(claims());
+      used.push(token);
+      for (const instance of [hubAuth, rotated]) {
+        const issued = (await (await fetch(`${instance.url}/token?service=${SERVICE}&scope=repository:alice/app:pull&offline_token=true`, {
+          headers: {authorization: `Basic ${Buffer.from(`alice:${token}`).toString('base64')}`},
+        })).json()) as {token: string; refresh_token: string};
+        const accepted = await fetch(`${bundled.url}/v2/alice/app/tags/list`, {headers: {authorization: `Bearer ${issued.token}`}});
+        expect(accepted.status).toBe(404);
+        // A refresh token from either key is good at the instance that signs with the new one.
+        const refreshed = await fetch(`${rotated.url}/token`, {
+          method: 'POST',
+          headers: {'content-type': 'application/x-www-form-urlencoded'},
+          body: new URLSearchParams({grant_type: 'refresh_token', refresh_token: issued.refresh_token, service: SERVICE}).toString(),
+        });
+        expect(refreshed.status).toBe(200);
+      }
+    } finally {
+      await bundled.stop();
+      await rotated.stop();
     }
   });
 

@@ -93,6 +93,16 @@ describe.runIf(e2eEnabled([...E2E_PROGRAMS, ...REGISTRY_PROGRAMS]))('hub-auth in
     });
     expect(response.status).toBe(200);
     const {token} = (await response.json()) as {token: string};
+    // A push asks for many tokens: the same access token is introspected once, then cached.
+    for (let i = 0; i < 10; i++) {
+      const again = await fetch(`${stack.hubAuth.url}/token?service=hub-registry&scope=repository:alice/app:pull`, {
+        headers: {authorization: `Basic ${Buffer.from(`alice:${opaque}`).toString('base64')}`},
+      });
+      expect(again.status).toBe(200);
+    }
+    const metrics = await (await fetch(`${stack.hubAuth.url}/metrics`)).text();
+    expect(metrics).toMatch(/hub_auth_access_token_checks_total\{method="introspection"\} 1\n/);
+    expect(metrics).toMatch(/hub_auth_access_token_checks_total\{method="cache"\} (\d+)/);
     const tags = await fetch(`${stack.registry.url}/v2/alice/app/tags/list`, {headers: {authorization: `Bearer ${token}`}});
     expect(tags.status).toBe(200);
     expect(await tags.json()).toEqual({name: 'alice/app', tags: ['1']});
