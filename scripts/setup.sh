@@ -10,8 +10,11 @@ packages=(
   dbus                    # dbus-run-session, dbus-send
   libsecret-tools         # secret-tool: the tests read the keychain without hub
   procps                  # pkill: the tests freeze the keyring daemon
+  docker.io               # dockerd and the docker CLI: the engine hub drives
+  docker-registry         # CNCF distribution 2.8, with token auth against hub-auth
+  golang-docker-credential-helpers  # docker-credential-secretservice, the baseline in the benchmarks
 )
-programs=(chromium gnome-keyring-daemon dbus-run-session dbus-send secret-tool pkill)
+programs=(chromium gnome-keyring-daemon dbus-run-session dbus-send secret-tool pkill dockerd docker docker-registry docker-credential-secretservice)
 
 missing=()
 for program in "${programs[@]}"; do command -v "$program" >/dev/null || missing+=("$program"); done
