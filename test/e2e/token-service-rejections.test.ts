@@ -76,6 +76,20 @@ describe.runIf(e2eEnabled(PROGRAMS))('hub-auth refuses what it must, and the reg
     expect(typeof registryClaims.jti).toBe('string');
   });
 
+  it('tells clients how to log in, and answers health checks', async () => {
+    const configuration = await (await fetch(`${hubAuth.url}/.well-known/hub-configuration`)).json();
+    expect(configuration).toEqual({
+      issuer: idp.issuer,
+      client_id: 'hub-cli',
+      scopes: 'openid profile offline_access',
+      audience: REGISTRY_AUDIENCE,
+      registry: registry.host,
+      service: SERVICE,
+    });
+    expect((await fetch(`${hubAuth.url}/healthz`)).status).toBe(200);
+    expect(await (await fetch(`${hubAuth.url}/readyz`)).json()).toEqual({status: 'ready'});
+  });
+
   it.each([
     ['an expired token', () => idp.signWithProviderKey(claims({exp: now() - 120, iat: now() - 900})), /expired/],
     ['a token for another audience', () => idp.signWithProviderKey(claims({aud: 'https://other.example'})), /aud/],
@@ -182,6 +196,16 @@ describe.runIf(e2eEnabled(PROGRAMS))('hub-auth refuses what it must, and the reg
     const valid = await getToken(await idp.signWithProviderKey(claims()), 'repository:alice/app:pull');
     const accepted = await fetch(`${registry.url}/v2/alice/app/tags/list`, {headers: {authorization: `Bearer ${valid.body.token}`}});
     expect(accepted.status).toBe(404); // authorized; the repository does not exist yet
+
+    // Without x5c, distribution 2.8 finds the key by its libtrust key ID in the bundle.
+    const kidOnly = createSigner({
+      privateKeyPem: await readFile(signing.key, 'utf8'),
+      certificatePem: await readFile(signing.certificate, 'utf8'),
+      keyIdFormat: 'libtrust',
+      includeX5c: false,
+    });
+    const byKid = kidOnly.sign({...decodeJwt(valid.body.token!), jti: 'kid-only'});
+    expect((await fetch(`${registry.url}/v2/alice/app/tags/list`, {headers: {authorization: `Bearer ${byKid}`}})).status).toBe(404);
 
     const rogue = await generateSigningMaterial({algorithm: 'ES256', commonName: 'hub-auth', days: 1});
     for (const options of [
