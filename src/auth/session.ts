@@ -1,67 +1,12 @@
 import {join} from 'node:path';
-import * as client from 'openid-client';
+import type * as client from 'openid-client';
 import {HubError, isTransientNetworkError, notLoggedIn, rootMessage} from '../errors.js';
 import {lockFile} from '../files/locked-json.js';
 import type {Session, TokenStore} from '../store/session.js';
-import {audienceParameters, describeOAuthError, isGrantRejected, type ProviderSettings} from './oidc.js';
+import type {ProviderSettings} from './oidc.js';
 
 /** A token that expires within this many seconds is refreshed before it is handed out. */
 export const MIN_VALIDITY_SECONDS = 60;
-
-type Tokens = client.TokenEndpointResponse & client.TokenEndpointResponseHelpers;
-
-export interface Identity {
-  subject: string;
-  account: string;
-}
-
-/**
- * Who signed in: the subject from the ID token, and a name for people from its claims or, for
- * providers that keep profile claims out of the ID token, from the userinfo endpoint.
- */
-export async function identify(provider: client.Configuration, tokens: Tokens): Promise<Identity> {
-  const claims = tokens.claims();
-  if (!claims) throw new HubError('The identity provider returned no ID token, so hub cannot tell who signed in.', {code: 'no_id_token'});
-  const fromIdToken = pickAccount(claims);
-  if (fromIdToken) return {subject: claims.sub, account: fromIdToken};
-  try {
-    const userinfo = await client.fetchUserInfo(provider, tokens.access_token, claims.sub);
-    return {subject: claims.sub, account: pickAccount(userinfo) ?? claims.sub};
-  } catch {
-    return {subject: claims.sub, account: claims.sub};
-  }
-}
-
-/** The session a token response makes; a refresh keeps what the new response does not restate. */
-export function sessionFromTokens(
-  registry: string,
-  settings: ProviderSettings,
-  tokens: Tokens,
-  nowSeconds: number,
-  identity: Identity,
-  previous?: Session,
-): Session {
-  const {subject, account} = identity;
-  return {
-    registry,
-    issuer: settings.issuer,
-    clientId: settings.clientId,
-    account,
-    subject,
-    accessToken: tokens.access_token,
-    refreshToken: tokens.refresh_token ?? previous?.refreshToken,
-    expiresAt: tokens.expires_in === undefined ? undefined : nowSeconds + tokens.expires_in,
-    scope: tokens.scope ?? previous?.scope,
-  };
-}
-
-function pickAccount(claims: Record<string, unknown>): string | undefined {
-  for (const name of ['preferred_username', 'email'] as const) {
-    const value = claims[name];
-    if (typeof value === 'string' && value) return value;
-  }
-  return undefined;
-}
 
 export type SessionState = 'valid' | 'refreshable' | 'expired';
 
@@ -93,10 +38,12 @@ export async function freshSession(registry: string, settings: ProviderSettings,
     const state = sessionState(latest, deps.nowSeconds());
     if (state === 'valid') return latest;
     if (state === 'expired') throw sessionEnded(registry, 'its access token expired and there is no refresh token');
-    let tokens: Tokens;
+    // Loaded only now: the credential helper answers most calls without openid-client.
+    const [{refreshGrant, sessionFromTokens}, {describeOAuthError, isGrantRejected}] = await Promise.all([import('./token-grants.js'), import('./oidc.js')]);
+    let tokens: Awaited<ReturnType<typeof refreshGrant>>;
     try {
       const provider = await deps.discover(settings);
-      tokens = await client.refreshTokenGrant(provider, latest.refreshToken!, audienceParameters(settings.audience));
+      tokens = await refreshGrant(provider, settings, latest.refreshToken!);
     } catch (error) {
       if (isGrantRejected(error)) throw sessionEnded(registry, `the identity provider refused to refresh it (${describeOAuthError(error)})`);
       // Anything else may pass: keep the tokens, so that the next try can still refresh.
@@ -124,15 +71,3 @@ function sessionEnded(registry: string, why: string): HubError {
   });
 }
 
-/**
- * RFC 7009: revoking the refresh token ends the grant at the provider (and with it the access
- * tokens it issued). Returns false when the provider has no revocation endpoint.
- */
-export async function revokeSession(provider: client.Configuration, session: Session): Promise<boolean> {
-  if (!provider.serverMetadata().revocation_endpoint) return false;
-  if (session.refreshToken) {
-    await client.tokenRevocation(provider, session.refreshToken, {token_type_hint: 'refresh_token'});
-  }
-  await client.tokenRevocation(provider, session.accessToken, {token_type_hint: 'access_token'});
-  return true;
-}

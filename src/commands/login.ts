@@ -25,6 +25,9 @@ Set HUB_BROWSER to a command (the URL is added as its last argument) to choose t
     port: Flags.integer({description: 'port of the loopback redirect (default: any free port)', min: 1, max: 65_535}),
     timeout: Flags.integer({description: 'seconds to wait for the sign-in', default: 300, min: 1}),
     'insecure-storage': Flags.boolean({description: 'keep tokens in a plain 0600 file instead of the OS keychain'}),
+    'docker-config': Flags.string({
+      description: "docker's config folder to add the credential helper entry to, or 'none' [default: $DOCKER_CONFIG or ~/.docker]",
+    }),
   };
 
   async run(): Promise<LoginResult> {
@@ -42,6 +45,7 @@ Set HUB_BROWSER to a command (the URL is added as its last argument) to choose t
         port: flags.port,
         timeoutSeconds: flags.timeout,
         insecureStorage: flags['insecure-storage'],
+        dockerConfig: flags['docker-config'],
         signal: abort.signal,
       });
     } finally {

@@ -1,6 +1,6 @@
 import {Args} from '@oclif/core';
 import {HubCommand} from '../base-command.js';
-import {currentSession} from '../flows/token.js';
+import {currentSession} from '../flows/current-session.js';
 
 export default class Token extends HubCommand {
   static override summary = "Print a valid access token for the registry's identity provider, and nothing else.";

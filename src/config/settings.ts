@@ -13,6 +13,8 @@ const registrySettings = z.object({
   audience: z.string().min(1).optional(),
   storage: z.enum(storageKinds),
   account: z.string().optional(),
+  /** The docker config folder whose credHelpers entry login wrote; absent with --docker-config=none. */
+  dockerConfig: z.string().optional(),
 });
 export type RegistrySettings = z.infer<typeof registrySettings>;
 

@@ -56,7 +56,8 @@ export async function lockFile(path: string): Promise<() => Promise<void>> {
     return await lockfile.lock(path, {
       realpath: false,
       stale: 15_000,
-      retries: {retries: 60, factor: 1.2, minTimeout: 25, maxTimeout: 500},
+      // Short, frequent retries: the lock is held for one small file write, and commands queue behind it.
+      retries: {retries: 1000, factor: 1.1, minTimeout: 5, maxTimeout: 60},
     });
   } catch (error) {
     if ((error as NodeJS.ErrnoException).code !== 'ELOCKED') {

@@ -1,10 +1,13 @@
+import {join, resolve} from 'node:path';
 import {loginWithBrowser} from '../auth/login-flow.js';
 import type {ProviderSettings} from '../auth/oidc.js';
-import {identify, sessionFromTokens} from '../auth/session.js';
+import {identify, sessionFromTokens} from '../auth/token-grants.js';
 import {chooseRegistry} from '../config/registry-choice.js';
 import {DEFAULT_SCOPES, readSettings, saveRegistrySettings, type StorageKind} from '../config/settings.js';
 import type {Context} from '../context.js';
+import {addCredentialHelper, dockerConfigDir} from '../docker/config-file.js';
 import {ExitCode, HubError} from '../errors.js';
+import {findProgram} from '../files/find-program.js';
 import type {Session} from '../store/session.js';
 
 export interface LoginOptions {
@@ -16,6 +19,8 @@ export interface LoginOptions {
   port?: number;
   timeoutSeconds: number;
   insecureStorage: boolean;
+  /** docker's config folder for the credHelpers entry, or 'none' to leave docker alone. */
+  dockerConfig?: string;
   signal?: AbortSignal;
 }
 
@@ -25,6 +30,8 @@ export interface LoginResult {
   issuer: string;
   expiresAt?: string;
   storage: StorageKind;
+  /** The docker config.json that now sends docker to hub for this registry. */
+  dockerConfig?: string;
 }
 
 export async function login(ctx: Context, options: LoginOptions): Promise<LoginResult> {
@@ -39,6 +46,7 @@ export async function login(ctx: Context, options: LoginOptions): Promise<LoginR
     throw withInsecureStorageHint(error, ctx.paths.insecureSessions);
   });
   const config = await ctx.discover(provider);
+  const dockerConfig = options.dockerConfig === 'none' ? undefined : resolve(options.dockerConfig ?? dockerConfigDir(ctx.env));
 
   let session: Session | undefined;
   await loginWithBrowser({
@@ -52,7 +60,7 @@ export async function login(ctx: Context, options: LoginOptions): Promise<LoginR
     async complete(tokens) {
       session = sessionFromTokens(registry, provider, tokens, ctx.nowSeconds(), await identify(config, tokens));
       await store.write(session);
-      await saveRegistrySettings(ctx.paths.settings, registry, {...provider, storage, account: session.account});
+      await saveRegistrySettings(ctx.paths.settings, registry, {...provider, storage, account: session.account, dockerConfig});
       if (saved && saved.storage !== storage) {
         // A login that moves the tokens leaves no copy behind in the old place.
         await ctx.store(saved.storage).remove(registry).catch(() => false);
@@ -63,7 +71,9 @@ export async function login(ctx: Context, options: LoginOptions): Promise<LoginR
 
   const done = session!;
   ctx.say(`✓ Logged in to ${registry} as ${done.account} (tokens in ${store.description}).`);
+  if (dockerConfig) await connectDocker(ctx, registry, dockerConfig);
   return {
+    dockerConfig: dockerConfig && join(dockerConfig, 'config.json'),
     registry,
     account: done.account,
     issuer: done.issuer,
@@ -92,6 +102,29 @@ function providerSettings(
     scopes: options.scope ?? saved?.scopes ?? DEFAULT_SCOPES,
     audience: options.audience ?? saved?.audience,
   };
+}
+
+/**
+ * Sends plain `docker` to hub for this registry. The session is already stored when this runs, so
+ * a config.json hub cannot read fails the command without losing the login.
+ */
+async function connectDocker(ctx: Context, registry: string, dockerConfig: string): Promise<void> {
+  try {
+    await addCredentialHelper(dockerConfig, registry);
+  } catch (error) {
+    if (!(error instanceof HubError)) throw error;
+    throw new HubError(`You are logged in, but docker was not set up: ${error.message}`, {
+      code: error.code,
+      suggestions: [...error.suggestions, `Then run \`hub login ${registry}\` again, or pass --docker-config=none to leave docker alone.`],
+    });
+  }
+  if (findProgram('docker-credential-hub', ctx.env)) {
+    ctx.say(`✓ docker uses hub for ${registry} (credHelpers in ${join(dockerConfig, 'config.json')}).`);
+  } else {
+    ctx.say(
+      '! docker-credential-hub is not on your PATH, so plain docker cannot use this login yet: install hub with `npm install -g` (or run `npm link` in a checkout of hub).',
+    );
+  }
 }
 
 function withInsecureStorageHint(error: unknown, file: string): unknown {

@@ -1,8 +1,9 @@
-import {revokeSession} from '../auth/session.js';
+import {revokeSession} from '../auth/token-grants.js';
 import {describeOAuthError} from '../auth/oidc.js';
 import {chooseRegistry} from '../config/registry-choice.js';
 import {readSettings, removeRegistrySettings, type RegistrySettings} from '../config/settings.js';
 import type {Context} from '../context.js';
+import {removeCredentialHelper} from '../docker/config-file.js';
 import {notLoggedIn} from '../errors.js';
 
 export interface LogoutResult {
@@ -43,6 +44,10 @@ async function logoutOne(ctx: Context, registry: string, saved: RegistrySettings
       ctx.say(`! Could not revoke the session at ${saved.issuer} (${describeOAuthError(error)}); it was removed from this machine anyway.`);
     }
     await store.remove(registry);
+  }
+  if (saved.dockerConfig) {
+    // A config.json hub cannot read is left as it is; the logout itself goes on.
+    await removeCredentialHelper(saved.dockerConfig, registry).catch((error: Error) => ctx.say(`! docker's credHelpers entry was not removed: ${error.message}`));
   }
   await removeRegistrySettings(ctx.paths.settings, registry);
   const who = session ? ` (${session.account})` : '';

@@ -85,6 +85,11 @@ export function defaultPolicy(options: {publicRepositories: readonly string[]}):
       actions: ['*'],
       comment: 'Members of a group share its namespace.',
     },
+    {
+      match: {type: 'registry', name: 'catalog'},
+      actions: ['*'],
+      comment: 'Signed-in users list repository names; `hub images` shows only those they may pull.',
+    },
     ...options.publicRepositories.flatMap((name): AclRule[] => [
       {
         match: {name},

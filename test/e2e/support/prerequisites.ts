@@ -1,22 +1,10 @@
-import {accessSync, constants} from 'node:fs';
-import {delimiter, join} from 'node:path';
+import {findProgram} from '../../../src/files/find-program.js';
 
 /** Programs the end-to-end suites run for real; `.ci/run` installs them. */
 export const E2E_PROGRAMS = ['dbus-run-session', 'dbus-send', 'gnome-keyring-daemon', 'secret-tool', 'chromium'];
 
 export function missingPrograms(programs: string[] = E2E_PROGRAMS): string[] {
-  const dirs = (process.env.PATH ?? '').split(delimiter).filter(Boolean);
-  return programs.filter(
-    (program) =>
-      !dirs.some((dir) => {
-        try {
-          accessSync(join(dir, program), constants.X_OK);
-          return true;
-        } catch {
-          return false;
-        }
-      }),
-  );
+  return programs.filter((program) => !findProgram(program));
 }
 
 /**

@@ -63,8 +63,10 @@ describe('decide with the default policy', () => {
     expect(granted(policy, anonymous, 'alice/app')).toEqual([]);
   });
 
-  it('grants nothing outside repositories', () => {
-    expect(decide(policy, alice, parseScopes(['registry:catalog:*']))).toEqual([]);
+  it('lets signed-in users, and only them, list the catalog', () => {
+    expect(decide(policy, alice, parseScopes(['registry:catalog:*']))).toEqual([{type: 'registry', name: 'catalog', actions: ['*']}]);
+    expect(decide(policy, {groups: []}, parseScopes(['registry:catalog:*']))).toEqual([]);
+    expect(decide(policy, alice, parseScopes(['registry:other:*']))).toEqual([]);
   });
 
   it('explains every rule', () => {
@@ -188,8 +190,8 @@ describe('decide', () => {
 
 describe('defaultPolicy', () => {
   it('makes two rules per public repository, one for signed-in and one for anonymous requesters', () => {
-    expect(defaultPolicy({publicRepositories: []})).toHaveLength(3);
-    expect(defaultPolicy({publicRepositories: ['a/*', 'b']})).toHaveLength(7);
+    expect(defaultPolicy({publicRepositories: []})).toHaveLength(4);
+    expect(defaultPolicy({publicRepositories: ['a/*', 'b']})).toHaveLength(8);
   });
 });
 

@@ -1,0 +1,27 @@
+import {Args, Flags} from '@oclif/core';
+import {HubCommand} from '../base-command.js';
+import {images, type ImagesResult} from '../flows/images.js';
+
+export default class Images extends HubCommand {
+  static override summary = 'List the repositories you may pull from a hub registry, or the tags of one.';
+  static override examples = ['<%= config.bin %> images', '<%= config.bin %> images myapp', '<%= config.bin %> images team/app --json'];
+
+  static override args = {
+    repository: Args.string({description: 'a repository (a bare name means your namespace) whose tags to list'}),
+  };
+
+  static override flags = {
+    registry: Flags.string({description: 'which logged-in registry', env: 'HUB_REGISTRY'}),
+  };
+
+  async run(): Promise<ImagesResult> {
+    const {args, flags} = await this.parse(Images);
+    const result = await images(this.hub, {registry: flags.registry, repository: args.repository});
+    if (!this.jsonEnabled()) {
+      for (const repository of result.repositories) {
+        this.log(repository.tags ? repository.tags.map((tag) => `${result.registry}/${repository.name}:${tag}`).join('\n') : `${result.registry}/${repository.name}`);
+      }
+    }
+    return result;
+  }
+}

@@ -1,0 +1,151 @@
+import {readFile} from 'node:fs/promises';
+import {homedir} from 'node:os';
+import {join} from 'node:path';
+import writeFileAtomic from 'write-file-atomic';
+import {HubError} from '../errors.js';
+import {lockFile} from '../files/locked-json.js';
+
+/**
+ * hub's edits to docker's `config.json`: pointing `credHelpers` entries at `docker-credential-hub`.
+ * The file belongs to docker and to the user, so hub changes only its own entries, writes the rest
+ * back as docker itself would (tab-indented, no trailing newline, same key order, same
+ * permissions), never rewrites a file it cannot read, and does not touch the file at all when
+ * nothing changes. Docker does not honour hub's lock, but it also replaces the file by rename, so
+ * neither side ever reads half a file.
+ */
+
+type DockerConfig = Record<string, unknown> & {credHelpers?: Record<string, string>};
+
+/** docker's `config.Dir()`: `$DOCKER_CONFIG`, else `.docker` in the home folder docker would pick. */
+export function dockerConfigDir(env: NodeJS.ProcessEnv = process.env): string {
+  if (env.DOCKER_CONFIG) return env.DOCKER_CONFIG;
+  const home = process.platform === 'win32' ? env.USERPROFILE : env.HOME;
+  return join(home || homedir(), '.docker');
+}
+
+/** Points `registry` at `docker-credential-<helper>`, replacing whatever helper it used before. */
+export async function addCredentialHelper(
+  configDir: string,
+  registry: string,
+  helper = 'hub',
+): Promise<'added' | 'unchanged'> {
+  return changeDockerConfig(configDir, (config) => {
+    const helpers = config.credHelpers ?? {};
+    if (helpers[registry] === helper) return 'unchanged';
+    helpers[registry] = helper;
+    config.credHelpers = helpers;
+    return 'added';
+  });
+}
+
+/**
+ * Removes `registry`'s entry only while it still names `helper`: an entry for another helper was
+ * put there by someone else and is theirs to remove. A `credHelpers` left empty goes too, because
+ * an add followed by a remove must give back the file as it was, and hub cannot tell across
+ * processes whether it created that key; an empty one means nothing to docker either way.
+ */
+export async function removeCredentialHelper(
+  configDir: string,
+  registry: string,
+  helper = 'hub',
+): Promise<'removed' | 'absent'> {
+  return changeDockerConfig(configDir, (config) => {
+    const helpers = config.credHelpers;
+    if (helpers?.[registry] !== helper) return 'absent';
+    delete helpers[registry];
+    if (Object.keys(helpers).length === 0) delete config.credHelpers;
+    return 'removed';
+  });
+}
+
+/** The `credHelpers` map as docker would read it; empty when the file does not exist. */
+export async function readCredentialHelpers(configDir: string): Promise<Record<string, string>> {
+  const {config} = await loadDockerConfig(configFilePath(configDir));
+  return {...config.credHelpers};
+}
+
+function configFilePath(configDir: string): string {
+  return join(configDir, 'config.json');
+}
+
+async function changeDockerConfig<Outcome>(configDir: string, change: (config: DockerConfig) => Outcome): Promise<Outcome> {
+  const file = configFilePath(configDir);
+  const release = await lockFile(file);
+  try {
+    const {config, exists} = await loadDockerConfig(file);
+    const before = formatLikeDocker(config);
+    const outcome = change(config);
+    const after = formatLikeDocker(config);
+    if (after !== before) await saveDockerConfig(file, after, exists);
+    return outcome;
+  } finally {
+    await release();
+  }
+}
+
+async function loadDockerConfig(file: string): Promise<{config: DockerConfig; exists: boolean}> {
+  let text: string;
+  try {
+    text = await readFile(file, 'utf8');
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return {config: {}, exists: false};
+    throw new HubError(`Cannot read ${file}: ${(error as Error).message}`, {cause: error});
+  }
+  return {config: parseDockerConfig(file, text), exists: true};
+}
+
+function parseDockerConfig(file: string, text: string): DockerConfig {
+  // docker's decoder reports an empty or blank file as EOF and carries on with an empty config.
+  if (/^[ \t\r\n]*$/.test(text)) return {};
+  let data: unknown;
+  try {
+    data = JSON.parse(text);
+  } catch (error) {
+    throw corruptDockerConfig(file, `it is not JSON: ${(error as Error).message}`);
+  }
+  if (!isObject(data)) throw corruptDockerConfig(file, 'its top level is not a JSON object');
+  if (data.credHelpers !== undefined && !isStringMap(data.credHelpers)) {
+    throw corruptDockerConfig(file, '"credHelpers" is not an object whose values are all strings');
+  }
+  return data as DockerConfig;
+}
+
+function isObject(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
+
+function isStringMap(value: unknown): value is Record<string, string> {
+  return isObject(value) && Object.values(value).every((entry) => typeof entry === 'string');
+}
+
+/**
+ * docker saves with Go's `json.MarshalIndent(cfg, "", "\t")`, which also escapes `<`, `>`, `&`,
+ * U+2028 and U+2029. Those characters can only occur inside strings in JSON text, so escaping them
+ * in the whole output is safe, and a file docker wrote comes back byte for byte.
+ */
+function formatLikeDocker(config: DockerConfig): string {
+  return JSON.stringify(config, null, '\t').replace(
+    /[<>&\u2028\u2029]/g,
+    (character) => `\\u${character.charCodeAt(0).toString(16).padStart(4, '0')}`,
+  );
+}
+
+async function saveDockerConfig(file: string, text: string, exists: boolean): Promise<void> {
+  try {
+    // Without `mode`, write-file-atomic gives the new file the old one's mode and owner, as docker
+    // does; a file hub creates may hold credentials one day, so it starts private.
+    await writeFileAtomic(file, text, exists ? {} : {mode: 0o600});
+  } catch (error) {
+    throw new HubError(`Cannot write ${file}: ${(error as Error).message}`, {
+      cause: error,
+      suggestions: [`Check that you own ${file} and its folder (a \`sudo docker login\` can leave them owned by root).`],
+    });
+  }
+}
+
+function corruptDockerConfig(file: string, detail: string): HubError {
+  return new HubError(`Docker's config file ${file} is not valid (${detail}); hub left it untouched.`, {
+    code: 'corrupt_file',
+    suggestions: [`Fix ${file} by hand (docker reads it too, so do not just delete it), then try again.`],
+  });
+}

@@ -1,0 +1,68 @@
+import {freshSession} from '../auth/session.js';
+import {hubConfigDir, hubPaths} from '../config/paths.js';
+import {normalizeRegistryHost} from '../config/registry-host.js';
+import {readSettings, type StorageKind} from '../config/settings.js';
+import {HubError} from '../errors.js';
+import {InsecureFileStore} from '../store/insecure-file.js';
+import {DEFAULT_KEYCHAIN_TIMEOUT_MS, KeychainStore} from '../store/keychain.js';
+import {answerCredentialRequest, type CredentialSource} from './credential-helper.js';
+
+/**
+ * `docker-credential-hub`: the only place that touches argv, stdin, stdout and the exit code.
+ * docker runs it for every operation on a hub registry, so it loads no more than the answer needs.
+ */
+export async function serve(version: string): Promise<number> {
+  const answer = await answerCredentialRequest(process.argv[2], await readStdin(), hubCredentials(version)).catch((error: unknown) => ({
+    stdout: `${error instanceof HubError ? error.message : `docker-credential-hub failed: ${(error as Error).message}`}\n`,
+    exitCode: 1 as const,
+  }));
+  process.stdout.write(answer.stdout);
+  return answer.exitCode;
+}
+
+function hubCredentials(version: string, env: NodeJS.ProcessEnv = process.env): CredentialSource {
+  const paths = hubPaths(hubConfigDir(env));
+  const stores = {
+    keychain: () => new KeychainStore(Number(env.HUB_KEYCHAIN_TIMEOUT_MS) || DEFAULT_KEYCHAIN_TIMEOUT_MS),
+    'insecure-file': () => new InsecureFileStore(paths.insecureSessions, (line) => process.stderr.write(`${line}\n`)),
+  } satisfies Record<StorageKind, unknown>;
+  return {
+    version,
+    async get(serverUrl) {
+      let registry: string;
+      try {
+        registry = normalizeRegistryHost(serverUrl);
+      } catch {
+        return undefined;
+      }
+      const saved = (await readSettings(paths.settings)).registries[registry];
+      if (!saved) return undefined;
+      try {
+        const session = await freshSession(registry, saved, {
+          store: stores[saved.storage](),
+          lockDir: paths.locks,
+          nowSeconds: () => Math.floor(Date.now() / 1000),
+          discover: async (settings) => (await import('../auth/oidc.js')).discoverProvider(settings),
+        });
+        return {username: session.account, secret: session.accessToken};
+      } catch (error) {
+        if (error instanceof HubError && error.code === 'not_logged_in') return undefined;
+        throw error;
+      }
+    },
+    async list() {
+      const {registries} = await readSettings(paths.settings);
+      return Object.fromEntries(Object.entries(registries).map(([registry, saved]) => [registry, saved.account ?? '']));
+    },
+  };
+}
+
+async function readStdin(): Promise<string> {
+  if (process.stdin.isTTY) return '';
+  let text = '';
+  for await (const chunk of process.stdin) {
+    text += chunk;
+    if (text.length > 64 * 1024) break;
+  }
+  return text;
+}

@@ -1,0 +1,54 @@
+/**
+ * docker's credential-helper protocol (docker-credential-helpers): the action is the first
+ * argument, the payload comes on stdin, the answer goes to stdout, and an error is a message on
+ * stdout with exit code 1. docker matches some of these messages word for word.
+ */
+
+export const CREDENTIALS_NOT_FOUND = 'credentials not found in native keychain';
+export const MISSING_SERVER_URL = 'no credentials server URL';
+
+export interface Credentials {
+  username: string;
+  secret: string;
+}
+
+export interface CredentialSource {
+  /** Credentials for a registry docker names by server URL, or undefined when hub has no session there. */
+  get(serverUrl: string): Promise<Credentials | undefined>;
+  /** Every registry hub holds a session for, with its username. */
+  list(): Promise<Record<string, string>>;
+  version: string;
+}
+
+export interface HelperAnswer {
+  stdout: string;
+  exitCode: 0 | 1;
+}
+
+const ok = (stdout: string): HelperAnswer => ({stdout, exitCode: 0});
+const fail = (message: string): HelperAnswer => ({stdout: `${message}\n`, exitCode: 1});
+
+export async function answerCredentialRequest(action: string | undefined, input: string, source: CredentialSource): Promise<HelperAnswer> {
+  switch (action) {
+    case 'get': {
+      const serverUrl = input.trim();
+      if (!serverUrl) return fail(MISSING_SERVER_URL);
+      const credentials = await source.get(serverUrl);
+      if (!credentials) return fail(CREDENTIALS_NOT_FOUND);
+      // The access token is the password: docker sends it to hub-auth as Basic credentials. Never
+      // Username "<token>": docker would take the secret for an identity token and spend it.
+      return ok(JSON.stringify({ServerURL: serverUrl, Username: credentials.username, Secret: credentials.secret}));
+    }
+    case 'store':
+      return fail('hub keeps the credentials for this registry itself: sign in with `hub login REGISTRY` instead of `docker login`');
+    case 'erase':
+      // `docker logout` ends docker's use of the registry, not the hub session: `hub logout` does.
+      return ok('');
+    case 'list':
+      return ok(JSON.stringify(await source.list()));
+    case 'version':
+      return ok(`docker-credential-hub (hub) ${source.version}\n`);
+    default:
+      return fail('Usage: docker-credential-hub <store|get|erase|list|version>');
+  }
+}

@@ -1,0 +1,39 @@
+import type {Context} from '../context.js';
+import {HubError} from '../errors.js';
+import {grantedAccess, registryClient} from '../registry/client.js';
+import {currentSession} from './current-session.js';
+
+export interface ImagesResult {
+  registry: string;
+  repositories: Array<{name: string; tags?: string[]}>;
+}
+
+/** hub-auth grants at most this many scopes in one token request. */
+const SCOPES_PER_REQUEST = 50;
+
+/**
+ * The repositories the user may pull (from the catalog, kept to those a token grants `pull`
+ * on), or one repository's tags.
+ */
+export async function images(ctx: Context, options: {registry?: string; repository?: string}): Promise<ImagesResult> {
+  const session = await currentSession(ctx, options.registry);
+  const client = registryClient(session);
+  if (options.repository) {
+    const name = options.repository.includes('/') ? options.repository : `${session.account}/${options.repository}`;
+    const token = await client.token([`repository:${name}:pull`]);
+    if (grantedAccess(token).length === 0) {
+      throw new HubError(`You may not pull ${session.registry}/${name}.`, {code: 'denied'});
+    }
+    const {tags} = await client.get<{tags: string[] | null}>(`/v2/${name}/tags/list`, token);
+    return {registry: session.registry, repositories: [{name, tags: tags ?? []}]};
+  }
+  const catalogToken = await client.token(['registry:catalog:*']);
+  const repositories = await client.catalog(catalogToken);
+  const visible: string[] = [];
+  for (let i = 0; i < repositories.length; i += SCOPES_PER_REQUEST) {
+    const batch = repositories.slice(i, i + SCOPES_PER_REQUEST);
+    const token = await client.token(batch.map((name) => `repository:${name}:pull`));
+    visible.push(...grantedAccess(token).filter((entry) => entry.actions.includes('pull')).map((entry) => entry.name));
+  }
+  return {registry: session.registry, repositories: visible.sort().map((name) => ({name}))};
+}

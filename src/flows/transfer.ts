@@ -1,0 +1,82 @@
+import type {Context} from '../context.js';
+import {connectEngine} from '../docker/engine.js';
+import {formatImageReference, parseImageReference, qualifyReference} from '../docker/image-reference.js';
+import type {ProgressMode} from '../docker/progress.js';
+import {explainTransferFailure, pullImage, pushImage, TransferError, type RegistryAuth} from '../docker/transfer.js';
+import {HubError} from '../errors.js';
+import type {Session} from '../store/session.js';
+import {currentSession} from './current-session.js';
+
+export interface TransferOptions {
+  image: string;
+  registry?: string;
+  progress: ProgressMode;
+  /** Where progress goes: stderr, so that stdout stays data. */
+  out: NodeJS.WritableStream;
+}
+
+export interface TransferOutcome {
+  reference: string;
+  digest?: string;
+  size?: number;
+}
+
+/** `hub push myapp:1.0`: tags the local image under the registry and the user's namespace, and pushes it. */
+export async function push(ctx: Context, options: TransferOptions): Promise<TransferOutcome> {
+  const session = await sessionFor(ctx, options);
+  const target = qualifyReference(options.image, session.registry, session.account);
+  if (!target.tag) throw new HubError(`${options.image} names a digest, not a tag: push needs a tag.`, {exit: 2, code: 'invalid_reference'});
+  const reference = `${target.remoteName}:${target.tag}`;
+  const engine = await connectEngine(ctx.env);
+  if (options.image !== reference) await tagImage(engine.docker, options.image, target.remoteName, target.tag);
+  ctx.say(`Pushing ${reference}`);
+  try {
+    const result = await pushImage(engine, target.remoteName, target.tag, authFor(session), options.progress, options.out);
+    ctx.say(`✓ Pushed ${reference}${result.digest ? ` (${result.digest})` : ''}`);
+    return {reference, ...result};
+  } catch (error) {
+    throw asHubError(error, session, 'push', reference);
+  }
+}
+
+/** `hub pull myapp:1.0`: the same name resolution as push, then a pull through the engine. */
+export async function pull(ctx: Context, options: TransferOptions): Promise<TransferOutcome> {
+  const session = await sessionFor(ctx, options);
+  const reference = formatImageReference(qualifyReference(options.image, session.registry, session.account).remote);
+  const engine = await connectEngine(ctx.env);
+  ctx.say(`Pulling ${reference}`);
+  try {
+    const result = await pullImage(engine, reference, authFor(session), options.progress, options.out);
+    ctx.say(`✓ Pulled ${reference}${result.digest ? ` (${result.digest})` : ''}`);
+    return {reference, ...result};
+  } catch (error) {
+    throw asHubError(error, session, 'pull', reference);
+  }
+}
+
+/** A reference that names its registry uses that registry's session; a bare one, the chosen registry's. */
+function sessionFor(ctx: Context, options: TransferOptions): Promise<Session> {
+  return currentSession(ctx, parseImageReference(options.image).domain ?? options.registry);
+}
+
+function authFor(session: Session): RegistryAuth {
+  return {username: session.account, password: session.accessToken, serveraddress: session.registry};
+}
+
+async function tagImage(docker: import('dockerode'), local: string, repo: string, tag: string): Promise<void> {
+  try {
+    await docker.getImage(local).tag({repo, tag});
+  } catch (error) {
+    if ((error as {statusCode?: number}).statusCode === 404) {
+      throw new HubError(`There is no image ${local} on this Docker engine.`, {
+        code: 'no_such_image',
+        suggestions: ['`docker images` lists the local images; build or pull it first.'],
+      });
+    }
+    throw error;
+  }
+}
+
+function asHubError(error: unknown, session: Session, what: 'push' | 'pull', reference: string): unknown {
+  return error instanceof TransferError ? explainTransferFailure(error, session.registry, session.account, what, reference) : error;
+}

@@ -1,0 +1,95 @@
+import {fetch} from 'undici';
+import {isLoopbackUrl} from '../auth/oidc.js';
+import {HubError, isTransientNetworkError, rootMessage} from '../errors.js';
+import type {Session} from '../store/session.js';
+import {parseChallenge} from './challenge.js';
+
+/**
+ * The registry's HTTP API (distribution's /v2/), authenticated the way docker does it: ask, read
+ * the Bearer challenge, get a token for the scopes from the realm with the user's access token.
+ */
+
+const TIMEOUT_MS = 30_000;
+
+export interface RegistryClient {
+  /** A registry token for these scopes; what it grants is in its `access` claim. */
+  token(scopes: string[]): Promise<string>;
+  get<T>(path: string, token: string): Promise<T>;
+  /** Every repository in the catalog, page by page as the registry links them. */
+  catalog(token: string): Promise<string[]>;
+}
+
+/** docker's rule: a registry on loopback is spoken to in plain HTTP, any other over HTTPS. */
+export function registryBaseUrl(registry: string): string {
+  const http = `http://${registry}`;
+  return isLoopbackUrl(new URL(http)) ? http : `https://${registry}`;
+}
+
+export function registryClient(session: Session): RegistryClient {
+  const base = registryBaseUrl(session.registry);
+  let realm: Promise<{realm: string; service?: string}> | undefined;
+
+  async function discoverRealm(): Promise<{realm: string; service?: string}> {
+    const response = await send(`${base}/v2/`, {});
+    const challenge = parseChallenge(response.headers.get('www-authenticate') ?? '');
+    if (response.status !== 401 || challenge?.scheme !== 'bearer' || !challenge.params.realm) {
+      throw new HubError(`${session.registry} does not ask for a token (HTTP ${response.status}): it is not a registry behind hub-auth.`, {code: 'not_token_auth'});
+    }
+    return {realm: challenge.params.realm, service: challenge.params.service};
+  }
+
+  return {
+    async token(scopes) {
+      realm ??= discoverRealm();
+      const {realm: url, service} = await realm;
+      const query = new URLSearchParams(service ? {service} : {});
+      for (const scope of scopes) query.append('scope', scope);
+      const basic = Buffer.from(`${session.account}:${session.accessToken}`).toString('base64');
+      const response = await send(`${url}?${query}`, {authorization: `Basic ${basic}`});
+      if (response.status === 401) {
+        throw new HubError(`The registry's token service refused your credentials.`, {code: 'unauthorized', suggestions: [`Run \`hub login ${session.registry}\`.`]});
+      }
+      if (!response.ok) throw new HubError(`The registry's token service answered HTTP ${response.status}.`, {code: 'token_service_error'});
+      return ((await response.json()) as {token: string}).token;
+    },
+    async get(path, token) {
+      return (await (await getOk(path, token)).json()) as never;
+    },
+    async catalog(token) {
+      const names: string[] = [];
+      // distribution serves at most 1000 entries a page (catalog.maxentries).
+      let path: string | undefined = '/v2/_catalog?n=1000';
+      for (let page = 0; path && page < 1000; page++) {
+        const response = await getOk(path, token);
+        names.push(...(((await response.json()) as {repositories?: string[]}).repositories ?? []));
+        path = /<([^>]+)>;\s*rel="?next"?/.exec(response.headers.get('link') ?? '')?.[1];
+      }
+      return names;
+    },
+  };
+
+  async function getOk(path: string, token: string) {
+    const response = await send(`${base}${path}`, {authorization: `Bearer ${token}`, accept: 'application/json'});
+    if (!response.ok) throw new HubError(`${session.registry} answered HTTP ${response.status} for ${path}.`, {code: 'registry_error'});
+    return response;
+  }
+
+  async function send(url: string, headers: Record<string, string>) {
+    try {
+      return await fetch(url, {headers, signal: AbortSignal.timeout(TIMEOUT_MS)});
+    } catch (error) {
+      if (!isTransientNetworkError(error)) throw error;
+      throw new HubError(`Cannot reach ${new URL(url).host}: ${rootMessage(error)}.`, {code: 'unreachable', cause: error});
+    }
+  }
+}
+
+/** The `access` claim of a registry token, read without checking it: the registry checks it. */
+export function grantedAccess(token: string): Array<{type: string; name: string; actions: string[]}> {
+  try {
+    const payload = JSON.parse(Buffer.from(token.split('.')[1] ?? '', 'base64url').toString('utf8')) as {access?: unknown};
+    return Array.isArray(payload.access) ? payload.access : [];
+  } catch {
+    return [];
+  }
+}

@@ -1,0 +1,194 @@
+import {execFile} from 'node:child_process';
+import {chmod, readFile, stat, writeFile} from 'node:fs/promises';
+import {delimiter, join} from 'node:path';
+import {afterAll, beforeAll, describe, expect, it} from 'vitest';
+import {makeImage} from './support/docker-engine.js';
+import {linkHubBins} from './support/hub-bins.js';
+import {runHub, transcript} from './support/hub-cli.js';
+import {REGISTRY_AUDIENCE, USERS} from './support/identity-provider.js';
+import {E2E_PROGRAMS, e2eEnabled} from './support/prerequisites.js';
+import {REGISTRY_PROGRAMS, startRegistryStack, type RegistryStack} from './support/registry-stack.js';
+
+const [alice] = USERS as [typeof USERS[number]];
+
+/** A config.json as docker writes it (tabs, no final newline), with things hub must not touch. */
+const DOCKER_WRITTEN = JSON.stringify(
+  {
+    auths: {'other.example.com': {auth: 'dXNlcjpwYXNz'}},
+    credHelpers: {'gcr.io': 'gcloud'},
+    proxies: {default: {httpProxy: 'http://proxy.example:3128', noProxy: '127.0.0.0/8'}},
+    psFormat: 'table {{.ID}}\\t{{.Names}}',
+    experimental: 'enabled',
+  },
+  null,
+  '\t',
+);
+
+describe.runIf(e2eEnabled([...E2E_PROGRAMS, ...REGISTRY_PROGRAMS]))('hub login → hub push → plain docker pull, through the credential helper', () => {
+  let stack: RegistryStack;
+  let registry: string;
+  let env: NodeJS.ProcessEnv;
+  let configFile: string;
+  let bin: string;
+
+  beforeAll(async () => {
+    stack = await startRegistryStack();
+    registry = stack.registry.host;
+    // docker finds docker-credential-hub on PATH, as after `npm install -g`.
+    bin = await linkHubBins(join(stack.sandbox.dir, 'bin'));
+    env = {...stack.env, PATH: `${bin}${delimiter}${stack.env.PATH}`};
+    configFile = join(stack.sandbox.dockerConfig, 'config.json');
+    await writeFile(configFile, DOCKER_WRITTEN);
+    await chmod(configFile, 0o640);
+  });
+
+  afterAll(() => stack?.stop());
+
+  function docker(args: string[]): Promise<{code: number; output: string}> {
+    return new Promise((resolve) => {
+      execFile('docker', args, {env}, (error, stdout, stderr) => resolve({code: error ? Number((error as {code?: number}).code ?? 1) : 0, output: `${stdout}${stderr}`}));
+    });
+  }
+
+  function helper(action: string, input: string): Promise<{code: number; stdout: string}> {
+    return new Promise((resolve) => {
+      const child = execFile(join(bin, 'docker-credential-hub'), [action], {env}, (error, stdout) =>
+        resolve({code: error ? Number((error as {code?: number}).code ?? 1) : 0, stdout}),
+      );
+      child.stdin!.end(input);
+    });
+  }
+
+  async function login(user = alice) {
+    const run = runHub(['login', registry, '--issuer', stack.idp.issuer, '--client-id', stack.idp.clientId, '--audience', REGISTRY_AUDIENCE], env);
+    await stack.browser.signIn(await stack.browser.nextUrl(), user);
+    return run;
+  }
+
+  it('login adds exactly the credHelpers entry, keeping everything else and the permissions', async () => {
+    const result = await login();
+    expect(result.code, result.stderr).toBe(0);
+    expect(result.stderr).toContain(`docker uses hub for ${registry}`);
+    const config = JSON.parse(await readFile(configFile, 'utf8'));
+    expect(config).toEqual({...JSON.parse(DOCKER_WRITTEN), credHelpers: {'gcr.io': 'gcloud', [registry]: 'hub'}});
+    expect((await stat(configFile)).mode & 0o777).toBe(0o640);
+  });
+
+  it('the helper speaks docker’s protocol', async () => {
+    const got = await helper('get', registry);
+    expect(got.code).toBe(0);
+    const answer = JSON.parse(got.stdout) as {ServerURL: string; Username: string; Secret: string};
+    expect(answer).toMatchObject({ServerURL: registry, Username: 'alice'});
+    expect(answer.Secret.split('.')).toHaveLength(3);
+    expect(await helper('get', 'unknown.example.com')).toEqual({code: 1, stdout: 'credentials not found in native keychain\n'});
+    expect((await helper('get', '')).stdout).toBe('no credentials server URL\n');
+    const stored = await helper('store', JSON.stringify({ServerURL: registry, Username: 'x', Secret: 'y'}));
+    expect(stored.code).toBe(1);
+    expect(stored.stdout).toContain('hub login');
+    expect(JSON.parse((await helper('list', '')).stdout)).toEqual({[registry]: 'alice'});
+    expect((await helper('version', '')).stdout).toMatch(/^docker-credential-hub \(hub\) \d+\.\d+\.\d+/);
+    expect((await helper('erase', registry)).code).toBe(0);
+  });
+
+  it('hub push tags a bare name into the user’s namespace and pushes it, with the digest in --json', async () => {
+    await makeImage(env, stack.sandbox.dir, 'myapp:1.0', 256 * 1024);
+    const pushed = await runHub(['push', 'myapp:1.0', '--json'], env);
+    expect(pushed.code, pushed.stderr).toBe(0);
+    const result = JSON.parse(pushed.stdout) as {reference: string; digest: string; size: number};
+    expect(result.reference).toBe(`${registry}/alice/myapp:1.0`);
+    expect(result.digest).toMatch(/^sha256:[0-9a-f]{64}$/);
+    expect(result.size).toBeGreaterThan(0);
+
+    const plain = await runHub(['push', 'myapp:1.0'], env);
+    expect(plain.code).toBe(0);
+    expect(plain.stderr).toMatch(/: (Layer already exists|Pushed)\n/);
+    expect(plain.stderr).toContain(`✓ Pushed ${registry}/alice/myapp:1.0 (sha256:`);
+  });
+
+  it('plain docker pull works through docker-credential-hub, and hub pull too', async () => {
+    expect((await docker(['rmi', `${registry}/alice/myapp:1.0`])).code).toBe(0);
+    const pulled = await docker(['pull', `${registry}/alice/myapp:1.0`]);
+    expect(pulled.code, pulled.output).toBe(0);
+    expect((await docker(['rmi', `${registry}/alice/myapp:1.0`])).code).toBe(0);
+    const hubPull = await runHub(['pull', 'myapp:1.0'], env);
+    expect(hubPull.code, hubPull.stderr).toBe(0);
+    expect(hubPull.stderr).toContain(`✓ Pulled ${registry}/alice/myapp:1.0`);
+    const inspect = await docker(['image', 'inspect', `${registry}/alice/myapp:1.0`]);
+    expect(inspect.code).toBe(0);
+  });
+
+  it('hub images lists what the user may pull, and a repository’s tags', async () => {
+    const listed = await runHub(['images', '--json'], env);
+    expect(listed.code, listed.stderr + listed.stdout).toBe(0);
+    expect(JSON.parse(listed.stdout)).toEqual({registry, repositories: [{name: 'alice/myapp'}]});
+    const tags = await runHub(['images', 'myapp'], env);
+    expect(tags.stdout).toBe(`${registry}/alice/myapp:1.0\n`);
+  });
+
+  it('a push to another user’s namespace fails with a message that says where one may push', async () => {
+    await makeImage(env, stack.sandbox.dir, `${registry}/bob/stolen:1`);
+    const result = await runHub(['push', `${registry}/bob/stolen:1`], env);
+    expect(result.code).toBe(1);
+    expect(result.stderr).toContain(`The registry refused to let you push ${registry}/bob/stolen:1`);
+    expect(result.stderr).toContain(`you may push to ${registry}/alice/`);
+  });
+
+  it('refreshes an access token that expired between two pushes, without the user noticing', async () => {
+    stack.idp.setAccessTokenTtl(30); // inside hub's one-minute margin: every use refreshes
+    try {
+      expect((await login()).code).toBe(0);
+      const before = stack.idp.grants.refresh_token ?? 0;
+      await makeImage(env, stack.sandbox.dir, 'second:1');
+      expect((await runHub(['push', 'second:1', '-q'], env)).code).toBe(0);
+      expect((await docker(['push', `${registry}/alice/second:1`])).code).toBe(0);
+      expect(stack.idp.grants.refresh_token).toBeGreaterThanOrEqual(before + 2);
+    } finally {
+      stack.idp.setAccessTokenTtl(600);
+    }
+  });
+
+  it('ten concurrent helper calls at expiry cause exactly one refresh, and all get a valid token', async () => {
+    stack.idp.setAccessTokenTtl(30);
+    expect((await login()).code).toBe(0);
+    stack.idp.setAccessTokenTtl(600); // the refreshed token is good for long: nobody needs a second refresh
+    const before = stack.idp.grants.refresh_token ?? 0;
+    const answers = await Promise.all(Array.from({length: 10}, () => helper('get', registry)));
+    expect(answers.map((a) => a.code)).toEqual(Array(10).fill(0));
+    const secrets = new Set(answers.map((a) => (JSON.parse(a.stdout) as {Secret: string}).Secret));
+    expect(secrets.size).toBe(1);
+    expect(stack.idp.grants.refresh_token).toBe(before + 1);
+    const [secret] = [...secrets];
+    const check = await fetch(`${stack.hubAuth.url}/token?service=hub-registry&scope=repository:alice/myapp:pull`, {
+      headers: {authorization: `Basic ${Buffer.from(`alice:${secret}`).toString('base64')}`},
+    });
+    expect(check.status).toBe(200);
+  });
+
+  it('logout removes exactly its entry, leaving config.json as docker wrote it; docker pull is then refused', async () => {
+    const out = await runHub(['logout', registry], env);
+    expect(out.code).toBe(0);
+    expect(await readFile(configFile, 'utf8')).toBe(DOCKER_WRITTEN);
+    expect((await stat(configFile)).mode & 0o777).toBe(0o640);
+    await docker(['rmi', `${registry}/alice/myapp:1.0`]);
+    const refused = await docker(['pull', `${registry}/alice/myapp:1.0`]);
+    expect(refused.code).not.toBe(0);
+    expect(refused.output).toMatch(/denied|unauthorized/i);
+  });
+
+  it('a corrupt config.json is left as it was, with a clear error, and the login is kept', async () => {
+    await writeFile(configFile, '{"auths": {');
+    const result = await login();
+    expect(result.code).toBe(1);
+    expect(result.stderr).toContain('You are logged in, but docker was not set up');
+    expect(result.stderr).toContain(configFile);
+    expect(await readFile(configFile, 'utf8')).toBe('{"auths": {');
+    expect((await runHub(['status'], env)).code).toBe(0);
+    await writeFile(configFile, DOCKER_WRITTEN);
+    expect((await runHub(['logout', registry], env)).code).toBe(0);
+  });
+
+  it('never printed a token', async () => {
+    const tokens = transcript.flatMap((r) => r.stderr.match(/eyJ[\w-]+\.[\w-]+\.[\w-]+/g) ?? []);
+    expect(tokens).toEqual([]);
+  });
+});

@@ -1,0 +1,19 @@
+import {mkdir, symlink} from 'node:fs/promises';
+import {join} from 'node:path';
+import {fileURLToPath} from 'node:url';
+
+const BIN = fileURLToPath(new URL('../../../bin', import.meta.url));
+
+/**
+ * hub's commands under their installed names (hub, docker-credential-hub, hub-auth) in `dir`, as
+ * `npm install -g` links them: docker finds its credential helper on PATH by that exact name.
+ */
+export async function linkHubBins(dir: string): Promise<string> {
+  await mkdir(dir, {recursive: true});
+  for (const name of ['hub', 'docker-credential-hub', 'hub-auth']) {
+    await symlink(join(BIN, name === 'hub' ? 'run.js' : `${name}.js`), join(dir, name)).catch((error: NodeJS.ErrnoException) => {
+      if (error.code !== 'EEXIST') throw error;
+    });
+  }
+  return dir;
+}
