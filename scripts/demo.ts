@@ -1,24 +1,33 @@
 /**
- * `npm run demo`: a complete local hub on loopback, walked through step by step.
- * Brings up the test identity provider (and a private keyring when this session has no Secret
- * Service), then runs hub login → status → token → logout as a person would.
+ * `npm run demo`: a complete local hub on loopback, walked through step by step — the test
+ * identity provider, hub-auth, a registry that trusts it, and a Docker engine (a private dockerd
+ * when none answers) — then login → push → docker rmi → plain docker pull → hub images → logout.
  * With --headless, Chromium signs in as the demo user; otherwise your browser opens.
  */
-import {spawn} from 'node:child_process';
+import {execFile, spawn} from 'node:child_process';
+import {delimiter, join} from 'node:path';
 import {fileURLToPath} from 'node:url';
-import {startBrowser, type TestBrowser} from '../test/e2e/support/browser.js';
-import {startIdentityProvider, USERS} from '../test/e2e/support/identity-provider.js';
-import {startKeyring, type Keyring} from '../test/e2e/support/keyring.js';
+import {promisify} from 'node:util';
+import {connectEngine} from '../src/docker/engine.js';
+import {startBrowser} from '../test/e2e/support/browser.js';
+import {makeImage, startDockerEngine} from '../test/e2e/support/docker-engine.js';
+import {linkHubBins} from '../test/e2e/support/hub-bins.js';
+import {keygen, SERVICE, startHubAuth, TOKEN_ISSUER} from '../test/e2e/support/hub-auth.js';
+import {REGISTRY_AUDIENCE, startIdentityProvider, USERS} from '../test/e2e/support/identity-provider.js';
+import {startKeyring} from '../test/e2e/support/keyring.js';
+import {freePort} from '../test/e2e/support/ports.js';
+import {startRegistry} from '../test/e2e/support/registry.js';
 import {createSandbox} from '../test/e2e/support/sandbox.js';
 
 const HUB = fileURLToPath(new URL('../bin/run.js', import.meta.url));
-const REGISTRY = '127.0.0.1:5000';
 const headless = process.argv.includes('--headless');
 const [user] = USERS as [typeof USERS[number]];
+const exec = promisify(execFile);
 
 const cleanups: Array<() => Promise<unknown>> = [];
 async function cleanUp(): Promise<void> {
   for (const cleanup of cleanups.reverse()) await cleanup().catch(() => {});
+  cleanups.length = 0;
 }
 process.once('SIGINT', () => void cleanUp().then(() => process.exit(130)));
 
@@ -26,25 +35,34 @@ function step(text: string): void {
   process.stderr.write(`\n\x1b[1m▶ ${text}\x1b[0m\n`);
 }
 
-function hub(args: string[], env: NodeJS.ProcessEnv, capture = false): Promise<{code: number | null; stdout: string}> {
-  process.stderr.write(`$ hub ${args.join(' ')}\n`);
+function run(program: string, args: string[], env: NodeJS.ProcessEnv): Promise<number | null> {
+  process.stderr.write(`$ ${program === process.execPath ? 'hub' : program} ${args.join(' ')}\n`);
+  const argv = program === process.execPath ? [HUB, ...args] : args;
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [HUB, ...args], {env, stdio: ['inherit', capture ? 'pipe' : 'inherit', 'inherit']});
-    let stdout = '';
-    child.stdout?.on('data', (chunk) => (stdout += chunk));
+    const child = spawn(program, argv, {env, stdio: ['ignore', 'inherit', 'inherit']});
     child.once('error', reject);
-    child.once('close', (code) => resolve({code, stdout}));
+    child.once('close', resolve);
   });
+}
+
+async function must(what: string, code: Promise<number | null>): Promise<void> {
+  if ((await code) !== 0) throw new Error(`${what} failed`);
 }
 
 async function main(): Promise<void> {
   const sandbox = await createSandbox('hub-demo');
   cleanups.push(() => sandbox.remove());
-  let env: NodeJS.ProcessEnv = {...process.env, HUB_CONFIG_DIR: sandbox.configDir, DOCKER_CONFIG: sandbox.dockerConfig};
+  const bin = await linkHubBins(join(sandbox.dir, 'bin'));
+  let env: NodeJS.ProcessEnv = {
+    ...process.env,
+    PATH: `${bin}${delimiter}${process.env.PATH}`,
+    HUB_CONFIG_DIR: sandbox.configDir,
+    DOCKER_CONFIG: sandbox.dockerConfig,
+  };
 
   if (headless || !process.env.DBUS_SESSION_BUS_ADDRESS) {
     step('Starting a private, unlocked Secret Service (gnome-keyring)');
-    const keyring: Keyring = await startKeyring(sandbox);
+    const keyring = await startKeyring(sandbox);
     cleanups.push(() => keyring.stop());
     env = {...env, DBUS_SESSION_BUS_ADDRESS: keyring.env.DBUS_SESSION_BUS_ADDRESS};
   }
@@ -54,31 +72,52 @@ async function main(): Promise<void> {
   cleanups.push(() => idp.stop());
   process.stderr.write(`issuer ${idp.issuer}, client ${idp.clientId}; sign in as ${user.username} / ${user.password}\n`);
 
-  let browser: TestBrowser | undefined;
+  step('Starting hub-auth and a registry that trusts it');
+  const signing = await keygen(join(sandbox.dir, 'keys'));
+  const registryPort = await freePort();
+  const registryHost = `127.0.0.1:${registryPort}`;
+  const hubAuth = await startHubAuth({dir: join(sandbox.dir, 'hub-auth'), oidcIssuer: idp.issuer, registryHost, signing});
+  cleanups.push(() => hubAuth.stop());
+  const registry = await startRegistry(join(sandbox.dir, 'registry'), {realm: `${hubAuth.url}/token`, service: SERVICE, issuer: TOKEN_ISSUER, rootCertBundle: signing.certificate}, registryPort);
+  cleanups.push(() => registry.stop());
+  process.stderr.write(`hub-auth ${hubAuth.url}, registry ${registry.url}\n`);
+
+  try {
+    const engine = await connectEngine(env);
+    process.stderr.write(`using the Docker engine at ${engine.address.host}\n`);
+  } catch {
+    step('No Docker engine answers: starting a private dockerd');
+    const engine = await startDockerEngine(join(sandbox.dir, 'docker'));
+    cleanups.push(() => engine.stop());
+    env = {...env, DOCKER_HOST: engine.host};
+  }
+
+  let signIn: Promise<unknown> | undefined;
   if (headless) {
-    browser = await startBrowser();
-    cleanups.push(() => browser!.stop());
+    const browser = await startBrowser();
+    cleanups.push(() => browser.stop());
     env = {...env, ...browser.env};
+    signIn = browser.nextUrl().then((url) => browser.signIn(url, user));
   }
 
-  step(`Logging in to ${REGISTRY}`);
-  const login = hub(['login', REGISTRY, '--issuer', idp.issuer, '--client-id', idp.clientId], env);
-  if (browser) {
-    process.stderr.write(`(Chromium signs in as ${user.username})\n`);
-    await browser.signIn(await browser.nextUrl(), user);
-  }
-  if ((await login).code !== 0) throw new Error('login failed');
+  step(`Logging in to ${registryHost}${headless ? ` (Chromium signs in as ${user.username})` : ''}`);
+  const login = run(process.execPath, ['login', registryHost, '--issuer', idp.issuer, '--client-id', idp.clientId, '--audience', REGISTRY_AUDIENCE], env);
+  await signIn;
+  await must('login', login);
 
-  step('Who is logged in where');
-  await hub(['status'], env);
+  step('Making an image locally (docker import) and pushing it with hub');
+  await makeImage(env, sandbox.dir, 'demo-app:1.0', 2 * 1024 * 1024);
+  await must('hub push', run(process.execPath, ['push', 'demo-app:1.0'], env));
 
-  step('A fresh access token for scripts (not printed here: it is a secret)');
-  const {stdout} = await hub(['token', REGISTRY], env, true);
-  const userinfo = await fetch(`${idp.issuer}/me`, {headers: {authorization: `Bearer ${stdout.trim()}`}});
-  process.stderr.write(`the provider's userinfo endpoint says the token belongs to ${((await userinfo.json()) as {preferred_username: string}).preferred_username}\n`);
+  step('Removing it locally, then pulling it with plain docker (through docker-credential-hub)');
+  await exec('docker', ['rmi', `${registryHost}/${user.username}/demo-app:1.0`], {env});
+  await must('docker pull', run('docker', ['pull', `${registryHost}/${user.username}/demo-app:1.0`], env));
 
-  step('Logging out (the provider revokes the session)');
-  await hub(['logout', REGISTRY], env);
+  step('What the registry holds that you may pull');
+  await must('hub images', run(process.execPath, ['images'], env));
+
+  step('Logging out (the provider revokes the session, docker forgets the registry)');
+  await must('hub logout', run(process.execPath, ['logout', registryHost], env));
   step('Done');
 }
 

@@ -74,9 +74,13 @@ export async function refreshGrant(provider: client.Configuration, settings: Pro
  */
 export async function revokeSession(provider: client.Configuration, session: Session): Promise<boolean> {
   if (!provider.serverMetadata().revocation_endpoint) return false;
-  if (session.refreshToken) {
-    await client.tokenRevocation(provider, session.refreshToken, {token_type_hint: 'refresh_token'});
+  if (!session.refreshToken) {
+    await client.tokenRevocation(provider, session.accessToken, {token_type_hint: 'access_token'});
+    return true;
   }
-  await client.tokenRevocation(provider, session.accessToken, {token_type_hint: 'access_token'});
+  await client.tokenRevocation(provider, session.refreshToken, {token_type_hint: 'refresh_token'});
+  // Best effort: many providers cannot revoke a JWT access token (unsupported_token_type), and
+  // it dies with the grant's refresh token or at its expiry anyway.
+  await client.tokenRevocation(provider, session.accessToken, {token_type_hint: 'access_token'}).catch(() => {});
   return true;
 }

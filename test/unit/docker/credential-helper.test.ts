@@ -1,0 +1,35 @@
+import {describe, expect, it} from 'vitest';
+import {answerCredentialRequest, CREDENTIALS_NOT_FOUND, type CredentialSource} from '../../../src/docker/credential-helper.js';
+
+const source: CredentialSource = {
+  version: '1.2.3',
+  get: async (url) => (url === 'registry.example.com' ? {username: 'alice', secret: 'access-token'} : undefined),
+  list: async () => ({'registry.example.com': 'alice'}),
+};
+
+describe('the credential-helper protocol', () => {
+  it('get answers docker’s JSON with the access token as the password, never as an identity token', async () => {
+    const answer = await answerCredentialRequest('get', 'registry.example.com\n', source);
+    expect(answer.exitCode).toBe(0);
+    expect(JSON.parse(answer.stdout)).toEqual({ServerURL: 'registry.example.com', Username: 'alice', Secret: 'access-token'});
+  });
+
+  it('uses docker’s exact words for an unknown registry and a missing URL', async () => {
+    expect(await answerCredentialRequest('get', 'other.example.com', source)).toEqual({stdout: `${CREDENTIALS_NOT_FOUND}\n`, exitCode: 1});
+    expect(await answerCredentialRequest('get', '', source)).toEqual({stdout: 'no credentials server URL\n', exitCode: 1});
+  });
+
+  it('refuses store with a pointer to hub login, and takes erase without touching the session', async () => {
+    const stored = await answerCredentialRequest('store', '{"ServerURL":"r","Username":"u","Secret":"s"}', source);
+    expect(stored.exitCode).toBe(1);
+    expect(stored.stdout).toContain('hub login');
+    expect(await answerCredentialRequest('erase', 'registry.example.com', source)).toEqual({stdout: '', exitCode: 0});
+  });
+
+  it('lists, tells its version, and answers anything else with usage', async () => {
+    expect(JSON.parse((await answerCredentialRequest('list', '', source)).stdout)).toEqual({'registry.example.com': 'alice'});
+    expect((await answerCredentialRequest('version', '', source)).stdout).toBe('docker-credential-hub (hub) 1.2.3\n');
+    expect(await answerCredentialRequest('fetch', '', source)).toEqual({stdout: 'Usage: docker-credential-hub <store|get|erase|list|version>\n', exitCode: 1});
+    expect((await answerCredentialRequest(undefined, '', source)).exitCode).toBe(1);
+  });
+});
