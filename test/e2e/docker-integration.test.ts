@@ -125,6 +125,13 @@ describe.runIf(e2eEnabled([...E2E_PROGRAMS, ...REGISTRY_PROGRAMS]))('hub login â
     expect(tags.stdout).toBe(`${registry}/alice/myapp:1.0\n`);
   });
 
+  it('names the engine it tried when none answers', async () => {
+    const socket = join(stack.sandbox.dir, 'no-engine.sock');
+    const result = await runHub(['push', 'myapp:1.0'], {...env, DOCKER_HOST: `unix://${socket}`});
+    expect(result.code).toBe(1);
+    expect(result.stderr).toContain(`Cannot reach the Docker engine at unix://${socket} (from DOCKER_HOST)`);
+  });
+
   it('a push to another userâ€™s namespace fails with a message that says where one may push', async () => {
     await makeImage(env, stack.sandbox.dir, `${registry}/bob/stolen:1`);
     const result = await runHub(['push', `${registry}/bob/stolen:1`], env);
@@ -167,6 +174,7 @@ describe.runIf(e2eEnabled([...E2E_PROGRAMS, ...REGISTRY_PROGRAMS]))('hub login â
   it('logout removes exactly its entry, leaving config.json as docker wrote it; docker pull is then refused', async () => {
     const out = await runHub(['logout', registry], env);
     expect(out.code).toBe(0);
+    expect(out.stderr).toContain('the provider revoked the session');
     expect(await readFile(configFile, 'utf8')).toBe(DOCKER_WRITTEN);
     expect((await stat(configFile)).mode & 0o777).toBe(0o640);
     await docker(['rmi', `${registry}/alice/myapp:1.0`]);
