@@ -1,5 +1,5 @@
 import type * as client from 'openid-client';
-import {browserOpener, type OpenBrowser} from './auth/browser.js';
+import {browserOpener, canOpenBrowser, type OpenBrowser} from './auth/browser.js';
 import {discoverProvider, type ProviderSettings} from './auth/oidc.js';
 import type {SessionDeps} from './auth/session.js';
 import {hubConfigDir, hubPaths, type HubPaths} from './config/paths.js';
@@ -19,8 +19,10 @@ export interface Context {
   /** Prose for the person at the terminal: stderr, so stdout stays data. */
   say(line: string): void;
   openBrowser: OpenBrowser;
+  /** Whether a browser can be opened here at all (HUB_BROWSER, or a display that is not over SSH). */
+  browserAvailable: boolean;
   store(kind: StorageKind): TokenStore;
-  discover(settings: ProviderSettings): Promise<client.Configuration>;
+  discover(settings: ProviderSettings, clientSecret?: string): Promise<client.Configuration>;
 }
 
 export function createContext(say: (line: string) => void, env: NodeJS.ProcessEnv = process.env): Context {
@@ -33,6 +35,7 @@ export function createContext(say: (line: string) => void, env: NodeJS.ProcessEn
     nowSeconds: () => Math.floor(Date.now() / 1000),
     say,
     openBrowser: browserOpener(env),
+    browserAvailable: canOpenBrowser(env),
     store(kind) {
       let store = stores.get(kind);
       if (!store) {
@@ -41,7 +44,7 @@ export function createContext(say: (line: string) => void, env: NodeJS.ProcessEn
       }
       return store;
     },
-    discover: (settings) => discoverProvider(settings),
+    discover: (settings, clientSecret) => discoverProvider(settings, clientSecret),
   };
 }
 

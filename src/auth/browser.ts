@@ -28,9 +28,16 @@ export function browserOpener(env: NodeJS.ProcessEnv = process.env, platform: No
   };
 }
 
+/** HUB_BROWSER, or a display this session can show a browser on. */
+export function canOpenBrowser(env: NodeJS.ProcessEnv = process.env, platform: NodeJS.Platform = process.platform): boolean {
+  return Boolean(env.HUB_BROWSER?.trim()) || hasDisplay(env, platform);
+}
+
 export function hasDisplay(env: NodeJS.ProcessEnv, platform: NodeJS.Platform): boolean {
-  if (platform === 'darwin' || platform === 'win32') return !env.SSH_CONNECTION && !env.SSH_TTY;
-  return Boolean(env.DISPLAY || env.WAYLAND_DISPLAY);
+  const overSsh = Boolean(env.SSH_CONNECTION || env.SSH_TTY);
+  if (platform === 'darwin' || platform === 'win32') return !overSsh;
+  // X forwarding over SSH opens a browser far from the loopback server it must reach.
+  return Boolean(env.DISPLAY || env.WAYLAND_DISPLAY) && !overSsh;
 }
 
 function parseCommand(command: string): string[] {

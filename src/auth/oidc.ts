@@ -18,15 +18,17 @@ export function isLoopbackUrl(url: URL): boolean {
   return host === 'localhost' || host === '::1' || /^127(?:\.\d{1,3}){3}$/.test(host);
 }
 
-/** OIDC discovery for a public client (PKCE, no secret). */
+/** OIDC discovery for hub as a public client (PKCE, no secret), or for a robot with its secret. */
 export async function discoverProvider(
   settings: ProviderSettings,
+  clientSecret?: string,
   timeoutSeconds = DEFAULT_HTTP_TIMEOUT_SECONDS,
 ): Promise<client.Configuration> {
   const issuer = parseIssuer(settings.issuer);
   const execute = issuer.protocol === 'http:' ? [client.allowInsecureRequests] : [];
   try {
-    return await client.discovery(issuer, settings.clientId, undefined, client.None(), {execute, timeout: timeoutSeconds});
+    const authentication = clientSecret === undefined ? client.None() : client.ClientSecretBasic(clientSecret);
+    return await client.discovery(issuer, settings.clientId, undefined, authentication, {execute, timeout: timeoutSeconds});
   } catch (error) {
     if (isTransientNetworkError(error)) {
       throw new HubError(`Cannot reach the identity provider at ${issuer.href}: ${rootMessage(error)}.`, {

@@ -12,14 +12,15 @@ export type SessionState = 'valid' | 'refreshable' | 'expired';
 
 export function sessionState(session: Session, nowSeconds: number, minValidity = MIN_VALIDITY_SECONDS): SessionState {
   if (session.expiresAt === undefined || session.expiresAt - nowSeconds >= minValidity) return 'valid';
-  return session.refreshToken ? 'refreshable' : 'expired';
+  return session.refreshToken || session.clientSecret ? 'refreshable' : 'expired';
 }
 
 export interface SessionDeps {
   store: TokenStore;
   lockDir: string;
   nowSeconds: () => number;
-  discover: (settings: ProviderSettings) => Promise<client.Configuration>;
+  /** OIDC discovery; with a client secret for a confidential client (robots). */
+  discover: (settings: ProviderSettings, clientSecret?: string) => Promise<client.Configuration>;
 }
 
 /**
@@ -39,11 +40,11 @@ export async function freshSession(registry: string, settings: ProviderSettings,
     if (state === 'valid') return latest;
     if (state === 'expired') throw sessionEnded(registry, 'its access token expired and there is no refresh token');
     // Loaded only now: the credential helper answers most calls without openid-client.
-    const [{refreshGrant, sessionFromTokens}, {describeOAuthError, isGrantRejected}] = await Promise.all([import('./token-grants.js'), import('./oidc.js')]);
-    let tokens: Awaited<ReturnType<typeof refreshGrant>>;
+    const [{renewalGrant, sessionFromTokens}, {describeOAuthError, isGrantRejected}] = await Promise.all([import('./token-grants.js'), import('./oidc.js')]);
+    let tokens: Awaited<ReturnType<typeof renewalGrant>>;
     try {
-      const provider = await deps.discover(settings);
-      tokens = await refreshGrant(provider, settings, latest.refreshToken!);
+      const provider = await deps.discover(settings, latest.clientSecret);
+      tokens = await renewalGrant(provider, settings, latest);
     } catch (error) {
       if (isGrantRejected(error)) throw sessionEnded(registry, `the identity provider refused to refresh it (${describeOAuthError(error)})`);
       // Anything else may pass: keep the tokens, so that the next try can still refresh.

@@ -1,7 +1,8 @@
 import * as client from 'openid-client';
 import {HubError} from '../errors.js';
 import type {Session} from '../store/session.js';
-import {audienceParameters, type ProviderSettings} from './oidc.js';
+import {DEFAULT_SCOPES} from '../config/settings.js';
+import {audienceParameters, describeOAuthError, type ProviderSettings} from './oidc.js';
 
 /**
  * What hub asks of the provider's token, userinfo and revocation endpoints once signed in. Kept
@@ -64,8 +65,43 @@ function pickAccount(claims: Record<string, unknown>): string | undefined {
   return undefined;
 }
 
-export async function refreshGrant(provider: client.Configuration, settings: ProviderSettings, refreshToken: string): Promise<Tokens> {
-  return client.refreshTokenGrant(provider, refreshToken, audienceParameters(settings.audience));
+/** New tokens for a session: its refresh token, or for a robot, its client credentials again. */
+export async function renewalGrant(provider: client.Configuration, settings: ProviderSettings, session: Session): Promise<Tokens> {
+  if (session.refreshToken) return client.refreshTokenGrant(provider, session.refreshToken, audienceParameters(settings.audience));
+  return client.clientCredentialsGrant(provider, clientCredentialsParameters(settings));
+}
+
+/** A robot's session, without the registry's name for it (the caller asks hub-auth). */
+export async function clientCredentialsSession(
+  provider: client.Configuration,
+  settings: ProviderSettings,
+  clientSecret: string,
+  nowSeconds: number,
+): Promise<Omit<Session, 'registry' | 'account' | 'subject'>> {
+  let tokens: Tokens;
+  try {
+    tokens = await client.clientCredentialsGrant(provider, clientCredentialsParameters(settings));
+  } catch (error) {
+    throw new HubError(`The identity provider refused the client credentials of ${settings.clientId}: ${describeOAuthError(error)}.`, {
+      code: 'client_credentials_refused',
+      cause: error,
+      suggestions: ['Check the client id and HUB_CLIENT_SECRET, and that the client may use the client credentials grant.'],
+    });
+  }
+  return {
+    issuer: settings.issuer,
+    clientId: settings.clientId,
+    accessToken: tokens.access_token,
+    clientSecret,
+    expiresAt: tokens.expires_in === undefined ? undefined : nowSeconds + tokens.expires_in,
+    scope: tokens.scope,
+  };
+}
+
+/** Robots ask for the scopes given explicitly, never hub's interactive default (`openid` makes no sense here). */
+function clientCredentialsParameters(settings: ProviderSettings): Record<string, string> {
+  const scope = settings.scopes === DEFAULT_SCOPES ? undefined : settings.scopes;
+  return {...(scope ? {scope} : {}), ...audienceParameters(settings.audience)};
 }
 
 /**

@@ -1,5 +1,6 @@
 import {Args, Flags} from '@oclif/core';
 import {HubCommand} from '../base-command.js';
+import {secretFromStdin} from '../io/stdin.js';
 import {login, type LoginResult} from '../flows/login.js';
 
 export default class Login extends HubCommand {
@@ -24,6 +25,12 @@ Set HUB_BROWSER to a command (the URL is added as its last argument) to choose t
     audience: Flags.string({description: 'API the access token is for (audience / resource indicator)', env: 'HUB_AUDIENCE'}),
     port: Flags.integer({description: 'port of the loopback redirect (default: any free port)', min: 1, max: 65_535}),
     timeout: Flags.integer({description: 'seconds to wait for the sign-in', default: 300, min: 1}),
+    'with-token': Flags.boolean({description: 'store an access token read from stdin (checked with the registry first), for scripts', exclusive: ['device', 'client-credentials']}),
+    'client-credentials': Flags.boolean({
+      description: 'log in as a machine account: --client-id, and the secret from HUB_CLIENT_SECRET or stdin (never an argument)',
+      exclusive: ['device', 'with-token'],
+    }),
+    device: Flags.boolean({description: 'sign in with a code on another device (OAuth device flow); chosen anyway when no browser can open here'}),
     'insecure-storage': Flags.boolean({description: 'keep tokens in a plain 0600 file instead of the OS keychain'}),
     'docker-config': Flags.string({
       description: "docker's config folder to add the credential helper entry to, or 'none' [default: $DOCKER_CONFIG or ~/.docker]",
@@ -32,6 +39,11 @@ Set HUB_BROWSER to a command (the URL is added as its last argument) to choose t
 
   async run(): Promise<LoginResult> {
     const {args, flags} = await this.parse(Login);
+    const credential = flags['with-token']
+      ? {kind: 'access-token' as const, value: await secretFromStdin('the access token', 'pipe it in: `hub token | hub login REGISTRY --with-token` or `hub login --with-token < token.txt`')}
+      : flags['client-credentials']
+        ? {kind: 'client-secret' as const, value: process.env.HUB_CLIENT_SECRET?.trim() || (await secretFromStdin('the client secret', 'set HUB_CLIENT_SECRET, or pipe the secret in'))}
+        : undefined;
     const abort = new AbortController();
     const cancel = () => abort.abort();
     process.once('SIGINT', cancel);
@@ -46,6 +58,8 @@ Set HUB_BROWSER to a command (the URL is added as its last argument) to choose t
         timeoutSeconds: flags.timeout,
         insecureStorage: flags['insecure-storage'],
         dockerConfig: flags['docker-config'],
+        device: flags.device,
+        credential,
         signal: abort.signal,
       });
     } finally {

@@ -1,3 +1,4 @@
+import {environmentSession} from '../auth/environment-token.js';
 import {freshSession} from '../auth/session.js';
 import {hubConfigDir, hubPaths} from '../config/paths.js';
 import {normalizeRegistryHost} from '../config/registry-host.js';
@@ -35,6 +36,12 @@ function hubCredentials(version: string, env: NodeJS.ProcessEnv = process.env): 
       } catch {
         return undefined;
       }
+      if (env.HUB_TOKEN) {
+        // In CI the token is for the registry HUB_REGISTRY names, or for whichever docker asks about.
+        const named = env.HUB_REGISTRY && normalizeRegistryHost(env.HUB_REGISTRY);
+        const session = !named || named === registry ? environmentSession(env, registry) : undefined;
+        return session && {username: session.account, secret: session.accessToken};
+      }
       const saved = (await readSettings(paths.settings)).registries[registry];
       if (!saved) return undefined;
       try {
@@ -42,7 +49,7 @@ function hubCredentials(version: string, env: NodeJS.ProcessEnv = process.env): 
           store: stores[saved.storage](),
           lockDir: paths.locks,
           nowSeconds: () => Math.floor(Date.now() / 1000),
-          discover: async (settings) => (await import('../auth/oidc.js')).discoverProvider(settings),
+          discover: async (settings, clientSecret) => (await import('../auth/oidc.js')).discoverProvider(settings, clientSecret),
         });
         return {username: session.account, secret: session.accessToken};
       } catch (error) {

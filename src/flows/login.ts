@@ -1,13 +1,18 @@
 import {join, resolve} from 'node:path';
+import type {Configuration} from 'openid-client';
+import {loginWithDevice, supportsDeviceFlow} from '../auth/device-flow.js';
 import {loginWithBrowser} from '../auth/login-flow.js';
 import type {ProviderSettings} from '../auth/oidc.js';
-import {identify, sessionFromTokens} from '../auth/token-grants.js';
+import {jwtClaims} from '../auth/environment-token.js';
+import {identify, sessionFromTokens, type Tokens} from '../auth/token-grants.js';
 import {chooseRegistry} from '../config/registry-choice.js';
 import {DEFAULT_SCOPES, readSettings, saveRegistrySettings, type StorageKind} from '../config/settings.js';
 import type {Context} from '../context.js';
 import {addCredentialHelper, dockerConfigDir} from '../docker/config-file.js';
-import {ExitCode, HubError} from '../errors.js';
+import {HubError} from '../errors.js';
 import {findProgram} from '../files/find-program.js';
+import {checkTokenWithRegistry} from '../registry/client.js';
+import {discoverHubConfiguration} from '../registry/hub-configuration.js';
 import type {Session} from '../store/session.js';
 
 export interface LoginOptions {
@@ -21,6 +26,10 @@ export interface LoginOptions {
   insecureStorage: boolean;
   /** docker's config folder for the credHelpers entry, or 'none' to leave docker alone. */
   dockerConfig?: string;
+  /** The device flow (RFC 8628) instead of the browser here; chosen anyway when no browser can open. */
+  device: boolean;
+  /** No browser at all: an access token to store as it is (`--with-token`), or a robot's client secret (`--client-credentials`). */
+  credential?: {kind: 'access-token' | 'client-secret'; value: string};
   signal?: AbortSignal;
 }
 
@@ -38,36 +47,48 @@ export async function login(ctx: Context, options: LoginOptions): Promise<LoginR
   const settings = await readSettings(ctx.paths.settings);
   const registry = chooseRegistry(options.registry, settings, ctx.env);
   const saved = settings.registries[registry];
-  const provider = providerSettings(registry, options, saved);
+  const provider = await providerSettings(registry, options, saved);
   const storage: StorageKind = options.insecureStorage ? 'insecure-file' : 'keychain';
   const store = ctx.store(storage);
   // Before the browser opens: nobody should sign in only to learn the tokens have nowhere to go.
   await store.probe(registry).catch((error: unknown) => {
     throw withInsecureStorageHint(error, ctx.paths.insecureSessions);
   });
-  const config = await ctx.discover(provider);
   const dockerConfig = options.dockerConfig === 'none' ? undefined : resolve(options.dockerConfig ?? dockerConfigDir(ctx.env));
 
   let session: Session | undefined;
-  await loginWithBrowser({
-    provider: config,
-    settings: provider,
-    port: options.port,
-    timeoutMs: options.timeoutSeconds * 1000,
-    signal: options.signal,
-    openBrowser: ctx.openBrowser,
-    say: ctx.say,
-    async complete(tokens) {
-      session = sessionFromTokens(registry, provider, tokens, ctx.nowSeconds(), await identify(config, tokens));
-      await store.write(session);
-      await saveRegistrySettings(ctx.paths.settings, registry, {...provider, storage, account: session.account, dockerConfig});
-      if (saved && saved.storage !== storage) {
-        // A login that moves the tokens leaves no copy behind in the old place.
-        await ctx.store(saved.storage).remove(registry).catch(() => false);
-      }
-      return `Signed in to ${registry} as ${session.account}.`;
-    },
-  });
+  const persist = async (made: Session): Promise<string> => {
+    session = made;
+    await store.write(made);
+    await saveRegistrySettings(ctx.paths.settings, registry, {...provider, storage, account: made.account, dockerConfig});
+    if (saved && saved.storage !== storage) {
+      // A login that moves the tokens leaves no copy behind in the old place.
+      await ctx.store(saved.storage).remove(registry).catch(() => false);
+    }
+    return `Signed in to ${registry} as ${made.account}.`;
+  };
+  if (options.credential?.kind === 'access-token') {
+    await persist(await sessionFromPresentedToken(registry, provider, options.credential.value, ctx.nowSeconds()));
+  } else if (options.credential?.kind === 'client-secret') {
+    await persist(await sessionForClient(ctx, registry, provider, options.credential.value));
+  } else {
+    const config = await ctx.discover(provider);
+    const complete = async (tokens: Tokens) => persist(sessionFromTokens(registry, provider, tokens, ctx.nowSeconds(), await identify(config, tokens)));
+    if (chooseDeviceFlow(ctx, options, config)) {
+      await complete(await loginWithDevice({provider: config, settings: provider, signal: options.signal, say: ctx.say, openBrowser: ctx.browserAvailable ? ctx.openBrowser : undefined}));
+    } else {
+      await loginWithBrowser({
+        provider: config,
+        settings: provider,
+        port: options.port,
+        timeoutMs: options.timeoutSeconds * 1000,
+        signal: options.signal,
+        openBrowser: ctx.openBrowser,
+        say: ctx.say,
+        complete,
+      });
+    }
+  }
 
   const done = session!;
   ctx.say(`✓ Logged in to ${registry} as ${done.account} (tokens in ${store.description}).`);
@@ -82,26 +103,69 @@ export async function login(ctx: Context, options: LoginOptions): Promise<LoginR
   };
 }
 
-function providerSettings(
-  registry: string,
-  options: LoginOptions,
-  saved: ProviderSettings | undefined,
-): ProviderSettings {
-  const issuer = options.issuer ?? saved?.issuer;
-  const clientId = options.clientId ?? saved?.clientId;
-  if (!issuer || !clientId) {
-    throw new HubError(`hub does not know the identity provider for ${registry}.`, {
-      exit: ExitCode.usage,
-      code: 'provider_unknown',
-      suggestions: [`Pass --issuer and --client-id (or set HUB_ISSUER and HUB_CLIENT_ID) once; hub remembers them for ${registry}.`],
-    });
-  }
-  return {
-    issuer,
-    clientId,
-    scopes: options.scope ?? saved?.scopes ?? DEFAULT_SCOPES,
+/**
+ * Flags, then what login saved for this registry, then — for what is still missing — what the
+ * registry's hub-auth publishes: `hub login registry.example.com` needs nothing else.
+ */
+async function providerSettings(registry: string, options: LoginOptions, saved: ProviderSettings | undefined): Promise<ProviderSettings> {
+  const known = {
+    issuer: options.issuer ?? saved?.issuer,
+    clientId: options.clientId ?? saved?.clientId,
+    scopes: options.scope ?? saved?.scopes,
     audience: options.audience ?? saved?.audience,
   };
+  const discovered = known.issuer && known.clientId ? undefined : await discoverHubConfiguration(registry);
+  return {
+    issuer: known.issuer ?? discovered!.issuer,
+    clientId: known.clientId ?? discovered!.client_id,
+    scopes: known.scopes ?? discovered?.scopes ?? DEFAULT_SCOPES,
+    audience: known.audience ?? discovered?.audience,
+  };
+}
+
+/**
+ * `--with-token`: a token is worth storing only if the registry's hub-auth takes it; the name it
+ * gives the token's owner is the account.
+ */
+async function sessionFromPresentedToken(registry: string, provider: ProviderSettings, token: string, nowSeconds: number): Promise<Session> {
+  const {account} = await checkTokenWithRegistry(registry, token);
+  const claims = jwtClaims(token);
+  return {
+    registry,
+    issuer: provider.issuer,
+    clientId: provider.clientId,
+    account,
+    subject: typeof claims?.sub === 'string' ? claims.sub : account,
+    accessToken: token,
+    expiresAt: typeof claims?.exp === 'number' ? claims.exp : undefined,
+  };
+}
+
+/**
+ * `--client-credentials`: a robot's own token (OAuth client credentials grant). The secret is kept
+ * with the session, in the keychain, so that hub can get a new token when this one expires.
+ */
+async function sessionForClient(ctx: Context, registry: string, provider: ProviderSettings, clientSecret: string): Promise<Session> {
+  const {clientCredentialsSession} = await import('../auth/token-grants.js');
+  const partial = await clientCredentialsSession(await ctx.discover(provider, clientSecret), provider, clientSecret, ctx.nowSeconds());
+  const {account} = await checkTokenWithRegistry(registry, partial.accessToken);
+  return {...partial, registry, account, subject: account};
+}
+
+/** The device flow when asked for, or when no browser can open here and the provider offers it. */
+function chooseDeviceFlow(ctx: Context, options: LoginOptions, config: Configuration): boolean {
+  const offered = supportsDeviceFlow(config);
+  if (options.device && !offered) {
+    throw new HubError('The identity provider does not offer the device flow (no device_authorization_endpoint).', {
+      exit: 2,
+      code: 'device_flow_unsupported',
+      suggestions: ['Log in without --device: hub prints a URL to open in any browser that can reach this machine.'],
+    });
+  }
+  if (options.device) return true;
+  if (ctx.browserAvailable || !offered) return false;
+  ctx.say('No browser can be opened here: signing in with a code on another device instead.');
+  return true;
 }
 
 /**

@@ -25,22 +25,13 @@ export function registryBaseUrl(registry: string): string {
   return isLoopbackUrl(new URL(http)) ? http : `https://${registry}`;
 }
 
-export function registryClient(session: Session): RegistryClient {
+export function registryClient(session: Pick<Session, 'registry' | 'account' | 'accessToken'>): RegistryClient {
   const base = registryBaseUrl(session.registry);
-  let realm: Promise<{realm: string; service?: string}> | undefined;
-
-  async function discoverRealm(): Promise<{realm: string; service?: string}> {
-    const response = await send(`${base}/v2/`, {});
-    const challenge = parseChallenge(response.headers.get('www-authenticate') ?? '');
-    if (response.status !== 401 || challenge?.scheme !== 'bearer' || !challenge.params.realm) {
-      throw new HubError(`${session.registry} does not ask for a token (HTTP ${response.status}): it is not a registry behind hub-auth.`, {code: 'not_token_auth'});
-    }
-    return {realm: challenge.params.realm, service: challenge.params.service};
-  }
+  let realm: Promise<Realm> | undefined;
 
   return {
     async token(scopes) {
-      realm ??= discoverRealm();
+      realm ??= discoverRealm(session.registry);
       const {realm: url, service} = await realm;
       const query = new URLSearchParams(service ? {service} : {});
       for (const scope of scopes) query.append('scope', scope);
@@ -74,14 +65,56 @@ export function registryClient(session: Session): RegistryClient {
     return response;
   }
 
-  async function send(url: string, headers: Record<string, string>) {
-    try {
-      return await fetch(url, {headers, signal: AbortSignal.timeout(TIMEOUT_MS)});
-    } catch (error) {
-      if (!isTransientNetworkError(error)) throw error;
-      throw new HubError(`Cannot reach ${new URL(url).host}: ${rootMessage(error)}.`, {code: 'unreachable', cause: error});
-    }
+}
+
+export interface Realm {
+  realm: string;
+  service?: string;
+}
+
+/** Where the registry sends clients for tokens: the Bearer challenge of an unauthenticated `GET /v2/`. */
+export async function discoverRealm(registry: string): Promise<Realm> {
+  const response = await send(`${registryBaseUrl(registry)}/v2/`, {});
+  const challenge = parseChallenge(response.headers.get('www-authenticate') ?? '');
+  if (response.status !== 401 || challenge?.scheme !== 'bearer' || !challenge.params.realm) {
+    throw new HubError(`${registry} does not ask for a token (HTTP ${response.status}): it is not a registry behind hub-auth.`, {
+      code: 'not_token_auth',
+      suggestions: ['Pass --issuer and --client-id to log in to its identity provider directly.'],
+    });
   }
+  return {realm: challenge.params.realm, service: challenge.params.service};
+}
+
+export async function send(url: string, headers: Record<string, string>) {
+  try {
+    return await fetch(url, {headers, signal: AbortSignal.timeout(TIMEOUT_MS)});
+  } catch (error) {
+    if (!isTransientNetworkError(error)) throw error;
+    throw new HubError(`Cannot reach ${new URL(url).host}: ${rootMessage(error)}.`, {code: 'unreachable', cause: error});
+  }
+}
+
+/**
+ * Whether the registry's hub-auth takes an access token, and whose it says it is: the `sub` of the
+ * registry token it signs for it.
+ */
+export async function checkTokenWithRegistry(registry: string, accessToken: string): Promise<{account: string}> {
+  const client = registryClient({registry, account: 'hub', accessToken});
+  let token: string;
+  try {
+    token = await client.token([]);
+  } catch (error) {
+    if (error instanceof HubError && error.code === 'unauthorized') {
+      throw new HubError(`The token service of ${registry} does not accept this token; nothing was stored.`, {
+        code: 'token_refused',
+        suggestions: ['Use an access token issued for this registry (e.g. `hub token` on a machine that is logged in).'],
+      });
+    }
+    throw error;
+  }
+  const sub = (JSON.parse(Buffer.from(token.split('.')[1] ?? '', 'base64url').toString('utf8')) as {sub?: unknown}).sub;
+  if (typeof sub !== 'string' || !sub) throw new HubError(`The token service of ${registry} took the token but named no account.`, {code: 'token_refused'});
+  return {account: sub};
 }
 
 /** The `access` claim of a registry token, read without checking it: the registry checks it. */

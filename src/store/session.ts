@@ -9,6 +9,8 @@ export const sessionSchema = z.object({
   subject: z.string(),
   accessToken: z.string().min(1),
   refreshToken: z.string().min(1).optional(),
+  /** A robot's client secret (--client-credentials): how it gets its next token. */
+  clientSecret: z.string().min(1).optional(),
   /** Seconds since the epoch; absent when the provider did not say. */
   expiresAt: z.number().optional(),
   scope: z.string().optional(),

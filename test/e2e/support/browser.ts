@@ -30,6 +30,10 @@ export interface TestBrowser {
   signIn(url: string, user: TestUser): Promise<string>;
   /** Presses Cancel on the provider's login page. */
   deny(url: string): Promise<string>;
+  /** Confirms a device-flow code on the provider's page and signs in there; resolves with the final page's text. */
+  approveDevice(url: string, user: TestUser): Promise<string>;
+  /** Confirms the code, then presses Cancel on the login page. */
+  denyDevice(url: string): Promise<string>;
   /** Loads a URL as is; resolves with its status and text. */
   visit(url: string): Promise<{status: number; text: string}>;
   stop(): Promise<void>;
@@ -76,6 +80,18 @@ export async function startBrowser(): Promise<TestBrowser> {
     });
   }
 
+  async function onDevicePage(url: string, act: (page: Page) => Promise<void>): Promise<string> {
+    return withPage(async (page) => {
+      await page.goto(url);
+      await page.getByRole('button', {name: 'Continue'}).click();
+      await page.getByLabel('Username').waitFor();
+      await act(page);
+      await page.waitForLoadState('load');
+      await page.waitForURL((current) => !current.pathname.startsWith('/interaction/'), {timeout: 30_000});
+      return page.locator('body').innerText();
+    });
+  }
+
   return {
     env: {
       HUB_BROWSER: `${process.execPath} ${HOOK}`,
@@ -103,6 +119,13 @@ export async function startBrowser(): Promise<TestBrowser> {
         await page.getByRole('button', {name: 'Sign in'}).click();
       }),
     deny: (url) => submitLogin(url, (page) => page.getByRole('button', {name: 'Cancel'}).click()),
+    approveDevice: (url, user) =>
+      onDevicePage(url, async (page) => {
+        await page.getByLabel('Username').fill(user.username);
+        await page.getByLabel('Password').fill(user.password);
+        await page.getByRole('button', {name: 'Sign in'}).click();
+      }),
+    denyDevice: (url) => onDevicePage(url, (page) => page.getByRole('button', {name: 'Cancel'}).click()),
     visit: (url) =>
       withPage(async (page) => {
         const response = await page.goto(url);

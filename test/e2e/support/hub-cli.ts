@@ -15,13 +15,20 @@ export const transcript: HubResult[] = [];
 export type RunningHub = Promise<HubResult> & {child: ChildProcess};
 
 /** Runs the built `hub` as a user would, in its own process. */
-export function runHub(args: string[], env: NodeJS.ProcessEnv, options: {input?: string; timeoutMs?: number} = {}): RunningHub {
+export function runHub(
+  args: string[],
+  env: NodeJS.ProcessEnv,
+  options: {input?: string; timeoutMs?: number; onStderr?: (text: string) => void} = {},
+): RunningHub {
   const child = spawn(process.execPath, [BIN, ...args], {env, stdio: ['pipe', 'pipe', 'pipe']});
   const done = new Promise<HubResult>((resolve, reject) => {
     let stdout = '';
     let stderr = '';
     child.stdout.on('data', (chunk) => (stdout += chunk));
-    child.stderr.on('data', (chunk) => (stderr += chunk));
+    child.stderr.on('data', (chunk) => {
+      stderr += chunk;
+      options.onStderr?.(stderr);
+    });
     const timer = setTimeout(() => child.kill('SIGKILL'), options.timeoutMs ?? 60_000);
     child.once('error', reject);
     child.once('close', (code) => {

@@ -24,6 +24,8 @@ export const USERS: TestUser[] = [
 export const CLI_CLIENT_ID = 'hub-cli';
 /** The API hub-auth guards: access tokens asked for it (RFC 8707) are JWTs with this audience. */
 export const REGISTRY_AUDIENCE = 'https://registry.hub.test';
+/** A machine account that pushes from CI with the client credentials grant. */
+export const ROBOT_CLIENT = {id: 'ci-robot', secret: 'ci-robot-secret-not-secret'};
 /** hub-auth's confidential client, for introspecting opaque access tokens. */
 export const INTROSPECTION_CLIENT = {id: 'hub-auth', secret: 'hub-auth-introspection-secret'};
 
@@ -37,6 +39,12 @@ export interface IdentityProvider {
   grants: Record<string, number>;
   /** Makes every request fail by closing the connection while true: a provider that is down. */
   setDown(down: boolean): void;
+  /** Device codes issued from now on expire after this many seconds. */
+  setDeviceCodeTtl(seconds: number): void;
+  /** The next `count` token requests are answered `slow_down`, as a provider that wants slower polling. */
+  slowDownNextTokenRequests(count: number): void;
+  /** When each token-endpoint request arrived (ms since the epoch). */
+  tokenRequestTimes: number[];
   /** Signs a JWT with the provider's own signing key, for tests that need tokens with odd claims. */
   signWithProviderKey(payload: JWTPayload): Promise<string>;
   stop(): Promise<void>;
@@ -51,6 +59,9 @@ export async function startIdentityProvider(): Promise<IdentityProvider> {
   const issuer = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
   let accessTokenTtl = 600;
   let down = false;
+  let deviceCodeTtl = 600;
+  let slowDowns = 0;
+  const tokenRequestTimes: number[] = [];
   const grants: Record<string, number> = {};
   // A key of our own instead of the quick-start one, so tests can sign as the provider does.
   const {privateKey} = await generateKeyPair('RS256', {extractable: true});
@@ -62,10 +73,18 @@ export async function startIdentityProvider(): Promise<IdentityProvider> {
         client_id: CLI_CLIENT_ID,
         application_type: 'native',
         token_endpoint_auth_method: 'none',
-        grant_types: ['authorization_code', 'refresh_token'],
+        grant_types: ['authorization_code', 'refresh_token', 'urn:ietf:params:oauth:grant-type:device_code'],
         response_types: ['code'],
         // Native loopback redirects match on any port (RFC 8252 §7.3).
         redirect_uris: ['http://127.0.0.1/callback'],
+      },
+      {
+        client_id: ROBOT_CLIENT.id,
+        client_secret: ROBOT_CLIENT.secret,
+        token_endpoint_auth_method: 'client_secret_basic',
+        grant_types: ['client_credentials'],
+        response_types: [],
+        redirect_uris: [],
       },
       {
         client_id: INTROSPECTION_CLIENT.id,
@@ -98,6 +117,8 @@ export async function startIdentityProvider(): Promise<IdentityProvider> {
       revocation: {enabled: true},
       introspection: {enabled: true},
       userinfo: {enabled: true},
+      deviceFlow: {enabled: true},
+      clientCredentials: {enabled: true},
       resourceIndicators: {
         enabled: true,
         // No resource asked: an opaque token for userinfo. The registry's: a JWT for hub-auth.
@@ -125,12 +146,27 @@ export async function startIdentityProvider(): Promise<IdentityProvider> {
       Session: 24 * 3600,
       Interaction: 600,
       AuthorizationCode: 60,
+      DeviceCode: () => deviceCodeTtl,
     },
     cookies: {keys: ['test-cookie-key-not-secret']},
     jwks: {keys: [signingJwk]},
     interactions: {url: (_ctx, interaction) => `/interaction/${interaction.uid}`},
   };
   const provider = new Provider(issuer, configuration);
+  // RFC 8628 lets the provider set the polling interval; 1 s keeps the device-flow tests short.
+  provider.on('device_authorization.success', (_ctx, body: Record<string, unknown>) => {
+    body.interval = 1;
+  });
+  provider.use(async (ctx, next) => {
+    if (ctx.method === 'POST' && ctx.path === '/token') tokenRequestTimes.push(Date.now());
+    if (slowDowns > 0 && ctx.method === 'POST' && ctx.path === '/token') {
+      slowDowns -= 1;
+      ctx.status = 400;
+      ctx.body = {error: 'slow_down', error_description: 'poll less often'};
+      return;
+    }
+    await next();
+  });
   provider.on('grant.success', (ctx) => {
     const type = String(ctx.oidc.params?.grant_type ?? 'unknown');
     grants[type] = (grants[type] ?? 0) + 1;
@@ -159,11 +195,18 @@ export async function startIdentityProvider(): Promise<IdentityProvider> {
     clientId: CLI_CLIENT_ID,
     provider,
     grants,
+    tokenRequestTimes,
     setAccessTokenTtl: (seconds) => {
       accessTokenTtl = seconds;
     },
     setDown: (value) => {
       down = value;
+    },
+    setDeviceCodeTtl: (seconds) => {
+      deviceCodeTtl = seconds;
+    },
+    slowDownNextTokenRequests: (count) => {
+      slowDowns = count;
     },
     signWithProviderKey: (payload) => new SignJWT(payload).setProtectedHeader({alg: 'RS256', kid: signingJwk.kid, typ: 'at+jwt'}).sign(privateKey),
     stop: () => closeServer(server),

@@ -1,0 +1,63 @@
+import * as client from 'openid-client';
+import {ExitCode, HubError, isTransientNetworkError, rootMessage} from '../errors.js';
+import type {OpenBrowser} from './browser.js';
+import {audienceParameters, describeOAuthError, type ProviderSettings} from './oidc.js';
+import type {Tokens} from './token-grants.js';
+
+/** Whether the provider offers the OAuth 2.0 device authorization grant (RFC 8628). */
+export function supportsDeviceFlow(provider: client.Configuration): boolean {
+  return Boolean(provider.serverMetadata().device_authorization_endpoint);
+}
+
+export interface DeviceLoginOptions {
+  provider: client.Configuration;
+  settings: ProviderSettings;
+  signal?: AbortSignal;
+  say: (line: string) => void;
+  /** Opens the verification page here too when this machine can show a browser. */
+  openBrowser?: OpenBrowser;
+}
+
+/**
+ * RFC 8628: show a code and a URL, let the person sign in on any device, and poll at the
+ * provider's interval (openid-client backs off by 5 s on `slow_down`).
+ */
+export async function loginWithDevice(options: DeviceLoginOptions): Promise<Tokens> {
+  const {provider, settings} = options;
+  let authorization: client.DeviceAuthorizationResponse;
+  try {
+    authorization = await client.initiateDeviceAuthorization(provider, {scope: settings.scopes, ...audienceParameters(settings.audience)});
+  } catch (error) {
+    throw new HubError(`The identity provider did not start a device sign-in: ${describeOAuthError(error)}.`, {code: 'device_flow_failed', cause: error});
+  }
+  const {user_code: code, verification_uri: uri, verification_uri_complete: complete} = authorization;
+  options.say(`To sign in, open ${uri} on any device and enter the code ${code}`);
+  if (complete) options.say(`  or open ${complete}`);
+  if (options.openBrowser) await options.openBrowser(complete ?? uri);
+  options.say(`Waiting for the sign-in to finish (the code expires in ${Math.round(authorization.expires_in / 60)} min; Ctrl-C to cancel)…`);
+  try {
+    return await client.pollDeviceAuthorizationGrant(provider, authorization, audienceParameters(settings.audience), {signal: options.signal});
+  } catch (error) {
+    throw pollError(error, options.signal);
+  }
+}
+
+function pollError(error: unknown, signal: AbortSignal | undefined): HubError {
+  if (signal?.aborted) return new HubError('Login cancelled.', {exit: ExitCode.cancelled, code: 'cancelled'});
+  if (error instanceof client.ResponseBodyError && error.error === 'expired_token') {
+    return new HubError('The code expired before the sign-in was finished; nothing was stored.', {
+      code: 'expired_token',
+      suggestions: ['Run `hub login --device` again and finish signing in within the time shown.'],
+    });
+  }
+  if (error instanceof client.ResponseBodyError && error.error === 'access_denied') {
+    return new HubError(`The sign-in was refused at the identity provider (${describeOAuthError(error)}); nothing was stored.`, {
+      code: 'access_denied',
+      suggestions: ['Check with your identity provider administrator that you may use this registry, then try again.'],
+    });
+  }
+  if (isTransientNetworkError(error)) {
+    return new HubError(`The identity provider stopped answering during the device sign-in: ${rootMessage(error)}.`, {code: 'provider_unreachable', cause: error});
+  }
+  return new HubError(`The device sign-in failed: ${describeOAuthError(error)}. Nothing was stored.`, {code: 'device_flow_failed', cause: error});
+}

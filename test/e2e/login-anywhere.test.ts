@@ -1,0 +1,183 @@
+import {execFile} from 'node:child_process';
+import {createServer} from 'node:http';
+import type {AddressInfo} from 'node:net';
+import {writeFile} from 'node:fs/promises';
+import {delimiter, join} from 'node:path';
+import {afterAll, beforeAll, describe, expect, it} from 'vitest';
+import {makeImage} from './support/docker-engine.js';
+import {linkHubBins} from './support/hub-bins.js';
+import {runHub} from './support/hub-cli.js';
+import {closeServer, REGISTRY_AUDIENCE, ROBOT_CLIENT, USERS} from './support/identity-provider.js';
+import {E2E_PROGRAMS, e2eEnabled} from './support/prerequisites.js';
+import {REGISTRY_PROGRAMS, startRegistryStack, type RegistryStack} from './support/registry-stack.js';
+
+const [alice] = USERS as [typeof USERS[number]];
+
+describe.runIf(e2eEnabled([...E2E_PROGRAMS, ...REGISTRY_PROGRAMS]))('login anywhere: zero-config, device flow, CI tokens, robots', () => {
+  let stack: RegistryStack;
+  let registry: string;
+  let env: NodeJS.ProcessEnv;
+  /** No browser hook and no display: what an SSH session or a container looks like. */
+  let headlessEnv: NodeJS.ProcessEnv;
+  /** Nothing but the engine and PATH: a CI job with no keychain and no hub config. */
+  let ciEnv: NodeJS.ProcessEnv;
+
+  beforeAll(async () => {
+    stack = await startRegistryStack();
+    registry = stack.registry.host;
+    const bin = await linkHubBins(join(stack.sandbox.dir, 'bin'));
+    env = {...stack.env, PATH: `${bin}${delimiter}${stack.env.PATH}`};
+    const {HUB_BROWSER: _browser, HUB_TEST_BROWSER_INBOX: _inbox, ...rest} = env;
+    headlessEnv = rest;
+    ciEnv = {...env, DBUS_SESSION_BUS_ADDRESS: `unix:path=${join(stack.sandbox.dir, 'no-bus')}`, HUB_CONFIG_DIR: join(stack.sandbox.dir, 'ci-config')};
+  });
+
+  afterAll(() => stack?.stop());
+
+  function docker(args: string[], runEnv: NodeJS.ProcessEnv): Promise<{code: number; output: string}> {
+    return new Promise((resolve) => {
+      execFile('docker', args, {env: runEnv}, (error, stdout, stderr) => resolve({code: error ? Number((error as {code?: number}).code ?? 1) : 0, output: `${stdout}${stderr}`}));
+    });
+  }
+
+  /** Runs hub until its stderr shows a device-flow URL, and hands the URL over. */
+  function startDeviceLogin(args: string[], runEnv: NodeJS.ProcessEnv) {
+    let found!: (url: string) => void;
+    const url = new Promise<string>((resolve) => (found = resolve));
+    const done = runHub(['login', registry, ...args], runEnv, {
+      onStderr: (text) => {
+        const match = /or open (\S+)/.exec(text);
+        if (match) found(match[1]!);
+      },
+    });
+    return {url, done};
+  }
+
+  it('logs in with nothing but the registry name: settings come from hub-auth', async () => {
+    const login = runHub(['login', registry], env);
+    await stack.browser.signIn(await stack.browser.nextUrl(), alice);
+    const result = await login;
+    expect(result.code, result.stderr).toBe(0);
+    const status = JSON.parse((await runHub(['status', '--json'], env)).stdout) as Array<{registry: string; issuer: string; account: string}>;
+    expect(status).toMatchObject([{registry, issuer: stack.idp.issuer, account: 'alice'}]);
+    // The audience came along too: the token is a JWT for the registry, and a push works.
+    await makeImage(env, stack.sandbox.dir, 'zero:1');
+    const push = await runHub(['push', 'zero:1', '-q'], env);
+    expect(push.code, push.stderr).toBe(0);
+    // The registry name is normalised as docker does.
+    expect((await runHub(['token', `http://${registry}/`], env)).code).toBe(0);
+  });
+
+  it('says clearly when a registry is not a hub registry', async () => {
+    const plain = createServer((_req, res) => res.writeHead(401, {'www-authenticate': 'Basic realm="registry"'}).end());
+    await new Promise<void>((resolve) => plain.listen(0, '127.0.0.1', resolve));
+    try {
+      const result = await runHub(['login', `127.0.0.1:${(plain.address() as AddressInfo).port}`], env);
+      expect(result.code).toBe(1);
+      expect(result.stderr).toContain('it is not a registry behind hub-auth');
+      expect(result.stderr).toContain('--issuer and --client-id');
+    } finally {
+      await closeServer(plain);
+    }
+  });
+
+  it('signs in with the device flow, in a browser elsewhere', async () => {
+    const login = runHub(['login', registry, '--device'], env);
+    const url = await stack.browser.nextUrl();
+    expect(url).toMatch(/\/device\?user_code=/);
+    expect(await stack.browser.approveDevice(url, alice)).toContain('Sign-in Success');
+    const result = await login;
+    expect(result.code, result.stderr).toBe(0);
+    expect(result.stderr).toMatch(/enter the code [A-Z]{4}-[A-Z]{4}/);
+    expect(result.stderr).toContain(`Logged in to ${registry} as alice`);
+  });
+
+  it('chooses the device flow by itself when no browser can open here', async () => {
+    const {url, done} = startDeviceLogin([], headlessEnv);
+    await stack.browser.approveDevice(await url, alice);
+    const result = await done;
+    expect(result.code, result.stderr).toBe(0);
+    expect(result.stderr).toContain('No browser can be opened here');
+  });
+
+  it('backs off when the provider says slow_down, and still finishes', async () => {
+    stack.idp.slowDownNextTokenRequests(1);
+    const {url, done} = startDeviceLogin(['--device'], headlessEnv);
+    await stack.browser.approveDevice(await url, alice);
+    const result = await done;
+    expect(result.code, result.stderr).toBe(0);
+    expect(stack.idp.tokenRequestTimes.length).toBeGreaterThanOrEqual(2);
+    const [slowedDown, next] = stack.idp.tokenRequestTimes.slice(-2) as [number, number];
+    expect(next - slowedDown).toBeGreaterThanOrEqual(5000); // RFC 8628: the interval grows by 5 s
+  });
+
+  it('stops with a clear message on access_denied and on expired_token', async () => {
+    const denied = startDeviceLogin(['--device'], headlessEnv);
+    await stack.browser.denyDevice(await denied.url);
+    const refused = await denied.done;
+    expect(refused.code).toBe(1);
+    expect(refused.stderr).toContain('The sign-in was refused at the identity provider');
+
+    stack.idp.setDeviceCodeTtl(2);
+    try {
+      const expired = await startDeviceLogin(['--device'], headlessEnv).done;
+      expect(expired.code).toBe(1);
+      expect(expired.stderr).toContain('The code expired before the sign-in was finished');
+    } finally {
+      stack.idp.setDeviceCodeTtl(600);
+    }
+  });
+
+  it('HUB_TOKEN pushes and pulls without any keychain or config', async () => {
+    const token = (await runHub(['token', registry], env)).stdout.trim();
+    const ci = {...ciEnv, HUB_TOKEN: token, HUB_REGISTRY: registry};
+    await makeImage(ci, stack.sandbox.dir, 'from-ci:1');
+    const push = await runHub(['push', 'from-ci:1', '-q', '--json'], ci);
+    expect(push.code, push.stderr).toBe(0);
+    expect(JSON.parse(push.stdout)).toMatchObject({reference: `${registry}/alice/from-ci:1`});
+    // Plain docker too, through the helper, which hands out HUB_TOKEN.
+    const dockerConfig = join(stack.sandbox.dir, 'ci-docker');
+    await import('node:fs/promises').then((fs) => fs.mkdir(dockerConfig, {recursive: true}));
+    await writeFile(join(dockerConfig, 'config.json'), JSON.stringify({credHelpers: {[registry]: 'hub'}}));
+    const ciDocker = {...ci, DOCKER_CONFIG: dockerConfig};
+    expect((await docker(['rmi', `${registry}/alice/from-ci:1`], ciDocker)).code).toBe(0);
+    const pull = await docker(['pull', `${registry}/alice/from-ci:1`], ciDocker);
+    expect(pull.code, pull.output).toBe(0);
+    const pulled = await runHub(['pull', 'from-ci:1', '-q'], ci);
+    expect(pulled.code, pulled.stderr).toBe(0);
+  });
+
+  it('--with-token stores a token hub-auth accepts, and refuses one it does not', async () => {
+    const token = (await runHub(['token', registry], env)).stdout.trim();
+    const withToken = {...ciEnv, HUB_CONFIG_DIR: join(stack.sandbox.dir, 'with-token-config')};
+    const refused = await runHub(['login', registry, '--with-token', '--insecure-storage'], withToken, {input: 'not-a-token\n'});
+    expect(refused.code).toBe(1);
+    expect(refused.stderr).toContain('does not accept this token; nothing was stored');
+    const stored = await runHub(['login', registry, '--with-token', '--insecure-storage', '--docker-config', 'none'], withToken, {input: `${token}\n`});
+    expect(stored.code, stored.stderr).toBe(0);
+    expect(stored.stderr).toContain(`Logged in to ${registry} as alice`);
+    expect((await runHub(['token', registry], withToken)).stdout.trim()).toBe(token);
+  });
+
+  it('a robot logs in with client credentials (secret from the environment) and pushes to its namespace', async () => {
+    const robot = {...ciEnv, HUB_CONFIG_DIR: join(stack.sandbox.dir, 'robot-config'), HUB_CLIENT_SECRET: ROBOT_CLIENT.secret};
+    const login = await runHub(['login', registry, '--client-credentials', '--client-id', ROBOT_CLIENT.id, '--insecure-storage', '--docker-config', 'none', '--audience', REGISTRY_AUDIENCE], robot);
+    expect(login.code, login.stderr).toBe(0);
+    expect(login.stderr).toContain(`as ${ROBOT_CLIENT.id}`);
+    await makeImage(robot, stack.sandbox.dir, 'robot-app:1');
+    const push = await runHub(['push', 'robot-app:1', '-q', '--json'], robot);
+    expect(push.code, push.stderr).toBe(0);
+    expect(JSON.parse(push.stdout)).toMatchObject({reference: `${registry}/${ROBOT_CLIENT.id}/robot-app:1`});
+
+    const wrong = await runHub(['login', registry, '--client-credentials', '--client-id', ROBOT_CLIENT.id, '--insecure-storage'], {...robot, HUB_CLIENT_SECRET: 'wrong'});
+    expect(wrong.code).toBe(1);
+    expect(wrong.stderr).toContain('refused the client credentials');
+  });
+
+  it('never prompts: a secret expected on stdin fails fast when none is piped', async () => {
+    const noSecret = {...ciEnv, HUB_CONFIG_DIR: join(stack.sandbox.dir, 'no-secret')};
+    const result = await runHub(['login', registry, '--with-token'], noSecret, {input: ''});
+    expect(result.code).toBe(2);
+    expect(result.stderr).toContain('Nothing on stdin, where hub expected the access token');
+  });
+});
