@@ -1,7 +1,5 @@
 import {mkdir, readFile} from 'node:fs/promises';
 import {dirname} from 'node:path';
-import lockfile from 'proper-lockfile';
-import writeFileAtomic from 'write-file-atomic';
 import type {z} from 'zod';
 import {HubError} from '../errors.js';
 
@@ -11,7 +9,18 @@ import {HubError} from '../errors.js';
  * renamed over the old one, so a reader never sees half a file and a crash never leaves one.
  */
 
-export async function readJsonFile<T>(path: string, schema: z.ZodType<T>): Promise<T | undefined> {
+/**
+ * How a file's contents are checked. docker-credential-hub reads hub's files on every docker
+ * operation, and loading zod costs more than the rest of its start-up: a file that passes the cheap
+ * check of the fields hub reads (as every file hub wrote does) is taken as it is, and the full
+ * schema is loaded only to say exactly what is wrong with one that does not.
+ */
+export interface JsonShape<T> {
+  looksValid(data: unknown): data is T;
+  schema(): Promise<z.ZodType<T>>;
+}
+
+export async function readJsonFile<T>(path: string, shape: JsonShape<T>): Promise<T | undefined> {
   let text: string;
   try {
     text = await readFile(path, 'utf8');
@@ -25,7 +34,8 @@ export async function readJsonFile<T>(path: string, schema: z.ZodType<T>): Promi
   } catch (error) {
     throw corrupt(path, (error as Error).message);
   }
-  const parsed = schema.safeParse(data);
+  if (shape.looksValid(data)) return data;
+  const parsed = (await shape.schema()).safeParse(data);
   if (!parsed.success) {
     const issue = parsed.error.issues[0];
     throw corrupt(path, `${issue?.path.join('.') || 'the top level'}: ${issue?.message ?? 'invalid'}`);
@@ -35,13 +45,14 @@ export async function readJsonFile<T>(path: string, schema: z.ZodType<T>): Promi
 
 export async function updateJsonFile<T>(
   path: string,
-  schema: z.ZodType<T>,
+  shape: JsonShape<T>,
   empty: () => T,
   change: (current: T) => T | Promise<T>,
 ): Promise<T> {
   const release = await lockFile(path);
   try {
-    const next = await change((await readJsonFile(path, schema)) ?? empty());
+    const next = await change((await readJsonFile(path, shape)) ?? empty());
+    const {default: writeFileAtomic} = await import('write-file-atomic');
     await writeFileAtomic(path, `${JSON.stringify(next, null, 2)}\n`, {mode: 0o600});
     return next;
   } finally {
@@ -52,6 +63,7 @@ export async function updateJsonFile<T>(
 /** Holds a cross-process lock on `path` (which need not exist) until the returned function runs. */
 export async function lockFile(path: string): Promise<() => Promise<void>> {
   await mkdir(dirname(path), {recursive: true, mode: 0o700});
+  const {default: lockfile} = await import('proper-lockfile');
   try {
     return await lockfile.lock(path, {
       realpath: false,
@@ -76,3 +88,15 @@ function corrupt(path: string, detail: string): HubError {
     suggestions: [`Fix or remove ${path}, then try again.`],
   });
 }
+
+/** For the cheap checks: a plain object, not an array or null. */
+export function isRecord(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
+
+export function isOptional<T>(value: unknown, check: (v: unknown) => v is T): value is T | undefined {
+  return value === undefined || check(value);
+}
+
+export const isString = (value: unknown): value is string => typeof value === 'string';
+export const isNumber = (value: unknown): value is number => typeof value === 'number' && Number.isFinite(value);

@@ -1,10 +1,18 @@
-import {z} from 'zod';
-import {readJsonFile, updateJsonFile} from '../files/locked-json.js';
-import {sessionSchema, type Session, type TokenStore} from './session.js';
+import {isRecord, readJsonFile, updateJsonFile, type JsonShape} from '../files/locked-json.js';
+import {looksLikeSession, type Session, type TokenStore} from './session.js';
 
-const fileSchema = z.object({sessions: z.record(z.string(), sessionSchema)});
-type SessionFile = z.infer<typeof fileSchema>;
+interface SessionFile {
+  sessions: Record<string, Session>;
+}
 const emptyFile = (): SessionFile => ({sessions: {}});
+
+const fileShape: JsonShape<SessionFile> = {
+  looksValid: (data): data is SessionFile => isRecord(data) && isRecord(data.sessions) && Object.values(data.sessions).every(looksLikeSession),
+  schema: async () => {
+    const [{z}, {sessionSchema}] = await Promise.all([import('zod'), import('./session-schema.js')]);
+    return z.object({sessions: z.record(z.string(), sessionSchema)});
+  },
+};
 
 /**
  * Tokens in a 0600 JSON file, for machines without a keychain, and only when the user asked for
@@ -25,7 +33,7 @@ export class InsecureFileStore implements TokenStore {
   async probe(): Promise<void> {}
 
   async read(registry: string): Promise<Session | undefined> {
-    const file = await readJsonFile(this.path, fileSchema);
+    const file = await readJsonFile(this.path, fileShape);
     const session = file?.sessions[registry];
     if (session) this.warnOnce();
     return session;
@@ -33,14 +41,14 @@ export class InsecureFileStore implements TokenStore {
 
   async write(session: Session): Promise<void> {
     this.warnOnce();
-    await updateJsonFile(this.path, fileSchema, emptyFile, (current) => ({
+    await updateJsonFile(this.path, fileShape, emptyFile, (current) => ({
       sessions: {...current.sessions, [session.registry]: session},
     }));
   }
 
   async remove(registry: string): Promise<boolean> {
     let removed = false;
-    await updateJsonFile(this.path, fileSchema, emptyFile, (current) => {
+    await updateJsonFile(this.path, fileShape, emptyFile, (current) => {
       const {[registry]: gone, ...rest} = current.sessions;
       removed = gone !== undefined;
       return {sessions: rest};

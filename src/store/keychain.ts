@@ -1,7 +1,7 @@
 import {randomBytes} from 'node:crypto';
 import {AsyncEntry} from '@napi-rs/keyring';
 import {HubError} from '../errors.js';
-import {sessionSchema, type Session, type TokenStore} from './session.js';
+import {looksLikeSession, type Session, type TokenStore} from './session.js';
 
 const SERVICE = 'hub';
 /**
@@ -49,9 +49,8 @@ export class KeychainStore implements TokenStore {
     } catch {
       throw damaged(registry, 'its parts do not join into a session');
     }
-    const parsed = sessionSchema.safeParse(data);
-    if (!parsed.success) throw damaged(registry, 'it is not a session hub understands');
-    return parsed.data;
+    if (!looksLikeSession(data)) throw damaged(registry, 'it is not a session hub understands');
+    return data;
   }
 
   async write(session: Session): Promise<void> {

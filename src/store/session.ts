@@ -1,21 +1,25 @@
-import {z} from 'zod';
+import type {z} from 'zod';
+import {isNumber, isOptional, isRecord, isString, type JsonShape} from '../files/locked-json.js';
+import type {sessionSchema} from './session-schema.js';
 
 /** What hub keeps for one registry after a login: the provider's tokens and who they belong to. */
-export const sessionSchema = z.object({
-  registry: z.string(),
-  issuer: z.string(),
-  clientId: z.string(),
-  account: z.string(),
-  subject: z.string(),
-  accessToken: z.string().min(1),
-  refreshToken: z.string().min(1).optional(),
-  /** A robot's client secret (--client-credentials): how it gets its next token. */
-  clientSecret: z.string().min(1).optional(),
-  /** Seconds since the epoch; absent when the provider did not say. */
-  expiresAt: z.number().optional(),
-  scope: z.string().optional(),
-});
 export type Session = z.infer<typeof sessionSchema>;
+
+export function looksLikeSession(value: unknown): value is Session {
+  return (
+    isRecord(value) &&
+    ['registry', 'issuer', 'clientId', 'account', 'subject', 'accessToken'].every((key) => isString(value[key])) &&
+    isOptional(value.refreshToken, isString) &&
+    isOptional(value.clientSecret, isString) &&
+    isOptional(value.expiresAt, isNumber) &&
+    isOptional(value.scope, isString)
+  );
+}
+
+export const sessionShape: JsonShape<Session> = {
+  looksValid: looksLikeSession,
+  schema: async () => (await import('./session-schema.js')).sessionSchema,
+};
 
 export interface TokenStore {
   readonly kind: 'keychain' | 'insecure-file' | 'memory';

@@ -1,0 +1,17 @@
+import {z} from 'zod';
+
+/** The full schema of a stored session; see sessionShape for why it is loaded only on demand. */
+export const sessionSchema = z.object({
+  registry: z.string(),
+  issuer: z.string(),
+  clientId: z.string(),
+  account: z.string(),
+  subject: z.string(),
+  accessToken: z.string().min(1),
+  refreshToken: z.string().min(1).optional(),
+  /** A robot's client secret (--client-credentials): how it gets its next token. */
+  clientSecret: z.string().min(1).optional(),
+  /** Seconds since the epoch; absent when the provider did not say. */
+  expiresAt: z.number().optional(),
+  scope: z.string().optional(),
+});
