@@ -20,6 +20,14 @@ export interface VerifiedClaims {
 
 export class InvalidTokenError extends Error {
   override name = 'InvalidTokenError';
+
+  /** False where a later look may differ: a key the provider may publish any moment now. */
+  constructor(
+    message: string,
+    readonly final = true,
+  ) {
+    super(message);
+  }
 }
 
 /** The identity provider could not be asked (down, slow, broken): not the user's fault. */
@@ -37,6 +45,8 @@ export interface VerifierOptions {
   timeoutSeconds: number;
   cacheSize: number;
   nowSeconds?: () => number;
+  /** Bounds on calls to the provider (introspection); defaults suit one instance. */
+  upstream?: UpstreamLimits;
   /** Told how each check was answered, for the metrics. */
   onCheck?: (method: 'cache' | 'jwt' | 'introspection') => void;
 }
@@ -56,6 +66,9 @@ export function createAccessTokenVerifier(options: VerifierOptions): AccessToken
   const now = options.nowSeconds ?? (() => Math.floor(Date.now() / 1000));
   const cache = new LRUCache<string, VerifiedClaims>({max: Math.max(options.cacheSize, 1)});
   const inFlight = new Map<string, Promise<VerifiedClaims>>();
+  // A token found bad stays bad: asking again would let a flood of one bad token reach the provider.
+  const rejected = new LRUCache<string, InvalidTokenError>({max: Math.max(options.cacheSize, 1), ttl: REJECTION_TTL_MS});
+  const upstream = upstreamGuard(options.upstream ?? DEFAULT_UPSTREAM_LIMITS);
   const metadata = lazyProviderMetadata(options.issuer, options.timeoutSeconds);
   let jwks: ReturnType<typeof createRemoteJWKSet> | undefined;
 
@@ -83,7 +96,7 @@ export function createAccessTokenVerifier(options: VerifierOptions): AccessToken
       if (error instanceof joseErrors.JWKSTimeout || error instanceof joseErrors.JWKSInvalid || isNetworkError(error)) {
         throw new UpstreamError(`cannot fetch the identity provider's keys: ${(error as Error).message}`);
       }
-      throw new InvalidTokenError(describeJoseError(error));
+      throw new InvalidTokenError(describeJoseError(error), !(error instanceof joseErrors.JWKSNoMatchingKey));
     }
     return {subject: payload.sub!, claims: payload as Record<string, unknown>, expiresAt: payload.exp!};
   }
@@ -93,7 +106,11 @@ export function createAccessTokenVerifier(options: VerifierOptions): AccessToken
     if (!introspection) throw new InvalidTokenError('not a JWT, and opaque tokens are not accepted (no introspection configured)');
     const endpoint = (await metadata()).introspection_endpoint;
     if (!endpoint) throw new UpstreamError(`${options.issuer} has no introspection endpoint`);
-    let body: Record<string, unknown>;
+    const body = await upstream.run(() => callIntrospection(endpoint, introspection, token));
+    return checkIntrospection(body, introspection.acceptedClientIds);
+  }
+
+  async function callIntrospection(endpoint: string, introspection: NonNullable<VerifierOptions['introspection']>, token: string): Promise<Record<string, unknown>> {
     try {
       const response = await fetch(endpoint, {
         method: 'POST',
@@ -106,12 +123,11 @@ export function createAccessTokenVerifier(options: VerifierOptions): AccessToken
         signal: AbortSignal.timeout(options.timeoutSeconds * 1000),
       });
       if (!response.ok) throw new UpstreamError(`introspection answered HTTP ${response.status}`);
-      body = (await response.json()) as Record<string, unknown>;
+      return (await response.json()) as Record<string, unknown>;
     } catch (error) {
       if (error instanceof UpstreamError) throw error;
       throw new UpstreamError(`introspection failed: ${(error as Error).message}`);
     }
-    return checkIntrospection(body, introspection.acceptedClientIds);
   }
 
   function checkIntrospection(body: Record<string, unknown>, acceptedClientIds: string[]): VerifiedClaims {
@@ -144,15 +160,58 @@ export function createAccessTokenVerifier(options: VerifierOptions): AccessToken
         options.onCheck?.('cache');
         return cached;
       }
+      const refused = rejected.get(key);
+      if (refused) throw refused;
       let pending = inFlight.get(key);
       if (!pending) {
         pending = verifyUncached(token).finally(() => inFlight.delete(key));
         inFlight.set(key, pending);
       }
-      const verified = await pending;
+      let verified: VerifiedClaims;
+      try {
+        verified = await pending;
+      } catch (error) {
+        if (error instanceof InvalidTokenError && error.final) rejected.set(key, error);
+        throw error;
+      }
       const ttlMs = (verified.expiresAt - now()) * 1000;
       if (ttlMs > 0) cache.set(key, verified, {ttl: ttlMs});
       return verified;
+    },
+  };
+}
+
+const REJECTION_TTL_MS = 60_000;
+
+export interface UpstreamLimits {
+  /** Introspection calls under way at once; more fail fast rather than queue. */
+  maxConcurrent: number;
+  /** After a failed call, how long further calls fail fast without reaching the provider. */
+  cooldownMs: number;
+}
+
+const DEFAULT_UPSTREAM_LIMITS: UpstreamLimits = {maxConcurrent: 32, cooldownMs: 2000};
+
+/**
+ * Keeps a failing or overloaded provider from being hammered: a bounded number of calls at once,
+ * and a short pause after a failure during which calls fail at once (closed: no token passes).
+ */
+function upstreamGuard(limits: UpstreamLimits) {
+  let running = 0;
+  let pausedUntil = 0;
+  return {
+    async run<T>(call: () => Promise<T>): Promise<T> {
+      if (Date.now() < pausedUntil) throw new UpstreamError('the identity provider failed just now; not asking again yet');
+      if (running >= limits.maxConcurrent) throw new UpstreamError('too many checks already waiting for the identity provider');
+      running++;
+      try {
+        return await call();
+      } catch (error) {
+        if (error instanceof UpstreamError) pausedUntil = Date.now() + limits.cooldownMs;
+        throw error;
+      } finally {
+        running--;
+      }
     },
   };
 }
