@@ -34,6 +34,8 @@ export function createApp(deps: TokenServiceDeps): FastifyInstance {
     requestTimeout: 30_000,
     connectionTimeout: 30_000,
     return503OnClosing: true,
+    // One line per token decision is logged by the route; two more per request would only cost.
+    disableRequestLogging: true,
   });
   app.register(formBody);
   registerTokenRoutes(app, deps);

@@ -73,6 +73,7 @@ export async function startHubAuth(options: HubAuthOptions): Promise<HubAuth> {
   const config = await writeHubAuthConfig(options, port);
   const daemon = startDaemon(process.execPath, [BIN, 'serve', '--config', config], {
     env: {...process.env, HUB_AUTH_INTROSPECTION_SECRET: INTROSPECTION_CLIENT.secret},
+    logFile: join(options.dir, `hub-auth-${port}.log`),
   });
   const url = `http://127.0.0.1:${port}`;
   try {

@@ -43,6 +43,10 @@ export interface IdentityProvider {
   setDeviceCodeTtl(seconds: number): void;
   /** The next `count` token requests are answered `slow_down`, as a provider that wants slower polling. */
   slowDownNextTokenRequests(count: number): void;
+  /** Requests that reached the provider, by path (counted even while it is down). */
+  requests: Map<string, number>;
+  /** An opaque access token for a user, issued directly (as after a sign-in), for load tests. */
+  issueOpaqueToken(username: string, ttlSeconds?: number): Promise<string>;
   /** When each token-endpoint request arrived (ms since the epoch). */
   tokenRequestTimes: number[];
   /** Signs a JWT with the provider's own signing key, for tests that need tokens with odd claims. */
@@ -62,6 +66,7 @@ export async function startIdentityProvider(): Promise<IdentityProvider> {
   let deviceCodeTtl = 600;
   let slowDowns = 0;
   const tokenRequestTimes: number[] = [];
+  const requests = new Map<string, number>();
   const grants: Record<string, number> = {};
   // A key of our own instead of the quick-start one, so tests can sign as the provider does.
   const {privateKey} = await generateKeyPair('RS256', {extractable: true});
@@ -177,6 +182,8 @@ export async function startIdentityProvider(): Promise<IdentityProvider> {
 
   const handleProvider = provider.callback();
   server.on('request', (req: IncomingMessage, res: ServerResponse) => {
+    const path = (req.url ?? '/').split('?')[0]!;
+    requests.set(path, (requests.get(path) ?? 0) + 1);
     if (down) {
       req.socket.destroy();
       return;
@@ -195,7 +202,23 @@ export async function startIdentityProvider(): Promise<IdentityProvider> {
     clientId: CLI_CLIENT_ID,
     provider,
     grants,
+    requests,
     tokenRequestTimes,
+    issueOpaqueToken: async (username, ttlSeconds = 600) => {
+      const client = await provider.Client.find(CLI_CLIENT_ID);
+      if (!client) throw new Error('the CLI client is missing');
+      const grant = new provider.Grant({accountId: subjectOf(username), clientId: CLI_CLIENT_ID});
+      grant.addOIDCScope('openid profile');
+      const token = new provider.AccessToken({
+        accountId: subjectOf(username),
+        client,
+        grantId: await grant.save(),
+        gty: 'authorization_code',
+        scope: 'openid profile',
+        expiresIn: ttlSeconds,
+      });
+      return token.save();
+    },
     setAccessTokenTtl: (seconds) => {
       accessTokenTtl = seconds;
     },

@@ -1,4 +1,5 @@
 import {spawn, type ChildProcess, type SpawnOptions} from 'node:child_process';
+import {openSync, closeSync, readFileSync} from 'node:fs';
 
 /** A background program whose output is kept for the error message when it misbehaves. */
 export interface Daemon {
@@ -7,18 +8,25 @@ export interface Daemon {
   stop(): Promise<void>;
 }
 
-export function startDaemon(command: string, args: string[], options: SpawnOptions = {}): Daemon {
-  const child = spawn(command, args, {...options, stdio: ['ignore', 'pipe', 'pipe']});
+/**
+ * With `logFile`, the program writes its output to that file, as a service would in production:
+ * a busy test process reading a pipe would make a chatty program buffer its log in memory.
+ */
+export function startDaemon(command: string, args: string[], options: SpawnOptions & {logFile?: string} = {}): Daemon {
+  const {logFile, ...spawnOptions} = options;
+  const fd = logFile === undefined ? undefined : openSync(logFile, 'a', 0o600);
+  const child = spawn(command, args, {...spawnOptions, stdio: fd === undefined ? ['ignore', 'pipe', 'pipe'] : ['ignore', fd, fd]});
+  if (fd !== undefined) closeSync(fd);
   let output = '';
   const keep = (chunk: Buffer) => {
     output = (output + chunk.toString()).slice(-20_000);
   };
-  child.stdout!.on('data', keep);
-  child.stderr!.on('data', keep);
+  child.stdout?.on('data', keep);
+  child.stderr?.on('data', keep);
   child.once('error', (error) => keep(Buffer.from(`spawn failed: ${error.message}\n`)));
   return {
     child,
-    output: () => output,
+    output: () => (logFile === undefined ? output : `${readFileSync(logFile, 'utf8')}${output}`),
     stop: () =>
       new Promise<void>((resolve) => {
         if (child.exitCode !== null || child.signalCode !== null) return resolve();

@@ -1,0 +1,151 @@
+import {readFile} from 'node:fs/promises';
+import {join} from 'node:path';
+import {decodeJwt, generateKeyPair, SignJWT} from 'jose';
+import {Pool} from 'undici';
+import {afterAll, beforeAll, describe, expect, it} from 'vitest';
+import {keygen, SERVICE, startHubAuth, type HubAuth} from './support/hub-auth.js';
+import {REGISTRY_AUDIENCE, startIdentityProvider, subjectOf, type IdentityProvider} from './support/identity-provider.js';
+import {e2eEnabled} from './support/prerequisites.js';
+import {createSandbox, type Sandbox} from './support/sandbox.js';
+
+/** How long the load runs; the issue asks for 60 s. HUB_LOAD_SECONDS shortens it for local runs. */
+const LOAD_SECONDS = Number(process.env.HUB_LOAD_SECONDS ?? 60);
+
+describe.runIf(e2eEnabled([]))('hub-auth under faults and load', () => {
+  let sandbox: Sandbox;
+  let idp: IdentityProvider;
+  let hubAuth: HubAuth;
+
+  beforeAll(async () => {
+    sandbox = await createSandbox('hub-auth-load');
+    idp = await startIdentityProvider();
+    const signing = await keygen(join(sandbox.dir, 'keys'));
+    hubAuth = await startHubAuth({dir: join(sandbox.dir, 'hub-auth'), oidcIssuer: idp.issuer, registryHost: '127.0.0.1:5000', signing});
+  });
+
+  afterAll(async () => {
+    await hubAuth?.stop();
+    await idp?.stop();
+    await sandbox?.remove();
+  });
+
+  const now = () => Math.floor(Date.now() / 1000);
+  const jwt = (overrides: Record<string, unknown> = {}) =>
+    idp.signWithProviderKey({iss: idp.issuer, aud: REGISTRY_AUDIENCE, sub: subjectOf('alice'), preferred_username: 'alice', iat: now(), exp: now() + 600, jti: crypto.randomUUID(), ...overrides});
+
+  async function ask(token: string | undefined, scope = 'repository:alice/app:push,pull') {
+    const response = await fetch(`${hubAuth.url}/token?service=${SERVICE}&scope=${scope}`, {
+      headers: token ? {authorization: `Basic ${Buffer.from(`alice:${token}`).toString('base64')}`} : {},
+    });
+    const body = (await response.json()) as {token?: string};
+    return {status: response.status, access: body.token ? decodeJwt(body.token).access : undefined};
+  }
+
+  it('keeps verifying JWTs with the keys it has while the provider’s JWKS endpoint fails', async () => {
+    expect((await ask(await jwt())).status).toBe(200); // keys fetched and cached
+    const fresh = await jwt(); // a token never seen before: its signature must be checked now
+    idp.setDown(true);
+    try {
+      expect((await ask(fresh)).status).toBe(200);
+    } finally {
+      idp.setDown(false);
+    }
+  });
+
+  it('fails closed when introspection fails, and does not hammer the provider with a flood of bad tokens', async () => {
+    idp.setDown(true);
+    const before = idp.requests.get('/token/introspection') ?? 0;
+    try {
+      const tokens = Array.from({length: 300}, (_, i) => `opaque-flood-${i}-${crypto.randomUUID()}`);
+      const answers: number[] = [];
+      for (let i = 0; i < tokens.length; i += 50) answers.push(...(await Promise.all(tokens.slice(i, i + 50).map(async (t) => (await ask(t)).status))));
+      expect(new Set(answers)).toEqual(new Set([503]));
+      // At most one batch of concurrent calls reached the provider before the pause.
+      expect((idp.requests.get('/token/introspection') ?? 0) - before).toBeLessThanOrEqual(40);
+    } finally {
+      idp.setDown(false);
+    }
+    await new Promise((resolve) => setTimeout(resolve, 2100)); // the pause after a failure
+    const good = await idp.issueOpaqueToken('alice');
+    expect((await ask(good)).status).toBe(200);
+  });
+
+  it('asks the provider once about a bad token, however often it is presented', async () => {
+    const before = idp.requests.get('/token/introspection') ?? 0;
+    const bad = `never-issued-${crypto.randomUUID()}`;
+    for (let i = 0; i < 100; i++) expect((await ask(bad)).status).toBe(401);
+    expect((idp.requests.get('/token/introspection') ?? 0) - before).toBe(1);
+  });
+
+  it(`serves 200 connections for ${LOAD_SECONDS} s of valid, expired, forged and anonymous requests: no 5xx, every decision right, memory flat`, async () => {
+    const {privateKey: rogueKey} = await generateKeyPair('RS256');
+    const kinds = {
+      valid: {token: await jwt(), status: 200, access: [{type: 'repository', name: 'alice/app', actions: ['push', 'pull']}]},
+      opaque: {token: await idp.issueOpaqueToken('alice'), status: 200, access: [{type: 'repository', name: 'alice/app', actions: ['push', 'pull']}]},
+      expired: {token: await jwt({exp: now() - 300, iat: now() - 900}), status: 401},
+      forged: {
+        token: await new SignJWT({iss: idp.issuer, aud: REGISTRY_AUDIENCE, sub: 'x', preferred_username: 'alice', exp: now() + 600})
+          .setProtectedHeader({alg: 'RS256', kid: 'test-provider-key'})
+          .sign(rogueKey),
+        status: 401,
+      },
+      anonymous: {token: undefined, status: 200, access: []},
+    } as const;
+    const names = Object.keys(kinds) as Array<keyof typeof kinds>;
+    const pool = new Pool(hubAuth.url, {connections: 200, pipelining: 1});
+    const counts = {requests: 0, serverErrors: 0, wrong: 0, checked: 0};
+    const rss: number[] = [];
+    let health = 0;
+    const deadline = Date.now() + LOAD_SECONDS * 1000;
+    const heap: number[] = [];
+    const sampler = setInterval(async () => {
+      rss.push(await rssOf(hubAuth.daemon.child.pid!));
+      const metrics = await (await fetch(`${hubAuth.url}/metrics`)).text().catch(() => '');
+      heap.push(Number(/^nodejs_heap_size_used_bytes (\d+)/m.exec(metrics)?.[1] ?? 0));
+      const healthz = await fetch(`${hubAuth.url}/healthz`).catch(() => undefined);
+      if (healthz?.status === 200) health++;
+    }, 1000);
+
+    async function worker(index: number): Promise<void> {
+      for (let i = index; Date.now() < deadline; i += 200) {
+        const kind = names[i % names.length]!;
+        const {token, status} = kinds[kind];
+        const {statusCode, body} = await pool.request({
+          method: 'GET',
+          path: `/token?service=${SERVICE}&scope=repository:alice/app:push,pull`,
+          headers: token ? {authorization: `Basic ${Buffer.from(`alice:${token}`).toString('base64')}`} : {},
+        });
+        const text = await body.text();
+        counts.requests++;
+        if (statusCode >= 500) counts.serverErrors++;
+        if (statusCode !== status) counts.wrong++;
+        // Every hundredth answer is opened up and its grant compared with what the policy says.
+        if (statusCode === 200 && i % 100 < 5) {
+          counts.checked++;
+          const access = decodeJwt((JSON.parse(text) as {token: string}).token).access;
+          if (JSON.stringify(access) !== JSON.stringify((kinds[kind] as {access?: unknown}).access)) counts.wrong++;
+        }
+      }
+    }
+    await Promise.all(Array.from({length: 200}, (_, i) => worker(i)));
+    clearInterval(sampler);
+    await pool.close();
+
+    console.log(`hub-auth load: ${counts.requests} requests in ${LOAD_SECONDS} s (${Math.round(counts.requests / LOAD_SECONDS)}/s), ${counts.serverErrors} 5xx, ${counts.wrong} wrong, ${counts.checked} grants checked, RSS ${rss.map((r) => Math.round(r / 1e6)).join(' ')} MB, heap ${heap.map((r) => Math.round(r / 1e6)).join(' ')} MB`);
+    expect(counts.serverErrors).toBe(0);
+    expect(counts.wrong).toBe(0);
+    expect(counts.checked).toBeGreaterThan(0);
+    expect(health).toBeGreaterThanOrEqual(Math.floor(LOAD_SECONDS / 2));
+    // After the first quarter (warm-up), memory grows by no more than 20 %: the process's RSS,
+    // and the JavaScript heap in use (which shows a leak where RSS shows the allocator too).
+    for (const samples of [rss, heap]) {
+      const warmUp = Math.max(...samples.slice(0, Math.ceil(samples.length / 4)));
+      expect(Math.max(...samples.slice(Math.ceil(samples.length / 4)))).toBeLessThanOrEqual(warmUp * 1.2);
+    }
+  }, (LOAD_SECONDS + 60) * 1000);
+});
+
+async function rssOf(pid: number): Promise<number> {
+  const status = await readFile(`/proc/${pid}/status`, 'utf8');
+  return Number(/VmRSS:\s+(\d+) kB/.exec(status)?.[1] ?? 0) * 1024;
+}
