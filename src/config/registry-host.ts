@@ -20,6 +20,10 @@ export function normalizeRegistryHost(input: string): string {
   const explicitPort = /^[a-z][a-z0-9+.-]*:\/\/(?:\[[^\]]+\]|[^/:?#]+):(\d+)/i.exec(withScheme)?.[1];
   const port = url.port || explicitPort;
   const host = url.hostname.toLowerCase();
+  // docker's reference grammar: letters, digits, dots and hyphens, or an IPv6 literal.
+  if (!/^(?:\[[0-9a-f:.]+\]|[a-z0-9](?:[a-z0-9-]*[a-z0-9])?(?:\.[a-z0-9](?:[a-z0-9-]*[a-z0-9])?)*)$/.test(host)) {
+    throw invalidRegistry(input, 'docker does not accept that host name');
+  }
   return port ? `${host}:${Number(port)}` : host;
 }
 

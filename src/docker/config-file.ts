@@ -3,7 +3,7 @@ import {homedir} from 'node:os';
 import {join} from 'node:path';
 import writeFileAtomic from 'write-file-atomic';
 import {HubError} from '../errors.js';
-import {lockFile} from '../files/locked-json.js';
+import {isRecord, lockFile, stringifyOrRefuse} from '../files/locked-json.js';
 
 /**
  * hub's edits to docker's `config.json`: pointing `credHelpers` entries at `docker-credential-hub`.
@@ -73,9 +73,9 @@ async function changeDockerConfig<Outcome>(configDir: string, change: (config: D
   const release = await lockFile(file);
   try {
     const {config, exists} = await loadDockerConfig(file);
-    const before = formatLikeDocker(config);
+    const before = formatLikeDocker(file, config);
     const outcome = change(config);
-    const after = formatLikeDocker(config);
+    const after = formatLikeDocker(file, config);
     if (after !== before) await saveDockerConfig(file, after, exists);
     return outcome;
   } finally {
@@ -99,23 +99,25 @@ function parseDockerConfig(file: string, text: string): DockerConfig {
   if (/^[ \t\r\n]*$/.test(text)) return {};
   let data: unknown;
   try {
-    data = JSON.parse(text);
+    data = JSON.parse(text, refuseUnrepresentableNumbers);
   } catch (error) {
-    throw corruptDockerConfig(file, `it is not JSON: ${(error as Error).message}`);
+    throw corruptDockerConfig(file, `it is not JSON docker can read: ${(error as Error).message}`);
   }
-  if (!isObject(data)) throw corruptDockerConfig(file, 'its top level is not a JSON object');
+  if (!isRecord(data)) throw corruptDockerConfig(file, 'its top level is not a JSON object');
   if (data.credHelpers !== undefined && !isStringMap(data.credHelpers)) {
     throw corruptDockerConfig(file, '"credHelpers" is not an object whose values are all strings');
   }
   return data as DockerConfig;
 }
 
-function isObject(value: unknown): value is Record<string, unknown> {
-  return typeof value === 'object' && value !== null && !Array.isArray(value);
+/** Go's decoder refuses a number beyond float64; JavaScript would turn it into Infinity and write `null`. */
+function refuseUnrepresentableNumbers(_key: string, value: unknown): unknown {
+  if (typeof value === 'number' && !Number.isFinite(value)) throw new Error('a number is too large for a float64');
+  return value;
 }
 
 function isStringMap(value: unknown): value is Record<string, string> {
-  return isObject(value) && Object.values(value).every((entry) => typeof entry === 'string');
+  return isRecord(value) && Object.values(value).every((entry) => typeof entry === 'string');
 }
 
 /**
@@ -123,8 +125,8 @@ function isStringMap(value: unknown): value is Record<string, string> {
  * U+2028 and U+2029. Those characters can only occur inside strings in JSON text, so escaping them
  * in the whole output is safe, and a file docker wrote comes back byte for byte.
  */
-function formatLikeDocker(config: DockerConfig): string {
-  return JSON.stringify(config, null, '\t').replace(
+function formatLikeDocker(file: string, config: DockerConfig): string {
+  return stringifyOrRefuse(file, config, '\t').replace(
     /[<>&\u2028\u2029]/g,
     (character) => `\\u${character.charCodeAt(0).toString(16).padStart(4, '0')}`,
   );

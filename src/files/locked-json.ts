@@ -53,7 +53,7 @@ export async function updateJsonFile<T>(
   try {
     const next = await change((await readJsonFile(path, shape)) ?? empty());
     const {default: writeFileAtomic} = await import('write-file-atomic');
-    await writeFileAtomic(path, `${JSON.stringify(next, null, 2)}\n`, {mode: 0o600});
+    await writeFileAtomic(path, `${stringifyOrRefuse(path, next, 2)}\n`, {mode: 0o600});
     return next;
   } finally {
     await release();
@@ -67,7 +67,8 @@ export async function lockFile(path: string): Promise<() => Promise<void>> {
   try {
     return await lockfile.lock(path, {
       realpath: false,
-      stale: 15_000,
+      // A holder refreshes the lock every stale/2; a lock older than this was left by a killed process.
+      stale: 4000,
       // Short, frequent retries: the lock is held for one small file write, and commands queue behind it.
       retries: {retries: 1000, factor: 1.1, minTimeout: 5, maxTimeout: 60},
     });
@@ -87,6 +88,19 @@ function corrupt(path: string, detail: string): HubError {
     code: 'corrupt_file',
     suggestions: [`Fix or remove ${path}, then try again.`],
   });
+}
+
+/** JSON text for a file, or a HubError when it is nested too deeply to write (the file stays as it was). */
+export function stringifyOrRefuse(path: string, value: unknown, indent: string | number): string {
+  try {
+    return JSON.stringify(value, null, indent);
+  } catch (error) {
+    if (!(error instanceof RangeError)) throw error;
+    throw new HubError(`${path} is nested too deeply for hub to rewrite; hub left it untouched.`, {
+      code: 'corrupt_file',
+      suggestions: [`Fix ${path} by hand, then try again.`],
+    });
+  }
 }
 
 /** For the cheap checks: a plain object, not an array or null. */

@@ -14,7 +14,8 @@ export function parseChallenge(header: string): Challenge | undefined {
   if (header.length > 4096) return undefined;
   const scheme = new RegExp(`^\\s*(${TOKEN})(?:\\s+|$)`).exec(header);
   if (!scheme) return undefined;
-  const params: Record<string, string> = {};
+  // No prototype: a parameter may be called `constructor` or `__proto__`.
+  const params: Record<string, string> = Object.create(null);
   PARAM.lastIndex = scheme[0].length;
   while (PARAM.lastIndex < header.length) {
     const match = PARAM.exec(header);

@@ -5,7 +5,7 @@ import {makeImage} from './support/docker-engine.js';
 import {SERVICE, startHubAuth, TOKEN_ISSUER} from './support/hub-auth.js';
 import {freePort} from './support/ports.js';
 import {startRegistry} from './support/registry.js';
-import {startRoundRobinProxy} from './support/round-robin-proxy.js';
+import {startProxy} from './support/proxy.js';
 import {runHub} from './support/hub-cli.js';
 import {REGISTRY_AUDIENCE, USERS} from './support/identity-provider.js';
 import {e2eEnabled} from './support/prerequisites.js';
@@ -114,7 +114,7 @@ describe.runIf(e2eEnabled([...E2E_PROGRAMS, ...REGISTRY_PROGRAMS]))('hub-auth in
     const port = await freePort();
     const options = {dir, oidcIssuer: stack.idp.issuer, registryHost: `127.0.0.1:${port}`, signing: stack.signing};
     const instances = [await startHubAuth(options), await startHubAuth(options)];
-    const proxy = await startRoundRobinProxy(instances.map((i) => i.url));
+    const proxy = await startProxy(instances.map((i) => i.url));
     const scaled = await startRegistry(join(dir, 'registry'), {realm: `${proxy.url}/token`, service: SERVICE, issuer: TOKEN_ISSUER, rootCertBundle: stack.signing.certificate}, port);
     try {
       const token = await accessTokenFor();

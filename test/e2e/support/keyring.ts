@@ -84,7 +84,7 @@ function stopGroup(child: ChildProcess): void {
 /** Reads hub's entries for a registry straight from the Secret Service, with libsecret's secret-tool. */
 export async function secretServiceLookup(env: NodeJS.ProcessEnv, account: string): Promise<string | undefined> {
   try {
-    const {stdout} = await run('secret-tool', ['lookup', 'service', 'hub', 'username', account], {env});
+    const {stdout} = await run('secret-tool', ['lookup', 'service', 'hub', 'username', account], {env, timeout: 10_000});
     return stdout;
   } catch {
     return undefined;
@@ -93,7 +93,7 @@ export async function secretServiceLookup(env: NodeJS.ProcessEnv, account: strin
 
 /** How many items the Secret Service holds for hub. */
 export async function secretServiceCount(env: NodeJS.ProcessEnv): Promise<number> {
-  const {stdout, stderr} = await run('secret-tool', ['search', '--all', 'service', 'hub'], {env});
+  const {stdout, stderr} = await run('secret-tool', ['search', '--all', 'service', 'hub'], {env, timeout: 10_000});
   return `${stdout}${stderr}`.split('\n').filter((line) => /^attribute\.service = hub$/.test(line.trim())).length;
 }
 

@@ -4,6 +4,7 @@ import {keygen, SERVICE, startHubAuth, TOKEN_ISSUER, type HubAuth, type SigningF
 import {startLoginStack, type LoginStack} from './login-stack.js';
 import {freePort} from './ports.js';
 import {assertPrograms} from './prerequisites.js';
+import {startProxy, type Proxy} from './proxy.js';
 import {startRegistry, type Registry} from './registry.js';
 
 export const REGISTRY_PROGRAMS = ['dockerd', 'docker', 'docker-registry', 'tar'];
@@ -15,6 +16,8 @@ export const REGISTRY_PROGRAMS = ['dockerd', 'docker', 'docker-registry', 'tar']
 export interface RegistryStack extends LoginStack {
   signing: SigningFiles;
   hubAuth: HubAuth;
+  /** The registry's realm: a proxy in front of hub-auth that tests can make fail. */
+  realm: Proxy;
   registry: Registry;
   engine: DockerEngine;
 }
@@ -38,15 +41,17 @@ export async function startRegistryStack(options: {publicRepositories?: string[]
       publicRepositories: options.publicRepositories,
     });
     stops.push(() => hubAuth.stop());
+    const realm = await startProxy([hubAuth.url]);
+    stops.push(() => realm.stop());
     const registry = await startRegistry(
       join(dir, 'registry'),
-      {realm: `${hubAuth.url}/token`, service: SERVICE, issuer: TOKEN_ISSUER, rootCertBundle: signing.certificate},
+      {realm: `${realm.url}/token`, service: SERVICE, issuer: TOKEN_ISSUER, rootCertBundle: signing.certificate},
       registryPort,
     );
     stops.push(() => registry.stop());
     const engine = await startDockerEngine(join(dir, 'docker'));
     stops.push(() => engine.stop());
-    return {...login, env: {...login.env, DOCKER_HOST: engine.host}, signing, hubAuth, registry, engine, stop};
+    return {...login, env: {...login.env, DOCKER_HOST: engine.host}, signing, hubAuth, realm, registry, engine, stop};
   } catch (error) {
     await stop();
     throw error;
