@@ -48,6 +48,8 @@ export async function login(ctx: Context, options: LoginOptions): Promise<LoginR
   const registry = chooseRegistry(options.registry, settings, ctx.env);
   const saved = settings.registries[registry];
   const provider = await providerSettings(registry, options, saved);
+  // Named up front: with zero-config login the registry chose the provider, and the person should see which.
+  ctx.say(`Signing in to ${registry} at ${provider.issuer}`);
   const storage: StorageKind = options.insecureStorage ? 'insecure-file' : 'keychain';
   const store = ctx.store(storage);
   // Before the browser opens: nobody should sign in only to learn the tokens have nowhere to go.

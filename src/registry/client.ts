@@ -82,7 +82,14 @@ export async function discoverRealm(registry: string): Promise<Realm> {
       suggestions: ['Pass --issuer and --client-id to log in to its identity provider directly.'],
     });
   }
-  return {realm: challenge.params.realm, service: challenge.params.service};
+  const realm = challenge.params.realm;
+  // The user's OIDC token goes to the realm: a registry must not be able to send it over plain HTTP.
+  if (!URL.canParse(realm) || !(new URL(realm).protocol === 'https:' || (new URL(realm).protocol === 'http:' && isLoopbackUrl(new URL(realm))))) {
+    throw new HubError(`${registry} sends clients to ${realm} for tokens; hub sends credentials only over https (plain http only on loopback).`, {
+      code: 'insecure_realm',
+    });
+  }
+  return {realm, service: challenge.params.service};
 }
 
 export async function send(url: string, headers: Record<string, string>) {

@@ -31,8 +31,8 @@ export function createApp(deps: TokenServiceDeps): FastifyInstance {
     bodyLimit: 16 * 1024,
     // Token requests are small; anything bigger is a client misbehaving.
     maxParamLength: 200,
-    requestTimeout: 30_000,
-    connectionTimeout: 30_000,
+    requestTimeout: deps.config.listen.requestTimeoutSeconds * 1000,
+    connectionTimeout: deps.config.listen.requestTimeoutSeconds * 1000,
     return503OnClosing: true,
     // One line per token decision is logged by the route; two more per request would only cost.
     disableRequestLogging: true,

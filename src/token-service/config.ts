@@ -35,7 +35,15 @@ const aclRule = z
 
 const configSchema = z
   .object({
-    listen: z.object({host: z.string().default('0.0.0.0'), port: z.number().int().min(0).max(65_535).default(5001)}).strict().default({host: '0.0.0.0', port: 5001}),
+    listen: z
+      .object({
+        host: z.string().default('0.0.0.0'),
+        port: z.number().int().min(0).max(65_535).default(5001),
+        /** A client that has not sent its whole request by then is cut off (slow-client attacks). */
+        requestTimeoutSeconds: z.number().min(1).max(300).default(30),
+      })
+      .strict()
+      .default({host: '0.0.0.0', port: 5001, requestTimeoutSeconds: 30}),
     /** The `service` the registry names in its challenge; the tokens' audience. */
     service: z.string().min(1),
     /** The tokens' issuer: the registry's `auth.token.issuer`. */

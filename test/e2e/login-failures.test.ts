@@ -75,6 +75,16 @@ describe.runIf(e2eEnabled())('hub login refuses hostile and broken input, and st
     expect(result.stderr).toContain('access_denied (The user refused to sign in.)');
   });
 
+  it('shows a provider error on the page as text, never as markup', async () => {
+    const login = startLogin();
+    const {redirectUri, state} = callbackOf(await browser.nextUrl());
+    const hostile = encodeURIComponent('<img src=x onerror="document.title=\'pwned\'"><b>bold</b>');
+    const page = await browser.visit(`${redirectUri}?state=${state}&error=invalid_request&error_description=${hostile}`);
+    expect(page.text).toContain('<img src=x');
+    const result = await login;
+    expect(result.code).toBe(1);
+  });
+
   it('answers other paths and foreign Host headers with 404/400, keeps waiting, then takes one callback only', async () => {
     const login = startLogin();
     const url = await browser.nextUrl();

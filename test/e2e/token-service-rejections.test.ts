@@ -1,4 +1,5 @@
 import {readFile, writeFile} from 'node:fs/promises';
+import {connect} from 'node:net';
 import {join} from 'node:path';
 import {decodeJwt, generateKeyPair, SignJWT} from 'jose';
 import {afterAll, beforeAll, describe, expect, it} from 'vitest';
@@ -257,6 +258,23 @@ describe.runIf(e2eEnabled(PROGRAMS))('hub-auth refuses what it must, and the reg
       await rotated.stop();
     }
   });
+
+  it('refuses oversized headers and bodies, and cuts off a client that never finishes its request', async () => {
+    const token = await idp.signWithProviderKey(claims());
+    const bigHeader = await fetch(`${hubAuth.url}/token?service=${SERVICE}`, {headers: {authorization: `Basic ${Buffer.from(`a:${token}`).toString('base64')}`, 'x-padding': 'x'.repeat(20_000)}});
+    expect(bigHeader.status).toBe(431);
+    const bigBody = await fetch(`${hubAuth.url}/token`, {method: 'POST', headers: {'content-type': 'application/x-www-form-urlencoded'}, body: `grant_type=password&password=${'x'.repeat(20_000)}`});
+    expect(bigBody.status).toBe(413);
+
+    const {port} = new URL(hubAuth.url);
+    const socket = connect(Number(port), '127.0.0.1');
+    await new Promise((resolve) => socket.once('connect', resolve));
+    socket.write('GET /token?service=hub-registry HTTP/1.1\r\nHost: 127.0.0.1\r\nX-Slow: ');
+    const started = Date.now();
+    await new Promise((resolve) => socket.once('close', resolve));
+    expect(Date.now() - started).toBeLessThan(15_000);
+    expect((await fetch(`${hubAuth.url}/healthz`)).status).toBe(200);
+  }, 30_000);
 
   it('never writes a token into its log', () => {
     const log = hubAuth.daemon.output();

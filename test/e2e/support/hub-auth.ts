@@ -39,7 +39,7 @@ export async function writeHubAuthConfig(options: HubAuthOptions, port: number):
   await mkdir(options.dir, {recursive: true});
   const file = join(options.dir, `hub-auth-${port}.yml`);
   const config = {
-    listen: {host: '127.0.0.1', port},
+    listen: {host: '127.0.0.1', port, requestTimeoutSeconds: 3},
     service: SERVICE,
     issuer: TOKEN_ISSUER,
     signing: {key: {file: options.signing.key}, certificate: {file: options.signing.certificate}},
