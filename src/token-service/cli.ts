@@ -43,7 +43,10 @@ async function serve(args: string[]): Promise<number> {
   app.inject({url: '/readyz'}).catch(() => {});
   for (const signal of ['SIGINT', 'SIGTERM'] as const) {
     process.once(signal, () => {
-      void app.close().then(() => process.exit(0));
+      void app.close().then(() => {
+        logger.flush(); // the last batch of decision lines
+        process.exit(0);
+      });
     });
   }
   return new Promise<number>(() => {});

@@ -97,7 +97,7 @@ describe.runIf(e2eEnabled([...E2E_PROGRAMS, ...REGISTRY_PROGRAMS]))('hub doctor 
     expect(prose).toContain('✓ keychain: Secret Service\n');
     expect(prose).toContain(`✓ identity provider: ${stack.idp.issuer}`);
     expect(prose).toContain('✓ session: signed in as alice, access token valid until ');
-    expect(prose).toContain(`✓ hub-auth: ${stack.hubAuth.url}/token accepted the access token of alice\n`);
+    expect(prose).toContain(`✓ hub-auth: ${stack.realm.url}/token accepted the access token of alice\n`);
     expect(prose).toContain(`✓ Docker engine: ${stack.engine.host} (from DOCKER_HOST) answers\n`);
     expect(prose).toContain(`docker-credential-hub answers for ${registry} as alice`);
     expect(prose).toContain('All 8 checks passed.');
@@ -143,10 +143,11 @@ describe.runIf(e2eEnabled([...E2E_PROGRAMS, ...REGISTRY_PROGRAMS]))('hub doctor 
   });
 
   it('names hub-auth’s address when it does not answer', async () => {
-    await stack.hubAuth.stop();
+    // The registry's realm is hub-auth's address as clients see it (here a proxy in front of it).
+    await stack.realm.stop();
     await expectBroken([registry], {}, {
       name: 'hub-auth',
-      detail: `${stack.hubAuth.url}/token did not answer (ECONNREFUSED)`,
+      detail: `${stack.realm.url}/token did not answer (ECONNREFUSED)`,
       fix: 'Start hub-auth',
       skipped: {registry: 'hub-auth'},
     });
