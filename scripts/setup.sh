@@ -13,8 +13,9 @@ packages=(
   docker.io               # dockerd and the docker CLI: the engine hub drives
   docker-registry         # CNCF distribution 2.8, with token auth against hub-auth
   golang-docker-credential-helpers  # docker-credential-secretservice, the baseline in the benchmarks
+  apache2-utils           # htpasswd: the benchmark's basic-auth registry
 )
-programs=(chromium gnome-keyring-daemon dbus-run-session dbus-send secret-tool pkill dockerd docker docker-registry docker-credential-secretservice)
+programs=(chromium gnome-keyring-daemon dbus-run-session dbus-send secret-tool pkill dockerd docker docker-registry docker-credential-secretservice htpasswd)
 
 missing=()
 for program in "${programs[@]}"; do command -v "$program" >/dev/null || missing+=("$program"); done

@@ -183,8 +183,19 @@ function globSource(glob: string): string {
   return glob.split('*').map(escapeRegExp).join('.*');
 }
 
+/** Compiled patterns, reused across requests: compiling one costs more than the rest of a decision. */
+const compiled = new Map<string, RegExp>();
+const MAX_COMPILED = 10_000;
+
 function wholeMatch(source: string, value: string): boolean {
-  return new RegExp(`^(?:${source})$`, 's').test(value);
+  let pattern = compiled.get(source);
+  if (!pattern) {
+    // Sources embed account and group names, so the set is open-ended: start over rather than grow.
+    if (compiled.size >= MAX_COMPILED) compiled.clear();
+    pattern = new RegExp(`^(?:${source})$`, 's');
+    compiled.set(source, pattern);
+  }
+  return pattern.test(value);
 }
 
 function escapeRegExp(text: string): string {

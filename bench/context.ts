@@ -1,0 +1,124 @@
+import {rm} from 'node:fs/promises';
+import {delimiter, join} from 'node:path';
+import {linkHubBins} from '../test/e2e/support/hub-bins.js';
+import {SERVICE, TOKEN_ISSUER} from '../test/e2e/support/hub-auth.js';
+import {E2E_PROGRAMS, assertPrograms} from '../test/e2e/support/prerequisites.js';
+import {REGISTRY_PROGRAMS, startRegistryStack, type RegistryStack} from '../test/e2e/support/registry-stack.js';
+import {startRegistry, type Registry} from '../test/e2e/support/registry.js';
+
+/** Everything the benchmarks run besides what the end-to-end tests already need. */
+export const BENCH_PROGRAMS = [...E2E_PROGRAMS, ...REGISTRY_PROGRAMS, 'docker-credential-secretservice', 'htpasswd', 'taskset'];
+
+export interface BenchSettings {
+  smoke: boolean;
+  loginRounds: number;
+  startupRounds: number;
+  /** Runs of each command before the timed ones, so that the first does not pay for a cold disk cache. */
+  startupWarmups: number;
+  importRounds: number;
+  transferRounds: number;
+  /** The test image's layers, in bytes: several, as real images have, adding up to the image's size. */
+  layerBytes: number[];
+  loadRounds: number;
+  loadSeconds: number;
+  loadWarmupSeconds: number;
+  connections: number;
+  /** Fresh opaque tokens for the cache-miss measurement, each used for one request. */
+  coldRequests: number;
+  signSeconds: number;
+}
+
+const MB = 1024 * 1024;
+
+export function benchSettings(smoke: boolean): BenchSettings {
+  return smoke
+    ? {
+        smoke,
+        loginRounds: 1,
+        startupRounds: 1,
+        startupWarmups: 1,
+        importRounds: 1,
+        transferRounds: 1,
+        layerBytes: [0.25, 0.25, 0.5, 1].map((n) => n * MB),
+        loadRounds: 1,
+        loadSeconds: 1,
+        loadWarmupSeconds: 0.5,
+        connections: 50,
+        coldRequests: 20,
+        signSeconds: 0.3,
+      }
+    : {
+        smoke,
+        loginRounds: 5,
+        startupRounds: 20,
+        startupWarmups: 2,
+        importRounds: 5,
+        transferRounds: 5,
+        layerBytes: [20, 40, 60, 80].map((n) => n * MB),
+        loadRounds: 3,
+        loadSeconds: 10,
+        loadWarmupSeconds: 3,
+        connections: 50,
+        coldRequests: 500,
+        signSeconds: 3,
+      };
+}
+
+export interface BenchContext {
+  settings: BenchSettings;
+  stack: RegistryStack;
+  /** The sandbox's environment with hub's commands on PATH under their installed names. */
+  env: NodeJS.ProcessEnv;
+  /** Scratch space inside the sandbox. */
+  dir: string;
+  /** host:port of the registry behind hub-auth. */
+  registryHost: string;
+  /**
+   * Restarts the registry behind hub-auth on empty storage, on the same address. A push to a
+   * fresh repository of a registry that already holds the layers is no transfer: dockerd mounts
+   * them from the repository it pushed them to before ("Mounted from …"). Its realm is hub-auth
+   * itself, as in a deployment, with nothing of the tests' in between.
+   */
+  freshRegistry(): Promise<void>;
+  log(message: string): void;
+  stop(): Promise<void>;
+}
+
+export async function startBench(settings: BenchSettings, log: (message: string) => void): Promise<BenchContext> {
+  assertPrograms(BENCH_PROGRAMS);
+  log('bringing up the stack: identity provider, keyring, Chromium, hub-auth, registry, dockerd');
+  const stack = await startRegistryStack();
+  let registry: Registry = stack.registry;
+  try {
+    // Long enough that no helper call refreshes in the middle of a measurement.
+    stack.idp.setAccessTokenTtl(3600);
+    const bin = await linkHubBins(join(stack.sandbox.dir, 'bin'));
+    const port = Number(new URL(stack.registry.url).port);
+    let generation = 0;
+    return {
+      settings,
+      stack,
+      env: {...stack.env, PATH: `${bin}${delimiter}${stack.env.PATH}`},
+      dir: stack.sandbox.dir,
+      registryHost: stack.registry.host,
+      async freshRegistry() {
+        await registry.stop();
+        if (generation > 0) await rm(join(stack.sandbox.dir, `registry-${generation}`), {recursive: true});
+        generation += 1;
+        registry = await startRegistry(
+          join(stack.sandbox.dir, `registry-${generation}`),
+          {realm: `${stack.hubAuth.url}/token`, service: SERVICE, issuer: TOKEN_ISSUER, rootCertBundle: stack.signing.certificate},
+          port,
+        );
+      },
+      log,
+      async stop() {
+        await registry.stop();
+        await stack.stop();
+      },
+    };
+  } catch (error) {
+    await stack.stop();
+    throw error;
+  }
+}

@@ -1,0 +1,56 @@
+/**
+ * The load generator, in a process of its own that hub-auth-load.ts pins to the core hub-auth is
+ * not on. It reads a LoadPlan (a JSON file named by the only argument) and prints a LoadResult.
+ */
+import {readFile} from 'node:fs/promises';
+import autocannon from 'autocannon';
+import {percentile} from './stats.js';
+
+export interface LoadPlan {
+  url: string;
+  /** One token: every request sends it. Several: each request sends the next, each used once. */
+  tokens: string[];
+  connections: number;
+  /** Runs this long, or until `amount` requests are answered. */
+  seconds?: number;
+  amount?: number;
+}
+
+export interface LoadResult {
+  /** Meaningful for timed runs only: autocannon ends a run of `amount` requests on its next one-second tick. */
+  perSecond: number;
+  p50Ms: number;
+  p99Ms: number;
+  /** Connection errors, timeouts and answers other than 2xx. */
+  errors: number;
+}
+
+const basic = (token: string) => `Basic ${Buffer.from(`alice:${token}`).toString('base64')}`;
+
+async function main(): Promise<void> {
+  const plan = JSON.parse(await readFile(process.argv[2]!, 'utf8')) as LoadPlan;
+  let next = 0;
+  const perRequest = plan.tokens.length > 1;
+  const options: autocannon.Options = {
+    url: plan.url,
+    connections: plan.connections,
+    ...(plan.amount === undefined ? {duration: plan.seconds} : {amount: plan.amount}),
+    headers: {authorization: basic(plan.tokens[0]!)},
+    ...(perRequest ? {requests: [{setupRequest: (request) => ({...request, headers: {...request.headers, authorization: basic(plan.tokens[next++ % plan.tokens.length]!)}})}]} : {}),
+  };
+  // autocannon's own histogram keeps whole milliseconds; a cache hit on loopback takes less than one.
+  const latencies: number[] = [];
+  const result = await new Promise<autocannon.Result>((resolve, reject) => {
+    const instance = autocannon(options, (error, done) => (error ? reject(error as Error) : resolve(done)));
+    instance.on('response', (_client, _status, _bytes, responseTime) => latencies.push(responseTime));
+  });
+  const answer: LoadResult = {
+    perSecond: latencies.length / result.duration,
+    p50Ms: percentile(latencies, 50),
+    p99Ms: percentile(latencies, 99),
+    errors: result.errors + result.timeouts + result.non2xx,
+  };
+  process.stdout.write(JSON.stringify(answer));
+}
+
+await main();

@@ -1,0 +1,45 @@
+import {performance} from 'node:perf_hooks';
+import {runHub} from '../test/e2e/support/hub-cli.js';
+import {REGISTRY_AUDIENCE, USERS} from '../test/e2e/support/identity-provider.js';
+import type {BenchContext} from './context.js';
+import {figure, type Figure} from './report.js';
+import {summarize} from './stats.js';
+
+const BENCHMARK = 'Login';
+const TIMING = /^hub-timing callback_to_stored_ms=([\d.]+)$/m;
+
+/**
+ * `hub login` signed in through Chromium, as the end-to-end tests do. Each round leaves alice
+ * logged in to the registry with JWT access tokens (the registry's audience), the session the
+ * later benchmarks use.
+ */
+export async function benchLogin(ctx: BenchContext): Promise<Figure[]> {
+  const {stack} = ctx;
+  const alice = USERS[0]!;
+  const wall: number[] = [];
+  const callbackToStored: number[] = [];
+  for (let round = 0; round < ctx.settings.loginRounds; round++) {
+    const start = performance.now();
+    const login = runHub(
+      ['login', ctx.registryHost, '--issuer', stack.idp.issuer, '--client-id', stack.idp.clientId, '--audience', REGISTRY_AUDIENCE],
+      {...ctx.env, HUB_TIMING: '1'},
+    );
+    await stack.browser.signIn(await stack.browser.nextUrl(), alice);
+    const result = await login;
+    wall.push(performance.now() - start);
+    if (result.code !== 0) throw new Error(`hub login failed:\n${result.stderr}`);
+    const timing = TIMING.exec(result.stderr);
+    if (!timing) throw new Error(`hub login printed no hub-timing line with HUB_TIMING=1:\n${result.stderr}`);
+    callbackToStored.push(Number(timing[1]));
+  }
+  return [
+    figure({
+      benchmark: BENCHMARK,
+      name: 'callback reaches the loopback server → tokens in the keychain',
+      unit: 'ms',
+      value: summarize(callbackToStored),
+      target: {op: '<=', value: 300},
+    }),
+    figure({benchmark: BENCHMARK, name: 'whole automated login (hub login + Chromium sign-in)', unit: 'ms', value: summarize(wall)}),
+  ];
+}

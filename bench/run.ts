@@ -1,0 +1,84 @@
+/**
+ * `npm run bench`: the paths users feel, each against a baseline measured in the same run, as a
+ * markdown table on stdout and bench/results.json. `--smoke` (or BENCH_SMOKE=1) runs everything
+ * once with tiny sizes, to show the benchmark still works; its figures are not worth quoting.
+ * Runs the built bins: `npm run build` first.
+ */
+import {existsSync} from 'node:fs';
+import {loadavg} from 'node:os';
+import {performance} from 'node:perf_hooks';
+import {fileURLToPath, pathToFileURL} from 'node:url';
+import {benchSettings, startBench} from './context.js';
+import {benchHubAuthLoad} from './hub-auth-load.js';
+import {loadLayeredImage} from './image.js';
+import {benchLogin} from './login.js';
+import {machine, markdownTable, writeResults, type BenchResults} from './report.js';
+import {benchStartup} from './startup.js';
+import {benchTokenAuthCost} from './token-auth-cost.js';
+import {benchTransfer} from './transfer.js';
+
+export interface BenchOptions {
+  smoke: boolean;
+  /** Where to write the results as JSON; nothing is written without it. */
+  out?: string;
+  log?: (message: string) => void;
+}
+
+const BUILT_HELPER = fileURLToPath(new URL('../dist/docker/credential-helper-main.js', import.meta.url));
+
+export async function runBench(options: BenchOptions): Promise<BenchResults> {
+  if (!existsSync(BUILT_HELPER)) throw new Error('the benchmark runs the built bins: run `npm run build` first');
+  const started = performance.now();
+  const loadAtStart = loadavg();
+  const log = options.log ?? ((message: string) => process.stderr.write(`bench: ${message}\n`));
+  const settings = benchSettings(options.smoke);
+  const ctx = await startBench(settings, log);
+  // Ctrl-C reaches the services in the bench's process group, but not the detached keyring.
+  const interrupted = (signal: NodeJS.Signals) => void ctx.stop().finally(() => process.kill(process.pid, signal));
+  process.once('SIGINT', interrupted).once('SIGTERM', interrupted);
+  try {
+    // Login goes first: it leaves alice signed in, and the later benchmarks use that session.
+    log('login');
+    const figures = await benchLogin(ctx);
+    log('start-up');
+    const startup = await benchStartup(ctx);
+    figures.push(...startup.figures);
+    log('making the test image');
+    const image = await loadLayeredImage(ctx.env, ctx.dir, settings.layerBytes);
+    figures.push(...(await benchTransfer(ctx, image)));
+    figures.push(...(await benchTokenAuthCost(ctx, image)));
+    figures.push(...(await benchHubAuthLoad(ctx)));
+    const results: BenchResults = {
+      date: new Date().toISOString(),
+      smoke: settings.smoke,
+      durationSeconds: Math.round((performance.now() - started) / 1000),
+      machine: machine(),
+      loadAverage: {start: loadAtStart, end: loadavg()},
+      figures,
+      helperBreakdown: startup.helperBreakdown,
+    };
+    if (options.out) await writeResults(options.out, results);
+    return results;
+  } finally {
+    process.off('SIGINT', interrupted).off('SIGTERM', interrupted);
+    await ctx.stop();
+  }
+}
+
+async function main(): Promise<void> {
+  const args = process.argv.slice(2);
+  const smoke = args.includes('--smoke') || process.env.BENCH_SMOKE === '1';
+  const outFlag = args.indexOf('--out');
+  // A smoke run leaves the full run's results.json alone unless told where to write.
+  const out = outFlag >= 0 ? args[outFlag + 1] : smoke ? undefined : fileURLToPath(new URL('./results.json', import.meta.url));
+  const results = await runBench({smoke, out});
+  process.stdout.write(`${markdownTable(results)}\n`);
+  if (out) process.stderr.write(`bench: results in ${out}\n`);
+}
+
+if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) {
+  await main().catch((error: unknown) => {
+    process.stderr.write(`bench failed: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`);
+    process.exitCode = 1;
+  });
+}

@@ -1,0 +1,34 @@
+/**
+ * The limit hub-auth's throughput is held against: how many registry tokens one core signs per
+ * second with hub-auth's own signer, run pinned to the core hub-auth runs on. Arguments: the
+ * signing key and certificate files, the claims (JSON) and the seconds to sign for; prints
+ * `{"perSecond": N}`.
+ */
+import {readFile} from 'node:fs/promises';
+import {performance} from 'node:perf_hooks';
+import {createSigner} from '../src/token-service/signing.js';
+
+const [keyFile, certificateFile, claimsJson, seconds] = process.argv.slice(2) as [string, string, string, string];
+// hub-auth's defaults: a libtrust key ID and the certificate in x5c, as registry 2.x wants.
+const signer = createSigner({
+  privateKeyPem: await readFile(keyFile, 'utf8'),
+  certificatePem: await readFile(certificateFile, 'utf8'),
+  keyIdFormat: 'libtrust',
+  includeX5c: true,
+});
+const claims = JSON.parse(claimsJson) as Record<string, unknown>;
+
+function signFor(ms: number): {count: number; ms: number} {
+  const start = performance.now();
+  let count = 0;
+  while (performance.now() - start < ms) {
+    for (let i = 0; i < 50; i++) signer.sign(claims);
+    count += 50;
+  }
+  return {count, ms: performance.now() - start};
+}
+
+// Untimed first: the JIT and OpenSSL's first-use costs are not what a busy hub-auth pays.
+signFor(Math.min(500, Number(seconds) * 250));
+const {count, ms} = signFor(Number(seconds) * 1000);
+process.stdout.write(JSON.stringify({perSecond: count / (ms / 1000)}));

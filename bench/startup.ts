@@ -1,0 +1,123 @@
+import {fileURLToPath} from 'node:url';
+import {runCommand, timeCommand} from './commands.js';
+import type {BenchContext} from './context.js';
+import {figure, type Figure, type HelperBreakdown} from './report.js';
+import {summarize, type Summary} from './stats.js';
+
+const BENCHMARK = 'Start-up';
+const ROOT = fileURLToPath(new URL('..', import.meta.url));
+const HELPER_BIN = new URL('../bin/docker-credential-hub.js', import.meta.url).href;
+/** Where the docker-credential-secretservice baseline keeps its secret: a server hub knows nothing of. */
+const SECRETSERVICE_SERVER = 'https://secretservice.bench.test';
+
+interface Command {
+  name: string;
+  command: string;
+  args: string[];
+  input?: string;
+}
+
+/**
+ * Whole runs of the commands as users (and docker) start them, by their installed names,
+ * interleaved so that drift in the machine's speed touches every command alike.
+ */
+export async function benchStartup(ctx: BenchContext): Promise<{figures: Figure[]; helperBreakdown: HelperBreakdown}> {
+  const {env, settings} = ctx;
+  const helperAnswer = JSON.parse(await runCommand('docker-credential-hub', ['get'], {env, input: ctx.registryHost})) as {Secret?: string};
+  if (!helperAnswer.Secret) throw new Error('docker-credential-hub get gave no secret: is alice logged in?');
+  // The baseline reads a secret of the same size from the same Secret Service.
+  await runCommand('docker-credential-secretservice', ['store'], {
+    env,
+    input: JSON.stringify({ServerURL: SECRETSERVICE_SERVER, Username: 'alice', Secret: helperAnswer.Secret}),
+  });
+
+  const commands: Command[] = [
+    {name: 'node -e 0', command: process.execPath, args: ['-e', '0']},
+    {name: 'hub --version', command: 'hub', args: ['--version']},
+    {name: 'hub status', command: 'hub', args: ['status']},
+    {name: 'docker-credential-hub get', command: 'docker-credential-hub', args: ['get'], input: ctx.registryHost},
+    {name: 'docker-credential-secretservice get', command: 'docker-credential-secretservice', args: ['get'], input: SECRETSERVICE_SERVER},
+  ];
+  const samples = new Map<string, number[]>(commands.map((c) => [c.name, []]));
+  const runs = settings.startupWarmups + settings.startupRounds;
+  for (let round = 0; round < runs; round++) {
+    // Each round starts with another command, so that none always runs right after the same one.
+    for (let i = 0; i < commands.length; i++) {
+      const c = commands[(round + i) % commands.length]!;
+      const {ms} = await timeCommand(c.command, c.args, {env, input: c.input});
+      if (round >= settings.startupWarmups) samples.get(c.name)!.push(ms);
+    }
+  }
+  const measured = (name: string): Summary => summarize(samples.get(name)!);
+  const node = {name: 'node -e 0', value: measured('node -e 0')};
+  const secretservice = {name: 'docker-credential-secretservice get', value: measured('docker-credential-secretservice get')};
+  const helper = measured('docker-credential-hub get');
+  const figures = [
+    figure({benchmark: BENCHMARK, name: 'docker-credential-hub get', unit: 'ms', value: helper, baseline: node, target: {op: '<=', value: 1.5}}),
+    figure({benchmark: BENCHMARK, name: 'docker-credential-hub get', unit: 'ms', value: helper, baseline: secretservice}),
+    figure({benchmark: BENCHMARK, name: 'hub --version', unit: 'ms', value: measured('hub --version'), baseline: node, target: {op: '<=', value: 2}}),
+    figure({benchmark: BENCHMARK, name: 'hub status', unit: 'ms', value: measured('hub status'), baseline: node, target: {op: '<=', value: 2}}),
+  ];
+  const helperBreakdown = await breakDownHelper(ctx, helper.median, node.value.median);
+  return {figures, helperBreakdown};
+}
+
+/**
+ * Times `await import()` of each module in a plain node (a TypeScript loader would be timed too),
+ * dependencies before their importers, so each time is what that module adds by itself.
+ */
+const IMPORT_PROBE = `
+const times = [];
+for (const url of JSON.parse(process.argv[1])) {
+  const start = performance.now();
+  await import(url);
+  times.push(performance.now() - start);
+}
+process.stdout.write(JSON.stringify(times));
+`;
+
+/** The same Secret Service read `get` makes, timed inside a node that has already loaded everything. */
+const KEYCHAIN_PROBE = `
+const {KeychainStore} = await import(process.argv[1]);
+const start = performance.now();
+if (!(await new KeychainStore().read(process.argv[2]))) throw new Error('no session in the keychain');
+process.stdout.write(String(performance.now() - start));
+`;
+
+/** Which modules a real `get` loads, in load order: node's ESM loader names each as it translates it. */
+async function modulesLoadedByGet(ctx: BenchContext): Promise<string[]> {
+  const {stderr} = await timeCommand('docker-credential-hub', ['get'], {env: {...ctx.env, NODE_DEBUG: 'esm'}, input: ctx.registryHost});
+  const urls = [...stderr.matchAll(/Translating \w+ (file:\/\/\S+)/g)].map((match) => match[1]!);
+  // The bin script itself runs `get` when imported; its own code is two lines.
+  return [...new Set(urls)].filter((url) => url !== HELPER_BIN);
+}
+
+async function breakDownHelper(ctx: BenchContext, getMs: number, nodeMs: number): Promise<HelperBreakdown> {
+  const loadOrder = await modulesLoadedByGet(ctx);
+  // Reverse load order puts each module after the modules it imports (they are first loaded after it).
+  const importOrder = [...loadOrder].reverse();
+  const perModule = new Map<string, number[]>(loadOrder.map((url) => [url, []]));
+  const totals: number[] = [];
+  const keychainReads: number[] = [];
+  const keychain = new URL('../dist/store/keychain.js', import.meta.url).href;
+  for (let round = 0; round < ctx.settings.importRounds; round++) {
+    const times = JSON.parse(await runCommand(process.execPath, ['--input-type=module', '-e', IMPORT_PROBE, JSON.stringify(importOrder)], {env: ctx.env})) as number[];
+    importOrder.forEach((url, i) => perModule.get(url)!.push(times[i]!));
+    totals.push(times.reduce((sum, ms) => sum + ms, 0));
+    keychainReads.push(Number(await runCommand(process.execPath, ['--input-type=module', '-e', KEYCHAIN_PROBE, keychain, ctx.registryHost], {env: ctx.env})));
+  }
+  return {
+    getMs,
+    nodeMs,
+    importMs: summarize(totals).median,
+    keychainReadMs: summarize(keychainReads).median,
+    modules: loadOrder.map((url) => ({module: displayName(url), ms: summarize(perModule.get(url)!).median})),
+  };
+}
+
+function displayName(url: string): string {
+  const path = fileURLToPath(url);
+  const inPackage = /node_modules\/((?:@[^/]+\/)?[^/]+)\/(.*)$/.exec(path);
+  if (inPackage) return `${inPackage[1]} (${inPackage[2]})`;
+  return path.startsWith(ROOT) ? path.slice(ROOT.length) : path;
+}
