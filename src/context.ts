@@ -1,6 +1,7 @@
 import type * as client from 'openid-client';
-import {browserOpener, canOpenBrowser, type OpenBrowser} from './auth/browser.js';
-import {discoverProvider, type ProviderSettings} from './auth/oidc.js';
+import type {OpenBrowser} from './auth/browser.js';
+import {canOpenBrowser} from './auth/display.js';
+import type {ProviderSettings} from './auth/oidc.js';
 import type {SessionDeps} from './auth/session.js';
 import {hubConfigDir, hubPaths, type HubPaths} from './config/paths.js';
 import type {StorageKind} from './config/settings.js';
@@ -34,7 +35,8 @@ export function createContext(say: (line: string) => void, env: NodeJS.ProcessEn
     paths,
     nowSeconds: () => Math.floor(Date.now() / 1000),
     say,
-    openBrowser: browserOpener(env),
+    // The browser and OIDC code load only when a command uses them: `hub status` does not.
+    openBrowser: async (url) => (await import('./auth/browser.js')).browserOpener(env)(url),
     browserAvailable: canOpenBrowser(env),
     store(kind) {
       let store = stores.get(kind);
@@ -44,7 +46,7 @@ export function createContext(say: (line: string) => void, env: NodeJS.ProcessEn
       }
       return store;
     },
-    discover: (settings, clientSecret) => discoverProvider(settings, clientSecret),
+    discover: async (settings, clientSecret) => (await import('./auth/oidc.js')).discoverProvider(settings, clientSecret),
   };
 }
 

@@ -2,6 +2,7 @@ import {spawn} from 'node:child_process';
 import open from 'open';
 import {parse} from 'shell-quote';
 import {HubError} from '../errors.js';
+import {hasDisplay} from './display.js';
 
 /** Opens a URL for the person at the keyboard; false when there is no browser to open it in. */
 export type OpenBrowser = (url: string) => Promise<boolean>;
@@ -26,18 +27,6 @@ export function browserOpener(env: NodeJS.ProcessEnv = process.env, platform: No
       return false;
     }
   };
-}
-
-/** HUB_BROWSER, or a display this session can show a browser on. */
-export function canOpenBrowser(env: NodeJS.ProcessEnv = process.env, platform: NodeJS.Platform = process.platform): boolean {
-  return Boolean(env.HUB_BROWSER?.trim()) || hasDisplay(env, platform);
-}
-
-export function hasDisplay(env: NodeJS.ProcessEnv, platform: NodeJS.Platform): boolean {
-  const overSsh = Boolean(env.SSH_CONNECTION || env.SSH_TTY);
-  if (platform === 'darwin' || platform === 'win32') return !overSsh;
-  // X forwarding over SSH opens a browser far from the loopback server it must reach.
-  return Boolean(env.DISPLAY || env.WAYLAND_DISPLAY) && !overSsh;
 }
 
 function parseCommand(command: string): string[] {

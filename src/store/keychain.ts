@@ -1,7 +1,13 @@
 import {randomBytes} from 'node:crypto';
-import {AsyncEntry} from '@napi-rs/keyring';
+import {createRequire} from 'node:module';
+import type {AsyncEntry as AsyncEntryType} from '@napi-rs/keyring';
 import {HubError} from '../errors.js';
 import {looksLikeSession, type Session, type TokenStore} from './session.js';
+
+// Loaded with require: importing this CommonJS addon through the ESM loader costs ~25 ms more,
+// paid by docker-credential-hub on every docker operation.
+const {AsyncEntry} = createRequire(import.meta.url)('@napi-rs/keyring') as {AsyncEntry: typeof AsyncEntryType};
+type AsyncEntry = AsyncEntryType;
 
 const SERVICE = 'hub';
 /**

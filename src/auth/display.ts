@@ -1,0 +1,15 @@
+/**
+ * Whether a browser can be shown here, decided without loading the code that opens one (every
+ * command asks, to choose between the browser and the device flow).
+ */
+/** HUB_BROWSER, or a display this session can show a browser on. */
+export function canOpenBrowser(env: NodeJS.ProcessEnv = process.env, platform: NodeJS.Platform = process.platform): boolean {
+  return Boolean(env.HUB_BROWSER?.trim()) || hasDisplay(env, platform);
+}
+
+export function hasDisplay(env: NodeJS.ProcessEnv, platform: NodeJS.Platform): boolean {
+  const overSsh = Boolean(env.SSH_CONNECTION || env.SSH_TTY);
+  if (platform === 'darwin' || platform === 'win32') return !overSsh;
+  // X forwarding over SSH opens a browser far from the loopback server it must reach.
+  return Boolean(env.DISPLAY || env.WAYLAND_DISPLAY) && !overSsh;
+}
