@@ -1,5 +1,5 @@
 import formBody from '@fastify/formbody';
-import Fastify, {type FastifyBaseLogger, type FastifyInstance} from 'fastify';
+import Fastify, {LogController, type FastifyBaseLogger, type FastifyInstance} from 'fastify';
 import type {TokenServiceConfig} from './config.js';
 import type {TokenServiceMetrics} from './metrics.js';
 import type {AclRule} from './policy.js';
@@ -30,12 +30,12 @@ export function createApp(deps: TokenServiceDeps): FastifyInstance {
     loggerInstance: deps.logger,
     bodyLimit: 16 * 1024,
     // Token requests are small; anything bigger is a client misbehaving.
-    maxParamLength: 200,
+    routerOptions: {maxParamLength: 200},
     requestTimeout: deps.config.listen.requestTimeoutSeconds * 1000,
     connectionTimeout: deps.config.listen.requestTimeoutSeconds * 1000,
     return503OnClosing: true,
     // One line per token decision is logged by the route; two more per request would only cost.
-    disableRequestLogging: true,
+    logController: new LogController({disableRequestLogging: true}),
   });
   app.register(formBody);
   registerTokenRoutes(app, deps);

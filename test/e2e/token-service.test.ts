@@ -4,6 +4,7 @@ import {join} from 'node:path';
 import {makeImage} from './support/docker-engine.js';
 import {SERVICE, startHubAuth, TOKEN_ISSUER} from './support/hub-auth.js';
 import {freePort} from './support/ports.js';
+import {waitForOutput} from './support/process.js';
 import {startRegistry} from './support/registry.js';
 import {startProxy} from './support/proxy.js';
 import {runHub} from './support/hub-cli.js';
@@ -62,7 +63,8 @@ describe.runIf(e2eEnabled([...E2E_PROGRAMS, ...REGISTRY_PROGRAMS]))('hub-auth in
     expect(pull.code, pull.output).toBe(0);
 
     // docker kept our refresh token as its identity token and used it for the push and pull.
-    expect(stack.hubAuth.daemon.output()).toMatch(/"grant":"refresh_token".*"granted":\["repository:alice\/app:(push,pull|pull,push)"\]/);
+    const grants = /"grant":"refresh_token".*"granted":\["repository:alice\/app:(push,pull|pull,push)"\]/;
+    expect(await waitForOutput(stack.hubAuth.daemon, grants)).toMatch(grants);
   });
 
   it("refuses a push to another user's namespace", async () => {
@@ -125,7 +127,7 @@ describe.runIf(e2eEnabled([...E2E_PROGRAMS, ...REGISTRY_PROGRAMS]))('hub-auth in
       await docker(['rmi', `${scaled.host}/alice/scaled:1`]);
       const pull = await docker(['pull', `${scaled.host}/alice/scaled:1`]);
       expect(pull.code, pull.output).toBe(0);
-      for (const instance of instances) expect(instance.daemon.output()).toContain('"msg":"token issued"');
+      for (const instance of instances) expect(await waitForOutput(instance.daemon, '"msg":"token issued"')).toContain('"msg":"token issued"');
     } finally {
       await scaled.stop();
       await proxy.stop();

@@ -39,3 +39,14 @@ export function startDaemon(command: string, args: string[], options: SpawnOptio
       }),
   };
 }
+
+/** Waits for a line the program logs; hub-auth writes its log in batches flushed every second. */
+export async function waitForOutput(daemon: Daemon, pattern: RegExp | string, timeoutMs = 5000): Promise<string> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const output = daemon.output();
+    if (typeof pattern === 'string' ? output.includes(pattern) : pattern.test(output)) return output;
+    if (Date.now() > deadline) return output;
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+}
