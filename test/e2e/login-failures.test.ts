@@ -105,6 +105,29 @@ describe.runIf(e2eEnabled())('hub login refuses hostile and broken input, and st
     expect(out.code).toBe(0);
   });
 
+  it('listens on 127.0.0.1 only, so nothing off this machine can reach it', async () => {
+    const login = startLogin(['--timeout', '3']);
+    const {redirectUri} = callbackOf(await browser.nextUrl());
+    const port = Number(new URL(redirectUri).port).toString(16).toUpperCase().padStart(4, '0');
+    // /proc/net/tcp lists listening sockets (state 0A) as hex address:port; 0100007F is 127.0.0.1.
+    const listening = (await readFile('/proc/net/tcp', 'utf8')).split('\n').filter((line) => line.includes(`:${port} `) && / 0A /.test(line));
+    expect(listening.map((line) => line.trim().split(/\s+/)[1])).toEqual([`0100007F:${port}`]);
+    expect((await login).code).toBe(1);
+  });
+
+  it('waits for a slow identity provider and still signs in', async () => {
+    idp.setDelay(1500);
+    try {
+      const login = startLogin();
+      await browser.signIn(await browser.nextUrl(), alice);
+      const result = await login;
+      expect(result.code, result.stderr).toBe(0);
+    } finally {
+      idp.setDelay(0);
+    }
+    expect((await runHub(['logout', REGISTRY], env)).code).toBe(0);
+  });
+
   it('gives up after --timeout and leaves nothing listening', async () => {
     const login = startLogin(['--timeout', '2']);
     const {redirectUri} = callbackOf(await browser.nextUrl());

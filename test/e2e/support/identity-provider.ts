@@ -39,6 +39,8 @@ export interface IdentityProvider {
   grants: Record<string, number>;
   /** Makes every request fail by closing the connection while true: a provider that is down. */
   setDown(down: boolean): void;
+  /** Answers every request this much later: a provider that is slow. */
+  setDelay(ms: number): void;
   /** Device codes issued from now on expire after this many seconds. */
   setDeviceCodeTtl(seconds: number): void;
   /** The next `count` token requests are answered `slow_down`, as a provider that wants slower polling. */
@@ -63,6 +65,7 @@ export async function startIdentityProvider(): Promise<IdentityProvider> {
   const issuer = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
   let accessTokenTtl = 600;
   let down = false;
+  let delayMs = 0;
   let deviceCodeTtl = 600;
   let slowDowns = 0;
   const tokenRequestTimes: number[] = [];
@@ -188,6 +191,10 @@ export async function startIdentityProvider(): Promise<IdentityProvider> {
       req.socket.destroy();
       return;
     }
+    if (delayMs > 0) setTimeout(() => serve(req, res), delayMs);
+    else serve(req, res);
+  });
+  function serve(req: IncomingMessage, res: ServerResponse): void {
     if (req.url?.startsWith('/interaction/')) {
       interaction(provider, req, res).catch((error: unknown) => {
         res.writeHead(500, {'content-type': 'text/plain'}).end(`interaction failed: ${(error as Error).message}`);
@@ -195,7 +202,7 @@ export async function startIdentityProvider(): Promise<IdentityProvider> {
       return;
     }
     handleProvider(req, res);
-  });
+  }
 
   return {
     issuer,
@@ -224,6 +231,9 @@ export async function startIdentityProvider(): Promise<IdentityProvider> {
     },
     setDown: (value) => {
       down = value;
+    },
+    setDelay: (ms) => {
+      delayMs = ms;
     },
     setDeviceCodeTtl: (seconds) => {
       deviceCodeTtl = seconds;
