@@ -93,7 +93,7 @@ describe.runIf(e2eEnabled([...E2E_PROGRAMS, ...REGISTRY_PROGRAMS]))('hub login â
   it('hub push tags a bare name into the userâ€™s namespace and pushes it, with the digest in --json', async () => {
     await makeImage(env, stack.sandbox.dir, 'myapp:1.0', 256 * 1024);
     const pushed = await runHub(['push', 'myapp:1.0', '--json'], env);
-    expect(pushed.code, pushed.stderr).toBe(0);
+    expect(pushed.code, pushed.stderr + pushed.stdout).toBe(0);
     const result = JSON.parse(pushed.stdout) as {reference: string; digest: string; size: number};
     expect(result.reference).toBe(`${registry}/alice/myapp:1.0`);
     expect(result.digest).toMatch(/^sha256:[0-9a-f]{64}$/);
