@@ -1,3 +1,5 @@
+import {writeFile} from 'node:fs/promises';
+import {join} from 'node:path';
 import {fileURLToPath} from 'node:url';
 import {runCommand, timeCommand} from './commands.js';
 import type {BenchContext} from './context.js';
@@ -6,7 +8,7 @@ import {summarize, type Summary} from './stats.js';
 
 const BENCHMARK = 'Start-up';
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
-const HELPER_BIN = new URL('../bin/docker-credential-hub.js', import.meta.url).href;
+const HELPER_BIN = fileURLToPath(new URL('../bin/docker-credential-hub.js', import.meta.url));
 /** Where the docker-credential-secretservice baseline keeps its secret: a server hub knows nothing of. */
 const SECRETSERVICE_SERVER = 'https://secretservice.bench.test';
 
@@ -63,14 +65,22 @@ export async function benchStartup(ctx: BenchContext): Promise<{figures: Figure[
 }
 
 /**
- * Times `await import()` of each module in a plain node (a TypeScript loader would be timed too),
- * dependencies before their importers, so each time is what that module adds by itself.
+ * Times loading each module in a plain node (a TypeScript loader would be timed too), the way
+ * `get` loads it — ESM by import(), CommonJS by require(), which costs less than importing it —
+ * dependencies before their importers, so each time is what that module adds by itself. An
+ * empty module goes first, untimed: the first file a node imports pays for setting up the loader,
+ * which `get` pays for its bin script, outside this list.
  */
 const IMPORT_PROBE = `
+import {createRequire} from 'node:module';
+import {pathToFileURL} from 'node:url';
+const require = createRequire(import.meta.url);
+await import(pathToFileURL(process.argv[2]).href);
 const times = [];
-for (const url of JSON.parse(process.argv[1])) {
+for (const {path, loader} of JSON.parse(process.argv[1])) {
   const start = performance.now();
-  await import(url);
+  if (loader === 'require') require(path);
+  else await import(pathToFileURL(path).href);
   times.push(performance.now() - start);
 }
 process.stdout.write(JSON.stringify(times));
@@ -84,25 +94,40 @@ if (!(await new KeychainStore().read(process.argv[2]))) throw new Error('no sess
 process.stdout.write(String(performance.now() - start));
 `;
 
-/** Which modules a real `get` loads, in load order: node's ESM loader names each as it translates it. */
-async function modulesLoadedByGet(ctx: BenchContext): Promise<string[]> {
-  const {stderr} = await timeCommand('docker-credential-hub', ['get'], {env: {...ctx.env, NODE_DEBUG: 'esm'}, input: ctx.registryHost});
-  const urls = [...stderr.matchAll(/Translating \w+ (file:\/\/\S+)/g)].map((match) => match[1]!);
-  // The bin script itself runs `get` when imported; its own code is two lines.
-  return [...new Set(urls)].filter((url) => url !== HELPER_BIN);
+interface LoadedModule {
+  path: string;
+  loader: 'import' | 'require';
+}
+
+/**
+ * Which modules a real `get` loads, in load order: with NODE_DEBUG, node's ESM loader names each
+ * module as it translates it and the CommonJS loader each file it loads.
+ */
+async function modulesLoadedByGet(ctx: BenchContext): Promise<LoadedModule[]> {
+  const {stderr} = await timeCommand('docker-credential-hub', ['get'], {env: {...ctx.env, NODE_DEBUG: 'esm,module'}, input: ctx.registryHost});
+  const loaded = new Map<string, LoadedModule>();
+  for (const [, url, path] of stderr.matchAll(/Translating \w+ (file:\/\/\S+)|load "(\/[^"]+)" for module/g)) {
+    const module: LoadedModule = url ? {path: fileURLToPath(url), loader: 'import'} : {path: path!, loader: 'require'};
+    if (!loaded.has(module.path)) loaded.set(module.path, module);
+  }
+  // The bin script itself runs `get` when loaded; its own code is two lines.
+  loaded.delete(HELPER_BIN);
+  return [...loaded.values()];
 }
 
 async function breakDownHelper(ctx: BenchContext, getMs: number, nodeMs: number): Promise<HelperBreakdown> {
   const loadOrder = await modulesLoadedByGet(ctx);
-  // Reverse load order puts each module after the modules it imports (they are first loaded after it).
-  const importOrder = [...loadOrder].reverse();
-  const perModule = new Map<string, number[]>(loadOrder.map((url) => [url, []]));
+  // Reverse load order puts each module after the modules it loads (they are first loaded after it).
+  const probeOrder = [...loadOrder].reverse();
+  const perModule = new Map<string, number[]>(loadOrder.map((m) => [m.path, []]));
   const totals: number[] = [];
   const keychainReads: number[] = [];
   const keychain = new URL('../dist/store/keychain.js', import.meta.url).href;
+  const empty = join(ctx.dir, 'empty.mjs');
+  await writeFile(empty, '');
   for (let round = 0; round < ctx.settings.importRounds; round++) {
-    const times = JSON.parse(await runCommand(process.execPath, ['--input-type=module', '-e', IMPORT_PROBE, JSON.stringify(importOrder)], {env: ctx.env})) as number[];
-    importOrder.forEach((url, i) => perModule.get(url)!.push(times[i]!));
+    const times = JSON.parse(await runCommand(process.execPath, ['--input-type=module', '-e', IMPORT_PROBE, JSON.stringify(probeOrder), empty], {env: ctx.env})) as number[];
+    probeOrder.forEach((m, i) => perModule.get(m.path)!.push(times[i]!));
     totals.push(times.reduce((sum, ms) => sum + ms, 0));
     keychainReads.push(Number(await runCommand(process.execPath, ['--input-type=module', '-e', KEYCHAIN_PROBE, keychain, ctx.registryHost], {env: ctx.env})));
   }
@@ -111,13 +136,12 @@ async function breakDownHelper(ctx: BenchContext, getMs: number, nodeMs: number)
     nodeMs,
     importMs: summarize(totals).median,
     keychainReadMs: summarize(keychainReads).median,
-    modules: loadOrder.map((url) => ({module: displayName(url), ms: summarize(perModule.get(url)!).median})),
+    modules: loadOrder.map((m) => ({module: displayName(m), ms: summarize(perModule.get(m.path)!).median})),
   };
 }
 
-function displayName(url: string): string {
-  const path = fileURLToPath(url);
+function displayName({path, loader}: LoadedModule): string {
   const inPackage = /node_modules\/((?:@[^/]+\/)?[^/]+)\/(.*)$/.exec(path);
-  if (inPackage) return `${inPackage[1]} (${inPackage[2]})`;
-  return path.startsWith(ROOT) ? path.slice(ROOT.length) : path;
+  const name = inPackage ? `${inPackage[1]} (${inPackage[2]})` : path.startsWith(ROOT) ? path.slice(ROOT.length) : path;
+  return loader === 'require' ? `${name}, by require` : name;
 }
