@@ -1,8 +1,7 @@
 /**
- * Whether a browser can be shown here, decided without loading the code that opens one (every
- * command asks, to choose between the browser and the device flow).
+ * HUB_BROWSER, or a display this session can show a browser on. Kept apart from the code that
+ * opens a browser: every login asks, to choose between the browser and the device flow.
  */
-/** HUB_BROWSER, or a display this session can show a browser on. */
 export function canOpenBrowser(env: NodeJS.ProcessEnv = process.env, platform: NodeJS.Platform = process.platform): boolean {
   return Boolean(env.HUB_BROWSER?.trim()) || hasDisplay(env, platform);
 }

@@ -1,6 +1,7 @@
 import {normalizeRegistryHost} from '../config/registry-host.js';
 import {ExitCode, HubError} from '../errors.js';
 import type {Session} from '../store/session.js';
+import {jwtClaims} from './jwt-claims.js';
 
 /**
  * CI and scripts: `HUB_TOKEN` holds an access token that every command and the credential helper
@@ -29,18 +30,6 @@ export function environmentSession(env: NodeJS.ProcessEnv, registry: string | un
     accessToken: token,
     expiresAt: typeof claims?.exp === 'number' ? claims.exp : undefined,
   };
-}
-
-/** The payload of a JWT, unverified: only for names and expiry shown to the user, never for trust. */
-export function jwtClaims(token: string): Record<string, unknown> | undefined {
-  const payload = token.split('.')[1];
-  if (!payload || token.split('.').length !== 3) return undefined;
-  try {
-    const claims: unknown = JSON.parse(Buffer.from(payload, 'base64url').toString('utf8'));
-    return claims && typeof claims === 'object' ? (claims as Record<string, unknown>) : undefined;
-  } catch {
-    return undefined;
-  }
 }
 
 function stringClaim(claims: Record<string, unknown> | undefined, name: string): string | undefined {

@@ -4,6 +4,7 @@ import {hubConfigDir, hubPaths} from '../config/paths.js';
 import {normalizeRegistryHost} from '../config/registry-host.js';
 import {readSettings, type StorageKind} from '../config/settings.js';
 import {HubError} from '../errors.js';
+import {readStdin} from '../io/stdin.js';
 import {InsecureFileStore} from '../store/insecure-file.js';
 import {DEFAULT_KEYCHAIN_TIMEOUT_MS, KeychainStore} from '../store/keychain.js';
 import {answerCredentialRequest, type CredentialSource} from './credential-helper.js';
@@ -62,14 +63,4 @@ function hubCredentials(version: string, env: NodeJS.ProcessEnv = process.env): 
       return Object.fromEntries(Object.entries(registries).map(([registry, saved]) => [registry, saved.account ?? '']));
     },
   };
-}
-
-async function readStdin(): Promise<string> {
-  if (process.stdin.isTTY) return '';
-  let text = '';
-  for await (const chunk of process.stdin) {
-    text += chunk;
-    if (text.length > 64 * 1024) break;
-  }
-  return text;
 }

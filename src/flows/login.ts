@@ -3,7 +3,7 @@ import type {Configuration} from 'openid-client';
 import {loginWithDevice, supportsDeviceFlow} from '../auth/device-flow.js';
 import {loginWithBrowser} from '../auth/login-flow.js';
 import type {ProviderSettings} from '../auth/oidc.js';
-import {jwtClaims} from '../auth/environment-token.js';
+import {jwtClaims} from '../auth/jwt-claims.js';
 import {identify, sessionFromTokens, type Tokens} from '../auth/token-grants.js';
 import {chooseRegistry} from '../config/registry-choice.js';
 import {DEFAULT_SCOPES, readSettings, saveRegistrySettings, type StorageKind} from '../config/settings.js';

@@ -1,4 +1,5 @@
 import {fetch} from 'undici';
+import {jwtClaims} from '../auth/jwt-claims.js';
 import {isLoopbackUrl} from '../auth/oidc.js';
 import {HubError, isTransientNetworkError, rootMessage} from '../errors.js';
 import type {Session} from '../store/session.js';
@@ -119,17 +120,13 @@ export async function checkTokenWithRegistry(registry: string, accessToken: stri
     }
     throw error;
   }
-  const sub = (JSON.parse(Buffer.from(token.split('.')[1] ?? '', 'base64url').toString('utf8')) as {sub?: unknown}).sub;
+  const sub = jwtClaims(token)?.sub;
   if (typeof sub !== 'string' || !sub) throw new HubError(`The token service of ${registry} took the token but named no account.`, {code: 'token_refused'});
   return {account: sub};
 }
 
 /** The `access` claim of a registry token, read without checking it: the registry checks it. */
 export function grantedAccess(token: string): Array<{type: string; name: string; actions: string[]}> {
-  try {
-    const payload = JSON.parse(Buffer.from(token.split('.')[1] ?? '', 'base64url').toString('utf8')) as {access?: unknown};
-    return Array.isArray(payload.access) ? payload.access : [];
-  } catch {
-    return [];
-  }
+  const access = jwtClaims(token)?.access;
+  return Array.isArray(access) ? access : [];
 }
