@@ -1,9 +1,9 @@
 import {execFile} from 'node:child_process';
 import {chmod, readFile, stat, writeFile} from 'node:fs/promises';
-import {delimiter, join} from 'node:path';
+import {join} from 'node:path';
 import {afterAll, beforeAll, describe, expect, it} from 'vitest';
 import {makeImage} from './support/docker-engine.js';
-import {linkHubBins} from './support/hub-bins.js';
+import {withHubOnPath} from './support/hub-bins.js';
 import {runHub, transcript} from './support/hub-cli.js';
 import {REGISTRY_AUDIENCE, USERS} from './support/identity-provider.js';
 import {E2E_PROGRAMS, e2eEnabled} from './support/prerequisites.js';
@@ -35,8 +35,7 @@ describe.runIf(e2eEnabled([...E2E_PROGRAMS, ...REGISTRY_PROGRAMS]))('hub login â
     stack = await startRegistryStack();
     registry = stack.registry.host;
     // docker finds docker-credential-hub on PATH, as after `npm install -g`.
-    bin = await linkHubBins(join(stack.sandbox.dir, 'bin'));
-    env = {...stack.env, PATH: `${bin}${delimiter}${stack.env.PATH}`};
+    ({bin, env} = await withHubOnPath(stack.sandbox.dir, stack.env));
     configFile = join(stack.sandbox.dockerConfig, 'config.json');
     await writeFile(configFile, DOCKER_WRITTEN);
     await chmod(configFile, 0o640);

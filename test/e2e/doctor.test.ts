@@ -1,8 +1,8 @@
-import {delimiter, join} from 'node:path';
+import {join} from 'node:path';
 import * as client from 'openid-client';
 import {afterAll, beforeAll, describe, expect, it} from 'vitest';
 import {CHECK_NAMES, type CheckName, type CheckResult} from '../../src/doctor/checkup.js';
-import {linkHubBins} from './support/hub-bins.js';
+import {withHubOnPath} from './support/hub-bins.js';
 import {runHub, transcript} from './support/hub-cli.js';
 import {REGISTRY_AUDIENCE, USERS} from './support/identity-provider.js';
 import {secretServiceSession} from './support/keyring.js';
@@ -31,8 +31,7 @@ describe.runIf(e2eEnabled([...E2E_PROGRAMS, ...REGISTRY_PROGRAMS]))('hub doctor 
   beforeAll(async () => {
     stack = await startRegistryStack();
     registry = stack.registry.host;
-    const bin = await linkHubBins(join(stack.sandbox.dir, 'bin'));
-    env = {...stack.env, PATH: `${bin}${delimiter}${stack.env.PATH}`};
+    ({env} = await withHubOnPath(stack.sandbox.dir, stack.env));
     // Inside hub's one-minute margin: every session check refreshes at the provider, so a revoked session shows.
     stack.idp.setAccessTokenTtl(30);
     await login();

@@ -1,11 +1,11 @@
 import {execFile, spawn} from 'node:child_process';
 import {readFileSync} from 'node:fs';
 import {readdir, readFile} from 'node:fs/promises';
-import {delimiter, join} from 'node:path';
+import {join} from 'node:path';
 import {fileURLToPath} from 'node:url';
 import {afterAll, beforeAll, describe, expect, it} from 'vitest';
 import {makeImage} from './support/docker-engine.js';
-import {linkHubBins} from './support/hub-bins.js';
+import {withHubOnPath} from './support/hub-bins.js';
 import {SERVICE, TOKEN_ISSUER} from './support/hub-auth.js';
 import {runHub, transcript} from './support/hub-cli.js';
 import {REGISTRY_AUDIENCE, USERS} from './support/identity-provider.js';
@@ -27,8 +27,7 @@ describe.runIf(e2eEnabled([...E2E_PROGRAMS, ...REGISTRY_PROGRAMS]))('faults: cle
   beforeAll(async () => {
     stack = await startRegistryStack();
     registry = stack.registry.host;
-    const bin = await linkHubBins(join(stack.sandbox.dir, 'bin'));
-    env = {...stack.env, PATH: `${bin}${delimiter}${stack.env.PATH}`};
+    ({env} = await withHubOnPath(stack.sandbox.dir, stack.env));
     const login = runHub(['login', registry, '--audience', REGISTRY_AUDIENCE], env);
     await stack.browser.signIn(await stack.browser.nextUrl(), alice);
     expect((await login).code).toBe(0);

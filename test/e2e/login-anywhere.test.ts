@@ -2,10 +2,10 @@ import {execFile} from 'node:child_process';
 import {createServer} from 'node:http';
 import type {AddressInfo} from 'node:net';
 import {writeFile} from 'node:fs/promises';
-import {delimiter, join} from 'node:path';
+import {join} from 'node:path';
 import {afterAll, beforeAll, describe, expect, it} from 'vitest';
 import {makeImage} from './support/docker-engine.js';
-import {linkHubBins} from './support/hub-bins.js';
+import {withHubOnPath} from './support/hub-bins.js';
 import {runHub} from './support/hub-cli.js';
 import {closeServer, REGISTRY_AUDIENCE, ROBOT_CLIENT, USERS} from './support/identity-provider.js';
 import {E2E_PROGRAMS, e2eEnabled} from './support/prerequisites.js';
@@ -25,8 +25,7 @@ describe.runIf(e2eEnabled([...E2E_PROGRAMS, ...REGISTRY_PROGRAMS]))('login anywh
   beforeAll(async () => {
     stack = await startRegistryStack();
     registry = stack.registry.host;
-    const bin = await linkHubBins(join(stack.sandbox.dir, 'bin'));
-    env = {...stack.env, PATH: `${bin}${delimiter}${stack.env.PATH}`};
+    ({env} = await withHubOnPath(stack.sandbox.dir, stack.env));
     const {HUB_BROWSER: _browser, HUB_TEST_BROWSER_INBOX: _inbox, ...rest} = env;
     headlessEnv = rest;
     ciEnv = {...env, DBUS_SESSION_BUS_ADDRESS: `unix:path=${join(stack.sandbox.dir, 'no-bus')}`, HUB_CONFIG_DIR: join(stack.sandbox.dir, 'ci-config')};

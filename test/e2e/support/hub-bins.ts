@@ -1,5 +1,5 @@
 import {mkdir, symlink} from 'node:fs/promises';
-import {join} from 'node:path';
+import {delimiter, join} from 'node:path';
 import {fileURLToPath} from 'node:url';
 
 const BIN = fileURLToPath(new URL('../../../bin', import.meta.url));
@@ -16,4 +16,10 @@ export async function linkHubBins(dir: string): Promise<string> {
     });
   }
   return dir;
+}
+
+/** `env` with hub's commands first on PATH, linked into `<dir>/bin`. */
+export async function withHubOnPath(dir: string, env: NodeJS.ProcessEnv): Promise<{bin: string; env: NodeJS.ProcessEnv}> {
+  const bin = await linkHubBins(join(dir, 'bin'));
+  return {bin, env: {...env, PATH: `${bin}${delimiter}${env.PATH}`}};
 }
