@@ -67,7 +67,7 @@ export interface BenchResults {
    */
   loadAverage: {start: number[]; end: number[]};
   figures: Figure[];
-  helperBreakdown: HelperBreakdown;
+  helperBreakdown?: HelperBreakdown;
 }
 
 export function machine(): Machine {
@@ -110,6 +110,7 @@ export function markdownTable(results: BenchResults): string {
     lines.push(`| ${[f.benchmark, f.name, spread(f.value, f.unit), ...baseline, ratio, describeTarget(f)].join(' | ')} |`);
   }
   const b = results.helperBreakdown;
+  if (!b) return lines.join('\n');
   const parts = b.nodeMs + b.importMs + b.keychainReadMs;
   lines.push(
     '',

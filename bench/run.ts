@@ -21,10 +21,15 @@ export interface BenchOptions {
   smoke: boolean;
   /** Where to write the results as JSON; nothing is written without it. */
   out?: string;
+  /** Run only these parts (login always runs: the others use its session). */
+  only?: ReadonlySet<Part>;
   log?: (message: string) => void;
 }
 
 const BUILT_HELPER = fileURLToPath(new URL('../dist/docker/credential-helper-main.js', import.meta.url));
+
+export const PARTS = ['startup', 'transfer', 'token-auth-cost', 'hub-auth'] as const;
+export type Part = (typeof PARTS)[number];
 
 export async function runBench(options: BenchOptions): Promise<BenchResults> {
   if (!existsSync(BUILT_HELPER)) throw new Error('the benchmark runs the built bins: run `npm run build` first');
@@ -40,14 +45,21 @@ export async function runBench(options: BenchOptions): Promise<BenchResults> {
     // Login goes first: it leaves alice signed in, and the later benchmarks use that session.
     log('login');
     const figures = await benchLogin(ctx);
-    log('start-up');
-    const startup = await benchStartup(ctx);
-    figures.push(...startup.figures);
-    log('making the test image');
-    const image = await loadLayeredImage(ctx.env, ctx.dir, settings.layerBytes);
-    figures.push(...(await benchTransfer(ctx, image)));
-    figures.push(...(await benchTokenAuthCost(ctx, image)));
-    figures.push(...(await benchHubAuthLoad(ctx)));
+    const runs = (part: Part) => !options.only || options.only.has(part);
+    let helperBreakdown: BenchResults['helperBreakdown'];
+    if (runs('startup')) {
+      log('start-up');
+      const startup = await benchStartup(ctx);
+      figures.push(...startup.figures);
+      helperBreakdown = startup.helperBreakdown;
+    }
+    if (runs('transfer') || runs('token-auth-cost')) {
+      log('making the test image');
+      const image = await loadLayeredImage(ctx.env, ctx.dir, settings.layerBytes);
+      if (runs('transfer')) figures.push(...(await benchTransfer(ctx, image)));
+      if (runs('token-auth-cost')) figures.push(...(await benchTokenAuthCost(ctx, image)));
+    }
+    if (runs('hub-auth')) figures.push(...(await benchHubAuthLoad(ctx)));
     const results: BenchResults = {
       date: new Date().toISOString(),
       smoke: settings.smoke,
@@ -55,7 +67,7 @@ export async function runBench(options: BenchOptions): Promise<BenchResults> {
       machine: machine(),
       loadAverage: {start: loadAtStart, end: loadavg()},
       figures,
-      helperBreakdown: startup.helperBreakdown,
+      helperBreakdown,
     };
     if (options.out) await writeResults(options.out, results);
     return results;
@@ -68,10 +80,17 @@ export async function runBench(options: BenchOptions): Promise<BenchResults> {
 async function main(): Promise<void> {
   const args = process.argv.slice(2);
   const smoke = args.includes('--smoke') || process.env.BENCH_SMOKE === '1';
-  const outFlag = args.indexOf('--out');
-  // A smoke run leaves the full run's results.json alone unless told where to write.
-  const out = outFlag >= 0 ? args[outFlag + 1] : smoke ? undefined : fileURLToPath(new URL('./results.json', import.meta.url));
-  const results = await runBench({smoke, out});
+  const valueOf = (flag: string) => {
+    const at = args.indexOf(flag);
+    return at >= 0 ? args[at + 1] : undefined;
+  };
+  const only = valueOf('--only')?.split(',').map((name) => {
+    if (!(PARTS as readonly string[]).includes(name)) throw new Error(`unknown part "${name}" in --only: choose from ${PARTS.join(', ')}`);
+    return name as Part;
+  });
+  // A smoke or partial run leaves the full run's results.json alone unless told where to write.
+  const out = valueOf('--out') ?? (smoke || only ? undefined : fileURLToPath(new URL('./results.json', import.meta.url)));
+  const results = await runBench({smoke, out, only: only && new Set(only)});
   process.stdout.write(`${markdownTable(results)}\n`);
   if (out) process.stderr.write(`bench: results in ${out}\n`);
 }
