@@ -1,7 +1,7 @@
-import {randomBytes} from 'node:crypto';
 import {createRequire} from 'node:module';
 import type {AsyncEntry as AsyncEntryType} from '@napi-rs/keyring';
 import {HubError} from '../errors.js';
+import {isRecord, isString} from '../files/locked-json.js';
 import {looksLikeSession, type Session, type TokenStore} from './session.js';
 
 // Loaded with require: importing this CommonJS addon through the ESM loader costs ~25 ms more,
@@ -11,18 +11,25 @@ type AsyncEntry = AsyncEntryType;
 
 const SERVICE = 'hub';
 /**
- * Windows caps a credential at 2,560 bytes and stores the secret as UTF-16, so a session (two
- * JWTs can pass 4 KB) is written in parts of at most this many UTF-16 code units.
+ * Windows caps a credential at 2,560 bytes and stores the secret as UTF-16, so there a session
+ * (two JWTs can pass 4 KB) is written in parts of at most this many UTF-16 code units.
  */
-export const PART_LENGTH = 1000;
+export const WINDOWS_PART_LENGTH = 1000;
 export const DEFAULT_KEYCHAIN_TIMEOUT_MS = 5000;
+
+/** The longest secret one entry takes: the macOS Keychain and the Secret Service take a session whole. */
+export function entryLimit(platform: NodeJS.Platform = process.platform): number {
+  return platform === 'win32' ? WINDOWS_PART_LENGTH : Number.POSITIVE_INFINITY;
+}
 
 /**
  * The layout in the keychain, for one registry:
- *   account "<registry>"               → {"v":1,"generation":"…","parts":N}
- *   account "<registry>#<generation>.i" → part i of the session's JSON
- * A write puts the new parts first and then swaps the head entry, so a crash or a concurrent
- * reader sees either the old session or the new one, never a mix.
+ *   account "<registry>" → the session's JSON, when it fits one entry; otherwise
+ *   account "<registry>" → {"v":1,"generation":"…","parts":N}, the head, and
+ *   account "<registry>#<generation>.i" → part i of the session's JSON.
+ * A session in one entry costs one keychain call to read (docker-credential-hub reads it on every
+ * docker operation) and is replaced in one write. A session in parts is written parts first and
+ * head last, so a crash or a concurrent reader sees either the old session or the new one.
  */
 interface Head {
   v: 1;
@@ -30,19 +37,25 @@ interface Head {
   parts: number;
 }
 
+type Stored = {session: Session} | {head: Head};
+
 export class KeychainStore implements TokenStore {
   readonly kind = 'keychain';
   readonly description = keychainName();
 
-  constructor(private readonly timeoutMs = DEFAULT_KEYCHAIN_TIMEOUT_MS) {}
+  constructor(
+    private readonly timeoutMs = DEFAULT_KEYCHAIN_TIMEOUT_MS,
+    private readonly maxEntryLength = entryLimit(),
+  ) {}
 
   async probe(registry: string): Promise<void> {
     await this.call(registry, (entry, signal) => entry.getPassword(signal));
   }
 
   async read(registry: string): Promise<Session | undefined> {
-    const head = await this.readHead(registry);
-    if (!head) return undefined;
+    const stored = await this.readEntry(registry);
+    if (!stored || 'session' in stored) return stored?.session;
+    const {head} = stored;
     const parts: string[] = [];
     for (let i = 0; i < head.parts; i++) {
       const part = await this.call(partAccount(registry, head.generation, i), (entry, signal) => entry.getPassword(signal));
@@ -60,31 +73,38 @@ export class KeychainStore implements TokenStore {
   }
 
   async write(session: Session): Promise<void> {
-    const previous = await this.readHead(session.registry).catch(() => undefined);
-    const parts = splitIntoParts(JSON.stringify(session), PART_LENGTH);
-    const head: Head = {v: 1, generation: randomBytes(6).toString('hex'), parts: parts.length};
-    for (const [i, part] of parts.entries()) {
-      await this.call(partAccount(session.registry, head.generation, i), (entry, signal) => entry.setPassword(part, signal));
+    const previous = await this.readEntry(session.registry).catch(() => undefined);
+    const text = JSON.stringify(session);
+    if (text.length <= this.maxEntryLength) {
+      await this.call(session.registry, (entry, signal) => entry.setPassword(text, signal));
+    } else {
+      const parts = splitIntoParts(text, this.maxEntryLength);
+      const head: Head = {v: 1, generation: newGeneration(), parts: parts.length};
+      for (const [i, part] of parts.entries()) {
+        await this.call(partAccount(session.registry, head.generation, i), (entry, signal) => entry.setPassword(part, signal));
+      }
+      await this.call(session.registry, (entry, signal) => entry.setPassword(JSON.stringify(head), signal));
     }
-    await this.call(session.registry, (entry, signal) => entry.setPassword(JSON.stringify(head), signal));
-    if (previous) await this.removeParts(session.registry, previous);
+    if (previous && 'head' in previous) await this.removeParts(session.registry, previous.head);
   }
 
   async remove(registry: string): Promise<boolean> {
-    const head = await this.readHead(registry).catch(() => undefined);
-    if (head) await this.removeParts(registry, head);
+    const stored = await this.readEntry(registry).catch(() => undefined);
+    if (stored && 'head' in stored) await this.removeParts(registry, stored.head);
     return this.call(registry, (entry, signal) => entry.deleteCredential(signal));
   }
 
-  private async readHead(registry: string): Promise<Head | undefined> {
+  private async readEntry(registry: string): Promise<Stored | undefined> {
     const text = await this.call(registry, (entry, signal) => entry.getPassword(signal));
     if (text === null) return undefined;
+    let data: unknown;
     try {
-      const head = JSON.parse(text) as Head;
-      if (head.v === 1 && typeof head.generation === 'string' && Number.isInteger(head.parts) && head.parts > 0) return head;
+      data = JSON.parse(text);
     } catch {
-      // fall through: an entry under our name that we did not write
+      // falls through: an entry under our name that we did not write
     }
+    if (looksLikeSession(data)) return {session: data};
+    if (looksLikeHead(data)) return {head: data};
     throw damaged(registry, 'its entry was not written by this version of hub');
   }
 
@@ -120,6 +140,15 @@ export function splitIntoParts(text: string, length: number): string[] {
     start = end;
   }
   return parts.length > 0 ? parts : [''];
+}
+
+function looksLikeHead(value: unknown): value is Head {
+  return isRecord(value) && value.v === 1 && isString(value.generation) && Number.isInteger(value.parts) && (value.parts as number) > 0;
+}
+
+/** Names a set of parts; randomUUID through the global, so that reads never load node:crypto. */
+function newGeneration(): string {
+  return crypto.randomUUID().slice(0, 8);
 }
 
 function partAccount(registry: string, generation: string, index: number): string {

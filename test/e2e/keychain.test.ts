@@ -1,5 +1,5 @@
 import {afterAll, beforeAll, describe, expect, it} from 'vitest';
-import {KeychainStore} from '../../src/store/keychain.js';
+import {DEFAULT_KEYCHAIN_TIMEOUT_MS, KeychainStore, WINDOWS_PART_LENGTH} from '../../src/store/keychain.js';
 import type {Session} from '../../src/store/session.js';
 import {runHub} from './support/hub-cli.js';
 import {secretServiceCount, secretServiceLookup, startKeyring, type Keyring} from './support/keyring.js';
@@ -39,11 +39,24 @@ describe.runIf(e2eEnabled(PROGRAMS))('the keychain store on a real Secret Servic
     expiresAt: 2_000_000_000,
   });
 
-  it('keeps a long JWT pair in parts that each fit a Windows credential, and reads it back', async () => {
+  const long = session(`eyJ${'a'.repeat(4000)}.${'b'.repeat(800)}.${'c'.repeat(342)}`, `eyJ${'r'.repeat(3000)}`);
+
+  it('keeps a session whole in one Secret Service item: one call reads it', async () => {
     const store = new KeychainStore();
-    const long = session(`eyJ${'a'.repeat(4000)}.${'b'.repeat(800)}.${'c'.repeat(342)}`, `eyJ${'r'.repeat(3000)}`);
     await store.write(long);
     expect(await store.read('registry.test')).toEqual(long);
+    expect(JSON.parse((await secretServiceLookup(process.env, 'registry.test'))!)).toEqual(long);
+    expect(await secretServiceCount(process.env)).toBe(1);
+
+    expect(await store.remove('registry.test')).toBe(true);
+    expect(await secretServiceCount(process.env)).toBe(0);
+    expect(await store.read('registry.test')).toBeUndefined();
+  });
+
+  it('keeps a long JWT pair in parts that each fit a Windows credential, and reads it back', async () => {
+    const windowsLike = new KeychainStore(DEFAULT_KEYCHAIN_TIMEOUT_MS, WINDOWS_PART_LENGTH);
+    await windowsLike.write(long);
+    expect(await windowsLike.read('registry.test')).toEqual(long);
     const head = JSON.parse((await secretServiceLookup(process.env, 'registry.test'))!) as {generation: string; parts: number};
     expect(head.parts).toBeGreaterThan(8);
     for (let i = 0; i < head.parts; i++) {
@@ -52,14 +65,21 @@ describe.runIf(e2eEnabled(PROGRAMS))('the keychain store on a real Secret Servic
     }
 
     // Rewriting leaves only the new generation behind.
-    const short = session('access-2', 'refresh-2');
+    const next = session(`eyJ${'n'.repeat(2500)}`, 'refresh-2');
+    await windowsLike.write(next);
+    expect(await windowsLike.read('registry.test')).toEqual(next);
+    expect(await secretServiceCount(process.env)).toBe(1 + Math.ceil(JSON.stringify(next).length / WINDOWS_PART_LENGTH));
+
+    // A session in parts (as an older hub wrote it) is read, and replaced whole by the next write.
+    const store = new KeychainStore();
+    expect(await store.read('registry.test')).toEqual(next);
+    const short = session('access-3', 'refresh-3');
     await store.write(short);
     expect(await store.read('registry.test')).toEqual(short);
-    expect(await secretServiceCount(process.env)).toBe(2);
+    expect(await secretServiceCount(process.env)).toBe(1);
 
     expect(await store.remove('registry.test')).toBe(true);
     expect(await secretServiceCount(process.env)).toBe(0);
-    expect(await store.read('registry.test')).toBeUndefined();
   });
 
   it('gives up on a Secret Service that does not answer, instead of hanging', async () => {

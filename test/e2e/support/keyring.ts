@@ -97,11 +97,13 @@ export async function secretServiceCount(env: NodeJS.ProcessEnv): Promise<number
   return `${stdout}${stderr}`.split('\n').filter((line) => /^attribute\.service = hub$/.test(line.trim())).length;
 }
 
-/** The session hub stored for `registry`, reassembled from its Secret Service items. */
+/** The session hub stored for `registry`: its Secret Service item, or reassembled from its parts. */
 export async function secretServiceSession(env: NodeJS.ProcessEnv, registry: string): Promise<Record<string, unknown> | undefined> {
-  const head = await secretServiceLookup(env, registry);
-  if (!head) return undefined;
-  const {generation, parts} = JSON.parse(head) as {generation: string; parts: number};
+  const entry = await secretServiceLookup(env, registry);
+  if (!entry) return undefined;
+  const stored = JSON.parse(entry) as Record<string, unknown>;
+  if (!('generation' in stored)) return stored;
+  const {generation, parts} = stored as {generation: string; parts: number};
   let text = '';
   for (let i = 0; i < parts; i++) text += (await secretServiceLookup(env, `${registry}#${generation}.${i}`)) ?? '';
   return JSON.parse(text) as Record<string, unknown>;
