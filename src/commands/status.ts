@@ -1,6 +1,8 @@
 import {HubCommand} from '../base-command.js';
-import {status, type RegistryStatus} from '../flows/status.js';
+import {describeStatus, status, statusExitCode, type RegistryStatus} from '../flows/status.js';
 
+// bin/run.js answers `hub status [--json]` without loading oclif (src/fast-path.ts); this class
+// serves --help and the cases the fast path hands over, and both print the same.
 export default class Status extends HubCommand {
   static override summary = 'Show the registries hub is logged in to, and whether each session is usable.';
   static override description = 'Exits with 1 when a session cannot be used (or there is none). Reads only local state.';
@@ -9,21 +11,8 @@ export default class Status extends HubCommand {
   async run(): Promise<RegistryStatus[]> {
     await this.parse(Status);
     const registries = await status(this.hub);
-    if (registries.length === 0) this.hub.say('Not logged in to any registry. Run `hub login REGISTRY`.');
-    for (const r of registries) {
-      this.hub.say(`${r.usable ? '✓' : '✗'} ${r.registry}`);
-      this.hub.say(`    account:  ${r.account ?? '(unknown)'}`);
-      this.hub.say(`    issuer:   ${r.issuer}`);
-      this.hub.say(`    token:    ${r.problem ?? describeExpiry(r)}`);
-      this.hub.say(`    storage:  ${r.storageDescription}`);
-    }
-    if (registries.length === 0 || registries.some((r) => !r.usable)) process.exitCode = 1;
+    for (const line of describeStatus(registries)) this.hub.say(line);
+    process.exitCode = statusExitCode(registries);
     return registries;
   }
-}
-
-function describeExpiry(r: RegistryStatus): string {
-  if (!r.expiresAt) return 'valid (no expiry given)';
-  const verb = Date.parse(r.expiresAt) > Date.now() ? 'expires' : 'expired';
-  return r.state === 'refreshable' ? `${verb} ${r.expiresAt}, refreshed when next used` : `${verb} ${r.expiresAt}`;
 }

@@ -13,7 +13,7 @@ import {answerCredentialRequest, type CredentialSource} from './credential-helpe
  * `docker-credential-hub`: the only place that touches argv, stdin, stdout and the exit code.
  * docker runs it for every operation on a hub registry, so it loads no more than the answer needs.
  */
-export async function serve(version: string): Promise<number> {
+export async function serve(version: () => string): Promise<number> {
   const answer = await answerCredentialRequest(process.argv[2], await readStdin(), hubCredentials(version)).catch((error: unknown) => ({
     stdout: `${error instanceof HubError ? error.message : `docker-credential-hub failed: ${(error as Error).message}`}\n`,
     exitCode: 1 as const,
@@ -22,7 +22,7 @@ export async function serve(version: string): Promise<number> {
   return answer.exitCode;
 }
 
-function hubCredentials(version: string, env: NodeJS.ProcessEnv = process.env): CredentialSource {
+function hubCredentials(version: () => string, env: NodeJS.ProcessEnv = process.env): CredentialSource {
   const paths = hubPaths(hubConfigDir(env));
   const stores = {
     keychain: () => new KeychainStore(Number(env.HUB_KEYCHAIN_TIMEOUT_MS) || DEFAULT_KEYCHAIN_TIMEOUT_MS),

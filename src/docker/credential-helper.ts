@@ -17,7 +17,8 @@ export interface CredentialSource {
   get(serverUrl: string): Promise<Credentials | undefined>;
   /** Every registry hub holds a session for, with its username. */
   list(): Promise<Record<string, string>>;
-  version: string;
+  /** Read only when asked: the helper's start-up is paid on every docker operation. */
+  version(): string;
 }
 
 export interface HelperAnswer {
@@ -47,7 +48,7 @@ export async function answerCredentialRequest(action: string | undefined, input:
     case 'list':
       return ok(JSON.stringify(await source.list()));
     case 'version':
-      return ok(`docker-credential-hub (hub) ${source.version}\n`);
+      return ok(`docker-credential-hub (hub) ${source.version()}\n`);
     default:
       return fail('Usage: docker-credential-hub <store|get|erase|list|version>');
   }

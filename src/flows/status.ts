@@ -1,7 +1,7 @@
 import {sessionState, type SessionState} from '../auth/session.js';
 import {readSettings, type StorageKind} from '../config/settings.js';
 import type {Context} from '../context.js';
-import {HubError} from '../errors.js';
+import {ExitCode, HubError} from '../errors.js';
 
 export interface RegistryStatus {
   registry: string;
@@ -43,4 +43,27 @@ export async function status(ctx: Context): Promise<RegistryStatus[]> {
     }
   }
   return results;
+}
+
+/** What `hub status` prints for a person: one block per registry. */
+export function describeStatus(registries: RegistryStatus[]): string[] {
+  if (registries.length === 0) return ['Not logged in to any registry. Run `hub login REGISTRY`.'];
+  return registries.flatMap((r) => [
+    `${r.usable ? '✓' : '✗'} ${r.registry}`,
+    `    account:  ${r.account ?? '(unknown)'}`,
+    `    issuer:   ${r.issuer}`,
+    `    token:    ${r.problem ?? describeExpiry(r)}`,
+    `    storage:  ${r.storageDescription}`,
+  ]);
+}
+
+/** `hub status` fails (exit 1) when there is no session or one cannot be used, so scripts can test it. */
+export function statusExitCode(registries: RegistryStatus[]): number {
+  return registries.length === 0 || registries.some((r) => !r.usable) ? ExitCode.unusableSession : 0;
+}
+
+function describeExpiry(r: RegistryStatus): string {
+  if (!r.expiresAt) return 'valid (no expiry given)';
+  const verb = Date.parse(r.expiresAt) > Date.now() ? 'expires' : 'expired';
+  return r.state === 'refreshable' ? `${verb} ${r.expiresAt}, refreshed when next used` : `${verb} ${r.expiresAt}`;
 }

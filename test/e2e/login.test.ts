@@ -1,4 +1,4 @@
-import {stat} from 'node:fs/promises';
+import {mkdir, readFile, rm, stat, writeFile} from 'node:fs/promises';
 import {join} from 'node:path';
 import * as client from 'openid-client';
 import {afterAll, beforeAll, describe, expect, it} from 'vitest';
@@ -36,10 +36,18 @@ describe.runIf(e2eEnabled())('hub login / token / status / logout against a real
     return {result: await login, page};
   }
 
+  /** `hub status` answers without oclif (src/fast-path.ts): it must print what the oclif command prints. */
+  async function statusBothWays(args: string[]) {
+    const [fast, oclif] = await Promise.all([runHub(args, env), runHub(args, env, {throughOclif: true})]);
+    expect(fast).toEqual(oclif);
+    return fast;
+  }
+
   it('logs in through the browser and keeps the tokens in the Secret Service', async () => {
-    const before = await runHub(['status'], env);
+    const before = await statusBothWays(['status']);
     expect(before.code).toBe(1);
     expect(before.stderr).toContain('Not logged in');
+    expect((await statusBothWays(['status', '--json'])).stdout).toBe('[]\n');
 
     const {result, page} = await loginAs();
     expect(result.stderr).toContain(`Logged in to ${REGISTRY} as alice`);
@@ -56,9 +64,10 @@ describe.runIf(e2eEnabled())('hub login / token / status / logout against a real
     const settings = await stat(join(sandbox.configDir, 'config.json'));
     expect(settings.mode & 0o777).toBe(0o600);
 
-    const after = await runHub(['status', '--json'], env);
+    const after = await statusBothWays(['status', '--json']);
     expect(after.code).toBe(0);
     expect(JSON.parse(after.stdout)).toMatchObject([{registry: REGISTRY, account: 'alice', storage: 'keychain', usable: true, state: 'valid'}]);
+    expect((await statusBothWays(['status'])).stderr).toContain(`✓ ${REGISTRY}\n    account:  alice`);
   });
 
   it('hub token prints a token the provider accepts, and nothing else', async () => {
@@ -165,6 +174,23 @@ describe.runIf(e2eEnabled())('hub login / token / status / logout against a real
     }
     expect(await secretServiceCount(keyring.env)).toBe(0);
     expect((await runHub(['status'], env)).code).toBe(1);
+  });
+
+  it('hub status on a settings file it cannot read: the error oclif prints, and the file untouched', async () => {
+    const settings = join(sandbox.configDir, 'config.json');
+    await mkdir(sandbox.configDir, {recursive: true});
+    await writeFile(settings, '{"registries": {');
+    try {
+      const human = await statusBothWays(['status']);
+      expect(human.code).toBe(1);
+      expect(human.stderr).toContain(settings);
+      const json = await statusBothWays(['status', '--json']);
+      expect(json.code).toBe(1);
+      expect(JSON.parse(json.stdout)).toMatchObject({error: {code: 'corrupt_file'}});
+      expect(await readFile(settings, 'utf8')).toBe('{"registries": {');
+    } finally {
+      await rm(settings);
+    }
   });
 
   it('never prints a token, except `hub token` on stdout', () => {

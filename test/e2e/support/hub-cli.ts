@@ -1,7 +1,16 @@
 import {spawn, type ChildProcess} from 'node:child_process';
-import {fileURLToPath} from 'node:url';
+import {createRequire} from 'node:module';
+import {fileURLToPath, pathToFileURL} from 'node:url';
 
-const BIN = fileURLToPath(new URL('../../../bin/run.js', import.meta.url));
+const BIN_URL = new URL('../../../bin/run.js', import.meta.url);
+const BIN = fileURLToPath(BIN_URL);
+/** The built commands through oclif alone, without bin/run.js's answers that skip it. */
+const THROUGH_OCLIF = [
+  '--input-type=module',
+  '-e',
+  `const {execute} = await import(${JSON.stringify(pathToFileURL(createRequire(import.meta.url).resolve('@oclif/core')).href)});
+   await execute({dir: ${JSON.stringify(BIN_URL.href)}, args: process.argv.slice(1)});`,
+];
 
 export interface HubResult {
   code: number | null;
@@ -18,9 +27,9 @@ export type RunningHub = Promise<HubResult> & {child: ChildProcess};
 export function runHub(
   args: string[],
   env: NodeJS.ProcessEnv,
-  options: {input?: string; timeoutMs?: number; onStderr?: (text: string) => void} = {},
+  options: {input?: string; timeoutMs?: number; onStderr?: (text: string) => void; throughOclif?: boolean} = {},
 ): RunningHub {
-  const child = spawn(process.execPath, [BIN, ...args], {env, stdio: ['pipe', 'pipe', 'pipe']});
+  const child = spawn(process.execPath, [...(options.throughOclif ? THROUGH_OCLIF : [BIN]), ...args], {env, stdio: ['pipe', 'pipe', 'pipe']});
   const done = new Promise<HubResult>((resolve, reject) => {
     let stdout = '';
     let stderr = '';

@@ -2,7 +2,7 @@ import {describe, expect, it} from 'vitest';
 import {answerCredentialRequest, CREDENTIALS_NOT_FOUND, type CredentialSource} from '../../../src/docker/credential-helper.js';
 
 const source: CredentialSource = {
-  version: '1.2.3',
+  version: () => '1.2.3',
   get: async (url) => (url === 'registry.example.com' ? {username: 'alice', secret: 'access-token'} : undefined),
   list: async () => ({'registry.example.com': 'alice'}),
 };

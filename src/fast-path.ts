@@ -1,0 +1,31 @@
+/**
+ * The answers `hub` gives without loading oclif, which costs 60–100 ms before any command runs:
+ * `hub --version` and `hub status [--json]`, which scripts and shell prompts call often. They
+ * print what the oclif commands print. Anything else, and any failure, goes to oclif (false), so
+ * help, flag errors and error messages stay oclif's. bin/run.js loads the bundled build of this
+ * module (dist/bundle), whose modules load as one file each.
+ */
+export async function answerWithoutOclif(args: readonly string[], version: () => string): Promise<boolean> {
+  if (args.length === 1 && (args[0] === '--version' || args[0] === '-v')) {
+    process.stdout.write(`hub/${version()} ${process.platform}-${process.arch} node-${process.version}\n`);
+    return true;
+  }
+  if (args[0] === 'status' && (args.length === 1 || (args.length === 2 && args[1] === '--json'))) return answerStatus(args.length === 2);
+  return false;
+}
+
+async function answerStatus(json: boolean): Promise<boolean> {
+  const [{createContext}, {describeStatus, status, statusExitCode}] = await Promise.all([import('./context.js'), import('./flows/status.js')]);
+  const lines: string[] = [];
+  const ctx = createContext((line) => lines.push(line));
+  let registries: Awaited<ReturnType<typeof status>>;
+  try {
+    registries = await status(ctx);
+  } catch {
+    return false;
+  }
+  if (json) process.stdout.write(`${JSON.stringify(registries, null, 2)}\n`);
+  else process.stderr.write([...lines, ...describeStatus(registries)].map((line) => `${line}\n`).join(''));
+  process.exitCode = statusExitCode(registries);
+  return true;
+}
