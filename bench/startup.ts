@@ -8,7 +8,7 @@ import {summarize, type Summary} from './stats.js';
 
 const BENCHMARK = 'Start-up';
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
-const HELPER_BIN = fileURLToPath(new URL('../bin/docker-credential-hub.js', import.meta.url));
+const HELPER_BIN = fileURLToPath(new URL('../bin/docker-credential-hub.cjs', import.meta.url));
 /** Where the docker-credential-secretservice baseline keeps its secret: a server hub knows nothing of. */
 const SECRETSERVICE_SERVER = 'https://secretservice.bench.test';
 

@@ -19,7 +19,7 @@ import {freePort} from '../test/e2e/support/ports.js';
 import {startRegistry} from '../test/e2e/support/registry.js';
 import {createSandbox} from '../test/e2e/support/sandbox.js';
 
-const HUB = fileURLToPath(new URL('../bin/run.js', import.meta.url));
+const HUB = fileURLToPath(new URL('../bin/run.cjs', import.meta.url));
 const headless = process.argv.includes('--headless');
 const [user] = USERS as [typeof USERS[number]];
 const exec = promisify(execFile);

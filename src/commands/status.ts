@@ -1,7 +1,7 @@
 import {HubCommand} from '../base-command.js';
 import {describeStatus, status, statusExitCode, type RegistryStatus} from '../flows/status.js';
 
-// bin/run.js answers `hub status [--json]` without loading oclif (src/fast-path.ts); this class
+// bin/run.cjs answers `hub status [--json]` without loading oclif (src/fast-path.ts); this class
 // serves --help and the cases the fast path hands over, and both print the same.
 export default class Status extends HubCommand {
   static override summary = 'Show the registries hub is logged in to, and whether each session is usable.';

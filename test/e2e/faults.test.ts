@@ -17,7 +17,7 @@ import {REGISTRY_PROGRAMS, startRegistryStack, type RegistryStack} from './suppo
 import {startRegistry} from './support/registry.js';
 
 const [alice] = USERS as [typeof USERS[number]];
-const HUB = fileURLToPath(new URL('../../bin/run.js', import.meta.url));
+const HUB = fileURLToPath(new URL('../../bin/run.cjs', import.meta.url));
 
 describe.runIf(e2eEnabled([...E2E_PROGRAMS, ...REGISTRY_PROGRAMS]))('faults: clear messages, nothing lost, retry works', () => {
   let stack: RegistryStack;

@@ -1,8 +1,11 @@
+import {readFileSync} from 'node:fs';
 import {mkdir, symlink} from 'node:fs/promises';
 import {delimiter, join} from 'node:path';
 import {fileURLToPath} from 'node:url';
 
-const BIN = fileURLToPath(new URL('../../../bin', import.meta.url));
+const ROOT = fileURLToPath(new URL('../../../', import.meta.url));
+/** package.json's "bin": each command's name and file, as npm reads them. */
+const BINS = (JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as {bin: Record<string, string>}).bin;
 
 /**
  * hub's commands under their installed names (hub, docker-credential-hub, hub-auth) in `dir`, as
@@ -10,8 +13,8 @@ const BIN = fileURLToPath(new URL('../../../bin', import.meta.url));
  */
 export async function linkHubBins(dir: string): Promise<string> {
   await mkdir(dir, {recursive: true});
-  for (const name of ['hub', 'docker-credential-hub', 'hub-auth']) {
-    await symlink(join(BIN, name === 'hub' ? 'run.js' : `${name}.js`), join(dir, name)).catch((error: NodeJS.ErrnoException) => {
+  for (const [name, file] of Object.entries(BINS)) {
+    await symlink(join(ROOT, file), join(dir, name)).catch((error: NodeJS.ErrnoException) => {
       if (error.code !== 'EEXIST') throw error;
     });
   }

@@ -2,7 +2,7 @@ import {spawn, type ChildProcess} from 'node:child_process';
 import {createRequire} from 'node:module';
 import {fileURLToPath, pathToFileURL} from 'node:url';
 
-const BIN_URL = new URL('../../../bin/run.js', import.meta.url);
+const BIN_URL = new URL('../../../bin/run.cjs', import.meta.url);
 const BIN = fileURLToPath(BIN_URL);
 /** The built commands through oclif alone, without bin/run.js's answers that skip it. */
 const THROUGH_OCLIF = [
