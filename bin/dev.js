@@ -1,5 +1,11 @@
 #!/usr/bin/env -S node --import tsx
-// Runs the TypeScript sources directly, for development: `bin/dev.js login …`.
+// Runs the TypeScript sources directly, for development: `bin/dev.js login …`. package.json
+// points oclif at the built bundle; here it finds the commands in src/cli.ts instead.
+import {readFileSync} from 'node:fs';
+import {fileURLToPath} from 'node:url';
 import {execute} from '@oclif/core';
 
-await execute({development: true, dir: import.meta.url});
+const root = fileURLToPath(new URL('..', import.meta.url));
+const pjson = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8'));
+pjson.oclif.commands = {...pjson.oclif.commands, target: './src/cli.ts'};
+await execute({development: true, dir: import.meta.url, loadOptions: {root, pjson}});

@@ -1,27 +1,76 @@
 /**
- * `npm run bundle` (part of `npm run build`): the two entry points whose start-up users feel on
- * every call — docker-credential-hub, which docker starts for each operation on a hub registry,
- * and the answers `hub` gives without oclif — each bundled into one CommonJS file. Node loads
- * one CommonJS file faster than a tree of ES modules (one file read and compile instead of one
- * per module, and no ES module loader). Packages stay in node_modules; the ES-only ones
- * (openid-client) are loaded by require() on the rare paths that need them, which Node ≥ 20.19
- * supports.
+ * `npm run bundle` (part of `npm run build`): the entry points whose start-up users feel, each
+ * bundled by esbuild into one CommonJS file, which node loads faster than a tree of ES modules
+ * (one file read and compile instead of one per module, and no ES module loader):
+ * - credential-helper-main: docker-credential-hub, which docker starts for each operation on a
+ *   hub registry;
+ * - fast-path: the answers `hub` gives without oclif (`--version`, `status`);
+ * - cli: every other command, with oclif and dockerode inside (src/cli.ts).
+ * Lazy modules stay lazy inside a bundle. Packages outside it stay in node_modules; the ES-only
+ * ones (openid-client) are loaded by require() when first needed, which Node ≥ 20.19 supports.
  */
-import {build} from 'esbuild';
+import {readFileSync} from 'node:fs';
+import {build, type BuildOptions, type Plugin} from 'esbuild';
 
-await build({
-  entryPoints: ['src/docker/credential-helper-main.ts', 'src/fast-path.ts'],
-  outdir: 'dist/bundle',
-  entryNames: '[name]',
-  outExtension: {'.js': '.cjs'},
+const {dependencies} = JSON.parse(readFileSync('package.json', 'utf8')) as {dependencies: Record<string, string>};
+
+/** Inside the cli bundle: oclif and dockerode, whose hundreds of small files cost most to load. */
+const BUNDLED_PACKAGES = ['@oclif/core', 'dockerode'];
+
+/**
+ * dockerode loads, as it starts, gRPC and protobuf (for BuildKit sessions) and ssh2 (for ssh://
+ * engines): ~100 ms that a push or pull over a socket or TCP never uses. These modules are left
+ * out of the bundle and loaded from node_modules on first call.
+ */
+const LOADED_ON_FIRST_CALL: Record<string, string> = {
+  'dockerode/lib/session': 'dockerode/lib/session.js',
+  'docker-modem/lib/ssh': 'docker-modem/lib/ssh.js',
+};
+const LEFT_OUT: Record<string, string> = {'dockerode/lib/buildkit': 'dockerode/lib/buildkit.js'};
+
+const dockerodeOnDemand: Plugin = {
+  name: 'dockerode-on-demand',
+  setup(builder) {
+    builder.onResolve({filter: /^\.\/(session|ssh|buildkit)$/}, (args) => {
+      const library = /node_modules\/(dockerode|docker-modem)\/lib\/[^/]+$/.exec(args.importer);
+      if (!library) return undefined;
+      const key = `${library[1]}/lib/${args.path.slice(2)}`;
+      if (LEFT_OUT[key]) return {path: LEFT_OUT[key], external: true};
+      if (LOADED_ON_FIRST_CALL[key]) return {path: LOADED_ON_FIRST_CALL[key], namespace: 'on-first-call'};
+      return undefined;
+    });
+    // The stand-in's own require() stays a require() of the module in node_modules.
+    builder.onResolve({filter: /.*/, namespace: 'on-first-call'}, (args) => ({path: args.path, external: true}));
+    // Each of these modules exports one function: a stand-in that loads the module when called.
+    builder.onLoad({filter: /.*/, namespace: 'on-first-call'}, (args) => ({
+      contents: `module.exports = function () { return require(${JSON.stringify(args.path)}).apply(this, arguments); };`,
+      loader: 'js',
+    }));
+  },
+};
+
+const common: BuildOptions = {
   bundle: true,
   format: 'cjs',
   platform: 'node',
   target: 'node20',
-  packages: 'external',
+  outdir: 'dist/bundle',
+  entryNames: '[name]',
+  outExtension: {'.js': '.cjs'},
   sourcemap: true,
-  // keychain.ts loads the keyring addon through createRequire(import.meta.url).
+  // keychain.ts loads the keyring addon, and cli.ts finds package.json, through import.meta.url.
   define: {'import.meta.url': '__importMetaUrl'},
   banner: {js: "const __importMetaUrl = require('node:url').pathToFileURL(__filename).href;"},
   logLevel: 'warning',
-});
+};
+
+await Promise.all([
+  build({...common, entryPoints: ['src/docker/credential-helper-main.ts', 'src/fast-path.ts'], packages: 'external'}),
+  build({
+    ...common,
+    entryPoints: ['src/cli.ts'],
+    // typescript: oclif loads it only to run commands from .ts sources in development.
+    external: [...Object.keys(dependencies).filter((name) => !BUNDLED_PACKAGES.includes(name)), 'typescript'],
+    plugins: [dockerodeOnDemand],
+  }),
+]);

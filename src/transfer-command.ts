@@ -1,8 +1,6 @@
 import {Args, Flags} from '@oclif/core';
 import {HubCommand} from './base-command.js';
-import type {Context} from './context.js';
-import {progressMode} from './docker/progress.js';
-import type {TransferOptions, TransferOutcome} from './flows/transfer.js';
+import type {TransferOutcome} from './flows/transfer.js';
 
 export const transferArgs = {
   image: Args.string({description: 'image reference', required: true}),
@@ -19,11 +17,12 @@ export const transferFlags = {
  */
 export abstract class TransferCommand extends HubCommand {
 
-  protected abstract transfer(ctx: Context, options: TransferOptions): Promise<TransferOutcome>;
+  protected abstract readonly direction: 'push' | 'pull';
 
   async run(): Promise<TransferOutcome> {
     const {args, flags} = await this.parse({args: transferArgs, flags: transferFlags, enableJsonFlag: true});
-    return this.transfer(this.hub, {
+    const [flows, {progressMode}] = await Promise.all([import('./flows/transfer.js'), import('./docker/progress.js')]);
+    return flows[this.direction](this.hub, {
       image: args.image,
       registry: flags.registry,
       progress: progressMode(process.stderr, flags.quiet || this.jsonEnabled()),

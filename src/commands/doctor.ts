@@ -1,7 +1,6 @@
 import {Args} from '@oclif/core';
 import {HubCommand} from '../base-command.js';
 import type {CheckResult} from '../doctor/checkup.js';
-import {doctor} from '../flows/doctor.js';
 
 export default class Doctor extends HubCommand {
   static override summary = 'Check every link between hub and a registry, and say how to fix the broken ones.';
@@ -15,6 +14,7 @@ export default class Doctor extends HubCommand {
 
   async run(): Promise<CheckResult[]> {
     const {args} = await this.parse(Doctor);
+    const {doctor} = await import('../flows/doctor.js');
     const checks = await doctor(this.hub, args.registry);
     if (checks.some((check) => !check.ok)) process.exitCode = 1;
     return checks;

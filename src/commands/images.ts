@@ -1,6 +1,6 @@
 import {Args, Flags} from '@oclif/core';
 import {HubCommand} from '../base-command.js';
-import {images, type ImagesResult} from '../flows/images.js';
+import type {ImagesResult} from '../flows/images.js';
 
 export default class Images extends HubCommand {
   static override summary = 'List the repositories you may pull from a hub registry, or the tags of one.';
@@ -16,6 +16,7 @@ export default class Images extends HubCommand {
 
   async run(): Promise<ImagesResult> {
     const {args, flags} = await this.parse(Images);
+    const {images} = await import('../flows/images.js');
     const result = await images(this.hub, {registry: flags.registry, repository: args.repository});
     if (!this.jsonEnabled()) {
       for (const repository of result.repositories) {

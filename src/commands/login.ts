@@ -1,7 +1,7 @@
 import {Args, Flags} from '@oclif/core';
 import {HubCommand} from '../base-command.js';
 import {secretFromStdin} from '../io/stdin.js';
-import {login, type LoginResult} from '../flows/login.js';
+import type {LoginResult} from '../flows/login.js';
 
 export default class Login extends HubCommand {
   static override summary = 'Sign in to a registry through its identity provider, in your browser.';
@@ -44,6 +44,7 @@ Set HUB_BROWSER to a command (the URL is added as its last argument) to choose t
       : flags['client-credentials']
         ? {kind: 'client-secret' as const, value: process.env.HUB_CLIENT_SECRET?.trim() || (await secretFromStdin('the client secret', 'set HUB_CLIENT_SECRET, or pipe the secret in'))}
         : undefined;
+    const {login} = await import('../flows/login.js');
     const abort = new AbortController();
     const cancel = () => abort.abort();
     process.once('SIGINT', cancel);

@@ -1,6 +1,6 @@
 import {Args, Flags} from '@oclif/core';
 import {HubCommand} from '../base-command.js';
-import {logout, type LogoutResult} from '../flows/logout.js';
+import type {LogoutResult} from '../flows/logout.js';
 
 export default class Logout extends HubCommand {
   static override summary = 'Sign out of a registry: revoke the session at the provider and forget it here.';
@@ -16,6 +16,7 @@ export default class Logout extends HubCommand {
 
   async run(): Promise<LogoutResult[]> {
     const {args, flags} = await this.parse(Logout);
+    const {logout} = await import('../flows/logout.js');
     return logout(this.hub, {registry: args.registry, all: flags.all});
   }
 }

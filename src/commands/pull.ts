@@ -1,4 +1,3 @@
-import {pull} from '../flows/transfer.js';
 import {TransferCommand, transferArgs, transferFlags} from '../transfer-command.js';
 
 export default class Pull extends TransferCommand {
@@ -9,5 +8,5 @@ export default class Pull extends TransferCommand {
   static override args = transferArgs;
   static override flags = transferFlags;
 
-  protected transfer = pull;
+  protected readonly direction = 'pull';
 }

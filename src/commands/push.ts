@@ -1,4 +1,3 @@
-import {push} from '../flows/transfer.js';
 import {TransferCommand, transferArgs, transferFlags} from '../transfer-command.js';
 
 export default class Push extends TransferCommand {
@@ -9,5 +8,5 @@ export default class Push extends TransferCommand {
   static override args = transferArgs;
   static override flags = transferFlags;
 
-  protected transfer = push;
+  protected readonly direction = 'push';
 }

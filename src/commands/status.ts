@@ -1,5 +1,5 @@
 import {HubCommand} from '../base-command.js';
-import {describeStatus, status, statusExitCode, type RegistryStatus} from '../flows/status.js';
+import type {RegistryStatus} from '../flows/status.js';
 
 // bin/run.cjs answers `hub status [--json]` without loading oclif (src/fast-path.ts); this class
 // serves --help and the cases the fast path hands over, and both print the same.
@@ -10,6 +10,7 @@ export default class Status extends HubCommand {
 
   async run(): Promise<RegistryStatus[]> {
     await this.parse(Status);
+    const {describeStatus, status, statusExitCode} = await import('../flows/status.js');
     const registries = await status(this.hub);
     for (const line of describeStatus(registries)) this.hub.say(line);
     process.exitCode = statusExitCode(registries);

@@ -1,6 +1,5 @@
 import {Args} from '@oclif/core';
 import {HubCommand} from '../base-command.js';
-import {currentSession} from '../flows/current-session.js';
 
 export default class Token extends HubCommand {
   static override summary = "Print a valid access token for the registry's identity provider, and nothing else.";
@@ -13,6 +12,7 @@ export default class Token extends HubCommand {
 
   async run(): Promise<{registry: string; accessToken: string; expiresAt?: string}> {
     const {args} = await this.parse(Token);
+    const {currentSession} = await import('../flows/current-session.js');
     const session = await currentSession(this.hub, args.registry);
     if (!this.jsonEnabled()) process.stdout.write(`${session.accessToken}\n`);
     return {

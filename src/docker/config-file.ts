@@ -1,7 +1,6 @@
 import {readFile} from 'node:fs/promises';
 import {homedir} from 'node:os';
 import {join} from 'node:path';
-import writeFileAtomic from 'write-file-atomic';
 import {HubError} from '../errors.js';
 import {isRecord, lockFile, stringifyOrRefuse} from '../files/locked-json.js';
 
@@ -133,6 +132,8 @@ function formatLikeDocker(file: string, config: DockerConfig): string {
 }
 
 async function saveDockerConfig(file: string, text: string, exists: boolean): Promise<void> {
+  // Loaded here: a push or pull reads docker's config, and only login and logout write it.
+  const {default: writeFileAtomic} = await import('write-file-atomic');
   try {
     // Without `mode`, write-file-atomic gives the new file the old one's mode and owner, as docker
     // does; a file hub creates may hold credentials one day, so it starts private.

@@ -1,4 +1,3 @@
-import {createLogUpdate} from 'log-update';
 
 /**
  * Renders the engine's JSON progress stream the way `docker push`/`docker pull` do: one line per
@@ -26,7 +25,8 @@ export function progressMode(stream: {isTTY?: boolean}, quiet: boolean): Progres
   return stream.isTTY ? 'tty' : 'plain';
 }
 
-export function createProgressRenderer(mode: ProgressMode, stream: NodeJS.WritableStream): ProgressRenderer {
+/** Async because log-update (and what it loads) is needed only to redraw a terminal. */
+export async function createProgressRenderer(mode: ProgressMode, stream: NodeJS.WritableStream): Promise<ProgressRenderer> {
   if (mode === 'quiet') return {update() {}, done() {}};
   const layers = new Map<string, string>();
   if (mode === 'plain') {
@@ -45,6 +45,7 @@ export function createProgressRenderer(mode: ProgressMode, stream: NodeJS.Writab
       done() {},
     };
   }
+  const {createLogUpdate} = await import('log-update');
   const live = createLogUpdate(stream as NodeJS.WriteStream, {showCursor: true});
   const redraw = () => live([...layers.values()].join('\n'));
   return {

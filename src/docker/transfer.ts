@@ -43,8 +43,8 @@ export class TransferError extends Error {
   override name = 'TransferError';
 }
 
-function follow(engine: Engine, stream: Readable, mode: ProgressMode, out: NodeJS.WritableStream): Promise<TransferResult> {
-  const renderer = createProgressRenderer(mode, out);
+async function follow(engine: Engine, stream: Readable, mode: ProgressMode, out: NodeJS.WritableStream): Promise<TransferResult> {
+  const renderer = await createProgressRenderer(mode, out);
   const result: TransferResult = {};
   let failure: string | undefined;
   return new Promise((resolve, reject) => {

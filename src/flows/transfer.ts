@@ -1,5 +1,5 @@
 import type {Context} from '../context.js';
-import {connectEngine} from '../docker/engine.js';
+import {connectEngine, type Engine} from '../docker/engine.js';
 import {formatImageReference, parseImageReference, qualifyReference} from '../docker/image-reference.js';
 import type {ProgressMode} from '../docker/progress.js';
 import {explainTransferFailure, pullImage, pushImage, TransferError, type RegistryAuth} from '../docker/transfer.js';
@@ -23,11 +23,12 @@ export interface TransferOutcome {
 
 /** `hub push myapp:1.0`: tags the local image under the registry and the user's namespace, and pushes it. */
 export async function push(ctx: Context, options: TransferOptions): Promise<TransferOutcome> {
+  const connecting = connectEngineMeanwhile(ctx);
   const session = await sessionFor(ctx, options);
   const target = qualifyReference(options.image, session.registry, session.account);
   if (!target.tag) throw new HubError(`${options.image} names a digest, not a tag: push needs a tag.`, {exit: 2, code: 'invalid_reference'});
   const reference = `${target.remoteName}:${target.tag}`;
-  const engine = await connectEngine(ctx.env);
+  const engine = await connecting;
   if (options.image !== reference) await tagImage(engine.docker, options.image, target.remoteName, target.tag);
   ctx.say(`Pushing ${reference}`);
   try {
@@ -41,9 +42,10 @@ export async function push(ctx: Context, options: TransferOptions): Promise<Tran
 
 /** `hub pull myapp:1.0`: the same name resolution as push, then a pull through the engine. */
 export async function pull(ctx: Context, options: TransferOptions): Promise<TransferOutcome> {
+  const connecting = connectEngineMeanwhile(ctx);
   const session = await sessionFor(ctx, options);
   const reference = formatImageReference(qualifyReference(options.image, session.registry, session.account).remote);
-  const engine = await connectEngine(ctx.env);
+  const engine = await connecting;
   ctx.say(`Pulling ${reference}`);
   try {
     const result = await pullImage(engine, reference, authFor(session), options.progress, options.out);
@@ -52,6 +54,16 @@ export async function pull(ctx: Context, options: TransferOptions): Promise<Tran
   } catch (error) {
     throw asHubError(error, session, 'pull', reference);
   }
+}
+
+/**
+ * Connects to the engine while the session is read from the keychain. A problem with the session
+ * is still reported first: the connection's failure is held until it is awaited.
+ */
+function connectEngineMeanwhile(ctx: Context): Promise<Engine> {
+  const connecting = connectEngine(ctx.env);
+  connecting.catch(() => undefined);
+  return connecting;
 }
 
 /** A reference that names its registry uses that registry's session; a bare one, the chosen registry's. */

@@ -1,16 +1,9 @@
 import {spawn, type ChildProcess} from 'node:child_process';
-import {createRequire} from 'node:module';
-import {fileURLToPath, pathToFileURL} from 'node:url';
+import {fileURLToPath} from 'node:url';
 
-const BIN_URL = new URL('../../../bin/run.cjs', import.meta.url);
-const BIN = fileURLToPath(BIN_URL);
-/** The built commands through oclif alone, without bin/run.js's answers that skip it. */
-const THROUGH_OCLIF = [
-  '--input-type=module',
-  '-e',
-  `const {execute} = await import(${JSON.stringify(pathToFileURL(createRequire(import.meta.url).resolve('@oclif/core')).href)});
-   await execute({dir: ${JSON.stringify(BIN_URL.href)}, args: process.argv.slice(1)});`,
-];
+const BIN = fileURLToPath(new URL('../../../bin/run.cjs', import.meta.url));
+/** The built commands through oclif alone, without bin/run.cjs's answers that skip it. */
+const THROUGH_OCLIF = ['-e', `require(${JSON.stringify(fileURLToPath(new URL('../../../dist/bundle/cli.cjs', import.meta.url)))}).run(process.argv.slice(1))`, '--'];
 
 export interface HubResult {
   code: number | null;

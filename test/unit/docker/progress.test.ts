@@ -20,9 +20,9 @@ describe('progress', () => {
     expect(formatBytes(1_530)).toBe('1.53kB');
   });
 
-  it('without a terminal, prints a line per change of state, not per tick', () => {
+  it('without a terminal, prints a line per change of state, not per tick', async () => {
     const out = capture();
-    const renderer = createProgressRenderer('plain', out.stream);
+    const renderer = await createProgressRenderer('plain', out.stream);
     renderer.update({status: 'The push refers to repository [r/a/b]'});
     renderer.update({status: 'Preparing', id: 'l1'});
     for (const current of [1_000, 2_000, 3_000]) renderer.update({status: 'Pushing', id: 'l1', progressDetail: {current, total: 3_000}});
@@ -32,9 +32,9 @@ describe('progress', () => {
     expect(out.text()).toBe('The push refers to repository [r/a/b]\nl1: Preparing\nl1: Pushing  1.00kB/3.00kB\nl1: Pushed\nl2: Layer already exists\n');
   });
 
-  it('on a terminal, redraws one line per layer in place', () => {
+  it('on a terminal, redraws one line per layer in place', async () => {
     const out = capture();
-    const renderer = createProgressRenderer('tty', out.stream);
+    const renderer = await createProgressRenderer('tty', out.stream);
     renderer.update({status: 'Preparing', id: 'l1'});
     renderer.update({status: 'Preparing', id: 'l2'});
     renderer.update({status: 'Pushed', id: 'l1'});
@@ -44,9 +44,9 @@ describe('progress', () => {
     expect(stripVTControlCharacters(out.text()).trimEnd().endsWith('l1: Pushed\nl2: Preparing')).toBe(true);
   });
 
-  it('is silent when quiet, and picks the mode from the stream', () => {
+  it('is silent when quiet, and picks the mode from the stream', async () => {
     const out = capture();
-    const renderer = createProgressRenderer('quiet', out.stream);
+    const renderer = await createProgressRenderer('quiet', out.stream);
     renderer.update({status: 'Pushed', id: 'l1'});
     renderer.done();
     expect(out.text()).toBe('');
