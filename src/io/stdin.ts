@@ -1,5 +1,4 @@
-import {readSync} from 'node:fs';
-import {isatty} from 'node:tty';
+import {fstatSync, readSync} from 'node:fs';
 import {ExitCode, HubError} from '../errors.js';
 
 const STDIN = 0;
@@ -11,19 +10,21 @@ const MAX_INPUT_BYTES = 64 * 1024;
  */
 export async function secretFromStdin(what: string, howTo: string): Promise<string> {
   const suggestions = [howTo[0]!.toUpperCase() + howTo.slice(1) + '.'];
-  if (isatty(STDIN)) throw new HubError(`hub reads ${what} from stdin, and stdin is a terminal.`, {exit: ExitCode.usage, code: 'stdin_is_terminal', suggestions});
+  if (process.stdin.isTTY) throw new HubError(`hub reads ${what} from stdin, and stdin is a terminal.`, {exit: ExitCode.usage, code: 'stdin_is_terminal', suggestions});
   const value = (await readStdin()).split(/\r?\n/)[0]?.trim();
   if (!value) throw new HubError(`Nothing on stdin, where hub expected ${what}.`, {exit: ExitCode.usage, code: 'empty_stdin', suggestions});
   return value;
 }
 
 /**
- * Whatever is piped in, up to 64 KB; nothing when stdin is a terminal. Read straight from the
- * file descriptor: creating process.stdin costs ~5 ms, which docker-credential-hub would pay on
- * every docker operation. A non-blocking pipe (EAGAIN) is read through the stream instead.
+ * Whatever is piped in, up to 64 KB; nothing when stdin is a terminal, which would block the read.
+ * Read straight from the file descriptor, and a terminal told by its being a character device:
+ * process.stdin and node:tty each cost ~5 ms to load, which docker-credential-hub would pay on
+ * every docker operation. (The other usual character device, /dev/null, has nothing to read
+ * anyway.) A non-blocking pipe (EAGAIN) is read through the stream instead.
  */
 export async function readStdin(): Promise<string> {
-  if (isatty(STDIN)) return '';
+  if (fstatSync(STDIN).isCharacterDevice()) return '';
   const buffer = Buffer.alloc(MAX_INPUT_BYTES);
   let length = 0;
   try {
