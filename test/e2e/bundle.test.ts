@@ -1,0 +1,39 @@
+import {execFile} from 'node:child_process';
+import {readFile} from 'node:fs/promises';
+import {createRequire} from 'node:module';
+import {fileURLToPath} from 'node:url';
+import {promisify} from 'node:util';
+import {describe, expect, it} from 'vitest';
+
+const run = promisify(execFile);
+const BUNDLE_DIR = fileURLToPath(new URL('../../dist/bundle/', import.meta.url));
+
+/** The packages a bundle loads as it starts, by their folder under node_modules. */
+async function packagesLoadedBy(bundle: string): Promise<string[]> {
+  const probe = `require(${JSON.stringify(BUNDLE_DIR + bundle)});
+    const names = Object.keys(require.cache).map((file) => /node_modules\\/((?:@[^/]+\\/)?[^/]+)/.exec(file)?.[1]).filter(Boolean);
+    process.stdout.write(JSON.stringify([...new Set(names)]));`;
+  const {stdout} = await run(process.execPath, ['-e', probe]);
+  return JSON.parse(stdout) as string[];
+}
+
+// The bundles are what bin/run.cjs and bin/docker-credential-hub.cjs load (scripts/bundle.ts).
+describe('the start-up bundles', () => {
+  it('load no package a command loads only when it runs', async () => {
+    const later = ['openid-client', 'undici', 'zod', 'log-update', 'write-file-atomic', 'proper-lockfile', '@grpc/grpc-js', 'protobufjs', 'ssh2'];
+    for (const bundle of ['cli.cjs', 'fast-path.cjs', 'credential-helper-main.cjs']) {
+      const loaded = await packagesLoadedBy(bundle);
+      for (const name of later) expect(loaded, `${bundle} loads ${name}`).not.toContain(name);
+    }
+  });
+
+  it("leaves dockerode's BuildKit and ssh modules where the CLI bundle finds them on first use", async () => {
+    const text = await readFile(`${BUNDLE_DIR}cli.cjs`, 'utf8');
+    const onDemand = [...text.matchAll(/require\("((?:dockerode|docker-modem)\/lib\/[\w-]+\.js)"\)/g)].map((match) => match[1]!);
+    expect(new Set(onDemand)).toEqual(new Set(['dockerode/lib/session.js', 'dockerode/lib/buildkit.js', 'docker-modem/lib/ssh.js']));
+    const requireFromBundle = createRequire(`${BUNDLE_DIR}cli.cjs`);
+    for (const id of onDemand) expect(requireFromBundle(id), id).toBeTruthy();
+    // Stand-ins call these two as functions: they must still export one.
+    for (const id of ['dockerode/lib/session.js', 'docker-modem/lib/ssh.js']) expect(typeof requireFromBundle(id), id).toBe('function');
+  });
+});
