@@ -8,6 +8,7 @@ import {registerHealthRoutes} from './routes/health.js';
 import {registerTokenRoutes} from './routes/token.js';
 import {registerWellKnownRoutes} from './routes/well-known.js';
 import type {RegistryTokenSigner, verificationJwks} from './signing.js';
+import type {TokenReuse} from './token-reuse.js';
 import type {AccessTokenVerifier} from './verify-access-token.js';
 
 export interface TokenServiceDeps {
@@ -17,6 +18,7 @@ export interface TokenServiceDeps {
   verificationKeys: VerificationKey[];
   verifier: AccessTokenVerifier;
   rules: readonly AclRule[];
+  tokenReuse: TokenReuse;
   metrics: TokenServiceMetrics;
   logger: FastifyBaseLogger;
   nowSeconds: () => number;

@@ -1,0 +1,58 @@
+import {LRUCache} from 'lru-cache';
+import type {AccessEntry} from './policy.js';
+
+/**
+ * Registry tokens handed out again, for a few seconds, instead of signed anew. A registry token
+ * says only who (`sub`) may do what (`access`) until when, and is a bearer token whoever holds
+ * it; a request that the policy answers with the same subject and access shortly after another
+ * may therefore get the token signed for the first one, with its `iat` and `exp` unchanged. The
+ * signature is most of what a token request costs, and docker asks for the same grant over and
+ * over during a push or a pull. The caller checks the requester's access token and decides the
+ * access before it asks here: a refused access token never reaches this cache.
+ */
+
+export interface SignedGrant {
+  token: string;
+  /** Seconds since the epoch. */
+  issuedAt: number;
+  expiresAt: number;
+}
+
+export interface TokenReuse {
+  /** A token for this grant signed less than the window ago, or the one `sign` makes now. */
+  tokenFor(subject: string, access: readonly AccessEntry[], nowSeconds: number, sign: () => SignedGrant): SignedGrant;
+}
+
+export interface TokenReuseOptions {
+  /** 0 signs every token anew. */
+  windowSeconds: number;
+  maxEntries: number;
+}
+
+/**
+ * A scope may be a few hundred characters and a request may hold 64 of them, and the token
+ * repeats them: besides the count, the characters kept are bounded, so that odd requests cannot
+ * make the cache big.
+ */
+const MAX_CACHED_CHARACTERS = 16 * 1024 * 1024;
+
+export function createTokenReuse(options: TokenReuseOptions): TokenReuse {
+  if (options.windowSeconds <= 0 || options.maxEntries <= 0) return {tokenFor: (_subject, _access, _now, sign) => sign()};
+  const recent = new LRUCache<string, SignedGrant>({
+    max: options.maxEntries,
+    maxSize: MAX_CACHED_CHARACTERS,
+    sizeCalculation: (grant, key) => key.length + grant.token.length,
+  });
+  return {
+    tokenFor(subject, access, nowSeconds, sign) {
+      // The token's claims are exactly these two and the times: the same key, the same token.
+      const key = JSON.stringify([subject, access]);
+      const known = recent.get(key);
+      // Ages are counted on the caller's clock, not the cache's: a clock set back signs anew.
+      if (known !== undefined && nowSeconds >= known.issuedAt && nowSeconds - known.issuedAt < options.windowSeconds) return known;
+      const signed = sign();
+      recent.set(key, signed);
+      return signed;
+    },
+  };
+}
