@@ -1,6 +1,6 @@
 import {randomUUID} from 'node:crypto';
 import type {TokenServiceConfig} from './config.js';
-import {decide, type AccessEntry, type AclRule, type Requester} from './policy.js';
+import type {AccessEntry, Requester} from './policy.js';
 import {refreshClaims} from './refresh-token.js';
 import type {ResourceScope} from './scope.js';
 import type {RegistryTokenSigner} from './signing.js';
@@ -23,14 +23,24 @@ export interface TokenResponse {
 
 export interface IssuedToken {
   response: TokenResponse;
-  access: AccessEntry[];
+  access: readonly AccessEntry[];
+}
+
+/** A registry token as reused: with its times, and issued_at as answers give it, made once. */
+export interface SignedToken {
+  token: string;
+  /** Seconds since the epoch. */
+  issuedAt: number;
+  expiresAt: number;
+  issuedAtText: string;
 }
 
 export interface IssueDeps {
   config: Pick<TokenServiceConfig, 'issuer' | 'service' | 'tokenLifetimeSeconds' | 'refreshTokens'>;
   signer: RegistryTokenSigner;
-  rules: readonly AclRule[];
-  tokenReuse: TokenReuse;
+  /** The policy's answer: what of the scopes the requester gets (policy.ts). */
+  decide: (requester: Requester, scopes: readonly ResourceScope[]) => readonly AccessEntry[];
+  tokenReuse: TokenReuse<SignedToken>;
   nowSeconds: () => number;
 }
 
@@ -42,7 +52,7 @@ export interface IssueDeps {
 export function issueRegistryToken(deps: IssueDeps, request: IssueRequest): IssuedToken {
   const {config, signer} = deps;
   const now = deps.nowSeconds();
-  const access = decide(deps.rules, request.requester, request.scopes);
+  const access = deps.decide(request.requester, request.scopes);
   const subject = request.requester.account ?? '';
   const signed = deps.tokenReuse.tokenFor(subject, access, now, () => ({
     token: signer.sign({
@@ -58,13 +68,14 @@ export function issueRegistryToken(deps: IssueDeps, request: IssueRequest): Issu
     }),
     issuedAt: now,
     expiresAt: now + config.tokenLifetimeSeconds,
+    issuedAtText: new Date(now * 1000).toISOString(),
   }));
   // A reused token keeps its times, so the client is told how long it really has left.
   const response: TokenResponse = {
     token: signed.token,
     access_token: signed.token,
     expires_in: signed.expiresAt - now,
-    issued_at: new Date(signed.issuedAt * 1000).toISOString(),
+    issued_at: signed.issuedAtText,
   };
   if (request.offline && request.requester.account && config.refreshTokens.enabled) {
     response.refresh_token = signer.sign(

@@ -40,7 +40,7 @@ export async function createTokenService(config: TokenServiceConfig, logger: Log
     introspection,
     timeoutSeconds: config.oidc.timeoutSeconds,
     cacheSize: config.cacheSize,
-    onCheck: (method) => metrics.checks.inc({method}),
+    onCheck: (method) => metrics.checks.inc(method),
   });
   return createApp({
     config,

@@ -11,16 +11,15 @@ import type {AccessEntry} from './policy.js';
  * access before it asks here: a refused access token never reaches this cache.
  */
 
-export interface SignedGrant {
+/** What is handed out again: a signed token, and when it was signed (seconds since the epoch). */
+export interface Reusable {
   token: string;
-  /** Seconds since the epoch. */
   issuedAt: number;
-  expiresAt: number;
 }
 
-export interface TokenReuse {
+export interface TokenReuse<Signed extends Reusable> {
   /** A token for this grant signed less than the window ago, or the one `sign` makes now. */
-  tokenFor(subject: string, access: readonly AccessEntry[], nowSeconds: number, sign: () => SignedGrant): SignedGrant;
+  tokenFor(subject: string, access: readonly AccessEntry[], nowSeconds: number, sign: () => Signed): Signed;
 }
 
 export interface TokenReuseOptions {
@@ -36,17 +35,26 @@ export interface TokenReuseOptions {
  */
 const MAX_CACHED_CHARACTERS = 16 * 1024 * 1024;
 
-export function createTokenReuse(options: TokenReuseOptions): TokenReuse {
+export function createTokenReuse<Signed extends Reusable>(options: TokenReuseOptions): TokenReuse<Signed> {
   if (options.windowSeconds <= 0 || options.maxEntries <= 0) return {tokenFor: (_subject, _access, _now, sign) => sign()};
-  const recent = new LRUCache<string, SignedGrant>({
+  const recent = new LRUCache<string, Signed>({
     max: options.maxEntries,
     maxSize: MAX_CACHED_CHARACTERS,
-    sizeCalculation: (grant, key) => key.length + grant.token.length,
+    sizeCalculation: (signed, key) => key.length + signed.token.length,
   });
+  // The policy hands out one access list per requester and scope text (rememberingDecider), so
+  // its text is made once too.
+  const accessTexts = new WeakMap<readonly AccessEntry[], string>();
   return {
     tokenFor(subject, access, nowSeconds, sign) {
-      // The token's claims are exactly these two and the times: the same key, the same token.
-      const key = JSON.stringify([subject, access]);
+      let accessText = accessTexts.get(access);
+      if (accessText === undefined) {
+        accessText = JSON.stringify(access);
+        accessTexts.set(access, accessText);
+      }
+      // The token's claims are exactly these two and the times: the same key, the same token. A
+      // JSON string ends at its first unescaped quote, so the subject cannot run into the access.
+      const key = JSON.stringify(subject) + accessText;
       const known = recent.get(key);
       // Ages are counted on the caller's clock, not the cache's: a clock set back signs anew.
       if (known !== undefined && nowSeconds >= known.issuedAt && nowSeconds - known.issuedAt < options.windowSeconds) return known;

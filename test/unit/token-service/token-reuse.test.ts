@@ -1,6 +1,8 @@
 import {describe, expect, it} from 'vitest';
 import type {AccessEntry} from '../../../src/token-service/policy.js';
-import {createTokenReuse, type SignedGrant} from '../../../src/token-service/token-reuse.js';
+import {createTokenReuse} from '../../../src/token-service/token-reuse.js';
+
+type Signed = {token: string; issuedAt: number};
 
 const pull: AccessEntry[] = [{type: 'repository', name: 'alice/app', actions: ['pull']}];
 const push: AccessEntry[] = [{type: 'repository', name: 'alice/app', actions: ['pull', 'push']}];
@@ -10,13 +12,13 @@ function counting() {
   let signed = 0;
   return {
     count: () => signed,
-    at: (now: number) => (): SignedGrant => ({token: `token-${++signed}`, issuedAt: now, expiresAt: now + 300}),
+    at: (now: number) => (): Signed => ({token: `token-${++signed}`, issuedAt: now}),
   };
 }
 
 describe('token reuse', () => {
   it('hands out the token signed for the same subject and access within the window', () => {
-    const reuse = createTokenReuse({windowSeconds: 5, maxEntries: 100});
+    const reuse = createTokenReuse<Signed>({windowSeconds: 5, maxEntries: 100});
     const signer = counting();
     const first = reuse.tokenFor('alice', pull, 1000, signer.at(1000));
     expect(reuse.tokenFor('alice', [...pull], 1004, signer.at(1004))).toBe(first);
@@ -24,7 +26,7 @@ describe('token reuse', () => {
   });
 
   it('signs anew once the window has passed, and keeps the new token', () => {
-    const reuse = createTokenReuse({windowSeconds: 5, maxEntries: 100});
+    const reuse = createTokenReuse<Signed>({windowSeconds: 5, maxEntries: 100});
     const signer = counting();
     reuse.tokenFor('alice', pull, 1000, signer.at(1000));
     const second = reuse.tokenFor('alice', pull, 1005, signer.at(1005));
@@ -33,7 +35,7 @@ describe('token reuse', () => {
   });
 
   it('never shares a token between subjects or between different access', () => {
-    const reuse = createTokenReuse({windowSeconds: 5, maxEntries: 100});
+    const reuse = createTokenReuse<Signed>({windowSeconds: 5, maxEntries: 100});
     const signer = counting();
     const tokens = [
       reuse.tokenFor('alice', pull, 1000, signer.at(1000)),
@@ -46,14 +48,14 @@ describe('token reuse', () => {
   });
 
   it('signs anew when the clock went back', () => {
-    const reuse = createTokenReuse({windowSeconds: 5, maxEntries: 100});
+    const reuse = createTokenReuse<Signed>({windowSeconds: 5, maxEntries: 100});
     const signer = counting();
     reuse.tokenFor('alice', pull, 1000, signer.at(1000));
     expect(reuse.tokenFor('alice', pull, 999, signer.at(999)).token).toBe('token-2');
   });
 
   it('signs every token with a window of 0', () => {
-    const reuse = createTokenReuse({windowSeconds: 0, maxEntries: 100});
+    const reuse = createTokenReuse<Signed>({windowSeconds: 0, maxEntries: 100});
     const signer = counting();
     reuse.tokenFor('alice', pull, 1000, signer.at(1000));
     reuse.tokenFor('alice', pull, 1000, signer.at(1000));
@@ -61,7 +63,7 @@ describe('token reuse', () => {
   });
 
   it('keeps at most maxEntries grants, forgetting the least recently used', () => {
-    const reuse = createTokenReuse({windowSeconds: 5, maxEntries: 2});
+    const reuse = createTokenReuse<Signed>({windowSeconds: 5, maxEntries: 2});
     const signer = counting();
     for (const account of ['a', 'b', 'c']) reuse.tokenFor(account, pull, 1000, signer.at(1000));
     expect(reuse.tokenFor('c', pull, 1000, signer.at(1000)).token).toBe('token-3');
