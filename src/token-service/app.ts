@@ -1,6 +1,7 @@
 import formBody from '@fastify/formbody';
 import Fastify, {LogController, type FastifyBaseLogger, type FastifyInstance} from 'fastify';
 import type {TokenServiceConfig} from './config.js';
+import type {SignedToken} from './issue-token.js';
 import type {TokenServiceMetrics} from './metrics.js';
 import type {AclRule} from './policy.js';
 import type {VerificationKey} from './refresh-token.js';
@@ -8,6 +9,7 @@ import {registerHealthRoutes} from './routes/health.js';
 import {registerTokenRoutes} from './routes/token.js';
 import {registerWellKnownRoutes} from './routes/well-known.js';
 import type {RegistryTokenSigner, verificationJwks} from './signing.js';
+import type {TokenReuse} from './token-reuse.js';
 import type {AccessTokenVerifier} from './verify-access-token.js';
 
 export interface TokenServiceDeps {
@@ -17,6 +19,7 @@ export interface TokenServiceDeps {
   verificationKeys: VerificationKey[];
   verifier: AccessTokenVerifier;
   rules: readonly AclRule[];
+  tokenReuse: TokenReuse<SignedToken>;
   metrics: TokenServiceMetrics;
   logger: FastifyBaseLogger;
   nowSeconds: () => number;
@@ -36,6 +39,9 @@ export function createApp(deps: TokenServiceDeps): FastifyInstance {
     return503OnClosing: true,
     // One line per token decision is logged by the route; two more per request would only cost.
     logController: new LogController({disableRequestLogging: true}),
+    // Nor a child logger per request for a request id: that line is the request's only one, and
+    // making the child is a noticeable part of a request whose token is reused.
+    childLoggerFactory: (logger) => logger,
   });
   app.register(formBody);
   registerTokenRoutes(app, deps);

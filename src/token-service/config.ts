@@ -49,6 +49,11 @@ const configSchema = z
     /** The tokens' issuer: the registry's `auth.token.issuer`. */
     issuer: z.string().min(1).default('hub-auth'),
     tokenLifetimeSeconds: z.number().int().min(30).max(3600).default(300),
+    /**
+     * How long a registry token is handed out again for the same account and access instead of
+     * signed anew (0: never). Clients are told the time it has left, so it stays short.
+     */
+    tokenReuseSeconds: z.number().int().min(0).max(60).default(5),
     refreshTokens: z
       .object({enabled: z.boolean().default(true), lifetimeSeconds: z.number().int().min(60).max(30 * 24 * 3600).default(8 * 3600)})
       .strict()
@@ -97,7 +102,11 @@ const configSchema = z
       .default({publicRepositories: []}),
     cacheSize: z.number().int().min(0).max(1_000_000).default(10_000),
   })
-  .strict();
+  .strict()
+  .refine((config) => config.tokenReuseSeconds * 2 <= config.tokenLifetimeSeconds, {
+    path: ['tokenReuseSeconds'],
+    message: 'must be at most half of tokenLifetimeSeconds: a reused token must leave its holder most of its lifetime',
+  });
 
 export type TokenServiceConfig = z.infer<typeof configSchema>;
 

@@ -17,3 +17,20 @@ export function requesterFromClaims(verified: VerifiedClaims, usernameClaim: str
     .filter((g): g is string => Boolean(g));
   return {account, groups: [...new Set(groups)]};
 }
+
+/**
+ * requesterFromClaims with the claim names fixed, remembered per claims object: the verifier
+ * hands out the same object for every request with one access token, so a push that asks for
+ * dozens of registry tokens reads the claims once.
+ */
+export function requesterReader(usernameClaim: string, groupsClaim: string): (verified: VerifiedClaims) => Requester & {account: string} {
+  const read = new WeakMap<VerifiedClaims, Requester & {account: string}>();
+  return (verified) => {
+    let requester = read.get(verified);
+    if (requester === undefined) {
+      requester = requesterFromClaims(verified, usernameClaim, groupsClaim);
+      read.set(verified, requester);
+    }
+    return requester;
+  };
+}

@@ -63,6 +63,30 @@ export function decide(rules: readonly AclRule[], requester: Requester, scopes: 
 }
 
 /**
+ * decide with these rules, remembering its answer for each requester and scope list it is given:
+ * the token route gets one requester object per access token (requesterReader) and one scope list
+ * per scope text (rememberingScopeParser), so a request repeated, as docker repeats them, is
+ * answered without matching any rule. Held weakly, the answers go with those objects. The
+ * answers are shared: read them, never change them.
+ */
+export function rememberingDecider(rules: readonly AclRule[]): (requester: Requester, scopes: readonly ResourceScope[]) => readonly AccessEntry[] {
+  const answers = new WeakMap<Requester, WeakMap<readonly ResourceScope[], readonly AccessEntry[]>>();
+  return (requester, scopes) => {
+    let byScopes = answers.get(requester);
+    if (byScopes === undefined) {
+      byScopes = new WeakMap();
+      answers.set(requester, byScopes);
+    }
+    let access = byScopes.get(scopes);
+    if (access === undefined) {
+      access = decide(rules, requester, scopes);
+      byScopes.set(scopes, access);
+    }
+    return access;
+  };
+}
+
+/**
  * Everyone owns a namespace named after their account, and each group's members share one named
  * after the group. `library` comes first so that no account or group called "library" can take
  * over the shared images: under this policy they are read-only. Public repositories are pullable
@@ -164,19 +188,30 @@ function globMatches(glob: string, value: string): boolean {
  * no name.
  */
 function placeholderGlobMatches(glob: string, value: string, values: PlaceholderValues): boolean {
-  // Splitting on a pattern with one capturing group puts the placeholder names at odd indices.
-  const parts = glob.split(PLACEHOLDER);
-  let source = '';
-  for (const [index, part] of parts.entries()) {
-    if (index % 2 === 0) {
-      source += globSource(part);
-      continue;
-    }
-    const substitute = values[part as keyof PlaceholderValues];
+  const parts = translatedNameGlob(glob);
+  let source = parts[0]!;
+  for (let index = 1; index < parts.length; index += 2) {
+    const substitute = values[parts[index] as keyof PlaceholderValues];
     if (substitute === undefined) return false;
-    source += escapeRegExp(substitute);
+    source += escapeRegExp(substitute) + parts[index + 1]!;
   }
   return wholeMatch(source, value);
+}
+
+/**
+ * Name globs split at their placeholders, the parts between them already regex source: a name
+ * glob comes from a rule, so there are only as many as the rules have, each translated once.
+ */
+const translatedNameGlobs = new Map<string, readonly string[]>();
+
+function translatedNameGlob(glob: string): readonly string[] {
+  let parts = translatedNameGlobs.get(glob);
+  if (parts === undefined) {
+    // Splitting on a pattern with one capturing group puts the placeholder names at odd indices.
+    parts = glob.split(PLACEHOLDER).map((part, index) => (index % 2 === 0 ? globSource(part) : part));
+    translatedNameGlobs.set(glob, parts);
+  }
+  return parts;
 }
 
 function globSource(glob: string): string {

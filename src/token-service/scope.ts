@@ -1,3 +1,5 @@
+import {LRUCache} from 'lru-cache';
+
 /**
  * The resource scopes a registry client asks the token service for, as the registry token-auth
  * spec writes them: `type[(class)]:name:action[,action]*`, e.g. `repository:alice/app:pull,push`.
@@ -49,6 +51,28 @@ export function parseScopes(values: readonly string[]): ResourceScope[] {
     }
   }
   return [...byResource.values()];
+}
+
+/**
+ * parseScopes, remembering the answers for recent scope texts: docker asks for the same scopes
+ * over and over (every layer of a push). The answers are shared between requests: read them,
+ * never change them. Bounded in entries and in the characters of the texts kept.
+ */
+export function rememberingScopeParser(maxTexts = 1000): (values: readonly string[]) => readonly ResourceScope[] {
+  const parsed = new LRUCache<string, readonly ResourceScope[]>({
+    max: maxTexts,
+    maxSize: maxTexts * 256,
+    sizeCalculation: (_scopes, text) => Math.max(text.length, 1),
+  });
+  return (values) => {
+    const text = JSON.stringify(values);
+    let scopes = parsed.get(text);
+    if (scopes === undefined) {
+      scopes = parseScopes(values);
+      parsed.set(text, scopes);
+    }
+    return scopes;
+  };
 }
 
 export function formatScope(scope: ResourceScope): string {

@@ -5,6 +5,7 @@ import {createMetrics} from './metrics.js';
 import {defaultPolicy} from './policy.js';
 import {verificationKeysFromJwks} from './refresh-token.js';
 import {createSigner, verificationJwks} from './signing.js';
+import {createTokenReuse} from './token-reuse.js';
 import {createAccessTokenVerifier} from './verify-access-token.js';
 
 export function createLogger(level = process.env.HUB_AUTH_LOG_LEVEL ?? 'info'): Logger {
@@ -39,7 +40,7 @@ export async function createTokenService(config: TokenServiceConfig, logger: Log
     introspection,
     timeoutSeconds: config.oidc.timeoutSeconds,
     cacheSize: config.cacheSize,
-    onCheck: (method) => metrics.checks.inc({method}),
+    onCheck: (method) => metrics.checks.inc(method),
   });
   return createApp({
     config,
@@ -48,6 +49,7 @@ export async function createTokenService(config: TokenServiceConfig, logger: Log
     verificationKeys: verificationKeysFromJwks(jwks),
     verifier,
     rules: config.policy.rules ?? defaultPolicy({publicRepositories: config.policy.publicRepositories}),
+    tokenReuse: createTokenReuse({windowSeconds: config.tokenReuseSeconds, maxEntries: config.cacheSize}),
     metrics,
     logger,
     nowSeconds: () => Math.floor(Date.now() / 1000),

@@ -12,7 +12,5 @@ export function registerHealthRoutes(app: FastifyInstance, deps: TokenServiceDep
       return reply.code(503).send({status: 'not ready', reason: (error as Error).message});
     }
   });
-  app.get('/metrics', async (_request, reply) =>
-    reply.header('content-type', deps.metrics.registry.contentType).send(await deps.metrics.registry.metrics()),
-  );
+  app.get('/metrics', async (_request, reply) => reply.header('content-type', deps.metrics.registry.contentType).send(await deps.metrics.text()));
 }

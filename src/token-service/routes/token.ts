@@ -1,8 +1,8 @@
 import type {FastifyInstance, FastifyReply, FastifyRequest} from 'fastify';
-import {formatScope, parseScopes} from '../scope.js';
-import {issueRegistryToken} from '../issue-token.js';
-import {requesterFromClaims} from '../identity.js';
-import type {Requester} from '../policy.js';
+import {formatScope, rememberingScopeParser, type ResourceScope} from '../scope.js';
+import {issueRegistryToken, type IssueDeps} from '../issue-token.js';
+import {requesterReader} from '../identity.js';
+import {rememberingDecider, type AccessEntry, type Requester} from '../policy.js';
 import {readRefreshToken} from '../refresh-token.js';
 import {InvalidTokenError, UpstreamError} from '../verify-access-token.js';
 import type {TokenServiceDeps} from '../app.js';
@@ -27,13 +27,41 @@ class TokenRequestError extends Error {
 
 type Query = Record<string, string | string[] | undefined>;
 
+/**
+ * What a granted request is answered with (TokenResponse), for fastify's compiled serializer:
+ * the token is in the answer twice, and scanning it for characters to escape costs more than all
+ * of the rest of the answer. Tokens are JWS compact serializations we signed, base64url parts
+ * joined by '.', with nothing to escape, so they are written as they are ('unsafe').
+ */
+const jws = {type: 'string', format: 'unsafe'};
+const tokenAnswer = {
+  response: {
+    200: {
+      type: 'object',
+      properties: {
+        token: jws,
+        access_token: jws,
+        expires_in: {type: 'integer'},
+        issued_at: {type: 'string'},
+        refresh_token: jws,
+      },
+      required: ['token', 'access_token', 'expires_in', 'issued_at'],
+    },
+  },
+};
+
 export function registerTokenRoutes(app: FastifyInstance, deps: TokenServiceDeps): void {
-  app.get('/token', (request, reply) =>
+  const requesterOf = requesterReader(deps.config.oidc.usernameClaim, deps.config.oidc.groupsClaim);
+  const requesterForAccessToken = (token: string) => requesterFromAccessToken(token, deps.verifier, requesterOf);
+  const parseScopes = rememberingScopeParser();
+  const issueDeps: IssueDeps = {...deps, decide: rememberingDecider(deps.rules)};
+
+  app.get('/token', {schema: tokenAnswer}, (request, reply) =>
     answer(request, reply, 'registry', async () => {
       const query = request.query as Query;
       checkService(query, deps);
       const token = credentialsFrom(request.headers.authorization);
-      const requester = token === undefined ? {groups: []} : await requesterForAccessToken(token, deps);
+      const requester = token === undefined ? {groups: []} : await requesterForAccessToken(token);
       return {
         grant: token === undefined ? 'anonymous' : 'password',
         requester,
@@ -43,7 +71,7 @@ export function registerTokenRoutes(app: FastifyInstance, deps: TokenServiceDeps
     }),
   );
 
-  app.post('/token', (request, reply) =>
+  app.post('/token', {schema: tokenAnswer}, (request, reply) =>
     answer(request, reply, 'oauth', async () => {
       const form = (request.body ?? {}) as Query;
       checkService(form, deps);
@@ -53,7 +81,7 @@ export function registerTokenRoutes(app: FastifyInstance, deps: TokenServiceDeps
       if (grantType === 'password') {
         const password = first(form.password);
         if (!password) throw new TokenRequestError(400, 'invalid_request', 'password (the OIDC access token) is missing');
-        return {grant: 'password', requester: await requesterForAccessToken(password, deps), scopes, offline};
+        return {grant: 'password', requester: await requesterForAccessToken(password), scopes, offline};
       }
       if (grantType === 'refresh_token') {
         const identity = readRefreshToken(first(form.refresh_token) ?? '', deps.verificationKeys, {
@@ -72,31 +100,21 @@ export function registerTokenRoutes(app: FastifyInstance, deps: TokenServiceDeps
     request: FastifyRequest,
     reply: FastifyReply,
     style: 'registry' | 'oauth',
-    understand: () => Promise<{grant: Grant; requester: Requester; scopes: ReturnType<typeof parseScopes>; offline: boolean}>,
+    understand: () => Promise<{grant: Grant; requester: Requester; scopes: readonly ResourceScope[]; offline: boolean}>,
   ): Promise<unknown> {
-    const stopTimer = deps.metrics.duration.startTimer();
+    const started = performance.now();
     let grant: Grant | 'unknown' = 'unknown';
     try {
       const understood = await understand();
       grant = understood.grant;
-      const {response, access} = issueRegistryToken(deps, understood);
-      request.log.info(
-        {
-          event: 'token',
-          grant,
-          account: understood.requester.account ?? null,
-          requested: understood.scopes.map(formatScope),
-          granted: access.map(formatScope),
-          refresh: response.refresh_token !== undefined,
-        },
-        'token issued',
-      );
-      deps.metrics.requests.inc({grant, outcome: 'issued'});
+      const {response, access} = issueRegistryToken(issueDeps, understood);
+      request.log.info(decisionLine(grant, understood.requester, understood.scopes, access, response.refresh_token !== undefined), 'token issued');
+      deps.metrics.requests.inc(grant, 'issued');
       return reply.header('cache-control', 'no-store').send(response);
     } catch (error) {
       if (!(error instanceof TokenRequestError)) throw error;
       const outcome = error.status === 503 ? 'upstream_error' : error.status === 401 ? 'unauthorized' : 'bad_request';
-      deps.metrics.requests.inc({grant, outcome});
+      deps.metrics.requests.inc(grant, outcome);
       request.log.info({event: 'token', grant, outcome, reason: error.message}, 'token refused');
       if (error.status === 401) reply.header('www-authenticate', `Basic realm="${deps.config.issuer}", charset="UTF-8"`);
       reply.code(error.status).header('cache-control', 'no-store');
@@ -104,15 +122,30 @@ export function registerTokenRoutes(app: FastifyInstance, deps: TokenServiceDeps
         ? reply.send({error: error.oauthError, error_description: error.message})
         : reply.send({errors: [{code: error.status === 401 ? 'UNAUTHORIZED' : error.status === 503 ? 'UNAVAILABLE' : 'DENIED', message: error.message}]});
     } finally {
-      stopTimer({grant});
+      deps.metrics.duration.observe(grant, (performance.now() - started) / 1000);
     }
   }
 }
 
-async function requesterForAccessToken(token: string, deps: TokenServiceDeps): Promise<Requester> {
+/**
+ * Who got what: the audit line of a granted request. What was asked is there only when it differs
+ * from what was granted (something was denied, or malformed): the line is written for every
+ * request, and the same list twice would be most of it.
+ */
+function decisionLine(grant: Grant, requester: Requester, scopes: readonly ResourceScope[], access: readonly AccessEntry[], refresh: boolean) {
+  const granted = access.map(formatScope);
+  const requested = scopes.map(formatScope);
+  const differs = requested.length !== granted.length || requested.some((scope, index) => scope !== granted[index]);
+  return {event: 'token', grant, account: requester.account ?? null, granted, ...(differs ? {requested} : {}), refresh};
+}
+
+async function requesterFromAccessToken(
+  token: string,
+  verifier: TokenServiceDeps['verifier'],
+  requesterOf: ReturnType<typeof requesterReader>,
+): Promise<Requester> {
   try {
-    const verified = await deps.verifier.verify(token);
-    return requesterFromClaims(verified, deps.config.oidc.usernameClaim, deps.config.oidc.groupsClaim);
+    return requesterOf(await verifier.verify(token));
   } catch (error) {
     if (error instanceof UpstreamError) {
       throw new TokenRequestError(503, 'temporarily_unavailable', 'the identity provider cannot be reached to check the token; try again');

@@ -1,5 +1,5 @@
 import {describe, expect, it} from 'vitest';
-import {requesterFromClaims} from '../../../src/token-service/identity.js';
+import {requesterFromClaims, requesterReader} from '../../../src/token-service/identity.js';
 
 const verified = (claims: Record<string, unknown>, subject = 'f3a1-uuid') => ({subject, claims, expiresAt: 0});
 
@@ -22,5 +22,16 @@ describe('requesterFromClaims', () => {
 
   it('refuses a token with no usable name', () => {
     expect(() => requesterFromClaims(verified({preferred_username: '***'}, '***'), 'preferred_username', 'groups')).toThrow('no usable username');
+  });
+});
+
+describe('requesterReader', () => {
+  it('reads each verified token once, with the configured claims', () => {
+    const read = requesterReader('preferred_username', 'roles');
+    const claims = verified({preferred_username: 'Alice', roles: ['Ops']});
+    const requester = read(claims);
+    expect(requester).toEqual({account: 'alice', groups: ['ops']});
+    expect(read(claims)).toBe(requester);
+    expect(read(verified({preferred_username: 'bob'}))).toEqual({account: 'bob', groups: []});
   });
 });

@@ -1,5 +1,5 @@
 import {describe, expect, it} from 'vitest';
-import {decide, defaultPolicy, normalizeAccountName, type AclRule, type Requester} from '../../../src/token-service/policy.js';
+import {decide, defaultPolicy, normalizeAccountName, rememberingDecider, type AclRule, type Requester} from '../../../src/token-service/policy.js';
 import {isValidRepositoryName, parseScopes} from '../../../src/token-service/scope.js';
 
 const ALL = ['pull', 'push', 'delete'];
@@ -232,4 +232,18 @@ describe('normalizeAccountName', () => {
       expect(isValidRepositoryName(name)).toBe(true);
     },
   );
+});
+
+describe('rememberingDecider', () => {
+  it('answers as decide does, once per requester and scope list', () => {
+    const decideOnce = rememberingDecider(policy);
+    const scopes = parseScopes(['repository:alice/app:pull,push repository:bob/app:pull']);
+    const answer = decideOnce(alice, scopes);
+    expect(answer).toEqual(decide(policy, alice, scopes));
+    expect(decideOnce(alice, scopes)).toBe(answer);
+    expect(decideOnce(bob, scopes)).toEqual([{type: 'repository', name: 'bob/app', actions: ['pull']}]);
+    expect(decideOnce({account: 'alice', groups: []}, parseScopes(['repository:alice/app:pull']))).toEqual([
+      {type: 'repository', name: 'alice/app', actions: ['pull']},
+    ]);
+  });
 });

@@ -1,5 +1,5 @@
 import {describe, expect, it} from 'vitest';
-import {formatScope, isValidRepositoryName, parseScopes} from '../../../src/token-service/scope.js';
+import {formatScope, isValidRepositoryName, parseScopes, rememberingScopeParser} from '../../../src/token-service/scope.js';
 
 describe('parseScopes', () => {
   it('parses a repository scope', () => {
@@ -184,5 +184,17 @@ describe('isValidRepositoryName', () => {
     'a'.repeat(256),
   ])('refuses %j', (name) => {
     expect(isValidRepositoryName(name)).toBe(false);
+  });
+});
+
+describe('rememberingScopeParser', () => {
+  it('parses as parseScopes does, once per list of scope texts', () => {
+    const parse = rememberingScopeParser(2);
+    const scopes = parse(['repository:alice/app:pull', 'repository:alice/app:push']);
+    expect(scopes).toEqual(parseScopes(['repository:alice/app:pull', 'repository:alice/app:push']));
+    expect(parse(['repository:alice/app:pull', 'repository:alice/app:push'])).toBe(scopes);
+    // One text holding both is another list of texts, parsed on its own.
+    expect(parse(['repository:alice/app:pull repository:alice/app:push'])).not.toBe(scopes);
+    expect(parse(['repository:alice/app:pull'])).toEqual([{type: 'repository', name: 'alice/app', actions: ['pull']}]);
   });
 });

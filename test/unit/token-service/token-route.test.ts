@@ -1,0 +1,174 @@
+import {Writable} from 'node:stream';
+import {decodeJwt} from 'jose';
+import {pino} from 'pino';
+import {describe, expect, it} from 'vitest';
+import {createApp} from '../../../src/token-service/app.js';
+import {parseConfig} from '../../../src/token-service/config.js';
+import {generateSigningMaterial} from '../../../src/token-service/keygen.js';
+import {createMetrics} from '../../../src/token-service/metrics.js';
+import {defaultPolicy} from '../../../src/token-service/policy.js';
+import {verificationKeysFromJwks} from '../../../src/token-service/refresh-token.js';
+import {createSigner, verificationJwks} from '../../../src/token-service/signing.js';
+import {createTokenReuse} from '../../../src/token-service/token-reuse.js';
+import {InvalidTokenError, type VerifiedClaims} from '../../../src/token-service/verify-access-token.js';
+
+const material = await generateSigningMaterial({algorithm: 'ES256', commonName: 'hub-auth route test', days: 30});
+const config = parseConfig({
+  service: 'registry.example.com',
+  signing: {key: {value: material.privateKeyPem}, certificate: {value: material.certificatePem}},
+  oidc: {issuer: 'https://id.example.com', audience: 'registry'},
+  client: {clientId: 'hub-cli'},
+  registry: {host: 'registry.example.com'},
+  tokenReuseSeconds: 5,
+});
+
+interface TokenAnswer {
+  token?: string;
+  access_token?: string;
+  expires_in?: number;
+  issued_at?: string;
+  refresh_token?: string;
+  errors?: Array<{code: string}>;
+}
+
+/** hub-auth's app with a clock the test sets and an identity provider that knows `users`. */
+function service(users: Record<string, {username: string; groups?: string[]}>) {
+  let now = 1_900_000_000;
+  const revoked = new Set<string>();
+  const lines: Array<Record<string, unknown>> = [];
+  const logStream = new Writable({
+    write(chunk: Buffer, _encoding, done) {
+      lines.push(JSON.parse(chunk.toString()) as Record<string, unknown>);
+      done();
+    },
+  });
+  const jwks = verificationJwks([material.certificatePem], config.signing.keyId);
+  const app = createApp({
+    config,
+    signer: createSigner({privateKeyPem: material.privateKeyPem, certificatePem: material.certificatePem, keyIdFormat: 'libtrust', includeX5c: true}),
+    jwks,
+    verificationKeys: verificationKeysFromJwks(jwks),
+    verifier: {
+      ready: async () => {},
+      // What the real verifier answers for a token it has cached, and for one found bad.
+      async verify(token): Promise<VerifiedClaims> {
+        const user = users[token];
+        if (!user || revoked.has(token)) throw new InvalidTokenError('the identity provider says the token is not active');
+        return {subject: `sub-${user.username}`, claims: {preferred_username: user.username, groups: user.groups ?? []}, expiresAt: now + 600};
+      },
+    },
+    rules: defaultPolicy({publicRepositories: []}),
+    tokenReuse: createTokenReuse({windowSeconds: config.tokenReuseSeconds, maxEntries: config.cacheSize}),
+    metrics: createMetrics(),
+    logger: pino({level: 'info'}, logStream),
+    nowSeconds: () => now,
+    ready: async () => {},
+  });
+  return {
+    app,
+    lines,
+    tick: (seconds: number) => (now += seconds),
+    revoke: (token: string) => revoked.add(token),
+    async get(token: string | undefined, scope: string, extra = ''): Promise<{status: number; body: TokenAnswer}> {
+      const response = await app.inject({
+        url: `/token?service=registry.example.com&scope=${encodeURIComponent(scope)}${extra}`,
+        headers: token === undefined ? {} : {authorization: `Basic ${Buffer.from(`user:${token}`).toString('base64')}`},
+      });
+      return {status: response.statusCode, body: response.json()};
+    },
+  };
+}
+
+describe('GET /token with token reuse', () => {
+  it('answers the same grant within the window with the same token, its original issued_at and the time it has left', async () => {
+    const hub = service({'alice-token': {username: 'alice'}});
+    const first = await hub.get('alice-token', 'repository:alice/app:pull,push');
+    expect(first).toMatchObject({status: 200, body: {expires_in: 300}});
+    hub.tick(3);
+    const again = await hub.get('alice-token', 'repository:alice/app:pull,push');
+    expect(again.status).toBe(200);
+    expect(again.body.token).toBe(first.body.token);
+    expect(again.body.access_token).toBe(first.body.token);
+    expect(again.body.issued_at).toBe(first.body.issued_at);
+    expect(again.body.expires_in).toBe(297);
+    const claims = decodeJwt(again.body.token!);
+    expect(claims.exp! - claims.iat!).toBe(300);
+    expect(new Date(again.body.issued_at!).getTime() / 1000).toBe(claims.iat);
+  });
+
+  it('signs a new token once the window has passed', async () => {
+    const hub = service({'alice-token': {username: 'alice'}});
+    const first = await hub.get('alice-token', 'repository:alice/app:pull');
+    hub.tick(config.tokenReuseSeconds);
+    const later = await hub.get('alice-token', 'repository:alice/app:pull');
+    expect(later.body.token).not.toBe(first.body.token);
+    expect(later.body.expires_in).toBe(300);
+  });
+
+  it('gives another scope or another account a token of its own', async () => {
+    const hub = service({'alice-token': {username: 'alice'}, 'bob-token': {username: 'bob'}, 'alice-again': {username: 'alice'}});
+    const alicePull = await hub.get('alice-token', 'repository:alice/app:pull');
+    const alicePush = await hub.get('alice-token', 'repository:alice/app:pull,push');
+    const bobPull = await hub.get('bob-token', 'repository:alice/app:pull');
+    expect(new Set([alicePull.body.token, alicePush.body.token, bobPull.body.token]).size).toBe(3);
+    expect(decodeJwt(bobPull.body.token!)).toMatchObject({sub: 'bob', access: []});
+    // Another access token of the same account, granted the same: the same registry token.
+    expect((await hub.get('alice-again', 'repository:alice/app:pull')).body.token).toBe(alicePull.body.token);
+  });
+
+  it('refuses an access token that is no longer good even though a token for its grant is at hand', async () => {
+    const hub = service({'alice-token': {username: 'alice'}});
+    expect((await hub.get('alice-token', 'repository:alice/app:pull')).status).toBe(200);
+    hub.revoke('alice-token');
+    const refused = await hub.get('alice-token', 'repository:alice/app:pull');
+    expect(refused.status).toBe(401);
+    expect(refused.body.token).toBeUndefined();
+    expect(refused.body.errors?.[0]?.code).toBe('UNAUTHORIZED');
+    expect((await hub.get('forged-token', 'repository:alice/app:pull')).status).toBe(401);
+  });
+
+  it('reuses the registry token but signs a fresh refresh token for offline_token=true', async () => {
+    const hub = service({'alice-token': {username: 'alice'}});
+    const first = await hub.get('alice-token', 'repository:alice/app:pull', '&offline_token=true');
+    hub.tick(1);
+    const again = await hub.get('alice-token', 'repository:alice/app:pull', '&offline_token=true');
+    expect(again.body.token).toBe(first.body.token);
+    expect(first.body.refresh_token).toBeDefined();
+    expect(again.body.refresh_token).toBeDefined();
+    expect(again.body.refresh_token).not.toBe(first.body.refresh_token);
+    expect(decodeJwt(again.body.refresh_token!)).toMatchObject({sub: 'alice', iat: decodeJwt(first.body.refresh_token!).iat! + 1});
+
+    const refreshed = await hub.app.inject({
+      method: 'POST',
+      url: '/token',
+      payload: new URLSearchParams({grant_type: 'refresh_token', refresh_token: again.body.refresh_token!, service: 'registry.example.com', scope: 'repository:alice/app:pull'}).toString(),
+      headers: {'content-type': 'application/x-www-form-urlencoded'},
+    });
+    expect(refreshed.statusCode).toBe(200);
+    expect(refreshed.json<TokenAnswer>().token).toBe(first.body.token);
+  });
+
+  it('logs every request, who got what, and what was asked only when it was not all granted', async () => {
+    const hub = service({'alice-token': {username: 'alice'}});
+    await hub.get('alice-token', 'repository:alice/app:pull');
+    await hub.get('alice-token', 'repository:alice/app:pull');
+    await hub.get('alice-token', 'repository:bob/app:pull');
+    const decisions = hub.lines.filter((line) => line.event === 'token');
+    expect(decisions).toHaveLength(3);
+    expect(decisions[1]).toMatchObject({msg: 'token issued', grant: 'password', account: 'alice', granted: ['repository:alice/app:pull'], refresh: false});
+    expect(decisions[1]).not.toHaveProperty('requested');
+    expect(decisions[2]).toMatchObject({granted: [], requested: ['repository:bob/app:pull']});
+    expect(JSON.stringify(hub.lines)).not.toContain('alice-token');
+  });
+
+  it('shows the answer times as a Prometheus histogram by grant', async () => {
+    const hub = service({'alice-token': {username: 'alice'}});
+    await hub.get('alice-token', 'repository:alice/app:pull');
+    await hub.get(undefined, 'repository:alice/app:pull');
+    const metrics = (await hub.app.inject({url: '/metrics'})).body;
+    expect(metrics).toContain('# TYPE hub_auth_token_request_duration_seconds histogram');
+    expect(metrics).toMatch(/^hub_auth_token_request_duration_seconds_bucket\{le="\+Inf",grant="password"\} 1$/m);
+    expect(metrics).toMatch(/^hub_auth_token_request_duration_seconds_count\{grant="anonymous"\} 1$/m);
+    expect(metrics).toMatch(/^hub_auth_token_requests_total\{grant="password",outcome="issued"\} 1$/m);
+  });
+});
