@@ -1,4 +1,5 @@
-import {Command, Errors} from '@oclif/core';
+import {Command} from '@oclif/core/command';
+import {CLIError} from '@oclif/core/errors';
 import {createContext, type Context} from './context.js';
 import {HubError} from './errors.js';
 
@@ -23,7 +24,7 @@ export abstract class HubCommand extends Command {
     // With --json oclif prints the error as JSON and exits with process.exitCode.
     process.exitCode = error.exit;
     if (this.jsonEnabled()) {
-      return super.catch(new Errors.CLIError(error.message, {exit: error.exit, code: error.code, suggestions: error.suggestions}));
+      return super.catch(new CLIError(error.message, {exit: error.exit, code: error.code, suggestions: error.suggestions}));
     }
     // Printed unwrapped, so that paths and commands in it can be copied whole.
     this.logToStderr(`Error: ${error.message}`);

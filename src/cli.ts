@@ -1,4 +1,4 @@
-import {execute} from '@oclif/core';
+import {execute} from '@oclif/core/execute';
 import Doctor from './commands/doctor.js';
 import Images from './commands/images.js';
 import Login from './commands/login.js';

@@ -1,4 +1,4 @@
-import {Args} from '@oclif/core';
+import * as Args from '@oclif/core/args';
 import {HubCommand} from '../base-command.js';
 import type {CheckResult} from '../doctor/checkup.js';
 
