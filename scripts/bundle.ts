@@ -4,12 +4,16 @@
  * (one file read and compile instead of one per module, and no ES module loader):
  * - credential-helper-main: docker-credential-hub, which docker starts for each operation on a
  *   hub registry;
- * - fast-path: the answers `hub` gives without oclif (`--version`, `status`);
- * - cli: every other command, with oclif and dockerode inside (src/cli.ts).
+ * - start: what `hub` does first, the answers it gives without oclif (`--version`, `status`)
+ *   and the loading of
+ * - cli: every other command, with oclif and dockerode inside (src/cli.ts), whose V8 code
+ *   cache is written next to it (src/code-cache.ts).
  * Lazy modules stay lazy inside a bundle. Packages outside it stay in node_modules; the ES-only
  * ones (openid-client) are loaded by require() when first needed, which Node ≥ 20.19 supports.
  */
+import {execFileSync} from 'node:child_process';
 import {readFileSync} from 'node:fs';
+import {resolve} from 'node:path';
 import {build, type BuildOptions, type Plugin} from 'esbuild';
 
 const {dependencies} = JSON.parse(readFileSync('package.json', 'utf8')) as {dependencies: Record<string, string>};
@@ -65,12 +69,19 @@ const common: BuildOptions = {
 };
 
 await Promise.all([
-  build({...common, entryPoints: ['src/docker/credential-helper-main.ts', 'src/fast-path.ts'], packages: 'external'}),
+  build({...common, entryPoints: ['src/docker/credential-helper-main.ts', 'src/start.ts'], packages: 'external'}),
   build({
     ...common,
     entryPoints: ['src/cli.ts'],
     // typescript: oclif loads it only to run commands from .ts sources in development.
     external: [...Object.keys(dependencies).filter((name) => !BUNDLED_PACKAGES.includes(name)), 'typescript'],
     plugins: [dockerodeOnDemand],
+    // import() turned into require(): node 20 loses vm.Script's import() callback in code
+    // restored from a code cache ("A dynamic import callback was not specified").
+    supported: {'dynamic-import': false},
   }),
 ]);
+
+// In a plain node, as `hub` runs: V8 refuses a cache made under other flags.
+const [start, cli] = ['dist/bundle/start.cjs', 'dist/bundle/cli.cjs'].map((file) => resolve(file));
+execFileSync(process.execPath, ['-e', `require(${JSON.stringify(start)}).writeCodeCache(${JSON.stringify(cli)})`], {stdio: 'inherit'});

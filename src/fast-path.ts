@@ -2,8 +2,8 @@
  * The answers `hub` gives without loading oclif, which costs 60–100 ms before any command runs:
  * `hub --version` and `hub status [--json]`, which scripts and shell prompts call often. They
  * print what the oclif commands print. Anything else, and any failure, goes to oclif (false), so
- * help, flag errors and error messages stay oclif's. bin/run.cjs loads this module's bundle
- * (scripts/bundle.ts); the status code in it runs only for `status`.
+ * help, flag errors and error messages stay oclif's. bin/run.cjs asks here first (src/start.ts);
+ * the status code runs only for `status`.
  */
 export async function answerWithoutOclif(args: readonly string[], version: () => string): Promise<boolean> {
   if (args.length === 1 && (args[0] === '--version' || args[0] === '-v')) {

@@ -1,6 +1,7 @@
 import {execFile} from 'node:child_process';
 import {readFile} from 'node:fs/promises';
-import {createRequire} from 'node:module';
+import Module, {createRequire} from 'node:module';
+import {Script} from 'node:vm';
 import {fileURLToPath} from 'node:url';
 import {promisify} from 'node:util';
 import {describe, expect, it} from 'vitest';
@@ -21,7 +22,7 @@ async function packagesLoadedBy(bundle: string): Promise<string[]> {
 describe('the start-up bundles', () => {
   it('load no package a command loads only when it runs', async () => {
     const later = ['openid-client', 'undici', 'zod', 'log-update', 'write-file-atomic', 'proper-lockfile', '@grpc/grpc-js', 'protobufjs', 'ssh2'];
-    for (const bundle of ['cli.cjs', 'fast-path.cjs', 'credential-helper-main.cjs']) {
+    for (const bundle of ['cli.cjs', 'start.cjs', 'credential-helper-main.cjs']) {
       const loaded = await packagesLoadedBy(bundle);
       for (const name of later) expect(loaded, `${bundle} loads ${name}`).not.toContain(name);
     }
@@ -35,5 +36,13 @@ describe('the start-up bundles', () => {
     for (const id of onDemand) expect(requireFromBundle(id), id).toBeTruthy();
     // Stand-ins call these two as functions: they must still export one.
     for (const id of ['dockerode/lib/session.js', 'docker-modem/lib/ssh.js']) expect(typeof requireFromBundle(id), id).toBe('function');
+  });
+});
+
+describe("the CLI bundle's code cache", () => {
+  it('is accepted by this node, so hub does not compile the bundle on every command', async () => {
+    const bundle = `${BUNDLE_DIR}cli.cjs`;
+    const script = new Script(Module.wrap(await readFile(bundle, 'utf8')), {filename: bundle, cachedData: await readFile(`${bundle}.v8-cache`)});
+    expect(script.cachedDataRejected).toBe(false);
   });
 });
