@@ -9,7 +9,7 @@ import {Script} from 'node:vm';
  * (node 22's module.enableCompileCache). The cache is V8's own format, checked by V8 against the
  * source and its version: under another node it is refused, and the bundle compiles as usual.
  */
-export const codeCachePath = (bundle: string) => `${bundle}.v8-cache`;
+const codeCachePath = (bundle: string) => `${bundle}.v8-cache`;
 
 /** Loads a CommonJS bundle as require() would, from its code cache when V8 accepts it. */
 export function requireWithCodeCache(bundle: string): unknown {
