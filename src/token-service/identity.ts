@@ -1,5 +1,6 @@
 import {normalizeAccountName, type Requester} from './policy.js';
 import type {VerifiedClaims} from './verify-access-token.js';
+import {remembered} from './remember.js';
 
 /**
  * Who the registry should think the user is: the configured username claim (then `username`,
@@ -25,12 +26,5 @@ export function requesterFromClaims(verified: VerifiedClaims, usernameClaim: str
  */
 export function requesterReader(usernameClaim: string, groupsClaim: string): (verified: VerifiedClaims) => Requester & {account: string} {
   const read = new WeakMap<VerifiedClaims, Requester & {account: string}>();
-  return (verified) => {
-    let requester = read.get(verified);
-    if (requester === undefined) {
-      requester = requesterFromClaims(verified, usernameClaim, groupsClaim);
-      read.set(verified, requester);
-    }
-    return requester;
-  };
+  return (verified) => remembered(read, verified, () => requesterFromClaims(verified, usernameClaim, groupsClaim));
 }

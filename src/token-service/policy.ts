@@ -1,4 +1,5 @@
 import type {ResourceScope} from './scope.js';
+import {remembered} from './remember.js';
 
 /**
  * One access-control rule. Rules are ordered and the first whose `match` fits a requested scope
@@ -71,19 +72,12 @@ export function decide(rules: readonly AclRule[], requester: Requester, scopes: 
  */
 export function rememberingDecider(rules: readonly AclRule[]): (requester: Requester, scopes: readonly ResourceScope[]) => readonly AccessEntry[] {
   const answers = new WeakMap<Requester, WeakMap<readonly ResourceScope[], readonly AccessEntry[]>>();
-  return (requester, scopes) => {
-    let byScopes = answers.get(requester);
-    if (byScopes === undefined) {
-      byScopes = new WeakMap();
-      answers.set(requester, byScopes);
-    }
-    let access = byScopes.get(scopes);
-    if (access === undefined) {
-      access = decide(rules, requester, scopes);
-      byScopes.set(scopes, access);
-    }
-    return access;
-  };
+  return (requester, scopes) =>
+    remembered(
+      remembered(answers, requester, () => new WeakMap()),
+      scopes,
+      () => decide(rules, requester, scopes),
+    );
 }
 
 /**
@@ -205,13 +199,8 @@ function placeholderGlobMatches(glob: string, value: string, values: Placeholder
 const translatedNameGlobs = new Map<string, readonly string[]>();
 
 function translatedNameGlob(glob: string): readonly string[] {
-  let parts = translatedNameGlobs.get(glob);
-  if (parts === undefined) {
-    // Splitting on a pattern with one capturing group puts the placeholder names at odd indices.
-    parts = glob.split(PLACEHOLDER).map((part, index) => (index % 2 === 0 ? globSource(part) : part));
-    translatedNameGlobs.set(glob, parts);
-  }
-  return parts;
+  // Splitting on a pattern with one capturing group puts the placeholder names at odd indices.
+  return remembered(translatedNameGlobs, glob, () => glob.split(PLACEHOLDER).map((part, index) => (index % 2 === 0 ? globSource(part) : part)));
 }
 
 function globSource(glob: string): string {
@@ -223,13 +212,11 @@ const compiled = new Map<string, RegExp>();
 const MAX_COMPILED = 10_000;
 
 function wholeMatch(source: string, value: string): boolean {
-  let pattern = compiled.get(source);
-  if (!pattern) {
+  const pattern = remembered(compiled, source, () => {
     // Sources embed account and group names, so the set is open-ended: start over rather than grow.
     if (compiled.size >= MAX_COMPILED) compiled.clear();
-    pattern = new RegExp(`^(?:${source})$`, 's');
-    compiled.set(source, pattern);
-  }
+    return new RegExp(`^(?:${source})$`, 's');
+  });
   return pattern.test(value);
 }
 

@@ -1,4 +1,5 @@
 import {LRUCache} from 'lru-cache';
+import {remembered} from './remember.js';
 
 /**
  * The resource scopes a registry client asks the token service for, as the registry token-auth
@@ -64,15 +65,7 @@ export function rememberingScopeParser(maxTexts = 1000): (values: readonly strin
     maxSize: maxTexts * 256,
     sizeCalculation: (_scopes, text) => Math.max(text.length, 1),
   });
-  return (values) => {
-    const text = JSON.stringify(values);
-    let scopes = parsed.get(text);
-    if (scopes === undefined) {
-      scopes = parseScopes(values);
-      parsed.set(text, scopes);
-    }
-    return scopes;
-  };
+  return (values) => remembered(parsed, JSON.stringify(values), () => parseScopes(values));
 }
 
 export function formatScope(scope: ResourceScope): string {

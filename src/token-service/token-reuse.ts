@@ -1,5 +1,6 @@
 import {LRUCache} from 'lru-cache';
 import type {AccessEntry} from './policy.js';
+import {remembered} from './remember.js';
 
 /**
  * Registry tokens handed out again, for a few seconds, instead of signed anew. A registry token
@@ -47,11 +48,7 @@ export function createTokenReuse<Signed extends Reusable>(options: TokenReuseOpt
   const accessTexts = new WeakMap<readonly AccessEntry[], string>();
   return {
     tokenFor(subject, access, nowSeconds, sign) {
-      let accessText = accessTexts.get(access);
-      if (accessText === undefined) {
-        accessText = JSON.stringify(access);
-        accessTexts.set(access, accessText);
-      }
+      const accessText = remembered(accessTexts, access, () => JSON.stringify(access));
       // The token's claims are exactly these two and the times: the same key, the same token. A
       // JSON string ends at its first unescaped quote, so the subject cannot run into the access.
       const key = JSON.stringify(subject) + accessText;
