@@ -18,8 +18,11 @@ import {build, type BuildOptions, type Plugin} from 'esbuild';
 
 const {dependencies} = JSON.parse(readFileSync('package.json', 'utf8')) as {dependencies: Record<string, string>};
 
-/** Inside the cli bundle: oclif and dockerode, whose hundreds of small files cost most to load. */
-const BUNDLED_PACKAGES = ['@oclif/core', 'dockerode'];
+/**
+ * Inside the cli bundle: oclif and dockerode, whose hundreds of small files cost most to load, and
+ * debug, which both use and hub configures (src/docker/modem-debug.ts): one copy for all three.
+ */
+const BUNDLED_PACKAGES = ['@oclif/core', 'dockerode', 'debug'];
 
 /**
  * dockerode loads, as it starts, gRPC and protobuf (for BuildKit sessions) and ssh2 (for ssh://

@@ -2,6 +2,7 @@ import {Command} from '@oclif/core/command';
 import {CLIError} from '@oclif/core/errors';
 import {createContext, type Context} from './context.js';
 import {HubError} from './errors.js';
+import {printable} from './io/terminal-text.js';
 
 /**
  * What every hub command shares: `--json`, the context it works through, and errors shown as a
@@ -26,9 +27,10 @@ export abstract class HubCommand extends Command {
     if (this.jsonEnabled()) {
       return super.catch(new CLIError(error.message, {exit: error.exit, code: error.code, suggestions: error.suggestions}));
     }
-    // Printed unwrapped, so that paths and commands in it can be copied whole.
-    this.logToStderr(`Error: ${error.message}`);
-    for (const suggestion of error.suggestions) this.logToStderr(`  → ${suggestion}`);
+    // Printed unwrapped, so that paths and commands in it can be copied whole; without the control
+    // characters of the remote text it quotes (--json escapes them).
+    this.logToStderr(printable(`Error: ${error.message}`));
+    for (const suggestion of error.suggestions) this.logToStderr(printable(`  → ${suggestion}`));
     this.exit(error.exit);
   }
 }

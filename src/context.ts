@@ -5,6 +5,7 @@ import type {ProviderSettings} from './auth/oidc.js';
 import type {SessionDeps} from './auth/session.js';
 import {hubConfigDir, hubPaths, type HubPaths} from './config/paths.js';
 import type {StorageKind} from './config/settings.js';
+import {printable} from './io/terminal-text.js';
 import {InsecureFileStore} from './store/insecure-file.js';
 import {DEFAULT_KEYCHAIN_TIMEOUT_MS, KeychainStore} from './store/keychain.js';
 import type {TokenStore} from './store/session.js';
@@ -17,7 +18,10 @@ export interface Context {
   env: NodeJS.ProcessEnv;
   paths: HubPaths;
   nowSeconds(): number;
-  /** Prose for the person at the terminal: stderr, so stdout stays data. */
+  /**
+   * Prose for the person at the terminal: stderr, so stdout stays data. Much of it quotes remote
+   * text (issuers, provider and registry errors), so every line loses its control characters here.
+   */
   say(line: string): void;
   openBrowser: OpenBrowser;
   /** Whether a browser can be opened here at all (HUB_BROWSER, or a display that is not over SSH). */
@@ -26,7 +30,8 @@ export interface Context {
   discover(settings: ProviderSettings, clientSecret?: string): Promise<client.Configuration>;
 }
 
-export function createContext(say: (line: string) => void, env: NodeJS.ProcessEnv = process.env): Context {
+export function createContext(write: (line: string) => void, env: NodeJS.ProcessEnv = process.env): Context {
+  const say = (line: string) => write(printable(line));
   const paths = hubPaths(hubConfigDir(env));
   const stores = new Map<StorageKind, TokenStore>();
   const keychainTimeout = Number(env.HUB_KEYCHAIN_TIMEOUT_MS) || DEFAULT_KEYCHAIN_TIMEOUT_MS;

@@ -25,7 +25,11 @@ async function answerStatus(json: boolean): Promise<boolean> {
     return false;
   }
   if (json) process.stdout.write(`${JSON.stringify(registries, null, 2)}\n`);
-  else process.stderr.write([...lines, ...describeStatus(registries)].map((line) => `${line}\n`).join(''));
+  else {
+    // Through the context's say, which makes the saved issuers (from discovery) printable.
+    for (const line of describeStatus(registries)) ctx.say(line);
+    process.stderr.write(lines.map((line) => `${line}\n`).join(''));
+  }
   process.exitCode = statusExitCode(registries);
   return true;
 }

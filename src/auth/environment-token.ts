@@ -3,26 +3,37 @@ import {ExitCode, HubError} from '../errors.js';
 import type {Session} from '../store/session.js';
 import {jwtClaims} from './jwt-claims.js';
 
+export const TOKEN_FOR_OTHER_REGISTRY = 'token_for_other_registry';
+
 /**
  * CI and scripts: `HUB_TOKEN` holds an access token that every command and the credential helper
- * use as it is, without the keychain or hub's config. The registry comes from the command, from
- * HUB_REGISTRY, or from the image name; the account from HUB_USERNAME or the token's claims.
+ * use as it is, without the keychain or hub's config, for the one registry HUB_REGISTRY names. A
+ * command about any other registry is refused rather than handed the token: the engine would send
+ * it to whatever realm that registry names. The account comes from HUB_USERNAME or the token's claims.
  */
-export function environmentSession(env: NodeJS.ProcessEnv, registry: string | undefined): Session | undefined {
+export function environmentSession(env: NodeJS.ProcessEnv, named: string | undefined): Session | undefined {
   const token = env.HUB_TOKEN?.trim();
   if (!token) return undefined;
-  const host = registry ?? env.HUB_REGISTRY;
-  if (!host) {
-    throw new HubError('HUB_TOKEN is set, but no registry is named.', {
+  if (!env.HUB_REGISTRY) {
+    throw new HubError('HUB_TOKEN is set, but HUB_REGISTRY is not: hub uses the token only for the registry HUB_REGISTRY names.', {
       exit: ExitCode.usage,
       code: 'registry_required',
-      suggestions: ['Set HUB_REGISTRY too, or name the registry (or use a full image name).'],
+      suggestions: ['Set HUB_REGISTRY to the registry the token is for.'],
+    });
+  }
+  const registry = normalizeRegistryHost(env.HUB_REGISTRY);
+  const asked = named === undefined ? registry : normalizeRegistryHost(named);
+  if (asked !== registry) {
+    throw new HubError(`HUB_TOKEN is for ${registry} (HUB_REGISTRY) only, and ${asked} is another registry: hub does not send the token there.`, {
+      exit: ExitCode.usage,
+      code: TOKEN_FOR_OTHER_REGISTRY,
+      suggestions: [`Use an image on ${registry}, or unset HUB_TOKEN to use your \`hub login\` session for ${asked}.`],
     });
   }
   const claims = jwtClaims(token);
   const account = env.HUB_USERNAME || stringClaim(claims, 'preferred_username') || stringClaim(claims, 'sub') || 'hub';
   return {
-    registry: normalizeRegistryHost(host),
+    registry,
     issuer: stringClaim(claims, 'iss') ?? '',
     clientId: stringClaim(claims, 'client_id') ?? '',
     account,

@@ -1,6 +1,7 @@
 import * as Args from '@oclif/core/args';
 import * as Flags from '@oclif/core/flags';
 import {HubCommand} from '../base-command.js';
+import {printable} from '../io/terminal-text.js';
 import type {ImagesResult} from '../flows/images.js';
 
 export default class Images extends HubCommand {
@@ -21,7 +22,8 @@ export default class Images extends HubCommand {
     const result = await images(this.hub, {registry: flags.registry, repository: args.repository});
     if (!this.jsonEnabled()) {
       for (const repository of result.repositories) {
-        this.log(repository.tags ? repository.tags.map((tag) => `${result.registry}/${repository.name}:${tag}`).join('\n') : `${result.registry}/${repository.name}`);
+        // Names and tags are the registry's words: shown without control characters.
+        this.log(printable(repository.tags ? repository.tags.map((tag) => `${result.registry}/${repository.name}:${tag}`).join('\n') : `${result.registry}/${repository.name}`));
       }
     }
     return result;

@@ -1,10 +1,11 @@
-import {environmentSession} from '../auth/environment-token.js';
+import {environmentSession, TOKEN_FOR_OTHER_REGISTRY} from '../auth/environment-token.js';
 import {freshSession} from '../auth/session.js';
 import {hubConfigDir, hubPaths} from '../config/paths.js';
 import {normalizeRegistryHost} from '../config/registry-host.js';
 import {readSettings, type StorageKind} from '../config/settings.js';
 import {HubError} from '../errors.js';
 import {readStdin} from '../io/stdin.js';
+import {printable} from '../io/terminal-text.js';
 import {InsecureFileStore} from '../store/insecure-file.js';
 import {DEFAULT_KEYCHAIN_TIMEOUT_MS, KeychainStore} from '../store/keychain.js';
 import {answerCredentialRequest, type CredentialSource} from './credential-helper.js';
@@ -15,7 +16,8 @@ import {answerCredentialRequest, type CredentialSource} from './credential-helpe
  */
 export async function serve(version: () => string): Promise<number> {
   const answer = await answerCredentialRequest(process.argv[2], await readStdin(), hubCredentials(version)).catch((error: unknown) => ({
-    stdout: `${error instanceof HubError ? error.message : `docker-credential-hub failed: ${(error as Error).message}`}\n`,
+    // docker prints the message, which may quote a provider's or a registry's words.
+    stdout: `${printable(error instanceof HubError ? error.message : `docker-credential-hub failed: ${(error as Error).message}`)}\n`,
     exitCode: 1 as const,
   }));
   process.stdout.write(answer.stdout);
@@ -38,10 +40,14 @@ function hubCredentials(version: () => string, env: NodeJS.ProcessEnv = process.
         return undefined;
       }
       if (env.HUB_TOKEN) {
-        // In CI the token is for the registry HUB_REGISTRY names, or for whichever docker asks about.
-        const named = env.HUB_REGISTRY && normalizeRegistryHost(env.HUB_REGISTRY);
-        const session = !named || named === registry ? environmentSession(env, registry) : undefined;
-        return session && {username: session.account, secret: session.accessToken};
+        // In CI the token is for the registry HUB_REGISTRY names; docker gets nothing for any other.
+        try {
+          const session = environmentSession(env, registry);
+          return session && {username: session.account, secret: session.accessToken};
+        } catch (error) {
+          if (error instanceof HubError && error.code === TOKEN_FOR_OTHER_REGISTRY) return undefined;
+          throw error;
+        }
       }
       const saved = (await readSettings(paths.settings)).registries[registry];
       if (!saved) return undefined;

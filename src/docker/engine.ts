@@ -2,6 +2,7 @@ import type Dockerode from 'dockerode';
 import {HubError} from '../errors.js';
 import {dockerConfigDir} from './config-file.js';
 import {dockerodeOptions, findEngine, type EngineAddress} from './engine-address.js';
+import {silenceModemDebug} from './modem-debug.js';
 
 export interface Engine {
   docker: Dockerode;
@@ -11,6 +12,7 @@ export interface Engine {
 /** The Docker engine docker itself would use, answering; a clear error naming it otherwise. */
 export async function connectEngine(env: NodeJS.ProcessEnv): Promise<Engine> {
   const address = await findEngine(env, dockerConfigDir(env));
+  silenceModemDebug();
   const {default: Docker} = await import('dockerode');
   // No request timeout: a push of a large layer may outlast any; only the ping is bounded.
   const docker = new Docker(dockerodeOptions(address));

@@ -1,3 +1,4 @@
+import {printable} from '../io/terminal-text.js';
 
 /**
  * Renders the engine's JSON progress stream the way `docker push`/`docker pull` do: one line per
@@ -66,12 +67,15 @@ export async function createProgressRenderer(mode: ProgressMode, stream: NodeJS.
   };
 }
 
-/** The words docker shows for an event, e.g. `4f4fb700ef54: Pushing  12.3MB/40.1MB`. */
+/**
+ * The words docker shows for an event, e.g. `4f4fb700ef54: Pushing  12.3MB/40.1MB`. The engine
+ * relays what registries say, so the words lose their control characters; the redraw adds its own.
+ */
 export function describe(event: ProgressEvent): string | undefined {
   if (event.aux || !event.status) return undefined;
   const {current, total} = event.progressDetail ?? {};
   const amount = current !== undefined && total ? `  ${formatBytes(current)}/${formatBytes(total)}` : '';
-  return event.id ? `${event.id}: ${event.status}${amount}` : event.status;
+  return printable(event.id ? `${event.id}: ${event.status}${amount}` : event.status);
 }
 
 /** docker's units: decimal, three significant digits. */

@@ -1,11 +1,13 @@
 import {execFile} from 'node:child_process';
+import {createServer} from 'node:http';
+import type {AddressInfo} from 'node:net';
 import {chmod, readFile, stat, writeFile} from 'node:fs/promises';
 import {join} from 'node:path';
 import {afterAll, beforeAll, describe, expect, it} from 'vitest';
 import {makeImage} from './support/docker-engine.js';
 import {withHubOnPath} from './support/hub-bins.js';
 import {runHub, transcript} from './support/hub-cli.js';
-import {REGISTRY_AUDIENCE, USERS} from './support/identity-provider.js';
+import {closeServer, REGISTRY_AUDIENCE, USERS} from './support/identity-provider.js';
 import {E2E_PROGRAMS, e2eEnabled} from './support/prerequisites.js';
 import {REGISTRY_PROGRAMS, startRegistryStack, type RegistryStack} from './support/registry-stack.js';
 
@@ -192,6 +194,44 @@ describe.runIf(e2eEnabled([...E2E_PROGRAMS, ...REGISTRY_PROGRAMS]))('hub login â
     expect((await runHub(['status'], env)).code).toBe(0);
     await writeFile(configFile, DOCKER_WRITTEN);
     expect((await runHub(['logout', registry], env)).code).toBe(0);
+  });
+
+  it("prints a hostile registry's words, through the engine and the catalog, without their control characters", async () => {
+    const hostileText = '\x1b]0;owned\x07\x1b[2K\x1b[1Aall-good\x9b2J\u202e';
+    const base64url = (value: unknown) => Buffer.from(JSON.stringify(value)).toString('base64url');
+    // A registry with its own realm, which grants whatever is asked (the registry is the attacker).
+    const hostile = createServer((req, res) => {
+      const url = new URL(req.url ?? '/', `http://${req.headers.host}`);
+      const json = (status: number, body: unknown) => res.writeHead(status, {'content-type': 'application/json'}).end(JSON.stringify(body));
+      if (url.pathname === '/token') {
+        const access = url.searchParams.getAll('scope').flatMap((scope) => scope.split(' ')).map((scope) => {
+          const [type, name, actions] = [scope.slice(0, scope.indexOf(':')), scope.slice(scope.indexOf(':') + 1, scope.lastIndexOf(':')), scope.slice(scope.lastIndexOf(':') + 1)];
+          return {type, name, actions: actions.split(',')};
+        });
+        return json(200, {token: `${base64url({alg: 'none'})}.${base64url({access})}.x`});
+      }
+      if (!req.headers.authorization?.startsWith('Bearer ')) {
+        res.setHeader('www-authenticate', `Bearer realm="http://${req.headers.host}/token",service="hostile"`);
+        return json(401, {errors: [{code: 'UNAUTHORIZED', message: 'authentication required'}]});
+      }
+      if (url.pathname === '/v2/') return json(200, {});
+      if (url.pathname === '/v2/_catalog') return json(200, {repositories: [`evil/app${hostileText}`]});
+      return json(404, {errors: [{code: 'MANIFEST_UNKNOWN', message: `manifest unknown${hostileText}`}]});
+    });
+    await new Promise<void>((resolve) => hostile.listen(0, '127.0.0.1', resolve));
+    try {
+      const host = `127.0.0.1:${(hostile.address() as AddressInfo).port}`;
+      const hostileEnv = {...env, HUB_TOKEN: 'not-a-real-token', HUB_REGISTRY: host};
+      const pulled = await runHub(['pull', `${host}/evil/app:1`], hostileEnv);
+      const listed = await runHub(['images'], hostileEnv);
+      expect(pulled.code).toBe(1);
+      expect(pulled.stderr).toContain('manifest unknown');
+      expect(listed.code, listed.stderr).toBe(0);
+      expect(listed.stdout).toContain(`${host}/evil/appall-good`);
+      for (const {stdout, stderr} of [pulled, listed]) expect(`${stdout}${stderr}`).not.toMatch(/[\x00-\x08\x0b-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]/);
+    } finally {
+      await closeServer(hostile);
+    }
   });
 
   it('never printed a token', async () => {

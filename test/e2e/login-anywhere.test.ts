@@ -1,7 +1,7 @@
 import {execFile} from 'node:child_process';
-import {createServer} from 'node:http';
+import {createServer, type IncomingHttpHeaders} from 'node:http';
 import type {AddressInfo} from 'node:net';
-import {writeFile} from 'node:fs/promises';
+import {mkdir, writeFile} from 'node:fs/promises';
 import {join} from 'node:path';
 import {afterAll, beforeAll, describe, expect, it} from 'vitest';
 import {makeImage} from './support/docker-engine.js';
@@ -10,6 +10,7 @@ import {runHub} from './support/hub-cli.js';
 import {closeServer, REGISTRY_AUDIENCE, ROBOT_CLIENT, USERS} from './support/identity-provider.js';
 import {E2E_PROGRAMS, e2eEnabled} from './support/prerequisites.js';
 import {REGISTRY_PROGRAMS, startRegistryStack, type RegistryStack} from './support/registry-stack.js';
+import {startRegistry} from './support/registry.js';
 
 const [alice] = USERS as [typeof USERS[number]];
 
@@ -36,6 +37,14 @@ describe.runIf(e2eEnabled([...E2E_PROGRAMS, ...REGISTRY_PROGRAMS]))('login anywh
   function docker(args: string[], runEnv: NodeJS.ProcessEnv): Promise<{code: number; output: string}> {
     return new Promise((resolve) => {
       execFile('docker', args, {env: runEnv}, (error, stdout, stderr) => resolve({code: error ? Number((error as {code?: number}).code ?? 1) : 0, output: `${stdout}${stderr}`}));
+    });
+  }
+
+  /** `docker-credential-hub get`, as docker runs it. */
+  function credentialHelperGet(serverUrl: string, runEnv: NodeJS.ProcessEnv): Promise<{code: number; stdout: string}> {
+    return new Promise((resolve) => {
+      const child = execFile('docker-credential-hub', ['get'], {env: runEnv}, (error, stdout) => resolve({code: error ? Number((error as {code?: number}).code ?? 1) : 0, stdout}));
+      child.stdin?.end(`${serverUrl}\n`);
     });
   }
 
@@ -77,6 +86,30 @@ describe.runIf(e2eEnabled([...E2E_PROGRAMS, ...REGISTRY_PROGRAMS]))('login anywh
       expect(result.stderr).toContain('--issuer and --client-id');
     } finally {
       await closeServer(plain);
+    }
+  });
+
+  it("shows the issuer a registry publishes without the control characters in it", async () => {
+    // A hostile hub-configuration: an issuer that, printed raw, would erase its own line and show
+    // a trusted one, set the window title and hide a hyperlink.
+    const hostile = createServer((req, res) => {
+      const origin = `http://${req.headers.host}`;
+      if (req.url === '/v2/') return res.writeHead(401, {'www-authenticate': `Bearer realm="${origin}/token",service="hostile"`}).end();
+      if (req.url === '/.well-known/hub-configuration') {
+        const issuer = `${origin}/realms/dev\x1b[2K\x1b[1G\x1b]0;owned\x07\x1b]8;;https://evil.example\x1b\\https://id.example.com\x1b]8;;\x1b\\\u202e`;
+        return res.writeHead(200, {'content-type': 'application/json'}).end(JSON.stringify({issuer, client_id: 'hub\x1b[8m'}));
+      }
+      res.writeHead(404).end();
+    });
+    await new Promise<void>((resolve) => hostile.listen(0, '127.0.0.1', resolve));
+    try {
+      const host = `127.0.0.1:${(hostile.address() as AddressInfo).port}`;
+      const result = await runHub(['login', host, '--insecure-storage', '--docker-config', 'none'], {...headlessEnv, HUB_CONFIG_DIR: join(stack.sandbox.dir, 'hostile-config')});
+      expect(result.code).not.toBe(0);
+      expect(result.stderr).toContain(`Signing in to ${host} at http://${host}/realms/devhttps://id.example.com`);
+      expect(`${result.stdout}${result.stderr}`).not.toMatch(/[\x00-\x08\x0b-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]/);
+    } finally {
+      await closeServer(hostile);
     }
   });
 
@@ -144,6 +177,66 @@ describe.runIf(e2eEnabled([...E2E_PROGRAMS, ...REGISTRY_PROGRAMS]))('login anywh
     expect(pull.code, pull.output).toBe(0);
     const pulled = await runHub(['pull', 'from-ci:1', '-q'], ci);
     expect(pulled.code, pulled.stderr).toBe(0);
+  });
+
+  it("HUB_TOKEN goes to HUB_REGISTRY only: another registry's realm never sees it", async () => {
+    const token = (await runHub(['token', registry], env)).stdout.trim();
+    expect(token).not.toBe('');
+    // The attacker: a second registry whose token realm keeps whatever credentials come to it.
+    const received: Array<{url: string; headers: IncomingHttpHeaders}> = [];
+    const realm = createServer((req, res) => {
+      received.push({url: req.url ?? '', headers: req.headers});
+      res.writeHead(401, {'content-type': 'application/json'}).end('{"details":"no"}');
+    });
+    await new Promise<void>((resolve) => realm.listen(0, '127.0.0.1', resolve));
+    const other = await startRegistry(join(stack.sandbox.dir, 'other-registry'), {
+      realm: `http://127.0.0.1:${(realm.address() as AddressInfo).port}/token`,
+      service: 'other-registry',
+      issuer: 'other-realm',
+      rootCertBundle: stack.signing.certificate,
+    });
+    try {
+      const ci = {...ciEnv, HUB_TOKEN: token, HUB_REGISTRY: registry};
+      const image = `${other.host}/alice/elsewhere:1`;
+      await makeImage(ci, stack.sandbox.dir, image);
+      const attempts = {
+        pull: await runHub(['pull', image, '-q'], ci),
+        push: await runHub(['push', image, '-q'], ci),
+        pushByFlag: await runHub(['push', 'elsewhere:1', '-q', '--registry', other.host], ci),
+        images: await runHub(['images', '--registry', other.host], ci),
+        token: await runHub(['token', other.host], ci),
+      };
+      // docker with hub as the helper for every registry asks it about the other one too.
+      const dockerConfig = join(stack.sandbox.dir, 'ci-docker-any');
+      await mkdir(dockerConfig, {recursive: true});
+      await writeFile(join(dockerConfig, 'config.json'), JSON.stringify({credsStore: 'hub'}));
+      const helper = await credentialHelperGet(other.host, ci);
+      const plainPull = await docker(['pull', image], {...ci, DOCKER_CONFIG: dockerConfig});
+
+      // The realm was asked (by plain docker, without credentials) and never got the token.
+      expect(received.length).toBeGreaterThan(0);
+      for (const {url, headers} of received) {
+        const [scheme, value = ''] = (headers.authorization ?? '').split(' ');
+        const credentials = /^basic$/i.test(scheme ?? '') ? Buffer.from(value, 'base64').toString('utf8') : value;
+        expect(`${url} ${credentials}`).not.toContain(token);
+        expect(JSON.stringify(headers)).not.toContain(token);
+      }
+      for (const [what, attempt] of Object.entries(attempts)) {
+        expect(attempt.code, what).toBe(2);
+        expect(attempt.stderr, what).toContain(`HUB_TOKEN is for ${registry} (HUB_REGISTRY) only, and ${other.host} is another registry`);
+        expect(attempt.stdout, what).not.toContain(token);
+      }
+      expect(helper).toEqual({code: 1, stdout: 'credentials not found in native keychain\n'});
+      expect(plainPull.code).not.toBe(0);
+
+      // Without HUB_REGISTRY the token goes nowhere: hub says what to set.
+      const unnamed = await runHub(['pull', `${registry}/alice/from-ci:1`, '-q'], {...ciEnv, HUB_TOKEN: token});
+      expect(unnamed.code).toBe(2);
+      expect(unnamed.stderr).toContain('Set HUB_REGISTRY to the registry the token is for');
+    } finally {
+      await other.stop();
+      await closeServer(realm);
+    }
   });
 
   it('--with-token stores a token hub-auth accepts, and refuses one it does not', async () => {

@@ -20,6 +20,10 @@ describe('progress', () => {
     expect(formatBytes(1_530)).toBe('1.53kB');
   });
 
+  it("shows the engine's words without the control characters a registry may have put in them", () => {
+    expect(describeEvent({status: 'Pulling from x\x1b]0;owned\x07\x1b[2K', id: 'abc\x1b[1A123'})).toBe('abc123: Pulling from x');
+  });
+
   it('without a terminal, prints a line per change of state, not per tick', async () => {
     const out = capture();
     const renderer = await createProgressRenderer('plain', out.stream);
