@@ -2,7 +2,7 @@ import {Writable} from 'node:stream';
 import {decodeJwt} from 'jose';
 import {pino} from 'pino';
 import {describe, expect, it} from 'vitest';
-import {createApp} from '../../../src/token-service/app.js';
+import {createApp, createMonitoringApp, type TokenServiceDeps} from '../../../src/token-service/app.js';
 import {parseConfig} from '../../../src/token-service/config.js';
 import {generateSigningMaterial} from '../../../src/token-service/keygen.js';
 import {createMetrics} from '../../../src/token-service/metrics.js';
@@ -43,7 +43,7 @@ function service(users: Record<string, {username: string; groups?: string[]}>) {
     },
   });
   const jwks = verificationJwks([material.certificatePem], config.signing.keyId);
-  const app = createApp({
+  const deps: TokenServiceDeps = {
     config,
     signer: createSigner({privateKeyPem: material.privateKeyPem, certificatePem: material.certificatePem, keyIdFormat: 'libtrust', includeX5c: true}),
     jwks,
@@ -63,9 +63,11 @@ function service(users: Record<string, {username: string; groups?: string[]}>) {
     logger: pino({level: 'info'}, logStream),
     nowSeconds: () => now,
     ready: async () => {},
-  });
+  };
+  const app = createApp(deps);
   return {
     app,
+    monitoring: createMonitoringApp(deps),
     lines,
     tick: (seconds: number) => (now += seconds),
     revoke: (token: string) => revoked.add(token),
@@ -165,7 +167,8 @@ describe('GET /token with token reuse', () => {
     const hub = service({'alice-token': {username: 'alice'}});
     await hub.get('alice-token', 'repository:alice/app:pull');
     await hub.get(undefined, 'repository:alice/app:pull');
-    const metrics = (await hub.app.inject({url: '/metrics'})).body;
+    const metrics = (await hub.monitoring.inject({url: '/metrics'})).body;
+    expect((await hub.app.inject({url: '/metrics'})).statusCode).toBe(404);
     expect(metrics).toContain('# TYPE hub_auth_token_request_duration_seconds histogram');
     expect(metrics).toMatch(/^hub_auth_token_request_duration_seconds_bucket\{le="\+Inf",grant="password"\} 1$/m);
     expect(metrics).toMatch(/^hub_auth_token_request_duration_seconds_count\{grant="anonymous"\} 1$/m);
