@@ -103,7 +103,7 @@ describe.runIf(e2eEnabled([...E2E_PROGRAMS, ...REGISTRY_PROGRAMS]))('hub-auth in
       });
       expect(again.status).toBe(200);
     }
-    const metrics = await (await fetch(`${stack.hubAuth.url}/metrics`)).text();
+    const metrics = await (await fetch(`${stack.hubAuth.monitoringUrl}/metrics`)).text();
     expect(metrics).toMatch(/hub_auth_access_token_checks_total\{method="introspection"\} 1\n/);
     expect(metrics).toMatch(/hub_auth_access_token_checks_total\{method="cache"\} (\d+)/);
     const tags = await fetch(`${stack.registry.url}/v2/alice/app/tags/list`, {headers: {authorization: `Bearer ${token}`}});
