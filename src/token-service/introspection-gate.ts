@@ -55,17 +55,32 @@ export function introspectionGate(limits: GateLimits): IntrospectionGate {
   let running = 0;
   let queued = 0;
   let pausedUntil = 0;
+  /** Per client: calls running or waiting. */
   const held = new Map<string, number>();
+  /** Per client: calls running. */
+  const busy = new Map<string, number>();
   // Insertion order is the turn order: a client served goes to the back.
   const waiting = new Map<string, Waiter[]>();
 
+  /** The next turn: the waiting client with the fewest calls running, the longest-waiting among equals. */
+  function nextClient(): string | undefined {
+    let chosen: string | undefined;
+    let least = Infinity;
+    for (const client of waiting.keys()) {
+      const calls = busy.get(client) ?? 0;
+      if (calls < least) [chosen, least] = [client, calls];
+      if (calls === 0) break;
+    }
+    return chosen;
+  }
+
   function release(): void {
-    const next = waiting.entries().next();
-    if (next.done) {
+    const client = nextClient();
+    if (client === undefined) {
       running--;
       return;
     }
-    const [client, queue] = next.value;
+    const queue = waiting.get(client)!;
     const waiter = queue.shift()!;
     waiting.delete(client);
     if (queue.length > 0) waiting.set(client, queue);
@@ -108,9 +123,10 @@ export function introspectionGate(limits: GateLimits): IntrospectionGate {
       if (mine >= limits.perClient) {
         throw new OverloadError('too many token checks from your address are already waiting for the identity provider; try again shortly', 'client');
       }
-      held.set(key, mine + 1);
+      count(held, key, +1);
       try {
         await slot(key);
+        count(busy, key, +1);
         try {
           // The provider may have failed while this call waited for its turn.
           if (Date.now() < pausedUntil) throw new UpstreamError('the identity provider failed just now; not asking again yet');
@@ -121,15 +137,20 @@ export function introspectionGate(limits: GateLimits): IntrospectionGate {
             throw error;
           }
         } finally {
+          count(busy, key, -1);
           release();
         }
       } finally {
-        const left = held.get(key)! - 1;
-        if (left === 0) held.delete(key);
-        else held.set(key, left);
+        count(held, key, -1);
       }
     },
   };
+}
+
+function count(counts: Map<string, number>, key: string, change: number): void {
+  const value = (counts.get(key) ?? 0) + change;
+  if (value === 0) counts.delete(key);
+  else counts.set(key, value);
 }
 
 /**
