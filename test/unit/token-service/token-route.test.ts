@@ -163,6 +163,20 @@ describe('GET /token with token reuse', () => {
     expect(JSON.stringify(hub.lines)).not.toContain('alice-token');
   });
 
+  it('refuses a POST body other than the form with 415, and logs and counts the refusal', async () => {
+    const hub = service({'alice-token': {username: 'alice'}});
+    for (const [type, payload] of [
+      ['application/json', '{"scope":1}'],
+      ['text/plain', 'grant_type=password'],
+    ]) {
+      const response = await hub.app.inject({method: 'POST', url: '/token', payload, headers: {'content-type': type!}});
+      expect(response.statusCode, type).toBe(415);
+      expect(response.json()).toMatchObject({error: 'invalid_request', error_description: expect.stringContaining(`not "${type}"`)});
+    }
+    expect(hub.lines.filter((line) => line.msg === 'request refused')).toMatchObject([{outcome: 'bad_request', status: 415}, {outcome: 'bad_request', status: 415}]);
+    expect((await hub.monitoring.inject({url: '/metrics'})).body).toMatch(/^hub_auth_token_requests_total\{grant="unknown",outcome="bad_request"\} 2$/m);
+  });
+
   it('shows the answer times as a Prometheus histogram by grant', async () => {
     const hub = service({'alice-token': {username: 'alice'}});
     await hub.get('alice-token', 'repository:alice/app:pull');
