@@ -100,14 +100,13 @@ export function createAccessTokenVerifier(options: VerifierOptions): AccessToken
         clockTolerance: options.clockSkewSeconds,
         requiredClaims: ['sub', 'exp'],
       }));
-      checkJwtIsAccessToken(token, payload);
     } catch (error) {
-      if (error instanceof InvalidTokenError) throw error;
       if (error instanceof joseErrors.JWKSTimeout || error instanceof joseErrors.JWKSInvalid || isNetworkError(error)) {
         throw new UpstreamError(`cannot fetch the identity provider's keys: ${(error as Error).message}`);
       }
       throw new InvalidTokenError(describeJoseError(error), !(error instanceof joseErrors.JWKSNoMatchingKey));
     }
+    checkJwtIsAccessToken(token, payload);
     return {subject: payload.sub!, claims: payload as Record<string, unknown>, expiresAt: payload.exp!};
   }
 
@@ -117,7 +116,9 @@ export function createAccessTokenVerifier(options: VerifierOptions): AccessToken
     const endpoint = (await metadata()).introspection_endpoint;
     if (!endpoint) throw new UpstreamError(`${options.issuer} has no introspection endpoint`);
     const body = await upstream.run(client, () => callIntrospection(endpoint, introspection, token));
-    return checkIntrospection(body, introspection);
+    const verified = checkIntrospection(body, introspection.acceptedClientIds);
+    checkIntrospectedIsAccessToken(body, introspection.requireTokenType);
+    return verified;
   }
 
   async function callIntrospection(endpoint: string, introspection: NonNullable<VerifierOptions['introspection']>, token: string): Promise<Record<string, unknown>> {
@@ -140,10 +141,8 @@ export function createAccessTokenVerifier(options: VerifierOptions): AccessToken
     }
   }
 
-  function checkIntrospection(body: Record<string, unknown>, introspection: NonNullable<VerifierOptions['introspection']>): VerifiedClaims {
-    const {acceptedClientIds} = introspection;
+  function checkIntrospection(body: Record<string, unknown>, acceptedClientIds: string[]): VerifiedClaims {
     if (body.active !== true) throw new InvalidTokenError('the identity provider says the token is not active');
-    checkIntrospectedIsAccessToken(body, introspection.requireTokenType);
     const exp = typeof body.exp === 'number' ? body.exp : undefined;
     if (exp === undefined || exp + options.clockSkewSeconds < now()) throw new InvalidTokenError('the token has expired');
     if (body.iss !== undefined && body.iss !== options.issuer) throw new InvalidTokenError('the token is from another issuer');
