@@ -15,6 +15,8 @@ import type {TokenServiceDeps} from '../app.js';
 
 type Grant = 'anonymous' | 'password' | 'refresh_token';
 
+const OUTCOMES = {400: 'bad_request', 401: 'unauthorized', 429: 'overloaded', 503: 'upstream_error'} as const;
+
 class TokenRequestError extends Error {
   constructor(
     readonly status: 400 | 401 | 429 | 503,
@@ -22,6 +24,8 @@ class TokenRequestError extends Error {
     message: string,
     /** For 429 and 503: when to ask again. */
     readonly retryAfterSeconds?: number,
+    /** For the metrics and the log: a 503 is the provider's failure or hub-auth's own load. */
+    readonly outcome: string = OUTCOMES[status],
   ) {
     super(message);
   }
@@ -115,7 +119,7 @@ export function registerTokenRoutes(app: FastifyInstance, deps: TokenServiceDeps
       return reply.header('cache-control', 'no-store').send(response);
     } catch (error) {
       if (!(error instanceof TokenRequestError)) throw error;
-      const outcome = OUTCOMES[error.status];
+      const {outcome} = error;
       deps.metrics.requests.inc(grant, outcome);
       request.log.info({event: 'token', grant, outcome, reason: error.message}, 'token refused');
       if (error.status === 401) reply.header('www-authenticate', `Basic realm="${deps.config.issuer}", charset="UTF-8"`);
@@ -130,7 +134,6 @@ export function registerTokenRoutes(app: FastifyInstance, deps: TokenServiceDeps
   }
 }
 
-const OUTCOMES = {400: 'bad_request', 401: 'unauthorized', 429: 'overloaded', 503: 'upstream_error'} as const;
 /** distribution's error codes, which docker shows. */
 const REGISTRY_ERROR_CODES = {400: 'DENIED', 401: 'UNAUTHORIZED', 429: 'TOOMANYREQUESTS', 503: 'UNAVAILABLE'} as const;
 
@@ -159,7 +162,7 @@ async function requesterFromAccessToken(
       throw new TokenRequestError(503, 'temporarily_unavailable', 'the identity provider cannot be reached to check the token; try again', 5);
     }
     if (error instanceof OverloadError) {
-      throw new TokenRequestError(error.who === 'client' ? 429 : 503, 'temporarily_unavailable', error.message, error.retryAfterSeconds);
+      throw new TokenRequestError(error.who === 'client' ? 429 : 503, 'temporarily_unavailable', error.message, error.retryAfterSeconds, 'overloaded');
     }
     const why = error instanceof InvalidTokenError ? error.message : 'the token names no usable user';
     throw new TokenRequestError(401, 'invalid_grant', `${why}: log in again (hub login)`);
