@@ -32,8 +32,10 @@ interface TokenAnswer {
 }
 
 /** hub-auth's app with a clock the test sets and an identity provider that knows `users`. */
-function service(users: Record<string, {username: string; groups?: string[]}>) {
+function service(users: Record<string, {username: string; groups?: string[]}>, listen: Partial<typeof config.listen> = {}) {
   let now = 1_900_000_000;
+  /** The client address each check was made for. */
+  const clients: string[] = [];
   const revoked = new Set<string>();
   const lines: Array<Record<string, unknown>> = [];
   const logStream = new Writable({
@@ -44,14 +46,15 @@ function service(users: Record<string, {username: string; groups?: string[]}>) {
   });
   const jwks = verificationJwks([material.certificatePem], config.signing.keyId);
   const deps: TokenServiceDeps = {
-    config,
+    config: {...config, listen: {...config.listen, ...listen}},
     signer: createSigner({privateKeyPem: material.privateKeyPem, certificatePem: material.certificatePem, keyIdFormat: 'libtrust', includeX5c: true}),
     jwks,
     verificationKeys: verificationKeysFromJwks(jwks),
     verifier: {
       ready: async () => {},
       // What the real verifier answers for a token it has cached, and for one found bad.
-      async verify(token): Promise<VerifiedClaims> {
+      async verify(token, client): Promise<VerifiedClaims> {
+        clients.push(client);
         const user = users[token];
         if (!user || revoked.has(token)) throw new InvalidTokenError('the identity provider says the token is not active');
         return {subject: `sub-${user.username}`, claims: {preferred_username: user.username, groups: user.groups ?? []}, expiresAt: now + 600};
@@ -67,14 +70,15 @@ function service(users: Record<string, {username: string; groups?: string[]}>) {
   const app = createApp(deps);
   return {
     app,
+    clients,
     monitoring: createMonitoringApp(deps),
     lines,
     tick: (seconds: number) => (now += seconds),
     revoke: (token: string) => revoked.add(token),
-    async get(token: string | undefined, scope: string, extra = ''): Promise<{status: number; body: TokenAnswer}> {
+    async get(token: string | undefined, scope: string, extra = '', headers: Record<string, string> = {}): Promise<{status: number; body: TokenAnswer}> {
       const response = await app.inject({
         url: `/token?service=registry.example.com&scope=${encodeURIComponent(scope)}${extra}`,
-        headers: token === undefined ? {} : {authorization: `Basic ${Buffer.from(`user:${token}`).toString('base64')}`},
+        headers: {...headers, ...(token === undefined ? {} : {authorization: `Basic ${Buffer.from(`user:${token}`).toString('base64')}`})},
       });
       return {status: response.statusCode, body: response.json()};
     },
@@ -161,6 +165,15 @@ describe('GET /token with token reuse', () => {
     expect(decisions[1]).not.toHaveProperty('requested');
     expect(decisions[2]).toMatchObject({granted: [], requested: ['repository:bob/app:pull']});
     expect(JSON.stringify(hub.lines)).not.toContain('alice-token');
+  });
+
+  it('checks tokens for the client address, the one X-Forwarded-For names only when the proxy is trusted', async () => {
+    const direct = service({'alice-token': {username: 'alice'}});
+    await direct.get('alice-token', 'repository:alice/app:pull', '', {'x-forwarded-for': '203.0.113.9'});
+    expect(direct.clients).toEqual(['127.0.0.1']);
+    const proxied = service({'alice-token': {username: 'alice'}}, {trustProxy: ['127.0.0.1']});
+    await proxied.get('alice-token', 'repository:alice/app:pull', '', {'x-forwarded-for': '203.0.113.9'});
+    expect(proxied.clients).toEqual(['203.0.113.9']);
   });
 
   it('refuses a POST body other than the form with 415, and logs and counts the refusal', async () => {
