@@ -36,14 +36,15 @@ async function serve(args: string[]): Promise<number> {
   if (!values.config) throw new ConfigError('serve needs --config FILE');
   const config = await loadConfig(values.config);
   const logger = createLogger();
-  const app = await createTokenService(config, logger);
+  const {app, monitoring} = await createTokenService(config, logger);
   const address = await app.listen({host: config.listen.host, port: config.listen.port});
-  logger.info({address, service: config.service, issuer: config.oidc.issuer}, 'hub-auth listening');
+  const monitoringAddress = await monitoring.listen({host: config.monitoring.host, port: config.monitoring.port});
+  logger.info({address, monitoring: monitoringAddress, service: config.service, issuer: config.oidc.issuer}, 'hub-auth listening');
   // Readiness warms the provider metadata; a failure here is logged, /readyz keeps saying why.
-  app.inject({url: '/readyz'}).catch(() => {});
+  monitoring.inject({url: '/readyz'}).catch(() => {});
   for (const signal of ['SIGINT', 'SIGTERM'] as const) {
     process.once(signal, () => {
-      void app.close().then(() => {
+      void Promise.all([app.close(), monitoring.close()]).then(() => {
         logger.flush(); // the last batch of decision lines
         process.exit(0);
       });

@@ -41,9 +41,21 @@ const configSchema = z
         port: z.number().int().min(0).max(65_535).default(5001),
         /** A client that has not sent its whole request by then is cut off (slow-client attacks). */
         requestTimeoutSeconds: z.number().min(1).max(300).default(30),
+        /** Open connections at once; past it new ones are closed at once (each costs memory and a descriptor). */
+        maxConnections: z.number().int().min(1).max(1_000_000).default(2048),
+        /**
+         * Addresses or CIDR ranges of proxies in front of hub-auth whose X-Forwarded-For is believed:
+         * the client address decides whose turn it is at the identity provider.
+         */
+        trustProxy: z.array(z.string().min(1)).default([]),
       })
       .strict()
-      .default({host: '0.0.0.0', port: 5001, requestTimeoutSeconds: 30}),
+      .default({host: '0.0.0.0', port: 5001, requestTimeoutSeconds: 30, maxConnections: 2048, trustProxy: []}),
+    /** /metrics, /healthz and /readyz: a listener apart from the token endpoint, loopback unless told. */
+    monitoring: z
+      .object({host: z.string().default('127.0.0.1'), port: z.number().int().min(0).max(65_535).default(5002)})
+      .strict()
+      .default({host: '127.0.0.1', port: 5002}),
     /** The `service` the registry names in its challenge; the tokens' audience. */
     service: z.string().min(1),
     /** The tokens' issuer: the registry's `auth.token.issuer`. */
@@ -85,6 +97,13 @@ const configSchema = z
             clientSecret: secretSource,
             /** Opaque tokens carry no audience: accept those issued to these clients. */
             acceptedClientIds: z.array(z.string().min(1)).min(1),
+            /** How long the provider's "active" is believed: a token revoked there works here at most this long. */
+            cacheActiveSeconds: z.number().int().min(0).max(300).default(30),
+            /**
+             * Accept only answers that call the token an access token (token_type Bearer, or typ,
+             * token_use): refresh tokens are active too. false for a provider that says nothing.
+             */
+            requireTokenType: z.boolean().default(true),
           })
           .strict()
           .optional(),

@@ -1,5 +1,5 @@
 import {destination, pino, type Logger} from 'pino';
-import {createApp} from './app.js';
+import {createApp, createMonitoringApp, type TokenServiceDeps} from './app.js';
 import {readSecret, type TokenServiceConfig} from './config.js';
 import {createMetrics} from './metrics.js';
 import {defaultPolicy} from './policy.js';
@@ -18,7 +18,7 @@ export function createLogger(level = process.env.HUB_AUTH_LOG_LEVEL ?? 'info'): 
   return pino({level, redact: {paths: ['req.headers.authorization', 'req.headers.cookie'], censor: '[redacted]'}}, stream);
 }
 
-/** Reads the secrets a configuration names and builds the app from them. */
+/** Reads the secrets a configuration names and builds the token app and the monitoring app from them. */
 export async function createTokenService(config: TokenServiceConfig, logger: Logger = createLogger(), env: NodeJS.ProcessEnv = process.env) {
   const privateKeyPem = await readSecret(config.signing.key, 'signing.key', env);
   const certificatePem = await readSecret(config.signing.certificate, 'signing.certificate', env);
@@ -29,6 +29,8 @@ export async function createTokenService(config: TokenServiceConfig, logger: Log
     clientId: config.oidc.introspection.clientId,
     clientSecret: await readSecret(config.oidc.introspection.clientSecret, 'oidc.introspection.clientSecret', env),
     acceptedClientIds: config.oidc.introspection.acceptedClientIds,
+    cacheActiveSeconds: config.oidc.introspection.cacheActiveSeconds,
+    requireTokenType: config.oidc.introspection.requireTokenType,
   };
   const metrics = createMetrics();
   const verifier = createAccessTokenVerifier({
@@ -42,7 +44,7 @@ export async function createTokenService(config: TokenServiceConfig, logger: Log
     cacheSize: config.cacheSize,
     onCheck: (method) => metrics.checks.inc(method),
   });
-  return createApp({
+  const deps: TokenServiceDeps = {
     config,
     signer,
     jwks,
@@ -54,5 +56,6 @@ export async function createTokenService(config: TokenServiceConfig, logger: Log
     logger,
     nowSeconds: () => Math.floor(Date.now() / 1000),
     ready: () => verifier.ready(),
-  });
+  };
+  return {app: createApp(deps), monitoring: createMonitoringApp(deps)};
 }

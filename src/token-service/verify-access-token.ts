@@ -2,12 +2,16 @@ import {hash} from 'node:crypto';
 import {createRemoteJWKSet, decodeProtectedHeader, errors as joseErrors, jwtVerify, type JWTPayload} from 'jose';
 import {LRUCache} from 'lru-cache';
 import {fetch} from 'undici';
+import {DEFAULT_GATE_LIMITS, introspectionGate, OverloadError, UpstreamError, type GateLimits} from './introspection-gate.js';
+
+export {OverloadError, UpstreamError};
 
 /**
  * Checks the OIDC access token a user (or docker, through hub's credential helper) presents:
  * JWTs locally against the issuer's keys, opaque tokens by RFC 7662 introspection. A checked
  * token is remembered by its hash until it expires, so a push that asks for dozens of registry
- * tokens costs one check.
+ * tokens costs one check. What the provider says about an opaque token is trusted for a short
+ * while only (`cacheActiveSeconds`): a token revoked there must stop working here soon after.
  */
 
 export interface VerifiedClaims {
@@ -30,29 +34,33 @@ export class InvalidTokenError extends Error {
   }
 }
 
-/** The identity provider could not be asked (down, slow, broken): not the user's fault. */
-export class UpstreamError extends Error {
-  override name = 'UpstreamError';
-}
-
 export interface VerifierOptions {
   issuer: string;
   audience: string[];
   algorithms: string[];
   clockSkewSeconds: number;
   jwksUri?: string;
-  introspection?: {clientId: string; clientSecret: string; acceptedClientIds: string[]};
+  introspection?: {
+    clientId: string;
+    clientSecret: string;
+    acceptedClientIds: string[];
+    /** How long an `active` answer is trusted before the provider is asked again. */
+    cacheActiveSeconds: number;
+    /** Refuse answers that do not say the token is an access token (token_type, typ, token_use). */
+    requireTokenType: boolean;
+  };
   timeoutSeconds: number;
   cacheSize: number;
   nowSeconds?: () => number;
   /** Bounds on calls to the provider (introspection); defaults suit one instance. */
-  upstream?: UpstreamLimits;
+  upstream?: Partial<GateLimits>;
   /** Told how each check was answered, for the metrics. */
   onCheck?: (method: 'cache' | 'jwt' | 'introspection') => void;
 }
 
 export interface AccessTokenVerifier {
-  verify(token: string): Promise<VerifiedClaims>;
+  /** `client`: the address the token came from, whose turn it is to have it introspected. */
+  verify(token: string, client: string): Promise<VerifiedClaims>;
   /** Resolves once the provider's metadata is loaded. */
   ready(): Promise<void>;
 }
@@ -65,10 +73,10 @@ interface ProviderMetadata {
 export function createAccessTokenVerifier(options: VerifierOptions): AccessTokenVerifier {
   const now = options.nowSeconds ?? (() => Math.floor(Date.now() / 1000));
   const cache = new LRUCache<string, VerifiedClaims>({max: Math.max(options.cacheSize, 1)});
-  const inFlight = new Map<string, Promise<VerifiedClaims>>();
+  const inFlight = new Map<string, Promise<{verified: VerifiedClaims; trustUntil: number}>>();
   // A token found bad stays bad: asking again would let a flood of one bad token reach the provider.
   const rejected = new LRUCache<string, InvalidTokenError>({max: Math.max(options.cacheSize, 1), ttl: REJECTION_TTL_MS});
-  const upstream = upstreamGuard(options.upstream ?? DEFAULT_UPSTREAM_LIMITS);
+  const upstream = introspectionGate({...DEFAULT_GATE_LIMITS, maxWaitMs: options.timeoutSeconds * 1000, ...options.upstream});
   const metadata = lazyProviderMetadata(options.issuer, options.timeoutSeconds);
   let jwks: ReturnType<typeof createRemoteJWKSet> | undefined;
 
@@ -98,16 +106,19 @@ export function createAccessTokenVerifier(options: VerifierOptions): AccessToken
       }
       throw new InvalidTokenError(describeJoseError(error), !(error instanceof joseErrors.JWKSNoMatchingKey));
     }
+    checkJwtIsAccessToken(token, payload);
     return {subject: payload.sub!, claims: payload as Record<string, unknown>, expiresAt: payload.exp!};
   }
 
-  async function introspect(token: string): Promise<VerifiedClaims> {
+  async function introspect(token: string, client: string): Promise<VerifiedClaims> {
     const introspection = options.introspection;
     if (!introspection) throw new InvalidTokenError('not a JWT, and opaque tokens are not accepted (no introspection configured)');
     const endpoint = (await metadata()).introspection_endpoint;
     if (!endpoint) throw new UpstreamError(`${options.issuer} has no introspection endpoint`);
-    const body = await upstream.run(() => callIntrospection(endpoint, introspection, token));
-    return checkIntrospection(body, introspection.acceptedClientIds);
+    const body = await upstream.run(client, () => callIntrospection(endpoint, introspection, token));
+    const verified = checkIntrospection(body, introspection.acceptedClientIds);
+    checkIntrospectedIsAccessToken(body, introspection.requireTokenType);
+    return verified;
   }
 
   async function callIntrospection(endpoint: string, introspection: NonNullable<VerifierOptions['introspection']>, token: string): Promise<Record<string, unknown>> {
@@ -142,18 +153,27 @@ export function createAccessTokenVerifier(options: VerifierOptions): AccessToken
     return {subject: body.sub, claims: body, expiresAt: exp};
   }
 
-  async function verifyUncached(token: string): Promise<VerifiedClaims> {
-    const method = looksLikeJwt(token) ? 'jwt' : 'introspection';
-    options.onCheck?.(method);
-    return method === 'jwt' ? verifyJwt(token) : introspect(token);
+  /** The claims, and until when (seconds since the epoch) they may be answered from the cache. */
+  async function verifyUncached(token: string, client: string): Promise<{verified: VerifiedClaims; trustUntil: number}> {
+    if (isJwtShaped(token)) {
+      options.onCheck?.('jwt');
+      // A JWT is as good as its signature until it expires: asking again would find the same.
+      const verified = await verifyJwt(token);
+      return {verified, trustUntil: verified.expiresAt};
+    }
+    checkOpaqueShape(token);
+    options.onCheck?.('introspection');
+    const verified = await introspect(token, client);
+    // Revocation at the provider shows only in its answer: ask again after a short while.
+    return {verified, trustUntil: Math.min(verified.expiresAt, now() + (options.introspection?.cacheActiveSeconds ?? 0))};
   }
 
   return {
     async ready() {
       await metadata();
     },
-    async verify(token) {
-      if (token.length > 16_384) throw new InvalidTokenError('the token is too long');
+    async verify(token, client) {
+      if (token.length > MAX_JWT_LENGTH) throw new InvalidTokenError('the token is too long');
       // One-shot hashing: a Hash object per request costs more than the digest itself.
       const key = hash('sha256', token, 'base64url');
       const cached = cache.get(key);
@@ -165,65 +185,75 @@ export function createAccessTokenVerifier(options: VerifierOptions): AccessToken
       if (refused) throw refused;
       let pending = inFlight.get(key);
       if (!pending) {
-        pending = verifyUncached(token).finally(() => inFlight.delete(key));
+        pending = verifyUncached(token, client).finally(() => inFlight.delete(key));
         inFlight.set(key, pending);
       }
-      let verified: VerifiedClaims;
+      let checked: {verified: VerifiedClaims; trustUntil: number};
       try {
-        verified = await pending;
+        checked = await pending;
       } catch (error) {
         if (error instanceof InvalidTokenError && error.final) rejected.set(key, error);
         throw error;
       }
-      const ttlMs = (verified.expiresAt - now()) * 1000;
-      if (ttlMs > 0) cache.set(key, verified, {ttl: ttlMs});
-      return verified;
+      const ttlMs = (checked.trustUntil - now()) * 1000;
+      if (ttlMs > 0) cache.set(key, checked.verified, {ttl: ttlMs});
+      return checked.verified;
     },
   };
 }
 
 const REJECTION_TTL_MS = 60_000;
 
-export interface UpstreamLimits {
-  /** Introspection calls under way at once; more fail fast rather than queue. */
-  maxConcurrent: number;
-  /** After a failed call, how long further calls fail fast without reaching the provider. */
-  cooldownMs: number;
-}
-
-const DEFAULT_UPSTREAM_LIMITS: UpstreamLimits = {maxConcurrent: 32, cooldownMs: 2000};
+const MAX_JWT_LENGTH = 16_384;
 
 /**
- * Keeps a failing or overloaded provider from being hammered: a bounded number of calls at once,
- * and a short pause after a failure during which calls fail at once (closed: no token passes).
+ * Bounds of an opaque token worth asking the provider about. Real ones are 20–100 characters of
+ * RFC 6750's token68 alphabet; what falls outside is refused here, without a call.
  */
-function upstreamGuard(limits: UpstreamLimits) {
-  let running = 0;
-  let pausedUntil = 0;
-  return {
-    async run<T>(call: () => Promise<T>): Promise<T> {
-      if (Date.now() < pausedUntil) throw new UpstreamError('the identity provider failed just now; not asking again yet');
-      if (running >= limits.maxConcurrent) throw new UpstreamError('too many checks already waiting for the identity provider');
-      running++;
-      try {
-        return await call();
-      } catch (error) {
-        if (error instanceof UpstreamError) pausedUntil = Date.now() + limits.cooldownMs;
-        throw error;
-      } finally {
-        running--;
-      }
-    },
-  };
+const OPAQUE_TOKEN = /^[A-Za-z0-9\-._~+/]{16,4096}=*$/;
+
+/** Three base64url parts: a JWT or nothing, never worth an introspection call. */
+function isJwtShaped(token: string): boolean {
+  return /^[\w-]+\.[\w-]+\.[\w-]*$/.test(token);
 }
 
-function looksLikeJwt(token: string): boolean {
-  if (!/^[\w-]+\.[\w-]+\.[\w-]*$/.test(token)) return false;
-  try {
-    decodeProtectedHeader(token);
-    return true;
-  } catch {
-    return false;
+function checkOpaqueShape(token: string): void {
+  if (!OPAQUE_TOKEN.test(token)) throw new InvalidTokenError('the token is not an access token (not a JWT, nor of the length and characters of an opaque token)');
+}
+
+/** The token types of RFC 7662 answers (and Keycloak's `typ`, Hydra's `token_use`) that mean an access token. */
+const ACCESS_TOKEN_TYPES = new Set(['bearer', 'access_token', 'urn:ietf:params:oauth:token-type:access_token']);
+
+/**
+ * A refresh token is active too, and names the same subject and client: without this check the
+ * user's refresh token (whose answer lacks the username) would pass as an access token. DPoP
+ * tokens are refused as well: hub-auth cannot check the proof of possession they need.
+ */
+function checkIntrospectedIsAccessToken(body: Record<string, unknown>, required: boolean): void {
+  const markers = [body.token_type, body.typ, body.token_use].filter((marker) => marker !== undefined);
+  for (const marker of markers) {
+    if (typeof marker !== 'string' || !ACCESS_TOKEN_TYPES.has(marker.toLowerCase())) {
+      throw new InvalidTokenError(`the token is not an access token (the identity provider calls it ${JSON.stringify(marker)})`);
+    }
+  }
+  if (required && markers.length === 0) {
+    throw new InvalidTokenError('the identity provider does not say the token is an access token (no token_type): a refresh token is not accepted');
+  }
+}
+
+/**
+ * ID tokens and refresh tokens can be JWTs signed with the same key: RFC 9068's `typ` header,
+ * Keycloak's `typ` claim and Cognito's `token_use` tell them apart where the provider sets them.
+ */
+function checkJwtIsAccessToken(token: string, payload: JWTPayload): void {
+  const header = decodeProtectedHeader(token).typ;
+  if (header !== undefined && !/^(application\/)?(at\+jwt|jwt)$/i.test(header)) {
+    throw new InvalidTokenError(`the token is not an access token (its typ header is ${JSON.stringify(header)})`);
+  }
+  for (const marker of [payload.typ, payload.token_use]) {
+    if (marker !== undefined && (typeof marker !== 'string' || !['bearer', 'access'].includes(marker.toLowerCase()))) {
+      throw new InvalidTokenError(`the token is not an access token (it says it is ${JSON.stringify(marker)})`);
+    }
   }
 }
 

@@ -6,7 +6,7 @@ import {afterAll, beforeAll, describe, expect, it} from 'vitest';
 import {createSigner} from '../../src/token-service/signing.js';
 import {generateSigningMaterial} from '../../src/token-service/keygen.js';
 import {keygen, SERVICE, startHubAuth, TOKEN_ISSUER, type HubAuth, type SigningFiles} from './support/hub-auth.js';
-import {REGISTRY_AUDIENCE, startIdentityProvider, subjectOf, type IdentityProvider} from './support/identity-provider.js';
+import {CLI_CLIENT_ID, REGISTRY_AUDIENCE, startIdentityProvider, subjectOf, type IdentityProvider} from './support/identity-provider.js';
 import {freePort} from './support/ports.js';
 import {waitForOutput} from './support/process.js';
 import {assertPrograms, e2eEnabled} from './support/prerequisites.js';
@@ -14,6 +14,7 @@ import {startRegistry, type Registry} from './support/registry.js';
 import {createSandbox, type Sandbox} from './support/sandbox.js';
 
 const PROGRAMS = ['docker-registry'];
+const REVOCATION_SECONDS = 3;
 
 describe.runIf(e2eEnabled(PROGRAMS))('hub-auth refuses what it must, and the registry checks its signatures', () => {
   let sandbox: Sandbox;
@@ -29,7 +30,14 @@ describe.runIf(e2eEnabled(PROGRAMS))('hub-auth refuses what it must, and the reg
     idp = await startIdentityProvider();
     signing = await keygen(join(sandbox.dir, 'keys'));
     const registryPort = await freePort();
-    hubAuth = await startHubAuth({dir: join(sandbox.dir, 'hub-auth'), oidcIssuer: idp.issuer, registryHost: `127.0.0.1:${registryPort}`, signing});
+    hubAuth = await startHubAuth({
+      dir: join(sandbox.dir, 'hub-auth'),
+      oidcIssuer: idp.issuer,
+      registryHost: `127.0.0.1:${registryPort}`,
+      signing,
+      // A few seconds, so that the revocation test need not wait long.
+      extra: {oidc: {introspection: {cacheActiveSeconds: REVOCATION_SECONDS}}},
+    });
     registry = await startRegistry(
       join(sandbox.dir, 'registry'),
       {realm: `${hubAuth.url}/token`, service: SERVICE, issuer: TOKEN_ISSUER, rootCertBundle: signing.certificate},
@@ -56,6 +64,8 @@ describe.runIf(e2eEnabled(PROGRAMS))('hub-auth refuses what it must, and the reg
     exp: now() + 300,
     ...overrides,
   });
+
+  const metricsText = async () => (await fetch(`${hubAuth.monitoringUrl}/metrics`)).text();
 
   async function getToken(token: string | undefined, scope: string | string[] = 'repository:alice/app:push,pull', extra = '') {
     const query = new URLSearchParams({service: SERVICE});
@@ -88,9 +98,100 @@ describe.runIf(e2eEnabled(PROGRAMS))('hub-auth refuses what it must, and the reg
       registry: registry.host,
       service: SERVICE,
     });
-    expect((await fetch(`${hubAuth.url}/healthz`)).status).toBe(200);
-    expect(await (await fetch(`${hubAuth.url}/readyz`)).json()).toEqual({status: 'ready'});
+    expect((await fetch(`${hubAuth.monitoringUrl}/healthz`)).status).toBe(200);
+    expect(await (await fetch(`${hubAuth.monitoringUrl}/readyz`)).json()).toEqual({status: 'ready'});
   });
+
+  it('serves metrics and health checks on the monitoring listener only, not on the token port', async () => {
+    for (const path of ['/metrics', '/readyz', '/healthz']) expect((await fetch(`${hubAuth.url}${path}`)).status, path).toBe(404);
+    const metrics = await fetch(`${hubAuth.monitoringUrl}/metrics`);
+    expect(metrics.status).toBe(200);
+    expect(await metrics.text()).toMatch(/^hub_auth_token_requests_total\{grant="password",outcome="issued"\} \d+$/m);
+  });
+
+  it('takes only the OAuth2 form at POST /token: other bodies get 415, logged and counted, never a 500', async () => {
+    const refusedBefore = countOf(await metricsText(), 'hub_auth_token_requests_total{grant="unknown",outcome="bad_request"}');
+    const bodies: Array<[string, string]> = [
+      ['application/json', '{"scope":1}'],
+      ['application/json', JSON.stringify({grant_type: 'password', password: {token: 1}, service: SERVICE})],
+      ['application/json; charset=utf-8', '[]'],
+      ['text/plain', 'grant_type=password&password=x'],
+      ['multipart/form-data; boundary=x', '--x\r\nContent-Disposition: form-data; name="grant_type"\r\n\r\npassword\r\n--x--'],
+    ];
+    for (const [type, body] of bodies) {
+      const response = await fetch(`${hubAuth.url}/token`, {method: 'POST', headers: {'content-type': type}, body});
+      expect(response.status, type).toBe(415);
+      expect(await response.json()).toEqual({error: 'invalid_request', error_description: expect.stringContaining('application/x-www-form-urlencoded form only')});
+    }
+    expect(countOf(await metricsText(), 'hub_auth_token_requests_total{grant="unknown",outcome="bad_request"}')).toBe(refusedBefore + bodies.length);
+    expect(countOf(await metricsText(), 'hub_auth_token_requests_total{grant="unknown",outcome="error"}')).toBe(0);
+    expect(await waitForOutput(hubAuth.daemon, /"outcome":"bad_request","status":415/)).toMatch(/"outcome":"bad_request","status":415/);
+  });
+
+  it.each([
+    ['a refresh token in Keycloak’s way (typ claim Refresh)', () => idp.signWithProviderKey(claims({typ: 'Refresh'}), 'JWT')],
+    ['an ID token in Cognito’s way (token_use id)', () => idp.signWithProviderKey(claims({token_use: 'id'}), 'JWT')],
+    ['a JWT whose typ header names another kind of token', () => idp.signWithProviderKey(claims(), 'logout+jwt')],
+  ])('refuses %s, signed by the provider, as an access token', async (_what, make) => {
+    const result = await getToken(await make());
+    expect(result.status).toBe(401);
+    expect(result.body.errors?.[0]?.message).toMatch(/not an access token/);
+  });
+
+  it('accepts access tokens that say so in other providers’ ways (typ JWT header, typ Bearer claim)', async () => {
+    expect((await getToken(await idp.signWithProviderKey(claims({typ: 'Bearer'}), 'JWT'))).status).toBe(200);
+  });
+
+  it(`stops accepting an opaque access token within cacheActiveSeconds (${REVOCATION_SECONDS} s here) of its revocation at the provider`, async () => {
+    const token = await idp.issueOpaqueToken('alice');
+    expect((await getToken(token)).status).toBe(200);
+    const revocation = await fetch(`${idp.issuer}/token/revocation`, {
+      method: 'POST',
+      headers: {'content-type': 'application/x-www-form-urlencoded'},
+      body: new URLSearchParams({token, token_type_hint: 'access_token', client_id: CLI_CLIENT_ID}).toString(),
+    });
+    expect(revocation.status).toBe(200);
+    // Polled, not timed: the token must stop working, well before it would expire (600 s).
+    let last = await getToken(token);
+    for (const deadline = Date.now() + 30_000; last.status === 200 && Date.now() < deadline; ) {
+      await new Promise((resolve) => setTimeout(resolve, 250));
+      last = await getToken(token);
+    }
+    expect(last.status).toBe(401);
+    expect(last.body.errors?.[0]?.message).toMatch(/not active/);
+  }, 40_000);
+
+  it('closes connections past listen.maxConnections and keeps answering on the ones it has', async () => {
+    const limited = await startHubAuth({
+      dir: join(sandbox.dir, 'limited'),
+      oidcIssuer: idp.issuer,
+      registryHost: registry.host,
+      signing,
+      extra: {listen: {maxConnections: 8, requestTimeoutSeconds: 60}},
+    });
+    const port = Number(new URL(limited.url).port);
+    const open: Array<ReturnType<typeof connect>> = [];
+    try {
+      for (let i = 0; i < 8; i++) {
+        const socket = connect(port, '127.0.0.1');
+        open.push(socket);
+        expect(await exchange(socket)).toMatch(/^HTTP\/1\.1 200/);
+      }
+      // The ninth is closed unanswered, as long as the eight stay open.
+      const extra = connect(port, '127.0.0.1');
+      expect(await exchange(extra)).toBe('');
+      for (const socket of open) expect(await exchange(socket)).toMatch(/^HTTP\/1\.1 200/);
+      for (const socket of open.splice(0)) socket.destroy();
+      let again: Response | undefined;
+      for (const deadline = Date.now() + 10_000; !again && Date.now() < deadline; ) {
+        again = await fetch(`${limited.url}/.well-known/jwks.json`).catch(() => undefined);
+      }
+      expect(again?.status).toBe(200);
+    } finally {
+      for (const socket of open) socket.destroy();
+      await limited.stop();
+    }
+  }, 60_000);
 
   it.each([
     ['an expired token', () => idp.signWithProviderKey(claims({exp: now() - 120, iat: now() - 900})), /expired/],
@@ -274,7 +375,7 @@ describe.runIf(e2eEnabled(PROGRAMS))('hub-auth refuses what it must, and the reg
     const started = Date.now();
     await new Promise((resolve) => socket.once('close', resolve));
     expect(Date.now() - started).toBeLessThan(15_000);
-    expect((await fetch(`${hubAuth.url}/healthz`)).status).toBe(200);
+    expect((await fetch(`${hubAuth.url}/.well-known/jwks.json`)).status).toBe(200);
   }, 30_000);
 
   it('never writes a token into its log', async () => {
@@ -284,3 +385,33 @@ describe.runIf(e2eEnabled(PROGRAMS))('hub-auth refuses what it must, and the reg
     for (const token of used) expect(log).not.toContain(token);
   });
 });
+
+/**
+ * One keep-alive request on a raw socket; what came back before the answer was complete or the
+ * socket closed ('' when the server closed it without a word).
+ */
+function exchange(socket: ReturnType<typeof connect>): Promise<string> {
+  return new Promise((resolve) => {
+    let received = '';
+    const done = () => {
+      socket.off('data', onData);
+      socket.off('close', done);
+      resolve(received);
+    };
+    const onData = (chunk: Buffer) => {
+      received += chunk.toString();
+      const [head, body] = received.split('\r\n\r\n', 2);
+      const length = Number(/content-length: (\d+)/i.exec(head ?? '')?.[1] ?? NaN);
+      if (body !== undefined && body.length >= length) done();
+    };
+    socket.on('data', onData);
+    socket.once('close', done);
+    socket.once('error', done);
+    socket.write('GET /.well-known/jwks.json HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: keep-alive\r\n\r\n');
+  });
+}
+
+function countOf(metrics: string, series: string): number {
+  const line = metrics.split('\n').find((candidate) => candidate.startsWith(`${series} `));
+  return line === undefined ? 0 : Number(line.slice(series.length + 1));
+}

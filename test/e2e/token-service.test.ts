@@ -12,6 +12,7 @@ import {REGISTRY_AUDIENCE, USERS} from './support/identity-provider.js';
 import {e2eEnabled} from './support/prerequisites.js';
 import {REGISTRY_PROGRAMS, startRegistryStack, type RegistryStack} from './support/registry-stack.js';
 import {E2E_PROGRAMS} from './support/prerequisites.js';
+import {secretServiceSession} from './support/keyring.js';
 
 const [alice] = USERS as [typeof USERS[number]];
 
@@ -103,12 +104,31 @@ describe.runIf(e2eEnabled([...E2E_PROGRAMS, ...REGISTRY_PROGRAMS]))('hub-auth in
       });
       expect(again.status).toBe(200);
     }
-    const metrics = await (await fetch(`${stack.hubAuth.url}/metrics`)).text();
+    const metrics = await (await fetch(`${stack.hubAuth.monitoringUrl}/metrics`)).text();
     expect(metrics).toMatch(/hub_auth_access_token_checks_total\{method="introspection"\} 1\n/);
     expect(metrics).toMatch(/hub_auth_access_token_checks_total\{method="cache"\} (\d+)/);
     const tags = await fetch(`${stack.registry.url}/v2/alice/app/tags/list`, {headers: {authorization: `Bearer ${token}`}});
     expect(tags.status).toBe(200);
     expect(await tags.json()).toEqual({name: 'alice/app', tags: ['1']});
+  });
+
+  it("refuses the user's OIDC refresh token, from a real hub login, presented as an access token", async () => {
+    // The refresh token is active at the provider and names the same user and client as an access
+    // token: introspected without a type check, it passed as the account named by its `sub`.
+    const name = 'refresh.registry.test';
+    await accessTokenFor(alice, null, name);
+    const refreshToken = (await secretServiceSession(stack.keyring.env, name))?.refreshToken;
+    expect(typeof refreshToken).toBe('string');
+    const basic = `Basic ${Buffer.from(`alice:${refreshToken as string}`).toString('base64')}`;
+    const asPassword = await fetch(`${stack.hubAuth.url}/token?service=hub-registry&scope=repository:alice/app:pull`, {headers: {authorization: basic}});
+    expect(asPassword.status).toBe(401);
+    expect(((await asPassword.json()) as {errors: Array<{message: string}>}).errors[0]!.message).toMatch(/not an access token|refresh token is not accepted/);
+    const asGrant = await fetch(`${stack.hubAuth.url}/token`, {
+      method: 'POST',
+      headers: {'content-type': 'application/x-www-form-urlencoded'},
+      body: new URLSearchParams({grant_type: 'password', password: refreshToken as string, service: 'hub-registry', scope: 'repository:alice/app:pull'}).toString(),
+    });
+    expect(asGrant.status).toBe(401);
   });
 
   it('scales out: two hub-auth instances with the same key behind a round-robin proxy both serve the registry', async () => {

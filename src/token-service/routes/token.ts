@@ -4,7 +4,7 @@ import {issueRegistryToken, type IssueDeps} from '../issue-token.js';
 import {requesterReader} from '../identity.js';
 import {rememberingDecider, type AccessEntry, type Requester} from '../policy.js';
 import {readRefreshToken} from '../refresh-token.js';
-import {InvalidTokenError, UpstreamError} from '../verify-access-token.js';
+import {InvalidTokenError, OverloadError, UpstreamError} from '../verify-access-token.js';
 import type {TokenServiceDeps} from '../app.js';
 
 /**
@@ -15,11 +15,17 @@ import type {TokenServiceDeps} from '../app.js';
 
 type Grant = 'anonymous' | 'password' | 'refresh_token';
 
+const OUTCOMES = {400: 'bad_request', 401: 'unauthorized', 429: 'overloaded', 503: 'upstream_error'} as const;
+
 class TokenRequestError extends Error {
   constructor(
-    readonly status: 400 | 401 | 503,
+    readonly status: 400 | 401 | 429 | 503,
     readonly oauthError: string,
     message: string,
+    /** For 429 and 503: when to ask again. */
+    readonly retryAfterSeconds?: number,
+    /** For the metrics and the log: a 503 is the provider's failure or hub-auth's own load. */
+    readonly outcome: string = OUTCOMES[status],
   ) {
     super(message);
   }
@@ -52,16 +58,16 @@ const tokenAnswer = {
 
 export function registerTokenRoutes(app: FastifyInstance, deps: TokenServiceDeps): void {
   const requesterOf = requesterReader(deps.config.oidc.usernameClaim, deps.config.oidc.groupsClaim);
-  const requesterForAccessToken = (token: string) => requesterFromAccessToken(token, deps.verifier, requesterOf);
+  const requesterForAccessToken = (token: string, request: FastifyRequest) => requesterFromAccessToken(token, request.ip, deps.verifier, requesterOf);
   const parseScopes = rememberingScopeParser();
   const issueDeps: IssueDeps = {...deps, decide: rememberingDecider(deps.rules)};
 
   app.get('/token', {schema: tokenAnswer}, (request, reply) =>
     answer(request, reply, 'registry', async () => {
-      const query = request.query as Query;
+      const query = textFields(request.query, 'query parameter');
       checkService(query, deps);
       const token = credentialsFrom(request.headers.authorization);
-      const requester = token === undefined ? {groups: []} : await requesterForAccessToken(token);
+      const requester = token === undefined ? {groups: []} : await requesterForAccessToken(token, request);
       return {
         grant: token === undefined ? 'anonymous' : 'password',
         requester,
@@ -73,7 +79,7 @@ export function registerTokenRoutes(app: FastifyInstance, deps: TokenServiceDeps
 
   app.post('/token', {schema: tokenAnswer}, (request, reply) =>
     answer(request, reply, 'oauth', async () => {
-      const form = (request.body ?? {}) as Query;
+      const form = textFields(request.body ?? {}, 'form field');
       checkService(form, deps);
       const grantType = first(form.grant_type);
       const scopes = parseScopes(all(form.scope));
@@ -81,7 +87,7 @@ export function registerTokenRoutes(app: FastifyInstance, deps: TokenServiceDeps
       if (grantType === 'password') {
         const password = first(form.password);
         if (!password) throw new TokenRequestError(400, 'invalid_request', 'password (the OIDC access token) is missing');
-        return {grant: 'password', requester: await requesterForAccessToken(password), scopes, offline};
+        return {grant: 'password', requester: await requesterForAccessToken(password, request), scopes, offline};
       }
       if (grantType === 'refresh_token') {
         const identity = readRefreshToken(first(form.refresh_token) ?? '', deps.verificationKeys, {
@@ -113,19 +119,23 @@ export function registerTokenRoutes(app: FastifyInstance, deps: TokenServiceDeps
       return reply.header('cache-control', 'no-store').send(response);
     } catch (error) {
       if (!(error instanceof TokenRequestError)) throw error;
-      const outcome = error.status === 503 ? 'upstream_error' : error.status === 401 ? 'unauthorized' : 'bad_request';
+      const {outcome} = error;
       deps.metrics.requests.inc(grant, outcome);
       request.log.info({event: 'token', grant, outcome, reason: error.message}, 'token refused');
       if (error.status === 401) reply.header('www-authenticate', `Basic realm="${deps.config.issuer}", charset="UTF-8"`);
+      if (error.retryAfterSeconds !== undefined) reply.header('retry-after', String(error.retryAfterSeconds));
       reply.code(error.status).header('cache-control', 'no-store');
       return style === 'oauth'
         ? reply.send({error: error.oauthError, error_description: error.message})
-        : reply.send({errors: [{code: error.status === 401 ? 'UNAUTHORIZED' : error.status === 503 ? 'UNAVAILABLE' : 'DENIED', message: error.message}]});
+        : reply.send({errors: [{code: REGISTRY_ERROR_CODES[error.status], message: error.message}]});
     } finally {
       deps.metrics.duration.observe(grant, (performance.now() - started) / 1000);
     }
   }
 }
+
+/** distribution's error codes, which docker shows. */
+const REGISTRY_ERROR_CODES = {400: 'DENIED', 401: 'UNAUTHORIZED', 429: 'TOOMANYREQUESTS', 503: 'UNAVAILABLE'} as const;
 
 /**
  * Who got what: the audit line of a granted request. What was asked is there only when it differs
@@ -141,14 +151,18 @@ function decisionLine(grant: Grant, requester: Requester, scopes: readonly Resou
 
 async function requesterFromAccessToken(
   token: string,
+  client: string,
   verifier: TokenServiceDeps['verifier'],
   requesterOf: ReturnType<typeof requesterReader>,
 ): Promise<Requester> {
   try {
-    return requesterOf(await verifier.verify(token));
+    return requesterOf(await verifier.verify(token, client));
   } catch (error) {
     if (error instanceof UpstreamError) {
-      throw new TokenRequestError(503, 'temporarily_unavailable', 'the identity provider cannot be reached to check the token; try again');
+      throw new TokenRequestError(503, 'temporarily_unavailable', 'the identity provider cannot be reached to check the token; try again', 5);
+    }
+    if (error instanceof OverloadError) {
+      throw new TokenRequestError(error.who === 'client' ? 429 : 503, 'temporarily_unavailable', error.message, error.retryAfterSeconds, 'overloaded');
     }
     const why = error instanceof InvalidTokenError ? error.message : 'the token names no usable user';
     throw new TokenRequestError(401, 'invalid_grant', `${why}: log in again (hub login)`);
@@ -166,6 +180,20 @@ function credentialsFrom(header: string | undefined): string | undefined {
   const password = colon >= 0 ? decoded.slice(colon + 1) : '';
   if (!password) throw new TokenRequestError(401, 'invalid_request', 'the Authorization header carries no password (the OIDC access token)');
   return password;
+}
+
+/**
+ * The parameters of a query or form: text, or lists of text where a name repeats. Anything else
+ * (a client's idea of a structured body) is the client's mistake, said as such.
+ */
+function textFields(params: unknown, what: string): Query {
+  if (typeof params !== 'object' || params === null) throw new TokenRequestError(400, 'invalid_request', `the request's ${what}s are not readable`);
+  for (const [name, value] of Object.entries(params)) {
+    if (typeof value !== 'string' && !(Array.isArray(value) && value.every((item) => typeof item === 'string'))) {
+      throw new TokenRequestError(400, 'invalid_request', `the ${what} ${JSON.stringify(name)} must be text`);
+    }
+  }
+  return params as Query;
 }
 
 function checkService(params: Query, deps: TokenServiceDeps): void {

@@ -31,15 +31,17 @@ export interface HubAuthOptions {
   registryHost: string;
   signing: SigningFiles;
   publicRepositories?: string[];
+  /** Merged into the configuration, object by object (`{oidc: {introspection: {…}}}` changes just those fields). */
   extra?: Record<string, unknown>;
 }
 
 /** The configuration file for one hub-auth, as the README describes it. */
-export async function writeHubAuthConfig(options: HubAuthOptions, port: number): Promise<string> {
+export async function writeHubAuthConfig(options: HubAuthOptions, port: number, monitoringPort: number): Promise<string> {
   await mkdir(options.dir, {recursive: true});
   const file = join(options.dir, `hub-auth-${port}.yml`);
   const config = {
     listen: {host: '127.0.0.1', port, requestTimeoutSeconds: 3},
+    monitoring: {host: '127.0.0.1', port: monitoringPort},
     service: SERVICE,
     issuer: TOKEN_ISSUER,
     signing: {key: {file: options.signing.key}, certificate: {file: options.signing.certificate}},
@@ -55,14 +57,25 @@ export async function writeHubAuthConfig(options: HubAuthOptions, port: number):
     client: {clientId: CLI_CLIENT_ID, audience: REGISTRY_AUDIENCE},
     registry: {host: options.registryHost},
     policy: {publicRepositories: options.publicRepositories ?? ['public/*']},
-    ...options.extra,
   };
-  await writeFile(file, stringify(config));
+  await writeFile(file, stringify(merged(config, options.extra ?? {})));
   return file;
+}
+
+function merged(base: Record<string, unknown>, changes: Record<string, unknown>): Record<string, unknown> {
+  const result = {...base};
+  for (const [key, value] of Object.entries(changes)) {
+    const old = result[key];
+    const isObject = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
+    result[key] = isObject(old) && isObject(value) ? merged(old, value) : value;
+  }
+  return result;
 }
 
 export interface HubAuth {
   url: string;
+  /** The monitoring listener: /metrics, /healthz, /readyz. */
+  monitoringUrl: string;
   daemon: Daemon;
   stop(): Promise<void>;
 }
@@ -70,17 +83,19 @@ export interface HubAuth {
 /** The real `hub-auth serve`, in its own process, on a free loopback port. */
 export async function startHubAuth(options: HubAuthOptions): Promise<HubAuth> {
   const port = await freePort();
-  const config = await writeHubAuthConfig(options, port);
+  const monitoringPort = await freePort();
+  const config = await writeHubAuthConfig(options, port, monitoringPort);
   const daemon = startDaemon(process.execPath, [BIN, 'serve', '--config', config], {
     env: {...process.env, HUB_AUTH_INTROSPECTION_SECRET: INTROSPECTION_CLIENT.secret},
     logFile: join(options.dir, `hub-auth-${port}.log`),
   });
   const url = `http://127.0.0.1:${port}`;
+  const monitoringUrl = `http://127.0.0.1:${monitoringPort}`;
   try {
-    await waitFor('hub-auth', async () => (await fetch(`${url}/readyz`)).status === 200);
+    await waitFor('hub-auth', async () => (await fetch(`${monitoringUrl}/readyz`)).status === 200);
   } catch (error) {
     await daemon.stop();
     throw new Error(`${(error as Error).message}\n${daemon.output()}`);
   }
-  return {url, daemon, stop: () => daemon.stop()};
+  return {url, monitoringUrl, daemon, stop: () => daemon.stop()};
 }

@@ -51,8 +51,8 @@ export interface IdentityProvider {
   issueOpaqueToken(username: string, ttlSeconds?: number): Promise<string>;
   /** When each token-endpoint request arrived (ms since the epoch). */
   tokenRequestTimes: number[];
-  /** Signs a JWT with the provider's own signing key, for tests that need tokens with odd claims. */
-  signWithProviderKey(payload: JWTPayload): Promise<string>;
+  /** Signs a JWT with the provider's own signing key, for tests that need tokens with odd claims (or another `typ` header). */
+  signWithProviderKey(payload: JWTPayload, typ?: string): Promise<string>;
   stop(): Promise<void>;
 }
 
@@ -241,7 +241,7 @@ export async function startIdentityProvider(): Promise<IdentityProvider> {
     slowDownNextTokenRequests: (count) => {
       slowDowns = count;
     },
-    signWithProviderKey: (payload) => new SignJWT(payload).setProtectedHeader({alg: 'RS256', kid: signingJwk.kid, typ: 'at+jwt'}).sign(privateKey),
+    signWithProviderKey: (payload, typ = 'at+jwt') => new SignJWT(payload).setProtectedHeader({alg: 'RS256', kid: signingJwk.kid, typ}).sign(privateKey),
     stop: () => closeServer(server),
   };
 }

@@ -13,7 +13,8 @@ describe('hub-auth configuration', () => {
   it('fills the documented defaults', () => {
     const config = parseConfig(minimal);
     expect(config).toMatchObject({
-      listen: {host: '0.0.0.0', port: 5001},
+      listen: {host: '0.0.0.0', port: 5001, maxConnections: 2048, trustProxy: []},
+      monitoring: {host: '127.0.0.1', port: 5002},
       issuer: 'hub-auth',
       tokenLifetimeSeconds: 300,
       tokenReuseSeconds: 5,
@@ -23,6 +24,12 @@ describe('hub-auth configuration', () => {
       policy: {publicRepositories: []},
     });
     expect(config.oidc.algorithms).not.toContain('none');
+  });
+
+  it('trusts an introspected "active" for 30 s and wants it to say access token, unless told otherwise', () => {
+    const introspection = {clientId: 'hub-auth', clientSecret: {env: 'SECRET'}, acceptedClientIds: ['hub-cli']};
+    expect(parseConfig({...minimal, oidc: {...minimal.oidc, introspection}}).oidc.introspection).toMatchObject({cacheActiveSeconds: 30, requireTokenType: true});
+    expect(() => parseConfig({...minimal, oidc: {...minimal.oidc, introspection: {...introspection, cacheActiveSeconds: 3600}}})).toThrow(/oidc\.introspection\.cacheActiveSeconds/);
   });
 
   it.each([
@@ -35,6 +42,8 @@ describe('hub-auth configuration', () => {
     [{...minimal, signing: {...minimal.signing, key: {path: '/x'}}}, 'signing.key'],
     [{...minimal, policy: {rules: [{match: {acount: 'x'}, actions: ['pull']}]}}, 'policy.rules.0.match'],
     [{...minimal, surprise: true}, '(top level)'],
+    [{...minimal, listen: {maxConnections: 0}}, 'listen.maxConnections'],
+    [{...minimal, monitoring: {port: 70_000}}, 'monitoring.port'],
     [(({service: _s, ...rest}) => rest)(minimal), 'service'],
   ])('names the bad field (%#: %s)', (data, field) => {
     expect(() => parseConfig(data, 'hub-auth.yml')).toThrow(new RegExp(`hub-auth.yml is not valid:[\\s\\S]*${field.replace(/[.()]/g, '\\$&')}`));

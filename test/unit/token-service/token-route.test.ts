@@ -2,7 +2,7 @@ import {Writable} from 'node:stream';
 import {decodeJwt} from 'jose';
 import {pino} from 'pino';
 import {describe, expect, it} from 'vitest';
-import {createApp} from '../../../src/token-service/app.js';
+import {createApp, createMonitoringApp, type TokenServiceDeps} from '../../../src/token-service/app.js';
 import {parseConfig} from '../../../src/token-service/config.js';
 import {generateSigningMaterial} from '../../../src/token-service/keygen.js';
 import {createMetrics} from '../../../src/token-service/metrics.js';
@@ -32,8 +32,10 @@ interface TokenAnswer {
 }
 
 /** hub-auth's app with a clock the test sets and an identity provider that knows `users`. */
-function service(users: Record<string, {username: string; groups?: string[]}>) {
+function service(users: Record<string, {username: string; groups?: string[]}>, listen: Partial<typeof config.listen> = {}) {
   let now = 1_900_000_000;
+  /** The client address each check was made for. */
+  const clients: string[] = [];
   const revoked = new Set<string>();
   const lines: Array<Record<string, unknown>> = [];
   const logStream = new Writable({
@@ -43,15 +45,16 @@ function service(users: Record<string, {username: string; groups?: string[]}>) {
     },
   });
   const jwks = verificationJwks([material.certificatePem], config.signing.keyId);
-  const app = createApp({
-    config,
+  const deps: TokenServiceDeps = {
+    config: {...config, listen: {...config.listen, ...listen}},
     signer: createSigner({privateKeyPem: material.privateKeyPem, certificatePem: material.certificatePem, keyIdFormat: 'libtrust', includeX5c: true}),
     jwks,
     verificationKeys: verificationKeysFromJwks(jwks),
     verifier: {
       ready: async () => {},
       // What the real verifier answers for a token it has cached, and for one found bad.
-      async verify(token): Promise<VerifiedClaims> {
+      async verify(token, client): Promise<VerifiedClaims> {
+        clients.push(client);
         const user = users[token];
         if (!user || revoked.has(token)) throw new InvalidTokenError('the identity provider says the token is not active');
         return {subject: `sub-${user.username}`, claims: {preferred_username: user.username, groups: user.groups ?? []}, expiresAt: now + 600};
@@ -63,16 +66,19 @@ function service(users: Record<string, {username: string; groups?: string[]}>) {
     logger: pino({level: 'info'}, logStream),
     nowSeconds: () => now,
     ready: async () => {},
-  });
+  };
+  const app = createApp(deps);
   return {
     app,
+    clients,
+    monitoring: createMonitoringApp(deps),
     lines,
     tick: (seconds: number) => (now += seconds),
     revoke: (token: string) => revoked.add(token),
-    async get(token: string | undefined, scope: string, extra = ''): Promise<{status: number; body: TokenAnswer}> {
+    async get(token: string | undefined, scope: string, extra = '', headers: Record<string, string> = {}): Promise<{status: number; body: TokenAnswer}> {
       const response = await app.inject({
         url: `/token?service=registry.example.com&scope=${encodeURIComponent(scope)}${extra}`,
-        headers: token === undefined ? {} : {authorization: `Basic ${Buffer.from(`user:${token}`).toString('base64')}`},
+        headers: {...headers, ...(token === undefined ? {} : {authorization: `Basic ${Buffer.from(`user:${token}`).toString('base64')}`})},
       });
       return {status: response.statusCode, body: response.json()};
     },
@@ -161,11 +167,35 @@ describe('GET /token with token reuse', () => {
     expect(JSON.stringify(hub.lines)).not.toContain('alice-token');
   });
 
+  it('checks tokens for the client address, the one X-Forwarded-For names only when the proxy is trusted', async () => {
+    const direct = service({'alice-token': {username: 'alice'}});
+    await direct.get('alice-token', 'repository:alice/app:pull', '', {'x-forwarded-for': '203.0.113.9'});
+    expect(direct.clients).toEqual(['127.0.0.1']);
+    const proxied = service({'alice-token': {username: 'alice'}}, {trustProxy: ['127.0.0.1']});
+    await proxied.get('alice-token', 'repository:alice/app:pull', '', {'x-forwarded-for': '203.0.113.9'});
+    expect(proxied.clients).toEqual(['203.0.113.9']);
+  });
+
+  it('refuses a POST body other than the form with 415, and logs and counts the refusal', async () => {
+    const hub = service({'alice-token': {username: 'alice'}});
+    for (const [type, payload] of [
+      ['application/json', '{"scope":1}'],
+      ['text/plain', 'grant_type=password'],
+    ]) {
+      const response = await hub.app.inject({method: 'POST', url: '/token', payload, headers: {'content-type': type!}});
+      expect(response.statusCode, type).toBe(415);
+      expect(response.json()).toMatchObject({error: 'invalid_request', error_description: expect.stringContaining(`not "${type}"`)});
+    }
+    expect(hub.lines.filter((line) => line.msg === 'request refused')).toMatchObject([{outcome: 'bad_request', status: 415}, {outcome: 'bad_request', status: 415}]);
+    expect((await hub.monitoring.inject({url: '/metrics'})).body).toMatch(/^hub_auth_token_requests_total\{grant="unknown",outcome="bad_request"\} 2$/m);
+  });
+
   it('shows the answer times as a Prometheus histogram by grant', async () => {
     const hub = service({'alice-token': {username: 'alice'}});
     await hub.get('alice-token', 'repository:alice/app:pull');
     await hub.get(undefined, 'repository:alice/app:pull');
-    const metrics = (await hub.app.inject({url: '/metrics'})).body;
+    const metrics = (await hub.monitoring.inject({url: '/metrics'})).body;
+    expect((await hub.app.inject({url: '/metrics'})).statusCode).toBe(404);
     expect(metrics).toContain('# TYPE hub_auth_token_request_duration_seconds histogram');
     expect(metrics).toMatch(/^hub_auth_token_request_duration_seconds_bucket\{le="\+Inf",grant="password"\} 1$/m);
     expect(metrics).toMatch(/^hub_auth_token_request_duration_seconds_count\{grant="anonymous"\} 1$/m);
