@@ -28,7 +28,8 @@ function notACommand(words: string[], config: Config): HubError {
       return usageError(`Unexpected argument${extra.length === 1 ? '' : 's'}: ${extra.join(' ')}`, `${config.bin} ${command.id.replaceAll(':', ' ')}`, 'unexpected_argument');
     }
   }
-  const typed = words.join(' ');
+  // Only the first word: oclif joined the rest to it, splitting them at any colon (myapp:1.0).
+  const typed = words[0]!;
   const visible = config.commands.filter((command) => !command.hidden).map((command) => command.id.replaceAll(':', ' '));
   const nearest = closest(typed, visible);
   return new HubError(`'${typed}' is not a ${config.bin} command.`, {
