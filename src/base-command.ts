@@ -32,6 +32,8 @@ export abstract class HubCommand extends Command {
     try {
       return await super.parse(options, argv);
     } catch (error) {
+      // Parsed, and refused: else oclif warns, outside production, that the command never parsed.
+      this.parsed = true;
       throw parseFailure(error, `${this.config.bin} ${this.id}`);
     }
   }

@@ -25,7 +25,7 @@ export {commandNotFound} from './command-not-found.js';
  * first word is not one of hub's commands (`hub`, `hub help push`, `hub -h`, `hub autocomplete
  * bash`, a typo), so that a hub command pays nothing for them.
  */
-const PLUGINS = ['@oclif/plugin-help', '@oclif/plugin-autocomplete'];
+export const PLUGINS = ['@oclif/plugin-help', '@oclif/plugin-autocomplete'];
 
 export async function run(args: string[] = process.argv.slice(2)): Promise<void> {
   const hubCommand = args[0] !== undefined && Object.hasOwn(COMMANDS, args[0]);

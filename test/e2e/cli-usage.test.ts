@@ -129,6 +129,13 @@ describe('usage errors', () => {
     expect(jsonError(stdout)).toEqual({code: errorCode, message, suggestion: `See '${help}'.`});
   });
 
+  it('prints nothing else outside production either (NODE_ENV=development)', async () => {
+    const {code, stdout, stderr} = await runHub(['push', '--json'], {...sandbox.env, NODE_ENV: 'development'});
+    expect(code).toBe(2);
+    expect(stderr).toBe('');
+    expect(jsonError(stdout)).toMatchObject({code: 'missing_argument'});
+  });
+
   it('hub push --json without an image prints nothing of oclif itself', async () => {
     const {stdout} = await hub('push', '--json');
     expect(stdout.length).toBeLessThan(300);
