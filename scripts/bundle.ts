@@ -13,6 +13,7 @@
  */
 import {execFileSync} from 'node:child_process';
 import {readFileSync} from 'node:fs';
+import {readFile} from 'node:fs/promises';
 import {resolve} from 'node:path';
 import {build, type BuildOptions, type Plugin} from 'esbuild';
 
@@ -56,6 +57,23 @@ const dockerodeOnDemand: Plugin = {
   },
 };
 
+/**
+ * oclif loads the commands of its plugins (help, autocomplete: src/cli.ts), which are ES modules,
+ * by import() of their file URL. The bundle has no import() (below), and require() takes no URL:
+ * those import()s become require()s of the path, which loads an ES module on Node ≥ 20.19.
+ */
+const OCLIF_IMPORT = 'await import((0, node_url_1.pathToFileURL)(filePath).href)';
+const oclifPluginsByRequire: Plugin = {
+  name: 'oclif-plugins-by-require',
+  setup(builder) {
+    builder.onLoad({filter: /@oclif\/core\/lib\/module-loader\.js$/}, async (args) => {
+      const source = await readFile(args.path, 'utf8');
+      if (!source.includes(OCLIF_IMPORT)) throw new Error(`${args.path} no longer loads ES modules by ${OCLIF_IMPORT}: check how it does now`);
+      return {contents: source.replaceAll(OCLIF_IMPORT, 'require(filePath)'), loader: 'js'};
+    });
+  },
+};
+
 const common: BuildOptions = {
   bundle: true,
   format: 'cjs',
@@ -78,7 +96,7 @@ await Promise.all([
     entryPoints: ['src/cli.ts'],
     // typescript: oclif loads it only to run commands from .ts sources in development.
     external: [...Object.keys(dependencies).filter((name) => !BUNDLED_PACKAGES.includes(name)), 'typescript'],
-    plugins: [dockerodeOnDemand],
+    plugins: [dockerodeOnDemand, oclifPluginsByRequire],
     // import() turned into require(): node 20 loses vm.Script's import() callback in code
     // restored from a code cache ("A dynamic import callback was not specified").
     supported: {'dynamic-import': false},

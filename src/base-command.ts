@@ -1,8 +1,12 @@
 import {Command} from '@oclif/core/command';
-import {CLIError} from '@oclif/core/errors';
+import type {Input, ParserOutput} from '@oclif/core/interfaces';
 import {createContext, type Context} from './context.js';
+import {printError} from './error-output.js';
 import {HubError} from './errors.js';
-import {printable} from './io/terminal-text.js';
+import {parseFailure} from './usage-error.js';
+
+/** oclif's FlagOutput and ArgOutput, which @oclif/core/interfaces does not export. */
+type ParsedValues = {[name: string]: any};
 
 /**
  * What every hub command shares: `--json`, the context it works through, and errors shown as a
@@ -20,17 +24,25 @@ export abstract class HubCommand extends Command {
     return this.context;
   }
 
+  /** Whatever the parser refuses is a usage error (exit 2) in one line, not oclif's help page. */
+  protected override async parse<F extends ParsedValues, B extends ParsedValues, A extends ParsedValues>(
+    options?: Input<F, B, A>,
+    argv?: string[],
+  ): Promise<ParserOutput<F, B, A>> {
+    try {
+      return await super.parse(options, argv);
+    } catch (error) {
+      // Parsed, and refused: else oclif warns, outside production, that the command never parsed.
+      this.parsed = true;
+      throw parseFailure(error, `${this.config.bin} ${this.id}`);
+    }
+  }
+
   protected override async catch(error: Error & {exitCode?: number}): Promise<unknown> {
     if (!(error instanceof HubError)) return super.catch(error);
-    // With --json oclif prints the error as JSON and exits with process.exitCode.
+    printError(error, this.jsonEnabled());
+    // With --json the JSON above is all the output: oclif exits with process.exitCode.
     process.exitCode = error.exit;
-    if (this.jsonEnabled()) {
-      return super.catch(new CLIError(error.message, {exit: error.exit, code: error.code, suggestions: error.suggestions}));
-    }
-    // Printed unwrapped, so that paths and commands in it can be copied whole; without the control
-    // characters of the remote text it quotes (--json escapes them).
-    this.logToStderr(printable(`Error: ${error.message}`));
-    for (const suggestion of error.suggestions) this.logToStderr(printable(`  → ${suggestion}`));
-    this.exit(error.exit);
+    if (!this.jsonEnabled()) this.exit(error.exit);
   }
 }

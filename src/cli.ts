@@ -1,3 +1,4 @@
+import {fileURLToPath} from 'node:url';
 import {execute} from '@oclif/core/execute';
 import Doctor from './commands/doctor.js';
 import Images from './commands/images.js';
@@ -16,6 +17,17 @@ import Token from './commands/token.js';
  */
 export const COMMANDS = {doctor: Doctor, images: Images, login: Login, logout: Logout, pull: Pull, push: Push, status: Status, token: Token};
 
+/** oclif's `command_not_found` hook (package.json `oclif.hooks`), found in this bundle. */
+export {commandNotFound} from './command-not-found.js';
+
+/**
+ * oclif's `help` and `autocomplete` commands, from node_modules. They are loaded only when the
+ * first word is not one of hub's commands (`hub`, `hub help push`, `hub -h`, `hub autocomplete
+ * bash`, a typo), so that a hub command pays nothing for them.
+ */
+export const PLUGINS = ['@oclif/plugin-help', '@oclif/plugin-autocomplete'];
+
 export async function run(args: string[] = process.argv.slice(2)): Promise<void> {
-  await execute({dir: import.meta.url, args});
+  const hubCommand = args[0] !== undefined && Object.hasOwn(COMMANDS, args[0]);
+  await execute({args, loadOptions: {root: fileURLToPath(import.meta.url), pluginAdditions: hubCommand ? undefined : {core: PLUGINS}}});
 }

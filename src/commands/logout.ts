@@ -2,9 +2,12 @@ import * as Args from '@oclif/core/args';
 import * as Flags from '@oclif/core/flags';
 import {HubCommand} from '../base-command.js';
 import type {LogoutResult} from '../flows/logout.js';
+import {usageError} from '../usage-error.js';
 
 export default class Logout extends HubCommand {
   static override summary = 'Sign out of a registry: revoke the session at the provider and forget it here.';
+  // oclif's usage line knows exclusive flags, not a flag exclusive with an argument.
+  static override usage = '[REGISTRY | --all] [--json]';
   static override examples = ['<%= config.bin %> logout registry.example.com', '<%= config.bin %> logout --all'];
 
   static override args = {
@@ -12,11 +15,14 @@ export default class Logout extends HubCommand {
   };
 
   static override flags = {
-    all: Flags.boolean({description: 'log out of every registry', exclusive: ['registry']}),
+    all: Flags.boolean({description: 'log out of every registry (no REGISTRY then)'}),
   };
 
   async run(): Promise<LogoutResult[]> {
     const {args, flags} = await this.parse(Logout);
+    if (flags.all && args.registry !== undefined) {
+      throw usageError(`Give a REGISTRY or --all, not both (got ${args.registry} and --all).`, `${this.config.bin} ${this.id}`, 'invalid_flags');
+    }
     const {logout} = await import('../flows/logout.js');
     return logout(this.hub, {registry: args.registry, all: flags.all});
   }

@@ -19,9 +19,15 @@ export interface SigningFiles {
   certificate: string;
 }
 
-/** `hub-auth keygen`, as an operator runs it. */
+/** Where hub-auth's CLI is: the built bin/hub-auth.js. */
+export const HUB_AUTH_BIN = BIN;
+
+/**
+ * `hub-auth keygen`, as an operator runs it. The realm it writes into registry-auth.yml is not
+ * used: startRegistry writes the registry's auth block with the realm the test chose.
+ */
 export async function keygen(dir: string, algorithm: 'ES256' | 'RS256' = 'ES256'): Promise<SigningFiles> {
-  await run(process.execPath, [BIN, 'keygen', '--out', dir, '--algorithm', algorithm, '--service', SERVICE, '--issuer', TOKEN_ISSUER]);
+  await run(process.execPath, [BIN, 'keygen', '--out', dir, '--algorithm', algorithm, '--realm', 'https://hub-auth.invalid/token', '--service', SERVICE, '--issuer', TOKEN_ISSUER]);
   return {key: join(dir, 'signing.key'), certificate: join(dir, 'signing.crt')};
 }
 
