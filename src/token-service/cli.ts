@@ -101,16 +101,17 @@ async function serve(args: string[]): Promise<number> {
   const config = await loadConfig(configFile);
   const logger = createLogger();
   const {app, monitoring} = await createTokenService(config, logger);
-  const listen = async (server: typeof app, host: string, port: number): Promise<string> => {
+  const listen = async (server: typeof app, section: 'listen' | 'monitoring'): Promise<string> => {
+    const {host, port} = config[section];
     try {
       return await server.listen({host, port});
     } catch (error) {
       await Promise.all([app.close(), monitoring.close()]);
-      throw listenFailure(error, `${host}:${port}`, configFile);
+      throw listenFailure(error, `${host}:${port}`, section, configFile);
     }
   };
-  const address = await listen(app, config.listen.host, config.listen.port);
-  const monitoringAddress = await listen(monitoring, config.monitoring.host, config.monitoring.port);
+  const address = await listen(app, 'listen');
+  const monitoringAddress = await listen(monitoring, 'monitoring');
   logger.info({address, monitoring: monitoringAddress, service: config.service, issuer: config.oidc.issuer}, 'hub-auth listening');
   // Readiness warms the provider metadata; a failure here is logged, /readyz keeps saying why.
   monitoring.inject({url: '/readyz'}).catch(() => {});
@@ -195,12 +196,12 @@ async function refuseToReplace(files: string[]): Promise<void> {
 }
 
 /** Why `serve` could not listen, in one line that names the address and the file that chose it. */
-function listenFailure(error: unknown, address: string, configFile: string): unknown {
+function listenFailure(error: unknown, address: string, section: string, configFile: string): unknown {
   const reasons: Record<string, string> = {
     EADDRINUSE: 'the port is in use by another process',
     EACCES: 'permission denied (ports below 1024 need privileges)',
     EADDRNOTAVAIL: 'no interface of this machine has that address',
   };
   const reason = reasons[(error as {code?: string}).code ?? ''];
-  return reason ? new Failure(`cannot listen on ${address}: ${reason}. Change listen in ${configFile}, or stop what holds the port.`) : error;
+  return reason ? new Failure(`cannot listen on ${address}: ${reason}. Change ${section} in ${configFile}, or stop what holds the port.`) : error;
 }
