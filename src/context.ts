@@ -1,6 +1,7 @@
 import type * as client from 'openid-client';
 import type {OpenBrowser} from './auth/browser.js';
 import {canOpenBrowser} from './auth/display.js';
+import type {Confirm} from './auth/issuer-trust.js';
 import type {ProviderSettings} from './auth/oidc.js';
 import type {SessionDeps} from './auth/session.js';
 import {hubConfigDir, hubPaths, type HubPaths} from './config/paths.js';
@@ -19,6 +20,8 @@ export interface Context {
   nowSeconds(): number;
   /** Prose for the person at the terminal: stderr, so stdout stays data. */
   say(line: string): void;
+  /** A yes/no question on the terminal; undefined when hub runs without one (scripts, CI). */
+  confirm: Confirm;
   openBrowser: OpenBrowser;
   /** Whether a browser can be opened here at all (HUB_BROWSER, or a display that is not over SSH). */
   browserAvailable: boolean;
@@ -35,6 +38,16 @@ export function createContext(say: (line: string) => void, env: NodeJS.ProcessEn
     paths,
     nowSeconds: () => Math.floor(Date.now() / 1000),
     say,
+    confirm: async (question) => {
+      if (!process.stdin.isTTY || !process.stderr.isTTY) return undefined;
+      const {createInterface} = await import('node:readline/promises');
+      const terminal = createInterface({input: process.stdin, output: process.stderr});
+      try {
+        return /^y(es)?$/i.test((await terminal.question(question)).trim());
+      } finally {
+        terminal.close();
+      }
+    },
     // The browser and OIDC code load only when a command uses them: `hub status` does not.
     openBrowser: async (url) => (await import('./auth/browser.js')).browserOpener(env)(url),
     browserAvailable: canOpenBrowser(env),

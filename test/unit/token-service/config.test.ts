@@ -25,6 +25,19 @@ describe('hub-auth configuration', () => {
     expect(config.oidc.algorithms).not.toContain('none');
   });
 
+  it("accepts by default only its own registry's audience, the one hub asks for", () => {
+    const config = parseConfig({...minimal, oidc: {issuer: minimal.oidc.issuer}, registry: {host: 'Registry.Example.com:5000'}});
+    expect(config.oidc.audience).toEqual(['https://registry.example.com:5000']);
+  });
+
+  it('accepts introspected tokens without an audience only when told so, for the clients it names', () => {
+    const introspection = {clientId: 'hub-auth', clientSecret: {env: 'SECRET'}};
+    expect(parseConfig({...minimal, oidc: {...minimal.oidc, introspection}}).oidc.introspection?.allowMissingAudience).toBe(false);
+    expect(() => parseConfig({...minimal, oidc: {...minimal.oidc, introspection: {...introspection, allowMissingAudience: true}}})).toThrow(
+      /oidc\.introspection\.acceptedClientIds: is required with allowMissingAudience/,
+    );
+  });
+
   it.each([
     [{...minimal, oidc: {...minimal.oidc, issuer: 'not a url'}}, 'oidc.issuer'],
     [{...minimal, oidc: {...minimal.oidc, algorithms: ['HS256']}}, 'oidc.algorithms.0'],
