@@ -7,7 +7,7 @@ import {afterAll, beforeAll, describe, expect, it} from 'vitest';
 import {makeImage} from './support/docker-engine.js';
 import {withHubOnPath} from './support/hub-bins.js';
 import {runHub} from './support/hub-cli.js';
-import {closeServer, REGISTRY_AUDIENCE, ROBOT_CLIENT, USERS} from './support/identity-provider.js';
+import {closeServer, ROBOT_CLIENT, USERS} from './support/identity-provider.js';
 import {E2E_PROGRAMS, e2eEnabled} from './support/prerequisites.js';
 import {REGISTRY_PROGRAMS, startRegistryStack, type RegistryStack} from './support/registry-stack.js';
 
@@ -160,7 +160,7 @@ describe.runIf(e2eEnabled([...E2E_PROGRAMS, ...REGISTRY_PROGRAMS]))('login anywh
 
   it('a robot logs in with client credentials (secret from the environment) and pushes to its namespace', async () => {
     const robot = {...ciEnv, HUB_CONFIG_DIR: join(stack.sandbox.dir, 'robot-config'), HUB_CLIENT_SECRET: ROBOT_CLIENT.secret};
-    const login = await runHub(['login', registry, '--client-credentials', '--client-id', ROBOT_CLIENT.id, '--insecure-storage', '--docker-config', 'none', '--audience', REGISTRY_AUDIENCE], robot);
+    const login = await runHub(['login', registry, '--client-credentials', '--client-id', ROBOT_CLIENT.id, '--insecure-storage', '--docker-config', 'none'], robot);
     expect(login.code, login.stderr).toBe(0);
     expect(login.stderr).toContain(`as ${ROBOT_CLIENT.id}`);
     await makeImage(robot, stack.sandbox.dir, 'robot-app:1');
