@@ -122,7 +122,8 @@ describe.runIf(e2eEnabled([...E2E_PROGRAMS, ...REGISTRY_PROGRAMS]))('hub-auth in
     const proxy = await startProxy(instances.map((i) => i.url));
     const scaled = await startRegistry(join(dir, 'registry'), {realm: `${proxy.url}/token`, service: SERVICE, issuer: TOKEN_ISSUER, rootCertBundle: stack.signing.certificate}, port);
     try {
-      const token = await accessTokenFor();
+      // A token for this registry: one for the other registry is refused here (its audience).
+      const token = await accessTokenFor(alice, undefined, scaled.host);
       expect((await docker(['login', scaled.host, '--username', 'alice', '--password-stdin'], token)).code).toBe(0);
       await makeImage(stack.env, stack.sandbox.dir, `${scaled.host}/alice/scaled:1`, 512 * 1024);
       const push = await docker(['push', `${scaled.host}/alice/scaled:1`]);
