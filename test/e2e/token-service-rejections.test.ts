@@ -233,6 +233,8 @@ describe.runIf(e2eEnabled(PROGRAMS))('hub-auth refuses what it must, and the reg
       oidcIssuer: idp.issuer,
       registryHost: `127.0.0.1:${port}`,
       signing: next,
+      // The instance that replaces the first one: it keeps accepting the tokens for that registry.
+      oidc: {audience: registryAudience(registry.host)},
       extra: {signing: {key: {file: next.key}, certificate: {file: next.certificate}, publish: [{file: signing.certificate}]}},
     });
     const bundled = await startRegistry(join(rotation, 'registry'), {realm: `${rotated.url}/token`, service: SERVICE, issuer: TOKEN_ISSUER, rootCertBundle: bundle}, port);
