@@ -80,11 +80,12 @@ describe.runIf(e2eEnabled([...E2E_PROGRAMS, ...REGISTRY_PROGRAMS]))('login anywh
     }
   });
 
-  it('signs in with the device flow, in a browser elsewhere', async () => {
-    const login = runHub(['login', registry, '--device'], env);
-    const url = await stack.browser.nextUrl();
-    expect(url).toMatch(/\/device\?user_code=/);
-    expect(await stack.browser.approveDevice(url, alice)).toContain('Sign-in Success');
+  it('signs in with the device flow, in a browser elsewhere; the browser opened here gets no code in its arguments', async () => {
+    const {url, done: login} = startDeviceLogin(['--device'], env);
+    const opened = await stack.browser.nextUrl();
+    expect(opened).toMatch(/\/device$/);
+    // The person enters the code shown in the terminal (here: the complete URL printed there).
+    expect(await stack.browser.approveDevice(await url, alice)).toContain('Sign-in Success');
     const result = await login;
     expect(result.code, result.stderr).toBe(0);
     expect(result.stderr).toMatch(/enter the code [A-Z]{4}-[A-Z]{4}/);
