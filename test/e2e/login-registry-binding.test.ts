@@ -1,7 +1,8 @@
-import {execFile} from 'node:child_process';
+import {execFile, spawn} from 'node:child_process';
 import {createServer, type IncomingMessage, type Server} from 'node:http';
 import type {AddressInfo} from 'node:net';
 import {join} from 'node:path';
+import {fileURLToPath} from 'node:url';
 import {afterAll, beforeAll, describe, expect, it} from 'vitest';
 import {registryAudience} from '../../src/protocol/registry-audience.js';
 import {withHubOnPath} from './support/hub-bins.js';
@@ -14,6 +15,7 @@ import {E2E_PROGRAMS, e2eEnabled} from './support/prerequisites.js';
 import {startRegistry, type Registry} from './support/registry.js';
 
 const [alice, bob] = USERS as [typeof USERS[number], typeof USERS[number]];
+const HUB = fileURLToPath(new URL('../../bin/run.cjs', import.meta.url));
 
 /**
  * A registry of an attacker's, as hub sees one: a Bearer challenge, a hub-configuration copied
@@ -67,7 +69,7 @@ async function startRecordingIssuer(): Promise<{url: string; requests: string[];
   return {url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`, requests, server};
 }
 
-describe.runIf(e2eEnabled([...E2E_PROGRAMS, 'docker-registry']))('a token hub obtains for a registry is good for that registry only', () => {
+describe.runIf(e2eEnabled([...E2E_PROGRAMS, 'docker-registry', 'script']))('a token hub obtains for a registry is good for that registry only', () => {
   let stack: LoginStack;
   let hubAuth: HubAuth;
   let registry: Registry;
@@ -147,6 +149,35 @@ describe.runIf(e2eEnabled([...E2E_PROGRAMS, 'docker-registry']))('a token hub ob
     });
     await stack.browser.nextUrl();
     expect((await named).stderr).toContain('No sign-in arrived within 3s');
+  });
+
+  /** `hub login` on a real terminal (a pty from util-linux `script`), answering its question with `answer`. */
+  function loginOnTerminal(args: string[], answer: string, configDir: string): Promise<{code: number | null; output: string}> {
+    const command = [process.execPath, HUB, 'login', ...args].map((word) => JSON.stringify(word)).join(' ');
+    const child = spawn('script', ['-qefc', command, '/dev/null'], {env: {...env, HUB_CONFIG_DIR: configDir}, stdio: ['pipe', 'pipe', 'pipe']});
+    let output = '';
+    let answered = false;
+    child.stdout.on('data', (chunk: Buffer) => {
+      output += chunk.toString();
+      if (!answered && output.includes('Sign in there? [y/N]')) {
+        answered = true;
+        child.stdin.write(`${answer}\n`);
+      }
+    });
+    return new Promise((resolve) => child.once('close', (code) => resolve({code, output})));
+  }
+
+  it('on a terminal, asks about the issuer: no ends the login, yes goes on to the browser', async () => {
+    const declined = await loginOnTerminal([evil.host, '--docker-config', 'none'], 'n', join(stack.sandbox.dir, 'terminal-no'));
+    expect(declined.code, declined.output).toBe(130);
+    expect(declined.output).toContain(`you did not confirm ${stack.idp.issuer} for ${evil.host}`);
+    await expect(stack.browser.nextUrl(500)).rejects.toThrow('did not open');
+
+    const accepted = loginOnTerminal([evil.host, '--docker-config', 'none'], 'y', join(stack.sandbox.dir, 'terminal-yes'));
+    await stack.browser.signIn(await stack.browser.nextUrl(), alice);
+    const result = await accepted;
+    expect(result.code, result.output).toBe(0);
+    expect(result.output).toContain(`Logged in to ${evil.host} as alice`);
   });
 
   it("a registry copying the company's hub-configuration gets only tokens the company's hub-auth refuses", async () => {
