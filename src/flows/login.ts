@@ -92,7 +92,7 @@ export async function login(ctx: Context, options: LoginOptions): Promise<LoginR
   } else {
     const config = await ctx.discover(provider);
     const complete = async (tokens: Tokens) =>
-      persist(sessionFromTokens(registry, provider, tokens, ctx.nowSeconds(), await accountAtRegistry(ctx, registry, tokens.access_token, await identify(config, tokens))));
+      persist(sessionFromTokens(registry, provider, tokens, ctx.nowSeconds(), await accountAtRegistry(ctx, registry, provider, tokens.access_token, await identify(config, tokens))));
     if (chooseDeviceFlow(ctx, options, config)) {
       await complete(await loginWithDevice({provider: config, settings: provider, signal: options.signal, say: ctx.say, openBrowser: ctx.browserAvailable ? ctx.openBrowser : undefined}));
     } else {
@@ -160,7 +160,7 @@ async function providerSettings(
  * push to. A registry that cannot be asked leaves the provider's name, said to be unconfirmed; one
  * that refuses the token ends the login before anything is stored.
  */
-async function accountAtRegistry(ctx: Context, registry: string, accessToken: string, identity: Identity): Promise<Identity> {
+async function accountAtRegistry(ctx: Context, registry: string, provider: ProviderSettings, accessToken: string, identity: Identity): Promise<Identity> {
   try {
     return {subject: identity.subject, account: (await checkTokenWithRegistry(registry, accessToken)).account};
   } catch (error) {
@@ -168,7 +168,9 @@ async function accountAtRegistry(ctx: Context, registry: string, accessToken: st
     if (error.code === 'token_refused') {
       throw new HubError(`The token service of ${registry} does not accept the token the identity provider issued; nothing was stored.`, {
         code: 'token_refused',
-        suggestions: [`\`hub doctor ${registry}\` shows which issuer and audience its hub-auth expects.`],
+        suggestions: [
+          `Its hub-auth must accept tokens from ${provider.issuer} for the audience ${provider.audience} (oidc.issuer, oidc.audience); ask its operator, or pass --audience if it expects another.`,
+        ],
       });
     }
     ctx.say(`! ${registry} could not be asked for your account name (${error.message.replace(/\.$/, '')}); using ${identity.account} from the identity provider.`);

@@ -201,6 +201,15 @@ describe.runIf(e2eEnabled([...E2E_PROGRAMS, 'docker-registry', 'script']))('a to
     expect((await credentialHelperGet(company)).Secret).toBe(companyToken);
   });
 
+  it("ends a login whose token the registry's hub-auth refuses, and keeps the session it had", async () => {
+    const before = (await runHub(['token', company], env)).stdout.trim();
+    const refused = await signInAs(alice, [company, '--audience', 'https://elsewhere.example']);
+    expect(refused.code).toBe(1);
+    expect(refused.stderr).toContain(`The token service of ${company} does not accept the token the identity provider issued; nothing was stored.`);
+    expect(refused.stderr).toContain('for the audience https://elsewhere.example');
+    expect((await runHub(['token', company], env)).stdout.trim()).toBe(before);
+  });
+
   it("refuses opaque tokens whose introspected audience is another registry's, or none", async () => {
     expect(await replayAtCompany(await stack.idp.issueOpaqueToken('alice', 600, registryAudience(company)))).toBe(200);
     expect(await replayAtCompany(await stack.idp.issueOpaqueToken('alice', 600, registryAudience(evil.host)))).toBe(401);
