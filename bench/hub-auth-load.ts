@@ -3,8 +3,9 @@ import {cpus} from 'node:os';
 import {join} from 'node:path';
 import {fileURLToPath} from 'node:url';
 import {decodeJwt} from 'jose';
+import {registryAudience} from '../src/protocol/registry-audience.js';
 import {SERVICE, startHubAuth, type HubAuth} from '../test/e2e/support/hub-auth.js';
-import {CLI_CLIENT_ID, REGISTRY_AUDIENCE, subjectOf, type IdentityProvider} from '../test/e2e/support/identity-provider.js';
+import {CLI_CLIENT_ID, subjectOf, type IdentityProvider} from '../test/e2e/support/identity-provider.js';
 import {runCommand} from './commands.js';
 import type {BenchContext} from './context.js';
 import type {LoadPlan, LoadResult} from './load-client.js';
@@ -37,7 +38,7 @@ export async function benchHubAuthLoad(ctx: BenchContext): Promise<Figure[]> {
     const now = Math.floor(Date.now() / 1000);
     const jwt = await stack.idp.signWithProviderKey({
       iss: stack.idp.issuer,
-      aud: REGISTRY_AUDIENCE,
+      aud: registryAudience(ctx.registryHost),
       sub: subjectOf('alice'),
       preferred_username: 'alice',
       groups: ['dev'],

@@ -1,6 +1,6 @@
 import {performance} from 'node:perf_hooks';
 import {runHub} from '../test/e2e/support/hub-cli.js';
-import {REGISTRY_AUDIENCE, USERS} from '../test/e2e/support/identity-provider.js';
+import {USERS} from '../test/e2e/support/identity-provider.js';
 import type {BenchContext} from './context.js';
 import {figure, type Figure} from './report.js';
 import {summarize} from './stats.js';
@@ -21,7 +21,7 @@ export async function benchLogin(ctx: BenchContext): Promise<Figure[]> {
   for (let round = 0; round < ctx.settings.loginRounds; round++) {
     const start = performance.now();
     const login = runHub(
-      ['login', ctx.registryHost, '--issuer', stack.idp.issuer, '--client-id', stack.idp.clientId, '--audience', REGISTRY_AUDIENCE],
+      ['login', ctx.registryHost, '--issuer', stack.idp.issuer, '--client-id', stack.idp.clientId],
       {...ctx.env, HUB_TIMING: '1'},
     );
     await stack.browser.signIn(await stack.browser.nextUrl(), alice);

@@ -13,7 +13,7 @@ import {startBrowser} from '../test/e2e/support/browser.js';
 import {makeImage, startDockerEngine} from '../test/e2e/support/docker-engine.js';
 import {linkHubBins} from '../test/e2e/support/hub-bins.js';
 import {keygen, SERVICE, startHubAuth, TOKEN_ISSUER} from '../test/e2e/support/hub-auth.js';
-import {REGISTRY_AUDIENCE, startIdentityProvider, USERS} from '../test/e2e/support/identity-provider.js';
+import {startIdentityProvider, USERS} from '../test/e2e/support/identity-provider.js';
 import {startKeyring} from '../test/e2e/support/keyring.js';
 import {freePort} from '../test/e2e/support/ports.js';
 import {startRegistry} from '../test/e2e/support/registry.js';
@@ -101,7 +101,7 @@ async function main(): Promise<void> {
   }
 
   step(`Logging in to ${registryHost}${headless ? ` (Chromium signs in as ${user.username})` : ''}`);
-  const login = run(process.execPath, ['login', registryHost, '--issuer', idp.issuer, '--client-id', idp.clientId, '--audience', REGISTRY_AUDIENCE], env);
+  const login = run(process.execPath, ['login', registryHost, '--issuer', idp.issuer, '--client-id', idp.clientId], env);
   await signIn;
   await must('login', login);
 

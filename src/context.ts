@@ -1,6 +1,7 @@
 import type * as client from 'openid-client';
 import type {OpenBrowser} from './auth/browser.js';
 import {canOpenBrowser} from './auth/display.js';
+import type {Confirm} from './auth/issuer-trust.js';
 import type {ProviderSettings} from './auth/oidc.js';
 import type {SessionDeps} from './auth/session.js';
 import {hubConfigDir, hubPaths, type HubPaths} from './config/paths.js';
@@ -23,6 +24,8 @@ export interface Context {
    * text (issuers, provider and registry errors), so every line loses its control characters here.
    */
   say(line: string): void;
+  /** A yes/no question on the terminal; undefined when hub runs without one (scripts, CI). */
+  confirm: Confirm;
   openBrowser: OpenBrowser;
   /** Whether a browser can be opened here at all (HUB_BROWSER, or a display that is not over SSH). */
   browserAvailable: boolean;
@@ -40,6 +43,16 @@ export function createContext(write: (line: string) => void, env: NodeJS.Process
     paths,
     nowSeconds: () => Math.floor(Date.now() / 1000),
     say,
+    confirm: async (question) => {
+      if (!process.stdin.isTTY || !process.stderr.isTTY) return undefined;
+      const {createInterface} = await import('node:readline/promises');
+      const terminal = createInterface({input: process.stdin, output: process.stderr});
+      try {
+        return /^y(es)?$/i.test((await terminal.question(question)).trim());
+      } finally {
+        terminal.close();
+      }
+    },
     // The browser and OIDC code load only when a command uses them: `hub status` does not.
     openBrowser: async (url) => (await import('./auth/browser.js')).browserOpener(env)(url),
     browserAvailable: canOpenBrowser(env),

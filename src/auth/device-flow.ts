@@ -33,7 +33,9 @@ export async function loginWithDevice(options: DeviceLoginOptions): Promise<Toke
   const {user_code: code, verification_uri: uri, verification_uri_complete: complete} = authorization;
   options.say(`To sign in, open ${uri} on any device and enter the code ${code}`);
   if (complete) options.say(`  or open ${complete}`);
-  if (options.openBrowser) await options.openBrowser(complete ?? uri);
+  // Without the code: a command line is readable by every local user, who could enter the code
+  // first and sign this login in to their own account.
+  if (options.openBrowser) await options.openBrowser(uri);
   options.say(`Waiting for the sign-in to finish (the code expires in ${Math.round(authorization.expires_in / 60)} min; Ctrl-C to cancel)…`);
   try {
     return await client.pollDeviceAuthorizationGrant(provider, authorization, audienceParameters(settings.audience), {signal: options.signal});

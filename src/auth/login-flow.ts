@@ -50,12 +50,11 @@ export async function loginWithBrowser(options: BrowserLoginOptions): Promise<vo
       nonce,
       ...audienceParameters(settings.audience),
     });
-    const opened = await options.openBrowser(authorizationUrl.href);
-    options.say(
-      opened
-        ? `Opened your browser to sign in. If it did not open, visit:\n  ${authorizationUrl.href}`
-        : `Open this URL in a browser to sign in:\n  ${authorizationUrl.href}`,
-    );
+    // The browser gets a one-time local link, never the authorization URL itself: a command
+    // line is readable by every user of this machine.
+    const link = server.startUrl(authorizationUrl);
+    const opened = await options.openBrowser(link);
+    options.say(opened ? `Opened your browser to sign in. If it did not open, visit (once):\n  ${link}` : `Open this link in a browser on this machine to sign in (it works once):\n  ${link}`);
     options.say('Waiting for the sign-in to finish… (Ctrl-C to cancel)');
 
     const callbackUrl = await server.callback;

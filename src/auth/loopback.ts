@@ -1,10 +1,14 @@
+import {randomBytes} from 'node:crypto';
 import {createServer, type IncomingMessage, type ServerResponse} from 'node:http';
 import type {AddressInfo} from 'node:net';
 import {ExitCode, HubError} from '../errors.js';
 
 /**
  * The redirect target of a native app's authorization request (RFC 8252 §7.3): a one-shot HTTP
- * server on 127.0.0.1 that waits for the provider to send the browser back with a code.
+ * server on 127.0.0.1 that waits for the provider to send the browser back with a code. It also
+ * serves the link the browser is opened on: a one-time path that redirects to the provider, so
+ * that the authorization request (state, nonce, PKCE challenge) never is a command-line argument
+ * that any local user can read in /proc.
  */
 
 const CALLBACK_PATH = '/callback';
@@ -24,6 +28,11 @@ export interface PageOutcome {
 
 export interface LoopbackServer {
   redirectUri: string;
+  /**
+   * The link to open instead of the authorization URL: it redirects there once. A second visit
+   * means someone else has it too, and ends the login.
+   */
+  startUrl(authorizationUrl: URL): string;
   /** The callback URL that carried a code and the expected state. */
   callback: Promise<URL>;
   /** Answers the browser waiting on the callback, then stops listening. */
@@ -41,6 +50,9 @@ export async function startLoopbackServer(options: LoopbackOptions): Promise<Loo
   let pending: ServerResponse | undefined;
   let settled = false;
   let expectedHost = '';
+  const startPath = `/${randomBytes(24).toString('base64url')}`;
+  let authorizationUrl: URL | undefined;
+  let started = false;
 
   const server = createServer((req, res) => {
     const url = requestUrl(req, expectedHost);
@@ -49,11 +61,31 @@ export async function startLoopbackServer(options: LoopbackOptions): Promise<Loo
       // DNS rebinding: a web page that resolves its own name to 127.0.0.1 cannot speak for us.
       return page(res, 400, {ok: false, message: 'Wrong host for this sign-in.'});
     }
+    if (req.method === 'GET' && authorizationUrl && url?.pathname === startPath) {
+      if (!started) {
+        started = true;
+        res.writeHead(302, {location: authorizationUrl.href, 'cache-control': 'no-store', 'referrer-policy': 'no-referrer', connection: 'close'});
+        res.end();
+        return;
+      }
+      // Only one browser can have been meant; the sign-in might finish in the other one.
+      const reused = new HubError('The sign-in link was opened a second time: someone else on this machine may have it. hub stopped this login so that it cannot end up signed in as them.', {
+        code: 'sign_in_link_reused',
+        suggestions: ['Run the login again and open the link only once; if you did not open it twice, tell your administrator.'],
+      });
+      page(res, 400, {ok: false, message: reused.message});
+      fail(reused);
+      return;
+    }
     if (req.method !== 'GET' || url?.pathname !== CALLBACK_PATH) {
       return page(res, 404, {ok: false, message: 'Not found.'});
     }
+    if (!hasState(url.searchParams, options.expectedState)) {
+      // Anyone who finds the port can send this; it must not end the login the person is finishing.
+      return page(res, 400, {ok: false, message: 'This sign-in response does not belong to the login hub is waiting for; it was ignored.'});
+    }
     settled = true;
-    const failure = checkCallback(url.searchParams, options.expectedState);
+    const failure = checkCallback(url.searchParams);
     if (failure) {
       page(res, 400, {ok: false, message: failure.message});
       refuse(failure);
@@ -111,6 +143,10 @@ export async function startLoopbackServer(options: LoopbackOptions): Promise<Loo
 
   return {
     redirectUri: `http://127.0.0.1:${port}${CALLBACK_PATH}`,
+    startUrl(target) {
+      authorizationUrl = target;
+      return `http://${expectedHost}${startPath}`;
+    },
     callback,
     async finish(outcome) {
       if (pending) page(pending, outcome.ok ? 200 : 400, outcome);
@@ -120,14 +156,12 @@ export async function startLoopbackServer(options: LoopbackOptions): Promise<Loo
   };
 }
 
-/** A failure for a callback that must not be used, or undefined when it carries a code. */
-function checkCallback(params: URLSearchParams, expectedState: string): HubError | undefined {
-  if (params.getAll('state').length !== 1 || params.get('state') !== expectedState) {
-    return new HubError('The sign-in response does not belong to this login (its state does not match); nothing was stored.', {
-      code: 'state_mismatch',
-      suggestions: ['Run the login again. If you did not just sign in, someone may have tried to log you in to their account.'],
-    });
-  }
+function hasState(params: URLSearchParams, expectedState: string): boolean {
+  return params.getAll('state').length === 1 && params.get('state') === expectedState;
+}
+
+/** A failure for a callback of this login that must not be used, or undefined when it carries a code. */
+function checkCallback(params: URLSearchParams): HubError | undefined {
   const error = params.get('error');
   if (error !== null) {
     const description = params.get('error_description');

@@ -8,7 +8,9 @@ export default class Login extends HubCommand {
   static override summary = 'Sign in to a registry through its identity provider, in your browser.';
   static override description = `Runs the OAuth 2.0 authorization code flow with PKCE: hub opens your browser on the identity provider and receives the answer on a one-time server on 127.0.0.1. The tokens go to the OS keychain; the settings are remembered, so later commands need no flags.
 
-Set HUB_BROWSER to a command (the URL is added as its last argument) to choose the browser.`;
+With only a registry name, hub asks the registry's hub-auth which identity provider to use, and asks you to confirm it when it is not on the registry's own domain (--yes or --issuer skip the question). The access token is always asked for the registry you name (audience https://REGISTRY), so it is of no use at any other registry.
+
+Set HUB_BROWSER to a command (the URL is added as its last argument) to choose the browser; it gets a one-time http://127.0.0.1 link that leads to the identity provider.`;
 
   static override examples = [
     '<%= config.bin %> login registry.example.com --issuer https://id.example.com/realms/dev --client-id hub',
@@ -23,7 +25,11 @@ Set HUB_BROWSER to a command (the URL is added as its last argument) to choose t
     issuer: Flags.string({description: 'identity provider issuer URL', env: 'HUB_ISSUER'}),
     'client-id': Flags.string({description: 'OAuth client id registered for hub', env: 'HUB_CLIENT_ID'}),
     scope: Flags.string({description: 'scopes to request [default: openid profile offline_access]', env: 'HUB_SCOPE'}),
-    audience: Flags.string({description: 'API the access token is for (audience / resource indicator)', env: 'HUB_AUDIENCE'}),
+    audience: Flags.string({description: 'API the access token is for (audience / resource indicator) [default: https://REGISTRY]', env: 'HUB_AUDIENCE'}),
+    yes: Flags.boolean({
+      char: 'y',
+      description: "sign in at the identity provider the registry names without asking, even when it is not on the registry's domain",
+    }),
     port: Flags.integer({description: 'port of the loopback redirect (default: any free port)', min: 1, max: 65_535}),
     timeout: Flags.integer({description: 'seconds to wait for the sign-in', default: 300, min: 1}),
     'with-token': Flags.boolean({description: 'store an access token read from stdin (checked with the registry first), for scripts', exclusive: ['device', 'client-credentials']}),
@@ -56,6 +62,7 @@ Set HUB_BROWSER to a command (the URL is added as its last argument) to choose t
         clientId: flags['client-id'],
         scope: flags.scope,
         audience: flags.audience,
+        yes: flags.yes,
         port: flags.port,
         timeoutSeconds: flags.timeout,
         insecureStorage: flags['insecure-storage'],

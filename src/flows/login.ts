@@ -4,15 +4,17 @@ import {loginWithDevice, supportsDeviceFlow} from '../auth/device-flow.js';
 import {loginWithBrowser} from '../auth/login-flow.js';
 import type {ProviderSettings} from '../auth/oidc.js';
 import {jwtClaims} from '../auth/jwt-claims.js';
-import {identify, sessionFromTokens, type Tokens} from '../auth/token-grants.js';
+import {confirmDiscoveredIssuer} from '../auth/issuer-trust.js';
+import {identify, sessionFromTokens, type Identity, type Tokens} from '../auth/token-grants.js';
 import {chooseRegistry} from '../config/registry-choice.js';
 import {DEFAULT_SCOPES, readSettings, saveRegistrySettings, type StorageKind} from '../config/settings.js';
 import type {Context} from '../context.js';
 import {addCredentialHelper, dockerConfigDir} from '../docker/config-file.js';
-import {HubError} from '../errors.js';
+import {ExitCode, HubError} from '../errors.js';
 import {findProgram} from '../files/find-program.js';
 import {checkTokenWithRegistry} from '../registry/client.js';
 import {discoverHubConfiguration} from '../registry/hub-configuration.js';
+import {registryAudience} from '../protocol/registry-audience.js';
 import type {Session} from '../store/session.js';
 
 export interface LoginOptions {
@@ -21,6 +23,8 @@ export interface LoginOptions {
   clientId?: string;
   scope?: string;
   audience?: string;
+  /** Sign in at the issuer the registry names without asking, even when it is not on the registry's domain. */
+  yes?: boolean;
   port?: number;
   timeoutSeconds: number;
   insecureStorage: boolean;
@@ -47,9 +51,18 @@ export async function login(ctx: Context, options: LoginOptions): Promise<LoginR
   const settings = await readSettings(ctx.paths.settings);
   const registry = chooseRegistry(options.registry, settings, ctx.env);
   const saved = settings.registries[registry];
-  const provider = await providerSettings(registry, options, saved);
+  const {provider, discovered} = await providerSettings(registry, options, saved);
+  if (discovered && options.credential?.kind === 'client-secret') {
+    // A robot's secret is a password for the provider: a registry must not choose where it goes.
+    throw new HubError(`hub sends a client secret only to an identity provider you name, not to the one ${registry} announces (${provider.issuer}).`, {
+      exit: ExitCode.usage,
+      code: 'issuer_required',
+      suggestions: [`Pass the issuer with the client credentials: --issuer ${provider.issuer} if that is your provider.`],
+    });
+  }
   // Named up front: with zero-config login the registry chose the provider, and the person should see which.
   ctx.say(`Signing in to ${registry} at ${provider.issuer}`);
+  if (discovered && !options.yes && !options.credential) await confirmDiscoveredIssuer(registry, provider.issuer, ctx.confirm);
   const storage: StorageKind = options.insecureStorage ? 'insecure-file' : 'keychain';
   const store = ctx.store(storage);
   // Before the browser opens: nobody should sign in only to learn the tokens have nowhere to go.
@@ -61,6 +74,9 @@ export async function login(ctx: Context, options: LoginOptions): Promise<LoginR
   let session: Session | undefined;
   const persist = async (made: Session): Promise<string> => {
     session = made;
+    if (saved?.account && saved.account !== made.account) {
+      ctx.say(`! This login replaces the session of ${saved.account} on ${registry}: you are now signed in as ${made.account}.`);
+    }
     await store.write(made);
     await saveRegistrySettings(ctx.paths.settings, registry, {...provider, storage, account: made.account, dockerConfig});
     if (saved && saved.storage !== storage) {
@@ -75,7 +91,8 @@ export async function login(ctx: Context, options: LoginOptions): Promise<LoginR
     await persist(await sessionForClient(ctx, registry, provider, options.credential.value));
   } else {
     const config = await ctx.discover(provider);
-    const complete = async (tokens: Tokens) => persist(sessionFromTokens(registry, provider, tokens, ctx.nowSeconds(), await identify(config, tokens)));
+    const complete = async (tokens: Tokens) =>
+      persist(sessionFromTokens(registry, provider, tokens, ctx.nowSeconds(), await accountAtRegistry(ctx, registry, provider, tokens.access_token, await identify(config, tokens))));
     if (chooseDeviceFlow(ctx, options, config)) {
       await complete(await loginWithDevice({provider: config, settings: provider, signal: options.signal, say: ctx.say, openBrowser: ctx.browserAvailable ? ctx.openBrowser : undefined}));
     } else {
@@ -109,22 +126,56 @@ export async function login(ctx: Context, options: LoginOptions): Promise<LoginR
 
 /**
  * Flags, then what login saved for this registry, then — for what is still missing — what the
- * registry's hub-auth publishes: `hub login registry.example.com` needs nothing else.
+ * registry's hub-auth publishes: `hub login registry.example.com` needs nothing else. The audience
+ * never comes from the registry: it is derived from the name the person typed, so that a registry
+ * copying another's hub-configuration gets tokens good only for itself. `discovered` says the
+ * issuer came from the registry (trust on first use).
  */
-async function providerSettings(registry: string, options: LoginOptions, saved: ProviderSettings | undefined): Promise<ProviderSettings> {
+async function providerSettings(
+  registry: string,
+  options: LoginOptions,
+  saved: ProviderSettings | undefined,
+): Promise<{provider: ProviderSettings; discovered: boolean}> {
   const known = {
     issuer: options.issuer ?? saved?.issuer,
     clientId: options.clientId ?? saved?.clientId,
     scopes: options.scope ?? saved?.scopes,
-    audience: options.audience ?? saved?.audience,
+    audience: options.audience ?? saved?.audience ?? registryAudience(registry),
   };
   const discovered = known.issuer && known.clientId ? undefined : await discoverHubConfiguration(registry);
   return {
-    issuer: known.issuer ?? discovered!.issuer,
-    clientId: known.clientId ?? discovered!.client_id,
-    scopes: known.scopes ?? discovered?.scopes ?? DEFAULT_SCOPES,
-    audience: known.audience ?? discovered?.audience,
+    provider: {
+      issuer: known.issuer ?? discovered!.issuer,
+      clientId: known.clientId ?? discovered!.client_id,
+      scopes: known.scopes ?? discovered?.scopes ?? DEFAULT_SCOPES,
+      audience: known.audience,
+    },
+    discovered: known.issuer === undefined,
   };
+}
+
+/**
+ * The account is what the registry's hub-auth calls the person, which may differ from the name in
+ * the ID token (another claim, other rules): bare image names must point at a namespace they can
+ * push to. A registry that cannot be asked leaves the provider's name, said to be unconfirmed; one
+ * that refuses the token ends the login before anything is stored.
+ */
+async function accountAtRegistry(ctx: Context, registry: string, provider: ProviderSettings, accessToken: string, identity: Identity): Promise<Identity> {
+  try {
+    return {subject: identity.subject, account: (await checkTokenWithRegistry(registry, accessToken)).account};
+  } catch (error) {
+    if (!(error instanceof HubError)) throw error;
+    if (error.code === 'token_refused') {
+      throw new HubError(`The token service of ${registry} does not accept the token the identity provider issued; nothing was stored.`, {
+        code: 'token_refused',
+        suggestions: [
+          `Its hub-auth must accept tokens from ${provider.issuer} for the audience ${provider.audience} (oidc.issuer, oidc.audience); ask its operator, or pass --audience if it expects another.`,
+        ],
+      });
+    }
+    ctx.say(`! ${registry} could not be asked for your account name (${error.message.replace(/\.$/, '')}); using ${identity.account} from the identity provider.`);
+    return identity;
+  }
 }
 
 /**

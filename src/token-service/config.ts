@@ -1,6 +1,7 @@
 import {readFile} from 'node:fs/promises';
 import {parse as parseYaml} from 'yaml';
 import {z} from 'zod';
+import {registryAudience} from '../protocol/registry-audience.js';
 
 /**
  * hub-auth's configuration: one YAML file, checked in full at start so that a mistake stops the
@@ -83,8 +84,14 @@ const configSchema = z
     oidc: z
       .object({
         issuer: z.url(),
-        /** Accepted `aud` values of JWT access tokens. */
-        audience: z.union([z.string().min(1), z.array(z.string().min(1)).min(1)]).transform((a) => (Array.isArray(a) ? a : [a])),
+        /**
+         * Accepted `aud` values of access tokens. Default: this registry's own audience
+         * (`https://` + registry.host), the one hub asks for when someone logs in to it.
+         */
+        audience: z
+          .union([z.string().min(1), z.array(z.string().min(1)).min(1)])
+          .transform((a) => (Array.isArray(a) ? a : [a]))
+          .optional(),
         algorithms: z.array(z.enum(asymmetricAlgorithms)).min(1).default(['RS256', 'ES256', 'PS256', 'EdDSA']),
         clockSkewSeconds: z.number().int().min(0).max(300).default(30),
         usernameClaim: z.string().min(1).default('preferred_username'),
@@ -95,8 +102,13 @@ const configSchema = z
           .object({
             clientId: z.string().min(1),
             clientSecret: secretSource,
-            /** Opaque tokens carry no audience: accept those issued to these clients. */
-            acceptedClientIds: z.array(z.string().min(1)).min(1),
+            /**
+             * For providers whose introspection answers name no `aud`: accept such an answer when
+             * the token was issued to one of acceptedClientIds. Off by default, because then a
+             * token asked for another registry passes here too.
+             */
+            allowMissingAudience: z.boolean().default(false),
+            acceptedClientIds: z.array(z.string().min(1)).min(1).optional(),
             /** How long the provider's "active" is believed: a token revoked there works here at most this long. */
             cacheActiveSeconds: z.number().int().min(0).max(300).default(30),
             /**
@@ -106,6 +118,10 @@ const configSchema = z
             requireTokenType: z.boolean().default(true),
           })
           .strict()
+          .refine((introspection) => !introspection.allowMissingAudience || introspection.acceptedClientIds, {
+            path: ['acceptedClientIds'],
+            message: 'is required with allowMissingAudience: it names the clients whose tokens are accepted without an audience',
+          })
           .optional(),
         timeoutSeconds: z.number().min(1).max(60).default(10),
       })
@@ -125,7 +141,8 @@ const configSchema = z
   .refine((config) => config.tokenReuseSeconds * 2 <= config.tokenLifetimeSeconds, {
     path: ['tokenReuseSeconds'],
     message: 'must be at most half of tokenLifetimeSeconds: a reused token must leave its holder most of its lifetime',
-  });
+  })
+  .transform((config) => ({...config, oidc: {...config.oidc, audience: config.oidc.audience ?? [registryAudience(config.registry.host)]}}));
 
 export type TokenServiceConfig = z.infer<typeof configSchema>;
 

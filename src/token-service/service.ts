@@ -28,6 +28,7 @@ export async function createTokenService(config: TokenServiceConfig, logger: Log
   const introspection = config.oidc.introspection && {
     clientId: config.oidc.introspection.clientId,
     clientSecret: await readSecret(config.oidc.introspection.clientSecret, 'oidc.introspection.clientSecret', env),
+    allowMissingAudience: config.oidc.introspection.allowMissingAudience,
     acceptedClientIds: config.oidc.introspection.acceptedClientIds,
     cacheActiveSeconds: config.oidc.introspection.cacheActiveSeconds,
     requireTokenType: config.oidc.introspection.requireTokenType,

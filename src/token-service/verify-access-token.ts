@@ -43,7 +43,8 @@ export interface VerifierOptions {
   introspection?: {
     clientId: string;
     clientSecret: string;
-    acceptedClientIds: string[];
+    allowMissingAudience: boolean;
+    acceptedClientIds?: string[];
     /** How long an `active` answer is trusted before the provider is asked again. */
     cacheActiveSeconds: number;
     /** Refuse answers that do not say the token is an access token (token_type, typ, token_use). */
@@ -116,7 +117,7 @@ export function createAccessTokenVerifier(options: VerifierOptions): AccessToken
     const endpoint = (await metadata()).introspection_endpoint;
     if (!endpoint) throw new UpstreamError(`${options.issuer} has no introspection endpoint`);
     const body = await upstream.run(client, () => callIntrospection(endpoint, introspection, token));
-    const verified = checkIntrospection(body, introspection.acceptedClientIds);
+    const verified = checkIntrospection(body, introspection);
     checkIntrospectedIsAccessToken(body, introspection.requireTokenType);
     return verified;
   }
@@ -141,14 +142,18 @@ export function createAccessTokenVerifier(options: VerifierOptions): AccessToken
     }
   }
 
-  function checkIntrospection(body: Record<string, unknown>, acceptedClientIds: string[]): VerifiedClaims {
+  function checkIntrospection(body: Record<string, unknown>, introspection: NonNullable<VerifierOptions['introspection']>): VerifiedClaims {
     if (body.active !== true) throw new InvalidTokenError('the identity provider says the token is not active');
     const exp = typeof body.exp === 'number' ? body.exp : undefined;
     if (exp === undefined || exp + options.clockSkewSeconds < now()) throw new InvalidTokenError('the token has expired');
     if (body.iss !== undefined && body.iss !== options.issuer) throw new InvalidTokenError('the token is from another issuer');
     const audiences = Array.isArray(body.aud) ? body.aud : body.aud === undefined ? [] : [body.aud];
-    const forUs = audiences.some((aud) => options.audience.includes(String(aud))) || acceptedClientIds.includes(String(body.client_id));
-    if (!forUs) throw new InvalidTokenError('the token was issued for another audience');
+    // A token asked for another registry must not pass on its client id alone (issue #11, item 2).
+    const forUs =
+      audiences.length > 0
+        ? audiences.some((aud) => options.audience.includes(String(aud)))
+        : introspection.allowMissingAudience && (introspection.acceptedClientIds ?? []).includes(String(body.client_id));
+    if (!forUs) throw new InvalidTokenError(audiences.length > 0 ? 'the token was issued for another audience' : 'the identity provider names no audience for the token');
     if (typeof body.sub !== 'string' || !body.sub) throw new InvalidTokenError('the token names no subject');
     return {subject: body.sub, claims: body, expiresAt: exp};
   }

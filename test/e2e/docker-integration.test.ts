@@ -7,7 +7,7 @@ import {afterAll, beforeAll, describe, expect, it} from 'vitest';
 import {makeImage} from './support/docker-engine.js';
 import {withHubOnPath} from './support/hub-bins.js';
 import {runHub, transcript} from './support/hub-cli.js';
-import {closeServer, REGISTRY_AUDIENCE, USERS} from './support/identity-provider.js';
+import {closeServer, USERS} from './support/identity-provider.js';
 import {E2E_PROGRAMS, e2eEnabled} from './support/prerequisites.js';
 import {REGISTRY_PROGRAMS, startRegistryStack, type RegistryStack} from './support/registry-stack.js';
 
@@ -61,7 +61,7 @@ describe.runIf(e2eEnabled([...E2E_PROGRAMS, ...REGISTRY_PROGRAMS]))('hub login â
   }
 
   async function login(user = alice) {
-    const run = runHub(['login', registry, '--issuer', stack.idp.issuer, '--client-id', stack.idp.clientId, '--audience', REGISTRY_AUDIENCE], env);
+    const run = runHub(['login', registry, '--issuer', stack.idp.issuer, '--client-id', stack.idp.clientId], env);
     await stack.browser.signIn(await stack.browser.nextUrl(), user);
     return run;
   }

@@ -4,7 +4,7 @@ import {afterAll, beforeAll, describe, expect, it} from 'vitest';
 import {CHECK_NAMES, type CheckName, type CheckResult} from '../../src/doctor/checkup.js';
 import {withHubOnPath} from './support/hub-bins.js';
 import {runHub, transcript} from './support/hub-cli.js';
-import {REGISTRY_AUDIENCE, USERS} from './support/identity-provider.js';
+import {USERS} from './support/identity-provider.js';
 import {secretServiceSession} from './support/keyring.js';
 import {E2E_PROGRAMS, e2eEnabled} from './support/prerequisites.js';
 import {REGISTRY_PROGRAMS, startRegistryStack, type RegistryStack} from './support/registry-stack.js';
@@ -40,7 +40,7 @@ describe.runIf(e2eEnabled([...E2E_PROGRAMS, ...REGISTRY_PROGRAMS]))('hub doctor 
   afterAll(() => stack?.stop());
 
   async function login(): Promise<void> {
-    const run = runHub(['login', registry, '--issuer', stack.idp.issuer, '--client-id', stack.idp.clientId, '--audience', REGISTRY_AUDIENCE], env);
+    const run = runHub(['login', registry, '--issuer', stack.idp.issuer, '--client-id', stack.idp.clientId], env);
     await stack.browser.signIn(await stack.browser.nextUrl(), alice);
     const result = await run;
     expect(result.code, result.stderr).toBe(0);

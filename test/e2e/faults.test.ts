@@ -1,6 +1,5 @@
 import {execFile, spawn} from 'node:child_process';
 import {readFileSync} from 'node:fs';
-import {readdir, readFile} from 'node:fs/promises';
 import {join} from 'node:path';
 import {fileURLToPath} from 'node:url';
 import {afterAll, beforeAll, describe, expect, it} from 'vitest';
@@ -8,10 +7,11 @@ import {makeImage} from './support/docker-engine.js';
 import {withHubOnPath} from './support/hub-bins.js';
 import {SERVICE, TOKEN_ISSUER} from './support/hub-auth.js';
 import {runHub, transcript} from './support/hub-cli.js';
-import {REGISTRY_AUDIENCE, USERS} from './support/identity-provider.js';
+import {USERS} from './support/identity-provider.js';
 import {removeRegistrySettings} from '../../src/config/settings.js';
 import {removeCredentialHelper} from '../../src/docker/config-file.js';
 import {secretServiceSession} from './support/keyring.js';
+import {sampleCommandLines} from './support/process.js';
 import {E2E_PROGRAMS, e2eEnabled} from './support/prerequisites.js';
 import {REGISTRY_PROGRAMS, startRegistryStack, type RegistryStack} from './support/registry-stack.js';
 import {startRegistry} from './support/registry.js';
@@ -28,7 +28,7 @@ describe.runIf(e2eEnabled([...E2E_PROGRAMS, ...REGISTRY_PROGRAMS]))('faults: cle
     stack = await startRegistryStack();
     registry = stack.registry.host;
     ({env} = await withHubOnPath(stack.sandbox.dir, stack.env));
-    const login = runHub(['login', registry, '--audience', REGISTRY_AUDIENCE], env);
+    const login = runHub(['login', registry], env);
     await stack.browser.signIn(await stack.browser.nextUrl(), alice);
     expect((await login).code).toBe(0);
     await makeImage(env, stack.sandbox.dir, 'faulty:1', 256 * 1024);
@@ -166,18 +166,7 @@ describe.runIf(e2eEnabled([...E2E_PROGRAMS, ...REGISTRY_PROGRAMS]))('faults: cle
 
   it('no token or secret in the arguments of any process, nor in DEBUG output, raw or encoded', async () => {
     const token = (await runHub(['token', registry], env)).stdout.trim();
-    const seen: string[] = [];
-    let sampling = true;
-    const sampler = (async () => {
-      while (sampling) {
-        for (const pid of await readdir('/proc').catch(() => [])) {
-          if (!/^\d+$/.test(pid)) continue;
-          const cmdline = await readFile(`/proc/${pid}/cmdline`, 'utf8').catch(() => '');
-          if (cmdline.includes(token.slice(20, 60)) || cmdline.includes(stack.idp.clientId + '-secret')) seen.push(cmdline.replace(/\0/g, ' '));
-        }
-        await new Promise((resolve) => setTimeout(resolve, 5));
-      }
-    })();
+    const sampler = sampleCommandLines();
     const debugEnv = {...env, DEBUG: '*'};
     const pushed = await runHub(['push', 'faulty:1', '--registry', registry], debugEnv);
     await docker(['rmi', `${registry}/alice/faulty:1`]);
@@ -186,13 +175,12 @@ describe.runIf(e2eEnabled([...E2E_PROGRAMS, ...REGISTRY_PROGRAMS]))('faults: cle
     const hubPulled = await runHub(['pull', 'faulty:1', '--registry', registry], debugEnv);
     const listed = await runHub(['images', '--registry', registry], debugEnv);
     const status = await runHub(['status', '--json'], debugEnv);
-    sampling = false;
-    await sampler;
+    const commandLines = await sampler.stop();
     expect(pushed.code, pushed.stderr).toBe(0);
     expect(pulled.code).toBe(0);
     expect(hubPulled.code, hubPulled.stderr).toBe(0);
     expect(listed.code, listed.stderr).toBe(0);
-    expect(seen).toEqual([]);
+    expect(commandLines.filter((line) => line.includes(token.slice(20, 60)) || line.includes(stack.idp.clientId + '-secret'))).toEqual([]);
     // DEBUG=* did print something (oclif's own namespaces at least): the check below reads real debug output.
     expect(pushed.stderr).toMatch(/^\d{4}-\d\d-\d\dT[\d:.]+Z \S+ /m);
 

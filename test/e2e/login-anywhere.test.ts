@@ -7,7 +7,7 @@ import {afterAll, beforeAll, describe, expect, it} from 'vitest';
 import {makeImage} from './support/docker-engine.js';
 import {withHubOnPath} from './support/hub-bins.js';
 import {runHub} from './support/hub-cli.js';
-import {closeServer, REGISTRY_AUDIENCE, ROBOT_CLIENT, USERS} from './support/identity-provider.js';
+import {closeServer, ROBOT_CLIENT, USERS} from './support/identity-provider.js';
 import {E2E_PROGRAMS, e2eEnabled} from './support/prerequisites.js';
 import {REGISTRY_PROGRAMS, startRegistryStack, type RegistryStack} from './support/registry-stack.js';
 import {startRegistry} from './support/registry.js';
@@ -113,11 +113,12 @@ describe.runIf(e2eEnabled([...E2E_PROGRAMS, ...REGISTRY_PROGRAMS]))('login anywh
     }
   });
 
-  it('signs in with the device flow, in a browser elsewhere', async () => {
-    const login = runHub(['login', registry, '--device'], env);
-    const url = await stack.browser.nextUrl();
-    expect(url).toMatch(/\/device\?user_code=/);
-    expect(await stack.browser.approveDevice(url, alice)).toContain('Sign-in Success');
+  it('signs in with the device flow, in a browser elsewhere; the browser opened here gets no code in its arguments', async () => {
+    const {url, done: login} = startDeviceLogin(['--device'], env);
+    const opened = await stack.browser.nextUrl();
+    expect(opened).toMatch(/\/device$/);
+    // The person enters the code shown in the terminal (here: the complete URL printed there).
+    expect(await stack.browser.approveDevice(await url, alice)).toContain('Sign-in Success');
     const result = await login;
     expect(result.code, result.stderr).toBe(0);
     expect(result.stderr).toMatch(/enter the code [A-Z]{4}-[A-Z]{4}/);
@@ -253,7 +254,8 @@ describe.runIf(e2eEnabled([...E2E_PROGRAMS, ...REGISTRY_PROGRAMS]))('login anywh
 
   it('a robot logs in with client credentials (secret from the environment) and pushes to its namespace', async () => {
     const robot = {...ciEnv, HUB_CONFIG_DIR: join(stack.sandbox.dir, 'robot-config'), HUB_CLIENT_SECRET: ROBOT_CLIENT.secret};
-    const login = await runHub(['login', registry, '--client-credentials', '--client-id', ROBOT_CLIENT.id, '--insecure-storage', '--docker-config', 'none', '--audience', REGISTRY_AUDIENCE], robot);
+    // The issuer is named: hub never sends a client secret to one a registry announces.
+    const login = await runHub(['login', registry, '--client-credentials', '--issuer', stack.idp.issuer, '--client-id', ROBOT_CLIENT.id, '--insecure-storage', '--docker-config', 'none'], robot);
     expect(login.code, login.stderr).toBe(0);
     expect(login.stderr).toContain(`as ${ROBOT_CLIENT.id}`);
     await makeImage(robot, stack.sandbox.dir, 'robot-app:1');
@@ -261,7 +263,7 @@ describe.runIf(e2eEnabled([...E2E_PROGRAMS, ...REGISTRY_PROGRAMS]))('login anywh
     expect(push.code, push.stderr).toBe(0);
     expect(JSON.parse(push.stdout)).toMatchObject({reference: `${registry}/${ROBOT_CLIENT.id}/robot-app:1`});
 
-    const wrong = await runHub(['login', registry, '--client-credentials', '--client-id', ROBOT_CLIENT.id, '--insecure-storage'], {...robot, HUB_CLIENT_SECRET: 'wrong'});
+    const wrong = await runHub(['login', registry, '--client-credentials', '--issuer', stack.idp.issuer, '--client-id', ROBOT_CLIENT.id, '--insecure-storage'], {...robot, HUB_CLIENT_SECRET: 'wrong'});
     expect(wrong.code).toBe(1);
     expect(wrong.stderr).toContain('refused the client credentials');
   });

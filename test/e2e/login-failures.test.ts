@@ -9,6 +9,7 @@ import {closeServer, USERS, type IdentityProvider} from './support/identity-prov
 import {secretServiceCount, type Keyring} from './support/keyring.js';
 import {startLoginStack, type LoginStack} from './support/login-stack.js';
 import {e2eEnabled} from './support/prerequisites.js';
+import {sampleCommandLines} from './support/process.js';
 import type {Sandbox} from './support/sandbox.js';
 
 const [alice] = USERS as [typeof USERS[number]];
@@ -40,25 +41,70 @@ describe.runIf(e2eEnabled())('hub login refuses hostile and broken input, and st
     return runHub(['login', REGISTRY, '--issuer', idp.issuer, '--client-id', idp.clientId, ...extra], {...env, ...overrides});
   }
 
-  /** The redirect URI and state hub put into the authorization URL. */
-  function callbackOf(authorizationUrl: string): {redirectUri: string; state: string} {
-    const params = new URL(authorizationUrl).searchParams;
-    return {redirectUri: params.get('redirect_uri')!, state: params.get('state')!};
+  /** The loopback server's callback, next to the one-time link hub opened the browser on. */
+  function callbackOf(link: string): {redirectUri: string} {
+    return {redirectUri: `${new URL(link).origin}/callback`};
   }
 
-  it('rejects a callback with the wrong state', async () => {
+  /** Follows the one-time link as the browser would (using it up): the authorization URL, its state and redirect URI. */
+  async function openLink(link: string): Promise<{authorizationUrl: URL; redirectUri: string; state: string}> {
+    const response = await fetch(link, {redirect: 'manual'});
+    expect(response.status).toBe(302);
+    const authorizationUrl = new URL(response.headers.get('location')!);
+    return {authorizationUrl, redirectUri: authorizationUrl.searchParams.get('redirect_uri')!, state: authorizationUrl.searchParams.get('state')!};
+  }
+
+  it('ignores a forged callback with the wrong state and still finishes the real sign-in', async () => {
     const login = startLogin();
-    const {redirectUri} = callbackOf(await browser.nextUrl());
-    const page = await browser.visit(`${redirectUri}?code=attacker-code&state=attacker-state`);
+    const link = await browser.nextUrl();
+    // Another process that found the port: a real request, not the browser.
+    const forged = await fetch(`${callbackOf(link).redirectUri}?code=attacker-code&state=attacker-state`);
+    expect(forged.status).toBe(400);
+    expect(await forged.text()).toContain('was ignored');
+    expect(await browser.signIn(link, alice)).toContain('Signed in');
+    const result = await login;
+    expect(result.code, result.stderr).toBe(0);
+    expect(result.stderr).toContain(`Logged in to ${REGISTRY} as alice`);
+    expect((await runHub(['logout', REGISTRY], env)).code).toBe(0);
+  });
+
+  it('gives the browser a one-time link, never the authorization request, as a command-line argument', async () => {
+    const sampler = sampleCommandLines();
+    const login = startLogin();
+    const link = await browser.nextUrl();
+    const {authorizationUrl} = await openLink(link);
+    await browser.signIn(authorizationUrl.href, alice);
+    const result = await login;
+    const commandLines = await sampler.stop();
+    expect(result.code, result.stderr).toBe(0);
+    // The browser hook was seen, with the link as its only URL.
+    expect(commandLines.filter((line) => line.includes('browser-hook.mjs')).map((line) => line.endsWith(`browser-hook.mjs ${link}`))).toEqual([true]);
+    const secrets = ['state', 'nonce', 'code_challenge'].map((name) => authorizationUrl.searchParams.get(name)!);
+    for (const line of commandLines) {
+      expect(line).not.toContain(authorizationUrl.origin + authorizationUrl.pathname);
+      for (const secret of secrets) expect(line).not.toContain(secret);
+    }
+    expect(link).toMatch(/^http:\/\/127\.0\.0\.1:\d+\/[\w-]{20,}$/);
+    expect(result.stderr).toContain(link);
+    expect(result.stderr).not.toContain(secrets[0]);
+    expect((await runHub(['logout', REGISTRY], env)).code).toBe(0);
+  });
+
+  it('ends the login with a warning when the sign-in link is opened twice (someone else opened it first)', async () => {
+    const login = startLogin();
+    const link = await browser.nextUrl();
+    // Another local user who read the link fetches it first; the person's own browser comes second.
+    expect((await fetch(link, {redirect: 'manual'})).status).toBe(302);
+    const page = await browser.visit(link);
     expect(page.status).toBe(400);
     const result = await login;
     expect(result.code).toBe(1);
-    expect(result.stderr).toContain('state does not match');
+    expect(result.stderr).toContain('The sign-in link was opened a second time: someone else on this machine may have it');
   });
 
   it('rejects a callback without a code', async () => {
     const login = startLogin();
-    const {redirectUri, state} = callbackOf(await browser.nextUrl());
+    const {redirectUri, state} = await openLink(await browser.nextUrl());
     const page = await browser.visit(`${redirectUri}?state=${state}`);
     expect(page.status).toBe(400);
     const result = await login;
@@ -77,7 +123,7 @@ describe.runIf(e2eEnabled())('hub login refuses hostile and broken input, and st
 
   it('shows a provider error on the page as text, never as markup', async () => {
     const login = startLogin();
-    const {redirectUri, state} = callbackOf(await browser.nextUrl());
+    const {redirectUri, state} = await openLink(await browser.nextUrl());
     const hostile = encodeURIComponent('<img src=x onerror="document.title=\'pwned\'"><b>bold</b>');
     const page = await browser.visit(`${redirectUri}?state=${state}&error=invalid_request&error_description=${hostile}`);
     expect(page.text).toContain('<img src=x');
@@ -168,7 +214,7 @@ describe.runIf(e2eEnabled())('hub login refuses hostile and broken input, and st
 
   it('rejects an ID token whose nonce is not the one hub sent', async () => {
     const login = startLogin();
-    const url = new URL(await browser.nextUrl());
+    const {authorizationUrl: url} = await openLink(await browser.nextUrl());
     url.searchParams.set('nonce', 'a-nonce-hub-never-sent');
     await browser.signIn(url.href, alice);
     const result = await login;

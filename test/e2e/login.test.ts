@@ -1,6 +1,8 @@
 import {mkdir, readFile, rm, stat, writeFile} from 'node:fs/promises';
 import {join} from 'node:path';
+import {createRemoteJWKSet, jwtVerify, type JWTPayload} from 'jose';
 import * as client from 'openid-client';
+import {registryAudience} from '../../src/protocol/registry-audience.js';
 import {afterAll, beforeAll, describe, expect, it} from 'vitest';
 import type {TestBrowser} from './support/browser.js';
 import {runHub, transcript} from './support/hub-cli.js';
@@ -70,14 +72,18 @@ describe.runIf(e2eEnabled())('hub login / token / status / logout against a real
     expect((await statusBothWays(['status'])).stderr).toContain(`✓ ${REGISTRY}\n    account:  alice`);
   });
 
-  it('hub token prints a token the provider accepts, and nothing else', async () => {
+  /** The claims of an access token the provider signed for this registry (its audience, https://REGISTRY), as hub-auth checks it. */
+  async function issuedForRegistry(token: string): Promise<JWTPayload> {
+    const {payload} = await jwtVerify(token, createRemoteJWKSet(new URL(`${idp.issuer}/jwks`)), {issuer: idp.issuer, audience: registryAudience(REGISTRY)});
+    return payload;
+  }
+
+  it('hub token prints a token the provider issued for the registry, and nothing else', async () => {
     const result = await runHub(['token', REGISTRY], env);
     expect(result.code).toBe(0);
     const token = result.stdout.trim();
     expect(result.stdout).toBe(`${token}\n`);
-    const userinfo = await fetch(`${idp.issuer}/me`, {headers: {authorization: `Bearer ${token}`}});
-    expect(userinfo.status).toBe(200);
-    expect(await userinfo.json()).toMatchObject({preferred_username: 'alice'});
+    expect(await issuedForRegistry(token)).toMatchObject({preferred_username: 'alice'});
   });
 
   it('refreshes the access token when it is about to expire', async () => {
@@ -97,8 +103,8 @@ describe.runIf(e2eEnabled())('hub login / token / status / logout against a real
       // The provider rotates refresh tokens for public clients; the new one must be kept.
       expect(after?.refreshToken).not.toBe(before?.refreshToken);
       for (const session of [before, after]) seenTokens.add(session!.accessToken as string).add(session!.refreshToken as string);
-      const userinfo = await fetch(`${idp.issuer}/me`, {headers: {authorization: `Bearer ${token.stdout.trim()}`}});
-      expect(userinfo.status).toBe(200);
+      // The refresh asked for the registry's audience again.
+      expect(await issuedForRegistry(token.stdout.trim())).toMatchObject({preferred_username: 'alice'});
     } finally {
       idp.setAccessTokenTtl(600);
     }

@@ -6,7 +6,8 @@ import {afterAll, beforeAll, describe, expect, it} from 'vitest';
 import {createSigner} from '../../src/token-service/signing.js';
 import {generateSigningMaterial} from '../../src/token-service/keygen.js';
 import {keygen, SERVICE, startHubAuth, TOKEN_ISSUER, type HubAuth, type SigningFiles} from './support/hub-auth.js';
-import {CLI_CLIENT_ID, REGISTRY_AUDIENCE, startIdentityProvider, subjectOf, type IdentityProvider} from './support/identity-provider.js';
+import {registryAudience} from '../../src/protocol/registry-audience.js';
+import {CLI_CLIENT_ID, startIdentityProvider, subjectOf, type IdentityProvider} from './support/identity-provider.js';
 import {freePort} from './support/ports.js';
 import {waitForOutput} from './support/process.js';
 import {assertPrograms, e2eEnabled} from './support/prerequisites.js';
@@ -55,7 +56,7 @@ describe.runIf(e2eEnabled(PROGRAMS))('hub-auth refuses what it must, and the reg
   const now = () => Math.floor(Date.now() / 1000);
   const claims = (overrides: Record<string, unknown> = {}) => ({
     iss: idp.issuer,
-    aud: REGISTRY_AUDIENCE,
+    aud: registryAudience(registry.host),
     sub: subjectOf('alice'),
     preferred_username: 'alice',
     groups: ['dev'],
@@ -94,7 +95,7 @@ describe.runIf(e2eEnabled(PROGRAMS))('hub-auth refuses what it must, and the reg
       issuer: idp.issuer,
       client_id: 'hub-cli',
       scopes: 'openid profile offline_access',
-      audience: REGISTRY_AUDIENCE,
+      audience: registryAudience(registry.host),
       registry: registry.host,
       service: SERVICE,
     });
@@ -333,6 +334,8 @@ describe.runIf(e2eEnabled(PROGRAMS))('hub-auth refuses what it must, and the reg
       oidcIssuer: idp.issuer,
       registryHost: `127.0.0.1:${port}`,
       signing: next,
+      // The instance that replaces the first one: it keeps accepting the tokens for that registry.
+      oidc: {audience: registryAudience(registry.host)},
       extra: {signing: {key: {file: next.key}, certificate: {file: next.certificate}, publish: [{file: signing.certificate}]}},
     });
     const bundled = await startRegistry(join(rotation, 'registry'), {realm: `${rotated.url}/token`, service: SERVICE, issuer: TOKEN_ISSUER, rootCertBundle: bundle}, port);

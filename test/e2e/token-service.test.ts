@@ -8,7 +8,8 @@ import {waitForOutput} from './support/process.js';
 import {startRegistry} from './support/registry.js';
 import {startProxy} from './support/proxy.js';
 import {runHub} from './support/hub-cli.js';
-import {REGISTRY_AUDIENCE, USERS} from './support/identity-provider.js';
+import {USERS} from './support/identity-provider.js';
+import {registryAudience} from '../../src/protocol/registry-audience.js';
 import {e2eEnabled} from './support/prerequisites.js';
 import {REGISTRY_PROGRAMS, startRegistryStack, type RegistryStack} from './support/registry-stack.js';
 import {E2E_PROGRAMS} from './support/prerequisites.js';
@@ -36,8 +37,8 @@ describe.runIf(e2eEnabled([...E2E_PROGRAMS, ...REGISTRY_PROGRAMS]))('hub-auth in
     });
   }
 
-  /** An access token for the registry's audience, through hub login in the browser. */
-  async function accessTokenFor(user = alice, audience: string | null = REGISTRY_AUDIENCE, name = registry): Promise<string> {
+  /** An access token through hub login in the browser: for the registry's audience unless another is named. */
+  async function accessTokenFor(user = alice, audience?: string, name = registry): Promise<string> {
     const login = runHub(
       // docker is left alone: these tests drive plain `docker login` with the token, without hub's helper.
       ['login', name, '--issuer', stack.idp.issuer, '--client-id', stack.idp.clientId, '--docker-config', 'none', ...(audience ? ['--audience', audience] : [])],
@@ -89,8 +90,10 @@ describe.runIf(e2eEnabled([...E2E_PROGRAMS, ...REGISTRY_PROGRAMS]))('hub-auth in
   });
 
   it('accepts opaque access tokens through introspection', async () => {
-    // Logged in without an audience (another registry name, so no saved one applies).
-    const opaque = await accessTokenFor(alice, null, 'opaque.registry.test');
+    // The provider makes opaque tokens for this registry while the login runs (another registry
+    // name, so that the session of the other tests stays as it is).
+    stack.idp.setOpaqueResource(registryAudience(registry));
+    const opaque = await accessTokenFor(alice, registryAudience(registry), 'opaque.registry.test').finally(() => stack.idp.setOpaqueResource(undefined));
     expect(opaque.split('.')).not.toHaveLength(3);
     const response = await fetch(`${stack.hubAuth.url}/token?service=hub-registry&scope=repository:alice/app:pull`, {
       headers: {authorization: `Basic ${Buffer.from(`alice:${opaque}`).toString('base64')}`},
@@ -116,7 +119,7 @@ describe.runIf(e2eEnabled([...E2E_PROGRAMS, ...REGISTRY_PROGRAMS]))('hub-auth in
     // The refresh token is active at the provider and names the same user and client as an access
     // token: introspected without a type check, it passed as the account named by its `sub`.
     const name = 'refresh.registry.test';
-    await accessTokenFor(alice, null, name);
+    await accessTokenFor(alice, undefined, name);
     const refreshToken = (await secretServiceSession(stack.keyring.env, name))?.refreshToken;
     expect(typeof refreshToken).toBe('string');
     const basic = `Basic ${Buffer.from(`alice:${refreshToken as string}`).toString('base64')}`;
@@ -139,7 +142,8 @@ describe.runIf(e2eEnabled([...E2E_PROGRAMS, ...REGISTRY_PROGRAMS]))('hub-auth in
     const proxy = await startProxy(instances.map((i) => i.url));
     const scaled = await startRegistry(join(dir, 'registry'), {realm: `${proxy.url}/token`, service: SERVICE, issuer: TOKEN_ISSUER, rootCertBundle: stack.signing.certificate}, port);
     try {
-      const token = await accessTokenFor();
+      // A token for this registry: one for the other registry is refused here (its audience).
+      const token = await accessTokenFor(alice, undefined, scaled.host);
       expect((await docker(['login', scaled.host, '--username', 'alice', '--password-stdin'], token)).code).toBe(0);
       await makeImage(stack.env, stack.sandbox.dir, `${scaled.host}/alice/scaled:1`, 512 * 1024);
       const push = await docker(['push', `${scaled.host}/alice/scaled:1`]);

@@ -4,7 +4,7 @@ import {join} from 'node:path';
 import {fileURLToPath} from 'node:url';
 import {promisify} from 'node:util';
 import {stringify} from 'yaml';
-import {CLI_CLIENT_ID, INTROSPECTION_CLIENT, REGISTRY_AUDIENCE} from './identity-provider.js';
+import {CLI_CLIENT_ID, INTROSPECTION_CLIENT} from './identity-provider.js';
 import {freePort, waitFor} from './ports.js';
 import {startDaemon, type Daemon} from './process.js';
 
@@ -37,6 +37,8 @@ export interface HubAuthOptions {
   registryHost: string;
   signing: SigningFiles;
   publicRepositories?: string[];
+  /** Fields of `oidc` to set besides the issuer and introspection, e.g. usernameClaim. */
+  oidc?: Record<string, unknown>;
   /** Merged into the configuration, object by object (`{oidc: {introspection: {…}}}` changes just those fields). */
   extra?: Record<string, unknown>;
 }
@@ -51,16 +53,13 @@ export async function writeHubAuthConfig(options: HubAuthOptions, port: number, 
     service: SERVICE,
     issuer: TOKEN_ISSUER,
     signing: {key: {file: options.signing.key}, certificate: {file: options.signing.certificate}},
+    // No oidc.audience: hub-auth accepts its own registry's, https://REGISTRY-HOST, as hub asks.
     oidc: {
       issuer: options.oidcIssuer,
-      audience: REGISTRY_AUDIENCE,
-      introspection: {
-        clientId: INTROSPECTION_CLIENT.id,
-        clientSecret: {env: 'HUB_AUTH_INTROSPECTION_SECRET'},
-        acceptedClientIds: [CLI_CLIENT_ID],
-      },
+      introspection: {clientId: INTROSPECTION_CLIENT.id, clientSecret: {env: 'HUB_AUTH_INTROSPECTION_SECRET'}},
+      ...options.oidc,
     },
-    client: {clientId: CLI_CLIENT_ID, audience: REGISTRY_AUDIENCE},
+    client: {clientId: CLI_CLIENT_ID},
     registry: {host: options.registryHost},
     policy: {publicRepositories: options.publicRepositories ?? ['public/*']},
   };

@@ -22,8 +22,6 @@ export const USERS: TestUser[] = [
 ];
 
 export const CLI_CLIENT_ID = 'hub-cli';
-/** The API hub-auth guards: access tokens asked for it (RFC 8707) are JWTs with this audience. */
-export const REGISTRY_AUDIENCE = 'https://registry.hub.test';
 /** A machine account that pushes from CI with the client credentials grant. */
 export const ROBOT_CLIENT = {id: 'ci-robot', secret: 'ci-robot-secret-not-secret'};
 /** hub-auth's confidential client, for introspecting opaque access tokens. */
@@ -47,8 +45,10 @@ export interface IdentityProvider {
   slowDownNextTokenRequests(count: number): void;
   /** Requests that reached the provider, by path (counted even while it is down). */
   requests: Map<string, number>;
-  /** An opaque access token for a user, issued directly (as after a sign-in), for load tests. */
-  issueOpaqueToken(username: string, ttlSeconds?: number): Promise<string>;
+  /** An opaque access token for a user, issued directly (as after a sign-in) for this audience, for load tests. */
+  issueOpaqueToken(username: string, ttlSeconds?: number, audience?: string): Promise<string>;
+  /** Access tokens asked for this resource from now on are opaque (introspected) instead of JWTs. */
+  setOpaqueResource(indicator: string | undefined): void;
   /** When each token-endpoint request arrived (ms since the epoch). */
   tokenRequestTimes: number[];
   /** Signs a JWT with the provider's own signing key, for tests that need tokens with odd claims (or another `typ` header). */
@@ -68,6 +68,7 @@ export async function startIdentityProvider(): Promise<IdentityProvider> {
   let delayMs = 0;
   let deviceCodeTtl = 600;
   let slowDowns = 0;
+  let opaqueResource: string | undefined;
   const tokenRequestTimes: number[] = [];
   const requests = new Map<string, number>();
   const grants: Record<string, number> = {};
@@ -129,12 +130,15 @@ export async function startIdentityProvider(): Promise<IdentityProvider> {
       clientCredentials: {enabled: true},
       resourceIndicators: {
         enabled: true,
-        // No resource asked: an opaque token for userinfo. The registry's: a JWT for hub-auth.
+        // No resource asked: an opaque token for userinfo. A registry's (https://HOST, as hub asks):
+        // a JWT with that registry as its only audience, as from a provider where every registry
+        // is a registered API — hub-auth must refuse those of other registries.
         defaultResource: () => undefined,
         useGrantedResource: () => true,
         getResourceServerInfo: (_ctx, indicator) => {
-          if (indicator !== REGISTRY_AUDIENCE) throw new Error(`unknown resource ${indicator}`);
-          return {scope: '', audience: REGISTRY_AUDIENCE, accessTokenFormat: 'jwt', jwt: {sign: {alg: 'RS256'}}};
+          if (!indicator.startsWith('https://')) throw new Error(`unknown resource ${indicator}`);
+          if (indicator === opaqueResource) return {scope: '', audience: indicator, accessTokenFormat: 'opaque'};
+          return {scope: '', audience: indicator, accessTokenFormat: 'jwt', jwt: {sign: {alg: 'RS256'}}};
         },
       },
     },
@@ -211,7 +215,7 @@ export async function startIdentityProvider(): Promise<IdentityProvider> {
     grants,
     requests,
     tokenRequestTimes,
-    issueOpaqueToken: async (username, ttlSeconds = 600) => {
+    issueOpaqueToken: async (username, ttlSeconds = 600, audience) => {
       const client = await provider.Client.find(CLI_CLIENT_ID);
       if (!client) throw new Error('the CLI client is missing');
       const grant = new provider.Grant({accountId: subjectOf(username), clientId: CLI_CLIENT_ID});
@@ -224,7 +228,11 @@ export async function startIdentityProvider(): Promise<IdentityProvider> {
         scope: 'openid profile',
         expiresIn: ttlSeconds,
       });
+      if (audience) token.setAudience(audience);
       return token.save();
+    },
+    setOpaqueResource: (indicator) => {
+      opaqueResource = indicator;
     },
     setAccessTokenTtl: (seconds) => {
       accessTokenTtl = seconds;

@@ -1,5 +1,6 @@
 import {spawn, type ChildProcess, type SpawnOptions} from 'node:child_process';
 import {openSync, closeSync, readFileSync} from 'node:fs';
+import {readdir, readFile} from 'node:fs/promises';
 
 /** A background program whose output is kept for the error message when it misbehaves. */
 export interface Daemon {
@@ -49,4 +50,30 @@ export async function waitForOutput(daemon: Daemon, pattern: RegExp | string, ti
     if (Date.now() > deadline) return output;
     await new Promise((resolve) => setTimeout(resolve, 100));
   }
+}
+
+/**
+ * Reads every process's command line (/proc/PID/cmdline, which any local user can read) over and
+ * over until stopped; `stop` resolves with each distinct one seen, arguments joined by spaces.
+ */
+export function sampleCommandLines(): {stop(): Promise<string[]>} {
+  const seen = new Set<string>();
+  let sampling = true;
+  const sampler = (async () => {
+    while (sampling) {
+      for (const pid of await readdir('/proc').catch(() => [])) {
+        if (!/^\d+$/.test(pid)) continue;
+        const cmdline = await readFile(`/proc/${pid}/cmdline`, 'utf8').catch(() => '');
+        if (cmdline) seen.add(cmdline.replace(/\0/g, ' ').trim());
+      }
+      await new Promise((resolve) => setTimeout(resolve, 5));
+    }
+  })();
+  return {
+    async stop() {
+      sampling = false;
+      await sampler;
+      return [...seen];
+    },
+  };
 }

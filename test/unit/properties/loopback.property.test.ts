@@ -167,7 +167,7 @@ async function settledWithin(server: LoopbackServer, ms: number): Promise<Settle
 
 /**
  * Sends `requests` in order to a fresh server, up to the first one that decides the login (a GET of
- * /callback with the right Host), and checks every answer and what the callback did.
+ * /callback with the right Host and our state), and checks every answer and what the callback did.
  */
 async function exercise(expectedState: string, requests: readonly Sent[]): Promise<void> {
   const server = await startLoopbackServer({port: 0, expectedState, timeoutMs: 60_000});
@@ -179,7 +179,10 @@ async function exercise(expectedState: string, requests: readonly Sent[]): Promi
       // A header value's surrounding whitespace is not part of it (RFC 9110 §5.5), so `Host: 127.0.0.1:PORT ` is right.
       const host = wire.host?.trim() ?? `127.0.0.1:${port}`;
       // Node's client sends the method upper-cased.
-      const decides = reachesHandler(wire.target) && wire.method.toUpperCase() === 'GET' && host === `127.0.0.1:${port}` && url?.pathname === '/callback';
+      // A callback without exactly our state is answered and ignored: a forged one must not end the login.
+      const states = url?.searchParams.getAll('state');
+      const ours = states?.length === 1 && states[0] === expectedState;
+      const decides = reachesHandler(wire.target) && wire.method.toUpperCase() === 'GET' && host === `127.0.0.1:${port}` && url?.pathname === '/callback' && ours;
       const answering = send(port, wire);
 
       if (!decides) {
@@ -216,7 +219,7 @@ async function exercise(expectedState: string, requests: readonly Sent[]): Promi
 }
 
 describe('the loopback callback server (property-based, real HTTP)', () => {
-  it('resolves only for a GET /callback with our state and exactly one non-empty code; anything else gets a 4xx', async () => {
+  it('resolves only for a GET /callback with our state and exactly one non-empty code; other states are ignored, anything else gets a 4xx', async () => {
     await fc.assert(
       fc.asyncProperty(
         stateValue.chain((expectedState) =>
@@ -245,4 +248,24 @@ describe('the loopback callback server (property-based, real HTTP)', () => {
       {numRuns: RUNS},
     );
   }, 60_000);
+
+  it('redirects its one-time link to the provider once; a second visit ends the login', async () => {
+    const server = await startLoopbackServer({port: 0, expectedState: 'our-state', timeoutMs: 60_000});
+    const authorizationUrl = new URL('https://id.example/authorize?state=our-state&nonce=n&code_challenge=c');
+    const link = new URL(server.startUrl(authorizationUrl));
+    const port = Number(link.port);
+    try {
+      expect(link.origin).toBe(new URL(server.redirectUri).origin);
+      expect(link.href).not.toContain('our-state');
+      expect(await send(port, {method: 'GET', target: `${link.pathname}x`})).toMatchObject({status: 404});
+      expect(await send(port, {method: 'GET', target: link.pathname})).toMatchObject({status: 302});
+      expect((await settledWithin(server, 5)).outcome).toBe('pending');
+      expect(await send(port, {method: 'GET', target: link.pathname})).toMatchObject({status: 400});
+      const settled = await settledWithin(server, 3000);
+      expect(settled.outcome).toBe('rejected');
+      expect((settled as {error: HubError}).error.code).toBe('sign_in_link_reused');
+    } finally {
+      await server.finish({ok: false, message: 'done'});
+    }
+  });
 });

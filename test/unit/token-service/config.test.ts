@@ -27,9 +27,22 @@ describe('hub-auth configuration', () => {
   });
 
   it('trusts an introspected "active" for 30 s and wants it to say access token, unless told otherwise', () => {
-    const introspection = {clientId: 'hub-auth', clientSecret: {env: 'SECRET'}, acceptedClientIds: ['hub-cli']};
+    const introspection = {clientId: 'hub-auth', clientSecret: {env: 'SECRET'}};
     expect(parseConfig({...minimal, oidc: {...minimal.oidc, introspection}}).oidc.introspection).toMatchObject({cacheActiveSeconds: 30, requireTokenType: true});
     expect(() => parseConfig({...minimal, oidc: {...minimal.oidc, introspection: {...introspection, cacheActiveSeconds: 3600}}})).toThrow(/oidc\.introspection\.cacheActiveSeconds/);
+  });
+
+  it("accepts by default only its own registry's audience, the one hub asks for", () => {
+    const config = parseConfig({...minimal, oidc: {issuer: minimal.oidc.issuer}, registry: {host: 'Registry.Example.com:5000'}});
+    expect(config.oidc.audience).toEqual(['https://registry.example.com:5000']);
+  });
+
+  it('accepts introspected tokens without an audience only when told so, for the clients it names', () => {
+    const introspection = {clientId: 'hub-auth', clientSecret: {env: 'SECRET'}};
+    expect(parseConfig({...minimal, oidc: {...minimal.oidc, introspection}}).oidc.introspection?.allowMissingAudience).toBe(false);
+    expect(() => parseConfig({...minimal, oidc: {...minimal.oidc, introspection: {...introspection, allowMissingAudience: true}}})).toThrow(
+      /oidc\.introspection\.acceptedClientIds: is required with allowMissingAudience/,
+    );
   });
 
   it.each([
