@@ -1,7 +1,7 @@
 import type {FastifyInstance, FastifyReply, FastifyRequest} from 'fastify';
 import {formatScope, rememberingScopeParser, type ResourceScope} from '../scope.js';
 import {issueRegistryToken, type IssueDeps} from '../issue-token.js';
-import {requesterReader} from '../identity.js';
+import {identityReader, RefusedIdentityError, type Holder} from '../identity.js';
 import {rememberingDecider, type AccessEntry, type Requester} from '../policy.js';
 import {readRefreshToken} from '../refresh-token.js';
 import {InvalidTokenError, UpstreamError} from '../verify-access-token.js';
@@ -15,11 +15,13 @@ import type {TokenServiceDeps} from '../app.js';
 
 type Grant = 'anonymous' | 'password' | 'refresh_token';
 
-class TokenRequestError extends Error {
+export class TokenRequestError extends Error {
   constructor(
-    readonly status: 400 | 401 | 503,
+    readonly status: 400 | 401 | 403 | 503,
     readonly oauthError: string,
     message: string,
+    /** For a refused account: a warning for the operator, with the claim and the reason. */
+    readonly operatorNote?: Record<string, string>,
   ) {
     super(message);
   }
@@ -51,8 +53,7 @@ const tokenAnswer = {
 };
 
 export function registerTokenRoutes(app: FastifyInstance, deps: TokenServiceDeps): void {
-  const requesterOf = requesterReader(deps.config.oidc.usernameClaim, deps.config.oidc.groupsClaim);
-  const requesterForAccessToken = (token: string) => requesterFromAccessToken(token, deps.verifier, requesterOf);
+  const requesterForAccessToken = callerResolver(deps);
   const parseScopes = rememberingScopeParser();
   const issueDeps: IssueDeps = {...deps, decide: rememberingDecider(deps.rules)};
 
@@ -61,10 +62,10 @@ export function registerTokenRoutes(app: FastifyInstance, deps: TokenServiceDeps
       const query = request.query as Query;
       checkService(query, deps);
       const token = credentialsFrom(request.headers.authorization);
-      const requester = token === undefined ? {groups: []} : await requesterForAccessToken(token);
+      const caller = token === undefined ? {requester: {groups: []}} : await requesterForAccessToken(token);
       return {
         grant: token === undefined ? 'anonymous' : 'password',
-        requester,
+        ...caller,
         scopes: parseScopes(all(query.scope)),
         offline: first(query.offline_token) === 'true',
       };
@@ -81,7 +82,7 @@ export function registerTokenRoutes(app: FastifyInstance, deps: TokenServiceDeps
       if (grantType === 'password') {
         const password = first(form.password);
         if (!password) throw new TokenRequestError(400, 'invalid_request', 'password (the OIDC access token) is missing');
-        return {grant: 'password', requester: await requesterForAccessToken(password), scopes, offline};
+        return {grant: 'password', ...(await requesterForAccessToken(password)), scopes, offline};
       }
       if (grantType === 'refresh_token') {
         const identity = readRefreshToken(first(form.refresh_token) ?? '', deps.verificationKeys, {
@@ -90,6 +91,7 @@ export function registerTokenRoutes(app: FastifyInstance, deps: TokenServiceDeps
           nowSeconds: deps.nowSeconds(),
         });
         if (!identity) throw new TokenRequestError(400, 'invalid_grant', 'the refresh token is not valid or has expired: log in again (hub login)');
+        await checkBinding(deps, identity.account, identity.holder, 'refresh token');
         return {grant: 'refresh_token', requester: {account: identity.account, groups: identity.groups}, scopes, offline: false};
       }
       throw new TokenRequestError(400, 'unsupported_grant_type', `grant_type ${JSON.stringify(grantType ?? '')} is not supported: use password or refresh_token`);
@@ -100,7 +102,7 @@ export function registerTokenRoutes(app: FastifyInstance, deps: TokenServiceDeps
     request: FastifyRequest,
     reply: FastifyReply,
     style: 'registry' | 'oauth',
-    understand: () => Promise<{grant: Grant; requester: Requester; scopes: readonly ResourceScope[]; offline: boolean}>,
+    understand: () => Promise<{grant: Grant; requester: Requester; holder?: Holder; scopes: readonly ResourceScope[]; offline: boolean}>,
   ): Promise<unknown> {
     const started = performance.now();
     let grant: Grant | 'unknown' = 'unknown';
@@ -113,9 +115,10 @@ export function registerTokenRoutes(app: FastifyInstance, deps: TokenServiceDeps
       return reply.header('cache-control', 'no-store').send(response);
     } catch (error) {
       if (!(error instanceof TokenRequestError)) throw error;
-      const outcome = error.status === 503 ? 'upstream_error' : error.status === 401 ? 'unauthorized' : 'bad_request';
+      const outcome = error.status === 503 ? 'upstream_error' : error.status === 401 ? 'unauthorized' : error.status === 403 ? 'denied' : 'bad_request';
       deps.metrics.requests.inc(grant, outcome);
-      request.log.info({event: 'token', grant, outcome, reason: error.message}, 'token refused');
+      if (error.operatorNote) request.log.warn({event: 'account refused', grant, ...error.operatorNote}, 'account refused: set oidc.usernameClaim, or release the name (README, Accounts)');
+      else request.log.info({event: 'token', grant, outcome, reason: error.message}, 'token refused');
       if (error.status === 401) reply.header('www-authenticate', `Basic realm="${deps.config.issuer}", charset="UTF-8"`);
       reply.code(error.status).header('cache-control', 'no-store');
       return style === 'oauth'
@@ -139,24 +142,46 @@ function decisionLine(grant: Grant, requester: Requester, scopes: readonly Resou
   return {event: 'token', grant, account: requester.account ?? null, granted, ...(differs ? {requested} : {}), refresh};
 }
 
-async function requesterFromAccessToken(
-  token: string,
-  verifier: TokenServiceDeps['verifier'],
-  requesterOf: ReturnType<typeof requesterReader>,
-): Promise<Requester> {
-  try {
-    return requesterOf(await verifier.verify(token));
-  } catch (error) {
-    if (error instanceof UpstreamError) {
-      throw new TokenRequestError(503, 'temporarily_unavailable', 'the identity provider cannot be reached to check the token; try again');
+/**
+ * Who an OIDC access token says the caller is, as the policy sees it: checked with the provider,
+ * read into an account (identity.ts), and that account bound to this identity (bindings.ts).
+ */
+export function callerResolver(deps: TokenServiceDeps): (token: string) => Promise<{requester: Requester & {account: string}; holder: Holder}> {
+  const identityOf = identityReader({
+    issuer: deps.config.oidc.issuer,
+    usernameClaim: deps.config.oidc.usernameClaim,
+    groupsClaim: deps.config.oidc.groupsClaim,
+    reservedNames: deps.config.accounts.reservedNames,
+  });
+  return async (token) => {
+    let identity;
+    try {
+      identity = identityOf(await deps.verifier.verify(token));
+    } catch (error) {
+      if (error instanceof UpstreamError) {
+        throw new TokenRequestError(503, 'temporarily_unavailable', 'the identity provider cannot be reached to check the token; try again');
+      }
+      if (error instanceof RefusedIdentityError) throw new TokenRequestError(403, 'access_denied', error.message, error.log);
+      const why = error instanceof InvalidTokenError ? error.message : 'the token names no usable user';
+      throw new TokenRequestError(401, 'invalid_grant', `${why}: log in again (hub login)`);
     }
-    const why = error instanceof InvalidTokenError ? error.message : 'the token names no usable user';
-    throw new TokenRequestError(401, 'invalid_grant', `${why}: log in again (hub login)`);
-  }
+    await checkBinding(deps, identity.requester.account, identity.holder, 'access token');
+    return {requester: identity.requester, holder: identity.holder};
+  };
+}
+
+async function checkBinding(deps: TokenServiceDeps, account: string, holder: Holder, presented: string): Promise<void> {
+  if (await deps.bindings.claim(account, holder)) return;
+  throw new TokenRequestError(
+    403,
+    'access_denied',
+    `the account name ${JSON.stringify(account)} belongs to another identity on this registry: ask the registry's operator`,
+    {claim: presented, reason: `account ${account} is bound to another subject`, subject: holder.subject},
+  );
 }
 
 /** The OIDC token from `Authorization: Basic` (any username, the token as password) or `Bearer`. */
-function credentialsFrom(header: string | undefined): string | undefined {
+export function credentialsFrom(header: string | undefined): string | undefined {
   if (header === undefined) return undefined;
   const match = /^(Basic|Bearer) +([\x21-\x7e]+) *$/i.exec(header);
   if (!match) throw new TokenRequestError(401, 'invalid_request', 'the Authorization header is malformed');

@@ -1,8 +1,12 @@
+import {mkdtempSync} from 'node:fs';
+import {tmpdir} from 'node:os';
+import {join} from 'node:path';
 import {Writable} from 'node:stream';
 import {decodeJwt} from 'jose';
 import {pino} from 'pino';
 import {describe, expect, it} from 'vitest';
 import {createApp} from '../../../src/token-service/app.js';
+import {openAccountBindings, type AccountBindings} from '../../../src/token-service/bindings.js';
 import {parseConfig} from '../../../src/token-service/config.js';
 import {generateSigningMaterial} from '../../../src/token-service/keygen.js';
 import {createMetrics} from '../../../src/token-service/metrics.js';
@@ -22,17 +26,22 @@ const config = parseConfig({
   tokenReuseSeconds: 5,
 });
 
+/** Each test user has one subject, so one bindings file serves them all. */
+const sharedBindings = await openAccountBindings(join(mkdtempSync(join(tmpdir(), 'hub-auth-bindings-')), 'account-bindings.json'));
+
 interface TokenAnswer {
   token?: string;
   access_token?: string;
   expires_in?: number;
   issued_at?: string;
   refresh_token?: string;
-  errors?: Array<{code: string}>;
+  errors?: Array<{code: string; message?: string}>;
+  error?: string;
+  error_description?: string;
 }
 
-/** hub-auth's app with a clock the test sets and an identity provider that knows `users`. */
-function service(users: Record<string, {username: string; groups?: string[]}>) {
+/** hub-auth's app with a clock the test sets and an identity provider that knows `users` (by token). */
+function service(users: Record<string, {username: string; groups?: string[]; subject?: string}>, bindings?: AccountBindings) {
   let now = 1_900_000_000;
   const revoked = new Set<string>();
   const lines: Array<Record<string, unknown>> = [];
@@ -54,10 +63,11 @@ function service(users: Record<string, {username: string; groups?: string[]}>) {
       async verify(token): Promise<VerifiedClaims> {
         const user = users[token];
         if (!user || revoked.has(token)) throw new InvalidTokenError('the identity provider says the token is not active');
-        return {subject: `sub-${user.username}`, claims: {preferred_username: user.username, groups: user.groups ?? []}, expiresAt: now + 600};
+        return {subject: user.subject ?? `sub-${user.username}`, claims: {preferred_username: user.username, groups: user.groups ?? []}, expiresAt: now + 600};
       },
     },
     rules: defaultPolicy({publicRepositories: []}),
+    bindings: bindings ?? sharedBindings,
     tokenReuse: createTokenReuse({windowSeconds: config.tokenReuseSeconds, maxEntries: config.cacheSize}),
     metrics: createMetrics(),
     logger: pino({level: 'info'}, logStream),
@@ -170,5 +180,57 @@ describe('GET /token with token reuse', () => {
     expect(metrics).toMatch(/^hub_auth_token_request_duration_seconds_bucket\{le="\+Inf",grant="password"\} 1$/m);
     expect(metrics).toMatch(/^hub_auth_token_request_duration_seconds_count\{grant="anonymous"\} 1$/m);
     expect(metrics).toMatch(/^hub_auth_token_requests_total\{grant="password",outcome="issued"\} 1$/m);
+  });
+});
+
+describe('GET /token refusing accounts', () => {
+  it.each(['Alice', 'alice_', '.alice.', 'alice@', 'public', 'groups', 'robots', 'library'])(
+    'refuses the username %s instead of making it into a namespace, telling the user and warning the operator',
+    async (username) => {
+      const hub = service({'odd-token': {username}});
+      const answer = await hub.get('odd-token', 'repository:alice/app:pull,push');
+      expect(answer.status).toBe(403);
+      expect(answer.body.token).toBeUndefined();
+      expect(answer.body.errors?.[0]).toMatchObject({code: 'DENIED', message: expect.stringContaining("ask the registry's operator")});
+      expect(answer.body.errors?.[0]?.message).toContain(JSON.stringify(username));
+      const warning = hub.lines.find((line) => line.event === 'account refused');
+      expect(warning).toMatchObject({level: 40, claim: 'preferred_username', subject: `sub-${username}`, reason: expect.any(String)});
+      expect(JSON.stringify(hub.lines)).not.toContain('odd-token');
+    },
+  );
+
+  it('binds a name to the first subject that uses it and refuses it to any other, on every grant', async () => {
+    const bindings = await openAccountBindings(join(mkdtempSync(join(tmpdir(), 'hub-auth-bindings-')), 'account-bindings.json'));
+    const hub = service({'first-token': {username: 'carol', subject: 'first'}, 'second-token': {username: 'carol', subject: 'second'}}, bindings);
+    const first = await hub.get('first-token', 'repository:carol/app:pull,push', '&offline_token=true');
+    expect(first.status).toBe(200);
+    const second = await hub.get('second-token', 'repository:carol/app:pull,push');
+    expect(second.status).toBe(403);
+    expect(second.body.errors?.[0]?.message).toContain('belongs to another identity');
+    expect(hub.lines.find((line) => line.event === 'account refused')).toMatchObject({level: 40, subject: 'second'});
+    // The first subject keeps it, through its access token and its refresh token alike.
+    expect((await hub.get('first-token', 'repository:carol/app:push')).status).toBe(200);
+    const refreshed = await hub.app.inject({
+      method: 'POST',
+      url: '/token',
+      payload: `grant_type=refresh_token&service=registry.example.com&scope=repository:carol/app:push&refresh_token=${first.body.refresh_token}`,
+      headers: {'content-type': 'application/x-www-form-urlencoded'},
+    });
+    expect(refreshed.statusCode).toBe(200);
+  });
+
+  it('gives a group the groups/ namespace, never the one of a user named like it', async () => {
+    const hub = service({'member-token': {username: 'erin', groups: ['dev']}, 'dev-token': {username: 'dev'}});
+    const member = await hub.get('member-token', 'repository:groups/dev/app:push repository:dev/app:push');
+    expect(decodeJwt(member.body.token!).access).toEqual([{type: 'repository', name: 'groups/dev/app', actions: ['push']}]);
+    const dev = await hub.get('dev-token', 'repository:groups/dev/app:push repository:dev/app:push');
+    expect(decodeJwt(dev.body.token!).access).toEqual([{type: 'repository', name: 'dev/app', actions: ['push']}]);
+  });
+
+  it('grants nobody the catalog under the default policy', async () => {
+    const hub = service({'alice-token': {username: 'alice'}});
+    const answer = await hub.get('alice-token', 'registry:catalog:*');
+    expect(answer.status).toBe(200);
+    expect(decodeJwt(answer.body.token!).access).toEqual([]);
   });
 });
