@@ -1,10 +1,12 @@
 import {mkdtempSync} from 'node:fs';
+import {createServer, type Server} from 'node:http';
+import type {AddressInfo} from 'node:net';
 import {tmpdir} from 'node:os';
 import {join} from 'node:path';
 import {Writable} from 'node:stream';
 import {decodeJwt} from 'jose';
 import {pino} from 'pino';
-import {describe, expect, it} from 'vitest';
+import {afterEach, describe, expect, it} from 'vitest';
 import {createApp} from '../../../src/token-service/app.js';
 import {openAccountBindings, type AccountBindings} from '../../../src/token-service/bindings.js';
 import {parseConfig} from '../../../src/token-service/config.js';
@@ -17,14 +19,15 @@ import {createTokenReuse} from '../../../src/token-service/token-reuse.js';
 import {InvalidTokenError, type VerifiedClaims} from '../../../src/token-service/verify-access-token.js';
 
 const material = await generateSigningMaterial({algorithm: 'ES256', commonName: 'hub-auth route test', days: 30});
-const config = parseConfig({
+const rawConfig = {
   service: 'registry.example.com',
   signing: {key: {value: material.privateKeyPem}, certificate: {value: material.certificatePem}},
   oidc: {issuer: 'https://id.example.com', audience: 'registry'},
   client: {clientId: 'hub-cli'},
   registry: {host: 'registry.example.com'},
   tokenReuseSeconds: 5,
-});
+};
+const config = parseConfig(rawConfig);
 
 /** Each test user has one subject, so one bindings file serves them all. */
 const sharedBindings = await openAccountBindings(join(mkdtempSync(join(tmpdir(), 'hub-auth-bindings-')), 'account-bindings.json'));
@@ -41,7 +44,7 @@ interface TokenAnswer {
 }
 
 /** hub-auth's app with a clock the test sets and an identity provider that knows `users` (by token). */
-function service(users: Record<string, {username: string; groups?: string[]; subject?: string}>, bindings?: AccountBindings) {
+function service(users: Record<string, {username: string; groups?: string[]; subject?: string}>, bindings?: AccountBindings, serviceConfig = config) {
   let now = 1_900_000_000;
   const revoked = new Set<string>();
   const lines: Array<Record<string, unknown>> = [];
@@ -53,7 +56,7 @@ function service(users: Record<string, {username: string; groups?: string[]; sub
   });
   const jwks = verificationJwks([material.certificatePem], config.signing.keyId);
   const app = createApp({
-    config,
+    config: serviceConfig,
     signer: createSigner({privateKeyPem: material.privateKeyPem, certificatePem: material.certificatePem, keyIdFormat: 'libtrust', includeX5c: true}),
     jwks,
     verificationKeys: verificationKeysFromJwks(jwks),
@@ -232,5 +235,65 @@ describe('GET /token refusing accounts', () => {
     const answer = await hub.get('alice-token', 'registry:catalog:*');
     expect(answer.status).toBe(200);
     expect(decodeJwt(answer.body.token!).access).toEqual([]);
+  });
+});
+
+describe('GET /repositories', () => {
+  const servers: Server[] = [];
+  afterEach(async () => {
+    for (const started of servers.splice(0)) await new Promise<void>((resolve) => started.close(() => resolve()));
+  });
+
+  /** A registry on loopback serving `pages` of its catalog, each linking to the next by `link`. */
+  async function registry(pages: string[][], link: (index: number, origin: string) => string | undefined) {
+    const seen: Array<{url: string; access: unknown}> = [];
+    const started = createServer((req, res) => {
+      const index = Number(new URL(req.url ?? '/', 'http://x').searchParams.get('page') ?? 0);
+      const bearer = req.headers.authorization?.replace(/^Bearer /, '');
+      seen.push({url: req.url ?? '', access: bearer ? decodeJwt(bearer).access : undefined});
+      const next = link(index, `http://${req.headers.host}`);
+      if (next) res.setHeader('link', `<${next}>; rel="next"`);
+      res.setHeader('content-type', 'application/json').end(JSON.stringify({repositories: pages[index] ?? []}));
+    });
+    servers.push(started);
+    await new Promise<void>((resolve) => started.listen(0, '127.0.0.1', resolve));
+    return {origin: `http://127.0.0.1:${(started.address() as AddressInfo).port}`, seen};
+  }
+
+  function listingService(registryUrl: string) {
+    return service(
+      {'alice-token': {username: 'alice', groups: ['devs']}, 'bob-token': {username: 'bob'}},
+      undefined,
+      parseConfig({...rawConfig, registry: {host: 'registry.example.com', url: registryUrl}}),
+    );
+  }
+
+  async function list(hub: ReturnType<typeof service>, token?: string) {
+    const response = await hub.app.inject({url: '/repositories', headers: token ? {authorization: `Basic ${Buffer.from(`u:${token}`).toString('base64')}`} : {}});
+    return {status: response.statusCode, body: response.json<{repositories?: string[]; errors?: Array<{message: string}>}>()};
+  }
+
+  it('lists, across catalog pages, only what the caller may pull, reading the catalog with a catalog-only token', async () => {
+    const pages = [['alice/app', 'bob/app', 'groups/devs/tool'], ['library/debian', 'groups/ops/x', 'Bad/Name']];
+    const upstream = await registry(pages, (index) => (index === 0 ? '/v2/_catalog?n=1000&page=1' : undefined));
+    const hub = listingService(upstream.origin);
+    expect(await list(hub, 'alice-token')).toEqual({status: 200, body: {repositories: ['alice/app', 'groups/devs/tool', 'library/debian']}});
+    expect(await list(hub, 'bob-token')).toEqual({status: 200, body: {repositories: ['bob/app', 'library/debian']}});
+    expect(upstream.seen.map((request) => request.access)).toEqual(Array(4).fill([{type: 'registry', name: 'catalog', actions: ['*']}]));
+  });
+
+  it('refuses callers without credentials', async () => {
+    const hub = listingService((await registry([], () => undefined)).origin);
+    expect((await list(hub)).status).toBe(401);
+  });
+
+  it("stops at a Link to another origin, and the catalog token never goes there", async () => {
+    const elsewhere = await registry([['stolen/x']], () => undefined);
+    const upstream = await registry([['alice/app']], () => `${elsewhere.origin}/v2/_catalog?n=1000&page=1`);
+    const hub = listingService(upstream.origin);
+    const answer = await list(hub, 'alice-token');
+    expect(answer.status).toBe(502);
+    expect(elsewhere.seen).toEqual([]);
+    expect(hub.lines.find((line) => line.event === 'repositories')).toMatchObject({level: 40, error: expect.stringContaining('outside')});
   });
 });
