@@ -53,7 +53,10 @@ export async function writeHubAuthConfig(options: HubAuthOptions, port: number):
       },
     },
     client: {clientId: CLI_CLIENT_ID, audience: REGISTRY_AUDIENCE},
-    registry: {host: options.registryHost},
+    // hub-auth reads the catalog itself (GET /repositories): a loopback registry speaks plain HTTP.
+    registry: {host: options.registryHost, url: `http://${options.registryHost}`},
+    // Instances started with the same dir share it, as instances behind one load balancer must.
+    accounts: {bindingsFile: join(options.dir, 'account-bindings.json')},
     policy: {publicRepositories: options.publicRepositories ?? ['public/*']},
     ...options.extra,
   };
