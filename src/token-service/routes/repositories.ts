@@ -5,7 +5,7 @@ import {FIRST_CATALOG_PAGE, MAX_CATALOG_PAGES, nextCatalogPage, REPOSITORY_LISTI
 import type {TokenServiceDeps} from '../app.js';
 import {decide} from '../policy.js';
 import {isValidRepositoryName} from '../scope.js';
-import {callerResolver, credentialsFrom, TokenRequestError} from './token.js';
+import {callerResolver, credentialsFrom, logRefusedAccount, registryErrorBody, TokenRequestError} from './token.js';
 
 /**
  * The repositories the caller may pull, for `hub images`. The registry's catalog lists every
@@ -35,8 +35,8 @@ export function registerRepositoryListingRoute(app: FastifyInstance, deps: Token
       visible = decide(deps.rules, requester, names.filter(isValidRepositoryName).map((name) => ({type: 'repository', name, actions: ['pull']}))).map((entry) => entry.name);
     } catch (error) {
       if (error instanceof TokenRequestError) {
-        if (error.operatorNote) request.log.warn({event: 'account refused', ...error.operatorNote}, 'account refused');
-        return reply.code(error.status).send({errors: [{code: error.status === 401 ? 'UNAUTHORIZED' : error.status === 503 ? 'UNAVAILABLE' : 'DENIED', message: error.message}]});
+        if (error.operatorNote) logRefusedAccount(request, error.operatorNote);
+        return reply.code(error.status).send(registryErrorBody(error));
       }
       request.log.warn({event: 'repositories', error: (error as Error).message}, 'cannot read the registry catalog');
       return reply.code(502).send({errors: [{code: 'UNAVAILABLE', message: 'the registry catalog cannot be read just now; try again'}]});

@@ -117,13 +117,11 @@ export function registerTokenRoutes(app: FastifyInstance, deps: TokenServiceDeps
       if (!(error instanceof TokenRequestError)) throw error;
       const outcome = error.status === 503 ? 'upstream_error' : error.status === 401 ? 'unauthorized' : error.status === 403 ? 'denied' : 'bad_request';
       deps.metrics.requests.inc(grant, outcome);
-      if (error.operatorNote) request.log.warn({event: 'account refused', grant, ...error.operatorNote}, 'account refused: set oidc.usernameClaim, or release the name (README, Accounts)');
+      if (error.operatorNote) logRefusedAccount(request, error.operatorNote);
       else request.log.info({event: 'token', grant, outcome, reason: error.message}, 'token refused');
       if (error.status === 401) reply.header('www-authenticate', `Basic realm="${deps.config.issuer}", charset="UTF-8"`);
       reply.code(error.status).header('cache-control', 'no-store');
-      return style === 'oauth'
-        ? reply.send({error: error.oauthError, error_description: error.message})
-        : reply.send({errors: [{code: error.status === 401 ? 'UNAUTHORIZED' : error.status === 503 ? 'UNAVAILABLE' : 'DENIED', message: error.message}]});
+      return style === 'oauth' ? reply.send({error: error.oauthError, error_description: error.message}) : reply.send(registryErrorBody(error));
     } finally {
       deps.metrics.duration.observe(grant, (performance.now() - started) / 1000);
     }
@@ -153,10 +151,16 @@ export function callerResolver(deps: TokenServiceDeps): (token: string) => Promi
     groupsClaim: deps.config.oidc.groupsClaim,
     reservedNames: deps.config.accounts.reservedNames,
   });
+  // Once per access token, not per request: identityOf answers with the same object for one token.
+  const warnedGroups = new WeakSet<object>();
   return async (token) => {
     let identity;
     try {
       identity = identityOf(await deps.verifier.verify(token));
+      if (identity.ignoredGroups.length > 0 && !warnedGroups.has(identity)) {
+        warnedGroups.add(identity);
+        deps.logger.warn({event: 'groups ignored', groups: identity.ignoredGroups, subject: identity.holder.subject}, 'groups that are not namespace names as they are grant nothing');
+      }
     } catch (error) {
       if (error instanceof UpstreamError) {
         throw new TokenRequestError(503, 'temporarily_unavailable', 'the identity provider cannot be reached to check the token; try again');
@@ -171,13 +175,35 @@ export function callerResolver(deps: TokenServiceDeps): (token: string) => Promi
 }
 
 async function checkBinding(deps: TokenServiceDeps, account: string, holder: Holder, presented: string): Promise<void> {
-  if (await deps.bindings.claim(account, holder)) return;
+  let mine: boolean;
+  try {
+    mine = await deps.bindings.claim(account, holder);
+  } catch (error) {
+    // An operator's edit gone wrong, a full disk: nobody gets an account until it is fixed.
+    throw new TokenRequestError(503, 'temporarily_unavailable', "the registry's list of accounts cannot be read just now; try again", {
+      account,
+      reason: `accounts.bindingsFile: ${(error as Error).message}`,
+      subject: holder.subject,
+    });
+  }
+  if (mine) return;
   throw new TokenRequestError(
     403,
     'access_denied',
     `the account name ${JSON.stringify(account)} belongs to another identity on this registry: ask the registry's operator`,
-    {claim: presented, reason: `account ${account} is bound to another subject`, subject: holder.subject},
+    {account, reason: `bound to another subject (presented with ${presented})`, subject: holder.subject},
   );
+}
+
+/** The warning an operator acts on: which account or claim, why, whose (never the token). */
+export function logRefusedAccount(request: FastifyRequest, note: Record<string, string>): void {
+  request.log.warn({event: 'account refused', ...note}, 'account refused: see README, Accounts (oidc.usernameClaim, accounts.bindingsFile)');
+}
+
+/** A refusal as the registry's clients read one (docker's error body). */
+export function registryErrorBody(error: TokenRequestError) {
+  const code = error.status === 401 ? 'UNAUTHORIZED' : error.status === 503 ? 'UNAVAILABLE' : 'DENIED';
+  return {errors: [{code, message: error.message}]};
 }
 
 /** The OIDC token from `Authorization: Basic` (any username, the token as password) or `Bearer`. */
