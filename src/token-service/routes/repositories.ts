@@ -15,12 +15,29 @@ import {callerResolver, credentialsFrom, logRefusedAccount, registryErrorBody, T
  */
 
 const READ_TIMEOUT_MS = 30_000;
+/**
+ * One catalog read serves every listing for this long: any signed-in user can ask, and a big
+ * registry's catalog is many pages. A repository pushed meanwhile shows up that much later.
+ */
+const CATALOG_REUSE_MS = 30_000;
 /** The catalog token lives only as long as one listing takes. */
 const CATALOG_TOKEN_SECONDS = 60;
 
 export function registerRepositoryListingRoute(app: FastifyInstance, deps: TokenServiceDeps): void {
   const callerOf = callerResolver(deps);
   const registry = new URL(deps.config.registry.url ?? `https://${deps.config.registry.host}`);
+  let recent: {readAt: number; names: Promise<string[]>} | undefined;
+  const catalog = (): Promise<string[]> => {
+    if (recent === undefined || performance.now() - recent.readAt > CATALOG_REUSE_MS) {
+      const names = readCatalog(registry, catalogToken(deps));
+      // A failed read is not kept: the next listing tries again.
+      names.catch(() => {
+        if (recent?.names === names) recent = undefined;
+      });
+      recent = {readAt: performance.now(), names};
+    }
+    return recent.names;
+  };
 
   app.get(`/${REPOSITORY_LISTING}`, async (request, reply) => {
     reply.header('cache-control', 'no-store');
@@ -31,7 +48,7 @@ export function registerRepositoryListingRoute(app: FastifyInstance, deps: Token
       if (token === undefined) throw new TokenRequestError(401, 'invalid_request', 'sign in to list repositories (hub login)');
       const {requester} = await callerOf(token);
       account = requester.account;
-      const names = await readCatalog(registry, catalogToken(deps));
+      const names = await catalog();
       visible = decide(deps.rules, requester, names.filter(isValidRepositoryName).map((name) => ({type: 'repository', name, actions: ['pull']}))).map((entry) => entry.name);
     } catch (error) {
       if (error instanceof TokenRequestError) {
