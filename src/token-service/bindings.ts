@@ -52,6 +52,8 @@ export async function openAccountBindings(path: string): Promise<AccountBindings
   }
 
   async function bind(account: string, holder: Holder): Promise<void> {
+    // Requests that queued behind the one that bound it need no write of their own.
+    if ((await current()).has(account)) return;
     await updateJsonFile(path, shape, () => ({accounts: {}}), (data) => {
       // Someone else (another instance) may have bound it since we looked: theirs stands.
       if (Object.hasOwn(data.accounts, account)) return data;
