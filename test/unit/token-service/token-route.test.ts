@@ -1,4 +1,4 @@
-import {mkdtempSync} from 'node:fs';
+import {mkdtempSync, writeFileSync} from 'node:fs';
 import {createServer, type Server} from 'node:http';
 import type {AddressInfo} from 'node:net';
 import {tmpdir} from 'node:os';
@@ -220,6 +220,24 @@ describe('GET /token refusing accounts', () => {
       headers: {'content-type': 'application/x-www-form-urlencoded'},
     });
     expect(refreshed.statusCode).toBe(200);
+  });
+
+  it("stops a refresh token once the operator has given its name to another identity", async () => {
+    const path = join(mkdtempSync(join(tmpdir(), 'hub-auth-bindings-')), 'account-bindings.json');
+    const hub = service({'first-token': {username: 'grace', subject: 'first'}, 'second-token': {username: 'grace', subject: 'second'}}, await openAccountBindings(path));
+    const first = await hub.get('first-token', 'repository:grace/app:pull', '&offline_token=true');
+    expect(first.status).toBe(200);
+    // The operator releases the name (README, Accounts), and the second subject takes it.
+    writeFileSync(path, JSON.stringify({accounts: {}}));
+    expect((await hub.get('second-token', 'repository:grace/app:push')).status).toBe(200);
+    const refreshed = await hub.app.inject({
+      method: 'POST',
+      url: '/token',
+      payload: `grant_type=refresh_token&service=registry.example.com&scope=repository:grace/app:push&refresh_token=${first.body.refresh_token}`,
+      headers: {'content-type': 'application/x-www-form-urlencoded'},
+    });
+    expect(refreshed.statusCode).toBe(403);
+    expect(refreshed.json<TokenAnswer>()).toMatchObject({error: 'access_denied', error_description: expect.stringContaining('belongs to another identity')});
   });
 
   it('gives a group the groups/ namespace, never the one of a user named like it', async () => {
