@@ -1,6 +1,6 @@
 import type {Context} from '../context.js';
 import {HubError} from '../errors.js';
-import {grantedAccess, registryClient} from '../registry/client.js';
+import {grantedAccess, registryClient, type RegistryClient} from '../registry/client.js';
 import {currentSession} from './current-session.js';
 
 export interface ImagesResult {
@@ -12,8 +12,9 @@ export interface ImagesResult {
 const SCOPES_PER_REQUEST = 50;
 
 /**
- * The repositories the user may pull (from the catalog, kept to those a token grants `pull`
- * on), or one repository's tags.
+ * The repositories the user may pull, or one repository's tags. hub-auth lists the repositories
+ * a user may pull itself (the catalog is not granted to users by default); another token service
+ * is asked for the catalog, kept to what a token grants `pull` on.
  */
 export async function images(ctx: Context, options: {registry?: string; repository?: string}): Promise<ImagesResult> {
   const session = await currentSession(ctx, options.registry);
@@ -27,7 +28,18 @@ export async function images(ctx: Context, options: {registry?: string; reposito
     const {tags} = await client.get<{tags: string[] | null}>(`/v2/${name}/tags/list`, token);
     return {registry: session.registry, repositories: [{name, tags: tags ?? []}]};
   }
+  const repositories = (await client.pullableRepositories()) ?? (await pullableFromCatalog(client));
+  return {registry: session.registry, repositories: [...repositories].sort().map((name) => ({name}))};
+}
+
+async function pullableFromCatalog(client: RegistryClient): Promise<string[]> {
   const catalogToken = await client.token(['registry:catalog:*']);
+  if (!grantedAccess(catalogToken).some((entry) => entry.type === 'registry' && entry.name === 'catalog')) {
+    throw new HubError('The registry lists neither its catalog nor your repositories for you.', {
+      code: 'denied',
+      suggestions: ['Name a repository to see its tags: `hub images NAME`.'],
+    });
+  }
   const repositories = await client.catalog(catalogToken);
   const visible: string[] = [];
   for (let i = 0; i < repositories.length; i += SCOPES_PER_REQUEST) {
@@ -35,5 +47,5 @@ export async function images(ctx: Context, options: {registry?: string; reposito
     const token = await client.token(batch.map((name) => `repository:${name}:pull`));
     visible.push(...grantedAccess(token).filter((entry) => entry.actions.includes('pull')).map((entry) => entry.name));
   }
-  return {registry: session.registry, repositories: visible.sort().map((name) => ({name}))};
+  return visible;
 }

@@ -3,6 +3,7 @@ import {jwtClaims} from '../auth/jwt-claims.js';
 import {isLoopbackUrl} from '../auth/oidc.js';
 import {HubError, isTransientNetworkError, rootMessage} from '../errors.js';
 import type {Session} from '../store/session.js';
+import {FIRST_CATALOG_PAGE, ForeignCatalogLinkError, MAX_CATALOG_PAGES, nextCatalogPage, repositoryListingUrl, type RepositoryListing} from '../protocol/catalog.js';
 import {parseChallenge} from './challenge.js';
 
 /**
@@ -16,8 +17,10 @@ export interface RegistryClient {
   /** A registry token for these scopes; what it grants is in its `access` claim. */
   token(scopes: string[]): Promise<string>;
   get<T>(path: string, token: string): Promise<T>;
-  /** Every repository in the catalog, page by page as the registry links them. */
+  /** Every repository in the catalog, page by page as the registry links them (on its own origin only). */
   catalog(token: string): Promise<string[]>;
+  /** What the token service lists as pullable by this user (protocol/catalog.ts); undefined when it has no such listing. */
+  pullableRepositories(): Promise<string[] | undefined>;
 }
 
 /** docker's rule: a registry on loopback is spoken to in plain HTTP, any other over HTTPS. */
@@ -36,13 +39,15 @@ export function registryClient(session: Pick<Session, 'registry' | 'account' | '
       const {realm: url, service} = await realm;
       const query = new URLSearchParams(service ? {service} : {});
       for (const scope of scopes) query.append('scope', scope);
-      const basic = Buffer.from(`${session.account}:${session.accessToken}`).toString('base64');
-      const response = await send(`${url}?${query}`, {authorization: `Basic ${basic}`});
-      if (response.status === 401) {
-        throw new HubError(`The registry's token service refused your credentials.`, {code: 'unauthorized', suggestions: [`Run \`hub login ${session.registry}\`.`]});
-      }
-      if (!response.ok) throw new HubError(`The registry's token service answered HTTP ${response.status}.`, {code: 'token_service_error'});
+      const response = await askTokenService(`${url}?${query}`);
       return ((await response.json()) as {token: string}).token;
+    },
+    async pullableRepositories() {
+      realm ??= discoverRealm(session.registry);
+      const response = await askTokenService(repositoryListingUrl((await realm).realm).href, [404]);
+      if (response.status === 404) return undefined;
+      const {repositories} = (await response.json()) as Partial<RepositoryListing>;
+      return Array.isArray(repositories) ? repositories.filter((name): name is string => typeof name === 'string') : [];
     },
     async get(path, token) {
       return (await (await getOk(path, token)).json()) as never;
@@ -50,15 +55,33 @@ export function registryClient(session: Pick<Session, 'registry' | 'account' | '
     async catalog(token) {
       const names: string[] = [];
       // distribution serves at most 1000 entries a page (catalog.maxentries).
-      let path: string | undefined = '/v2/_catalog?n=1000';
-      for (let page = 0; path && page < 1000; page++) {
-        const response = await getOk(path, token);
+      let page: URL | undefined = new URL(FIRST_CATALOG_PAGE, base);
+      for (let count = 0; page && count < MAX_CATALOG_PAGES; count++) {
+        const response = await getOk(page.pathname + page.search, token);
         names.push(...(((await response.json()) as {repositories?: string[]}).repositories ?? []));
-        path = /<([^>]+)>;\s*rel="?next"?/.exec(response.headers.get('link') ?? '')?.[1];
+        try {
+          page = nextCatalogPage(response.headers.get('link'), page);
+        } catch (error) {
+          if (!(error instanceof ForeignCatalogLinkError)) throw error;
+          throw new HubError(`${session.registry} is not behaving as a registry: ${error.message}; hub stopped there and sent your token nowhere else.`, {
+            code: 'foreign_link',
+          });
+        }
       }
       return names;
     },
   };
+
+  /** The token service, with the user's credentials; `allowed` statuses are returned, not thrown. */
+  async function askTokenService(url: string, allowed: number[] = []) {
+    const basic = Buffer.from(`${session.account}:${session.accessToken}`).toString('base64');
+    const response = await send(url, {authorization: `Basic ${basic}`, accept: 'application/json'});
+    if (response.ok || allowed.includes(response.status)) return response;
+    if (response.status === 401) {
+      throw new HubError(`The registry's token service refused your credentials.`, {code: 'unauthorized', suggestions: [`Run \`hub login ${session.registry}\`.`]});
+    }
+    throw new HubError(`The registry's token service answered HTTP ${response.status}${await serviceMessage(response)}.`, {code: 'token_service_error'});
+  }
 
   async function getOk(path: string, token: string) {
     const response = await send(`${base}${path}`, {authorization: `Bearer ${token}`, accept: 'application/json'});
@@ -129,4 +152,15 @@ export async function checkTokenWithRegistry(registry: string, accessToken: stri
 export function grantedAccess(token: string): Array<{type: string; name: string; actions: string[]}> {
   const access = jwtClaims(token)?.access;
   return Array.isArray(access) ? access : [];
+}
+
+/**
+ * What a refusing token service says, docker style (`errors[].message`) or OAuth style
+ * (`error_description`), as `: message`: hub-auth explains a refused account there. Cut short and
+ * kept to printable characters, since it is another server's text.
+ */
+async function serviceMessage(response: Awaited<ReturnType<typeof send>>): Promise<string> {
+  const body = (await response.json().catch(() => undefined)) as {errors?: Array<{message?: unknown}>; error_description?: unknown} | undefined;
+  const message = body?.errors?.[0]?.message ?? body?.error_description;
+  return typeof message === 'string' && message !== '' ? `: ${message.replace(/[^\x20-\x7e]/g, '').slice(0, 300)}` : '';
 }

@@ -1,11 +1,13 @@
 import formBody from '@fastify/formbody';
 import Fastify, {LogController, type FastifyBaseLogger, type FastifyError, type FastifyInstance, type FastifyReply, type FastifyRequest} from 'fastify';
+import type {AccountBindings} from './bindings.js';
 import type {TokenServiceConfig} from './config.js';
 import type {SignedToken} from './issue-token.js';
 import type {TokenServiceMetrics} from './metrics.js';
 import type {AclRule} from './policy.js';
 import type {VerificationKey} from './refresh-token.js';
 import {registerHealthRoutes} from './routes/health.js';
+import {registerRepositoryListingRoute} from './routes/repositories.js';
 import {registerTokenRoutes} from './routes/token.js';
 import {registerWellKnownRoutes} from './routes/well-known.js';
 import type {RegistryTokenSigner, verificationJwks} from './signing.js';
@@ -19,6 +21,7 @@ export interface TokenServiceDeps {
   verificationKeys: VerificationKey[];
   verifier: AccessTokenVerifier;
   rules: readonly AclRule[];
+  bindings: AccountBindings;
   tokenReuse: TokenReuse<SignedToken>;
   metrics: TokenServiceMetrics;
   logger: FastifyBaseLogger;
@@ -52,6 +55,7 @@ export function createApp(deps: TokenServiceDeps): FastifyInstance {
   app.register(formBody);
   app.setErrorHandler((error: FastifyError, request, reply) => refuse(error, request, reply, deps));
   registerTokenRoutes(app, deps);
+  registerRepositoryListingRoute(app, deps);
   registerWellKnownRoutes(app, deps);
   return app;
 }

@@ -2,6 +2,7 @@ import {readFile} from 'node:fs/promises';
 import {parse as parseYaml} from 'yaml';
 import {z} from 'zod';
 import {registryAudience} from '../protocol/registry-audience.js';
+import {namespaceNameProblem} from './namespaces.js';
 
 /**
  * hub-auth's configuration: one YAML file, checked in full at start so that a mistake stops the
@@ -15,6 +16,8 @@ const secretSource = z.union([
   z.object({file: z.string().min(1)}).strict(),
 ]);
 export type SecretSource = z.infer<typeof secretSource>;
+
+const DEFAULT_BINDINGS_FILE = '/var/lib/hub-auth/account-bindings.json';
 
 const asymmetricAlgorithms = ['RS256', 'RS384', 'RS512', 'PS256', 'PS384', 'PS512', 'ES256', 'ES384', 'ES512', 'EdDSA'] as const;
 
@@ -130,7 +133,23 @@ const configSchema = z
     client: z
       .object({clientId: z.string().min(1), scopes: z.string().min(1).default('openid profile offline_access'), audience: z.string().optional()})
       .strict(),
-    registry: z.object({host: z.string().min(1)}).strict(),
+    registry: z
+      .object({
+        host: z.string().min(1),
+        /** Where hub-auth itself reaches the registry, for the filtered repository listing (routes/catalog.ts). */
+        url: z.url().optional(),
+      })
+      .strict(),
+    /** Account names: see bindings.ts and namespaces.ts. */
+    accounts: z
+      .object({
+        /** Which identity each account name belongs to; instances behind one load balancer share it. */
+        bindingsFile: z.string().min(1).default(DEFAULT_BINDINGS_FILE),
+        /** Names no user may have, on top of groups, robots, library and public. */
+        reservedNames: z.array(z.string().refine((name) => namespaceNameProblem(name) === undefined, 'must be a repository path component')).default([]),
+      })
+      .strict()
+      .default({bindingsFile: DEFAULT_BINDINGS_FILE, reservedNames: []}),
     policy: z
       .object({publicRepositories: z.array(z.string().min(1)).default([]), rules: z.array(aclRule).optional()})
       .strict()

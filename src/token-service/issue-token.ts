@@ -1,5 +1,6 @@
 import {randomUUID} from 'node:crypto';
 import type {TokenServiceConfig} from './config.js';
+import type {Holder} from './identity.js';
 import type {AccessEntry, Requester} from './policy.js';
 import {refreshClaims} from './refresh-token.js';
 import type {ResourceScope} from './scope.js';
@@ -8,6 +9,8 @@ import type {TokenReuse} from './token-reuse.js';
 
 export interface IssueRequest {
   requester: Requester;
+  /** Whose account it is, for a refresh token; absent for an anonymous requester. */
+  holder?: Holder;
   scopes: readonly ResourceScope[];
   /** Also hand out a refresh token (docker's `offline_token=true`, OAuth `access_type=offline`). */
   offline: boolean;
@@ -77,10 +80,10 @@ export function issueRegistryToken(deps: IssueDeps, request: IssueRequest): Issu
     expires_in: signed.expiresAt - now,
     issued_at: signed.issuedAtText,
   };
-  if (request.offline && request.requester.account && config.refreshTokens.enabled) {
+  if (request.offline && request.requester.account && request.holder && config.refreshTokens.enabled) {
     response.refresh_token = signer.sign(
       refreshClaims(
-        {account: request.requester.account, groups: [...request.requester.groups], service: config.service},
+        {account: request.requester.account, groups: [...request.requester.groups], service: config.service, holder: request.holder},
         config.issuer,
         now,
         config.refreshTokens.lifetimeSeconds,

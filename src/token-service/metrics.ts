@@ -21,7 +21,7 @@ export function createMetrics(): TokenServiceMetrics {
   collectDefaultMetrics({register: registry});
   const requests = new LabeledCounter<[grant: string, outcome: string]>(
     'hub_auth_token_requests_total',
-    'Token requests by grant (anonymous, password, refresh_token, unknown) and outcome (issued, unauthorized, bad_request, overloaded, upstream_error, error)',
+    'Token requests by grant (anonymous, password, refresh_token, unknown) and outcome (issued, unauthorized, denied, bad_request, overloaded, upstream_error, error)',
     ['grant', 'outcome'],
   );
   const duration = new LatencyHistogram(

@@ -1,4 +1,5 @@
 import type {ResourceScope} from './scope.js';
+import {GROUPS_NAMESPACE, LIBRARY_NAMESPACE} from './namespaces.js';
 import {remembered} from './remember.js';
 
 /**
@@ -41,7 +42,6 @@ export interface AccessEntry {
   actions: string[];
 }
 
-const MAX_ACCOUNT_NAME_LENGTH = 64;
 const PLACEHOLDER = /\$\{(account|group)\}/;
 
 interface PlaceholderValues {
@@ -81,33 +81,16 @@ export function rememberingDecider(rules: readonly AclRule[]): (requester: Reque
 }
 
 /**
- * Everyone owns a namespace named after their account, and each group's members share one named
- * after the group. `library` comes first so that no account or group called "library" can take
- * over the shared images: under this policy they are read-only. Public repositories are pullable
- * by anyone, signed in or not; their rules come after the namespace rules so owners keep push.
+ * The default policy. Public repositories come first, so that no namespace rule can add push to
+ * a repository anyone may pull anonymously (under this policy nobody pushes to them: publish them
+ * with `policy.rules`). Then `library`, read-only. Then the owners: each user owns the namespace
+ * named after their account (a robot's account is `robots/<client-id>`, so that is its
+ * namespace), each group's members share `groups/<group>`. Account names are single path
+ * components outside the reserved names (identity.ts), so these namespaces never overlap.
+ * There is no catalog rule: listing every repository is for rules that grant it explicitly.
  */
 export function defaultPolicy(options: {publicRepositories: readonly string[]}): AclRule[] {
   return [
-    {
-      match: {name: 'library/*'},
-      actions: ['pull'],
-      comment: 'Shared base images: every signed-in user pulls them, nobody pushes under the default policy.',
-    },
-    {
-      match: {name: '${account}/*'},
-      actions: ['*'],
-      comment: 'Each user has a namespace of their own.',
-    },
-    {
-      match: {name: '${group}/*'},
-      actions: ['*'],
-      comment: 'Members of a group share its namespace.',
-    },
-    {
-      match: {type: 'registry', name: 'catalog'},
-      actions: ['*'],
-      comment: 'Signed-in users list repository names; `hub images` shows only those they may pull.',
-    },
     ...options.publicRepositories.flatMap((name): AclRule[] => [
       {
         match: {name},
@@ -120,24 +103,22 @@ export function defaultPolicy(options: {publicRepositories: readonly string[]}):
         comment: `Public: ${name} can be pulled without signing in.`,
       },
     ]),
+    {
+      match: {name: `${LIBRARY_NAMESPACE}/*`},
+      actions: ['pull'],
+      comment: 'Shared base images: every signed-in user pulls them, nobody pushes under the default policy.',
+    },
+    {
+      match: {name: '${account}/*'},
+      actions: ['*'],
+      comment: 'Each user (and each robot, under robots/) has a namespace of their own.',
+    },
+    {
+      match: {name: `${GROUPS_NAMESPACE}/\${group}/*`},
+      actions: ['*'],
+      comment: 'Members of a group share its namespace under groups/.',
+    },
   ];
-}
-
-/**
- * Makes a user or group name from the identity provider into one repository path component, the
- * namespace it owns. Anything outside [a-z0-9._-] becomes '-' before lower-casing, since
- * lower-casing some non-ASCII letters yields ASCII ones (U+212A, the Kelvin sign, becomes 'k'),
- * which would let a look-alike name land in someone else's namespace.
- */
-export function normalizeAccountName(raw: string): string | undefined {
-  const component = trimSeparators(
-    raw
-      .replace(/[^A-Za-z0-9._-]/g, '-')
-      .toLowerCase()
-      .replace(/[._-]+/g, validSeparator),
-  );
-  const truncated = trimSeparators(component.slice(0, MAX_ACCOUNT_NAME_LENGTH));
-  return truncated === '' ? undefined : truncated;
 }
 
 function ruleFits(rule: AclRule, requester: Requester, scope: ResourceScope): boolean {
@@ -222,13 +203,4 @@ function wholeMatch(source: string, value: string): boolean {
 
 function escapeRegExp(text: string): string {
   return text.replace(/[\\^$.*+?()[\]{}|]/g, '\\$&');
-}
-
-/** A separator run the component grammar allows stays; any other run becomes a single '-'. */
-function validSeparator(run: string): string {
-  return run === '.' || run === '_' || run === '__' ? run : '-';
-}
-
-function trimSeparators(text: string): string {
-  return text.replace(/^[._-]+|[._-]+$/g, '');
 }

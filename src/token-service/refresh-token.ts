@@ -1,4 +1,5 @@
 import {createPublicKey, randomUUID, verify as verifySignature, type JsonWebKey, type KeyObject} from 'node:crypto';
+import type {Holder} from './identity.js';
 
 /**
  * hub-auth's own refresh tokens: what docker keeps as its `identitytoken` after `docker login`
@@ -13,6 +14,8 @@ export interface RefreshIdentity {
   account: string;
   groups: string[];
   service: string;
+  /** Whose account it is: checked against the bindings on every use, so a released name is not kept. */
+  holder: Holder;
 }
 
 type RefreshClaims = {
@@ -21,6 +24,7 @@ type RefreshClaims = {
   sub: string;
   svc: string;
   grp: string[];
+  hld: {iss: string; sub: string};
   token_use: 'refresh';
   iat: number;
   exp: number;
@@ -34,6 +38,7 @@ export function refreshClaims(identity: RefreshIdentity, issuer: string, nowSeco
     sub: identity.account,
     svc: identity.service,
     grp: identity.groups,
+    hld: {iss: identity.holder.issuer, sub: identity.holder.subject},
     token_use: 'refresh',
     iat: nowSeconds,
     exp: nowSeconds + lifetimeSeconds,
@@ -79,12 +84,19 @@ export function readRefreshToken(
     claims.svc !== expected.service ||
     typeof claims.sub !== 'string' ||
     !Array.isArray(claims.grp) ||
+    typeof claims.hld?.iss !== 'string' ||
+    typeof claims.hld.sub !== 'string' ||
     typeof claims.exp !== 'number' ||
     claims.exp < expected.nowSeconds
   ) {
     return undefined;
   }
-  return {account: claims.sub, groups: claims.grp.filter((g): g is string => typeof g === 'string'), service: claims.svc};
+  return {
+    account: claims.sub,
+    groups: claims.grp.filter((g): g is string => typeof g === 'string'),
+    service: claims.svc,
+    holder: {issuer: claims.hld.iss, subject: claims.hld.sub},
+  };
 }
 
 function decodeJson(part: string): Record<string, unknown> | undefined {

@@ -81,6 +81,11 @@ export function isValidRepositoryName(name: string): boolean {
   return name.length <= MAX_NAME_LENGTH && name.split('/').every((component) => PATH_COMPONENT.test(component));
 }
 
+/** One component of a repository path, exactly as distribution's grammar has it (lower case). */
+export function isRepositoryPathComponent(text: string): boolean {
+  return PATH_COMPONENT.test(text);
+}
+
 function parseScope(token: string): ResourceScope | undefined {
   // The name is everything between the first and the last ':', so a name may itself hold ':'.
   const firstColon = token.indexOf(':');

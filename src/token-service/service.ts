@@ -1,5 +1,6 @@
 import {destination, pino, type Logger} from 'pino';
 import {createApp, createMonitoringApp, type TokenServiceDeps} from './app.js';
+import {openAccountBindings} from './bindings.js';
 import {readSecret, type TokenServiceConfig} from './config.js';
 import {createMetrics} from './metrics.js';
 import {defaultPolicy} from './policy.js';
@@ -52,6 +53,7 @@ export async function createTokenService(config: TokenServiceConfig, logger: Log
     verificationKeys: verificationKeysFromJwks(jwks),
     verifier,
     rules: config.policy.rules ?? defaultPolicy({publicRepositories: config.policy.publicRepositories}),
+    bindings: await openAccountBindings(config.accounts.bindingsFile),
     tokenReuse: createTokenReuse({windowSeconds: config.tokenReuseSeconds, maxEntries: config.cacheSize}),
     metrics,
     logger,

@@ -252,16 +252,16 @@ describe.runIf(e2eEnabled([...E2E_PROGRAMS, ...REGISTRY_PROGRAMS]))('login anywh
     expect((await runHub(['token', registry], withToken)).stdout.trim()).toBe(token);
   });
 
-  it('a robot logs in with client credentials (secret from the environment) and pushes to its namespace', async () => {
+  it('a robot logs in with client credentials (secret from the environment) and pushes to its namespace, robots/<client-id>', async () => {
     const robot = {...ciEnv, HUB_CONFIG_DIR: join(stack.sandbox.dir, 'robot-config'), HUB_CLIENT_SECRET: ROBOT_CLIENT.secret};
     // The issuer is named: hub never sends a client secret to one a registry announces.
     const login = await runHub(['login', registry, '--client-credentials', '--issuer', stack.idp.issuer, '--client-id', ROBOT_CLIENT.id, '--insecure-storage', '--docker-config', 'none'], robot);
     expect(login.code, login.stderr).toBe(0);
-    expect(login.stderr).toContain(`as ${ROBOT_CLIENT.id}`);
+    expect(login.stderr).toContain(`as robots/${ROBOT_CLIENT.id}`);
     await makeImage(robot, stack.sandbox.dir, 'robot-app:1');
     const push = await runHub(['push', 'robot-app:1', '-q', '--json'], robot);
     expect(push.code, push.stderr).toBe(0);
-    expect(JSON.parse(push.stdout)).toMatchObject({reference: `${registry}/${ROBOT_CLIENT.id}/robot-app:1`});
+    expect(JSON.parse(push.stdout)).toMatchObject({reference: `${registry}/robots/${ROBOT_CLIENT.id}/robot-app:1`});
 
     const wrong = await runHub(['login', registry, '--client-credentials', '--issuer', stack.idp.issuer, '--client-id', ROBOT_CLIENT.id, '--insecure-storage'], {...robot, HUB_CLIENT_SECRET: 'wrong'});
     expect(wrong.code).toBe(1);

@@ -97,7 +97,7 @@ describe.runIf(e2eEnabled([]))('hub-auth under faults and load', () => {
     const users = Array.from({length: 20}, (_, i) => new Pool(hubAuth.url, {connections: 1, localAddress: `127.0.0.${10 + i}`}));
     const attack = {answers: new Map<number, number>(), honest429: 0, stop: false};
     try {
-      const tokens = await Promise.all(users.map(() => idp.issueOpaqueToken('alice')));
+      const tokens = await Promise.all(users.map(() => idp.issueOpaqueToken('alice', 600, AUDIENCE)));
       const request = async (pool: Pool, token: string) => {
         const {statusCode, headers, body} = await pool.request({
           method: 'GET',

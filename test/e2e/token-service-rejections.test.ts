@@ -144,7 +144,7 @@ describe.runIf(e2eEnabled(PROGRAMS))('hub-auth refuses what it must, and the reg
   });
 
   it(`stops accepting an opaque access token within cacheActiveSeconds (${REVOCATION_SECONDS} s here) of its revocation at the provider`, async () => {
-    const token = await idp.issueOpaqueToken('alice');
+    const token = await idp.issueOpaqueToken('alice', 600, registryAudience(registry.host));
     expect((await getToken(token)).status).toBe(200);
     const revocation = await fetch(`${idp.issuer}/token/revocation`, {
       method: 'POST',

@@ -22,7 +22,18 @@ describe.runIf(e2eEnabled([...E2E_PROGRAMS, ...REGISTRY_PROGRAMS]))('hub-auth in
   let registry: string;
 
   beforeAll(async () => {
-    stack = await startRegistryStack({publicRepositories: ['alice/public-*']});
+    // The default policy with one rule more, first, as the README shows: alice publishes the
+    // repositories anyone may pull (public repositories are pull-only under the default policy).
+    stack = await startRegistryStack({
+      rules: [
+        {match: {account: 'alice', name: 'alice/public-*'}, actions: ['*']},
+        {match: {name: 'alice/public-*'}, actions: ['pull']},
+        {match: {anonymous: true, name: 'alice/public-*'}, actions: ['pull']},
+        {match: {name: 'library/*'}, actions: ['pull']},
+        {match: {name: '${account}/*'}, actions: ['*']},
+        {match: {name: 'groups/${group}/*'}, actions: ['*']},
+      ],
+    });
     registry = stack.registry.host;
   });
 

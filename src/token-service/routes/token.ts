@@ -1,7 +1,7 @@
 import type {FastifyInstance, FastifyReply, FastifyRequest} from 'fastify';
 import {formatScope, rememberingScopeParser, type ResourceScope} from '../scope.js';
 import {issueRegistryToken, type IssueDeps} from '../issue-token.js';
-import {requesterReader} from '../identity.js';
+import {identityReader, RefusedIdentityError, type Holder} from '../identity.js';
 import {rememberingDecider, type AccessEntry, type Requester} from '../policy.js';
 import {readRefreshToken} from '../refresh-token.js';
 import {InvalidTokenError, OverloadError, UpstreamError} from '../verify-access-token.js';
@@ -15,19 +15,26 @@ import type {TokenServiceDeps} from '../app.js';
 
 type Grant = 'anonymous' | 'password' | 'refresh_token';
 
-const OUTCOMES = {400: 'bad_request', 401: 'unauthorized', 429: 'overloaded', 503: 'upstream_error'} as const;
+const OUTCOMES = {400: 'bad_request', 401: 'unauthorized', 403: 'denied', 429: 'overloaded', 503: 'upstream_error'} as const;
 
-class TokenRequestError extends Error {
+export class TokenRequestError extends Error {
+  readonly retryAfterSeconds?: number;
+  /** For the metrics and the log: a 503 is the provider's failure or hub-auth's own load. */
+  readonly outcome: string;
+  /** For a refused account: a warning for the operator, with the claim and the reason. */
+  readonly operatorNote?: Record<string, string>;
+
   constructor(
-    readonly status: 400 | 401 | 429 | 503,
+    readonly status: 400 | 401 | 403 | 429 | 503,
     readonly oauthError: string,
     message: string,
-    /** For 429 and 503: when to ask again. */
-    readonly retryAfterSeconds?: number,
-    /** For the metrics and the log: a 503 is the provider's failure or hub-auth's own load. */
-    readonly outcome: string = OUTCOMES[status],
+    /** retryAfterSeconds: for 429 and 503, when to ask again. */
+    details: {retryAfterSeconds?: number; outcome?: string; operatorNote?: Record<string, string>} = {},
   ) {
     super(message);
+    this.retryAfterSeconds = details.retryAfterSeconds;
+    this.outcome = details.outcome ?? OUTCOMES[status];
+    this.operatorNote = details.operatorNote;
   }
 }
 
@@ -57,8 +64,7 @@ const tokenAnswer = {
 };
 
 export function registerTokenRoutes(app: FastifyInstance, deps: TokenServiceDeps): void {
-  const requesterOf = requesterReader(deps.config.oidc.usernameClaim, deps.config.oidc.groupsClaim);
-  const requesterForAccessToken = (token: string, request: FastifyRequest) => requesterFromAccessToken(token, request.ip, deps.verifier, requesterOf);
+  const requesterForAccessToken = callerResolver(deps);
   const parseScopes = rememberingScopeParser();
   const issueDeps: IssueDeps = {...deps, decide: rememberingDecider(deps.rules)};
 
@@ -67,10 +73,10 @@ export function registerTokenRoutes(app: FastifyInstance, deps: TokenServiceDeps
       const query = textFields(request.query, 'query parameter');
       checkService(query, deps);
       const token = credentialsFrom(request.headers.authorization);
-      const requester = token === undefined ? {groups: []} : await requesterForAccessToken(token, request);
+      const caller = token === undefined ? {requester: {groups: []}} : await requesterForAccessToken(token, request.ip);
       return {
         grant: token === undefined ? 'anonymous' : 'password',
-        requester,
+        ...caller,
         scopes: parseScopes(all(query.scope)),
         offline: first(query.offline_token) === 'true',
       };
@@ -87,7 +93,7 @@ export function registerTokenRoutes(app: FastifyInstance, deps: TokenServiceDeps
       if (grantType === 'password') {
         const password = first(form.password);
         if (!password) throw new TokenRequestError(400, 'invalid_request', 'password (the OIDC access token) is missing');
-        return {grant: 'password', requester: await requesterForAccessToken(password, request), scopes, offline};
+        return {grant: 'password', ...(await requesterForAccessToken(password, request.ip)), scopes, offline};
       }
       if (grantType === 'refresh_token') {
         const identity = readRefreshToken(first(form.refresh_token) ?? '', deps.verificationKeys, {
@@ -96,6 +102,7 @@ export function registerTokenRoutes(app: FastifyInstance, deps: TokenServiceDeps
           nowSeconds: deps.nowSeconds(),
         });
         if (!identity) throw new TokenRequestError(400, 'invalid_grant', 'the refresh token is not valid or has expired: log in again (hub login)');
+        await checkBinding(deps, identity.account, identity.holder, 'refresh token');
         return {grant: 'refresh_token', requester: {account: identity.account, groups: identity.groups}, scopes, offline: false};
       }
       throw new TokenRequestError(400, 'unsupported_grant_type', `grant_type ${JSON.stringify(grantType ?? '')} is not supported: use password or refresh_token`);
@@ -106,7 +113,7 @@ export function registerTokenRoutes(app: FastifyInstance, deps: TokenServiceDeps
     request: FastifyRequest,
     reply: FastifyReply,
     style: 'registry' | 'oauth',
-    understand: () => Promise<{grant: Grant; requester: Requester; scopes: readonly ResourceScope[]; offline: boolean}>,
+    understand: () => Promise<{grant: Grant; requester: Requester; holder?: Holder; scopes: readonly ResourceScope[]; offline: boolean}>,
   ): Promise<unknown> {
     const started = performance.now();
     let grant: Grant | 'unknown' = 'unknown';
@@ -121,13 +128,12 @@ export function registerTokenRoutes(app: FastifyInstance, deps: TokenServiceDeps
       if (!(error instanceof TokenRequestError)) throw error;
       const {outcome} = error;
       deps.metrics.requests.inc(grant, outcome);
-      request.log.info({event: 'token', grant, outcome, reason: error.message}, 'token refused');
+      if (error.operatorNote) logRefusedAccount(request, error.operatorNote);
+      else request.log.info({event: 'token', grant, outcome, reason: error.message}, 'token refused');
       if (error.status === 401) reply.header('www-authenticate', `Basic realm="${deps.config.issuer}", charset="UTF-8"`);
       if (error.retryAfterSeconds !== undefined) reply.header('retry-after', String(error.retryAfterSeconds));
       reply.code(error.status).header('cache-control', 'no-store');
-      return style === 'oauth'
-        ? reply.send({error: error.oauthError, error_description: error.message})
-        : reply.send({errors: [{code: REGISTRY_ERROR_CODES[error.status], message: error.message}]});
+      return style === 'oauth' ? reply.send({error: error.oauthError, error_description: error.message}) : reply.send(registryErrorBody(error));
     } finally {
       deps.metrics.duration.observe(grant, (performance.now() - started) / 1000);
     }
@@ -135,7 +141,7 @@ export function registerTokenRoutes(app: FastifyInstance, deps: TokenServiceDeps
 }
 
 /** distribution's error codes, which docker shows. */
-const REGISTRY_ERROR_CODES = {400: 'DENIED', 401: 'UNAUTHORIZED', 429: 'TOOMANYREQUESTS', 503: 'UNAVAILABLE'} as const;
+const REGISTRY_ERROR_CODES = {400: 'DENIED', 401: 'UNAUTHORIZED', 403: 'DENIED', 429: 'TOOMANYREQUESTS', 503: 'UNAVAILABLE'} as const;
 
 /**
  * Who got what: the audit line of a granted request. What was asked is there only when it differs
@@ -149,28 +155,78 @@ function decisionLine(grant: Grant, requester: Requester, scopes: readonly Resou
   return {event: 'token', grant, account: requester.account ?? null, granted, ...(differs ? {requested} : {}), refresh};
 }
 
-async function requesterFromAccessToken(
-  token: string,
-  client: string,
-  verifier: TokenServiceDeps['verifier'],
-  requesterOf: ReturnType<typeof requesterReader>,
-): Promise<Requester> {
+/**
+ * Who an OIDC access token says the caller is, as the policy sees it: checked with the provider
+ * (introspection takes turns by client address), read into an account (identity.ts), and that
+ * account bound to this identity (bindings.ts).
+ */
+export function callerResolver(deps: TokenServiceDeps): (token: string, client: string) => Promise<{requester: Requester & {account: string}; holder: Holder}> {
+  const identityOf = identityReader({
+    issuer: deps.config.oidc.issuer,
+    usernameClaim: deps.config.oidc.usernameClaim,
+    groupsClaim: deps.config.oidc.groupsClaim,
+    reservedNames: deps.config.accounts.reservedNames,
+  });
+  // Once per access token, not per request: identityOf answers with the same object for one token.
+  const warnedGroups = new WeakSet<object>();
+  return async (token, client) => {
+    let identity;
+    try {
+      identity = identityOf(await deps.verifier.verify(token, client));
+      if (identity.ignoredGroups.length > 0 && !warnedGroups.has(identity)) {
+        warnedGroups.add(identity);
+        deps.logger.warn({event: 'groups ignored', groups: identity.ignoredGroups, subject: identity.holder.subject}, 'groups that are not namespace names as they are grant nothing');
+      }
+    } catch (error) {
+      if (error instanceof UpstreamError) {
+        throw new TokenRequestError(503, 'temporarily_unavailable', 'the identity provider cannot be reached to check the token; try again', {retryAfterSeconds: 5});
+      }
+      if (error instanceof OverloadError) {
+        throw new TokenRequestError(error.who === 'client' ? 429 : 503, 'temporarily_unavailable', error.message, {
+          retryAfterSeconds: error.retryAfterSeconds,
+          outcome: 'overloaded',
+        });
+      }
+      if (error instanceof RefusedIdentityError) throw new TokenRequestError(403, 'access_denied', error.message, {operatorNote: error.log});
+      const why = error instanceof InvalidTokenError ? error.message : 'the token names no usable user';
+      throw new TokenRequestError(401, 'invalid_grant', `${why}: log in again (hub login)`);
+    }
+    await checkBinding(deps, identity.requester.account, identity.holder, 'access token');
+    return {requester: identity.requester, holder: identity.holder};
+  };
+}
+
+async function checkBinding(deps: TokenServiceDeps, account: string, holder: Holder, presented: string): Promise<void> {
+  let mine: boolean;
   try {
-    return requesterOf(await verifier.verify(token, client));
+    mine = await deps.bindings.claim(account, holder);
   } catch (error) {
-    if (error instanceof UpstreamError) {
-      throw new TokenRequestError(503, 'temporarily_unavailable', 'the identity provider cannot be reached to check the token; try again', 5);
-    }
-    if (error instanceof OverloadError) {
-      throw new TokenRequestError(error.who === 'client' ? 429 : 503, 'temporarily_unavailable', error.message, error.retryAfterSeconds, 'overloaded');
-    }
-    const why = error instanceof InvalidTokenError ? error.message : 'the token names no usable user';
-    throw new TokenRequestError(401, 'invalid_grant', `${why}: log in again (hub login)`);
+    // An operator's edit gone wrong, a full disk: nobody gets an account until it is fixed.
+    throw new TokenRequestError(503, 'temporarily_unavailable', "the registry's list of accounts cannot be read just now; try again", {
+      operatorNote: {account, reason: `accounts.bindingsFile: ${(error as Error).message}`, subject: holder.subject},
+    });
   }
+  if (mine) return;
+  throw new TokenRequestError(
+    403,
+    'access_denied',
+    `the account name ${JSON.stringify(account)} belongs to another identity on this registry: ask the registry's operator`,
+    {operatorNote: {account, reason: `bound to another subject (presented with ${presented})`, subject: holder.subject}},
+  );
+}
+
+/** The warning an operator acts on: which account or claim, why, whose (never the token). */
+export function logRefusedAccount(request: FastifyRequest, note: Record<string, string>): void {
+  request.log.warn({event: 'account refused', ...note}, 'account refused: see README, Accounts (oidc.usernameClaim, accounts.bindingsFile)');
+}
+
+/** A refusal as the registry's clients read one (docker's error body). */
+export function registryErrorBody(error: TokenRequestError) {
+  return {errors: [{code: REGISTRY_ERROR_CODES[error.status], message: error.message}]};
 }
 
 /** The OIDC token from `Authorization: Basic` (any username, the token as password) or `Bearer`. */
-function credentialsFrom(header: string | undefined): string | undefined {
+export function credentialsFrom(header: string | undefined): string | undefined {
   if (header === undefined) return undefined;
   const match = /^(Basic|Bearer) +([\x21-\x7e]+) *$/i.exec(header);
   if (!match) throw new TokenRequestError(401, 'invalid_request', 'the Authorization header is malformed');

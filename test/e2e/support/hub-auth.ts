@@ -60,7 +60,10 @@ export async function writeHubAuthConfig(options: HubAuthOptions, port: number, 
       ...options.oidc,
     },
     client: {clientId: CLI_CLIENT_ID},
-    registry: {host: options.registryHost},
+    // hub-auth reads the catalog itself (GET /repositories): a loopback registry speaks plain HTTP.
+    registry: {host: options.registryHost, url: `http://${options.registryHost}`},
+    // Instances started with the same dir share it, as instances behind one load balancer must.
+    accounts: {bindingsFile: join(options.dir, 'account-bindings.json')},
     policy: {publicRepositories: options.publicRepositories ?? ['public/*']},
   };
   await writeFile(file, stringify(merged(config, options.extra ?? {})));

@@ -14,12 +14,29 @@ export interface TestUser {
   name: string;
   email: string;
   groups: string[];
+  /** What the provider sends as preferred_username, when the user chose one other than the login name. */
+  preferredUsername?: string;
 }
 
 export const USERS: TestUser[] = [
   {username: 'alice', password: 'alice-password', name: 'Alice Liddell', email: 'alice@example.test', groups: ['dev']},
   {username: 'bob', password: 'bob-password', name: 'Bob Builder', email: 'bob@example.test', groups: ['ops']},
 ];
+
+/**
+ * People whose names collide with alice's namespace, a group's, a robot's or a reserved one: the
+ * namespace-takeover tests sign in as them. They are real users of the provider, with their own
+ * subjects, like anyone an identity provider lets register or rename themselves.
+ */
+export const LOOKALIKE_USERS: TestUser[] = [
+  ...['Alice', 'alice_', '.alice.', 'alice@'].map((username) => ({username, password: 'lookalike-password', name: 'Not Alice', email: 'x@example.test', groups: []})),
+  {username: 'mallory', preferredUsername: 'alice', password: 'mallory-password', name: 'Mallory', email: 'mallory@example.test', groups: []},
+  {username: 'public', password: 'public-password', name: 'P. Ublic', email: 'public@example.test', groups: []},
+  {username: 'dev', password: 'dev-password', name: 'Dev Eloper', email: 'dev@example.test', groups: []},
+  {username: 'ci-robot', password: 'ci-robot-password', name: 'Cee Robot', email: 'ci@example.test', groups: []},
+];
+
+const ALL_USERS = [...USERS, ...LOOKALIKE_USERS];
 
 export const CLI_CLIENT_ID = 'hub-cli';
 /** A machine account that pushes from CI with the client credentials grant. */
@@ -105,12 +122,12 @@ export async function startIdentityProvider(): Promise<IdentityProvider> {
       },
     ],
     async findAccount(_ctx, id) {
-      const user = USERS.find((u) => subjectOf(u.username) === id);
+      const user = ALL_USERS.find((u) => subjectOf(u.username) === id);
       if (!user) return undefined;
       return {
         accountId: id,
         async claims() {
-          return {sub: id, preferred_username: user.username, name: user.name, email: user.email, email_verified: true, groups: user.groups};
+          return {sub: id, preferred_username: user.preferredUsername ?? user.username, name: user.name, email: user.email, email_verified: true, groups: user.groups};
         },
       };
     },
@@ -145,8 +162,8 @@ export async function startIdentityProvider(): Promise<IdentityProvider> {
     // Keycloak puts the username and groups into access tokens; hub-auth reads them there.
     extraTokenClaims: async (_ctx, token) => {
       const accountId = 'accountId' in token ? token.accountId : undefined;
-      const user = USERS.find((u) => subjectOf(u.username) === accountId);
-      return user ? {preferred_username: user.username, groups: user.groups} : undefined;
+      const user = ALL_USERS.find((u) => subjectOf(u.username) === accountId);
+      return user ? {preferred_username: user.preferredUsername ?? user.username, groups: user.groups} : undefined;
     },
     // Keycloak, Okta and Dex hand a native client a refresh token without a consent prompt.
     issueRefreshToken: async (_ctx, client) => client.grantTypeAllowed('refresh_token'),
@@ -264,7 +281,7 @@ async function interaction(provider: Provider, req: IncomingMessage, res: Server
       await provider.interactionFinished(req, res, {error: 'access_denied', error_description: 'The user refused to sign in.'}, {mergeWithLastSubmission: false});
       return;
     }
-    const user = USERS.find((u) => u.username === form.get('username') && u.password === form.get('password'));
+    const user = ALL_USERS.find((u) => u.username === form.get('username') && u.password === form.get('password'));
     if (!user) return loginPage(res, uid, String(params.client_id), 'Wrong username or password.');
     await provider.interactionFinished(req, res, {login: {accountId: subjectOf(user.username)}}, {mergeWithLastSubmission: false});
     return;

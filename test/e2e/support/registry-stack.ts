@@ -22,7 +22,8 @@ export interface RegistryStack extends LoginStack {
   engine: DockerEngine;
 }
 
-export async function startRegistryStack(options: {publicRepositories?: string[]} = {}): Promise<RegistryStack> {
+/** `rules` replaces the default policy (policy.rules), as an operator's configuration does. */
+export async function startRegistryStack(options: {publicRepositories?: string[]; rules?: Array<Record<string, unknown>>} = {}): Promise<RegistryStack> {
   assertPrograms(REGISTRY_PROGRAMS);
   const login = await startLoginStack();
   const stops: Array<() => Promise<void>> = [() => login.stop()];
@@ -39,6 +40,7 @@ export async function startRegistryStack(options: {publicRepositories?: string[]
       registryHost: `127.0.0.1:${registryPort}`,
       signing,
       publicRepositories: options.publicRepositories,
+      ...(options.rules ? {extra: {policy: {rules: options.rules}}} : {}),
     });
     stops.push(() => hubAuth.stop());
     const realm = await startProxy([hubAuth.url]);

@@ -2,7 +2,7 @@ import fc from 'fast-check';
 import {describe, expect, it} from 'vitest';
 import {formatImageReference, parseImageReference, qualifyReference, type ImageReference} from '../../../src/docker/image-reference.js';
 import {HubError} from '../../../src/errors.js';
-import {normalizeAccountName} from '../../../src/token-service/policy.js';
+import {namespaceNameProblem} from '../../../src/token-service/namespaces.js';
 import {anyString, grammarString, onlyThrows} from './support.js';
 
 /** fuzz cases per property; see the report in the issue for the totals. */
@@ -139,7 +139,8 @@ describe('image references (property-based)', () => {
     {weight: 1, arbitrary: grammarString('az.:/@[]-', 20)},
   );
   const account = fc.oneof(
-    {weight: 5, arbitrary: anyString(80).map((raw) => normalizeAccountName(raw) ?? 'alice')},
+    {weight: 5, arbitrary: anyString(80).map((raw) => (namespaceNameProblem(raw) === undefined ? raw : 'alice'))},
+    {weight: 2, arbitrary: fc.constantFrom('robots/ci-robot', 'a__b', 'a.b-c')},
     {weight: 1, arbitrary: fc.constantFrom('', '..', 'a/../b', 'evil.com', 'evil.com/x', 'x:y', 'a@b', 'Alice', 'a/', '/a', 'a'.repeat(300))},
   );
 

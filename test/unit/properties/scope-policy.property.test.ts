@@ -1,6 +1,8 @@
 import fc from 'fast-check';
 import {describe, expect, it} from 'vitest';
-import {decide, defaultPolicy, normalizeAccountName, type Requester} from '../../../src/token-service/policy.js';
+import {identityReader, RefusedIdentityError} from '../../../src/token-service/identity.js';
+import {BUILT_IN_RESERVED_NAMES} from '../../../src/token-service/namespaces.js';
+import {decide, defaultPolicy, type Requester} from '../../../src/token-service/policy.js';
 import {formatScope, isValidRepositoryName, parseScopes, type ResourceScope} from '../../../src/token-service/scope.js';
 import {anyString, unicodeLookalikes} from './support.js';
 
@@ -47,8 +49,6 @@ const rawName = fc.oneof(
     ),
   },
 );
-const normalized = rawName.map((raw) => normalizeAccountName(raw)).filter((name): name is string => name !== undefined);
-
 const publicRepositories = fc.subarray(['acme/website', 'mirror/*', 'public/*', '*', 'library/*', '*/shared']);
 
 const lookalike = (text: string, at: number, by: string) =>
@@ -58,9 +58,16 @@ const run = fc.string({unit: fc.constantFrom(...'abcxyz0189'), minLength: 1, max
 const component = fc.tuple(run, fc.option(fc.tuple(fc.constantFrom('.', '_', '-', '__', '--'), run), {nil: undefined})).map(([first, rest]) => (rest ? first + rest[0] + rest[1] : first));
 const path = fc.array(component, {minLength: 1, maxLength: 3}).map((parts) => parts.join('/'));
 
+/** Account and group names hub-auth accepts: valid components that are not reserved, robots under robots/. */
+const groupName = fc.oneof(component, rawName.filter((name) => validComponent(name) && name.length <= 64));
+const accountName = fc.oneof(
+  {weight: 4, arbitrary: groupName.filter((name) => !BUILT_IN_RESERVED_NAMES.includes(name))},
+  {weight: 1, arbitrary: groupName.map((id) => `robots/${id}`)},
+);
+
 /** A repository name aimed at `account` or `groups`: inside, just outside, or disguised. */
 function targetedName(account: string, groups: readonly string[]): fc.Arbitrary<string> {
-  const owners = [account, ...groups, 'library', 'public', 'mirror', 'acme', 'bob'];
+  const owners = [account, ...groups, ...groups.map((group) => `groups/${group}`), 'groups', 'robots', 'library', 'public', 'mirror', 'acme', 'bob'];
   return fc.oneof(
     {weight: 14, arbitrary: fc.tuple(fc.constantFrom(...owners), path).map(([owner, rest]) => `${owner}/${rest}`)},
     fc.tuple(fc.constantFrom(...owners), path, fc.constantFrom('/../', '/./', '//', '/', '\\', '\uff0f', '\u2215', '%2f', '%2F', '/%2e%2e/', ':', ' ', '\t', '\n', '\u0000')).map(
@@ -118,7 +125,7 @@ interface Case {
 }
 
 const requestCase: fc.Arbitrary<Case> = fc
-  .record({account: fc.option(normalized, {nil: undefined, freq: 8}), groups: fc.uniqueArray(normalized, {maxLength: 3}), publicRepositories})
+  .record({account: fc.option(accountName, {nil: undefined, freq: 8}), groups: fc.uniqueArray(groupName, {maxLength: 3}), publicRepositories})
   .chain(({account, groups, publicRepositories: pub}) =>
     fc.array(scopeValue(account ?? 'alice', groups), {minLength: 1, maxLength: 6}).map((values) => ({
       requester: account === undefined ? {groups: []} : {account, groups},
@@ -204,12 +211,12 @@ describe('scopes and the default policy (property-based)', () => {
     );
   });
 
-  it('decide(defaultPolicy) never grants more than pull outside the requester’s own and group namespaces, nor anything on an invalid name', () => {
+  it('decide(defaultPolicy) never grants more than pull outside the requester’s own and group namespaces, nor on public repositories, nor anything on an invalid name or the catalog', () => {
     fc.assert(
       fc.property(requestCase, ({requester, publicRepositories: pub, values}) => {
         const scopes = parseScopes(values);
         const entries = decide(defaultPolicy({publicRepositories: pub}), requester, scopes);
-        const namespaces = requester.account === undefined ? [] : [requester.account, ...requester.groups].map((owner) => `${owner}/`);
+        const namespaces = requester.account === undefined ? [] : [requester.account, ...requester.groups.map((group) => `groups/${group}`)].map((owner) => `${owner}/`);
         for (const entry of entries) {
           // Each entry answers a requested scope, with a subset of its actions.
           const asked = scopes.find((s) => s.type === entry.type && s.class === entry.class && s.name === entry.name);
@@ -217,18 +224,14 @@ describe('scopes and the default policy (property-based)', () => {
           for (const action of entry.actions) expect(asked!.actions).toContain(action);
           expect(entry.actions.length).toBeGreaterThan(0);
 
-          if (entry.type !== 'repository') {
-            // The only other thing the default policy grants: the catalog, to a signed-in user.
-            expect(entry).toMatchObject({type: 'registry', name: 'catalog'});
-            expect(requester.account).toBeDefined();
-            continue;
-          }
+          // The default policy grants repositories only: the catalog is for explicit rules.
+          expect(entry.type).toBe('repository');
           expect(isValidRepositoryName(entry.name)).toBe(true);
           expect(independentlyValidName(entry.name)).toBe(true);
-          const owned = !entry.name.startsWith('library/') && namespaces.some((prefix) => entry.name.startsWith(prefix));
+          const publiclyPullable = pub.some((glob) => globMatches(glob, entry.name));
+          const owned = !publiclyPullable && !entry.name.startsWith('library/') && namespaces.some((prefix) => entry.name.startsWith(prefix));
           if (!owned) {
             expect(entry.actions).toEqual(['pull']);
-            const publiclyPullable = pub.some((glob) => globMatches(glob, entry.name));
             const library = requester.account !== undefined && entry.name.startsWith('library/');
             expect(publiclyPullable || library).toBe(true);
           }
@@ -240,10 +243,10 @@ describe('scopes and the default policy (property-based)', () => {
   });
 
   it('a scope asking for one repository never yields an access entry for any other name', () => {
-    const single = normalized.chain((account) =>
+    const single = accountName.chain((account) =>
       fc.record({
         account: fc.constant(account),
-        groups: fc.uniqueArray(normalized, {maxLength: 2}),
+        groups: fc.uniqueArray(groupName, {maxLength: 2}),
         type: fc.constantFrom('repository', 'repository(plugin)'),
         name: targetedName(account, []),
         actions: actionText,
@@ -266,14 +269,27 @@ describe('scopes and the default policy (property-based)', () => {
     );
   });
 
-  it('normalizeAccountName always yields one valid path component (or nothing), and is idempotent', () => {
+  it('a username claim is either the account exactly as it is (a valid, unreserved component) or refused, never rewritten', () => {
+    const read = identityReader({issuer: 'https://id.example', usernameClaim: 'preferred_username', groupsClaim: 'groups', reservedNames: []});
     fc.assert(
-      fc.property(rawName, (raw) => {
-        const name = normalizeAccountName(raw);
-        if (name === undefined) return;
-        expect(validComponent(name)).toBe(true);
-        expect(name.length).toBeLessThanOrEqual(64);
-        expect(normalizeAccountName(name)).toBe(name);
+      fc.property(rawName, fc.array(rawName, {maxLength: 4}), (raw, groups) => {
+        let account: string;
+        let usable: readonly string[];
+        try {
+          ({account, groups: usable} = read({subject: 'sub-1', claims: {preferred_username: raw, groups}, expiresAt: 0}).requester);
+        } catch (error) {
+          expect(error).toBeInstanceOf(RefusedIdentityError);
+          expect(validComponent(raw) && raw.length <= 64 && !BUILT_IN_RESERVED_NAMES.includes(raw)).toBe(false);
+          return;
+        }
+        // An empty claim is no claim: the subject is the name then, under the same rule.
+        expect(account).toBe(raw === '' ? 'sub-1' : raw);
+        expect(validComponent(account)).toBe(true);
+        expect(BUILT_IN_RESERVED_NAMES).not.toContain(account);
+        for (const group of usable) {
+          expect(groups.some((given) => given === group || given === `/${group}`)).toBe(true);
+          expect(validComponent(group)).toBe(true);
+        }
       }),
       {numRuns: RUNS},
     );

@@ -1,7 +1,7 @@
 import {createServer, type Server} from 'node:http';
 import type {AddressInfo} from 'node:net';
 import {afterEach, describe, expect, it} from 'vitest';
-import {discoverRealm, registryBaseUrl} from '../../../src/registry/client.js';
+import {discoverRealm, registryBaseUrl, registryClient} from '../../../src/registry/client.js';
 
 let server: Server | undefined;
 
@@ -33,5 +33,77 @@ describe('the registry client', () => {
   it('says a registry without token auth is not a hub registry', async () => {
     const registry = await registryAnswering('Basic realm="registry"');
     await expect(discoverRealm(registry)).rejects.toMatchObject({code: 'not_token_auth'});
+  });
+});
+
+describe("the registry client's catalog", () => {
+  const servers: Server[] = [];
+  afterEach(async () => {
+    for (const started of servers.splice(0)) await new Promise<void>((resolve) => started.close(() => resolve()));
+  });
+
+  /** A loopback server; every Authorization header it receives is recorded. */
+  async function serve(handle: (url: string, res: import('node:http').ServerResponse) => void, port = 0): Promise<{origin: string; host: string; authorizations: string[]}> {
+    const authorizations: string[] = [];
+    const started = createServer((req, res) => {
+      if (req.headers.authorization) authorizations.push(req.headers.authorization);
+      handle(req.url ?? '/', res);
+    });
+    await new Promise<void>((resolve, reject) => started.once('error', reject).listen(port, '127.0.0.1', resolve));
+    servers.push(started);
+    const host = `127.0.0.1:${(started.address() as AddressInfo).port}`;
+    return {origin: `http://${host}`, host, authorizations};
+  }
+
+  /** A registry whose first catalog page links to `next`; later pages come from `/v2/_catalog?last=…`. */
+  async function registryLinkingTo(next: (origin: string) => string) {
+    const registry = await serve((url, res) => {
+      res.setHeader('content-type', 'application/json');
+      if (url.includes('last=')) return void res.end(JSON.stringify({repositories: ['alice/second']}));
+      res.setHeader('link', `<${next(`http://${res.req.headers.host}`)}>; rel="next"`);
+      res.end(JSON.stringify({repositories: ['alice/first']}));
+    });
+    return {registry, client: registryClient({registry: registry.host, account: 'alice', accessToken: 'oidc-token'})};
+  }
+
+  it.each([
+    ['a path on the registry', () => '/v2/_catalog?last=alice%2Ffirst&n=1000'],
+    ['a relative reference', () => '_catalog?last=alice%2Ffirst&n=1000'],
+    ['an absolute URL on the same origin', (origin: string) => `${origin}/v2/_catalog?last=alice%2Ffirst&n=1000`],
+  ])('follows a Link to %s', async (_what, next) => {
+    const {client} = await registryLinkingTo(next);
+    expect(await client.catalog('registry-token')).toEqual(['alice/first', 'alice/second']);
+  });
+
+  it.each([
+    ['another port', (other: string) => `${other}/v2/_catalog?last=x&n=1000`],
+    ['a scheme-relative URL', (other: string) => `//${new URL(other).host}/v2/_catalog?last=x`],
+    ['another scheme', () => 'https://127.0.0.1/v2/_catalog?last=x'],
+  ])('refuses a Link to %s, and the token never leaves the registry', async (_what, next) => {
+    const elsewhere = await serve((_url, res) => res.end('{"repositories":["stolen"]}'));
+    const {registry, client} = await registryLinkingTo(() => next(elsewhere.origin));
+    await expect(client.catalog('registry-token')).rejects.toMatchObject({code: 'foreign_link', message: expect.stringContaining('outside')});
+    expect(elsewhere.authorizations).toEqual([]);
+    expect(registry.authorizations).toEqual(['Bearer registry-token']);
+  });
+
+  it('refuses a Link that, glued onto the registry address, would name another port (the string-concatenation attack)', async () => {
+    // The registry on port P, the attacker on P followed by one more digit: `http://127.0.0.1:P` + `1/v2/…` is port P1.
+    for (let attempt = 0; attempt < 50; attempt++) {
+      const port = 2000 + Math.floor(Math.random() * 4500);
+      const elsewhere = await serve((_url, res) => res.end('{"repositories":["stolen"]}'), port * 10 + 1).catch(() => undefined);
+      if (!elsewhere) continue;
+      const registry = await serve((url, res) => {
+        if (url.includes('last=')) return void res.end('{"repositories":[]}');
+        res.setHeader('link', '<1/v2/_catalog?last=x&n=1000>; rel="next"');
+        res.end('{"repositories":["alice/first"]}');
+      }, port).catch(() => undefined);
+      if (!registry) continue;
+      const client = registryClient({registry: registry.host, account: 'alice', accessToken: 'oidc-token'});
+      await client.catalog('registry-token').catch(() => undefined);
+      expect(elsewhere.authorizations).toEqual([]);
+      return;
+    }
+    throw new Error('found no free pair of ports P and P1');
   });
 });

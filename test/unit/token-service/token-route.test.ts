@@ -1,8 +1,14 @@
+import {mkdtempSync, writeFileSync} from 'node:fs';
+import {createServer, type Server} from 'node:http';
+import type {AddressInfo} from 'node:net';
+import {tmpdir} from 'node:os';
+import {join} from 'node:path';
 import {Writable} from 'node:stream';
 import {decodeJwt} from 'jose';
 import {pino} from 'pino';
-import {describe, expect, it} from 'vitest';
+import {afterEach, describe, expect, it} from 'vitest';
 import {createApp, createMonitoringApp, type TokenServiceDeps} from '../../../src/token-service/app.js';
+import {openAccountBindings, type AccountBindings} from '../../../src/token-service/bindings.js';
 import {parseConfig} from '../../../src/token-service/config.js';
 import {generateSigningMaterial} from '../../../src/token-service/keygen.js';
 import {createMetrics} from '../../../src/token-service/metrics.js';
@@ -13,14 +19,18 @@ import {createTokenReuse} from '../../../src/token-service/token-reuse.js';
 import {InvalidTokenError, type VerifiedClaims} from '../../../src/token-service/verify-access-token.js';
 
 const material = await generateSigningMaterial({algorithm: 'ES256', commonName: 'hub-auth route test', days: 30});
-const config = parseConfig({
+const rawConfig = {
   service: 'registry.example.com',
   signing: {key: {value: material.privateKeyPem}, certificate: {value: material.certificatePem}},
   oidc: {issuer: 'https://id.example.com', audience: 'registry'},
   client: {clientId: 'hub-cli'},
   registry: {host: 'registry.example.com'},
   tokenReuseSeconds: 5,
-});
+};
+const config = parseConfig(rawConfig);
+
+/** Each test user has one subject, so one bindings file serves them all. */
+const sharedBindings = await openAccountBindings(join(mkdtempSync(join(tmpdir(), 'hub-auth-bindings-')), 'account-bindings.json'));
 
 interface TokenAnswer {
   token?: string;
@@ -28,11 +38,17 @@ interface TokenAnswer {
   expires_in?: number;
   issued_at?: string;
   refresh_token?: string;
-  errors?: Array<{code: string}>;
+  errors?: Array<{code: string; message?: string}>;
+  error?: string;
+  error_description?: string;
 }
 
-/** hub-auth's app with a clock the test sets and an identity provider that knows `users`. */
-function service(users: Record<string, {username: string; groups?: string[]}>, listen: Partial<typeof config.listen> = {}) {
+/** hub-auth's app with a clock the test sets and an identity provider that knows `users` (by token). */
+function service(
+  users: Record<string, {username: string; groups?: string[]; subject?: string}>,
+  options: {bindings?: AccountBindings; config?: typeof config; listen?: Partial<typeof config.listen>} = {},
+) {
+  const serviceConfig = options.config ?? config;
   let now = 1_900_000_000;
   /** The client address each check was made for. */
   const clients: string[] = [];
@@ -46,7 +62,7 @@ function service(users: Record<string, {username: string; groups?: string[]}>, l
   });
   const jwks = verificationJwks([material.certificatePem], config.signing.keyId);
   const deps: TokenServiceDeps = {
-    config: {...config, listen: {...config.listen, ...listen}},
+    config: {...serviceConfig, listen: {...serviceConfig.listen, ...options.listen}},
     signer: createSigner({privateKeyPem: material.privateKeyPem, certificatePem: material.certificatePem, keyIdFormat: 'libtrust', includeX5c: true}),
     jwks,
     verificationKeys: verificationKeysFromJwks(jwks),
@@ -57,10 +73,11 @@ function service(users: Record<string, {username: string; groups?: string[]}>, l
         clients.push(client);
         const user = users[token];
         if (!user || revoked.has(token)) throw new InvalidTokenError('the identity provider says the token is not active');
-        return {subject: `sub-${user.username}`, claims: {preferred_username: user.username, groups: user.groups ?? []}, expiresAt: now + 600};
+        return {subject: user.subject ?? `sub-${user.username}`, claims: {preferred_username: user.username, groups: user.groups ?? []}, expiresAt: now + 600};
       },
     },
     rules: defaultPolicy({publicRepositories: []}),
+    bindings: options.bindings ?? sharedBindings,
     tokenReuse: createTokenReuse({windowSeconds: config.tokenReuseSeconds, maxEntries: config.cacheSize}),
     metrics: createMetrics(),
     logger: pino({level: 'info'}, logStream),
@@ -171,7 +188,7 @@ describe('GET /token with token reuse', () => {
     const direct = service({'alice-token': {username: 'alice'}});
     await direct.get('alice-token', 'repository:alice/app:pull', '', {'x-forwarded-for': '203.0.113.9'});
     expect(direct.clients).toEqual(['127.0.0.1']);
-    const proxied = service({'alice-token': {username: 'alice'}}, {trustProxy: ['127.0.0.1']});
+    const proxied = service({'alice-token': {username: 'alice'}}, {listen: {trustProxy: ['127.0.0.1']}});
     await proxied.get('alice-token', 'repository:alice/app:pull', '', {'x-forwarded-for': '203.0.113.9'});
     expect(proxied.clients).toEqual(['203.0.113.9']);
   });
@@ -200,5 +217,137 @@ describe('GET /token with token reuse', () => {
     expect(metrics).toMatch(/^hub_auth_token_request_duration_seconds_bucket\{le="\+Inf",grant="password"\} 1$/m);
     expect(metrics).toMatch(/^hub_auth_token_request_duration_seconds_count\{grant="anonymous"\} 1$/m);
     expect(metrics).toMatch(/^hub_auth_token_requests_total\{grant="password",outcome="issued"\} 1$/m);
+  });
+});
+
+describe('GET /token refusing accounts', () => {
+  it.each(['Alice', 'alice_', '.alice.', 'alice@', 'public', 'groups', 'robots', 'library'])(
+    'refuses the username %s instead of making it into a namespace, telling the user and warning the operator',
+    async (username) => {
+      const hub = service({'odd-token': {username}});
+      const answer = await hub.get('odd-token', 'repository:alice/app:pull,push');
+      expect(answer.status).toBe(403);
+      expect(answer.body.token).toBeUndefined();
+      expect(answer.body.errors?.[0]).toMatchObject({code: 'DENIED', message: expect.stringContaining("ask the registry's operator")});
+      expect(answer.body.errors?.[0]?.message).toContain(JSON.stringify(username));
+      const warning = hub.lines.find((line) => line.event === 'account refused');
+      expect(warning).toMatchObject({level: 40, claim: 'preferred_username', subject: `sub-${username}`, reason: expect.any(String)});
+      expect(JSON.stringify(hub.lines)).not.toContain('odd-token');
+    },
+  );
+
+  it('binds a name to the first subject that uses it and refuses it to any other, on every grant', async () => {
+    const bindings = await openAccountBindings(join(mkdtempSync(join(tmpdir(), 'hub-auth-bindings-')), 'account-bindings.json'));
+    const hub = service({'first-token': {username: 'carol', subject: 'first'}, 'second-token': {username: 'carol', subject: 'second'}}, {bindings});
+    const first = await hub.get('first-token', 'repository:carol/app:pull,push', '&offline_token=true');
+    expect(first.status).toBe(200);
+    const second = await hub.get('second-token', 'repository:carol/app:pull,push');
+    expect(second.status).toBe(403);
+    expect(second.body.errors?.[0]?.message).toContain('belongs to another identity');
+    expect(hub.lines.find((line) => line.event === 'account refused')).toMatchObject({level: 40, subject: 'second'});
+    // The first subject keeps it, through its access token and its refresh token alike.
+    expect((await hub.get('first-token', 'repository:carol/app:push')).status).toBe(200);
+    const refreshed = await hub.app.inject({
+      method: 'POST',
+      url: '/token',
+      payload: `grant_type=refresh_token&service=registry.example.com&scope=repository:carol/app:push&refresh_token=${first.body.refresh_token}`,
+      headers: {'content-type': 'application/x-www-form-urlencoded'},
+    });
+    expect(refreshed.statusCode).toBe(200);
+  });
+
+  it("stops a refresh token once the operator has given its name to another identity", async () => {
+    const path = join(mkdtempSync(join(tmpdir(), 'hub-auth-bindings-')), 'account-bindings.json');
+    const hub = service({'first-token': {username: 'grace', subject: 'first'}, 'second-token': {username: 'grace', subject: 'second'}}, {
+      bindings: await openAccountBindings(path),
+    });
+    const first = await hub.get('first-token', 'repository:grace/app:pull', '&offline_token=true');
+    expect(first.status).toBe(200);
+    // The operator releases the name (README, Accounts), and the second subject takes it.
+    writeFileSync(path, JSON.stringify({accounts: {}}));
+    expect((await hub.get('second-token', 'repository:grace/app:push')).status).toBe(200);
+    const refreshed = await hub.app.inject({
+      method: 'POST',
+      url: '/token',
+      payload: `grant_type=refresh_token&service=registry.example.com&scope=repository:grace/app:push&refresh_token=${first.body.refresh_token}`,
+      headers: {'content-type': 'application/x-www-form-urlencoded'},
+    });
+    expect(refreshed.statusCode).toBe(403);
+    expect(refreshed.json<TokenAnswer>()).toMatchObject({error: 'access_denied', error_description: expect.stringContaining('belongs to another identity')});
+  });
+
+  it('gives a group the groups/ namespace, never the one of a user named like it', async () => {
+    const hub = service({'member-token': {username: 'erin', groups: ['dev']}, 'dev-token': {username: 'dev'}});
+    const member = await hub.get('member-token', 'repository:groups/dev/app:push repository:dev/app:push');
+    expect(decodeJwt(member.body.token!).access).toEqual([{type: 'repository', name: 'groups/dev/app', actions: ['push']}]);
+    const dev = await hub.get('dev-token', 'repository:groups/dev/app:push repository:dev/app:push');
+    expect(decodeJwt(dev.body.token!).access).toEqual([{type: 'repository', name: 'dev/app', actions: ['push']}]);
+  });
+
+  it('grants nobody the catalog under the default policy', async () => {
+    const hub = service({'alice-token': {username: 'alice'}});
+    const answer = await hub.get('alice-token', 'registry:catalog:*');
+    expect(answer.status).toBe(200);
+    expect(decodeJwt(answer.body.token!).access).toEqual([]);
+  });
+});
+
+describe('GET /repositories', () => {
+  const servers: Server[] = [];
+  afterEach(async () => {
+    for (const started of servers.splice(0)) await new Promise<void>((resolve) => started.close(() => resolve()));
+  });
+
+  /** A registry on loopback serving `pages` of its catalog, each linking to the next by `link`. */
+  async function registry(pages: string[][], link: (index: number, origin: string) => string | undefined) {
+    const seen: Array<{url: string; access: unknown}> = [];
+    const started = createServer((req, res) => {
+      const index = Number(new URL(req.url ?? '/', 'http://x').searchParams.get('page') ?? 0);
+      const bearer = req.headers.authorization?.replace(/^Bearer /, '');
+      seen.push({url: req.url ?? '', access: bearer ? decodeJwt(bearer).access : undefined});
+      const next = link(index, `http://${req.headers.host}`);
+      if (next) res.setHeader('link', `<${next}>; rel="next"`);
+      res.setHeader('content-type', 'application/json').end(JSON.stringify({repositories: pages[index] ?? []}));
+    });
+    servers.push(started);
+    await new Promise<void>((resolve) => started.listen(0, '127.0.0.1', resolve));
+    return {origin: `http://127.0.0.1:${(started.address() as AddressInfo).port}`, seen};
+  }
+
+  function listingService(registryUrl: string) {
+    return service(
+      {'alice-token': {username: 'alice', groups: ['devs']}, 'bob-token': {username: 'bob'}},
+      {config: parseConfig({...rawConfig, registry: {host: 'registry.example.com', url: registryUrl}})},
+    );
+  }
+
+  async function list(hub: ReturnType<typeof service>, token?: string) {
+    const response = await hub.app.inject({url: '/repositories', headers: token ? {authorization: `Basic ${Buffer.from(`u:${token}`).toString('base64')}`} : {}});
+    return {status: response.statusCode, body: response.json<{repositories?: string[]; errors?: Array<{message: string}>}>()};
+  }
+
+  it('lists, across catalog pages, only what the caller may pull, reading the catalog with a catalog-only token', async () => {
+    const pages = [['alice/app', 'bob/app', 'groups/devs/tool'], ['library/debian', 'groups/ops/x', 'Bad/Name']];
+    const upstream = await registry(pages, (index) => (index === 0 ? '/v2/_catalog?n=1000&page=1' : undefined));
+    const hub = listingService(upstream.origin);
+    expect(await list(hub, 'alice-token')).toEqual({status: 200, body: {repositories: ['alice/app', 'groups/devs/tool', 'library/debian']}});
+    expect(await list(hub, 'bob-token')).toEqual({status: 200, body: {repositories: ['bob/app', 'library/debian']}});
+    // One read of the catalog served both listings, with a token for the catalog and nothing else.
+    expect(upstream.seen.map((request) => request.access)).toEqual(Array(2).fill([{type: 'registry', name: 'catalog', actions: ['*']}]));
+  });
+
+  it('refuses callers without credentials', async () => {
+    const hub = listingService((await registry([], () => undefined)).origin);
+    expect((await list(hub)).status).toBe(401);
+  });
+
+  it("stops at a Link to another origin, and the catalog token never goes there", async () => {
+    const elsewhere = await registry([['stolen/x']], () => undefined);
+    const upstream = await registry([['alice/app']], () => `${elsewhere.origin}/v2/_catalog?n=1000&page=1`);
+    const hub = listingService(upstream.origin);
+    const answer = await list(hub, 'alice-token');
+    expect(answer.status).toBe(502);
+    expect(elsewhere.seen).toEqual([]);
+    expect(hub.lines.find((line) => line.event === 'repositories')).toMatchObject({level: 40, error: expect.stringContaining('outside')});
   });
 });

@@ -1,0 +1,45 @@
+/**
+ * Listing repositories, as hub and hub-auth both do it: distribution's catalog, page by page, and
+ * hub-auth's listing of what one user may pull.
+ */
+
+/** distribution serves at most this many entries a page (catalog.maxentries). */
+export const CATALOG_PAGE_SIZE = 1000;
+/** A registry that links page after page forever is not followed further. */
+export const MAX_CATALOG_PAGES = 1000;
+export const FIRST_CATALOG_PAGE = `/v2/_catalog?n=${CATALOG_PAGE_SIZE}`;
+
+/**
+ * hub-auth's listing of the repositories the caller may pull, next to the realm (`…/token` →
+ * `…/repositories`), with the same credentials as a token request. The catalog itself is for
+ * policy rules that grant it; this is how `hub images` lists without one.
+ */
+export const REPOSITORY_LISTING = 'repositories';
+
+export function repositoryListingUrl(realm: string): URL {
+  return new URL(REPOSITORY_LISTING, realm);
+}
+
+export interface RepositoryListing {
+  repositories: string[];
+}
+
+/** A `Link` that points away from the registry: following it would send the token elsewhere. */
+export class ForeignCatalogLinkError extends Error {
+  override name = 'ForeignCatalogLinkError';
+}
+
+/**
+ * The next catalog page a page's `Link` header names (`<…>; rel="next"`), resolved against the
+ * page as a URL, or undefined on the last page. The token goes with the next request, so the
+ * link must stay on the page's origin (scheme, host and port).
+ */
+export function nextCatalogPage(linkHeader: string | null, page: URL): URL | undefined {
+  const target = /<([^>]*)>\s*;\s*rel="?next"?/i.exec(linkHeader ?? '')?.[1];
+  if (target === undefined) return undefined;
+  const next = URL.canParse(target, page.href) ? new URL(target, page) : undefined;
+  if (next === undefined || next.origin !== page.origin) {
+    throw new ForeignCatalogLinkError(`the registry's catalog links its next page to ${JSON.stringify(target.slice(0, 200))}, outside ${page.origin}`);
+  }
+  return next;
+}
