@@ -117,9 +117,7 @@ export function createAccessTokenVerifier(options: VerifierOptions): AccessToken
     const endpoint = (await metadata()).introspection_endpoint;
     if (!endpoint) throw new UpstreamError(`${options.issuer} has no introspection endpoint`);
     const body = await upstream.run(client, () => callIntrospection(endpoint, introspection, token));
-    const verified = checkIntrospection(body, introspection);
-    checkIntrospectedIsAccessToken(body, introspection.requireTokenType);
-    return verified;
+    return checkIntrospection(body, introspection);
   }
 
   async function callIntrospection(endpoint: string, introspection: NonNullable<VerifierOptions['introspection']>, token: string): Promise<Record<string, unknown>> {
@@ -147,6 +145,8 @@ export function createAccessTokenVerifier(options: VerifierOptions): AccessToken
     const exp = typeof body.exp === 'number' ? body.exp : undefined;
     if (exp === undefined || exp + options.clockSkewSeconds < now()) throw new InvalidTokenError('the token has expired');
     if (body.iss !== undefined && body.iss !== options.issuer) throw new InvalidTokenError('the token is from another issuer');
+    // Before the audience: a refresh token is refused for what it is, whatever audience it names.
+    checkIntrospectedIsAccessToken(body, introspection.requireTokenType);
     const audiences = Array.isArray(body.aud) ? body.aud : body.aud === undefined ? [] : [body.aud];
     // A token asked for another registry must not pass on its client id alone (issue #11, item 2).
     const forUs =

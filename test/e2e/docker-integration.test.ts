@@ -210,6 +210,8 @@ describe.runIf(e2eEnabled([...E2E_PROGRAMS, ...REGISTRY_PROGRAMS]))('hub login â
         });
         return json(200, {token: `${base64url({alg: 'none'})}.${base64url({access})}.x`});
       }
+      // What hub images asks first: the token service's listing next to the realm.
+      if (url.pathname === '/repositories') return json(200, {repositories: [`evil/app${hostileText}`]});
       if (!req.headers.authorization?.startsWith('Bearer ')) {
         res.setHeader('www-authenticate', `Bearer realm="http://${req.headers.host}/token",service="hostile"`);
         return json(401, {errors: [{code: 'UNAUTHORIZED', message: 'authentication required'}]});
