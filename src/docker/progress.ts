@@ -37,7 +37,8 @@ const UNKNOWN_WIDTH = 200;
 const BAR_MIN_WIDTH = 110;
 const BAR_WIDTH = 50;
 
-const ESC = '\u001B[';
+/** Control Sequence Introducer: the cursor moves and the erasing, as docker writes them. */
+const CSI = '\u001B[';
 
 export function createProgressRenderer(mode: ProgressMode, stream: NodeJS.WritableStream & {columns?: number}): ProgressRenderer {
   if (mode === 'quiet') return () => {};
@@ -66,7 +67,7 @@ export function createProgressRenderer(mode: ProgressMode, stream: NodeJS.Writab
     }
     const up = block.size - row;
     const amount = progressText(event.progressDetail, stream.columns ?? UNKNOWN_WIDTH);
-    stream.write(`${ESC}${up}A${ESC}2K\r${label(event, amount)}\r${ESC}${up}B`);
+    stream.write(`${CSI}${up}A${CSI}2K\r${label(event, amount)}\r${CSI}${up}B`);
   };
 }
 
