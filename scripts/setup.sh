@@ -14,8 +14,10 @@ packages=(
   docker-registry         # CNCF distribution 2.8, with token auth against hub-auth
   golang-docker-credential-helpers  # docker-credential-secretservice, the baseline in the benchmarks
   apache2-utils           # htpasswd: the benchmark's basic-auth registry
+  bsdutils                # script: runs hub under a pseudo-terminal in the progress tests
+  tmux                    # a terminal that draws what hub prints there: the progress tests read its screen
 )
-programs=(chromium gnome-keyring-daemon dbus-run-session dbus-send secret-tool pkill dockerd docker docker-registry docker-credential-secretservice htpasswd)
+programs=(chromium gnome-keyring-daemon dbus-run-session dbus-send secret-tool pkill dockerd docker docker-registry docker-credential-secretservice htpasswd script tmux)
 
 missing=()
 for program in "${programs[@]}"; do command -v "$program" >/dev/null || missing+=("$program"); done

@@ -44,14 +44,13 @@ export class TransferError extends Error {
 }
 
 async function follow(engine: Engine, stream: Readable, mode: ProgressMode, out: NodeJS.WritableStream): Promise<TransferResult> {
-  const renderer = await createProgressRenderer(mode, out);
+  const render = createProgressRenderer(mode, out);
   const result: TransferResult = {};
   let failure: string | undefined;
   return new Promise((resolve, reject) => {
     engine.docker.modem.followProgress(
       stream,
       (error: Error | null) => {
-        renderer.done();
         if (error || failure) reject(new TransferError(failure ?? engineMessage(error)));
         else resolve(result);
       },
@@ -66,7 +65,7 @@ async function follow(engine: Engine, stream: Readable, mode: ProgressMode, out:
         }
         const pulled = /^Digest: (sha256:[0-9a-f]{64})$/.exec(event.status ?? '');
         if (pulled) result.digest = pulled[1];
-        renderer.update(event);
+        render(event);
       },
     );
   });

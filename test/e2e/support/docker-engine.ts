@@ -1,5 +1,5 @@
 import {execFile} from 'node:child_process';
-import {mkdir, writeFile} from 'node:fs/promises';
+import {mkdir, readFile, writeFile} from 'node:fs/promises';
 import {request} from 'node:http';
 import {join} from 'node:path';
 import {promisify} from 'node:util';
@@ -65,4 +65,31 @@ export async function makeImage(env: NodeJS.ProcessEnv, dir: string, reference: 
   const tarball = `${root}.tar`;
   await run('tar', ['-C', root, '-cf', tarball, '.']);
   await run('docker', ['import', tarball, reference], {env});
+}
+
+/**
+ * An image of one layer per entry of `layerSizes`, that many bytes of random content each, by `docker load` of an archive
+ * in docker's own format: `docker import` makes one layer, and building needs containers.
+ */
+export async function makeLayeredImage(env: NodeJS.ProcessEnv, dir: string, reference: string, layerSizes: number[]): Promise<void> {
+  const {createHash, randomBytes} = await import('node:crypto');
+  const root = join(dir, `image-${Date.now()}-${Math.random().toString(36).slice(2)}`);
+  const archive = join(root, 'archive');
+  await mkdir(archive, {recursive: true});
+  const layers: string[] = [];
+  const diffIds: string[] = [];
+  for (const [index, size] of layerSizes.entries()) {
+    const files = join(root, `files-${index}`);
+    await mkdir(files, {recursive: true});
+    await writeFile(join(files, `layer-${index}.bin`), randomBytes(size));
+    const layer = `layer-${index}.tar`;
+    await run('tar', ['-C', files, '-cf', join(archive, layer), '.']);
+    layers.push(layer);
+    diffIds.push(`sha256:${createHash('sha256').update(await readFile(join(archive, layer))).digest('hex')}`);
+  }
+  const architecture = process.arch === 'x64' ? 'amd64' : process.arch;
+  await writeFile(join(archive, 'config.json'), JSON.stringify({architecture, os: 'linux', config: {}, rootfs: {type: 'layers', diff_ids: diffIds}}));
+  await writeFile(join(archive, 'manifest.json'), JSON.stringify([{Config: 'config.json', RepoTags: [reference], Layers: layers}]));
+  await run('tar', ['-C', archive, '-cf', `${root}.tar`, '.']);
+  await run('docker', ['load', '-i', `${root}.tar`], {env});
 }
