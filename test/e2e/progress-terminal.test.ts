@@ -4,7 +4,7 @@ import {promisify} from 'node:util';
 import {afterAll, beforeAll, describe, expect, it} from 'vitest';
 import {makeLayeredImage} from './support/docker-engine.js';
 import {runHub, transcript} from './support/hub-cli.js';
-import {REGISTRY_AUDIENCE, USERS} from './support/identity-provider.js';
+import {USERS} from './support/identity-provider.js';
 import {assertPrograms, E2E_PROGRAMS, e2eEnabled} from './support/prerequisites.js';
 import {REGISTRY_PROGRAMS, startRegistryStack, type RegistryStack} from './support/registry-stack.js';
 import {runInTerminal, screenAfter, TERMINAL_PROGRAMS, type TerminalSize} from './support/terminal.js';
@@ -42,7 +42,7 @@ describe.runIf(e2eEnabled([...E2E_PROGRAMS, ...REGISTRY_PROGRAMS, ...TERMINAL_PR
     stack = await startRegistryStack();
     registry = stack.registry.host;
     env = stack.env;
-    const login = runHub(['login', registry, '--audience', REGISTRY_AUDIENCE], env);
+    const login = runHub(['login', registry], env);
     await stack.browser.signIn(await stack.browser.nextUrl(), alice);
     expect((await login).code).toBe(0);
     // Two layers, each big enough for the engine to report progress on the way.
