@@ -1,9 +1,12 @@
-import {readFileSync} from 'node:fs';
 import {access, chmod, mkdir, writeFile} from 'node:fs/promises';
 import {join, resolve} from 'node:path';
 import {parseArgs} from 'node:util';
 import {ConfigError, loadConfig} from './config.js';
+import {watchProviderAtStart} from './provider-watch.js';
+import {reloadOnHangup} from './reload.js';
 import {createLogger, createTokenService} from './service.js';
+import {drainOnSignals} from './shutdown.js';
+import {hubAuthVersion} from './version.js';
 
 const USAGE = `hub-auth — the registry's token service for hub
 
@@ -60,7 +63,7 @@ export async function main(argv: string[]): Promise<number> {
     return 0;
   }
   if (VERSION.has(command)) {
-    process.stdout.write(`hub-auth/${version()} ${process.platform}-${process.arch} node-${process.version}\n`);
+    process.stdout.write(`hub-auth/${hubAuthVersion()} ${process.platform}-${process.arch} node-${process.version}\n`);
     return 0;
   }
   if (!isCommand(command)) {
@@ -90,17 +93,14 @@ function isCommand(word: string | undefined): word is Command {
   return word !== undefined && Object.hasOwn(COMMAND_USAGE, word);
 }
 
-function version(): string {
-  return (JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as {version: string}).version;
-}
-
 async function serve(args: string[]): Promise<number> {
   const {values} = parseArgs({args, options: {config: {type: 'string', short: 'c'}}, strict: true});
   const configFile = values.config;
   if (!configFile) throw new ConfigError('serve needs --config FILE');
   const config = await loadConfig(configFile);
   const logger = createLogger();
-  const {app, monitoring} = await createTokenService(config, logger);
+  const service = await createTokenService(config, logger);
+  const {app, monitoring} = service;
   const listen = async (server: typeof app, section: 'listen' | 'monitoring'): Promise<string> => {
     const {host, port} = config[section];
     try {
@@ -113,16 +113,9 @@ async function serve(args: string[]): Promise<number> {
   const address = await listen(app, 'listen');
   const monitoringAddress = await listen(monitoring, 'monitoring');
   logger.info({address, monitoring: monitoringAddress, service: config.service, issuer: config.oidc.issuer}, 'hub-auth listening');
-  // Readiness warms the provider metadata; a failure here is logged, /readyz keeps saying why.
-  monitoring.inject({url: '/readyz'}).catch(() => {});
-  for (const signal of ['SIGINT', 'SIGTERM'] as const) {
-    process.once(signal, () => {
-      void Promise.all([app.close(), monitoring.close()]).then(() => {
-        logger.flush(); // the last batch of decision lines
-        process.exit(0);
-      });
-    });
-  }
+  watchProviderAtStart(service.ready, logger);
+  drainOnSignals({app, monitoring}, logger);
+  reloadOnHangup(configFile, config, service, logger);
   return new Promise<number>(() => {});
 }
 

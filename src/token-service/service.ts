@@ -3,8 +3,7 @@ import {createApp, createMonitoringApp, type TokenServiceDeps} from './app.js';
 import {readSecret, type TokenServiceConfig} from './config.js';
 import {createMetrics} from './metrics.js';
 import {defaultPolicy} from './policy.js';
-import {verificationKeysFromJwks} from './refresh-token.js';
-import {createSigner, verificationJwks} from './signing.js';
+import {loadSigningKeys, switchableSigner, type SigningKeys} from './signing-keys.js';
 import {createTokenReuse} from './token-reuse.js';
 import {createAccessTokenVerifier} from './verify-access-token.js';
 
@@ -20,11 +19,8 @@ export function createLogger(level = process.env.HUB_AUTH_LOG_LEVEL ?? 'info'): 
 
 /** Reads the secrets a configuration names and builds the token app and the monitoring app from them. */
 export async function createTokenService(config: TokenServiceConfig, logger: Logger = createLogger(), env: NodeJS.ProcessEnv = process.env) {
-  const privateKeyPem = await readSecret(config.signing.key, 'signing.key', env);
-  const certificatePem = await readSecret(config.signing.certificate, 'signing.certificate', env);
-  const published = await Promise.all(config.signing.publish.map((source, i) => readSecret(source, `signing.publish.${i}`, env)));
-  const signer = createSigner({privateKeyPem, certificatePem, keyIdFormat: config.signing.keyId, includeX5c: config.signing.x5c});
-  const jwks = verificationJwks([certificatePem, ...published], config.signing.keyId);
+  const keys = await loadSigningKeys(config.signing, env);
+  const signer = switchableSigner(keys.signer);
   const introspection = config.oidc.introspection && {
     clientId: config.oidc.introspection.clientId,
     clientSecret: await readSecret(config.oidc.introspection.clientSecret, 'oidc.introspection.clientSecret', env),
@@ -33,6 +29,7 @@ export async function createTokenService(config: TokenServiceConfig, logger: Log
     requireTokenType: config.oidc.introspection.requireTokenType,
   };
   const metrics = createMetrics();
+  metrics.showSigningCertificates(keys.certificates);
   const verifier = createAccessTokenVerifier({
     issuer: config.oidc.issuer,
     audience: config.oidc.audience,
@@ -47,8 +44,8 @@ export async function createTokenService(config: TokenServiceConfig, logger: Log
   const deps: TokenServiceDeps = {
     config,
     signer,
-    jwks,
-    verificationKeys: verificationKeysFromJwks(jwks),
+    jwks: keys.jwks,
+    verificationKeys: keys.verificationKeys,
     verifier,
     rules: config.policy.rules ?? defaultPolicy({publicRepositories: config.policy.publicRepositories}),
     tokenReuse: createTokenReuse({windowSeconds: config.tokenReuseSeconds, maxEntries: config.cacheSize}),
@@ -57,5 +54,16 @@ export async function createTokenService(config: TokenServiceConfig, logger: Log
     nowSeconds: () => Math.floor(Date.now() / 1000),
     ready: () => verifier.ready(),
   };
-  return {app: createApp(deps), monitoring: createMonitoringApp(deps)};
+  return {
+    app: createApp(deps),
+    monitoring: createMonitoringApp(deps),
+    ready: deps.ready,
+    /** Signs with and publishes other keys from now on (reload.ts): requests in progress are not disturbed. */
+    useSigningKeys(next: SigningKeys): void {
+      signer.switchTo(next.signer);
+      deps.jwks = next.jwks;
+      deps.verificationKeys = next.verificationKeys;
+      metrics.showSigningCertificates(next.certificates);
+    },
+  };
 }
