@@ -5,7 +5,7 @@ import {ConfigError, loadConfig} from './config.js';
 import {watchProviderAtStart} from './provider-watch.js';
 import {reloadOnHangup} from './reload.js';
 import {createLogger, createTokenService} from './service.js';
-import {drainOnSignals} from './shutdown.js';
+import {DRAIN_TIMEOUT_MS, drainOnSignals} from './shutdown.js';
 import {hubAuthVersion} from './version.js';
 
 const USAGE = `hub-auth — the registry's token service for hub
@@ -28,6 +28,8 @@ const COMMAND_USAGE = {
 
 Answers the registry's token requests (Docker token auth) with the policy in FILE
 (deploy/hub-auth.yml documents every field), on listen.host:listen.port.
+SIGTERM or SIGINT: answer the requests in progress (at most ${DRAIN_TIMEOUT_MS / 1000} s), then exit 0.
+SIGHUP: read FILE again and switch to the signing key and published keys it names.
 
   -c, --config FILE   the YAML configuration
   -h, --help          this help
