@@ -6,7 +6,7 @@ import {Client} from 'undici';
 import {afterAll, beforeAll, describe, expect, it} from 'vitest';
 import {keygen, SERVICE, startHubAuth, writeHubAuthConfig, type HubAuth, type HubAuthOptions, type SigningFiles} from './support/hub-auth.js';
 import {startIdentityProvider, type IdentityProvider} from './support/identity-provider.js';
-import {waitFor} from './support/ports.js';
+import {freePort, waitFor} from './support/ports.js';
 import {e2eEnabled} from './support/prerequisites.js';
 import {waitForOutput} from './support/process.js';
 import {createSandbox, type Sandbox} from './support/sandbox.js';
@@ -271,6 +271,21 @@ describe.runIf(e2eEnabled([]))('hub-auth operations', () => {
     } finally {
       idp.setDown(false);
       await hubAuth?.stop();
+    }
+  });
+
+  it('started while the provider’s JWKS cannot be fetched (discovery works): logs that URL, not ready', async () => {
+    const jwksUri = `http://127.0.0.1:${await freePort()}/jwks`; // nothing listens there
+    const hubAuth = await startHubAuth({...optionsFor('jwks-down', keysA), extra: {oidc: {jwksUri}}, untilAlive: true});
+    try {
+      await waitForOutput(hubAuth.daemon, 'cannot reach the identity provider');
+      const [warning] = logLines(hubAuth, 'cannot reach the identity provider');
+      expect(String(warning!.reason)).toContain(`cannot load ${jwksUri}`);
+      const readiness = await fetch(`${hubAuth.monitoringUrl}/readyz`);
+      expect(readiness.status).toBe(503);
+      expect(((await readiness.json()) as {reason: string}).reason).toContain(jwksUri);
+    } finally {
+      await hubAuth.stop();
     }
   });
 });
