@@ -29,7 +29,8 @@ const COMMAND_USAGE = {
 Answers the registry's token requests (Docker token auth) with the policy in FILE
 (deploy/hub-auth.yml documents every field), on listen.host:listen.port.
 SIGTERM or SIGINT: answer the requests in progress (at most ${DRAIN_TIMEOUT_MS / 1000} s), then exit 0.
-SIGHUP: read FILE again and switch to the signing key and published keys it names.
+SIGHUP: read FILE (and the keys and secrets it names) again and use it; listen and monitoring
+        addresses, timeouts and limits change only with a restart.
 
   -c, --config FILE   the YAML configuration
   -h, --help          this help

@@ -1,9 +1,9 @@
 import {destination, pino, type Logger} from 'pino';
 import {createApp, createMonitoringApp, type TokenServiceDeps} from './app.js';
 import {readSecret, type TokenServiceConfig} from './config.js';
-import {createMetrics} from './metrics.js';
+import {createMetrics, type TokenServiceMetrics} from './metrics.js';
 import {defaultPolicy} from './policy.js';
-import {loadSigningKeys, switchableSigner, type SigningKeys} from './signing-keys.js';
+import {loadSigningKeys} from './signing-keys.js';
 import {createTokenReuse} from './token-reuse.js';
 import {createAccessTokenVerifier} from './verify-access-token.js';
 
@@ -17,10 +17,17 @@ export function createLogger(level = process.env.HUB_AUTH_LOG_LEVEL ?? 'info'): 
   return pino({level, redact: {paths: ['req.headers.authorization', 'req.headers.cookie'], censor: '[redacted]'}}, stream);
 }
 
-/** Reads the secrets a configuration names and builds the token app and the monitoring app from them. */
-export async function createTokenService(config: TokenServiceConfig, logger: Logger = createLogger(), env: NodeJS.ProcessEnv = process.env) {
+/**
+ * Reads the secrets a configuration names and builds the token app and the monitoring app from
+ * them. `metrics` is given by a reload (reload.ts), so that the counts go on.
+ */
+export async function createTokenService(
+  config: TokenServiceConfig,
+  logger: Logger = createLogger(),
+  env: NodeJS.ProcessEnv = process.env,
+  metrics: TokenServiceMetrics = createMetrics(),
+) {
   const keys = await loadSigningKeys(config.signing, env);
-  const signer = switchableSigner(keys.signer);
   const introspection = config.oidc.introspection && {
     clientId: config.oidc.introspection.clientId,
     clientSecret: await readSecret(config.oidc.introspection.clientSecret, 'oidc.introspection.clientSecret', env),
@@ -28,7 +35,6 @@ export async function createTokenService(config: TokenServiceConfig, logger: Log
     cacheActiveSeconds: config.oidc.introspection.cacheActiveSeconds,
     requireTokenType: config.oidc.introspection.requireTokenType,
   };
-  const metrics = createMetrics();
   metrics.showSigningCertificates(keys.certificates);
   const verifier = createAccessTokenVerifier({
     issuer: config.oidc.issuer,
@@ -43,7 +49,7 @@ export async function createTokenService(config: TokenServiceConfig, logger: Log
   });
   const deps: TokenServiceDeps = {
     config,
-    signer,
+    signer: keys.signer,
     jwks: keys.jwks,
     verificationKeys: keys.verificationKeys,
     verifier,
@@ -58,12 +64,11 @@ export async function createTokenService(config: TokenServiceConfig, logger: Log
     app: createApp(deps),
     monitoring: createMonitoringApp(deps),
     ready: deps.ready,
-    /** Signs with and publishes other keys from now on (reload.ts): requests in progress are not disturbed. */
-    useSigningKeys(next: SigningKeys): void {
-      signer.switchTo(next.signer);
-      deps.jwks = next.jwks;
-      deps.verificationKeys = next.verificationKeys;
-      metrics.showSigningCertificates(next.certificates);
+    metrics,
+    keys,
+    /** /readyz follows another service's readiness from now on: the one a reload built. */
+    followReadiness(ready: () => Promise<void>): void {
+      deps.ready = ready;
     },
   };
 }

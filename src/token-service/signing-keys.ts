@@ -30,30 +30,3 @@ export async function loadSigningKeys(signing: TokenServiceConfig['signing'], en
     ],
   };
 }
-
-/**
- * A signer whose key can be switched while tokens are being signed (a reload after a key
- * rotation): the routes hold this one object, each token is signed whole by one key.
- */
-export interface SwitchableSigner extends RegistryTokenSigner {
-  switchTo(next: RegistryTokenSigner): void;
-}
-
-export function switchableSigner(initial: RegistryTokenSigner): SwitchableSigner {
-  let current = initial;
-  return {
-    get alg() {
-      return current.alg;
-    },
-    get kid() {
-      return current.kid;
-    },
-    get publicJwk() {
-      return current.publicJwk;
-    },
-    sign: (claims) => current.sign(claims),
-    switchTo(next) {
-      current = next;
-    },
-  };
-}

@@ -118,7 +118,7 @@ describe.runIf(e2eEnabled([]))('hub-auth operations', () => {
     }
   });
 
-  describe('SIGHUP: key rotation without a restart', () => {
+  describe('SIGHUP: the configuration and keys reloaded without a restart', () => {
     let hubAuth: HubAuth;
     let options: HubAuthOptions;
     let reloads = 0;
@@ -146,15 +146,16 @@ describe.runIf(e2eEnabled([]))('hub-auth operations', () => {
       return decodeProtectedHeader(token).kid;
     }
 
-    async function rewrite(signing: SigningFiles, publish: string[], extra: Record<string, unknown> = {}): Promise<void> {
-      await writeHubAuthConfig({...options, signing, extra: {signing: {publish: publish.map((file) => ({file}))}, ...extra}}, hubAuth.port, hubAuth.monitoringPort);
+    async function rewrite(signing: SigningFiles, publish: string[], changes: Partial<HubAuthOptions> = {}): Promise<void> {
+      const extra = {signing: {publish: publish.map((file) => ({file}))}, ...changes.extra};
+      await writeHubAuthConfig({...options, ...changes, signing, extra}, hubAuth.port, hubAuth.monitoringPort);
     }
 
     /** SIGHUP, then the reload's outcome line (each reload logs exactly one). */
     async function hangup(): Promise<Record<string, unknown>> {
       reloads += 1;
       hubAuth.daemon.child.kill('SIGHUP');
-      const outcome = () => [...logLines(hubAuth, 'reloaded the signing key'), ...logLines(hubAuth, 'reload refused')];
+      const outcome = () => [...logLines(hubAuth, 'reloaded the configuration'), ...logLines(hubAuth, 'reload refused')];
       await waitFor('the reload log line', async () => outcome().length === reloads);
       return outcome().sort((a, b) => Number(a.time) - Number(b.time)).at(-1)!;
     }
@@ -163,22 +164,32 @@ describe.runIf(e2eEnabled([]))('hub-auth operations', () => {
       const text = await (await fetch(`${hubAuth.monitoringUrl}/metrics`)).text();
       return [...text.matchAll(/^hub_auth_signing_certificate_expiry_seconds\{kid="([^"]+)",role="(\w+)"\} (\d+)$/gm)].map(([, kid, role, value]) => ({kid, role, value: Number(value)}));
     };
+    const issuedCount = async () => {
+      const text = await (await fetch(`${hubAuth.monitoringUrl}/metrics`)).text();
+      return Number(/^hub_auth_token_requests_total\{grant="anonymous",outcome="issued"\} (\d+)$/m.exec(text)?.[1]);
+    };
     const notAfter = async (certificate: string) => Math.floor(new Date(new X509Certificate(await readFile(certificate, 'utf8')).validTo).getTime() / 1000);
 
-    it('publishes the new key, then signs with it, while requests go on; the old key stays published', async () => {
+    it('publishes the new key, then signs with it, while requests go on; the policy and lifetime apply at once; the old key stays published', async () => {
       const kidA = await kidOf(keysA.certificate);
       expect(await signingKid('public/before')).toBe(kidA);
 
-      // Step 1: publish B beside A. tokenLifetimeSeconds changes too: named as waiting for a restart.
-      await rewrite(keysA, [keysB.certificate], {tokenLifetimeSeconds: 600});
+      // Step 1: publish B beside A; the token lifetime and the policy change too, and apply at
+      // once; the listener's request timeout is set on its socket: named as waiting for a restart.
+      expect(decodeJwt(await anonymousToken(hubAuth, 'shared/app')).access).toEqual([]);
+      await rewrite(keysA, [keysB.certificate], {publicRepositories: ['public/*', 'shared/*'], extra: {tokenLifetimeSeconds: 600, listen: {requestTimeoutSeconds: 5}}});
+      const issuedBefore = await issuedCount();
       expect(await hangup()).toMatchObject({event: 'reload', signingKid: kidA});
       const kidB = await kidOf(keysB.certificate);
       expect(kidB).toBeTruthy();
       expect(await publishedKids()).toEqual([kidA, kidB]);
       expect(await signingKid('public/published')).toBe(kidA);
-      expect(logLines(hubAuth, 'take effect only after a restart').at(-1)).toMatchObject({settings: ['tokenLifetimeSeconds']});
-      const token = decodeJwt(await anonymousToken(hubAuth, 'public/lifetime'));
-      expect(token.exp! - token.iat!).toBe(300);
+      const token = decodeJwt(await anonymousToken(hubAuth, 'shared/app'));
+      expect(token.exp! - token.iat!).toBe(600);
+      expect(token.access).toEqual([{type: 'repository', name: 'shared/app', actions: ['pull']}]);
+      // The counts go on across the reload.
+      expect(await issuedCount()).toBeGreaterThan(issuedBefore);
+      expect(logLines(hubAuth, 'take effect only after a restart').at(-1)).toMatchObject({settings: ['listen.requestTimeoutSeconds']});
 
       // Step 2: sign with B, keep A published for the tokens it signed; clients keep asking meanwhile.
       await rewrite(keysB, [keysA.certificate]);
@@ -237,6 +248,13 @@ describe.runIf(e2eEnabled([]))('hub-auth operations', () => {
       expect(String((await hangup()).reason)).toContain('signing.key: cannot read');
       expect(await publishedKids()).toEqual([kidB, await kidOf(keysA.certificate)]);
       expect(await signingKid('public/mismatch')).toBe(kidB);
+    });
+
+    it('after reloads, SIGTERM still drains and exits 0', async () => {
+      await anonymousToken(hubAuth, 'public/last');
+      hubAuth.daemon.child.kill('SIGTERM');
+      expect(await exited(hubAuth)).toEqual({code: 0, signal: null});
+      expect(logLines(hubAuth, 'drained: hub-auth exits')).toEqual([expect.objectContaining({signal: 'SIGTERM', cut: false})]);
     });
   });
 
