@@ -2,7 +2,7 @@ import {access, chmod, mkdir, writeFile} from 'node:fs/promises';
 import {join, resolve} from 'node:path';
 import {parseArgs} from 'node:util';
 import {ConfigError, loadConfig} from './config.js';
-import {watchProviderAtStart} from './provider-watch.js';
+import {watchProviderUntilReady} from './provider-watch.js';
 import {reloadOnHangup} from './reload.js';
 import {createLogger, createTokenService} from './service.js';
 import {DRAIN_TIMEOUT_MS, drainOnSignals} from './shutdown.js';
@@ -116,7 +116,7 @@ async function serve(args: string[]): Promise<number> {
   const address = await listen(app, 'listen');
   const monitoringAddress = await listen(monitoring, 'monitoring');
   logger.info({address, monitoring: monitoringAddress, service: config.service, issuer: config.oidc.issuer}, 'hub-auth listening');
-  watchProviderAtStart(service.ready, logger);
+  watchProviderUntilReady(service.ready, logger);
   drainOnSignals({app, monitoring}, logger);
   reloadOnHangup(configFile, config, service, logger);
   return new Promise<number>(() => {});

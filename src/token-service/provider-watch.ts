@@ -5,11 +5,11 @@ const FIRST_RETRY_MS = 1000;
 const MAX_RETRY_MS = 30_000;
 
 /**
- * Loads the identity provider's metadata at start, and keeps trying until it can: until then no
- * token can be checked and /readyz says not ready. Each failure is logged with the URL that failed,
+ * Loads the identity provider's metadata and keys (at start, and after a reload), and keeps trying
+ * until it can: until then no token can be checked and /readyz says not ready. Each failure is logged with the URL that failed,
  * the recovery once, so that an operator reading the log (not only a probe) sees why.
  */
-export function watchProviderAtStart(ready: () => Promise<void>, logger: Logger): void {
+export function watchProviderUntilReady(ready: () => Promise<void>, logger: Logger): void {
   let failures = 0;
   let delayMs = FIRST_RETRY_MS;
   const attempt = async (): Promise<void> => {

@@ -1,5 +1,6 @@
 import type {Logger} from 'pino';
 import {loadConfig, type TokenServiceConfig} from './config.js';
+import {watchProviderUntilReady} from './provider-watch.js';
 import {createTokenService} from './service.js';
 
 type TokenService = Awaited<ReturnType<typeof createTokenService>>;
@@ -48,6 +49,7 @@ async function reload(
   server.removeListener('request', running.app.routing);
   server.on('request', next.app.routing);
   listening.followReadiness(next.ready);
+  watchProviderUntilReady(next.ready, logger);
   logger.info(
     {event: 'reload', file: configFile, signingKid: next.keys.signer.kid, publishedKids: next.keys.jwks.keys.map((key) => key.kid)},
     'reloaded the configuration and the keys',
