@@ -14,7 +14,7 @@ export const DRAIN_TIMEOUT_MS = 15_000;
  * client using one sends its next request soon and gets an answer that closes the connection;
  * closing them at once would reset the requests clients are sending on them just then.
  */
-export const IDLE_GRACE_MS = 2000;
+const IDLE_CLOSE_INTERVAL_MS = 2000;
 
 export interface Servers {
   app: FastifyInstance;
@@ -41,7 +41,7 @@ async function drain(signal: NodeJS.Signals, {app, monitoring}: Servers, logger:
   // net's close only stops accepting; http's would also drop every idle kept-alive connection at
   // once, resetting requests clients are sending on them at that moment.
   const closed = new Promise<void>((resolve) => NetServer.prototype.close.call(server, () => resolve()));
-  const idle = setInterval(() => server.closeIdleConnections(), IDLE_GRACE_MS);
+  const idle = setInterval(() => server.closeIdleConnections(), IDLE_CLOSE_INTERVAL_MS);
   let cut = false;
   const deadline = setTimeout(() => {
     cut = true;
