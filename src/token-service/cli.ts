@@ -1,9 +1,12 @@
-import {readFileSync} from 'node:fs';
 import {access, chmod, mkdir, writeFile} from 'node:fs/promises';
 import {join, resolve} from 'node:path';
 import {parseArgs} from 'node:util';
 import {ConfigError, loadConfig} from './config.js';
+import {watchProviderUntilReady} from './provider-watch.js';
+import {reloadOnHangup} from './reload.js';
 import {createLogger, createTokenService} from './service.js';
+import {DRAIN_TIMEOUT_MS, drainOnSignals} from './shutdown.js';
+import {hubAuthVersion} from './version.js';
 
 const USAGE = `hub-auth — the registry's token service for hub
 
@@ -25,6 +28,9 @@ const COMMAND_USAGE = {
 
 Answers the registry's token requests (Docker token auth) with the policy in FILE
 (deploy/hub-auth.yml documents every field), on listen.host:listen.port.
+SIGTERM or SIGINT: answer the requests in progress (at most ${DRAIN_TIMEOUT_MS / 1000} s), then exit 0.
+SIGHUP: read FILE (and the keys and secrets it names) again and use it; listen and monitoring
+        addresses, timeouts and limits change only with a restart.
 
   -c, --config FILE   the YAML configuration
   -h, --help          this help
@@ -60,7 +66,7 @@ export async function main(argv: string[]): Promise<number> {
     return 0;
   }
   if (VERSION.has(command)) {
-    process.stdout.write(`hub-auth/${version()} ${process.platform}-${process.arch} node-${process.version}\n`);
+    process.stdout.write(`hub-auth/${hubAuthVersion()} ${process.platform}-${process.arch} node-${process.version}\n`);
     return 0;
   }
   if (!isCommand(command)) {
@@ -90,17 +96,14 @@ function isCommand(word: string | undefined): word is Command {
   return word !== undefined && Object.hasOwn(COMMAND_USAGE, word);
 }
 
-function version(): string {
-  return (JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as {version: string}).version;
-}
-
 async function serve(args: string[]): Promise<number> {
   const {values} = parseArgs({args, options: {config: {type: 'string', short: 'c'}}, strict: true});
   const configFile = values.config;
   if (!configFile) throw new ConfigError('serve needs --config FILE');
   const config = await loadConfig(configFile);
   const logger = createLogger();
-  const {app, monitoring} = await createTokenService(config, logger);
+  const service = await createTokenService(config, logger);
+  const {app, monitoring} = service;
   const listen = async (server: typeof app, section: 'listen' | 'monitoring'): Promise<string> => {
     const {host, port} = config[section];
     try {
@@ -113,16 +116,9 @@ async function serve(args: string[]): Promise<number> {
   const address = await listen(app, 'listen');
   const monitoringAddress = await listen(monitoring, 'monitoring');
   logger.info({address, monitoring: monitoringAddress, service: config.service, issuer: config.oidc.issuer}, 'hub-auth listening');
-  // Readiness warms the provider metadata; a failure here is logged, /readyz keeps saying why.
-  monitoring.inject({url: '/readyz'}).catch(() => {});
-  for (const signal of ['SIGINT', 'SIGTERM'] as const) {
-    process.once(signal, () => {
-      void Promise.all([app.close(), monitoring.close()]).then(() => {
-        logger.flush(); // the last batch of decision lines
-        process.exit(0);
-      });
-    });
-  }
+  watchProviderUntilReady(service.ready, logger);
+  drainOnSignals({app, monitoring}, logger);
+  reloadOnHangup(configFile, config, service, logger);
   return new Promise<number>(() => {});
 }
 

@@ -1,8 +1,10 @@
-import {Registry, collectDefaultMetrics} from 'prom-client';
+import {Gauge, Registry, collectDefaultMetrics} from 'prom-client';
+import {hubAuthVersion} from './version.js';
 
 /**
- * What /metrics shows: requests by grant and outcome, their latency, access token checks, and the
- * process's own (prom-client's default metrics). The per-request ones are kept here rather than
+ * What /metrics shows: requests by grant and outcome, their latency, access token checks, the
+ * version, when each signing certificate expires, and the process's own (prom-client's default
+ * metrics). The per-request ones are kept here rather than
  * by prom-client, which checks and hashes the labels on every update and finds a histogram's
  * bucket through an object keyed by the bound's text: together a tenth of a token request's time
  * once the signature is reused. Here an update is a map lookup and a few additions.
@@ -12,13 +14,31 @@ export interface TokenServiceMetrics {
   requests: LabeledCounter<[grant: string, outcome: string]>;
   duration: LatencyHistogram;
   checks: LabeledCounter<[method: string]>;
+  /** Replaces the certificates shown: the signing one and those published beside it. */
+  showSigningCertificates(certificates: readonly CertificateExpiry[]): void;
   /** The Prometheus text of all of them. */
   text(): Promise<string>;
+}
+
+export interface CertificateExpiry {
+  kid: string;
+  /** `signing` for the key that signs, `published` for one that only still verifies. */
+  role: 'signing' | 'published';
+  notAfter: Date;
 }
 
 export function createMetrics(): TokenServiceMetrics {
   const registry = new Registry();
   collectDefaultMetrics({register: registry});
+  new Gauge({name: 'hub_auth_build_info', help: 'Always 1; the label says which hub-auth version runs', labelNames: ['version'], registers: [registry]})
+    .set({version: hubAuthVersion()}, 1);
+  // An expired signing certificate makes the registry refuse every token: alert well before.
+  const certificateExpiry = new Gauge({
+    name: 'hub_auth_signing_certificate_expiry_seconds',
+    help: 'When each certificate hub-auth signs with or publishes expires (its notAfter), in seconds since the epoch',
+    labelNames: ['kid', 'role'],
+    registers: [registry],
+  });
   const requests = new LabeledCounter<[grant: string, outcome: string]>(
     'hub_auth_token_requests_total',
     'Token requests by grant (anonymous, password, refresh_token, unknown) and outcome (issued, unauthorized, denied, bad_request, overloaded, upstream_error, error)',
@@ -39,6 +59,10 @@ export function createMetrics(): TokenServiceMetrics {
     requests,
     duration,
     checks,
+    showSigningCertificates(certificates) {
+      certificateExpiry.reset();
+      for (const {kid, role, notAfter} of certificates) certificateExpiry.set({kid, role}, Math.floor(notAfter.getTime() / 1000));
+    },
     text: async () => [await registry.metrics(), requests.text(), duration.text(), checks.text()].join('\n'),
   };
 }

@@ -2,10 +2,9 @@ import {destination, pino, type Logger} from 'pino';
 import {createApp, createMonitoringApp, type TokenServiceDeps} from './app.js';
 import {openAccountBindings} from './bindings.js';
 import {readSecret, type TokenServiceConfig} from './config.js';
-import {createMetrics} from './metrics.js';
+import {createMetrics, type TokenServiceMetrics} from './metrics.js';
 import {defaultPolicy} from './policy.js';
-import {verificationKeysFromJwks} from './refresh-token.js';
-import {createSigner, verificationJwks} from './signing.js';
+import {loadSigningKeys} from './signing-keys.js';
 import {createTokenReuse} from './token-reuse.js';
 import {createAccessTokenVerifier} from './verify-access-token.js';
 
@@ -19,13 +18,17 @@ export function createLogger(level = process.env.HUB_AUTH_LOG_LEVEL ?? 'info'): 
   return pino({level, redact: {paths: ['req.headers.authorization', 'req.headers.cookie'], censor: '[redacted]'}}, stream);
 }
 
-/** Reads the secrets a configuration names and builds the token app and the monitoring app from them. */
-export async function createTokenService(config: TokenServiceConfig, logger: Logger = createLogger(), env: NodeJS.ProcessEnv = process.env) {
-  const privateKeyPem = await readSecret(config.signing.key, 'signing.key', env);
-  const certificatePem = await readSecret(config.signing.certificate, 'signing.certificate', env);
-  const published = await Promise.all(config.signing.publish.map((source, i) => readSecret(source, `signing.publish.${i}`, env)));
-  const signer = createSigner({privateKeyPem, certificatePem, keyIdFormat: config.signing.keyId, includeX5c: config.signing.x5c});
-  const jwks = verificationJwks([certificatePem, ...published], config.signing.keyId);
+/**
+ * Reads the secrets a configuration names and builds the token app and the monitoring app from
+ * them. `metrics` is given by a reload (reload.ts), so that the counts go on.
+ */
+export async function createTokenService(
+  config: TokenServiceConfig,
+  logger: Logger = createLogger(),
+  env: NodeJS.ProcessEnv = process.env,
+  metrics: TokenServiceMetrics = createMetrics(),
+) {
+  const keys = await loadSigningKeys(config.signing, env);
   const introspection = config.oidc.introspection && {
     clientId: config.oidc.introspection.clientId,
     clientSecret: await readSecret(config.oidc.introspection.clientSecret, 'oidc.introspection.clientSecret', env),
@@ -34,7 +37,7 @@ export async function createTokenService(config: TokenServiceConfig, logger: Log
     cacheActiveSeconds: config.oidc.introspection.cacheActiveSeconds,
     requireTokenType: config.oidc.introspection.requireTokenType,
   };
-  const metrics = createMetrics();
+  metrics.showSigningCertificates(keys.certificates);
   const verifier = createAccessTokenVerifier({
     issuer: config.oidc.issuer,
     audience: config.oidc.audience,
@@ -48,9 +51,9 @@ export async function createTokenService(config: TokenServiceConfig, logger: Log
   });
   const deps: TokenServiceDeps = {
     config,
-    signer,
-    jwks,
-    verificationKeys: verificationKeysFromJwks(jwks),
+    signer: keys.signer,
+    jwks: keys.jwks,
+    verificationKeys: keys.verificationKeys,
     verifier,
     rules: config.policy.rules ?? defaultPolicy({publicRepositories: config.policy.publicRepositories}),
     bindings: await openAccountBindings(config.accounts.bindingsFile),
@@ -60,5 +63,15 @@ export async function createTokenService(config: TokenServiceConfig, logger: Log
     nowSeconds: () => Math.floor(Date.now() / 1000),
     ready: () => verifier.ready(),
   };
-  return {app: createApp(deps), monitoring: createMonitoringApp(deps)};
+  return {
+    app: createApp(deps),
+    monitoring: createMonitoringApp(deps),
+    ready: deps.ready,
+    metrics,
+    keys,
+    /** /readyz follows another service's readiness from now on: the one a reload built. */
+    followReadiness(ready: () => Promise<void>): void {
+      deps.ready = ready;
+    },
+  };
 }

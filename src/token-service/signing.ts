@@ -103,6 +103,12 @@ export function verificationJwks(certificatePems: string[], keyIdFormat: KeyIdFo
   };
 }
 
+/** The key ID of a PEM text's first certificate, and when that certificate expires. */
+export function certificateExpiry(certificatePem: string, keyIdFormat: KeyIdFormat): {kid: string; notAfter: Date} {
+  const certificate = readCertificateChain(certificatePem)[0]!;
+  return {kid: keyId(certificate.publicKey, keyIdFormat), notAfter: new Date(certificate.validTo)};
+}
+
 function keyId(publicKey: KeyObject, format: KeyIdFormat): string {
   return format === 'libtrust' ? libtrustKeyId(publicKey) : jwkThumbprint(publicKey);
 }

@@ -62,7 +62,7 @@ export interface VerifierOptions {
 export interface AccessTokenVerifier {
   /** `client`: the address the token came from, whose turn it is to have it introspected. */
   verify(token: string, client: string): Promise<VerifiedClaims>;
-  /** Resolves once the provider's metadata is loaded. */
+  /** Resolves once the provider's metadata, and its keys if it publishes any, have been loaded. */
   ready(): Promise<void>;
 }
 
@@ -80,6 +80,7 @@ export function createAccessTokenVerifier(options: VerifierOptions): AccessToken
   const upstream = introspectionGate({...DEFAULT_GATE_LIMITS, maxWaitMs: options.timeoutSeconds * 1000, ...options.upstream});
   const metadata = lazyProviderMetadata(options.issuer, options.timeoutSeconds);
   let jwks: ReturnType<typeof createRemoteJWKSet> | undefined;
+  let keysLoaded = false;
 
   async function keySet(): Promise<ReturnType<typeof createRemoteJWKSet>> {
     if (!jwks) {
@@ -175,7 +176,17 @@ export function createAccessTokenVerifier(options: VerifierOptions): AccessToken
 
   return {
     async ready() {
-      await metadata();
+      const {jwks_uri: published} = await metadata();
+      const uri = options.jwksUri ?? published;
+      // Until the keys have been fetched once no JWT can be checked; after that the cached keys
+      // carry over an outage of the provider, which readiness then does not report.
+      if (keysLoaded || !uri) return;
+      try {
+        await (await keySet()).reload();
+      } catch (error) {
+        throw new UpstreamError(`cannot load ${uri}: ${(error as Error).message}`);
+      }
+      keysLoaded = true;
     },
     async verify(token, client) {
       if (token.length > MAX_JWT_LENGTH) throw new InvalidTokenError('the token is too long');

@@ -41,6 +41,8 @@ export interface HubAuthOptions {
   oidc?: Record<string, unknown>;
   /** Merged into the configuration, object by object (`{oidc: {introspection: {…}}}` changes just those fields). */
   extra?: Record<string, unknown>;
+  /** Return once it is alive (/healthz) rather than ready (/readyz): for a provider that is down. */
+  untilAlive?: boolean;
 }
 
 /** The configuration file for one hub-auth, as the README describes it. */
@@ -84,6 +86,10 @@ export interface HubAuth {
   url: string;
   /** The monitoring listener: /metrics, /healthz, /readyz. */
   monitoringUrl: string;
+  /** Its configuration file, to be rewritten before a SIGHUP (writeHubAuthConfig with `port` and `monitoringPort`). */
+  configFile: string;
+  port: number;
+  monitoringPort: number;
   daemon: Daemon;
   stop(): Promise<void>;
 }
@@ -100,10 +106,10 @@ export async function startHubAuth(options: HubAuthOptions): Promise<HubAuth> {
   const url = `http://127.0.0.1:${port}`;
   const monitoringUrl = `http://127.0.0.1:${monitoringPort}`;
   try {
-    await waitFor('hub-auth', async () => (await fetch(`${monitoringUrl}/readyz`)).status === 200);
+    await waitFor('hub-auth', async () => (await fetch(`${monitoringUrl}/${options.untilAlive ? 'healthz' : 'readyz'}`)).status === 200);
   } catch (error) {
     await daemon.stop();
     throw new Error(`${(error as Error).message}\n${daemon.output()}`);
   }
-  return {url, monitoringUrl, daemon, stop: () => daemon.stop()};
+  return {url, monitoringUrl, configFile: config, port, monitoringPort, daemon, stop: () => daemon.stop()};
 }

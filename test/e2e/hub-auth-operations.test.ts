@@ -1,0 +1,309 @@
+import {X509Certificate} from 'node:crypto';
+import {readFile, writeFile} from 'node:fs/promises';
+import {join} from 'node:path';
+import {createLocalJWKSet, decodeJwt, decodeProtectedHeader, jwtVerify, type JSONWebKeySet} from 'jose';
+import {Client} from 'undici';
+import {afterAll, beforeAll, describe, expect, it} from 'vitest';
+import {keygen, SERVICE, startHubAuth, writeHubAuthConfig, type HubAuth, type HubAuthOptions, type SigningFiles} from './support/hub-auth.js';
+import {startIdentityProvider, type IdentityProvider} from './support/identity-provider.js';
+import {freePort, waitFor} from './support/ports.js';
+import {e2eEnabled} from './support/prerequisites.js';
+import {waitForOutput} from './support/process.js';
+import {createSandbox, type Sandbox} from './support/sandbox.js';
+
+/** Running hub-auth as an operator does: signals, reload, start with the provider down, metrics. */
+describe.runIf(e2eEnabled([]))('hub-auth operations', () => {
+  let sandbox: Sandbox;
+  let idp: IdentityProvider;
+  let keysA: SigningFiles;
+  let keysB: SigningFiles;
+
+  beforeAll(async () => {
+    sandbox = await createSandbox('hub-auth-operations');
+    idp = await startIdentityProvider();
+    keysA = await keygen(join(sandbox.dir, 'keys-a'));
+    keysB = await keygen(join(sandbox.dir, 'keys-b'));
+  });
+
+  afterAll(async () => {
+    await idp?.stop();
+    await sandbox?.remove();
+  });
+
+  const optionsFor = (name: string, signing: SigningFiles): HubAuthOptions => ({dir: join(sandbox.dir, name), oidcIssuer: idp.issuer, registryHost: '127.0.0.1:5000', signing});
+
+  /** An anonymous pull token for a public repository: no provider call, as a docker pull of a public image. */
+  const tokenPath = (repository = 'public/app') => `/token?service=${SERVICE}&scope=repository:${repository}:pull`;
+
+  async function anonymousToken(hubAuth: HubAuth, repository: string): Promise<string> {
+    const response = await fetch(`${hubAuth.url}${tokenPath(repository)}`);
+    expect(response.status).toBe(200);
+    return ((await response.json()) as {token: string}).token;
+  }
+
+  const exited = (hubAuth: HubAuth) =>
+    new Promise<{code: number | null; signal: NodeJS.Signals | null}>((resolve) => {
+      const {child} = hubAuth.daemon;
+      if (child.exitCode !== null || child.signalCode !== null) resolve({code: child.exitCode, signal: child.signalCode});
+      else child.once('exit', (code, signal) => resolve({code, signal}));
+    });
+
+  /** Lines of hub-auth's log (JSON, one object a line) whose msg contains `text`. */
+  const logLines = (hubAuth: HubAuth, text: string) =>
+    hubAuth.daemon
+      .output()
+      .split('\n')
+      .filter((line) => line.startsWith('{'))
+      .map((line) => JSON.parse(line) as Record<string, unknown> & {msg: string})
+      .filter((line) => line.msg.includes(text));
+
+  it('SIGTERM under 40 busy clients: every request it accepted is answered in full, then it exits 0 and says so', async () => {
+    const hubAuth = await startHubAuth(optionsFor('drain', keysA));
+    try {
+      const clients = Array.from({length: 40}, () => new Client(hubAuth.url, {pipelining: 1}));
+      let answered = 0;
+      let answeredAfterSignal = 0;
+      let signalled = false;
+      const statuses = new Map<number, number>();
+      const failures: string[] = [];
+      let refused = 0;
+      const loop = async (client: Client) => {
+        // Bounded: it ends at the first refused connection (the listener is closed) or after this many.
+        for (let i = 0; i < 2000; i++) {
+          try {
+            const {statusCode, body} = await client.request({path: tokenPath(), method: 'GET'});
+            const text = await body.text();
+            statuses.set(statusCode, (statuses.get(statusCode) ?? 0) + 1);
+            if (statusCode === 200) expect((JSON.parse(text) as {token?: string}).token).toBeTruthy();
+            answered += 1;
+            if (signalled) answeredAfterSignal += 1;
+            if (!signalled && answered >= 400) {
+              signalled = true;
+              hubAuth.daemon.child.kill('SIGTERM');
+            }
+          } catch (error) {
+            const code = (error as {code?: string}).code ?? '';
+            // A new connection after the listener closed: never accepted, the client can go elsewhere.
+            if (code === 'ECONNREFUSED') refused += 1;
+            else failures.push(`${code} ${(error as Error).message}`);
+            return;
+          }
+        }
+      };
+      await Promise.all(clients.map(loop));
+      await Promise.all(clients.map((client) => client.close().catch(() => {})));
+      expect(await exited(hubAuth)).toEqual({code: 0, signal: null});
+      expect(signalled).toBe(true);
+      expect(failures).toEqual([]);
+      // Requests that came during the drain were answered, not refused with 503.
+      expect([...statuses.keys()]).toEqual([200]);
+      expect(answeredAfterSignal).toBeGreaterThan(0);
+      expect(refused).toBe(clients.length);
+      expect(logLines(hubAuth, 'draining')).toEqual([expect.objectContaining({event: 'shutdown', signal: 'SIGTERM'})]);
+      expect(logLines(hubAuth, 'drained: hub-auth exits')).toEqual([expect.objectContaining({event: 'shutdown', signal: 'SIGTERM', cut: false})]);
+    } finally {
+      await hubAuth.stop();
+    }
+  });
+
+  it('SIGINT drains and exits 0 as well', async () => {
+    const hubAuth = await startHubAuth(optionsFor('interrupt', keysA));
+    try {
+      await anonymousToken(hubAuth, 'public/app');
+      hubAuth.daemon.child.kill('SIGINT');
+      expect(await exited(hubAuth)).toEqual({code: 0, signal: null});
+      expect(logLines(hubAuth, 'drained: hub-auth exits')).toEqual([expect.objectContaining({signal: 'SIGINT'})]);
+    } finally {
+      await hubAuth.stop();
+    }
+  });
+
+  describe('SIGHUP: the configuration and keys reloaded without a restart', () => {
+    let hubAuth: HubAuth;
+    let options: HubAuthOptions;
+    let reloads = 0;
+
+    beforeAll(async () => {
+      options = optionsFor('reload', keysA);
+      hubAuth = await startHubAuth(options);
+    });
+
+    afterAll(() => hubAuth?.stop());
+
+    const kidOf = async (certificate: string) => {
+      // The kid hub-auth publishes for a certificate: its JWKS entry, matched by the public key.
+      const jwk = new X509Certificate(await readFile(certificate, 'utf8')).publicKey.export({format: 'jwk'});
+      const jwks = (await (await fetch(`${hubAuth.url}/.well-known/jwks.json`)).json()) as JSONWebKeySet;
+      return jwks.keys.find((key) => key.x === jwk.x && key.y === jwk.y)?.kid;
+    };
+    const publishedKids = async () => ((await (await fetch(`${hubAuth.url}/.well-known/jwks.json`)).json()) as JSONWebKeySet).keys.map((key) => key.kid);
+
+    /** A fresh token (a repository not asked for before: no reused token), checked against the published keys. */
+    async function signingKid(repository: string): Promise<string | undefined> {
+      const token = await anonymousToken(hubAuth, repository);
+      const jwks = (await (await fetch(`${hubAuth.url}/.well-known/jwks.json`)).json()) as JSONWebKeySet;
+      await jwtVerify(token, createLocalJWKSet(jwks), {issuer: 'hub-auth', audience: SERVICE});
+      return decodeProtectedHeader(token).kid;
+    }
+
+    async function rewrite(signing: SigningFiles, publish: string[], changes: Partial<HubAuthOptions> = {}): Promise<void> {
+      const extra = {signing: {publish: publish.map((file) => ({file}))}, ...changes.extra};
+      await writeHubAuthConfig({...options, ...changes, signing, extra}, hubAuth.port, hubAuth.monitoringPort);
+    }
+
+    /** SIGHUP, then the reload's outcome line (each reload logs exactly one). */
+    async function hangup(): Promise<Record<string, unknown>> {
+      reloads += 1;
+      hubAuth.daemon.child.kill('SIGHUP');
+      const outcome = () => [...logLines(hubAuth, 'reloaded the configuration'), ...logLines(hubAuth, 'reload refused')];
+      await waitFor('the reload log line', async () => outcome().length === reloads);
+      return outcome().sort((a, b) => Number(a.time) - Number(b.time)).at(-1)!;
+    }
+
+    const expiryMetrics = async () => {
+      const text = await (await fetch(`${hubAuth.monitoringUrl}/metrics`)).text();
+      return [...text.matchAll(/^hub_auth_signing_certificate_expiry_seconds\{kid="([^"]+)",role="(\w+)"\} (\d+)$/gm)].map(([, kid, role, value]) => ({kid, role, value: Number(value)}));
+    };
+    const issuedCount = async () => {
+      const text = await (await fetch(`${hubAuth.monitoringUrl}/metrics`)).text();
+      return Number(/^hub_auth_token_requests_total\{grant="anonymous",outcome="issued"\} (\d+)$/m.exec(text)?.[1]);
+    };
+    const notAfter = async (certificate: string) => Math.floor(new Date(new X509Certificate(await readFile(certificate, 'utf8')).validTo).getTime() / 1000);
+
+    it('publishes the new key, then signs with it, while requests go on; the policy and lifetime apply at once; the old key stays published', async () => {
+      const kidA = await kidOf(keysA.certificate);
+      expect(await signingKid('public/before')).toBe(kidA);
+
+      // Step 1: publish B beside A; the token lifetime and the policy change too, and apply at
+      // once; the listener's request timeout is set on its socket: named as waiting for a restart.
+      expect(decodeJwt(await anonymousToken(hubAuth, 'shared/app')).access).toEqual([]);
+      await rewrite(keysA, [keysB.certificate], {publicRepositories: ['public/*', 'shared/*'], extra: {tokenLifetimeSeconds: 600, listen: {requestTimeoutSeconds: 5}}});
+      const issuedBefore = await issuedCount();
+      expect(await hangup()).toMatchObject({event: 'reload', signingKid: kidA});
+      const kidB = await kidOf(keysB.certificate);
+      expect(kidB).toBeTruthy();
+      expect(await publishedKids()).toEqual([kidA, kidB]);
+      expect(await signingKid('public/published')).toBe(kidA);
+      const token = decodeJwt(await anonymousToken(hubAuth, 'shared/app'));
+      expect(token.exp! - token.iat!).toBe(600);
+      expect(token.access).toEqual([{type: 'repository', name: 'shared/app', actions: ['pull']}]);
+      // The counts go on across the reload.
+      expect(await issuedCount()).toBeGreaterThan(issuedBefore);
+      expect(logLines(hubAuth, 'take effect only after a restart').at(-1)).toMatchObject({settings: ['listen.requestTimeoutSeconds']});
+
+      // Step 2: sign with B, keep A published for the tokens it signed; clients keep asking meanwhile.
+      await rewrite(keysB, [keysA.certificate]);
+      const clients = Array.from({length: 8}, () => new Client(hubAuth.url, {pipelining: 1}));
+      let reloaded = false;
+      const statuses: number[] = [];
+      const failures: string[] = [];
+      const busy = Promise.all(
+        clients.map(async (client) => {
+          // Until the reload is done, and a few answers past it (bounded either way).
+          for (let i = 0, after = 0; i < 5000 && after < 20; i++, after += reloaded ? 1 : 0) {
+            try {
+              const {statusCode, body} = await client.request({path: tokenPath(), method: 'GET'});
+              await body.text();
+              statuses.push(statusCode);
+            } catch (error) {
+              failures.push(`${(error as {code?: string}).code} ${(error as Error).message}`);
+              return;
+            }
+          }
+        }),
+      );
+      const outcome = await hangup();
+      reloaded = true;
+      await busy;
+      await Promise.all(clients.map((client) => client.close()));
+      expect(outcome).toMatchObject({event: 'reload', signingKid: kidB, publishedKids: [kidB, kidA]});
+      expect(failures).toEqual([]);
+      expect(new Set(statuses)).toEqual(new Set([200]));
+      expect(await publishedKids()).toEqual([kidB, kidA]);
+      expect(await signingKid('public/after')).toBe(kidB);
+
+      // Monitoring shows when each certificate expires, by kid and role.
+      expect(await expiryMetrics()).toEqual([
+        {kid: kidB, role: 'signing', value: await notAfter(keysB.certificate)},
+        {kid: kidA, role: 'published', value: await notAfter(keysA.certificate)},
+      ]);
+    });
+
+    it('refuses a configuration that is not valid, logs why and keeps running with the keys in force', async () => {
+      const kidB = await kidOf(keysB.certificate);
+      await writeFile(hubAuth.configFile, `${await readFile(hubAuth.configFile, 'utf8')}tokenLifetimeSeconds: 5\n`);
+      const outcome = await hangup();
+      expect(outcome).toMatchObject({event: 'reload', level: 50});
+      expect(String(outcome.reason)).toContain('tokenLifetimeSeconds');
+      expect(hubAuth.daemon.child.exitCode).toBeNull();
+      expect((await fetch(`${hubAuth.monitoringUrl}/healthz`)).status).toBe(200);
+      expect(await signingKid('public/invalid-config')).toBe(kidB);
+    });
+
+    it('refuses a signing key that does not match its certificate, and keys it cannot read', async () => {
+      const kidB = await kidOf(keysB.certificate);
+      await rewrite({key: keysA.key, certificate: keysB.certificate}, [keysA.certificate]);
+      expect(String((await hangup()).reason)).toContain('different key');
+      await rewrite({key: join(sandbox.dir, 'missing.key'), certificate: keysB.certificate}, []);
+      expect(String((await hangup()).reason)).toContain('signing.key: cannot read');
+      expect(await publishedKids()).toEqual([kidB, await kidOf(keysA.certificate)]);
+      expect(await signingKid('public/mismatch')).toBe(kidB);
+    });
+
+    it('after reloads, SIGTERM still drains and exits 0', async () => {
+      await anonymousToken(hubAuth, 'public/last');
+      hubAuth.daemon.child.kill('SIGTERM');
+      expect(await exited(hubAuth)).toEqual({code: 0, signal: null});
+      expect(logLines(hubAuth, 'drained: hub-auth exits')).toEqual([expect.objectContaining({signal: 'SIGTERM', cut: false})]);
+    });
+  });
+
+  it('metrics: hub_auth_build_info with the version, and the signing certificate expiry', async () => {
+    const hubAuth = await startHubAuth(optionsFor('metrics', keysA));
+    try {
+      const text = await (await fetch(`${hubAuth.monitoringUrl}/metrics`)).text();
+      const {version} = JSON.parse(await readFile(new URL('../../package.json', import.meta.url), 'utf8')) as {version: string};
+      expect(text).toContain(`hub_auth_build_info{version="${version}"} 1`);
+      const certificate = new X509Certificate(await readFile(keysA.certificate, 'utf8'));
+      const kid = decodeProtectedHeader(await anonymousToken(hubAuth, 'public/metrics')).kid;
+      expect(text).toContain(`hub_auth_signing_certificate_expiry_seconds{kid="${kid}",role="signing"} ${Math.floor(new Date(certificate.validTo).getTime() / 1000)}`);
+    } finally {
+      await hubAuth.stop();
+    }
+  });
+
+  it('started while the identity provider is down: logs the URL that failed, keeps trying, logs when it is back', async () => {
+    idp.setDown(true);
+    let hubAuth: HubAuth | undefined;
+    try {
+      hubAuth = await startHubAuth({...optionsFor('provider-down', keysA), untilAlive: true});
+      const discovery = `${idp.issuer}/.well-known/openid-configuration`;
+      await waitForOutput(hubAuth.daemon, 'cannot reach the identity provider');
+      const [warning] = logLines(hubAuth, 'cannot reach the identity provider');
+      expect(warning).toMatchObject({event: 'provider', level: 40, failures: 1});
+      expect(String(warning!.reason)).toContain(discovery);
+      expect((await fetch(`${hubAuth.monitoringUrl}/readyz`)).status).toBe(503);
+      idp.setDown(false);
+      await waitFor('the recovery log line', async () => logLines(hubAuth!, 'identity provider reachable').length === 1, 40_000);
+      expect((await fetch(`${hubAuth.monitoringUrl}/readyz`)).status).toBe(200);
+    } finally {
+      idp.setDown(false);
+      await hubAuth?.stop();
+    }
+  });
+
+  it('started while the provider’s JWKS cannot be fetched (discovery works): logs that URL, not ready', async () => {
+    const jwksUri = `http://127.0.0.1:${await freePort()}/jwks`; // nothing listens there
+    const hubAuth = await startHubAuth({...optionsFor('jwks-down', keysA), extra: {oidc: {jwksUri}}, untilAlive: true});
+    try {
+      await waitForOutput(hubAuth.daemon, 'cannot reach the identity provider');
+      const [warning] = logLines(hubAuth, 'cannot reach the identity provider');
+      expect(String(warning!.reason)).toContain(`cannot load ${jwksUri}`);
+      const readiness = await fetch(`${hubAuth.monitoringUrl}/readyz`);
+      expect(readiness.status).toBe(503);
+      expect(((await readiness.json()) as {reason: string}).reason).toContain(jwksUri);
+    } finally {
+      await hubAuth.stop();
+    }
+  });
+});
