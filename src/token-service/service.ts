@@ -30,12 +30,8 @@ export async function createTokenService(
 ) {
   const keys = await loadSigningKeys(config.signing, env);
   const introspection = config.oidc.introspection && {
-    clientId: config.oidc.introspection.clientId,
+    ...config.oidc.introspection,
     clientSecret: await readSecret(config.oidc.introspection.clientSecret, 'oidc.introspection.clientSecret', env),
-    allowMissingAudience: config.oidc.introspection.allowMissingAudience,
-    acceptedClientIds: config.oidc.introspection.acceptedClientIds,
-    cacheActiveSeconds: config.oidc.introspection.cacheActiveSeconds,
-    requireTokenType: config.oidc.introspection.requireTokenType,
   };
   metrics.showSigningCertificates(keys.certificates);
   const verifier = createAccessTokenVerifier({
