@@ -41,7 +41,8 @@ export async function answerCredentialRequest(action: string | undefined, input:
       return ok(JSON.stringify({ServerURL: serverUrl, Username: credentials.username, Secret: credentials.secret}));
     }
     case 'store':
-      return fail('hub keeps the credentials for this registry itself: sign in with `hub login REGISTRY` instead of `docker login`');
+      // docker quotes the helper's answer in backticks ("out: `…`"): no backticks of our own inside.
+      return fail(`hub keeps the credentials for ${storedRegistry(input)} itself: sign in with "hub login ${storedRegistry(input)}" instead of "docker login".`);
     case 'erase':
       // `docker logout` ends docker's use of the registry, not the hub session: `hub logout` does.
       return ok('');
@@ -52,4 +53,15 @@ export async function answerCredentialRequest(action: string | undefined, input:
     default:
       return fail('Usage: docker-credential-hub <store|get|erase|list|version>');
   }
+}
+
+/** The registry `docker login` tried to store credentials for, as docker names it in the payload. */
+function storedRegistry(input: string): string {
+  try {
+    const {ServerURL} = JSON.parse(input) as {ServerURL?: unknown};
+    if (typeof ServerURL === 'string' && /^[\w.:/-]+$/.test(ServerURL)) return ServerURL.replace(/^https?:\/\//, '').replace(/\/+$/, '');
+  } catch {
+    // not docker's JSON: the generic name below
+  }
+  return 'this registry';
 }
