@@ -40,7 +40,7 @@ export async function loginWithBrowser(options: BrowserLoginOptions): Promise<vo
     signal: options.signal,
     checksWhenNotSentBack: [
       "Look at the page in the browser: an error there (such as invalid_client or a redirect_uri mismatch) is the identity provider's answer, which cannot reach hub.",
-      `Check that the client id ${settings.clientId} is registered at ${settings.issuer} (--client-id, HUB_CLIENT_ID) and allows the redirect URI http://127.0.0.1${options.port ? `:${options.port}` : ' (any port)'}/callback.`,
+      `Check that the client id ${settings.clientId} is registered at ${settings.issuer} (--client-id, HUB_CLIENT_ID) and allows the redirect URI ${options.port ? `http://127.0.0.1:${options.port}/callback` : 'http://127.0.0.1/callback on any port'}.`,
     ],
   });
 

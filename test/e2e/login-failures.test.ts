@@ -202,7 +202,7 @@ describe.runIf(e2eEnabled())('hub login refuses hostile and broken input, and st
     expect(result.code).toBe(1);
     expect(result.stderr).toContain('No sign-in arrived within 3s: the browser went to the identity provider but was not sent back to 127.0.0.1:');
     expect(result.stderr).toContain('Look at the page in the browser: an error there (such as invalid_client');
-    expect(result.stderr).toContain(`Check that the client id not-registered is registered at ${idp.issuer} (--client-id, HUB_CLIENT_ID) and allows the redirect URI http://127.0.0.1 (any port)/callback.`);
+    expect(result.stderr).toContain(`Check that the client id not-registered is registered at ${idp.issuer} (--client-id, HUB_CLIENT_ID) and allows the redirect URI http://127.0.0.1/callback on any port.`);
   });
 
   it('stops on Ctrl-C with exit code 130 and leaves nothing listening', async () => {
