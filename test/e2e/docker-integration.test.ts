@@ -45,9 +45,12 @@ describe.runIf(e2eEnabled([...E2E_PROGRAMS, ...REGISTRY_PROGRAMS]))('hub login â
 
   afterAll(() => stack?.stop());
 
-  function docker(args: string[], extraEnv: NodeJS.ProcessEnv = {}): Promise<{code: number; output: string}> {
+  function docker(args: string[], extraEnv: NodeJS.ProcessEnv = {}, input = ''): Promise<{code: number; output: string}> {
     return new Promise((resolve) => {
-      execFile('docker', args, {env: {...env, ...extraEnv}}, (error, stdout, stderr) => resolve({code: error ? Number((error as {code?: number}).code ?? 1) : 0, output: `${stdout}${stderr}`}));
+      const child = execFile('docker', args, {env: {...env, ...extraEnv}}, (error, stdout, stderr) =>
+        resolve({code: error ? Number((error as {code?: number}).code ?? 1) : 0, output: `${stdout}${stderr}`}),
+      );
+      child.stdin!.end(input);
     });
   }
 
@@ -146,7 +149,7 @@ describe.runIf(e2eEnabled([...E2E_PROGRAMS, ...REGISTRY_PROGRAMS]))('hub login â
 
   it('docker login is refused with a pointer to hub login, in a message without nested backticks', async () => {
     const token = (await runHub(['token', registry], env)).stdout.trim();
-    const refused = await docker(['login', registry, '--username', 'alice', '--password', token]);
+    const refused = await docker(['login', registry, '--username', 'alice', '--password-stdin'], {}, token);
     expect(refused.code).not.toBe(0);
     expect(refused.output).toContain(`hub keeps the credentials for ${registry} itself: sign in with "hub login ${registry}" instead of "docker login".`);
     expect(refused.output).not.toMatch(/`[^`\n]*`[^`\n]*`[^`\n]*`/);
