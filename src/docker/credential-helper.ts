@@ -1,3 +1,5 @@
+import {normalizeRegistryHost} from '../config/registry-host.js';
+
 /**
  * docker's credential-helper protocol (docker-credential-helpers): the action is the first
  * argument, the payload comes on stdin, the answer goes to stdout, and an error is a message on
@@ -40,9 +42,11 @@ export async function answerCredentialRequest(action: string | undefined, input:
       // Username "<token>": docker would take the secret for an identity token and spend it.
       return ok(JSON.stringify({ServerURL: serverUrl, Username: credentials.username, Secret: credentials.secret}));
     }
-    case 'store':
+    case 'store': {
+      const registry = storedRegistry(input);
       // docker quotes the helper's answer in backticks ("out: `…`"): no backticks of our own inside.
-      return fail(`hub keeps the credentials for ${storedRegistry(input)} itself: sign in with "hub login ${storedRegistry(input)}" instead of "docker login".`);
+      return fail(`hub keeps the credentials for ${registry ?? 'this registry'} itself: sign in with "hub login${registry ? ` ${registry}` : ''}" instead of "docker login".`);
+    }
     case 'erase':
       // `docker logout` ends docker's use of the registry, not the hub session: `hub logout` does.
       return ok('');
@@ -55,13 +59,12 @@ export async function answerCredentialRequest(action: string | undefined, input:
   }
 }
 
-/** The registry `docker login` tried to store credentials for, as docker names it in the payload. */
-function storedRegistry(input: string): string {
+/** The registry `docker login` tried to store credentials for, as hub names it; undefined when the payload names none. */
+function storedRegistry(input: string): string | undefined {
   try {
     const {ServerURL} = JSON.parse(input) as {ServerURL?: unknown};
-    if (typeof ServerURL === 'string' && /^[\w.:/-]+$/.test(ServerURL)) return ServerURL.replace(/^https?:\/\//, '').replace(/\/+$/, '');
+    return typeof ServerURL === 'string' ? normalizeRegistryHost(ServerURL) : undefined;
   } catch {
-    // not docker's JSON: the generic name below
+    return undefined;
   }
-  return 'this registry';
 }
