@@ -1,4 +1,4 @@
-import {spawn} from 'node:child_process';
+import {spawn, type ChildProcess} from 'node:child_process';
 import open from 'open';
 import {parse} from 'shell-quote';
 import {HubError} from '../errors.js';
@@ -20,9 +20,7 @@ export function browserOpener(env: NodeJS.ProcessEnv = process.env, platform: No
   if (!hasDisplay(env, platform)) return async () => false;
   return async (url) => {
     try {
-      const child = await open(url);
-      child.once('error', () => {});
-      return true;
+      return await startedBrowser(await open(url));
     } catch {
       return false;
     }
@@ -41,14 +39,31 @@ function parseCommand(command: string): string[] {
   return words as string[];
 }
 
-/** Starts the browser command and returns once it is running; the browser outlives hub. */
+/** Starts the browser command; the browser outlives hub. */
 function runDetached([program, ...args]: string[], url: string, env: NodeJS.ProcessEnv): Promise<boolean> {
+  return startedBrowser(spawn(program!, [...args, url], {detached: true, stdio: 'ignore', env}));
+}
+
+/**
+ * How long a browser command has to fail before hub takes it as opened: xdg-open and the like
+ * hand the URL over and exit at once, a browser started by itself keeps running.
+ */
+const FAILURE_GRACE_MS = 1000;
+
+/**
+ * Whether the command got as far as a browser: not when it cannot start or exits with an error
+ * right away (HUB_BROWSER=/bin/false, xdg-open without any browser), so that hub does not claim
+ * to have opened one.
+ */
+function startedBrowser(child: ChildProcess): Promise<boolean> {
   return new Promise((resolve) => {
-    const child = spawn(program!, [...args, url], {detached: true, stdio: 'ignore', env});
-    child.once('error', () => resolve(false));
-    child.once('spawn', () => {
+    const settle = (opened: boolean) => {
+      clearTimeout(timer);
       child.unref();
-      resolve(true);
-    });
+      resolve(opened);
+    };
+    const timer = setTimeout(() => settle(true), FAILURE_GRACE_MS);
+    child.once('error', () => settle(false));
+    child.once('exit', (code) => settle(code === 0));
   });
 }

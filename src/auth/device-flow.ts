@@ -13,6 +13,8 @@ export interface DeviceLoginOptions {
   provider: client.Configuration;
   settings: ProviderSettings;
   signal?: AbortSignal;
+  /** How long to wait for the sign-in (--timeout), or less when the code expires sooner. */
+  timeoutMs: number;
   say: (line: string) => void;
   /** Opens the verification page here too when this machine can show a browser. */
   openBrowser?: OpenBrowser;
@@ -36,16 +38,31 @@ export async function loginWithDevice(options: DeviceLoginOptions): Promise<Toke
   // Without the code: a command line is readable by every local user, who could enter the code
   // first and sign this login in to their own account.
   if (options.openBrowser) await options.openBrowser(uri);
-  options.say(`Waiting for the sign-in to finish (the code expires in ${Math.round(authorization.expires_in / 60)} min; Ctrl-C to cancel)…`);
+  const waitSeconds = Math.min(Math.round(options.timeoutMs / 1000), authorization.expires_in);
+  options.say(`Waiting for the sign-in to finish (hub waits ${describeSeconds(waitSeconds)}; Ctrl-C to cancel)…`);
+  const deadline = AbortSignal.timeout(options.timeoutMs);
   try {
-    return await client.pollDeviceAuthorizationGrant(provider, authorization, audienceParameters(settings.audience), {signal: options.signal});
+    return await client.pollDeviceAuthorizationGrant(provider, authorization, audienceParameters(settings.audience), {
+      signal: options.signal ? AbortSignal.any([options.signal, deadline]) : deadline,
+    });
   } catch (error) {
-    throw pollError(error, options.signal);
+    throw pollError(error, options.signal, deadline.aborted ? waitSeconds : undefined);
   }
 }
 
-function pollError(error: unknown, signal: AbortSignal | undefined): HubError {
+function describeSeconds(seconds: number): string {
+  return seconds < 120 ? `${seconds}s` : `${Math.round(seconds / 60)} min`;
+}
+
+/** `timedOutAfter`: the seconds hub waited when --timeout ended the wait. */
+function pollError(error: unknown, signal: AbortSignal | undefined, timedOutAfter: number | undefined): HubError {
   if (signal?.aborted) return new HubError('Login cancelled.', {exit: ExitCode.cancelled, code: 'cancelled'});
+  if (timedOutAfter !== undefined) {
+    return new HubError(`No sign-in arrived within ${describeSeconds(timedOutAfter)}; hub stopped waiting and stored nothing.`, {
+      code: 'login_timeout',
+      suggestions: ['Run `hub login --device` again and enter the code within the time shown, or raise --timeout.'],
+    });
+  }
   if (error instanceof client.ResponseBodyError && error.error === 'expired_token') {
     return new HubError('The code expired before the sign-in was finished; nothing was stored.', {
       code: 'expired_token',

@@ -38,6 +38,10 @@ export async function loginWithBrowser(options: BrowserLoginOptions): Promise<vo
     expectedState: state,
     timeoutMs: options.timeoutMs,
     signal: options.signal,
+    checksWhenNotSentBack: [
+      "Look at the page in the browser: an error there (such as invalid_client or a redirect_uri mismatch) is the identity provider's answer, which cannot reach hub.",
+      `Check that the client id ${settings.clientId} is registered at ${settings.issuer} (--client-id, HUB_CLIENT_ID) and allows the redirect URI ${options.port ? `http://127.0.0.1:${options.port}/callback` : 'http://127.0.0.1/callback on any port'}.`,
+    ],
   });
 
   try {
@@ -54,7 +58,11 @@ export async function loginWithBrowser(options: BrowserLoginOptions): Promise<vo
     // line is readable by every user of this machine.
     const link = server.startUrl(authorizationUrl);
     const opened = await options.openBrowser(link);
-    options.say(opened ? `Opened your browser to sign in. If it did not open, visit (once):\n  ${link}` : `Open this link in a browser on this machine to sign in (it works once):\n  ${link}`);
+    options.say(
+      opened
+        ? `Opened your browser to sign in. If it did not open, visit (once):\n  ${link}`
+        : `Could not open a browser here. Open this link in a browser on this machine to sign in (it works once):\n  ${link}`,
+    );
     options.say('Waiting for the sign-in to finish… (Ctrl-C to cancel)');
 
     const callbackUrl = await server.callback;

@@ -19,6 +19,8 @@ export interface LoopbackOptions {
   expectedState: string;
   timeoutMs: number;
   signal?: AbortSignal;
+  /** What to check when the browser went to the provider and never came back (the login's settings). */
+  checksWhenNotSentBack?: string[];
 }
 
 export interface PageOutcome {
@@ -96,14 +98,25 @@ export async function startLoopbackServer(options: LoopbackOptions): Promise<Loo
     accept(url);
   });
 
-  const timer = setTimeout(() => {
-    fail(
-      new HubError(`No sign-in arrived within ${Math.round(options.timeoutMs / 1000)}s; hub stopped waiting.`, {
+  const timer = setTimeout(() => fail(timedOut()), options.timeoutMs);
+
+  /**
+   * A provider that refuses the request itself (unknown client id, unregistered redirect URI)
+   * shows its error in the browser and never redirects: hub can only tell how far the browser got.
+   */
+  function timedOut(): HubError {
+    const waited = `No sign-in arrived within ${Math.round(options.timeoutMs / 1000)}s`;
+    if (!started) {
+      return new HubError(`${waited}: the sign-in link was not opened. hub stopped waiting.`, {
         code: 'login_timeout',
-        suggestions: ['Run the command again and finish signing in in the browser, or raise --timeout.'],
-      }),
-    );
-  }, options.timeoutMs);
+        suggestions: ['Run the command again and open the link it prints in a browser on this machine, or raise --timeout.'],
+      });
+    }
+    return new HubError(`${waited}: the browser went to the identity provider but was not sent back to ${expectedHost}${CALLBACK_PATH}. hub stopped waiting.`, {
+      code: 'login_timeout',
+      suggestions: [...(options.checksWhenNotSentBack ?? []), 'If you were still signing in, run the command again, or raise --timeout.'],
+    });
+  }
   const onAbort = () => fail(new HubError('Login cancelled.', {exit: ExitCode.cancelled, code: 'cancelled'}));
   options.signal?.addEventListener('abort', onAbort, {once: true});
 

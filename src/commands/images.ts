@@ -18,13 +18,13 @@ export default class Images extends HubCommand {
 
   async run(): Promise<ImagesResult> {
     const {args, flags} = await this.parse(Images);
-    const {images} = await import('../flows/images.js');
+    const {imageLines, images, nothingToList} = await import('../flows/images.js');
     const result = await images(this.hub, {registry: flags.registry, repository: args.repository});
     if (!this.jsonEnabled()) {
-      for (const repository of result.repositories) {
-        // Names and tags are the registry's words: shown without control characters.
-        this.log(printable(repository.tags ? repository.tags.map((tag) => `${result.registry}/${repository.name}:${tag}`).join('\n') : `${result.registry}/${repository.name}`));
-      }
+      // Names and tags are the registry's words: shown without control characters.
+      for (const line of imageLines(result)) this.log(printable(line));
+      const notice = nothingToList(result);
+      if (notice) this.hub.say(notice);
     }
     return result;
   }

@@ -15,11 +15,15 @@ import {answerCredentialRequest, type CredentialSource} from './credential-helpe
  * docker runs it for every operation on a hub registry, so it loads no more than the answer needs.
  */
 export async function serve(version: () => string): Promise<number> {
-  const answer = await answerCredentialRequest(process.argv[2], await readStdin(), hubCredentials(version)).catch((error: unknown) => ({
-    // docker prints the message, which may quote a provider's or a registry's words.
-    stdout: `${printable(error instanceof HubError ? error.message : `docker-credential-hub failed: ${(error as Error).message}`)}\n`,
-    exitCode: 1 as const,
-  }));
+  const answer = await answerCredentialRequest(process.argv[2], await readStdin(), hubCredentials(version)).catch((error: unknown) => {
+    // The message may quote a provider's or a registry's words.
+    const message = printable(error instanceof HubError ? error.message : `docker-credential-hub failed: ${(error as Error).message}`);
+    // docker pull and push drop a failed `get` (stdout) and go on without credentials, so the person
+    // would see only the registry's "access denied": docker passes the helper's stderr through.
+    const hints = error instanceof HubError ? error.suggestions.map((line) => `  ${printable(line)}\n`).join('') : '';
+    process.stderr.write(`docker-credential-hub: ${message}\n${hints}`);
+    return {stdout: `${message}\n`, exitCode: 1 as const};
+  });
   process.stdout.write(answer.stdout);
   return answer.exitCode;
 }

@@ -1,3 +1,5 @@
+import {normalizeRegistryHost} from '../config/registry-host.js';
+
 /**
  * docker's credential-helper protocol (docker-credential-helpers): the action is the first
  * argument, the payload comes on stdin, the answer goes to stdout, and an error is a message on
@@ -40,8 +42,11 @@ export async function answerCredentialRequest(action: string | undefined, input:
       // Username "<token>": docker would take the secret for an identity token and spend it.
       return ok(JSON.stringify({ServerURL: serverUrl, Username: credentials.username, Secret: credentials.secret}));
     }
-    case 'store':
-      return fail('hub keeps the credentials for this registry itself: sign in with `hub login REGISTRY` instead of `docker login`');
+    case 'store': {
+      const registry = storedRegistry(input);
+      // docker quotes the helper's answer in backticks ("out: `…`"): no backticks of our own inside.
+      return fail(`hub keeps the credentials for ${registry ?? 'this registry'} itself: sign in with "hub login${registry ? ` ${registry}` : ''}" instead of "docker login".`);
+    }
     case 'erase':
       // `docker logout` ends docker's use of the registry, not the hub session: `hub logout` does.
       return ok('');
@@ -51,5 +56,15 @@ export async function answerCredentialRequest(action: string | undefined, input:
       return ok(`docker-credential-hub (hub) ${source.version()}\n`);
     default:
       return fail('Usage: docker-credential-hub <store|get|erase|list|version>');
+  }
+}
+
+/** The registry `docker login` tried to store credentials for, as hub names it; undefined when the payload names none. */
+function storedRegistry(input: string): string | undefined {
+  try {
+    const {ServerURL} = JSON.parse(input) as {ServerURL?: unknown};
+    return typeof ServerURL === 'string' ? normalizeRegistryHost(ServerURL) : undefined;
+  } catch {
+    return undefined;
   }
 }

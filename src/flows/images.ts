@@ -21,15 +21,34 @@ export async function images(ctx: Context, options: {registry?: string; reposito
   const client = registryClient(session);
   if (options.repository) {
     const name = options.repository.includes('/') ? options.repository : `${session.account}/${options.repository}`;
+    // One answer for "absent" and "not yours": which names exist is not the user's to learn.
+    const unknown = new HubError(`No repository ${name} on ${session.registry} (or you may not pull it).`, {
+      code: 'repository_unknown',
+      suggestions: ['Run `hub images` to see the repositories you may pull.'],
+    });
     const token = await client.token([`repository:${name}:pull`]);
-    if (grantedAccess(token).length === 0) {
-      throw new HubError(`You may not pull ${session.registry}/${name}.`, {code: 'denied'});
+    if (grantedAccess(token).length === 0) throw unknown;
+    try {
+      const {tags} = await client.get<{tags: string[] | null}>(`/v2/${name}/tags/list`, token);
+      return {registry: session.registry, repositories: [{name, tags: tags ?? []}]};
+    } catch (error) {
+      throw error instanceof HubError && error.code === 'registry_not_found' ? unknown : error;
     }
-    const {tags} = await client.get<{tags: string[] | null}>(`/v2/${name}/tags/list`, token);
-    return {registry: session.registry, repositories: [{name, tags: tags ?? []}]};
   }
   const repositories = (await client.pullableRepositories()) ?? (await pullableFromCatalog(client));
   return {registry: session.registry, repositories: [...repositories].sort().map((name) => ({name}))};
+}
+
+/** What `hub images` prints on stdout for a person: one image a line. */
+export function imageLines(result: ImagesResult): string[] {
+  return result.repositories.flatMap(({name, tags}) => (tags ? tags.map((tag) => `${result.registry}/${name}:${tag}`) : [`${result.registry}/${name}`]));
+}
+
+/** Said (on stderr, so that stdout stays a plain list) when there is no image to list. */
+export function nothingToList(result: ImagesResult): string | undefined {
+  if (imageLines(result).length > 0) return undefined;
+  const [only] = result.repositories;
+  return only ? `${result.registry}/${only.name} has no tags.` : `There is nothing on ${result.registry} that you may pull.`;
 }
 
 async function pullableFromCatalog(client: RegistryClient): Promise<string[]> {

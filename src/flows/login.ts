@@ -94,7 +94,7 @@ export async function login(ctx: Context, options: LoginOptions): Promise<LoginR
     const complete = async (tokens: Tokens) =>
       persist(sessionFromTokens(registry, provider, tokens, ctx.nowSeconds(), await accountAtRegistry(ctx, registry, provider, tokens.access_token, await identify(config, tokens))));
     if (chooseDeviceFlow(ctx, options, config)) {
-      await complete(await loginWithDevice({provider: config, settings: provider, signal: options.signal, say: ctx.say, openBrowser: ctx.browserAvailable ? ctx.openBrowser : undefined}));
+      await complete(await loginWithDevice({provider: config, settings: provider, signal: options.signal, timeoutMs: options.timeoutSeconds * 1000, say: ctx.say, openBrowser: ctx.browserAvailable ? ctx.openBrowser : undefined}));
     } else {
       await loginWithBrowser({
         provider: config,

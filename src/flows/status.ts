@@ -1,13 +1,16 @@
+import {environmentSession} from '../auth/environment-token.js';
 import {sessionState, type SessionState} from '../auth/session.js';
 import {readSettings, type StorageKind} from '../config/settings.js';
 import type {Context} from '../context.js';
 import {ExitCode, HubError} from '../errors.js';
+import type {Session} from '../store/session.js';
 
 export interface RegistryStatus {
   registry: string;
   account?: string;
   issuer: string;
-  storage: StorageKind;
+  /** 'environment': HUB_TOKEN, which every command uses instead of the stored sessions. */
+  storage: StorageKind | 'environment';
   /** Where the tokens are, in words. */
   storageDescription: string;
   expiresAt?: string;
@@ -18,6 +21,8 @@ export interface RegistryStatus {
 
 /** What hub knows of every registry, read from the stores only: no network. */
 export async function status(ctx: Context): Promise<RegistryStatus[]> {
+  const fromEnvironment = environmentSession(ctx.env, undefined);
+  if (fromEnvironment) return [environmentStatus(fromEnvironment, ctx.nowSeconds())];
   const settings = await readSettings(ctx.paths.settings);
   const results: RegistryStatus[] = [];
   for (const [registry, saved] of Object.entries(settings.registries)) {
@@ -45,13 +50,32 @@ export async function status(ctx: Context): Promise<RegistryStatus[]> {
   return results;
 }
 
+/**
+ * HUB_TOKEN stands in for every stored session (commands for other registries are refused while it
+ * is set), so it is the one thing to report. It has no refresh token: once expired it is unusable.
+ */
+function environmentStatus(session: Session, nowSeconds: number): RegistryStatus {
+  const state = sessionState(session, nowSeconds, 0);
+  return {
+    registry: session.registry,
+    account: session.account,
+    issuer: session.issuer,
+    storage: 'environment',
+    storageDescription: 'HUB_TOKEN (hub login sessions are not used while it is set)',
+    expiresAt: session.expiresAt === undefined ? undefined : new Date(session.expiresAt * 1000).toISOString(),
+    state,
+    usable: state !== 'expired',
+    problem: state === 'expired' ? 'HUB_TOKEN expired; set a new one' : undefined,
+  };
+}
+
 /** What `hub status` prints for a person: one block per registry. */
 export function describeStatus(registries: RegistryStatus[]): string[] {
   if (registries.length === 0) return ['Not logged in to any registry. Run `hub login REGISTRY`.'];
   return registries.flatMap((r) => [
     `${r.usable ? '✓' : '✗'} ${r.registry}`,
     `    account:  ${r.account ?? '(unknown)'}`,
-    `    issuer:   ${r.issuer}`,
+    `    issuer:   ${r.issuer || '(not named in the token)'}`,
     `    token:    ${r.problem ?? describeExpiry(r)}`,
     `    storage:  ${r.storageDescription}`,
   ]);

@@ -85,7 +85,7 @@ export function registryClient(session: Pick<Session, 'registry' | 'account' | '
 
   async function getOk(path: string, token: string) {
     const response = await send(`${base}${path}`, {authorization: `Bearer ${token}`, accept: 'application/json'});
-    if (!response.ok) throw new HubError(`${session.registry} answered HTTP ${response.status} for ${path}.`, {code: 'registry_error'});
+    if (!response.ok) throw new HubError(`${session.registry} answered HTTP ${response.status} for ${path}.`, {code: response.status === 404 ? 'registry_not_found' : 'registry_error'});
     return response;
   }
 

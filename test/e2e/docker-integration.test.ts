@@ -45,9 +45,12 @@ describe.runIf(e2eEnabled([...E2E_PROGRAMS, ...REGISTRY_PROGRAMS]))('hub login â
 
   afterAll(() => stack?.stop());
 
-  function docker(args: string[]): Promise<{code: number; output: string}> {
+  function docker(args: string[], extraEnv: NodeJS.ProcessEnv = {}, input = ''): Promise<{code: number; output: string}> {
     return new Promise((resolve) => {
-      execFile('docker', args, {env}, (error, stdout, stderr) => resolve({code: error ? Number((error as {code?: number}).code ?? 1) : 0, output: `${stdout}${stderr}`}));
+      const child = execFile('docker', args, {env: {...env, ...extraEnv}}, (error, stdout, stderr) =>
+        resolve({code: error ? Number((error as {code?: number}).code ?? 1) : 0, output: `${stdout}${stderr}`}),
+      );
+      child.stdin!.end(input);
     });
   }
 
@@ -124,6 +127,33 @@ describe.runIf(e2eEnabled([...E2E_PROGRAMS, ...REGISTRY_PROGRAMS]))('hub login â
     expect(JSON.parse(listed.stdout)).toEqual({registry, repositories: [{name: 'alice/myapp'}]});
     const tags = await runHub(['images', 'myapp'], env);
     expect(tags.stdout).toBe(`${registry}/alice/myapp:1.0\n`);
+  });
+
+  it('hub images for a repository that is not there (or not yours) says so, without a raw HTTP status', async () => {
+    for (const name of ['nothere', 'bob/private']) {
+      const result = await runHub(['images', name], env);
+      expect(result.code).toBe(1);
+      expect(result.stdout).toBe('');
+      expect(result.stderr).toContain(`No repository ${name.includes('/') ? name : `alice/${name}`} on ${registry} (or you may not pull it).`);
+      expect(result.stderr).not.toMatch(/HTTP \d{3}/);
+    }
+  });
+
+  it('with no D-Bus session, docker pull shows why docker-credential-hub has no credentials, not only "access denied"', async () => {
+    await docker(['rmi', `${registry}/alice/myapp:1.0`]);
+    const pulled = await docker(['pull', `${registry}/alice/myapp:1.0`], {DBUS_SESSION_BUS_ADDRESS: `unix:path=${join(stack.sandbox.dir, 'no-bus')}`});
+    expect(pulled.code).not.toBe(0);
+    expect(pulled.output).toContain('docker-credential-hub: The Secret Service keychain cannot be used: there is no D-Bus session bus');
+    expect(pulled.output).toContain('Start and unlock a Secret Service provider');
+  });
+
+  it('docker login is refused with a pointer to hub login, in a message without nested backticks', async () => {
+    const token = (await runHub(['token', registry], env)).stdout.trim();
+    const refused = await docker(['login', registry, '--username', 'alice', '--password-stdin'], {}, token);
+    expect(refused.code).not.toBe(0);
+    expect(refused.output).toContain(`hub keeps the credentials for ${registry} itself: sign in with "hub login ${registry}" instead of "docker login".`);
+    expect(refused.output).not.toMatch(/`[^`\n]*`[^`\n]*`[^`\n]*`/);
+    expect(refused.output).not.toContain(token);
   });
 
   it('names the engine it tried when none answers', async () => {

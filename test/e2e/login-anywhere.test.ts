@@ -161,6 +161,14 @@ describe.runIf(e2eEnabled([...E2E_PROGRAMS, ...REGISTRY_PROGRAMS]))('login anywh
     }
   });
 
+  it('ends a device login that nobody approves after --timeout, with a clear message', async () => {
+    const result = await startDeviceLogin(['--device', '--timeout', '3'], headlessEnv).done;
+    expect(result.code).toBe(1);
+    expect(result.stderr).toContain('hub waits 3s');
+    expect(result.stderr).toContain('No sign-in arrived within 3s; hub stopped waiting and stored nothing.');
+    expect(result.stderr).toContain('raise --timeout');
+  });
+
   it('HUB_TOKEN pushes and pulls without any keychain or config', async () => {
     const token = (await runHub(['token', registry], env)).stdout.trim();
     const ci = {...ciEnv, HUB_TOKEN: token, HUB_REGISTRY: registry};

@@ -183,6 +183,28 @@ describe.runIf(e2eEnabled())('hub login refuses hostile and broken input, and st
     await expect(fetch(redirectUri)).rejects.toThrow();
   });
 
+  it('says the browser could not be opened when HUB_BROWSER fails, and prints the link to open by hand', async () => {
+    const result = await startLogin(['--timeout', '2'], {HUB_BROWSER: '/bin/false'});
+    expect(result.code).toBe(1);
+    expect(result.stderr).not.toContain('Opened your browser');
+    expect(result.stderr).toMatch(/Could not open a browser here\. Open this link in a browser on this machine to sign in \(it works once\):\n {2}http:\/\/127\.0\.0\.1:\d+\/\S+\n/);
+    expect(result.stderr).toContain('No sign-in arrived within 2s: the sign-in link was not opened.');
+  });
+
+  it('with a client id the provider does not know, says on timeout what to check (its error page never reaches hub)', async () => {
+    const login = runHub(['login', REGISTRY, '--issuer', idp.issuer, '--client-id', 'not-registered', '--timeout', '3'], env);
+    const {authorizationUrl} = await openLink(await browser.nextUrl());
+    // What the person's browser shows: the provider's own error page, with no redirect back to hub.
+    const shown = await fetch(authorizationUrl, {redirect: 'manual'});
+    expect(shown.status).toBe(400);
+    expect(await shown.text()).toContain('invalid_client');
+    const result = await login;
+    expect(result.code).toBe(1);
+    expect(result.stderr).toContain('No sign-in arrived within 3s: the browser went to the identity provider but was not sent back to 127.0.0.1:');
+    expect(result.stderr).toContain('Look at the page in the browser: an error there (such as invalid_client');
+    expect(result.stderr).toContain(`Check that the client id not-registered is registered at ${idp.issuer} (--client-id, HUB_CLIENT_ID) and allows the redirect URI http://127.0.0.1/callback on any port.`);
+  });
+
   it('stops on Ctrl-C with exit code 130 and leaves nothing listening', async () => {
     const login = startLogin();
     const {redirectUri} = callbackOf(await browser.nextUrl());

@@ -39,8 +39,8 @@ describe.runIf(e2eEnabled())('hub login / token / status / logout against a real
   }
 
   /** `hub status` answers without oclif (src/fast-path.ts): it must print what the oclif command prints. */
-  async function statusBothWays(args: string[]) {
-    const [fast, oclif] = await Promise.all([runHub(args, env), runHub(args, env, {throughOclif: true})]);
+  async function statusBothWays(args: string[], runEnv = env) {
+    const [fast, oclif] = await Promise.all([runHub(args, runEnv), runHub(args, runEnv, {throughOclif: true})]);
     expect(fast).toEqual(oclif);
     return fast;
   }
@@ -77,6 +77,19 @@ describe.runIf(e2eEnabled())('hub login / token / status / logout against a real
     const {payload} = await jwtVerify(token, createRemoteJWKSet(new URL(`${idp.issuer}/jwks`)), {issuer: idp.issuer, audience: registryAudience(REGISTRY)});
     return payload;
   }
+
+  it('hub status reports HUB_TOKEN (registry, account, expiry) instead of "Not logged in", the same without oclif', async () => {
+    const token = (await runHub(['token', REGISTRY], env)).stdout.trim();
+    const ci = {...env, HUB_TOKEN: token, HUB_REGISTRY: REGISTRY};
+    const human = await statusBothWays(['status'], ci);
+    expect(human.code).toBe(0);
+    expect(human.stderr).toContain(`✓ ${REGISTRY}\n    account:  alice\n    issuer:   ${idp.issuer}\n    token:    expires `);
+    expect(human.stderr).toContain('storage:  HUB_TOKEN');
+    expect(human.stderr).not.toContain('Not logged in');
+    const json = await statusBothWays(['status', '--json'], ci);
+    expect(JSON.parse(json.stdout)).toMatchObject([{registry: REGISTRY, account: 'alice', storage: 'environment', usable: true, expiresAt: expect.stringMatching(/^\d{4}-/)}]);
+    expect(`${human.stdout}${human.stderr}${json.stdout}`).not.toContain(token);
+  });
 
   it('hub token prints a token the provider issued for the registry, and nothing else', async () => {
     const result = await runHub(['token', REGISTRY], env);

@@ -19,10 +19,14 @@ describe('the credential-helper protocol', () => {
     expect(await answerCredentialRequest('get', '', source)).toEqual({stdout: 'no credentials server URL\n', exitCode: 1});
   });
 
-  it('refuses store with a pointer to hub login, and takes erase without touching the session', async () => {
+  it('refuses store with a pointer to hub login for that registry, without backticks (docker wraps the answer in its own), and takes erase without touching the session', async () => {
     const stored = await answerCredentialRequest('store', '{"ServerURL":"r","Username":"u","Secret":"s"}', source);
     expect(stored.exitCode).toBe(1);
     expect(stored.stdout).toContain('hub login');
+    expect(await answerCredentialRequest('store', '{"ServerURL":"https://registry.example.com","Username":"u","Secret":"s"}', source)).toEqual({
+      stdout: 'hub keeps the credentials for registry.example.com itself: sign in with "hub login registry.example.com" instead of "docker login".\n',
+      exitCode: 1,
+    });
     expect(await answerCredentialRequest('erase', 'registry.example.com', source)).toEqual({stdout: '', exitCode: 0});
   });
 
