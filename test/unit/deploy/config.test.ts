@@ -1,4 +1,4 @@
-import {mkdtempSync, rmSync, writeFileSync} from 'node:fs';
+import {mkdtempSync, readFileSync, rmSync, writeFileSync} from 'node:fs';
 import {tmpdir} from 'node:os';
 import {dirname, join} from 'node:path';
 import {afterAll, describe, expect, it} from 'vitest';
@@ -116,6 +116,14 @@ describe('deploy/hub-auth.yml (compose)', () => {
     expect(keygen?.profiles).toEqual(['setup']);
     expect(keygen?.user).toBe('root');
     expect(keygen?.command).toEqual(['--service', config.service, '--realm', registry.auth.token.realm]);
+  });
+});
+
+describe('the hub-auth image', () => {
+  it('is built without keys, .env files or the host\'s node_modules in its context', () => {
+    const ignored = readFileSync(join(DEPLOY_DIR, '..', '.dockerignore'), 'utf8').split('\n').map((line) => line.trim());
+    expect(ignored).toEqual(expect.arrayContaining(['node_modules', '.git', 'deploy', '**/.env', '**/*.key', '**/keys']));
+    expect(deployText('Dockerfile.hub-auth')).toMatch(/^USER node$/m);
   });
 });
 
