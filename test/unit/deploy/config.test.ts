@@ -31,7 +31,7 @@ interface RegistryConfig {
 interface Compose {
   services: Record<string, {
     environment?: Record<string, string>;
-    volumes?: string[];
+    volumes?: Array<string | {type: string; source: string; target: string}>;
     ports?: string[];
     healthcheck?: {test: string[]};
     networks?: Record<string, {ipv4_address?: string}> | string[];
@@ -134,7 +134,7 @@ describe('deploy/registry.yml and the TLS proxy agree with hub-auth (compose)', 
     expect(registry.auth.token.service).toBe(config.service);
     expect(registry.auth.token.issuer).toBe(config.issuer);
     expect(registry.http.host).toBe(`https://${config.registry.host}`);
-    expect(compose.services.registry?.volumes).toContain(`./keys/signing.crt:${registry.auth.token.rootcertbundle}:ro`);
+    expect(compose.services.registry?.volumes).toContainEqual({type: 'bind', source: './keys/signing.crt', target: registry.auth.token.rootcertbundle, read_only: true, bind: {create_host_path: false}});
     expect(config.registry.url).toBe('http://registry:5000');
     expect(registry.http.debug?.addr).toMatch(/^127\.0\.0\.1:/);
   });
