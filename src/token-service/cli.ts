@@ -2,6 +2,7 @@ import {readFileSync} from 'node:fs';
 import {access, chmod, mkdir, writeFile} from 'node:fs/promises';
 import {join, resolve} from 'node:path';
 import {parseArgs} from 'node:util';
+import {honourProxyEnvironment} from '../net/proxy-environment.js';
 import {ConfigError, loadConfig} from './config.js';
 import {createLogger, createTokenService} from './service.js';
 
@@ -99,6 +100,7 @@ async function serve(args: string[]): Promise<number> {
   const configFile = values.config;
   if (!configFile) throw new ConfigError('serve needs --config FILE');
   const config = await loadConfig(configFile);
+  await honourProxyEnvironment();
   const logger = createLogger();
   const {app, monitoring} = await createTokenService(config, logger);
   const listen = async (server: typeof app, section: 'listen' | 'monitoring'): Promise<string> => {
