@@ -71,16 +71,21 @@ describe.runIf(e2eEnabled(PROGRAMS))('proxies and private CAs', () => {
   const login = (runEnv: NodeJS.ProcessEnv) =>
     runHub(['login', registry.host, '--client-credentials', '--issuer', idp.issuer, '--client-id', ROBOT_CLIENT.id, '--insecure-storage', '--docker-config', 'none'], runEnv);
 
+  /** `docker-credential-hub get`, as docker runs it. */
+  function helperGet(runEnv: NodeJS.ProcessEnv): Promise<{code: number; stdout: string; stderr: string}> {
+    return new Promise((resolve) => {
+      const child = execFile(process.execPath, [HELPER, 'get'], {env: runEnv}, (error, stdout, stderr) => resolve({code: error ? Number(error.code ?? 1) : 0, stdout, stderr}));
+      child.stdin?.end(`${registry.host}\n`);
+    });
+  }
+
   /** `docker-credential-hub get` after the stored access token expired: a renewal at the provider. */
-  async function helperGetAfterExpiry(runEnv: NodeJS.ProcessEnv): Promise<{code: number; stdout: string}> {
+  async function helperGetAfterExpiry(runEnv: NodeJS.ProcessEnv) {
     const file = join(env.HUB_CONFIG_DIR!, 'insecure-sessions.json');
     const stored = JSON.parse(await readFile(file, 'utf8')) as {sessions: Record<string, {expiresAt?: number}>};
     stored.sessions[registry.host]!.expiresAt = 1;
     await writeFile(file, JSON.stringify(stored));
-    return new Promise((resolve) => {
-      const child = execFile(process.execPath, [HELPER, 'get'], {env: runEnv}, (error, stdout) => resolve({code: error ? Number(error.code ?? 1) : 0, stdout}));
-      child.stdin?.end(`${registry.host}\n`);
-    });
+    return helperGet(runEnv);
   }
 
   it('without the proxy the provider name does not resolve: the symptom of the issue', async () => {
@@ -104,11 +109,21 @@ describe.runIf(e2eEnabled(PROGRAMS))('proxies and private CAs', () => {
   it('docker-credential-hub renews an expired token at the provider through the proxy', async () => {
     const asked = proxy.asked.length;
     const grants = idp.grants.client_credentials ?? 0;
-    const result = await helperGetAfterExpiry(behindProxy);
+    const result = await helperGetAfterExpiry({...behindProxy, NODE_DEBUG: 'module'});
     expect(result.code, result.stdout).toBe(0);
     expect(JSON.parse(result.stdout)).toMatchObject({Username: `robots/${ROBOT_CLIENT.id}`});
+    // A renewal behind a proxy is when the helper loads the proxy agent.
+    expect(result.stderr).toMatch(/node_modules\/undici\//);
     expect(idp.grants.client_credentials).toBe(grants + 1);
     expect(proxy.asked.slice(asked)).toContain(new URL(idp.issuer).host);
+  });
+
+  it('docker-credential-hub answers from a valid token without loading the proxy agent, HTTPS_PROXY or not', async () => {
+    // node names every module it loads under NODE_DEBUG=module: undici must not be one of them.
+    const result = await helperGet({...behindProxy, NODE_DEBUG: 'module'});
+    expect(result.code, result.stdout).toBe(0);
+    expect(result.stderr).toContain('credential-helper-main.cjs');
+    expect(result.stderr).not.toMatch(/node_modules\/undici\//);
   });
 
   it('NO_PROXY sends a host around the proxy (here to a name only the proxy knows: it fails)', async () => {
