@@ -15,13 +15,17 @@ import {createSandbox, type Sandbox} from './support/sandbox.js';
 
 const HELPER = fileURLToPath(new URL('../../bin/docker-credential-hub.cjs', import.meta.url));
 const PROGRAMS = ['docker-registry', 'openssl'];
+/** Names only the proxy resolves (test/e2e/support/forward-proxy.ts). */
+const IDP_NAME = 'idp.hub.test';
+const REGISTRY_NAME = 'registry.hub.test';
 const openssl = (args: string[], cwd: string) => promisify(execFile)('openssl', args, {cwd});
 
 /**
- * A company network: the identity provider is https://idp.hub.test, a name only the company's
- * proxy resolves, with a certificate of the company's own CA. The registry and its hub-auth run on
- * this machine's loopback, which is never proxied. hub, docker-credential-hub and hub-auth each
- * get HTTPS_PROXY and NODE_EXTRA_CA_CERTS, as the README says.
+ * A company network: the identity provider and the registry are https://idp.hub.test and
+ * https://registry.hub.test, names only the company's proxy resolves, with certificates of the
+ * company's own CA. hub-auth, the registry's realm, answers on this machine's loopback, which is
+ * never proxied. hub, docker-credential-hub and hub-auth each get HTTPS_PROXY and
+ * NODE_EXTRA_CA_CERTS, as the README says.
  */
 describe.runIf(e2eEnabled(PROGRAMS))('proxies and private CAs', () => {
   let sandbox: Sandbox;
@@ -41,7 +45,7 @@ describe.runIf(e2eEnabled(PROGRAMS))('proxies and private CAs', () => {
     stops.push(() => sandbox.remove());
     const caFile = await privateCa(sandbox.dir);
     idp = await startIdentityProvider({
-      tls: {hostname: 'idp.hub.test', key: await readFile(join(sandbox.dir, 'idp.key'), 'utf8'), cert: await readFile(join(sandbox.dir, 'idp.crt'), 'utf8')},
+      tls: {hostname: IDP_NAME, key: await readFile(join(sandbox.dir, 'server.key'), 'utf8'), cert: await readFile(join(sandbox.dir, 'server.crt'), 'utf8')},
     });
     stops.push(() => idp.stop());
     proxy = await startForwardProxy();
@@ -53,12 +57,18 @@ describe.runIf(e2eEnabled(PROGRAMS))('proxies and private CAs', () => {
     hubAuth = await startHubAuth({
       dir: join(sandbox.dir, 'hub-auth'),
       oidcIssuer: idp.issuer,
-      registryHost: `127.0.0.1:${registryPort}`,
+      registryHost: `${REGISTRY_NAME}:${registryPort}`,
+      extra: {registry: {url: `https://${REGISTRY_NAME}:${registryPort}`}},
       signing: await keygen(join(sandbox.dir, 'keys')),
       env: {HTTPS_PROXY: hubAuthProxy.url, NODE_EXTRA_CA_CERTS: caFile},
     });
     stops.push(() => hubAuth.stop());
-    registry = await startRegistry(join(sandbox.dir, 'registry'), {realm: `${hubAuth.url}/token`, service: SERVICE, issuer: TOKEN_ISSUER, rootCertBundle: join(sandbox.dir, 'keys', 'signing.crt')}, registryPort);
+    registry = await startRegistry(
+      join(sandbox.dir, 'registry'),
+      {realm: `${hubAuth.url}/token`, service: SERVICE, issuer: TOKEN_ISSUER, rootCertBundle: join(sandbox.dir, 'keys', 'signing.crt')},
+      registryPort,
+      {hostname: REGISTRY_NAME, certificate: join(sandbox.dir, 'server.crt'), key: join(sandbox.dir, 'server.key'), ca: caFile},
+    );
     stops.push(() => registry.stop());
     env = {...sandbox.env, HUB_CONFIG_DIR: join(sandbox.dir, 'config'), HUB_CLIENT_SECRET: ROBOT_CLIENT.secret, NODE_EXTRA_CA_CERTS: caFile};
     behindProxy = {...env, HTTPS_PROXY: proxy.url};
@@ -95,15 +105,15 @@ describe.runIf(e2eEnabled(PROGRAMS))('proxies and private CAs', () => {
     expect(result.stderr).toContain('ENOTFOUND');
   });
 
-  it('hub login goes to the provider through HTTPS_PROXY, trusting its CA from NODE_EXTRA_CA_CERTS, and to the loopback registry directly', async () => {
+  it('hub login goes to the provider and the registry through HTTPS_PROXY, trusting their CA from NODE_EXTRA_CA_CERTS, and to the loopback realm directly', async () => {
     const result = await login(behindProxy);
     expect(result.code, result.stderr).toBe(0);
     expect(result.stderr).toContain(`as robots/${ROBOT_CLIENT.id}`);
-    // Discovery and the token at the provider through the proxy; the registry and its token
-    // service (the registry token hub checks the login with) on loopback, never through it.
-    expect(new Set(proxy.asked)).toEqual(new Set([new URL(idp.issuer).host]));
+    // Discovery and the token at the provider, the registry's challenge: through the proxy. The
+    // realm (hub-auth on loopback, where hub gets the registry token it checks the login with): never.
+    expect(new Set(proxy.asked)).toEqual(new Set([new URL(idp.issuer).host, registry.host]));
     // hub-auth checked the robot's token with the provider's keys, through its own proxy.
-    expect(new Set(hubAuthProxy.asked)).toEqual(new Set([new URL(idp.issuer).host]));
+    expect(hubAuthProxy.asked).toContain(new URL(idp.issuer).host);
   });
 
   it('docker-credential-hub renews an expired token at the provider through the proxy', async () => {
@@ -138,16 +148,18 @@ describe.runIf(e2eEnabled(PROGRAMS))('proxies and private CAs', () => {
     const asked = proxy.asked.length;
     const result = await runHub(['images', '--json'], {...behindProxy, HTTP_PROXY: proxy.url, NO_PROXY: 'example.com'});
     expect(result.code, result.stderr).toBe(0);
+    // The catalog through the proxy, the registry token from the loopback realm directly.
+    expect(proxy.asked.slice(asked)).toContain(registry.host);
     expect(proxy.asked.slice(asked).filter((host) => host.startsWith('127.'))).toEqual([]);
   });
 });
 
-/** A company CA and a certificate it signed for idp.hub.test; returns the CA's file. */
+/** A company CA and a server certificate it signed for the provider's and the registry's names; returns the CA's file. */
 async function privateCa(dir: string): Promise<string> {
   const ec = ['-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes'];
   await openssl(['req', '-x509', ...ec, '-keyout', 'ca.key', '-out', 'ca.crt', '-subj', '/CN=hub test company CA', '-days', '2', '-addext', 'basicConstraints=critical,CA:TRUE', '-addext', 'keyUsage=critical,keyCertSign'], dir);
-  await openssl(['req', ...ec, '-keyout', 'idp.key', '-out', 'idp.csr', '-subj', '/CN=idp.hub.test'], dir);
-  await writeFile(join(dir, 'idp.ext'), 'subjectAltName=DNS:idp.hub.test\nextendedKeyUsage=serverAuth\n');
-  await openssl(['x509', '-req', '-in', 'idp.csr', '-CA', 'ca.crt', '-CAkey', 'ca.key', '-CAcreateserial', '-out', 'idp.crt', '-days', '2', '-extfile', 'idp.ext'], dir);
+  await openssl(['req', ...ec, '-keyout', 'server.key', '-out', 'server.csr', '-subj', `/CN=${IDP_NAME}`], dir);
+  await writeFile(join(dir, 'server.ext'), `subjectAltName=DNS:${IDP_NAME},DNS:${REGISTRY_NAME}\nextendedKeyUsage=serverAuth\n`);
+  await openssl(['x509', '-req', '-in', 'server.csr', '-CA', 'ca.crt', '-CAkey', 'ca.key', '-CAcreateserial', '-out', 'server.crt', '-days', '2', '-extfile', 'server.ext'], dir);
   return join(dir, 'ca.crt');
 }
