@@ -8,7 +8,6 @@ import Pull from './commands/pull.js';
 import Push from './commands/push.js';
 import Status from './commands/status.js';
 import Token from './commands/token.js';
-import {honourProxyEnvironment} from './net/proxy-environment.js';
 
 /**
  * hub's commands for oclif's "explicit" discovery (package.json `oclif.commands`), so that the
@@ -29,7 +28,6 @@ export {commandNotFound} from './command-not-found.js';
 export const PLUGINS = ['@oclif/plugin-help', '@oclif/plugin-autocomplete'];
 
 export async function run(args: string[] = process.argv.slice(2)): Promise<void> {
-  await honourProxyEnvironment();
   const hubCommand = args[0] !== undefined && Object.hasOwn(COMMANDS, args[0]);
   await execute({args, loadOptions: {root: fileURLToPath(import.meta.url), pluginAdditions: hubCommand ? undefined : {core: PLUGINS}}});
 }

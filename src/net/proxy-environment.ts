@@ -2,7 +2,7 @@
  * Whether the environment names a proxy, read without loading undici: docker-credential-hub checks
  * this before its first network call and pays for the proxy agent only when one is named.
  */
-export const PROXY_VARIABLES = ['HTTPS_PROXY', 'https_proxy', 'HTTP_PROXY', 'http_proxy'] as const;
+const PROXY_VARIABLES = ['HTTPS_PROXY', 'https_proxy', 'HTTP_PROXY', 'http_proxy'] as const;
 
 export function namesProxy(env: NodeJS.ProcessEnv): boolean {
   return PROXY_VARIABLES.some((name) => Boolean(env[name]));

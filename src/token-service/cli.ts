@@ -100,7 +100,9 @@ async function serve(args: string[]): Promise<number> {
   const configFile = values.config;
   if (!configFile) throw new ConfigError('serve needs --config FILE');
   const config = await loadConfig(configFile);
-  await honourProxyEnvironment();
+  await honourProxyEnvironment().catch((error: Error) => {
+    throw new ConfigError(error.message);
+  });
   const logger = createLogger();
   const {app, monitoring} = await createTokenService(config, logger);
   const listen = async (server: typeof app, section: 'listen' | 'monitoring'): Promise<string> => {

@@ -144,6 +144,13 @@ describe.runIf(e2eEnabled(PROGRAMS))('proxies and private CAs', () => {
     expect(proxy.asked.length).toBe(asked);
   });
 
+  it('a proxy variable that is not a URL is refused, named, not quoted (it may hold a password)', async () => {
+    const result = await login({...env, HTTPS_PROXY: 'user:s3cret@proxy host:3128'});
+    expect(result.code).toBe(2);
+    expect(result.stderr).toContain('HTTPS_PROXY is not a proxy URL; set it to http://HOST:PORT');
+    expect(result.stderr).not.toContain('s3cret');
+  });
+
   it('loopback is never proxied, whatever NO_PROXY says', async () => {
     const asked = proxy.asked.length;
     const result = await runHub(['images', '--json'], {...behindProxy, HTTP_PROXY: proxy.url, NO_PROXY: 'example.com'});

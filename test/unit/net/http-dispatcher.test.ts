@@ -2,6 +2,7 @@ import {createServer, type Server} from 'node:http';
 import type {AddressInfo} from 'node:net';
 import {fetch} from 'undici';
 import {afterAll, beforeAll, describe, expect, it} from 'vitest';
+import {HubError} from '../../../src/errors.js';
 import {outgoingDispatcher} from '../../../src/net/http-dispatcher.js';
 import {namesProxy} from '../../../src/net/proxy-environment.js';
 import {startForwardProxy, type ForwardProxy} from '../../e2e/support/forward-proxy.js';
@@ -55,6 +56,24 @@ describe('outgoingDispatcher', () => {
   it('the lower-case variables win, as curl reads them', async () => {
     expect(await get('registry.hub.test', {HTTP_PROXY: 'http://127.0.0.1:1', http_proxy: proxy.url})).toMatchObject({body: 'served'});
     expect(await get('registry.hub.test', {HTTP_PROXY: proxy.url, no_proxy: 'hub.test', NO_PROXY: ''})).toMatchObject({error: 'ENOTFOUND'});
+  });
+
+  it('reads a proxy named without a scheme as an http proxy, as curl does', async () => {
+    expect(await get('registry.hub.test', {HTTP_PROXY: proxy.url.replace('http://', '')})).toMatchObject({body: 'served'});
+  });
+
+  it.each(['not a url', 'ftp://user:s3cret@proxy.example.com', 'socks5://proxy.example.com:1080'])('refuses %j, naming the variable, never its value', (value) => {
+    for (const name of ['HTTPS_PROXY', 'http_proxy']) {
+      const refusal = (() => {
+        try {
+          outgoingDispatcher({[name]: value});
+        } catch (error) {
+          return error as HubError;
+        }
+      })();
+      expect(refusal).toBeInstanceOf(HubError);
+      expect(refusal).toMatchObject({code: 'invalid_proxy', exit: 2, message: `${name} is not a proxy URL; set it to http://HOST:PORT (or https://, or unset it).`});
+    }
   });
 
   it.each(['127.0.0.1', 'localhost', '127.1.2.3'])('never proxies loopback (%s), whatever NO_PROXY says', async (host) => {
