@@ -5,7 +5,7 @@ import {fileURLToPath} from 'node:url';
 import {promisify} from 'node:util';
 import {afterAll, beforeAll, describe, expect, it} from 'vitest';
 import {startForwardProxy, type ForwardProxy} from './support/forward-proxy.js';
-import {keygen, SERVICE, startHubAuth, TOKEN_ISSUER, type HubAuth} from './support/hub-auth.js';
+import {HUB_AUTH_BIN, keygen, SERVICE, startHubAuth, TOKEN_ISSUER, writeHubAuthConfig, type HubAuth} from './support/hub-auth.js';
 import {runHub} from './support/hub-cli.js';
 import {ROBOT_CLIENT, startIdentityProvider, type IdentityProvider} from './support/identity-provider.js';
 import {freePort} from './support/ports.js';
@@ -148,6 +148,22 @@ describe.runIf(e2eEnabled(PROGRAMS))('proxies and private CAs', () => {
     const result = await login({...env, HTTPS_PROXY: 'user:s3cret@proxy host:3128'});
     expect(result.code).toBe(2);
     expect(result.stderr).toContain('HTTPS_PROXY is not a proxy URL; set it to http://HOST:PORT');
+    expect(result.stderr).not.toContain('s3cret');
+  });
+
+  it('hub-auth refuses a proxy variable that is not a URL the same way, before it listens', async () => {
+    const config = await writeHubAuthConfig(
+      {dir: join(sandbox.dir, 'bad-proxy'), oidcIssuer: idp.issuer, registryHost: registry.host, signing: await keygen(join(sandbox.dir, 'bad-proxy-keys'))},
+      await freePort(),
+      await freePort(),
+    );
+    const result = await new Promise<{code: number; stderr: string}>((resolve) => {
+      execFile(process.execPath, [HUB_AUTH_BIN, 'serve', '--config', config], {env: {...process.env, https_proxy: 'user:s3cret@proxy host:3128'}}, (error, _stdout, stderr) =>
+        resolve({code: error ? Number(error.code ?? 1) : 0, stderr}),
+      );
+    });
+    expect(result.code).toBe(2);
+    expect(result.stderr).toContain('hub-auth: https_proxy is not a proxy URL; set it to http://HOST:PORT');
     expect(result.stderr).not.toContain('s3cret');
   });
 
