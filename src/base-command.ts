@@ -3,6 +3,7 @@ import type {Input, ParserOutput} from '@oclif/core/interfaces';
 import {createContext, type Context} from './context.js';
 import {printError} from './error-output.js';
 import {HubError} from './errors.js';
+import {honourProxyEnvironment} from './net/proxy-environment.js';
 import {parseFailure} from './usage-error.js';
 
 /** oclif's FlagOutput and ArgOutput, which @oclif/core/interfaces does not export. */
@@ -22,6 +23,12 @@ export abstract class HubCommand extends Command {
       if (!this.jsonEnabled()) this.logToStderr(line);
     });
     return this.context;
+  }
+
+  /** Every command's outgoing HTTP follows the proxy variables; a bad one is reported like any error. */
+  override async init(): Promise<void> {
+    await super.init();
+    await honourProxyEnvironment();
   }
 
   /** Whatever the parser refuses is a usage error (exit 2) in one line, not oclif's help page. */

@@ -1,5 +1,6 @@
 import * as client from 'openid-client';
 import {HubError, isTransientNetworkError, rootMessage} from '../errors.js';
+import {isLoopbackUrl} from '../net/loopback.js';
 
 /** What hub needs to know to talk to a registry's identity provider as a public client. */
 export interface ProviderSettings {
@@ -11,12 +12,6 @@ export interface ProviderSettings {
 }
 
 export const DEFAULT_HTTP_TIMEOUT_SECONDS = 30;
-
-/** Loopback hosts are the only place plain HTTP is allowed (local providers, tests, demos). */
-export function isLoopbackUrl(url: URL): boolean {
-  const host = url.hostname.replace(/^\[|\]$/g, '');
-  return host === 'localhost' || host === '::1' || /^127(?:\.\d{1,3}){3}$/.test(host);
-}
 
 /** OIDC discovery for hub as a public client (PKCE, no secret), or for a robot with its secret. */
 export async function discoverProvider(

@@ -52,6 +52,8 @@ export function sessionFromTokens(
     subject,
     accessToken: tokens.access_token,
     refreshToken: tokens.refresh_token ?? previous?.refreshToken,
+    // A robot renews with its secret each time: losing it would end the session at the next expiry.
+    clientSecret: previous?.clientSecret,
     expiresAt: tokens.expires_in === undefined ? undefined : nowSeconds + tokens.expires_in,
     scope: tokens.scope ?? previous?.scope,
   };

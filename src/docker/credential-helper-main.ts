@@ -60,7 +60,11 @@ function hubCredentials(version: () => string, env: NodeJS.ProcessEnv = process.
           store: stores[saved.storage](),
           lockDir: paths.locks,
           nowSeconds: () => Math.floor(Date.now() / 1000),
-          discover: async (settings, clientSecret) => (await import('../auth/oidc.js')).discoverProvider(settings, clientSecret),
+          // Called only when the token must be renewed: the proxy agent is loaded then, not on each `get`.
+          discover: async (settings, clientSecret) => {
+            await (await import('../net/proxy-environment.js')).honourProxyEnvironment(env);
+            return (await import('../auth/oidc.js')).discoverProvider(settings, clientSecret);
+          },
         });
         return {username: session.account, secret: session.accessToken};
       } catch (error) {

@@ -1,7 +1,7 @@
 import {fetch} from 'undici';
 import {jwtClaims} from '../auth/jwt-claims.js';
-import {isLoopbackUrl} from '../auth/oidc.js';
 import {HubError, isTransientNetworkError, rootMessage} from '../errors.js';
+import {isLoopbackUrl} from '../net/loopback.js';
 import type {Session} from '../store/session.js';
 import {FIRST_CATALOG_PAGE, ForeignCatalogLinkError, MAX_CATALOG_PAGES, nextCatalogPage, repositoryListingUrl, type RepositoryListing} from '../protocol/catalog.js';
 import {parseChallenge} from './challenge.js';

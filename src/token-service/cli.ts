@@ -1,6 +1,7 @@
 import {access, chmod, mkdir, writeFile} from 'node:fs/promises';
 import {join, resolve} from 'node:path';
 import {parseArgs} from 'node:util';
+import {honourProxyEnvironment} from '../net/proxy-environment.js';
 import {ConfigError, loadConfig} from './config.js';
 import {watchProviderUntilReady} from './provider-watch.js';
 import {reloadOnHangup} from './reload.js';
@@ -101,6 +102,9 @@ async function serve(args: string[]): Promise<number> {
   const configFile = values.config;
   if (!configFile) throw new ConfigError('serve needs --config FILE');
   const config = await loadConfig(configFile);
+  await honourProxyEnvironment().catch((error: Error) => {
+    throw new ConfigError(error.message);
+  });
   const logger = createLogger();
   const service = await createTokenService(config, logger);
   const {app, monitoring} = service;

@@ -1,5 +1,6 @@
 import {describe, expect, it} from 'vitest';
-import {audienceParameters, discoverProvider, isLoopbackUrl} from '../../src/auth/oidc.js';
+import {audienceParameters, discoverProvider} from '../../src/auth/oidc.js';
+import {isLoopbackUrl} from '../../src/net/loopback.js';
 
 describe('isLoopbackUrl', () => {
   it.each([

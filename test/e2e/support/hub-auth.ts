@@ -43,6 +43,8 @@ export interface HubAuthOptions {
   extra?: Record<string, unknown>;
   /** Return once it is alive (/healthz) rather than ready (/readyz): for a provider that is down. */
   untilAlive?: boolean;
+  /** Added to hub-auth's environment (e.g. HTTPS_PROXY). */
+  env?: NodeJS.ProcessEnv;
 }
 
 /** The configuration file for one hub-auth, as the README describes it. */
@@ -100,7 +102,7 @@ export async function startHubAuth(options: HubAuthOptions): Promise<HubAuth> {
   const monitoringPort = await freePort();
   const config = await writeHubAuthConfig(options, port, monitoringPort);
   const daemon = startDaemon(process.execPath, [BIN, 'serve', '--config', config], {
-    env: {...process.env, HUB_AUTH_INTROSPECTION_SECRET: INTROSPECTION_CLIENT.secret},
+    env: {...process.env, ...options.env, HUB_AUTH_INTROSPECTION_SECRET: INTROSPECTION_CLIENT.secret},
     logFile: join(options.dir, `hub-auth-${port}.log`),
   });
   const url = `http://127.0.0.1:${port}`;

@@ -1,4 +1,5 @@
 import {createServer, type IncomingMessage, type Server, type ServerResponse} from 'node:http';
+import {createServer as createTlsServer, type Server as TlsServer} from 'node:https';
 import type {AddressInfo} from 'node:net';
 import {exportJWK, generateKeyPair, SignJWT, type JWTPayload} from 'jose';
 import Provider, {type Configuration} from 'oidc-provider';
@@ -76,10 +77,15 @@ export interface IdentityProvider {
 /** The subject is not the username, so hub has to find the name in the claims. */
 export const subjectOf = (username: string) => `sub-${username}-7f3a`;
 
-export async function startIdentityProvider(): Promise<IdentityProvider> {
-  const server = createServer();
+/**
+ * With `tls`, the provider serves https under `tls.hostname` (which must point at loopback for the
+ * client, e.g. through a proxy), with a certificate of a private CA: a company's provider.
+ */
+export async function startIdentityProvider(options: {tls?: {hostname: string; key: string; cert: string}} = {}): Promise<IdentityProvider> {
+  const server = options.tls ? createTlsServer({key: options.tls.key, cert: options.tls.cert}) : createServer();
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const issuer = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  const port = (server.address() as AddressInfo).port;
+  const issuer = options.tls ? `https://${options.tls.hostname}:${port}` : `http://127.0.0.1:${port}`;
   let accessTokenTtl = 600;
   let down = false;
   let delayMs = 0;
@@ -327,7 +333,7 @@ async function readBody(req: IncomingMessage): Promise<string> {
   return body;
 }
 
-export function closeServer(server: Server): Promise<void> {
+export function closeServer(server: Server | TlsServer): Promise<void> {
   return new Promise((resolve) => {
     server.close(() => resolve());
     server.closeAllConnections();

@@ -1,5 +1,6 @@
-import {mkdir, writeFile} from 'node:fs/promises';
+import {mkdir, readFile, writeFile} from 'node:fs/promises';
 import {join} from 'node:path';
+import {Agent, fetch} from 'undici';
 import {freePort, waitFor} from './ports.js';
 import {startDaemon} from './process.js';
 
@@ -18,7 +19,15 @@ export interface RegistryAuth {
   rootCertBundle: string;
 }
 
-export async function startRegistry(dir: string, auth: RegistryAuth, port?: number): Promise<Registry> {
+/** Served over https under `hostname` (which must point at loopback for clients, e.g. through a proxy), with a private CA's certificate. */
+export interface RegistryTls {
+  hostname: string;
+  certificate: string;
+  key: string;
+  ca: string;
+}
+
+export async function startRegistry(dir: string, auth: RegistryAuth, port?: number, tls?: RegistryTls): Promise<Registry> {
   await mkdir(join(dir, 'storage'), {recursive: true});
   port ??= await freePort();
   const config = join(dir, 'config.yml');
@@ -28,7 +37,7 @@ export async function startRegistry(dir: string, auth: RegistryAuth, port?: numb
       'version: 0.1',
       'log: {level: warn}',
       `storage: {filesystem: {rootdirectory: ${JSON.stringify(join(dir, 'storage'))}}, delete: {enabled: true}}`,
-      `http: {addr: "127.0.0.1:${port}", secret: "test-only-not-secret"}`,
+      `http: {addr: "127.0.0.1:${port}", secret: "test-only-not-secret"${tls ? `, tls: {certificate: ${JSON.stringify(tls.certificate)}, key: ${JSON.stringify(tls.key)}}` : ''}}`,
       'auth:',
       '  token:',
       `    realm: ${JSON.stringify(auth.realm)}`,
@@ -39,12 +48,15 @@ export async function startRegistry(dir: string, auth: RegistryAuth, port?: numb
     ].join('\n'),
   );
   const daemon = startDaemon('docker-registry', ['serve', config]);
-  const url = `http://127.0.0.1:${port}`;
+  const url = tls ? `https://${tls.hostname}:${port}` : `http://127.0.0.1:${port}`;
+  // A TLS registry is asked on loopback, under its name (SNI) and trusting its CA.
+  const dispatcher = tls ? new Agent({connect: {ca: await readFile(tls.ca, 'utf8'), servername: tls.hostname}}) : undefined;
   try {
-    await waitFor('docker-registry', async () => (await fetch(`${url}/v2/`)).status === 401);
+    await waitFor('docker-registry', async () => (await fetch(`${tls ? 'https' : 'http'}://127.0.0.1:${port}/v2/`, {dispatcher})).status === 401);
   } catch (error) {
     await daemon.stop();
     throw new Error(`${(error as Error).message}\n${daemon.output()}`);
   }
-  return {host: `127.0.0.1:${port}`, url, stop: () => daemon.stop()};
+  await dispatcher?.close();
+  return {host: `${tls?.hostname ?? '127.0.0.1'}:${port}`, url, stop: () => daemon.stop()};
 }
