@@ -16,8 +16,9 @@ packages=(
   apache2-utils           # htpasswd: the benchmark's basic-auth registry
   bsdutils                # script: runs hub under a pseudo-terminal in the progress tests
   tmux                    # a terminal that draws what hub prints there: the progress tests read its screen
+  openssl                 # the proxy tests' private CA and https provider
 )
-programs=(chromium gnome-keyring-daemon dbus-run-session dbus-send secret-tool pkill dockerd docker docker-registry docker-credential-secretservice htpasswd script tmux)
+programs=(chromium gnome-keyring-daemon dbus-run-session dbus-send secret-tool pkill dockerd docker docker-registry docker-credential-secretservice htpasswd script tmux openssl)
 
 missing=()
 for program in "${programs[@]}"; do command -v "$program" >/dev/null || missing+=("$program"); done
