@@ -65,7 +65,10 @@ export async function benchHubAuthLoad(ctx: BenchContext): Promise<Figure[]> {
       return runs;
     };
     const jwtRuns = await sustained('JWT access token', jwt);
-    const [warmOpaque] = await mintOpaqueTokens(stack.idp, 1);
+    const audience = registryAudience(ctx.registryHost);
+    const [warmOpaque] = await mintOpaqueTokens(stack.idp, 1, audience);
+    // A refused token would measure refusals: the benchmark stops instead.
+    await registryToken(url, warmOpaque!);
     const opaqueRuns = await sustained('opaque token, introspection cached', warmOpaque!);
 
     // A cache miss costs a round trip to the provider's introspection endpoint; one connection,
@@ -74,7 +77,7 @@ export async function benchHubAuthLoad(ctx: BenchContext): Promise<Figure[]> {
     const cached: LoadResult[] = [];
     for (let round = 0; round < settings.loadRounds; round++) {
       // Minted per round: the provider's development store keeps only its last 1,000 entries.
-      const tokens = await mintOpaqueTokens(stack.idp, settings.coldRequests);
+      const tokens = await mintOpaqueTokens(stack.idp, settings.coldRequests, audience);
       cold.push(await load(`opaque, cache miss, round ${round + 1}`, {tokens, connections: 1, amount: tokens.length}));
       cached.push(await load(`opaque, cache hit on one connection, round ${round + 1}`, {tokens: [warmOpaque!], connections: 1, amount: tokens.length}));
     }
@@ -136,9 +139,10 @@ async function runLoad(ctx: BenchContext, hubAuth: HubAuth, plan: LoadPlan): Pro
 
 /**
  * Opaque access tokens straight from the provider's models, as its token endpoint makes them for
- * a login without an audience: under a grant, for hub's client, carrying the username and groups.
+ * a login that asks for the registry's audience: under a grant, for hub's client, carrying the
+ * username and groups.
  */
-async function mintOpaqueTokens(idp: IdentityProvider, count: number): Promise<string[]> {
+async function mintOpaqueTokens(idp: IdentityProvider, count: number, audience: string): Promise<string[]> {
   const {provider} = idp;
   const accountId = subjectOf('alice');
   const client = await provider.Client.find(CLI_CLIENT_ID);
@@ -147,6 +151,10 @@ async function mintOpaqueTokens(idp: IdentityProvider, count: number): Promise<s
   grant.addOIDCScope(SCOPES);
   const grantId = await grant.save();
   const tokens: string[] = [];
-  for (let i = 0; i < count; i++) tokens.push(await new provider.AccessToken({accountId, client, grantId, gty: 'authorization_code', scope: SCOPES}).save());
+  for (let i = 0; i < count; i++) {
+    const token = new provider.AccessToken({accountId, client, grantId, gty: 'authorization_code', scope: SCOPES});
+    token.setAudience(audience);
+    tokens.push(await token.save());
+  }
   return tokens;
 }
