@@ -8,13 +8,17 @@ import {ExitCode, HubError} from '../errors.js';
  * and later logins use it without discovery.
  */
 
-/** The same host, or the same registrable domain (`id.example.com` for `registry.example.com`). */
+/**
+ * The same host, or the same registrable domain (`id.example.com` for `registry.example.com`).
+ * Domains where strangers get sibling names (`*.github.io`, the public suffix list's private
+ * section) count as suffixes, so `evil.github.io` is not on `company.github.io`'s domain.
+ */
 export function issuerOnRegistryDomain(registry: string, issuer: string): boolean {
   const registryHost = new URL(`https://${registry}`).hostname;
   const issuerHost = new URL(issuer).hostname;
   if (registryHost === issuerHost) return true;
-  const domain = getDomain(registryHost);
-  return domain !== null && domain === getDomain(issuerHost);
+  const domain = getDomain(registryHost, {allowPrivateDomains: true});
+  return domain !== null && domain === getDomain(issuerHost, {allowPrivateDomains: true});
 }
 
 /** Asks the person a yes/no question; undefined when there is no terminal to ask on. */

@@ -10,6 +10,8 @@ describe('trust on first use of a discovered issuer', () => {
     ['registry.example.co.uk', 'https://id.example.co.uk', true],
     ['registry.example.co.uk', 'https://id.other.co.uk', false],
     ['registry.example.com', 'https://example.com.evil.test', false],
+    ['company.github.io', 'https://evil.github.io', false],
+    ['registry.company.github.io', 'https://id.company.github.io', true],
     ['127.0.0.1:5000', 'http://127.0.0.1:8080', true],
     ['localhost:5000', 'http://127.0.0.1:8080', false],
   ])('%s and %s are on one domain: %s', (registry, issuer, same) => {
