@@ -99,6 +99,16 @@ function service(
       });
       return {status: response.statusCode, body: response.json()};
     },
+    /** docker's identity-token request: POST /token with hub-auth's own refresh token. */
+    async refresh(refreshToken: string | undefined, scope: string): Promise<{status: number; body: TokenAnswer}> {
+      const response = await app.inject({
+        method: 'POST',
+        url: '/token',
+        payload: new URLSearchParams({grant_type: 'refresh_token', service: 'registry.example.com', scope, refresh_token: refreshToken ?? ''}).toString(),
+        headers: {'content-type': 'application/x-www-form-urlencoded'},
+      });
+      return {status: response.statusCode, body: response.json()};
+    },
   };
 }
 
@@ -247,13 +257,7 @@ describe('GET /token refusing accounts', () => {
     expect(hub.lines.find((line) => line.event === 'account refused')).toMatchObject({level: 40, subject: 'second'});
     // The first subject keeps it, through its access token and its refresh token alike.
     expect((await hub.get('first-token', 'repository:carol/app:push')).status).toBe(200);
-    const refreshed = await hub.app.inject({
-      method: 'POST',
-      url: '/token',
-      payload: `grant_type=refresh_token&service=registry.example.com&scope=repository:carol/app:push&refresh_token=${first.body.refresh_token}`,
-      headers: {'content-type': 'application/x-www-form-urlencoded'},
-    });
-    expect(refreshed.statusCode).toBe(200);
+    expect((await hub.refresh(first.body.refresh_token, 'repository:carol/app:push')).status).toBe(200);
   });
 
   it("stops a refresh token once the operator has given its name to another identity", async () => {
@@ -266,14 +270,9 @@ describe('GET /token refusing accounts', () => {
     // The operator releases the name (README, Accounts), and the second subject takes it.
     writeFileSync(path, JSON.stringify({accounts: {}}));
     expect((await hub.get('second-token', 'repository:grace/app:push')).status).toBe(200);
-    const refreshed = await hub.app.inject({
-      method: 'POST',
-      url: '/token',
-      payload: `grant_type=refresh_token&service=registry.example.com&scope=repository:grace/app:push&refresh_token=${first.body.refresh_token}`,
-      headers: {'content-type': 'application/x-www-form-urlencoded'},
-    });
-    expect(refreshed.statusCode).toBe(403);
-    expect(refreshed.json<TokenAnswer>()).toMatchObject({error: 'access_denied', error_description: expect.stringContaining('belongs to another identity')});
+    const refreshed = await hub.refresh(first.body.refresh_token, 'repository:grace/app:push');
+    expect(refreshed.status).toBe(403);
+    expect(refreshed.body).toMatchObject({error: 'access_denied', error_description: expect.stringContaining('belongs to another identity')});
   });
 
   it('gives a group the groups/ namespace, never the one of a user named like it', async () => {
