@@ -107,8 +107,9 @@ describe.runIf(e2eEnabled())('hub login / token / status / logout against a real
       const before = await secretServiceSession(keyring.env, REGISTRY);
       const refreshesBefore = idp.grants.refresh_token ?? 0;
 
-      const token = await runHub(["token"], env);
-      expect(token.code).toBe(0);
+      const token = await runHub(['token'], env);
+      // The whole result, so that a failure shows what hub said.
+      expect(token).toMatchObject({code: 0});
       const after = await secretServiceSession(keyring.env, REGISTRY);
       expect(idp.grants.refresh_token).toBe(refreshesBefore + 1);
       expect(token.stdout.trim()).toBe(after?.accessToken);
