@@ -1,6 +1,7 @@
 import {readFile} from 'node:fs/promises';
 import {parse as parseYaml} from 'yaml';
 import {z} from 'zod';
+import {DEFAULT_SCOPES} from '../protocol/default-scopes.js';
 import {registryAudience} from '../protocol/registry-audience.js';
 import {namespaceNameProblem} from './namespaces.js';
 
@@ -131,7 +132,7 @@ const configSchema = z
       .strict(),
     /** What `hub login REGISTRY` learns from /.well-known/hub-configuration. */
     client: z
-      .object({clientId: z.string().min(1), scopes: z.string().min(1).default('openid profile offline_access'), audience: z.string().optional()})
+      .object({clientId: z.string().min(1), scopes: z.string().min(1).default(DEFAULT_SCOPES), audience: z.string().optional()})
       .strict(),
     registry: z
       .object({

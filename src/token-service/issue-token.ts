@@ -1,9 +1,9 @@
 import {randomUUID} from 'node:crypto';
 import type {TokenServiceConfig} from './config.js';
 import type {Holder} from './identity.js';
-import type {AccessEntry, Requester} from './policy.js';
+import type {ResourceScope} from '../protocol/resource-scope.js';
+import type {Requester} from './policy.js';
 import {refreshClaims} from './refresh-token.js';
-import type {ResourceScope} from './scope.js';
 import type {RegistryTokenSigner} from './signing.js';
 import type {TokenReuse} from './token-reuse.js';
 
@@ -26,7 +26,7 @@ export interface TokenResponse {
 
 export interface IssuedToken {
   response: TokenResponse;
-  access: readonly AccessEntry[];
+  access: readonly ResourceScope[];
 }
 
 /** A registry token as reused: with its times, and issued_at as answers give it, made once. */
@@ -42,7 +42,7 @@ export interface IssueDeps {
   config: Pick<TokenServiceConfig, 'issuer' | 'service' | 'tokenLifetimeSeconds' | 'refreshTokens'>;
   signer: RegistryTokenSigner;
   /** The policy's answer: what of the scopes the requester gets (policy.ts). */
-  decide: (requester: Requester, scopes: readonly ResourceScope[]) => readonly AccessEntry[];
+  decide: (requester: Requester, scopes: readonly ResourceScope[]) => readonly ResourceScope[];
   tokenReuse: TokenReuse<SignedToken>;
   nowSeconds: () => number;
 }

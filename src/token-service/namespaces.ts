@@ -1,4 +1,4 @@
-import {isRepositoryPathComponent} from './scope.js';
+import {isRepositoryPathComponent} from '../protocol/repository-name.js';
 
 /**
  * Who owns which top-level name of the registry. Users own the namespace named after their

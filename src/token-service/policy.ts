@@ -1,4 +1,4 @@
-import type {ResourceScope} from './scope.js';
+import type {ResourceScope} from '../protocol/resource-scope.js';
 import {GROUPS_NAMESPACE, LIBRARY_NAMESPACE} from './namespaces.js';
 import {remembered} from './remember.js';
 
@@ -34,13 +34,6 @@ export interface Requester {
   groups: readonly string[];
 }
 
-/** An entry of the `access` claim of a registry token. */
-export interface AccessEntry {
-  type: string;
-  class?: string;
-  name: string;
-  actions: string[];
-}
 
 const PLACEHOLDER = /\$\{(account|group)\}/;
 
@@ -53,8 +46,8 @@ interface PlaceholderValues {
  * Grants, for each requested scope, the requested actions the first fitting rule allows. A scope
  * no rule fits gets nothing, and scopes left with no action are omitted from the result.
  */
-export function decide(rules: readonly AclRule[], requester: Requester, scopes: readonly ResourceScope[]): AccessEntry[] {
-  const entries: AccessEntry[] = [];
+export function decide(rules: readonly AclRule[], requester: Requester, scopes: readonly ResourceScope[]): ResourceScope[] {
+  const entries: ResourceScope[] = [];
   for (const scope of scopes) {
     const rule = rules.find((candidate) => ruleFits(candidate, requester, scope));
     const actions = rule === undefined ? [] : grantedActions(scope.actions, rule.actions);
@@ -70,8 +63,8 @@ export function decide(rules: readonly AclRule[], requester: Requester, scopes: 
  * answered without matching any rule. Held weakly, the answers go with those objects. The
  * answers are shared: read them, never change them.
  */
-export function rememberingDecider(rules: readonly AclRule[]): (requester: Requester, scopes: readonly ResourceScope[]) => readonly AccessEntry[] {
-  const answers = new WeakMap<Requester, WeakMap<readonly ResourceScope[], readonly AccessEntry[]>>();
+export function rememberingDecider(rules: readonly AclRule[]): (requester: Requester, scopes: readonly ResourceScope[]) => readonly ResourceScope[] {
+  const answers = new WeakMap<Requester, WeakMap<readonly ResourceScope[], readonly ResourceScope[]>>();
   return (requester, scopes) =>
     remembered(
       remembered(answers, requester, () => new WeakMap()),
@@ -148,7 +141,7 @@ function grantedActions(requested: readonly string[], allowed: readonly string[]
   return allowed.includes('*') ? [...requested] : requested.filter((action) => allowed.includes(action));
 }
 
-function accessEntry(scope: ResourceScope, actions: string[]): AccessEntry {
+function accessEntry(scope: ResourceScope, actions: string[]): ResourceScope {
   const {type, name} = scope;
   return scope.class === undefined ? {type, name, actions} : {type, class: scope.class, name, actions};
 }

@@ -1,33 +1,21 @@
 import {LRUCache} from 'lru-cache';
+import {isValidRepositoryName, MAX_REPOSITORY_NAME_LENGTH} from '../protocol/repository-name.js';
+import type {ResourceScope} from '../protocol/resource-scope.js';
 import {remembered} from './remember.js';
 
 /**
- * The resource scopes a registry client asks the token service for, as the registry token-auth
- * spec writes them: `type[(class)]:name:action[,action]*`, e.g. `repository:alice/app:pull,push`.
+ * The resource scopes a registry client asks the token service for are written
+ * `type[(class)]:name:action[,action]*`, e.g. `repository:alice/app:pull,push`.
  */
-export interface ResourceScope {
-  type: string;
-  class?: string;
-  name: string;
-  actions: string[];
-}
 
 /** Longer `scope` values are refused whole: no client needs them, and they only cost work. */
 const MAX_SCOPE_VALUE_LENGTH = 4096;
 const MAX_SCOPES_PER_REQUEST = 64;
-/** distribution's limit on a repository name (reference.NameTotalLengthMax). */
-const MAX_NAME_LENGTH = 255;
 
 const TYPE_AND_CLASS = /^([a-z0-9]+)(?:\(([a-z0-9]+)\))?$/;
 const ACTION = /^(?:[a-z]+|\*)$/;
 /** Only printable, non-space ASCII, so a name cannot smuggle anything into logs or claims. */
 const OTHER_RESOURCE_NAME = /^[\x21-\x7e]+$/;
-/**
- * distribution's path component, `[a-z0-9]+(?:(?:[._]|__|[-]*)[a-z0-9]+)*`, with `[-]*` written
- * `-+`: the same language (an empty separator only joins two alphanumeric runs), but without the
- * ambiguity that makes a backtracking engine take exponential time on `aaaa…a!`.
- */
-const PATH_COMPONENT = /^[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*$/;
 
 /**
  * Parses the `scope` query parameters of a token request. Each value may hold several scopes
@@ -73,19 +61,6 @@ export function formatScope(scope: ResourceScope): string {
   return `${type}:${scope.name}:${scope.actions.join(',')}`;
 }
 
-/**
- * A repository path as a token scope names it: components separated by '/', with no registry
- * host in front. The component grammar rules out upper case, '..', and empty components.
- */
-export function isValidRepositoryName(name: string): boolean {
-  return name.length <= MAX_NAME_LENGTH && name.split('/').every((component) => PATH_COMPONENT.test(component));
-}
-
-/** One component of a repository path, exactly as distribution's grammar has it (lower case). */
-export function isRepositoryPathComponent(text: string): boolean {
-  return PATH_COMPONENT.test(text);
-}
-
 function parseScope(token: string): ResourceScope | undefined {
   // The name is everything between the first and the last ':', so a name may itself hold ':'.
   const firstColon = token.indexOf(':');
@@ -112,7 +87,7 @@ function parseActions(text: string): string[] | undefined {
 
 function isValidResourceName(type: string, name: string): boolean {
   if (type === 'repository') return isValidRepositoryName(name);
-  return name.length <= MAX_NAME_LENGTH && OTHER_RESOURCE_NAME.test(name);
+  return name.length <= MAX_REPOSITORY_NAME_LENGTH && OTHER_RESOURCE_NAME.test(name);
 }
 
 function resourceKey(scope: ResourceScope): string {

@@ -1,5 +1,5 @@
 import {LRUCache} from 'lru-cache';
-import type {AccessEntry} from './policy.js';
+import type {ResourceScope} from '../protocol/resource-scope.js';
 import {remembered} from './remember.js';
 
 /**
@@ -20,7 +20,7 @@ export interface Reusable {
 
 export interface TokenReuse<Signed extends Reusable> {
   /** A token for this grant signed less than the window ago, or the one `sign` makes now. */
-  tokenFor(subject: string, access: readonly AccessEntry[], nowSeconds: number, sign: () => Signed): Signed;
+  tokenFor(subject: string, access: readonly ResourceScope[], nowSeconds: number, sign: () => Signed): Signed;
 }
 
 export interface TokenReuseOptions {
@@ -45,7 +45,7 @@ export function createTokenReuse<Signed extends Reusable>(options: TokenReuseOpt
   });
   // The policy hands out one access list per requester and scope text (rememberingDecider), so
   // its text is made once too.
-  const accessTexts = new WeakMap<readonly AccessEntry[], string>();
+  const accessTexts = new WeakMap<readonly ResourceScope[], string>();
   return {
     tokenFor(subject, access, nowSeconds, sign) {
       const accessText = remembered(accessTexts, access, () => JSON.stringify(access));

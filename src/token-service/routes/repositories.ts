@@ -4,7 +4,7 @@ import {fetch} from 'undici';
 import {FIRST_CATALOG_PAGE, MAX_CATALOG_PAGES, nextCatalogPage, REPOSITORY_LISTING, type RepositoryListing} from '../../protocol/catalog.js';
 import type {TokenServiceDeps} from '../app.js';
 import {decide} from '../policy.js';
-import {isValidRepositoryName} from '../scope.js';
+import {isValidRepositoryName} from '../../protocol/repository-name.js';
 import {callerResolver, credentialsFrom, logRefusedAccount, registryErrorBody, TokenRequestError} from './token.js';
 
 /**

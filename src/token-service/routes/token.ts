@@ -1,8 +1,9 @@
 import type {FastifyInstance, FastifyReply, FastifyRequest} from 'fastify';
-import {formatScope, rememberingScopeParser, type ResourceScope} from '../scope.js';
+import type {ResourceScope} from '../../protocol/resource-scope.js';
+import {formatScope, rememberingScopeParser} from '../scope.js';
 import {issueRegistryToken, type IssueDeps} from '../issue-token.js';
 import {identityReader, RefusedIdentityError, type Holder} from '../identity.js';
-import {rememberingDecider, type AccessEntry, type Requester} from '../policy.js';
+import {rememberingDecider, type Requester} from '../policy.js';
 import {readRefreshToken} from '../refresh-token.js';
 import {InvalidTokenError, OverloadError, UpstreamError} from '../verify-access-token.js';
 import type {TokenServiceDeps} from '../app.js';
@@ -148,7 +149,7 @@ const REGISTRY_ERROR_CODES = {400: 'DENIED', 401: 'UNAUTHORIZED', 403: 'DENIED',
  * from what was granted (something was denied, or malformed): the line is written for every
  * request, and the same list twice would be most of it.
  */
-function decisionLine(grant: Grant, requester: Requester, scopes: readonly ResourceScope[], access: readonly AccessEntry[], refresh: boolean) {
+function decisionLine(grant: Grant, requester: Requester, scopes: readonly ResourceScope[], access: readonly ResourceScope[], refresh: boolean) {
   const granted = access.map(formatScope);
   const requested = scopes.map(formatScope);
   const differs = requested.length !== granted.length || requested.some((scope, index) => scope !== granted[index]);

@@ -1,16 +1,8 @@
 import type {FastifyInstance} from 'fastify';
+import {HUB_CONFIGURATION_PATH, type HubConfiguration} from '../../protocol/hub-configuration.js';
 import type {TokenServiceDeps} from '../app.js';
 
 /** What a client needs to log in with no flags, and the keys that verify our tokens. */
-export interface HubConfiguration {
-  issuer: string;
-  client_id: string;
-  scopes: string;
-  audience?: string;
-  registry: string;
-  service: string;
-}
-
 export function registerWellKnownRoutes(app: FastifyInstance, deps: TokenServiceDeps): void {
   const {config} = deps;
   const hubConfiguration: HubConfiguration = {
@@ -21,6 +13,6 @@ export function registerWellKnownRoutes(app: FastifyInstance, deps: TokenService
     registry: config.registry.host,
     service: config.service,
   };
-  app.get('/.well-known/hub-configuration', (_request, reply) => reply.header('cache-control', 'public, max-age=300').send(hubConfiguration));
+  app.get(HUB_CONFIGURATION_PATH, (_request, reply) => reply.header('cache-control', 'public, max-age=300').send(hubConfiguration));
   app.get('/.well-known/jwks.json', (_request, reply) => reply.header('cache-control', 'public, max-age=300').send(deps.jwks));
 }

@@ -3,7 +3,9 @@ import {describe, expect, it} from 'vitest';
 import {identityReader, RefusedIdentityError} from '../../../src/token-service/identity.js';
 import {BUILT_IN_RESERVED_NAMES} from '../../../src/token-service/namespaces.js';
 import {decide, defaultPolicy, type Requester} from '../../../src/token-service/policy.js';
-import {formatScope, isValidRepositoryName, parseScopes, type ResourceScope} from '../../../src/token-service/scope.js';
+import {isValidRepositoryName} from '../../../src/protocol/repository-name.js';
+import type {ResourceScope} from '../../../src/protocol/resource-scope.js';
+import {formatScope, parseScopes} from '../../../src/token-service/scope.js';
 import {anyString, unicodeLookalikes} from './support.js';
 
 /** fuzz cases per property. */

@@ -1,5 +1,6 @@
 import {describe, expect, it} from 'vitest';
-import {formatScope, isValidRepositoryName, parseScopes, rememberingScopeParser} from '../../../src/token-service/scope.js';
+import {isValidRepositoryName} from '../../../src/protocol/repository-name.js';
+import {formatScope, parseScopes, rememberingScopeParser} from '../../../src/token-service/scope.js';
 
 describe('parseScopes', () => {
   it('parses a repository scope', () => {

@@ -1,11 +1,11 @@
 import {describe, expect, it} from 'vitest';
-import type {AccessEntry} from '../../../src/token-service/policy.js';
+import type {ResourceScope} from '../../../src/protocol/resource-scope.js';
 import {createTokenReuse} from '../../../src/token-service/token-reuse.js';
 
 type Signed = {token: string; issuedAt: number};
 
-const pull: AccessEntry[] = [{type: 'repository', name: 'alice/app', actions: ['pull']}];
-const push: AccessEntry[] = [{type: 'repository', name: 'alice/app', actions: ['pull', 'push']}];
+const pull: ResourceScope[] = [{type: 'repository', name: 'alice/app', actions: ['pull']}];
+const push: ResourceScope[] = [{type: 'repository', name: 'alice/app', actions: ['pull', 'push']}];
 
 /** A signer that numbers its tokens, so that a test sees which request signed anew. */
 function counting() {
