@@ -1,5 +1,5 @@
 import type {z} from 'zod';
-import {isOptional, isRecord, isString, readJsonFile, updateJsonFile, type JsonShape} from '../files/locked-json.js';
+import {isOptional, isRecord, isString, readJsonFile, updateJsonFile, type JsonShape} from '@hub/common/locked-json';
 import type {registrySettings, settingsFile} from './settings-schema.js';
 
 export const storageKinds = ['keychain', 'insecure-file'] as const;

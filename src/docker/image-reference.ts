@@ -1,5 +1,5 @@
-import {ExitCode, HubError} from '../errors.js';
-import {isRepositoryPathComponent, MAX_REPOSITORY_NAME_LENGTH} from '../protocol/repository-name.js';
+import {ExitCode, HubError} from '@hub/common/errors';
+import {isRepositoryPathComponent, MAX_REPOSITORY_NAME_LENGTH} from '@hub/protocol/repository-name';
 
 /**
  * An image reference split the way distribution/reference splits it: `[domain/]path[:tag][@digest]`.

@@ -1,11 +1,11 @@
-import {HubError} from '../errors.js';
-import {HUB_CONFIGURATION_PATH, hubConfigurationSchema, type HubConfiguration} from '../protocol/hub-configuration.js';
+import {HubError} from '@hub/common/errors';
+import {HUB_CONFIGURATION_PATH, hubConfigurationSchema, type HubConfiguration} from '@hub/protocol/hub-configuration';
 import {discoverRealm, send} from './client.js';
 
 /**
  * Zero-config login: a hub registry's token service publishes what a client needs to sign in
  * (issuer, client id, scopes) at /.well-known/hub-configuration, next to its realm. Its `audience`
- * is not read: hub derives the audience from the registry's name (src/protocol/registry-audience.ts).
+ * is not read: hub derives the audience from the registry's name (@hub/protocol/registry-audience).
  */
 export async function discoverHubConfiguration(registry: string): Promise<HubConfiguration> {
   const {realm} = await discoverRealm(registry);

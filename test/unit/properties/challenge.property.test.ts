@@ -1,7 +1,7 @@
 import fc from 'fast-check';
 import {describe, expect, it} from 'vitest';
 import {parseChallenge} from '../../../src/registry/challenge.js';
-import {anyString, grammarString} from './support.js';
+import {anyString, grammarString} from '@hub/test-stack/properties';
 
 /** fuzz cases per property. */
 const RUNS = 2000;

@@ -1,9 +1,9 @@
 import fc from 'fast-check';
 import {describe, expect, it} from 'vitest';
 import {formatImageReference, parseImageReference, qualifyReference, type ImageReference} from '../../../src/docker/image-reference.js';
-import {HubError} from '../../../src/errors.js';
-import {namespaceNameProblem} from '../../../src/token-service/namespaces.js';
-import {anyString, grammarString, onlyThrows} from './support.js';
+import {HubError} from '@hub/common/errors';
+import {namespaceNameProblem} from '../../../packages/hub-auth/src/namespaces.js';
+import {anyString, grammarString, onlyThrows} from '@hub/test-stack/properties';
 
 /** fuzz cases per property; see the report in the issue for the totals. */
 const RUNS = 2000;
