@@ -6,7 +6,9 @@ export default defineConfig({
       {
         test: {
           name: 'unit',
-          include: ['test/unit/**/*.test.ts'],
+          include: ['test/unit/**/*.test.ts', 'packages/*/test/**/*.test.ts'],
+          // Property tests run hundreds of cases; on a loaded CI machine 5 s is not enough for some.
+          testTimeout: 60_000,
         },
       },
       {

@@ -1,10 +1,10 @@
 import {rm} from 'node:fs/promises';
 import {delimiter, join} from 'node:path';
-import {linkHubBins} from '../test/e2e/support/hub-bins.js';
-import {SERVICE, TOKEN_ISSUER} from '../test/e2e/support/hub-auth.js';
-import {E2E_PROGRAMS, assertPrograms} from '../test/e2e/support/prerequisites.js';
-import {REGISTRY_PROGRAMS, startRegistryStack, type RegistryStack} from '../test/e2e/support/registry-stack.js';
-import {startRegistry, type Registry} from '../test/e2e/support/registry.js';
+import {linkHubBins} from '@hub/test-stack/hub-bins';
+import {SERVICE, TOKEN_ISSUER} from '@hub/test-stack/hub-auth';
+import {E2E_PROGRAMS, assertPrograms} from '@hub/test-stack/prerequisites';
+import {REGISTRY_PROGRAMS, startRegistryStack, type RegistryStack} from '@hub/test-stack/registry-stack';
+import {startRegistry, type Registry} from '@hub/test-stack/registry';
 
 /** Everything the benchmarks run besides what the end-to-end tests already need. */
 export const BENCH_PROGRAMS = [...E2E_PROGRAMS, ...REGISTRY_PROGRAMS, 'docker-credential-secretservice', 'htpasswd', 'taskset'];

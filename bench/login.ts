@@ -1,6 +1,6 @@
 import {performance} from 'node:perf_hooks';
-import {runHub} from '../test/e2e/support/hub-cli.js';
-import {USERS} from '../test/e2e/support/identity-provider.js';
+import {runHub} from '@hub/test-stack/hub-cli';
+import {USERS} from '@hub/test-stack/identity-provider';
 import type {BenchContext} from './context.js';
 import {figure, type Figure} from './report.js';
 import {summarize} from './stats.js';

@@ -26,7 +26,7 @@ export interface BenchOptions {
   log?: (message: string) => void;
 }
 
-const BUILT_HELPER = fileURLToPath(new URL('../dist/docker/credential-helper-main.js', import.meta.url));
+const BUILT_HELPER = fileURLToPath(new URL('../dist/bundle/credential-helper-main.cjs', import.meta.url));
 
 export const PARTS = ['startup', 'transfer', 'token-auth-cost', 'hub-auth'] as const;
 export type Part = (typeof PARTS)[number];

@@ -6,7 +6,7 @@
  */
 import {readFile} from 'node:fs/promises';
 import {performance} from 'node:perf_hooks';
-import {createSigner} from '../src/token-service/signing.js';
+import {createSigner} from '../packages/hub-auth/src/signing.js';
 
 const [keyFile, certificateFile, claimsJson, seconds] = process.argv.slice(2) as [string, string, string, string];
 // hub-auth's defaults: a libtrust key ID and the certificate in x5c, as registry 2.x wants.

@@ -122,14 +122,14 @@ async function breakDownHelper(ctx: BenchContext, getMs: number, nodeMs: number)
   const perModule = new Map<string, number[]>(loadOrder.map((m) => [m.path, []]));
   const totals: number[] = [];
   const keychainReads: number[] = [];
-  const keychain = new URL('../dist/store/keychain.js', import.meta.url).href;
+  const keychain = new URL('../src/store/keychain.ts', import.meta.url).href;
   const empty = join(ctx.dir, 'empty.mjs');
   await writeFile(empty, '');
   for (let round = 0; round < ctx.settings.importRounds; round++) {
     const times = JSON.parse(await runCommand(process.execPath, ['--input-type=module', '-e', IMPORT_PROBE, JSON.stringify(probeOrder), empty], {env: ctx.env})) as number[];
     probeOrder.forEach((m, i) => perModule.get(m.path)!.push(times[i]!));
     totals.push(times.reduce((sum, ms) => sum + ms, 0));
-    keychainReads.push(Number(await runCommand(process.execPath, ['--input-type=module', '-e', KEYCHAIN_PROBE, keychain, ctx.registryHost], {env: ctx.env})));
+    keychainReads.push(Number(await runCommand(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', KEYCHAIN_PROBE, keychain, ctx.registryHost], {env: ctx.env})));
   }
   return {
     getMs,

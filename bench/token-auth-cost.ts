@@ -1,7 +1,7 @@
 import {mkdir, rm, writeFile} from 'node:fs/promises';
 import {join} from 'node:path';
-import {freePort, waitFor} from '../test/e2e/support/ports.js';
-import {startDaemon, type Daemon} from '../test/e2e/support/process.js';
+import {freePort, waitFor} from '@hub/test-stack/ports';
+import {startDaemon, type Daemon} from '@hub/test-stack/process';
 import {runCommand} from './commands.js';
 import type {BenchContext} from './context.js';
 import type {BenchImage} from './image.js';

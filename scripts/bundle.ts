@@ -1,7 +1,11 @@
 /**
- * `npm run bundle` (part of `npm run build`): the entry points whose start-up users feel, each
- * bundled by esbuild into one CommonJS file, which node loads faster than a tree of ES modules
- * (one file read and compile instead of one per module, and no ES module loader):
+ * `npm run bundle` (part of `npm run build`): every program, bundled by esbuild. The workspace
+ * packages (@hub/protocol, @hub/common) are TypeScript sources that each program carries inside
+ * its bundle; the programs' npm dependencies stay outside, in node_modules.
+ *
+ * hub's entry points, whose start-up users feel, are each one CommonJS file, which node loads
+ * faster than a tree of ES modules (one file read and compile instead of one per module, and no
+ * ES module loader):
  * - credential-helper-main: docker-credential-hub, which docker starts for each operation on a
  *   hub registry;
  * - start: what `hub` does first, the answers it gives without oclif (`--version`, `status`)
@@ -10,6 +14,8 @@
  *   cache is written next to it (src/code-cache.ts).
  * Lazy modules stay lazy inside a bundle. Packages outside it stay in node_modules; the ES-only
  * ones (openid-client) are loaded by require() when first needed, which Node ≥ 20.19 supports.
+ *
+ * hub-auth (packages/hub-auth) is one ES module, dist/hub-auth.js in its package.
  */
 import {execFileSync} from 'node:child_process';
 import {readFileSync} from 'node:fs';
@@ -17,7 +23,8 @@ import {readFile} from 'node:fs/promises';
 import {resolve} from 'node:path';
 import {build, type BuildOptions, type Plugin} from 'esbuild';
 
-const {dependencies} = JSON.parse(readFileSync('package.json', 'utf8')) as {dependencies: Record<string, string>};
+const dependenciesOf = (manifest: string) => Object.keys((JSON.parse(readFileSync(manifest, 'utf8')) as {dependencies: Record<string, string>}).dependencies);
+const dependencies = dependenciesOf('package.json');
 
 /**
  * Inside the cli bundle: oclif and dockerode, whose hundreds of small files cost most to load, and
@@ -90,16 +97,26 @@ const common: BuildOptions = {
 };
 
 await Promise.all([
-  build({...common, entryPoints: ['src/docker/credential-helper-main.ts', 'src/start.ts'], packages: 'external'}),
+  build({...common, entryPoints: ['src/docker/credential-helper-main.ts', 'src/start.ts'], external: dependencies}),
   build({
     ...common,
     entryPoints: ['src/cli.ts'],
     // typescript: oclif loads it only to run commands from .ts sources in development.
-    external: [...Object.keys(dependencies).filter((name) => !BUNDLED_PACKAGES.includes(name)), 'typescript'],
+    external: [...dependencies.filter((name) => !BUNDLED_PACKAGES.includes(name)), 'typescript'],
     plugins: [dockerodeOnDemand, oclifPluginsByRequire],
     // import() turned into require(): node 20 loses vm.Script's import() callback in code
     // restored from a code cache ("A dynamic import callback was not specified").
     supported: {'dynamic-import': false},
+  }),
+  build({
+    bundle: true,
+    format: 'esm',
+    platform: 'node',
+    target: 'node20',
+    entryPoints: ['packages/hub-auth/src/cli.ts'],
+    outfile: 'packages/hub-auth/dist/hub-auth.js',
+    external: dependenciesOf('packages/hub-auth/package.json'),
+    logLevel: 'warning',
   }),
 ]);
 

@@ -2,8 +2,8 @@ import {Command} from '@oclif/core/command';
 import type {Input, ParserOutput} from '@oclif/core/interfaces';
 import {createContext, type Context} from './context.js';
 import {printError} from './error-output.js';
-import {HubError} from './errors.js';
-import {honourProxyEnvironment} from './net/proxy-environment.js';
+import {HubError} from '@hub/common/errors';
+import {honourProxyEnvironment} from '@hub/common/net/proxy-environment';
 import {parseFailure} from './usage-error.js';
 
 /** oclif's FlagOutput and ArgOutput, which @oclif/core/interfaces does not export. */

@@ -1,7 +1,7 @@
 import type {Config} from '@oclif/core/interfaces';
 import type {Hook} from '@oclif/core/hooks';
 import {printError, wantsJson} from './error-output.js';
-import {ExitCode, HubError} from './errors.js';
+import {ExitCode, HubError} from '@hub/common/errors';
 import {seeHelp, usageError} from './usage-error.js';
 
 /**

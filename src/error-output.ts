@@ -1,4 +1,4 @@
-import type {HubError} from './errors.js';
+import type {HubError} from '@hub/common/errors';
 import {printable} from './io/terminal-text.js';
 
 /**

@@ -1,5 +1,5 @@
 import {stripVTControlCharacters} from 'node:util';
-import {ExitCode, HubError} from './errors.js';
+import {ExitCode, HubError} from '@hub/common/errors';
 
 /** oclif's parser errors, by class, and the code hub gives each under `--json`. */
 const CODES: Record<string, string> = {

@@ -1,7 +1,7 @@
 import {spawn, type ChildProcess} from 'node:child_process';
 import open from 'open';
 import {parse} from 'shell-quote';
-import {HubError} from '../errors.js';
+import {HubError} from '@hub/common/errors';
 import {hasDisplay} from './display.js';
 
 /** Opens a URL for the person at the keyboard; false when there is no browser to open it in. */

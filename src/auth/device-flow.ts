@@ -1,5 +1,5 @@
 import * as client from 'openid-client';
-import {ExitCode, HubError, isTransientNetworkError, rootMessage} from '../errors.js';
+import {ExitCode, HubError, isTransientNetworkError, rootMessage} from '@hub/common/errors';
 import type {OpenBrowser} from './browser.js';
 import {audienceParameters, describeOAuthError, type ProviderSettings} from './oidc.js';
 import type {Tokens} from './token-grants.js';

@@ -1,5 +1,5 @@
 import {normalizeRegistryHost} from '../config/registry-host.js';
-import {ExitCode, HubError} from '../errors.js';
+import {ExitCode, HubError} from '@hub/common/errors';
 import type {Session} from '../store/session.js';
 import {jwtClaims} from './jwt-claims.js';
 

@@ -1,5 +1,5 @@
 import {getDomain} from 'tldts';
-import {ExitCode, HubError} from '../errors.js';
+import {ExitCode, HubError} from '@hub/common/errors';
 
 /**
  * Trust on first use for zero-config login: the identity provider a registry's hub-configuration

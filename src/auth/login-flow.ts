@@ -1,5 +1,5 @@
 import * as client from 'openid-client';
-import {HubError, isTransientNetworkError, rootMessage} from '../errors.js';
+import {HubError, isTransientNetworkError, rootMessage} from '@hub/common/errors';
 import type {OpenBrowser} from './browser.js';
 import {startLoopbackServer} from './loopback.js';
 import {audienceParameters, describeOAuthError, type ProviderSettings} from './oidc.js';

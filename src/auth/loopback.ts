@@ -1,7 +1,7 @@
 import {randomBytes} from 'node:crypto';
 import {createServer, type IncomingMessage, type ServerResponse} from 'node:http';
 import type {AddressInfo} from 'node:net';
-import {ExitCode, HubError} from '../errors.js';
+import {ExitCode, HubError} from '@hub/common/errors';
 
 /**
  * The redirect target of a native app's authorization request (RFC 8252 §7.3): a one-shot HTTP

@@ -1,6 +1,6 @@
 import * as client from 'openid-client';
-import {HubError, isTransientNetworkError, rootMessage} from '../errors.js';
-import {isLoopbackUrl} from '../net/loopback.js';
+import {HubError, isTransientNetworkError, rootMessage} from '@hub/common/errors';
+import {isLoopbackUrl} from '@hub/common/net/loopback';
 
 /** What hub needs to know to talk to a registry's identity provider as a public client. */
 export interface ProviderSettings {

@@ -1,7 +1,7 @@
 import * as client from 'openid-client';
-import {HubError} from '../errors.js';
+import {HubError} from '@hub/common/errors';
 import type {Session} from '../store/session.js';
-import {DEFAULT_SCOPES} from '../config/settings.js';
+import {DEFAULT_SCOPES} from '@hub/protocol/default-scopes';
 import {audienceParameters, describeOAuthError, type ProviderSettings} from './oidc.js';
 
 /**

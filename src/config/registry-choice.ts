@@ -1,4 +1,4 @@
-import {ExitCode, HubError} from '../errors.js';
+import {ExitCode, HubError} from '@hub/common/errors';
 import {normalizeRegistryHost} from './registry-host.js';
 import type {Settings} from './settings.js';
 

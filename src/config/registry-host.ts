@@ -1,4 +1,4 @@
-import {HubError, ExitCode} from '../errors.js';
+import {HubError, ExitCode} from '@hub/common/errors';
 
 /**
  * The key docker uses for a registry in config.json: the host with its port, no scheme, no

@@ -1,8 +1,6 @@
 import type {z} from 'zod';
-import {isOptional, isRecord, isString, readJsonFile, updateJsonFile, type JsonShape} from '../files/locked-json.js';
+import {isOptional, isRecord, isString, readJsonFile, updateJsonFile, type JsonShape} from '@hub/common/locked-json';
 import type {registrySettings, settingsFile} from './settings-schema.js';
-
-export const DEFAULT_SCOPES = 'openid profile offline_access';
 
 export const storageKinds = ['keychain', 'insecure-file'] as const;
 export type StorageKind = (typeof storageKinds)[number];

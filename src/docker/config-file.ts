@@ -1,8 +1,8 @@
 import {readFile} from 'node:fs/promises';
 import {homedir} from 'node:os';
 import {join} from 'node:path';
-import {HubError} from '../errors.js';
-import {isRecord, lockFile, stringifyOrRefuse} from '../files/locked-json.js';
+import {HubError} from '@hub/common/errors';
+import {isRecord, lockFile, stringifyOrRefuse} from '@hub/common/locked-json';
 
 /**
  * hub's edits to docker's `config.json`: pointing `credHelpers` entries at `docker-credential-hub`.

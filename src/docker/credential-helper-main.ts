@@ -3,7 +3,7 @@ import {freshSession} from '../auth/session.js';
 import {hubConfigDir, hubPaths} from '../config/paths.js';
 import {normalizeRegistryHost} from '../config/registry-host.js';
 import {readSettings, type StorageKind} from '../config/settings.js';
-import {HubError} from '../errors.js';
+import {HubError} from '@hub/common/errors';
 import {readStdin} from '../io/stdin.js';
 import {printable} from '../io/terminal-text.js';
 import {InsecureFileStore} from '../store/insecure-file.js';
@@ -62,7 +62,7 @@ function hubCredentials(version: () => string, env: NodeJS.ProcessEnv = process.
           nowSeconds: () => Math.floor(Date.now() / 1000),
           // Called only when the token must be renewed: the proxy agent is loaded then, not on each `get`.
           discover: async (settings, clientSecret) => {
-            await (await import('../net/proxy-environment.js')).honourProxyEnvironment(env);
+            await (await import('@hub/common/net/proxy-environment')).honourProxyEnvironment(env);
             return (await import('../auth/oidc.js')).discoverProvider(settings, clientSecret);
           },
         });

@@ -2,7 +2,7 @@ import {createHash} from 'node:crypto';
 import {readFileSync} from 'node:fs';
 import {readFile, stat} from 'node:fs/promises';
 import {join} from 'node:path';
-import {HubError} from '../errors.js';
+import {HubError} from '@hub/common/errors';
 
 export interface EngineAddress {
   source: 'DOCKER_HOST' | 'context' | 'default';

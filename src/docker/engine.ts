@@ -1,5 +1,5 @@
 import type Dockerode from 'dockerode';
-import {HubError} from '../errors.js';
+import {HubError} from '@hub/common/errors';
 import {dockerConfigDir} from './config-file.js';
 import {dockerodeOptions, findEngine, type EngineAddress} from './engine-address.js';
 import {silenceModemDebug} from './modem-debug.js';

@@ -1,4 +1,5 @@
-import {ExitCode, HubError} from '../errors.js';
+import {ExitCode, HubError} from '@hub/common/errors';
+import {isRepositoryPathComponent, MAX_REPOSITORY_NAME_LENGTH} from '@hub/protocol/repository-name';
 
 /**
  * An image reference split the way distribution/reference splits it: `[domain/]path[:tag][@digest]`.
@@ -11,12 +12,8 @@ export interface ImageReference {
   digest?: string;
 }
 
-/** distribution's NameTotalLengthMax: domain, slash and path together. */
-const maxNameLength = 255;
-
 // Every pattern below is anchored and applied to one component at a time; none nests a quantifier
 // inside a repetition whose pieces can match the same text, so matching stays linear on long input.
-const pathComponent = /^[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*$/;
 const domainLabel = /^[a-zA-Z0-9](?:[a-zA-Z0-9-]*[a-zA-Z0-9])?$/;
 const ipv6Host = /^\[[a-fA-F0-9:]+\]$/;
 const port = /^[0-9]+$/;
@@ -36,8 +33,8 @@ export function parseImageReference(input: string): ImageReference {
   if (input === '') throw invalidReference(input, 'it is empty');
   const {rest: beforeDigest, suffix: digest} = splitSuffix(input, input.indexOf('@'));
   const {rest: name, suffix: tag} = splitSuffix(beforeDigest, tagSeparatorIndex(beforeDigest));
-  if (name.length > maxNameLength) {
-    throw invalidReference(input, `the name is ${name.length} characters long; the limit is ${maxNameLength}`);
+  if (name.length > MAX_REPOSITORY_NAME_LENGTH) {
+    throw invalidReference(input, `the name is ${name.length} characters long; the limit is ${MAX_REPOSITORY_NAME_LENGTH}`);
   }
   if (name === '') throw invalidReference(input, 'it has no repository name');
   const components = name.split('/');
@@ -126,7 +123,7 @@ function portSeparatorIndex(domain: string): number {
 }
 
 function checkPathComponent(input: string, component: string): void {
-  if (pathComponent.test(component)) return;
+  if (isRepositoryPathComponent(component)) return;
   if (component === '') throw invalidReference(input, 'it has an empty path component (a leading, trailing or doubled "/")');
   if (/[A-Z]/.test(component)) throw invalidReference(input, 'it contains uppercase letters; repository names must be lowercase');
   if (!/^[a-z0-9]/.test(component) || !/[a-z0-9]$/.test(component)) {

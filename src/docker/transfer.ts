@@ -1,5 +1,5 @@
 import type {Readable} from 'node:stream';
-import {HubError} from '../errors.js';
+import {HubError} from '@hub/common/errors';
 import type {Engine} from './engine.js';
 import {createProgressRenderer, type ProgressEvent, type ProgressMode} from './progress.js';
 

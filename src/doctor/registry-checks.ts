@@ -1,5 +1,5 @@
 import type {RegistrySettings} from '../config/settings.js';
-import {HubError, rootMessage} from '../errors.js';
+import {HubError, rootMessage} from '@hub/common/errors';
 import {discoverRealm, registryBaseUrl, registryClient, type Realm, type RegistryClient} from '../registry/client.js';
 import type {Session} from '../store/session.js';
 import {CheckFailed, networkReason, skipped, withoutFinalPeriod, type Passed} from './checkup.js';

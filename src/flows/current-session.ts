@@ -3,7 +3,7 @@ import {freshSession} from '../auth/session.js';
 import {chooseRegistry} from '../config/registry-choice.js';
 import {readSettings} from '../config/settings.js';
 import {sessionDeps, type Context} from '../context.js';
-import {notLoggedIn} from '../errors.js';
+import {notLoggedIn} from '@hub/common/errors';
 import type {Session} from '../store/session.js';
 
 /** The registry's session with an access token valid for at least another minute. */

@@ -1,5 +1,5 @@
 import type {Context} from '../context.js';
-import {HubError} from '../errors.js';
+import {HubError} from '@hub/common/errors';
 import {grantedAccess, registryClient, type RegistryClient} from '../registry/client.js';
 import {currentSession} from './current-session.js';
 

@@ -7,14 +7,15 @@ import {jwtClaims} from '../auth/jwt-claims.js';
 import {confirmDiscoveredIssuer} from '../auth/issuer-trust.js';
 import {identify, sessionFromTokens, type Identity, type Tokens} from '../auth/token-grants.js';
 import {chooseRegistry} from '../config/registry-choice.js';
-import {DEFAULT_SCOPES, readSettings, saveRegistrySettings, type StorageKind} from '../config/settings.js';
+import {readSettings, saveRegistrySettings, type StorageKind} from '../config/settings.js';
+import {DEFAULT_SCOPES} from '@hub/protocol/default-scopes';
 import type {Context} from '../context.js';
 import {addCredentialHelper, dockerConfigDir} from '../docker/config-file.js';
-import {ExitCode, HubError} from '../errors.js';
+import {ExitCode, HubError} from '@hub/common/errors';
 import {findProgram} from '../files/find-program.js';
 import {checkTokenWithRegistry} from '../registry/client.js';
 import {discoverHubConfiguration} from '../registry/hub-configuration.js';
-import {registryAudience} from '../protocol/registry-audience.js';
+import {registryAudience} from '@hub/protocol/registry-audience';
 import type {Session} from '../store/session.js';
 
 export interface LoginOptions {

@@ -4,7 +4,7 @@ import {chooseRegistry} from '../config/registry-choice.js';
 import {readSettings, removeRegistrySettings, type RegistrySettings} from '../config/settings.js';
 import type {Context} from '../context.js';
 import {removeCredentialHelper} from '../docker/config-file.js';
-import {notLoggedIn} from '../errors.js';
+import {notLoggedIn} from '@hub/common/errors';
 
 export interface LogoutResult {
   registry: string;

@@ -2,7 +2,7 @@ import {environmentSession} from '../auth/environment-token.js';
 import {sessionState, type SessionState} from '../auth/session.js';
 import {readSettings, type StorageKind} from '../config/settings.js';
 import type {Context} from '../context.js';
-import {ExitCode, HubError} from '../errors.js';
+import {ExitCode, HubError} from '@hub/common/errors';
 import type {Session} from '../store/session.js';
 
 export interface RegistryStatus {

@@ -3,7 +3,7 @@ import {connectEngine, type Engine} from '../docker/engine.js';
 import {formatImageReference, parseImageReference, qualifyReference} from '../docker/image-reference.js';
 import type {ProgressMode} from '../docker/progress.js';
 import {explainTransferFailure, pullImage, pushImage, TransferError, type RegistryAuth} from '../docker/transfer.js';
-import {HubError} from '../errors.js';
+import {HubError} from '@hub/common/errors';
 import type {Session} from '../store/session.js';
 import {currentSession} from './current-session.js';
 

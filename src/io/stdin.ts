@@ -1,5 +1,5 @@
 import {fstatSync, readSync} from 'node:fs';
-import {ExitCode, HubError} from '../errors.js';
+import {ExitCode, HubError} from '@hub/common/errors';
 
 const STDIN = 0;
 const MAX_INPUT_BYTES = 64 * 1024;

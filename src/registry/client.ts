@@ -1,9 +1,9 @@
 import {fetch} from 'undici';
 import {jwtClaims} from '../auth/jwt-claims.js';
-import {HubError, isTransientNetworkError, rootMessage} from '../errors.js';
-import {isLoopbackUrl} from '../net/loopback.js';
+import {HubError, isTransientNetworkError, rootMessage} from '@hub/common/errors';
+import {isLoopbackUrl} from '@hub/common/net/loopback';
 import type {Session} from '../store/session.js';
-import {FIRST_CATALOG_PAGE, ForeignCatalogLinkError, MAX_CATALOG_PAGES, nextCatalogPage, repositoryListingUrl, type RepositoryListing} from '../protocol/catalog.js';
+import {FIRST_CATALOG_PAGE, ForeignCatalogLinkError, MAX_CATALOG_PAGES, nextCatalogPage, repositoryListingUrl, type RepositoryListing} from '@hub/protocol/catalog';
 import {parseChallenge} from './challenge.js';
 
 /**

@@ -1,4 +1,4 @@
-import {isRecord, readJsonFile, updateJsonFile, type JsonShape} from '../files/locked-json.js';
+import {isRecord, readJsonFile, updateJsonFile, type JsonShape} from '@hub/common/locked-json';
 import {looksLikeSession, type Session, type TokenStore} from './session.js';
 
 interface SessionFile {

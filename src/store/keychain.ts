@@ -1,7 +1,7 @@
 import {createRequire} from 'node:module';
 import type {AsyncEntry as AsyncEntryType} from '@napi-rs/keyring';
-import {HubError} from '../errors.js';
-import {isRecord, isString} from '../files/locked-json.js';
+import {HubError} from '@hub/common/errors';
+import {isRecord, isString} from '@hub/common/locked-json';
 import {looksLikeSession, type Session, type TokenStore} from './session.js';
 
 // Loaded with require: importing this CommonJS addon through the ESM loader costs ~25 ms more,

@@ -1,5 +1,5 @@
 import type {z} from 'zod';
-import {isNumber, isOptional, isRecord, isString, type JsonShape} from '../files/locked-json.js';
+import {isNumber, isOptional, isRecord, isString, type JsonShape} from '@hub/common/locked-json';
 import type {sessionSchema} from './session-schema.js';
 
 /** What hub keeps for one registry after a login: the provider's tokens and who they belong to. */

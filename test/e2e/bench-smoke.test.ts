@@ -6,7 +6,7 @@ import {BENCH_PROGRAMS} from '../../bench/context.js';
 import {markdownTable} from '../../bench/report.js';
 import {runBench} from '../../bench/run.js';
 import type {Summary} from '../../bench/stats.js';
-import {e2eEnabled} from './support/prerequisites.js';
+import {e2eEnabled} from '@hub/test-stack/prerequisites';
 
 function expectFinite(summary: Summary, what: string): void {
   expect(summary.samples.length, what).toBeGreaterThan(0);

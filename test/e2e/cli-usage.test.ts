@@ -4,8 +4,8 @@ import {join} from 'node:path';
 import {fileURLToPath} from 'node:url';
 import {promisify} from 'node:util';
 import {afterAll, beforeAll, describe, expect, it} from 'vitest';
-import {runHub} from './support/hub-cli.js';
-import {createSandbox, type Sandbox} from './support/sandbox.js';
+import {runHub} from '@hub/test-stack/hub-cli';
+import {createSandbox, type Sandbox} from '@hub/test-stack/sandbox';
 
 const run = promisify(execFile);
 const CLI_BUNDLE = fileURLToPath(new URL('../../dist/bundle/cli.cjs', import.meta.url));

@@ -4,12 +4,12 @@ import type {AddressInfo} from 'node:net';
 import {chmod, readFile, stat, writeFile} from 'node:fs/promises';
 import {join} from 'node:path';
 import {afterAll, beforeAll, describe, expect, it} from 'vitest';
-import {makeImage} from './support/docker-engine.js';
-import {withHubOnPath} from './support/hub-bins.js';
-import {runHub, transcript} from './support/hub-cli.js';
-import {closeServer, USERS} from './support/identity-provider.js';
-import {E2E_PROGRAMS, e2eEnabled} from './support/prerequisites.js';
-import {REGISTRY_PROGRAMS, startRegistryStack, type RegistryStack} from './support/registry-stack.js';
+import {makeImage} from '@hub/test-stack/docker-engine';
+import {withHubOnPath} from '@hub/test-stack/hub-bins';
+import {runHub, transcript} from '@hub/test-stack/hub-cli';
+import {closeServer, USERS} from '@hub/test-stack/identity-provider';
+import {E2E_PROGRAMS, e2eEnabled} from '@hub/test-stack/prerequisites';
+import {REGISTRY_PROGRAMS, startRegistryStack, type RegistryStack} from '@hub/test-stack/registry-stack';
 
 const [alice] = USERS as [typeof USERS[number]];
 

@@ -2,12 +2,12 @@ import {join} from 'node:path';
 import * as client from 'openid-client';
 import {afterAll, beforeAll, describe, expect, it} from 'vitest';
 import {CHECK_NAMES, type CheckName, type CheckResult} from '../../src/doctor/checkup.js';
-import {withHubOnPath} from './support/hub-bins.js';
-import {runHub, transcript} from './support/hub-cli.js';
-import {USERS} from './support/identity-provider.js';
-import {secretServiceSession} from './support/keyring.js';
-import {E2E_PROGRAMS, e2eEnabled} from './support/prerequisites.js';
-import {REGISTRY_PROGRAMS, startRegistryStack, type RegistryStack} from './support/registry-stack.js';
+import {withHubOnPath} from '@hub/test-stack/hub-bins';
+import {runHub, transcript} from '@hub/test-stack/hub-cli';
+import {USERS} from '@hub/test-stack/identity-provider';
+import {secretServiceSession} from '@hub/test-stack/keyring';
+import {E2E_PROGRAMS, e2eEnabled} from '@hub/test-stack/prerequisites';
+import {REGISTRY_PROGRAMS, startRegistryStack, type RegistryStack} from '@hub/test-stack/registry-stack';
 
 const [alice] = USERS as [typeof USERS[number]];
 

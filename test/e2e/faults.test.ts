@@ -3,18 +3,18 @@ import {readFileSync} from 'node:fs';
 import {join} from 'node:path';
 import {fileURLToPath} from 'node:url';
 import {afterAll, beforeAll, describe, expect, it} from 'vitest';
-import {makeImage} from './support/docker-engine.js';
-import {withHubOnPath} from './support/hub-bins.js';
-import {SERVICE, TOKEN_ISSUER} from './support/hub-auth.js';
-import {runHub, transcript} from './support/hub-cli.js';
-import {USERS} from './support/identity-provider.js';
+import {makeImage} from '@hub/test-stack/docker-engine';
+import {withHubOnPath} from '@hub/test-stack/hub-bins';
+import {SERVICE, TOKEN_ISSUER} from '@hub/test-stack/hub-auth';
+import {runHub, transcript} from '@hub/test-stack/hub-cli';
+import {USERS} from '@hub/test-stack/identity-provider';
 import {removeRegistrySettings} from '../../src/config/settings.js';
 import {removeCredentialHelper} from '../../src/docker/config-file.js';
-import {secretServiceSession} from './support/keyring.js';
-import {sampleCommandLines} from './support/process.js';
-import {E2E_PROGRAMS, e2eEnabled} from './support/prerequisites.js';
-import {REGISTRY_PROGRAMS, startRegistryStack, type RegistryStack} from './support/registry-stack.js';
-import {startRegistry} from './support/registry.js';
+import {secretServiceSession} from '@hub/test-stack/keyring';
+import {sampleCommandLines} from '@hub/test-stack/process';
+import {E2E_PROGRAMS, e2eEnabled} from '@hub/test-stack/prerequisites';
+import {REGISTRY_PROGRAMS, startRegistryStack, type RegistryStack} from '@hub/test-stack/registry-stack';
+import {startRegistry} from '@hub/test-stack/registry';
 
 const [alice] = USERS as [typeof USERS[number]];
 const HUB = fileURLToPath(new URL('../../bin/run.cjs', import.meta.url));
@@ -110,11 +110,12 @@ describe.runIf(e2eEnabled([...E2E_PROGRAMS, ...REGISTRY_PROGRAMS]))('faults: cle
   it('killed at random points while writing its files and refreshing: every file parses, no session is damaged', async () => {
     const settingsFile = join(stack.sandbox.configDir, 'config.json');
     const dockerDir = stack.sandbox.dockerConfig;
-    const dist = new URL('../../dist/', import.meta.url).href;
+    // hub's own modules, from source (tsx): the bundles export only their entry points.
+    const source = new URL('../../src/', import.meta.url).href;
     // Writes hub's settings and docker's config.json over and over, as logins and logouts do.
     const writer = `
-      import {saveRegistrySettings} from '${dist}config/settings.js';
-      import {addCredentialHelper, removeCredentialHelper} from '${dist}docker/config-file.js';
+      import {saveRegistrySettings} from '${source}config/settings.ts';
+      import {addCredentialHelper, removeCredentialHelper} from '${source}docker/config-file.ts';
       const settings = {issuer: 'https://id.example.test', clientId: 'hub', scopes: 'openid', storage: 'keychain', account: 'x'};
       for (let i = 0; ; i++) {
         await saveRegistrySettings(${JSON.stringify(settingsFile)}, 'kill-' + (i % 5) + '.test', settings);
@@ -122,7 +123,7 @@ describe.runIf(e2eEnabled([...E2E_PROGRAMS, ...REGISTRY_PROGRAMS]))('faults: cle
         await removeCredentialHelper(${JSON.stringify(dockerDir)}, 'kill-' + ((i + 2) % 5) + '.test');
       }`;
     for (let round = 0; round < 10; round++) {
-      const child = spawn(process.execPath, ['--input-type=module', '-e', writer], {env, stdio: 'ignore'});
+      const child = spawn(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', writer], {env, stdio: 'ignore'});
       const closed = new Promise((resolve) => child.once('close', resolve));
       await new Promise((resolve) => setTimeout(resolve, 150 + Math.random() * 500));
       child.kill('SIGKILL');

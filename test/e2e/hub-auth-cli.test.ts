@@ -3,9 +3,9 @@ import {readFile, rm, writeFile} from 'node:fs/promises';
 import {createServer, type Server} from 'node:net';
 import {join} from 'node:path';
 import {afterAll, beforeAll, describe, expect, it} from 'vitest';
-import {HUB_AUTH_BIN, keygen, writeHubAuthConfig} from './support/hub-auth.js';
-import {INTROSPECTION_CLIENT} from './support/identity-provider.js';
-import {createSandbox, type Sandbox} from './support/sandbox.js';
+import {HUB_AUTH_BIN, keygen, writeHubAuthConfig} from '@hub/test-stack/hub-auth';
+import {INTROSPECTION_CLIENT} from '@hub/test-stack/identity-provider';
+import {createSandbox, type Sandbox} from '@hub/test-stack/sandbox';
 
 // The built `hub-auth` command line, as an operator runs it: help, version, keygen's refusals and
 // the one-line errors for what goes wrong around it.

@@ -4,12 +4,12 @@ import {join} from 'node:path';
 import {createLocalJWKSet, decodeJwt, decodeProtectedHeader, jwtVerify, type JSONWebKeySet} from 'jose';
 import {Client} from 'undici';
 import {afterAll, beforeAll, describe, expect, it} from 'vitest';
-import {keygen, SERVICE, startHubAuth, writeHubAuthConfig, type HubAuth, type HubAuthOptions, type SigningFiles} from './support/hub-auth.js';
-import {startIdentityProvider, type IdentityProvider} from './support/identity-provider.js';
-import {freePort, waitFor} from './support/ports.js';
-import {e2eEnabled} from './support/prerequisites.js';
-import {waitForOutput} from './support/process.js';
-import {createSandbox, type Sandbox} from './support/sandbox.js';
+import {keygen, SERVICE, startHubAuth, writeHubAuthConfig, type HubAuth, type HubAuthOptions, type SigningFiles} from '@hub/test-stack/hub-auth';
+import {startIdentityProvider, type IdentityProvider} from '@hub/test-stack/identity-provider';
+import {freePort, waitFor} from '@hub/test-stack/ports';
+import {e2eEnabled} from '@hub/test-stack/prerequisites';
+import {waitForOutput} from '@hub/test-stack/process';
+import {createSandbox, type Sandbox} from '@hub/test-stack/sandbox';
 
 /** Running hub-auth as an operator does: signals, reload, start with the provider down, metrics. */
 describe.runIf(e2eEnabled([]))('hub-auth operations', () => {

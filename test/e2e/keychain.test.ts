@@ -1,10 +1,10 @@
 import {afterAll, beforeAll, describe, expect, it} from 'vitest';
 import {DEFAULT_KEYCHAIN_TIMEOUT_MS, KeychainStore, WINDOWS_PART_LENGTH} from '../../src/store/keychain.js';
 import type {Session} from '../../src/store/session.js';
-import {runHub} from './support/hub-cli.js';
-import {secretServiceCount, secretServiceLookup, startKeyring, type Keyring} from './support/keyring.js';
-import {assertPrograms, e2eEnabled} from './support/prerequisites.js';
-import {createSandbox, type Sandbox} from './support/sandbox.js';
+import {runHub} from '@hub/test-stack/hub-cli';
+import {secretServiceCount, secretServiceLookup, startKeyring, type Keyring} from '@hub/test-stack/keyring';
+import {assertPrograms, e2eEnabled} from '@hub/test-stack/prerequisites';
+import {createSandbox, type Sandbox} from '@hub/test-stack/sandbox';
 
 const PROGRAMS = ['dbus-run-session', 'dbus-send', 'gnome-keyring-daemon', 'secret-tool', 'pkill'];
 

@@ -4,13 +4,13 @@ import type {AddressInfo} from 'node:net';
 import {mkdir, writeFile} from 'node:fs/promises';
 import {join} from 'node:path';
 import {afterAll, beforeAll, describe, expect, it} from 'vitest';
-import {makeImage} from './support/docker-engine.js';
-import {withHubOnPath} from './support/hub-bins.js';
-import {runHub} from './support/hub-cli.js';
-import {closeServer, ROBOT_CLIENT, USERS} from './support/identity-provider.js';
-import {E2E_PROGRAMS, e2eEnabled} from './support/prerequisites.js';
-import {REGISTRY_PROGRAMS, startRegistryStack, type RegistryStack} from './support/registry-stack.js';
-import {startRegistry} from './support/registry.js';
+import {makeImage} from '@hub/test-stack/docker-engine';
+import {withHubOnPath} from '@hub/test-stack/hub-bins';
+import {runHub} from '@hub/test-stack/hub-cli';
+import {closeServer, ROBOT_CLIENT, USERS} from '@hub/test-stack/identity-provider';
+import {E2E_PROGRAMS, e2eEnabled} from '@hub/test-stack/prerequisites';
+import {REGISTRY_PROGRAMS, startRegistryStack, type RegistryStack} from '@hub/test-stack/registry-stack';
+import {startRegistry} from '@hub/test-stack/registry';
 
 const [alice] = USERS as [typeof USERS[number]];
 

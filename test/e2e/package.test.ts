@@ -1,10 +1,10 @@
 import {execFile} from 'node:child_process';
-import {mkdir, readFile} from 'node:fs/promises';
+import {mkdir, readdir, readFile} from 'node:fs/promises';
 import {join} from 'node:path';
 import {fileURLToPath} from 'node:url';
 import {promisify} from 'node:util';
 import {afterAll, beforeAll, describe, expect, it} from 'vitest';
-import {createSandbox, type Sandbox} from './support/sandbox.js';
+import {createSandbox, type Sandbox} from '@hub/test-stack/sandbox';
 
 const run = promisify(execFile);
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
@@ -34,11 +34,21 @@ async function runBin(file: string, args: string[], env: NodeJS.ProcessEnv, inpu
   }
 }
 
-// What a user gets from `npm install -g` of the packed tarball, run from another folder with a
-// HOME of its own: the same files a registry would serve once the package is published.
-describe('the packed package', () => {
+/** The packages installed under a global prefix's package, by name (scoped ones as @scope/name). */
+async function installedDependencies(prefix: string, name: string): Promise<string[]> {
+  const modules = join(prefix, 'lib', 'node_modules', name, 'node_modules');
+  const entries = await readdir(modules).catch(() => [] as string[]);
+  const scoped = await Promise.all(entries.filter((entry) => entry.startsWith('@')).map(async (scope) => (await readdir(join(modules, scope))).map((entry) => `${scope}/${entry}`)));
+  return [...entries.filter((entry) => !entry.startsWith('@')), ...scoped.flat()];
+}
+
+// What a user gets from `npm install -g` of the packed tarballs (hub, and hub-auth for an
+// operator), run from another folder with a HOME of its own: the same files a registry would serve
+// once the packages are published. Each carries only its own program's dependencies.
+describe('the packed packages', () => {
   let sandbox: Sandbox;
   let packed: Packed;
+  let packedHubAuth: Packed;
   let prefix: string;
   let env: NodeJS.ProcessEnv;
 
@@ -50,10 +60,11 @@ describe('the packed package', () => {
     const tarballs = join(sandbox.dir, 'tarballs');
     prefix = join(sandbox.dir, 'prefix');
     await mkdir(tarballs);
-    const {stdout} = await run('npm', ['pack', '--json', '--pack-destination', tarballs], {cwd: ROOT});
-    [packed] = JSON.parse(stdout) as [Packed];
+    [packed] = JSON.parse((await run('npm', ['pack', '--json', '--pack-destination', tarballs], {cwd: ROOT})).stdout) as [Packed];
+    [packedHubAuth] = JSON.parse((await run('npm', ['pack', '--json', '--workspace', 'hub-auth', '--pack-destination', tarballs], {cwd: ROOT})).stdout) as [Packed];
     env = {...sandbox.env, npm_config_cache: cache, npm_config_update_notifier: 'false', npm_config_fund: 'false', npm_config_audit: 'false'};
-    await run('npm', ['install', '--global', '--prefer-offline', '--prefix', prefix, join(tarballs, packed.filename)], {cwd: sandbox.home, env});
+    const tarballPaths = [packed, packedHubAuth].map((tarball) => join(tarballs, tarball.filename));
+    await run('npm', ['install', '--global', '--prefer-offline', '--prefix', prefix, ...tarballPaths], {cwd: sandbox.home, env});
   });
 
   afterAll(async () => {
@@ -66,9 +77,20 @@ describe('the packed package', () => {
     expect(paths.filter((path) => path.endsWith('.map'))).toEqual([]);
     expect(paths).not.toContain('bin/dev.js');
     expect(paths.filter((path) => path.startsWith('src/') || path.startsWith('test/'))).toEqual([]);
-    for (const path of ['LICENSE', 'README.md', 'oclif.manifest.json', 'bin/run.cjs', 'bin/docker-credential-hub.cjs', 'bin/hub-auth.js', 'dist/bundle/cli.cjs.v8-cache']) {
+    for (const path of ['LICENSE', 'README.md', 'oclif.manifest.json', 'bin/run.cjs', 'bin/docker-credential-hub.cjs', 'dist/bundle/cli.cjs.v8-cache']) {
       expect(paths, path).toContain(path);
     }
+    console.info(`${packedHubAuth.filename}: ${packedHubAuth.files.map((file) => file.path).join(', ')}`);
+    expect(packedHubAuth.files.map((file) => file.path).sort()).toEqual(['LICENSE', 'bin/hub-auth.js', 'dist/hub-auth.js', 'package.json']);
+  });
+
+  it('a hub install pulls in none of the token service\'s packages, and hub-auth none of the CLI\'s', async () => {
+    const cli = await installedDependencies(prefix, 'hub');
+    expect(cli).toContain('@oclif/core');
+    expect(cli.filter((name) => ['fastify', 'pino', 'prom-client', '@fastify/formbody', '@peculiar/x509'].includes(name))).toEqual([]);
+    const tokenService = await installedDependencies(prefix, 'hub-auth');
+    expect(tokenService).toContain('fastify');
+    expect(tokenService.filter((name) => ['@oclif/core', 'dockerode', '@napi-rs/keyring', 'open', 'tldts'].includes(name))).toEqual([]);
   });
 
   it('hub answers --version, --help and status in a fresh HOME', async () => {

@@ -2,12 +2,12 @@ import {execFile} from 'node:child_process';
 import {fileURLToPath} from 'node:url';
 import {promisify} from 'node:util';
 import {afterAll, beforeAll, describe, expect, it} from 'vitest';
-import {makeLayeredImage} from './support/docker-engine.js';
-import {runHub, transcript} from './support/hub-cli.js';
-import {USERS} from './support/identity-provider.js';
-import {assertPrograms, E2E_PROGRAMS, e2eEnabled} from './support/prerequisites.js';
-import {REGISTRY_PROGRAMS, startRegistryStack, type RegistryStack} from './support/registry-stack.js';
-import {runInTerminal, screenAfter, TERMINAL_PROGRAMS, type TerminalSize} from './support/terminal.js';
+import {makeLayeredImage} from '@hub/test-stack/docker-engine';
+import {runHub, transcript} from '@hub/test-stack/hub-cli';
+import {USERS} from '@hub/test-stack/identity-provider';
+import {assertPrograms, E2E_PROGRAMS, e2eEnabled} from '@hub/test-stack/prerequisites';
+import {REGISTRY_PROGRAMS, startRegistryStack, type RegistryStack} from '@hub/test-stack/registry-stack';
+import {runInTerminal, screenAfter, TERMINAL_PROGRAMS, type TerminalSize} from '@hub/test-stack/terminal';
 
 const [alice] = USERS as [typeof USERS[number]];
 const HUB = [process.execPath, fileURLToPath(new URL('../../bin/run.cjs', import.meta.url))];

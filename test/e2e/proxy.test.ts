@@ -4,18 +4,18 @@ import {join} from 'node:path';
 import {fileURLToPath} from 'node:url';
 import {promisify} from 'node:util';
 import {afterAll, beforeAll, describe, expect, it} from 'vitest';
-import {startForwardProxy, type ForwardProxy} from './support/forward-proxy.js';
-import {HUB_AUTH_BIN, keygen, SERVICE, startHubAuth, TOKEN_ISSUER, writeHubAuthConfig, type HubAuth} from './support/hub-auth.js';
-import {runHub} from './support/hub-cli.js';
-import {ROBOT_CLIENT, startIdentityProvider, type IdentityProvider} from './support/identity-provider.js';
-import {freePort} from './support/ports.js';
-import {assertPrograms, e2eEnabled} from './support/prerequisites.js';
-import {startRegistry, type Registry} from './support/registry.js';
-import {createSandbox, type Sandbox} from './support/sandbox.js';
+import {startForwardProxy, type ForwardProxy} from '@hub/test-stack/forward-proxy';
+import {HUB_AUTH_BIN, keygen, SERVICE, startHubAuth, TOKEN_ISSUER, writeHubAuthConfig, type HubAuth} from '@hub/test-stack/hub-auth';
+import {runHub} from '@hub/test-stack/hub-cli';
+import {ROBOT_CLIENT, startIdentityProvider, type IdentityProvider} from '@hub/test-stack/identity-provider';
+import {freePort} from '@hub/test-stack/ports';
+import {assertPrograms, e2eEnabled} from '@hub/test-stack/prerequisites';
+import {startRegistry, type Registry} from '@hub/test-stack/registry';
+import {createSandbox, type Sandbox} from '@hub/test-stack/sandbox';
 
 const HELPER = fileURLToPath(new URL('../../bin/docker-credential-hub.cjs', import.meta.url));
 const PROGRAMS = ['docker-registry', 'openssl'];
-/** Names only the proxy resolves (test/e2e/support/forward-proxy.ts). */
+/** Names only the proxy resolves (@hub/test-stack/forward-proxy). */
 const IDP_NAME = 'idp.hub.test';
 const REGISTRY_NAME = 'registry.hub.test';
 const openssl = (args: string[], cwd: string) => promisify(execFile)('openssl', args, {cwd});

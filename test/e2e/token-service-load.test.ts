@@ -3,11 +3,11 @@ import {join} from 'node:path';
 import {decodeJwt, generateKeyPair, SignJWT} from 'jose';
 import {Pool} from 'undici';
 import {afterAll, beforeAll, describe, expect, it} from 'vitest';
-import {keygen, SERVICE, startHubAuth, type HubAuth} from './support/hub-auth.js';
-import {registryAudience} from '../../src/protocol/registry-audience.js';
-import {startIdentityProvider, subjectOf, type IdentityProvider} from './support/identity-provider.js';
-import {e2eEnabled} from './support/prerequisites.js';
-import {createSandbox, type Sandbox} from './support/sandbox.js';
+import {keygen, SERVICE, startHubAuth, type HubAuth} from '@hub/test-stack/hub-auth';
+import {registryAudience} from '@hub/protocol/registry-audience';
+import {startIdentityProvider, subjectOf, type IdentityProvider} from '@hub/test-stack/identity-provider';
+import {e2eEnabled} from '@hub/test-stack/prerequisites';
+import {createSandbox, type Sandbox} from '@hub/test-stack/sandbox';
 
 /** How long the load runs; the issue asks for 60 s. HUB_LOAD_SECONDS shortens it for local runs. */
 const LOAD_SECONDS = Number(process.env.HUB_LOAD_SECONDS ?? 60);

@@ -1,19 +1,19 @@
 import {execFile} from 'node:child_process';
 import {afterAll, beforeAll, describe, expect, it} from 'vitest';
 import {join} from 'node:path';
-import {makeImage} from './support/docker-engine.js';
-import {SERVICE, startHubAuth, TOKEN_ISSUER} from './support/hub-auth.js';
-import {freePort} from './support/ports.js';
-import {waitForOutput} from './support/process.js';
-import {startRegistry} from './support/registry.js';
-import {startProxy} from './support/proxy.js';
-import {runHub} from './support/hub-cli.js';
-import {USERS} from './support/identity-provider.js';
-import {registryAudience} from '../../src/protocol/registry-audience.js';
-import {e2eEnabled} from './support/prerequisites.js';
-import {REGISTRY_PROGRAMS, startRegistryStack, type RegistryStack} from './support/registry-stack.js';
-import {E2E_PROGRAMS} from './support/prerequisites.js';
-import {secretServiceSession} from './support/keyring.js';
+import {makeImage} from '@hub/test-stack/docker-engine';
+import {SERVICE, startHubAuth, TOKEN_ISSUER} from '@hub/test-stack/hub-auth';
+import {freePort} from '@hub/test-stack/ports';
+import {waitForOutput} from '@hub/test-stack/process';
+import {startRegistry} from '@hub/test-stack/registry';
+import {startProxy} from '@hub/test-stack/proxy';
+import {runHub} from '@hub/test-stack/hub-cli';
+import {USERS} from '@hub/test-stack/identity-provider';
+import {registryAudience} from '@hub/protocol/registry-audience';
+import {e2eEnabled} from '@hub/test-stack/prerequisites';
+import {REGISTRY_PROGRAMS, startRegistryStack, type RegistryStack} from '@hub/test-stack/registry-stack';
+import {E2E_PROGRAMS} from '@hub/test-stack/prerequisites';
+import {secretServiceSession} from '@hub/test-stack/keyring';
 
 const [alice] = USERS as [typeof USERS[number]];
 

@@ -1,7 +1,7 @@
 import {describe, expect, it} from 'vitest';
 import {confirmDiscoveredIssuer, issuerOnRegistryDomain} from '../../src/auth/issuer-trust.js';
-import {HubError} from '../../src/errors.js';
-import {registryAudience} from '../../src/protocol/registry-audience.js';
+import {HubError} from '@hub/common/errors';
+import {registryAudience} from '@hub/protocol/registry-audience';
 
 describe('trust on first use of a discovered issuer', () => {
   it.each([

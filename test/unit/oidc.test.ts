@@ -1,6 +1,6 @@
 import {describe, expect, it} from 'vitest';
 import {audienceParameters, discoverProvider} from '../../src/auth/oidc.js';
-import {isLoopbackUrl} from '../../src/net/loopback.js';
+import {isLoopbackUrl} from '@hub/common/net/loopback';
 
 describe('isLoopbackUrl', () => {
   it.each([

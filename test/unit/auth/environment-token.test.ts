@@ -1,6 +1,6 @@
 import {describe, expect, it} from 'vitest';
 import {environmentSession} from '../../../src/auth/environment-token.js';
-import {HubError} from '../../../src/errors.js';
+import {HubError} from '@hub/common/errors';
 
 const env = {HUB_TOKEN: 'opaque-token', HUB_REGISTRY: 'Registry.Example.com:5000'};
 

@@ -8,7 +8,7 @@ import {
   readCredentialHelpers,
   removeCredentialHelper,
 } from '../../../src/docker/config-file.js';
-import {HubError} from '../../../src/errors.js';
+import {HubError} from '@hub/common/errors';
 
 const registry = 'registry.example.com';
 const checksModes = process.platform !== 'win32';

@@ -90,11 +90,10 @@ describe('parseImageReference', () => {
     ['dots and underscores', `${'a._'.repeat(85)}`],
     ['many dashes', `a${'-'.repeat(253)}!`],
     ['a long domain label', `${'a-'.repeat(124)}-.com/x`],
-  ])('answers quickly on an adversarial 255-character name: %s', (_, input) => {
+  ])('answers on an adversarial 255-character name: %s', (_, input) => {
+    // No clock here: a backtracking blow-up on these inputs would not finish before the test's timeout.
     expect(input.length).toBeLessThanOrEqual(255);
-    const started = performance.now();
     expect(() => parseImageReference(input)).toThrow(expect.objectContaining({code: 'invalid_reference'}));
-    expect(performance.now() - started).toBeLessThan(50);
   });
 });
 

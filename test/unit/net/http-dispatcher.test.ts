@@ -2,11 +2,11 @@ import {createServer, type Server} from 'node:http';
 import type {AddressInfo} from 'node:net';
 import {fetch} from 'undici';
 import {afterAll, beforeAll, describe, expect, it} from 'vitest';
-import {HubError} from '../../../src/errors.js';
-import {outgoingDispatcher} from '../../../src/net/http-dispatcher.js';
-import {namesProxy} from '../../../src/net/proxy-environment.js';
-import {startForwardProxy, type ForwardProxy} from '../../e2e/support/forward-proxy.js';
-import {closeServer} from '../../e2e/support/identity-provider.js';
+import {HubError} from '@hub/common/errors';
+import {outgoingDispatcher} from '@hub/common/net/http-dispatcher';
+import {namesProxy} from '@hub/common/net/proxy-environment';
+import {startForwardProxy, type ForwardProxy} from '@hub/test-stack/forward-proxy';
+import {closeServer} from '@hub/test-stack/identity-provider';
 
 describe('namesProxy', () => {
   it('is true for any of the four variables, false for none or empty ones', () => {

@@ -1,7 +1,7 @@
 import fc from 'fast-check';
 import {describe, expect, it} from 'vitest';
 import {parseChallenge} from '../../../src/registry/challenge.js';
-import {anyString, grammarString} from './support.js';
+import {anyString, grammarString} from '@hub/test-stack/properties';
 
 /** fuzz cases per property. */
 const RUNS = 2000;
@@ -95,7 +95,8 @@ describe('WWW-Authenticate challenges (property-based)', () => {
     );
   });
 
-  it('stays fast on long hostile headers', () => {
+  // No clock here: a backtracking blow-up on such headers would not finish before the test's timeout.
+  it('answers on long hostile headers', () => {
     fc.assert(
       fc.property(
         fc.constantFrom('Bearer realm="', 'Bearer ', 'Bearer a=b', 'Bearer a="\\', 'Bearer a=', 'B'),
@@ -104,9 +105,7 @@ describe('WWW-Authenticate challenges (property-based)', () => {
         fc.constantFrom('', '"', '!', '\n', ' x'),
         (start, run, n, end) => {
           const header = (start + run.repeat(n)).slice(0, 4095) + end;
-          const started = performance.now();
           parseChallenge(header);
-          expect(performance.now() - started).toBeLessThan(100);
         },
       ),
       {numRuns: 300},

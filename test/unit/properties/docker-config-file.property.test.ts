@@ -5,8 +5,8 @@ import fc from 'fast-check';
 import {afterAll, beforeAll, describe, expect, it} from 'vitest';
 import {addCredentialHelper, readCredentialHelpers, removeCredentialHelper} from '../../../src/docker/config-file.js';
 import {normalizeRegistryHost} from '../../../src/config/registry-host.js';
-import {HubError} from '../../../src/errors.js';
-import {anyString, onlyRejects, withTempDir} from './support.js';
+import {HubError} from '@hub/common/errors';
+import {anyString, onlyRejects, withTempDir} from '@hub/test-stack/properties';
 
 /** fuzz cases per property (each is a real file, a lock and maybe an atomic write). */
 const RUNS = 500;

@@ -1,9 +1,9 @@
 import fc from 'fast-check';
 import {describe, expect, it} from 'vitest';
 import {formatImageReference, parseImageReference, qualifyReference, type ImageReference} from '../../../src/docker/image-reference.js';
-import {HubError} from '../../../src/errors.js';
-import {namespaceNameProblem} from '../../../src/token-service/namespaces.js';
-import {anyString, grammarString, onlyThrows} from './support.js';
+import {HubError} from '@hub/common/errors';
+import {namespaceNameProblem} from '../../../packages/hub-auth/src/namespaces.js';
+import {anyString, grammarString, onlyThrows} from '@hub/test-stack/properties';
 
 /** fuzz cases per property; see the report in the issue for the totals. */
 const RUNS = 2000;
@@ -113,7 +113,8 @@ describe('image references (property-based)', () => {
     );
   });
 
-  it('stays fast on long adversarial input (no backtracking blow-up)', () => {
+  // No clock here: a backtracking blow-up on such input would not finish before the test's timeout.
+  it('answers on long adversarial input (no backtracking blow-up)', () => {
     fc.assert(
       fc.property(
         fc.constantFrom('a', 'a-', 'a.', 'a_', 'a__', '0-', 'aa/', 'a.b/', 'A'),
@@ -121,11 +122,9 @@ describe('image references (property-based)', () => {
         fc.constantFrom('!', '-', '.', '/', ':', '@', ':x', '@sha256:'),
         (run, n, end) => {
           const input = run.repeat(n) + end;
-          const started = performance.now();
           onlyThrows(HubError, () => parseImageReference(input));
           onlyThrows(HubError, () => parseImageReference(`localhost/${input}`));
           onlyThrows(HubError, () => parseImageReference(`a:${input}`));
-          expect(performance.now() - started).toBeLessThan(250);
         },
       ),
       {numRuns: 200},

@@ -2,8 +2,8 @@ import {request} from 'node:http';
 import fc from 'fast-check';
 import {describe, expect, it} from 'vitest';
 import {startLoopbackServer, type LoopbackServer} from '../../../src/auth/loopback.js';
-import {HubError} from '../../../src/errors.js';
-import {anyString, unicodeLookalikes} from './support.js';
+import {HubError} from '@hub/common/errors';
+import {anyString, unicodeLookalikes} from '@hub/test-stack/properties';
 
 /** fuzz cases per property: each starts a real server on 127.0.0.1 and sends real requests. */
 const RUNS = 100;

@@ -5,8 +5,8 @@ import fc from 'fast-check';
 import {afterAll, beforeAll, describe, expect, it} from 'vitest';
 import {readSettings, removeRegistrySettings, saveRegistrySettings, storageKinds, type RegistrySettings} from '../../../src/config/settings.js';
 import {settingsFile} from '../../../src/config/settings-schema.js';
-import {HubError} from '../../../src/errors.js';
-import {anyString, onlyRejects, withTempDir} from './support.js';
+import {HubError} from '@hub/common/errors';
+import {anyString, onlyRejects, withTempDir} from '@hub/test-stack/properties';
 
 /** fuzz cases per property (each is a real file, a lock and maybe an atomic write). */
 const RUNS = 500;

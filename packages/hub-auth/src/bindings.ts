@@ -1,0 +1,99 @@
+import {statSync} from 'node:fs';
+import {z} from 'zod';
+import {isRecord, isString, readJsonFile, updateJsonFile, type JsonShape} from '@hub/common/locked-json';
+import {ConfigError} from './config.js';
+import type {Holder} from './identity.js';
+
+/**
+ * Which identity (issuer and subject) each account name belongs to. OIDC does not promise that a
+ * username is unique, nor that it stays with one person, so the first identity that uses a name
+ * keeps it: another subject presenting the same name is refused, and never shares its namespace.
+ *
+ * The bindings live in one JSON file, written under a lock and renamed into place, so instances
+ * that share the file (a shared volume) agree. Each instance keeps the file's contents in memory
+ * and looks at the file's identity (inode, size, mtime) on every check: an operator who removes
+ * an entry to release a name is obeyed by the next request, by every instance.
+ */
+
+export interface AccountBindings {
+  /** True when `account` is `holder`'s (bound now if it was free), false when another's. */
+  claim(account: string, holder: Holder): Promise<boolean>;
+}
+
+interface Binding extends Holder {
+  since: string;
+}
+
+interface BindingsFile {
+  accounts: Record<string, Binding>;
+}
+
+const shape: JsonShape<BindingsFile> = {
+  looksValid: (data): data is BindingsFile =>
+    isRecord(data) && isRecord(data.accounts) && Object.values(data.accounts).every((b) => isRecord(b) && isString(b.issuer) && isString(b.subject)),
+  schema: async () =>
+    z.object({accounts: z.record(z.string(), z.object({issuer: z.string(), subject: z.string(), since: z.string()}))}) as unknown as z.ZodType<BindingsFile>,
+};
+
+/** Opens (creating it if need be) the bindings file; a file that cannot be written stops the start. */
+export async function openAccountBindings(path: string): Promise<AccountBindings> {
+  let known = {stamp: '', accounts: new Map<string, Holder>()};
+  let queue: Promise<unknown> = Promise.resolve();
+
+  async function snapshot(): Promise<{stamp: string; accounts: Map<string, Holder>}> {
+    const stamp = stampOf(path);
+    const data = (await readJsonFile(path, shape)) ?? {accounts: {}};
+    return {stamp, accounts: new Map(Object.entries(data.accounts))};
+  }
+
+  async function current(): Promise<Map<string, Holder>> {
+    if (stampOf(path) !== known.stamp) known = await snapshot();
+    return known.accounts;
+  }
+
+  async function bind(account: string, holder: Holder): Promise<void> {
+    // Requests that queued behind the one that bound it need no write of their own.
+    if ((await current()).has(account)) return;
+    await updateJsonFile(path, shape, () => ({accounts: {}}), (data) => {
+      // Someone else (another instance) may have bound it since we looked: theirs stands.
+      if (Object.hasOwn(data.accounts, account)) return data;
+      return {accounts: {...data.accounts, [account]: {issuer: holder.issuer, subject: holder.subject, since: new Date().toISOString()}}};
+    });
+    known = await snapshot();
+  }
+
+  try {
+    // Written at start so that a path hub-auth cannot write stops it now, not at someone's first login.
+    await updateJsonFile(path, shape, () => ({accounts: {}}), (data) => data);
+    known = await snapshot();
+  } catch (error) {
+    throw new ConfigError(`accounts.bindingsFile: ${(error as Error).message}`);
+  }
+
+  return {
+    async claim(account, holder) {
+      const held = (await current()).get(account);
+      if (held) return sameHolder(held, holder);
+      // One binding at a time in this process: the file lock is for other instances.
+      const turn = queue.then(() => bind(account, holder));
+      queue = turn.catch(() => undefined);
+      await turn;
+      const bound = known.accounts.get(account);
+      return bound !== undefined && sameHolder(bound, holder);
+    },
+  };
+}
+
+function sameHolder(a: Holder, b: Holder): boolean {
+  return a.issuer === b.issuer && a.subject === b.subject;
+}
+
+function stampOf(path: string): string {
+  try {
+    const stat = statSync(path, {bigint: true});
+    return `${stat.ino}:${stat.size}:${stat.mtimeNs}`;
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return 'absent';
+    throw error;
+  }
+}

@@ -1,0 +1,209 @@
+import {readFile} from 'node:fs/promises';
+import {parse as parseYaml} from 'yaml';
+import {z} from 'zod';
+import {DEFAULT_SCOPES} from '@hub/protocol/default-scopes';
+import {registryAudience} from '@hub/protocol/registry-audience';
+import {namespaceNameProblem} from './namespaces.js';
+
+/**
+ * hub-auth's configuration: one YAML file, checked in full at start so that a mistake stops the
+ * service with the field's name instead of surfacing as a refused push an hour later. Secrets may
+ * stay out of the file: `{env: NAME}` or `{file: PATH}` wherever a secret goes.
+ */
+
+const secretSource = z.union([
+  z.object({value: z.string().min(1)}).strict(),
+  z.object({env: z.string().min(1)}).strict(),
+  z.object({file: z.string().min(1)}).strict(),
+]);
+export type SecretSource = z.infer<typeof secretSource>;
+
+const DEFAULT_BINDINGS_FILE = '/var/lib/hub-auth/account-bindings.json';
+
+const asymmetricAlgorithms = ['RS256', 'RS384', 'RS512', 'PS256', 'PS384', 'PS512', 'ES256', 'ES384', 'ES512', 'EdDSA'] as const;
+
+const aclRule = z
+  .object({
+    match: z
+      .object({
+        account: z.string().optional(),
+        group: z.string().optional(),
+        name: z.string().optional(),
+        type: z.string().optional(),
+        anonymous: z.boolean().optional(),
+      })
+      .strict(),
+    actions: z.array(z.string().min(1)).min(1),
+    comment: z.string().optional(),
+  })
+  .strict();
+
+const configSchema = z
+  .object({
+    listen: z
+      .object({
+        host: z.string().default('0.0.0.0'),
+        port: z.number().int().min(0).max(65_535).default(5001),
+        /** A client that has not sent its whole request by then is cut off (slow-client attacks). */
+        requestTimeoutSeconds: z.number().min(1).max(300).default(30),
+        /** Open connections at once; past it new ones are closed at once (each costs memory and a descriptor). */
+        maxConnections: z.number().int().min(1).max(1_000_000).default(2048),
+        /**
+         * Addresses or CIDR ranges of proxies in front of hub-auth whose X-Forwarded-For is believed:
+         * the client address decides whose turn it is at the identity provider.
+         */
+        trustProxy: z.array(z.string().min(1)).default([]),
+      })
+      .strict()
+      .default({host: '0.0.0.0', port: 5001, requestTimeoutSeconds: 30, maxConnections: 2048, trustProxy: []}),
+    /** /metrics, /healthz and /readyz: a listener apart from the token endpoint, loopback unless told. */
+    monitoring: z
+      .object({host: z.string().default('127.0.0.1'), port: z.number().int().min(0).max(65_535).default(5002)})
+      .strict()
+      .default({host: '127.0.0.1', port: 5002}),
+    /** The `service` the registry names in its challenge; the tokens' audience. */
+    service: z.string().min(1),
+    /** The tokens' issuer: the registry's `auth.token.issuer`. */
+    issuer: z.string().min(1).default('hub-auth'),
+    tokenLifetimeSeconds: z.number().int().min(30).max(3600).default(300),
+    /**
+     * How long a registry token is handed out again for the same account and access instead of
+     * signed anew (0: never). Clients are told the time it has left, so it stays short.
+     */
+    tokenReuseSeconds: z.number().int().min(0).max(60).default(5),
+    refreshTokens: z
+      .object({enabled: z.boolean().default(true), lifetimeSeconds: z.number().int().min(60).max(30 * 24 * 3600).default(8 * 3600)})
+      .strict()
+      .default({enabled: true, lifetimeSeconds: 8 * 3600}),
+    signing: z
+      .object({
+        key: secretSource,
+        certificate: secretSource,
+        keyId: z.enum(['libtrust', 'thumbprint']).default('libtrust'),
+        x5c: z.boolean().default(true),
+        /** Further certificates whose keys still verify: the previous key during a rotation. */
+        publish: z.array(secretSource).default([]),
+      })
+      .strict(),
+    oidc: z
+      .object({
+        issuer: z.url(),
+        /**
+         * Accepted `aud` values of access tokens. Default: this registry's own audience
+         * (`https://` + registry.host), the one hub asks for when someone logs in to it.
+         */
+        audience: z
+          .union([z.string().min(1), z.array(z.string().min(1)).min(1)])
+          .transform((a) => (Array.isArray(a) ? a : [a]))
+          .optional(),
+        algorithms: z.array(z.enum(asymmetricAlgorithms)).min(1).default(['RS256', 'ES256', 'PS256', 'EdDSA']),
+        clockSkewSeconds: z.number().int().min(0).max(300).default(30),
+        usernameClaim: z.string().min(1).default('preferred_username'),
+        groupsClaim: z.string().min(1).default('groups'),
+        jwksUri: z.url().optional(),
+        /** For opaque access tokens (RFC 7662), with this service's own confidential client. */
+        introspection: z
+          .object({
+            clientId: z.string().min(1),
+            clientSecret: secretSource,
+            /**
+             * For providers whose introspection answers name no `aud`: accept such an answer when
+             * the token was issued to one of acceptedClientIds. Off by default, because then a
+             * token asked for another registry passes here too.
+             */
+            allowMissingAudience: z.boolean().default(false),
+            acceptedClientIds: z.array(z.string().min(1)).min(1).optional(),
+            /** How long the provider's "active" is believed: a token revoked there works here at most this long. */
+            cacheActiveSeconds: z.number().int().min(0).max(300).default(30),
+            /**
+             * Accept only answers that call the token an access token (token_type Bearer, or typ,
+             * token_use): refresh tokens are active too. false for a provider that says nothing.
+             */
+            requireTokenType: z.boolean().default(true),
+          })
+          .strict()
+          .refine((introspection) => !introspection.allowMissingAudience || introspection.acceptedClientIds, {
+            path: ['acceptedClientIds'],
+            message: 'is required with allowMissingAudience: it names the clients whose tokens are accepted without an audience',
+          })
+          .optional(),
+        timeoutSeconds: z.number().min(1).max(60).default(10),
+      })
+      .strict(),
+    /** What `hub login REGISTRY` learns from /.well-known/hub-configuration. */
+    client: z
+      .object({clientId: z.string().min(1), scopes: z.string().min(1).default(DEFAULT_SCOPES), audience: z.string().optional()})
+      .strict(),
+    registry: z
+      .object({
+        host: z.string().min(1),
+        /** Where hub-auth itself reaches the registry, for the filtered repository listing (routes/catalog.ts). */
+        url: z.url().optional(),
+      })
+      .strict(),
+    /** Account names: see bindings.ts and namespaces.ts. */
+    accounts: z
+      .object({
+        /** Which identity each account name belongs to; instances behind one load balancer share it. */
+        bindingsFile: z.string().min(1).default(DEFAULT_BINDINGS_FILE),
+        /** Names no user may have, on top of groups, robots, library and public. */
+        reservedNames: z.array(z.string().refine((name) => namespaceNameProblem(name) === undefined, 'must be a repository path component')).default([]),
+      })
+      .strict()
+      .default({bindingsFile: DEFAULT_BINDINGS_FILE, reservedNames: []}),
+    policy: z
+      .object({publicRepositories: z.array(z.string().min(1)).default([]), rules: z.array(aclRule).optional()})
+      .strict()
+      .default({publicRepositories: []}),
+    cacheSize: z.number().int().min(0).max(1_000_000).default(10_000),
+  })
+  .strict()
+  .refine((config) => config.tokenReuseSeconds * 2 <= config.tokenLifetimeSeconds, {
+    path: ['tokenReuseSeconds'],
+    message: 'must be at most half of tokenLifetimeSeconds: a reused token must leave its holder most of its lifetime',
+  })
+  .transform((config) => ({...config, oidc: {...config.oidc, audience: config.oidc.audience ?? [registryAudience(config.registry.host)]}}));
+
+export type TokenServiceConfig = z.infer<typeof configSchema>;
+
+export class ConfigError extends Error {
+  override name = 'ConfigError';
+}
+
+export function parseConfig(data: unknown, source = 'the configuration'): TokenServiceConfig {
+  const parsed = configSchema.safeParse(data);
+  if (parsed.success) return parsed.data;
+  const problems = parsed.error.issues.map((issue) => `  ${issue.path.join('.') || '(top level)'}: ${issue.message}`);
+  throw new ConfigError(`${source} is not valid:\n${problems.join('\n')}`);
+}
+
+export async function loadConfig(path: string): Promise<TokenServiceConfig> {
+  let text: string;
+  try {
+    text = await readFile(path, 'utf8');
+  } catch (error) {
+    throw new ConfigError(`cannot read ${path}: ${(error as Error).message}`);
+  }
+  let data: unknown;
+  try {
+    data = parseYaml(text, {maxAliasCount: 100});
+  } catch (error) {
+    throw new ConfigError(`${path} is not valid YAML: ${(error as Error).message}`);
+  }
+  return parseConfig(data, path);
+}
+
+/** A secret's value; the error names where it was looked for, never what it holds. */
+export async function readSecret(source: SecretSource, field: string, env: NodeJS.ProcessEnv = process.env): Promise<string> {
+  if ('value' in source) return source.value;
+  if ('env' in source) {
+    const value = env[source.env];
+    if (!value) throw new ConfigError(`${field}: environment variable ${source.env} is not set`);
+    return value;
+  }
+  try {
+    return (await readFile(source.file, 'utf8')).trim();
+  } catch (error) {
+    throw new ConfigError(`${field}: cannot read ${source.file}: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}`);
+  }
+}

@@ -1,0 +1,68 @@
+import {mkdtempSync, readFileSync, writeFileSync} from 'node:fs';
+import {tmpdir} from 'node:os';
+import {join} from 'node:path';
+import {describe, expect, it} from 'vitest';
+import {openAccountBindings} from '../../src/bindings.js';
+import {ConfigError} from '../../src/config.js';
+
+const first = {issuer: 'https://id.example', subject: 'sub-first'};
+const second = {issuer: 'https://id.example', subject: 'sub-second'};
+const otherIssuer = {issuer: 'https://other.example', subject: 'sub-first'};
+
+function bindingsPath(): string {
+  return join(mkdtempSync(join(tmpdir(), 'hub-auth-bindings-')), 'state', 'account-bindings.json');
+}
+
+describe('account bindings', () => {
+  it('gives a name to the first identity that uses it, and never to another subject or issuer', async () => {
+    const bindings = await openAccountBindings(bindingsPath());
+    expect(await bindings.claim('alice', first)).toBe(true);
+    expect(await bindings.claim('alice', second)).toBe(false);
+    expect(await bindings.claim('alice', otherIssuer)).toBe(false);
+    expect(await bindings.claim('alice', first)).toBe(true);
+  });
+
+  it('lets only one of two identities racing for a free name have it', async () => {
+    const bindings = await openAccountBindings(bindingsPath());
+    const answers = await Promise.all([bindings.claim('carol', first), bindings.claim('carol', second)]);
+    expect(answers.filter(Boolean)).toHaveLength(1);
+  });
+
+  it('is shared by instances that share the file', async () => {
+    const path = bindingsPath();
+    const [one, two] = [await openAccountBindings(path), await openAccountBindings(path)];
+    expect(await one.claim('dave', first)).toBe(true);
+    expect(await two.claim('dave', second)).toBe(false);
+    expect(await two.claim('dave', first)).toBe(true);
+  });
+
+  it('keeps the bindings across restarts, in a private file', async () => {
+    const path = bindingsPath();
+    expect(await (await openAccountBindings(path)).claim('erin', first)).toBe(true);
+    expect(await (await openAccountBindings(path)).claim('erin', second)).toBe(false);
+    expect(JSON.parse(readFileSync(path, 'utf8'))).toMatchObject({accounts: {erin: {...first, since: expect.any(String)}}});
+  });
+
+  it('releases a name the operator removes from the file, at the next request, in every instance', async () => {
+    const path = bindingsPath();
+    const bindings = await openAccountBindings(path);
+    expect(await bindings.claim('frank', first)).toBe(true);
+    writeFileSync(path, JSON.stringify({accounts: {}}));
+    expect(await bindings.claim('frank', second)).toBe(true);
+    expect(await bindings.claim('frank', first)).toBe(false);
+  });
+
+  it('handles names that are also properties of every object', async () => {
+    const bindings = await openAccountBindings(bindingsPath());
+    expect(await bindings.claim('constructor', first)).toBe(true);
+    expect(await bindings.claim('constructor', second)).toBe(false);
+  });
+
+  it('stops the start on a file it cannot read or write, naming the setting', async () => {
+    const path = bindingsPath();
+    await openAccountBindings(path);
+    writeFileSync(path, '{not json');
+    await expect(openAccountBindings(path)).rejects.toThrow(ConfigError);
+    await expect(openAccountBindings(path)).rejects.toThrow(/accounts\.bindingsFile/);
+  });
+});

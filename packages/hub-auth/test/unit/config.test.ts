@@ -1,0 +1,72 @@
+import {describe, expect, it} from 'vitest';
+import {parseConfig, readSecret} from '../../src/config.js';
+
+const minimal = {
+  service: 'registry.example.com',
+  signing: {key: {file: '/etc/hub-auth/signing.key'}, certificate: {file: '/etc/hub-auth/signing.crt'}},
+  oidc: {issuer: 'https://id.example.com/realms/dev', audience: 'registry'},
+  client: {clientId: 'hub-cli'},
+  registry: {host: 'registry.example.com'},
+};
+
+describe('hub-auth configuration', () => {
+  it('fills the documented defaults', () => {
+    const config = parseConfig(minimal);
+    expect(config).toMatchObject({
+      listen: {host: '0.0.0.0', port: 5001, maxConnections: 2048, trustProxy: []},
+      monitoring: {host: '127.0.0.1', port: 5002},
+      issuer: 'hub-auth',
+      tokenLifetimeSeconds: 300,
+      tokenReuseSeconds: 5,
+      refreshTokens: {enabled: true, lifetimeSeconds: 28_800},
+      signing: {keyId: 'libtrust', x5c: true, publish: []},
+      oidc: {audience: ['registry'], usernameClaim: 'preferred_username', groupsClaim: 'groups', clockSkewSeconds: 30},
+      policy: {publicRepositories: []},
+    });
+    expect(config.oidc.algorithms).not.toContain('none');
+  });
+
+  it('trusts an introspected "active" for 30 s and wants it to say access token, unless told otherwise', () => {
+    const introspection = {clientId: 'hub-auth', clientSecret: {env: 'SECRET'}};
+    expect(parseConfig({...minimal, oidc: {...minimal.oidc, introspection}}).oidc.introspection).toMatchObject({cacheActiveSeconds: 30, requireTokenType: true});
+    expect(() => parseConfig({...minimal, oidc: {...minimal.oidc, introspection: {...introspection, cacheActiveSeconds: 3600}}})).toThrow(/oidc\.introspection\.cacheActiveSeconds/);
+  });
+
+  it("accepts by default only its own registry's audience, the one hub asks for", () => {
+    const config = parseConfig({...minimal, oidc: {issuer: minimal.oidc.issuer}, registry: {host: 'Registry.Example.com:5000'}});
+    expect(config.oidc.audience).toEqual(['https://registry.example.com:5000']);
+  });
+
+  it('accepts introspected tokens without an audience only when told so, for the clients it names', () => {
+    const introspection = {clientId: 'hub-auth', clientSecret: {env: 'SECRET'}};
+    expect(parseConfig({...minimal, oidc: {...minimal.oidc, introspection}}).oidc.introspection?.allowMissingAudience).toBe(false);
+    expect(() => parseConfig({...minimal, oidc: {...minimal.oidc, introspection: {...introspection, allowMissingAudience: true}}})).toThrow(
+      /oidc\.introspection\.acceptedClientIds: is required with allowMissingAudience/,
+    );
+  });
+
+  it.each([
+    [{...minimal, oidc: {...minimal.oidc, issuer: 'not a url'}}, 'oidc.issuer'],
+    [{...minimal, oidc: {...minimal.oidc, algorithms: ['HS256']}}, 'oidc.algorithms.0'],
+    [{...minimal, oidc: {...minimal.oidc, algorithms: ['none']}}, 'oidc.algorithms.0'],
+    [{...minimal, tokenLifetimeSeconds: 5}, 'tokenLifetimeSeconds'],
+    [{...minimal, tokenLifetimeSeconds: 60, tokenReuseSeconds: 31}, 'tokenReuseSeconds'],
+    [{...minimal, tokenReuseSeconds: -1}, 'tokenReuseSeconds'],
+    [{...minimal, signing: {...minimal.signing, key: {path: '/x'}}}, 'signing.key'],
+    [{...minimal, policy: {rules: [{match: {acount: 'x'}, actions: ['pull']}]}}, 'policy.rules.0.match'],
+    [{...minimal, surprise: true}, '(top level)'],
+    [{...minimal, listen: {maxConnections: 0}}, 'listen.maxConnections'],
+    [{...minimal, monitoring: {port: 70_000}}, 'monitoring.port'],
+    [(({service: _s, ...rest}) => rest)(minimal), 'service'],
+  ])('names the bad field (%#: %s)', (data, field) => {
+    expect(() => parseConfig(data, 'hub-auth.yml')).toThrow(new RegExp(`hub-auth.yml is not valid:[\\s\\S]*${field.replace(/[.()]/g, '\\$&')}`));
+  });
+
+  it('reads secrets from the environment or a file, naming where it looked and never the value', async () => {
+    expect(await readSecret({env: 'HUB_TEST_SECRET'}, 'oidc.introspection.clientSecret', {HUB_TEST_SECRET: 's3cret'})).toBe('s3cret');
+    await expect(readSecret({env: 'HUB_TEST_SECRET'}, 'oidc.introspection.clientSecret', {})).rejects.toThrow(
+      'oidc.introspection.clientSecret: environment variable HUB_TEST_SECRET is not set',
+    );
+    await expect(readSecret({file: '/nonexistent/secret'}, 'signing.key')).rejects.toThrow('signing.key: cannot read /nonexistent/secret: ENOENT');
+  });
+});

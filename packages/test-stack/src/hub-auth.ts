@@ -1,0 +1,117 @@
+import {execFile} from 'node:child_process';
+import {mkdir, writeFile} from 'node:fs/promises';
+import {join} from 'node:path';
+import {fileURLToPath} from 'node:url';
+import {promisify} from 'node:util';
+import {stringify} from 'yaml';
+import {CLI_CLIENT_ID, INTROSPECTION_CLIENT} from './identity-provider.js';
+import {freePort, waitFor} from './ports.js';
+import {startDaemon, type Daemon} from './process.js';
+
+const run = promisify(execFile);
+const BIN = fileURLToPath(new URL('../../hub-auth/bin/hub-auth.js', import.meta.url));
+
+export const SERVICE = 'hub-registry';
+export const TOKEN_ISSUER = 'hub-auth';
+
+export interface SigningFiles {
+  key: string;
+  certificate: string;
+}
+
+/** Where hub-auth's CLI is: the built bin/hub-auth.js. */
+export const HUB_AUTH_BIN = BIN;
+
+/**
+ * `hub-auth keygen`, as an operator runs it. The realm it writes into registry-auth.yml is not
+ * used: startRegistry writes the registry's auth block with the realm the test chose.
+ */
+export async function keygen(dir: string, algorithm: 'ES256' | 'RS256' = 'ES256'): Promise<SigningFiles> {
+  await run(process.execPath, [BIN, 'keygen', '--out', dir, '--algorithm', algorithm, '--realm', 'https://hub-auth.invalid/token', '--service', SERVICE, '--issuer', TOKEN_ISSUER]);
+  return {key: join(dir, 'signing.key'), certificate: join(dir, 'signing.crt')};
+}
+
+export interface HubAuthOptions {
+  dir: string;
+  oidcIssuer: string;
+  registryHost: string;
+  signing: SigningFiles;
+  publicRepositories?: string[];
+  /** Fields of `oidc` to set besides the issuer and introspection, e.g. usernameClaim. */
+  oidc?: Record<string, unknown>;
+  /** Merged into the configuration, object by object (`{oidc: {introspection: {…}}}` changes just those fields). */
+  extra?: Record<string, unknown>;
+  /** Return once it is alive (/healthz) rather than ready (/readyz): for a provider that is down. */
+  untilAlive?: boolean;
+  /** Added to hub-auth's environment (e.g. HTTPS_PROXY). */
+  env?: NodeJS.ProcessEnv;
+}
+
+/** The configuration file for one hub-auth, as the README describes it. */
+export async function writeHubAuthConfig(options: HubAuthOptions, port: number, monitoringPort: number): Promise<string> {
+  await mkdir(options.dir, {recursive: true});
+  const file = join(options.dir, `hub-auth-${port}.yml`);
+  const config = {
+    listen: {host: '127.0.0.1', port, requestTimeoutSeconds: 3},
+    monitoring: {host: '127.0.0.1', port: monitoringPort},
+    service: SERVICE,
+    issuer: TOKEN_ISSUER,
+    signing: {key: {file: options.signing.key}, certificate: {file: options.signing.certificate}},
+    // No oidc.audience: hub-auth accepts its own registry's, https://REGISTRY-HOST, as hub asks.
+    oidc: {
+      issuer: options.oidcIssuer,
+      introspection: {clientId: INTROSPECTION_CLIENT.id, clientSecret: {env: 'HUB_AUTH_INTROSPECTION_SECRET'}},
+      ...options.oidc,
+    },
+    client: {clientId: CLI_CLIENT_ID},
+    // hub-auth reads the catalog itself (GET /repositories): a loopback registry speaks plain HTTP.
+    registry: {host: options.registryHost, url: `http://${options.registryHost}`},
+    // Instances started with the same dir share it, as instances behind one load balancer must.
+    accounts: {bindingsFile: join(options.dir, 'account-bindings.json')},
+    policy: {publicRepositories: options.publicRepositories ?? ['public/*']},
+  };
+  await writeFile(file, stringify(merged(config, options.extra ?? {})));
+  return file;
+}
+
+function merged(base: Record<string, unknown>, changes: Record<string, unknown>): Record<string, unknown> {
+  const result = {...base};
+  for (const [key, value] of Object.entries(changes)) {
+    const old = result[key];
+    const isObject = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
+    result[key] = isObject(old) && isObject(value) ? merged(old, value) : value;
+  }
+  return result;
+}
+
+export interface HubAuth {
+  url: string;
+  /** The monitoring listener: /metrics, /healthz, /readyz. */
+  monitoringUrl: string;
+  /** Its configuration file, to be rewritten before a SIGHUP (writeHubAuthConfig with `port` and `monitoringPort`). */
+  configFile: string;
+  port: number;
+  monitoringPort: number;
+  daemon: Daemon;
+  stop(): Promise<void>;
+}
+
+/** The real `hub-auth serve`, in its own process, on a free loopback port. */
+export async function startHubAuth(options: HubAuthOptions): Promise<HubAuth> {
+  const port = await freePort();
+  const monitoringPort = await freePort();
+  const config = await writeHubAuthConfig(options, port, monitoringPort);
+  const daemon = startDaemon(process.execPath, [BIN, 'serve', '--config', config], {
+    env: {...process.env, ...options.env, HUB_AUTH_INTROSPECTION_SECRET: INTROSPECTION_CLIENT.secret},
+    logFile: join(options.dir, `hub-auth-${port}.log`),
+  });
+  const url = `http://127.0.0.1:${port}`;
+  const monitoringUrl = `http://127.0.0.1:${monitoringPort}`;
+  try {
+    await waitFor('hub-auth', async () => (await fetch(`${monitoringUrl}/${options.untilAlive ? 'healthz' : 'readyz'}`)).status === 200);
+  } catch (error) {
+    await daemon.stop();
+    throw new Error(`${(error as Error).message}\n${daemon.output()}`);
+  }
+  return {url, monitoringUrl, configFile: config, port, monitoringPort, daemon, stop: () => daemon.stop()};
+}
