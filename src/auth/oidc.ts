@@ -73,7 +73,7 @@ async function openIdDiscovery(issuer: URL, clientId: string, authentication: cl
 
 /** The issuer a discovery document names when openid-client refused it for naming another. */
 function issuerNamedInstead(error: unknown): string | undefined {
-  if (!(error instanceof client.ClientError) || error.code !== 'OAUTH_JSON_ATTRIBUTE_COMPARISON') return undefined;
+  if (!(error instanceof client.ClientError) || error.code !== 'OAUTH_JSON_ATTRIBUTE_COMPARISON_FAILED') return undefined;
   const cause = error.cause as {attribute?: unknown; body?: {issuer?: unknown}} | undefined;
   return cause?.attribute === 'issuer' && typeof cause.body?.issuer === 'string' && URL.canParse(cause.body.issuer) ? cause.body.issuer : undefined;
 }

@@ -95,6 +95,8 @@ export interface IdentityProviderOptions {
    * (`/.well-known/oauth-authorization-server` + path, §3) and not in its OpenID one, as some do.
    */
   onlyInOAuthMetadata?: string[];
+  /** Endpoints the provider serves but lists in neither document: only configuration can name them. */
+  unlisted?: string[];
   /** false: no RFC 7009 revocation endpoint at all. */
   revocation?: boolean;
   /**
@@ -246,6 +248,9 @@ export async function startIdentityProvider(options: IdentityProviderOptions = {
     await next();
     if (ctx.path === '/.well-known/openid-configuration' && !oauthMetadataRequests.has(ctx.req) && ctx.body) {
       for (const name of options.onlyInOAuthMetadata ?? []) delete (ctx.body as Record<string, unknown>)[name];
+    }
+    if (ctx.path === '/.well-known/openid-configuration' && ctx.body) {
+      for (const name of options.unlisted ?? []) delete (ctx.body as Record<string, unknown>)[name];
     }
   });
   provider.on('grant.success', (ctx) => {
