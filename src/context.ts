@@ -2,7 +2,7 @@ import type * as client from 'openid-client';
 import type {OpenBrowser} from './auth/browser.js';
 import {canOpenBrowser} from './auth/display.js';
 import type {Confirm} from './auth/issuer-trust.js';
-import type {ProviderSettings} from './auth/oidc.js';
+import type {DiscoveryOptions, ProviderSettings} from './auth/oidc.js';
 import type {SessionDeps} from './auth/session.js';
 import {hubConfigDir, hubPaths, type HubPaths} from './config/paths.js';
 import type {StorageKind} from './config/settings.js';
@@ -30,7 +30,7 @@ export interface Context {
   /** Whether a browser can be opened here at all (HUB_BROWSER, or a display that is not over SSH). */
   browserAvailable: boolean;
   store(kind: StorageKind): TokenStore;
-  discover(settings: ProviderSettings, clientSecret?: string): Promise<client.Configuration>;
+  discover(settings: ProviderSettings, clientSecret?: string, options?: DiscoveryOptions): Promise<client.Configuration>;
 }
 
 export function createContext(write: (line: string) => void, env: NodeJS.ProcessEnv = process.env): Context {
@@ -64,7 +64,7 @@ export function createContext(write: (line: string) => void, env: NodeJS.Process
       }
       return store;
     },
-    discover: async (settings, clientSecret) => (await import('./auth/oidc.js')).discoverProvider(settings, clientSecret),
+    discover: async (settings, clientSecret, options) => (await import('./auth/oidc.js')).discoverProvider(settings, clientSecret, options),
   };
 }
 

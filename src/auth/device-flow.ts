@@ -1,7 +1,7 @@
 import * as client from 'openid-client';
 import {ExitCode, HubError, isTransientNetworkError, rootMessage} from '@hub/common/errors';
 import type {OpenBrowser} from './browser.js';
-import {audienceParameters, describeOAuthError, type ProviderSettings} from './oidc.js';
+import {audienceParameters, describeOAuthError, scopeRefused, type ProviderSettings} from './oidc.js';
 import type {Tokens} from './token-grants.js';
 
 /** Whether the provider offers the OAuth 2.0 device authorization grant (RFC 8628). */
@@ -30,6 +30,7 @@ export async function loginWithDevice(options: DeviceLoginOptions): Promise<Toke
   try {
     authorization = await client.initiateDeviceAuthorization(provider, {scope: settings.scopes, ...audienceParameters(settings.audience)});
   } catch (error) {
+    if (error instanceof client.ResponseBodyError && error.error === 'invalid_scope') throw scopeRefused(provider, settings, describeOAuthError(error));
     throw new HubError(`The identity provider did not start a device sign-in: ${describeOAuthError(error)}.`, {code: 'device_flow_failed', cause: error});
   }
   const {user_code: code, verification_uri: uri, verification_uri_complete: complete} = authorization;

@@ -21,6 +21,8 @@ export interface LoopbackOptions {
   signal?: AbortSignal;
   /** What to check when the browser went to the provider and never came back (the login's settings). */
   checksWhenNotSentBack?: string[];
+  /** The login's own words for a refusal it knows more about than the provider says (invalid_scope: which scopes). */
+  explainRefusal?: (error: string, description: string | undefined) => HubError | undefined;
 }
 
 export interface PageOutcome {
@@ -87,7 +89,7 @@ export async function startLoopbackServer(options: LoopbackOptions): Promise<Loo
       return page(res, 400, {ok: false, message: 'This sign-in response does not belong to the login hub is waiting for; it was ignored.'});
     }
     settled = true;
-    const failure = checkCallback(url.searchParams);
+    const failure = checkCallback(url.searchParams, options.explainRefusal);
     if (failure) {
       page(res, 400, {ok: false, message: failure.message});
       refuse(failure);
@@ -174,10 +176,12 @@ function hasState(params: URLSearchParams, expectedState: string): boolean {
 }
 
 /** A failure for a callback of this login that must not be used, or undefined when it carries a code. */
-function checkCallback(params: URLSearchParams): HubError | undefined {
+function checkCallback(params: URLSearchParams, explainRefusal: LoopbackOptions['explainRefusal']): HubError | undefined {
   const error = params.get('error');
   if (error !== null) {
     const description = params.get('error_description');
+    const explained = explainRefusal?.(error, description ?? undefined);
+    if (explained) return explained;
     return new HubError(`The identity provider refused the sign-in: ${error}${description ? ` (${description})` : ''}.`, {
       code: 'provider_error',
       suggestions: ['Check with your identity provider administrator that you may use this registry, then try again.'],

@@ -1,9 +1,15 @@
 import type {z} from 'zod';
 import {isOptional, isRecord, isString, readJsonFile, updateJsonFile, type JsonShape} from '@hub/common/locked-json';
+import type {OptionalEndpoint} from '@hub/protocol/authorization-server-metadata';
 import type {registrySettings, settingsFile} from './settings-schema.js';
 
 export const storageKinds = ['keychain', 'insecure-file'] as const;
 export type StorageKind = (typeof storageKinds)[number];
+
+/** The optional endpoints hub calls, which settings may name when the provider's metadata does not. */
+export const hubEndpoints = ['revocation_endpoint', 'device_authorization_endpoint', 'userinfo_endpoint'] as const satisfies readonly OptionalEndpoint[];
+export type HubEndpoint = (typeof hubEndpoints)[number];
+export type HubEndpoints = Partial<Record<HubEndpoint, string>>;
 
 export type RegistrySettings = z.infer<typeof registrySettings>;
 export type Settings = z.infer<typeof settingsFile>;
@@ -23,8 +29,13 @@ function looksLikeRegistrySettings(value: unknown): boolean {
     storageKinds.includes(value.storage as StorageKind) &&
     isOptional(value.audience, isString) &&
     isOptional(value.account, isString) &&
-    isOptional(value.dockerConfig, isString)
+    isOptional(value.dockerConfig, isString) &&
+    isOptional(value.endpoints, looksLikeEndpoints)
   );
+}
+
+function looksLikeEndpoints(value: unknown): value is HubEndpoints {
+  return isRecord(value) && Object.entries(value).every(([name, url]) => hubEndpoints.includes(name as HubEndpoint) && isString(url) && URL.canParse(url));
 }
 
 const emptySettings = (): Settings => ({registries: {}});

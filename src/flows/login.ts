@@ -52,7 +52,8 @@ export async function login(ctx: Context, options: LoginOptions): Promise<LoginR
   const settings = await readSettings(ctx.paths.settings);
   const registry = chooseRegistry(options.registry, settings, ctx.env);
   const saved = settings.registries[registry];
-  const {provider, discovered} = await providerSettings(registry, options, saved);
+  const {provider: asked, discovered} = await providerSettings(registry, options, saved);
+  let provider = asked;
   if (discovered && options.credential?.kind === 'client-secret') {
     // A robot's secret is a password for the provider: a registry must not choose where it goes.
     throw new HubError(`hub sends a client secret only to an identity provider you name, not to the one ${registry} announces (${provider.issuer}).`, {
@@ -91,7 +92,9 @@ export async function login(ctx: Context, options: LoginOptions): Promise<LoginR
   } else if (options.credential?.kind === 'client-secret') {
     await persist(await sessionForClient(ctx, registry, provider, options.credential.value));
   } else {
-    const config = await ctx.discover(provider);
+    // The device endpoint may be only in the provider's RFC 8414 metadata.
+    const config = await ctx.discover(provider, undefined, {needs: ['device_authorization_endpoint']});
+    provider = withExactIssuer(ctx, provider, config);
     const complete = async (tokens: Tokens) =>
       persist(sessionFromTokens(registry, provider, tokens, ctx.nowSeconds(), await accountAtRegistry(ctx, registry, provider, tokens.access_token, await identify(config, tokens))));
     if (chooseDeviceFlow(ctx, options, config)) {
@@ -143,6 +146,7 @@ async function providerSettings(
     scopes: options.scope ?? saved?.scopes,
     audience: options.audience ?? saved?.audience ?? registryAudience(registry),
   };
+  const endpoints = saved?.endpoints;
   const discovered = known.issuer && known.clientId ? undefined : await discoverHubConfiguration(registry);
   return {
     provider: {
@@ -150,6 +154,7 @@ async function providerSettings(
       clientId: known.clientId ?? discovered!.client_id,
       scopes: known.scopes ?? discovered?.scopes ?? DEFAULT_SCOPES,
       audience: known.audience,
+      ...(endpoints ? {endpoints} : {}),
     },
     discovered: known.issuer === undefined,
   };
@@ -206,6 +211,17 @@ async function sessionForClient(ctx: Context, registry: string, provider: Provid
   const partial = await clientCredentialsSession(await ctx.discover(provider, clientSecret), provider, clientSecret, ctx.nowSeconds());
   const {account} = await checkTokenWithRegistry(registry, partial.accessToken);
   return {...partial, registry, account, subject: account};
+}
+
+/**
+ * The issuer as the provider spells it, which discovery accepted for one typed with or without a
+ * trailing slash: saved that way, later commands and hub-auth's oidc.issuer compare equal.
+ */
+function withExactIssuer(ctx: Context, provider: ProviderSettings, config: Configuration): ProviderSettings {
+  const {issuer} = config.serverMetadata();
+  if (issuer === provider.issuer) return provider;
+  ctx.say(`Using the issuer as ${provider.issuer} spells it: ${issuer}`);
+  return {...provider, issuer};
 }
 
 /** The device flow when asked for, or when no browser can open here and the provider offers it. */

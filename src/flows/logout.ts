@@ -38,7 +38,7 @@ async function logoutOne(ctx: Context, registry: string, saved: RegistrySettings
   let revocation: LogoutResult['revocation'] = 'no-session';
   if (session) {
     try {
-      revocation = (await revokeSession(await ctx.discover(saved), session)) ? 'revoked' : 'unsupported';
+      revocation = (await revokeSession(await ctx.discover(saved, undefined, {needs: ['revocation_endpoint']}), session)) ? 'revoked' : 'unsupported';
     } catch (error) {
       revocation = 'failed';
       ctx.say(`! Could not revoke the session at ${saved.issuer} (${describeOAuthError(error)}); it was removed from this machine anyway.`);
@@ -52,5 +52,11 @@ async function logoutOne(ctx: Context, registry: string, saved: RegistrySettings
   await removeRegistrySettings(ctx.paths.settings, registry);
   const who = session ? ` (${session.account})` : '';
   ctx.say(`✓ Logged out of ${registry}${who}${revocation === 'revoked' ? '; the provider revoked the session' : ''}.`);
+  if (revocation === 'unsupported') {
+    // Said plainly: the person may believe the session is over, yet its refresh token still works at the provider.
+    ctx.say(
+      `! ${saved.issuer} offers no token revocation (no revocation_endpoint in its OpenID or OAuth metadata): the session there was not ended, and its refresh token stays valid until it expires. Sign out at the provider to end it.`,
+    );
+  }
   return {registry, account: session?.account, revocation};
 }

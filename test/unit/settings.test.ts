@@ -32,6 +32,16 @@ describe('settings file', () => {
   it.each([
     ['not JSON', '{"registries": {', /not valid/],
     ['a wrong shape', '{"registries": {"a": {"issuer": "nope"}}}', /registries\.a\.issuer/],
+    [
+      'an endpoint hub does not know',
+      '{"registries": {"a": {"issuer": "https://id.example.com", "clientId": "hub", "scopes": "openid", "storage": "keychain", "endpoints": {"token_endpoint": "https://id.example.com/t"}}}}',
+      /registries\.a\.endpoints/,
+    ],
+    [
+      'an endpoint that is not a URL',
+      '{"registries": {"a": {"issuer": "https://id.example.com", "clientId": "hub", "scopes": "openid", "storage": "keychain", "endpoints": {"revocation_endpoint": "revoke"}}}}',
+      /registries\.a\.endpoints\.revocation_endpoint/,
+    ],
   ])('refuses %s, names the file, and leaves it untouched', async (_what, content, message) => {
     const file = await tempFile();
     await saveRegistrySettings(file, 'a.example', alpha);

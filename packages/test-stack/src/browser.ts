@@ -87,7 +87,8 @@ export async function startBrowser(): Promise<TestBrowser> {
       await page.getByLabel('Username').waitFor();
       await act(page);
       await page.waitForLoadState('load');
-      await page.waitForURL((current) => !current.pathname.startsWith('/interaction/'), {timeout: 30_000});
+      // includes, not startsWith: a provider mounted under a path (an issuer like /realms/dev) too.
+      await page.waitForURL((current) => !current.pathname.includes('/interaction/'), {timeout: 30_000});
       return page.locator('body').innerText();
     });
   }

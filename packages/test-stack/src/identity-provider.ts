@@ -44,6 +44,11 @@ export const CLI_CLIENT_ID = 'hub-cli';
 export const ROBOT_CLIENT = {id: 'ci-robot', secret: 'ci-robot-secret-not-secret'};
 /** hub-auth's confidential client, for introspecting opaque access tokens. */
 export const INTROSPECTION_CLIENT = {id: 'hub-auth', secret: 'hub-auth-introspection-secret'};
+/**
+ * A public client registered with only the scopes `openid read write`, as at providers whose
+ * default scopes are `read`/`write`: hub's default scopes get `invalid_scope`.
+ */
+export const READ_WRITE_CLIENT = {id: 'hub-cli-read-write', scope: 'openid read write'};
 
 export interface IdentityProvider {
   issuer: string;
@@ -77,15 +82,41 @@ export interface IdentityProvider {
 /** The subject is not the username, so hub has to find the name in the claims. */
 export const subjectOf = (username: string) => `sub-${username}-7f3a`;
 
-/**
- * With `tls`, the provider serves https under `tls.hostname` (which must point at loopback for the
- * client, e.g. through a proxy), with a certificate of a private CA: a company's provider.
- */
-export async function startIdentityProvider(options: {tls?: {hostname: string; key: string; cert: string}} = {}): Promise<IdentityProvider> {
+export interface IdentityProviderOptions {
+  /**
+   * The provider serves https under `tls.hostname` (which must point at loopback for the client,
+   * e.g. through a proxy), with a certificate of a private CA: a company's provider.
+   */
+  tls?: {hostname: string; key: string; cert: string};
+  /** An issuer with a path (`/realms/dev`, as Keycloak's): the provider is mounted there. */
+  path?: string;
+  /**
+   * Metadata the provider publishes only in its RFC 8414 document
+   * (`/.well-known/oauth-authorization-server` + path, §3) and not in its OpenID one, as some do.
+   */
+  onlyInOAuthMetadata?: string[];
+  /** Endpoints the provider serves but lists in neither document: only configuration can name them. */
+  unlisted?: string[];
+  /** false: no RFC 7009 revocation endpoint at all. */
+  revocation?: boolean;
+  /**
+   * Token, device and revocation requests must say `Content-Type: application/x-www-form-urlencoded`
+   * exactly, as glewlwyd's HTTP library (ulfius) compares it; anything else is refused with 400.
+   */
+  strictFormContentType?: boolean;
+}
+
+export const FORM_CONTENT_TYPE = 'application/x-www-form-urlencoded';
+
+export async function startIdentityProvider(options: IdentityProviderOptions = {}): Promise<IdentityProvider> {
   const server = options.tls ? createTlsServer({key: options.tls.key, cert: options.tls.cert}) : createServer();
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   const port = (server.address() as AddressInfo).port;
-  const issuer = options.tls ? `https://${options.tls.hostname}:${port}` : `http://127.0.0.1:${port}`;
+  const mount = options.path ?? '';
+  const issuer = `${options.tls ? `https://${options.tls.hostname}:${port}` : `http://127.0.0.1:${port}`}${mount}`;
+  const oauthMetadataPath = `/.well-known/oauth-authorization-server${mount}`;
+  /** Requests for the RFC 8414 document, which the provider answers with its full metadata. */
+  const oauthMetadataRequests = new WeakSet<IncomingMessage>();
   let accessTokenTtl = 600;
   let down = false;
   let delayMs = 0;
@@ -126,6 +157,15 @@ export async function startIdentityProvider(options: {tls?: {hostname: string; k
         response_types: [],
         redirect_uris: [],
       },
+      {
+        client_id: READ_WRITE_CLIENT.id,
+        application_type: 'native',
+        token_endpoint_auth_method: 'none',
+        grant_types: ['authorization_code', 'refresh_token', 'urn:ietf:params:oauth:grant-type:device_code'],
+        response_types: ['code'],
+        redirect_uris: ['http://127.0.0.1/callback'],
+        scope: READ_WRITE_CLIENT.scope,
+      },
     ],
     async findAccount(_ctx, id) {
       const user = ALL_USERS.find((u) => subjectOf(u.username) === id);
@@ -143,10 +183,10 @@ export async function startIdentityProvider(options: {tls?: {hostname: string; k
       email: ['email', 'email_verified'],
       groups: ['groups'],
     },
-    scopes: ['openid', 'offline_access', 'profile', 'email', 'groups'],
+    scopes: ['openid', 'offline_access', 'profile', 'email', 'groups', 'read', 'write'],
     features: {
       devInteractions: {enabled: false},
-      revocation: {enabled: true},
+      revocation: {enabled: options.revocation ?? true},
       introspection: {enabled: true},
       userinfo: {enabled: true},
       deviceFlow: {enabled: true},
@@ -185,7 +225,7 @@ export async function startIdentityProvider(options: {tls?: {hostname: string; k
     },
     cookies: {keys: ['test-cookie-key-not-secret']},
     jwks: {keys: [signingJwk]},
-    interactions: {url: (_ctx, interaction) => `/interaction/${interaction.uid}`},
+    interactions: {url: (_ctx, interaction) => `${mount}/interaction/${interaction.uid}`},
   };
   const provider = new Provider(issuer, configuration);
   // RFC 8628 lets the provider set the polling interval; 1 s keeps the device-flow tests short.
@@ -193,6 +233,11 @@ export async function startIdentityProvider(options: {tls?: {hostname: string; k
     body.interval = 1;
   });
   provider.use(async (ctx, next) => {
+    if (ctx.method === 'POST' && options.strictFormContentType && ctx.get('content-type') !== FORM_CONTENT_TYPE) {
+      ctx.status = 400;
+      ctx.body = {error: 'invalid_request', error_description: `Content-Type must be ${FORM_CONTENT_TYPE}`};
+      return;
+    }
     if (ctx.method === 'POST' && ctx.path === '/token') tokenRequestTimes.push(Date.now());
     if (slowDowns > 0 && ctx.method === 'POST' && ctx.path === '/token') {
       slowDowns -= 1;
@@ -201,6 +246,12 @@ export async function startIdentityProvider(options: {tls?: {hostname: string; k
       return;
     }
     await next();
+    if (ctx.path === '/.well-known/openid-configuration' && !oauthMetadataRequests.has(ctx.req) && ctx.body) {
+      for (const name of options.onlyInOAuthMetadata ?? []) delete (ctx.body as Record<string, unknown>)[name];
+    }
+    if (ctx.path === '/.well-known/openid-configuration' && ctx.body) {
+      for (const name of options.unlisted ?? []) delete (ctx.body as Record<string, unknown>)[name];
+    }
   });
   provider.on('grant.success', (ctx) => {
     const type = String(ctx.oidc.params?.grant_type ?? 'unknown');
@@ -222,8 +273,21 @@ export async function startIdentityProvider(options: {tls?: {hostname: string; k
     else serve(req, res);
   });
   function serve(req: IncomingMessage, res: ServerResponse): void {
-    if (req.url?.startsWith('/interaction/')) {
-      interaction(provider, req, res).catch((error: unknown) => {
+    const path = (req.url ?? '/').split('?')[0]!;
+    if (req.method === 'GET' && path === oauthMetadataPath) {
+      // RFC 8414 §3: the well-known segment goes before the issuer's path, outside the mount.
+      oauthMetadataRequests.add(req);
+      req.url = `${mount}/.well-known/openid-configuration`;
+    }
+    if (!req.url?.startsWith(`${mount}/`)) {
+      res.writeHead(404, {'content-type': 'text/plain'}).end('not found');
+      return;
+    }
+    // Mounted as Express would: the provider builds its URLs from originalUrl minus url.
+    (req as IncomingMessage & {originalUrl?: string}).originalUrl = req.url;
+    req.url = req.url.slice(mount.length);
+    if (req.url.startsWith('/interaction/')) {
+      interaction(provider, mount, req, res).catch((error: unknown) => {
         res.writeHead(500, {'content-type': 'text/plain'}).end(`interaction failed: ${(error as Error).message}`);
       });
       return;
@@ -277,7 +341,7 @@ export async function startIdentityProvider(options: {tls?: {hostname: string; k
   };
 }
 
-async function interaction(provider: Provider, req: IncomingMessage, res: ServerResponse): Promise<void> {
+async function interaction(provider: Provider, mount: string, req: IncomingMessage, res: ServerResponse): Promise<void> {
   const details = await provider.interactionDetails(req, res);
   const {uid, prompt, params} = details;
 
@@ -288,12 +352,12 @@ async function interaction(provider: Provider, req: IncomingMessage, res: Server
       return;
     }
     const user = ALL_USERS.find((u) => u.username === form.get('username') && u.password === form.get('password'));
-    if (!user) return loginPage(res, uid, String(params.client_id), 'Wrong username or password.');
+    if (!user) return loginPage(res, mount, uid, String(params.client_id), 'Wrong username or password.');
     await provider.interactionFinished(req, res, {login: {accountId: subjectOf(user.username)}}, {mergeWithLastSubmission: false});
     return;
   }
 
-  if (prompt.name === 'login') return loginPage(res, uid, String(params.client_id));
+  if (prompt.name === 'login') return loginPage(res, mount, uid, String(params.client_id));
 
   // Consent for hub's own client is implied: grant what it asked for.
   const accountId = details.session?.accountId;
@@ -308,11 +372,11 @@ async function interaction(provider: Provider, req: IncomingMessage, res: Server
   await provider.interactionFinished(req, res, {consent: {grantId: await grant.save()}}, {mergeWithLastSubmission: true});
 }
 
-function loginPage(res: ServerResponse, uid: string, clientId: string, error?: string): void {
+function loginPage(res: ServerResponse, mount: string, uid: string, clientId: string, error?: string): void {
   res.writeHead(200, {'content-type': 'text/html; charset=utf-8'});
   res.end(`<!doctype html><html><head><meta charset="utf-8"><title>Sign in</title></head><body>
 <h1>Sign in to ${escape(clientId)}</h1>${error ? `<p role="alert">${escape(error)}</p>` : ''}
-<form method="post" action="/interaction/${escape(uid)}">
+<form method="post" action="${escape(mount)}/interaction/${escape(uid)}">
 <label>Username <input name="username" autocomplete="username" autofocus></label>
 <label>Password <input name="password" type="password" autocomplete="current-password"></label>
 <button type="submit" name="action" value="login">Sign in</button>

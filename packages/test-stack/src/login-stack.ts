@@ -1,5 +1,5 @@
 import {startBrowser, type TestBrowser} from './browser.js';
-import {startIdentityProvider, type IdentityProvider} from './identity-provider.js';
+import {startIdentityProvider, type IdentityProvider, type IdentityProviderOptions} from './identity-provider.js';
 import {startKeyring, type Keyring} from './keyring.js';
 import {assertPrograms} from './prerequisites.js';
 import {createSandbox, type Sandbox} from './sandbox.js';
@@ -15,7 +15,8 @@ export interface LoginStack {
   stop(): Promise<void>;
 }
 
-export async function startLoginStack(): Promise<LoginStack> {
+/** `idp`: how the stack's provider describes itself and what it accepts (see IdentityProviderOptions). */
+export async function startLoginStack(idpOptions: IdentityProviderOptions = {}): Promise<LoginStack> {
   assertPrograms();
   const stops: Array<() => Promise<void>> = [];
   const stop = async () => {
@@ -26,7 +27,7 @@ export async function startLoginStack(): Promise<LoginStack> {
     stops.push(() => sandbox.remove());
     const keyring = await startKeyring(sandbox);
     stops.push(() => keyring.stop());
-    const idp = await startIdentityProvider();
+    const idp = await startIdentityProvider(idpOptions);
     stops.push(() => idp.stop());
     const browser = await startBrowser();
     stops.push(() => browser.stop());
