@@ -21,12 +21,10 @@ export interface ProviderUnderTest {
    * redirect URIs exactly instead of on any port (RFC 8252 §7.3): `hub login` gets `--port`.
    */
   readonly redirectPort?: number;
-  /** The scopes hub asks for, as the provider's documentation names them; hub's default when absent. */
+  /** The scopes hub asks for (hub-auth publishes them), as the provider's documentation names them; hub's default when absent. */
   readonly scopes?: string;
   /** The client for the device flow, when the provider offers the flow (some allow one grant type per client). */
   readonly deviceClientId?: string;
-  /** The scopes the device-flow client asks for, when they differ from `scopes`. */
-  readonly deviceScopes?: string;
   /** Two people with their own namespaces: alice pushes, bob is refused alice/*. */
   readonly users: {alice: ProviderUser; bob: ProviderUser};
   /** What access tokens the provider issues: JWTs checked via JWKS, or opaque ones hub-auth introspects. */
