@@ -121,7 +121,11 @@ export const startGlewlwyd: StartProvider = async ({dir, registryHost}) => {
       // Its revocation endpoint takes a confidential client, or an access token with a configured scope: not hub's public client as such.
       revokesPublicClientTokens: false,
       hubAuthOidc: () => ({issuer}),
-      setAccessTokenTtl: (seconds) => admin('PUT', '/mod/plugin/oidc', {...plugin, parameters: {...plugin.parameters, 'access-token-duration': seconds}}),
+      setAccessTokenTtl: async (seconds) => {
+        await admin('PUT', '/mod/plugin/oidc', {...plugin, parameters: {...plugin.parameters, 'access-token-duration': seconds}});
+        // A running instance takes its new parameters when reset (docs/API.md, "Enable or disable an existing plugin module instance").
+        await admin('PUT', '/mod/plugin/oidc/reset', undefined);
+      },
       signIn: (page, user) => signIn(page, user),
       approveDevice: async (page, verificationUri, userCode, user) => {
         await page.goto(verificationUri);
