@@ -30,9 +30,12 @@ const run = promisify(execFile);
  *   the access token's `aud`; without them `aud` is the scope list.
  * - The username as `preferred_username` in access tokens ("Additional token values"): hub-auth
  *   reads the account from the access token; glewlwyd's access tokens carry no name otherwise.
- * hub asks for `openid hub` (hub-auth publishes it). Without `openid` (an OAuth 2.0 request, with
- * `allow-non-oidc`) glewlwyd 2.7.5 answers the code grant with `"id_token": null`, which
- * openid-client refuses as malformed; its device grant then simply has no ID token.
+ * - Plain OAuth 2.0 requests allowed (`allow-non-oidc`): a login that asks for `hub` alone gets
+ *   no ID token (the device-flow check does so); hub-auth names the account.
+ *
+ * hub asks for `openid hub` (hub-auth publishes it). Without `openid`, glewlwyd 2.7.5 answers the
+ * code grant with `"id_token": null`, which openid-client refuses as malformed; its device grant
+ * has no ID token at all.
  *
  * glewlwyd matches redirect URIs exactly (no RFC 8252 any-port rule), so hub's client is
  * registered with one loopback port and hub logs in with `--port`.
@@ -86,6 +89,7 @@ export const startGlewlwyd: StartProvider = async ({dir, registryHost}) => {
         'device-authorization-interval': 1,
         'refresh-token-one-use': 'always',
         'introspection-revocation-allowed': true,
+        'allow-non-oidc': true,
         'allowed-scope': ['openid', SCOPE],
         'resource-allowed': true,
         'resource-scope': {[SCOPE]: [registryAudience(registryHost)]},
@@ -115,6 +119,7 @@ export const startGlewlwyd: StartProvider = async ({dir, registryHost}) => {
       clientId: CLIENT_ID,
       redirectPort,
       scopes: `openid ${SCOPE}`,
+      oauthOnlyScopes: SCOPE,
       deviceClientId: DEVICE_CLIENT_ID,
       users: USERS,
       accessTokens: 'jwt',
