@@ -162,6 +162,7 @@ async function signIn(page: Page, user: ProviderUser): Promise<void> {
   const proceed = page.getByRole('button', {name: 'Continue'});
   // Once the scope is granted, glewlwyd asks only to continue, or goes on by itself.
   const asked = await Promise.race([
+    grant.waitFor().then(() => true),
     proceed.waitFor().then(() => true),
     page.waitForURL((url) => url.pathname.endsWith('/callback')).then(() => false),
     page.getByText('Authorization complete').waitFor().then(() => false),
