@@ -17,8 +17,10 @@ packages=(
   bsdutils                # script: runs hub under a pseudo-terminal in the progress tests
   tmux                    # a terminal that draws what hub prints there: the progress tests read its screen
   openssl                 # the proxy tests' private CA and https provider
+  glewlwyd                # a real OpenID provider for the provider suite (SQLite, its own config per run)
+  sqlite3                 # creates glewlwyd's database with the package's own SQL script
 )
-programs=(chromium gnome-keyring-daemon dbus-run-session dbus-send secret-tool pkill dockerd docker docker-registry docker-credential-secretservice htpasswd script tmux openssl)
+programs=(chromium gnome-keyring-daemon dbus-run-session dbus-send secret-tool pkill dockerd docker docker-registry docker-credential-secretservice htpasswd script tmux openssl glewlwyd sqlite3)
 
 missing=()
 for program in "${programs[@]}"; do command -v "$program" >/dev/null || missing+=("$program"); done

@@ -4,7 +4,7 @@ import {discoverRealm, send} from './client.js';
 
 /**
  * Zero-config login: a hub registry's token service publishes what a client needs to sign in
- * (issuer, client id, scopes) at /.well-known/hub-configuration, next to its realm. Its `audience`
+ * (issuer, client ids, scopes) at /.well-known/hub-configuration, next to its realm. Its `audience`
  * is not read: hub derives the audience from the registry's name (@hub/protocol/registry-audience).
  */
 export async function discoverHubConfiguration(registry: string): Promise<HubConfiguration> {

@@ -9,6 +9,8 @@ export const HUB_CONFIGURATION_PATH = '/.well-known/hub-configuration';
 export const hubConfigurationSchema = z.object({
   issuer: z.url(),
   client_id: z.string().min(1),
+  /** The client for `hub login --device`, where the provider wants one of its own for the device flow. */
+  device_client_id: z.string().min(1).optional(),
   scopes: z.string().min(1).optional(),
   /**
    * Informational only: hub derives the audience from the registry's own name

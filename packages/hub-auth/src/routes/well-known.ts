@@ -8,6 +8,7 @@ export function registerWellKnownRoutes(app: FastifyInstance, deps: TokenService
   const hubConfiguration: HubConfiguration = {
     issuer: config.oidc.issuer,
     client_id: config.client.clientId,
+    device_client_id: config.client.deviceClientId,
     scopes: config.client.scopes,
     audience: config.client.audience ?? config.oidc.audience[0],
     registry: config.registry.host,
