@@ -17,8 +17,15 @@ packages=(
   bsdutils                # script: runs hub under a pseudo-terminal in the progress tests
   tmux                    # a terminal that draws what hub prints there: the progress tests read its screen
   openssl                 # the proxy tests' private CA and https provider
+  # LemonLDAP::NG, a real OpenID provider for the provider suite: its portal under the FastCGI
+  # server behind nginx, and the modules its default portal loads (apt would install them as
+  # Recommends: captcha, issuer, registration and mail, TOTP)
+  lemonldap-ng lemonldap-ng-fastcgi-server nginx
+  libstring-random-perl libio-string-perl libgd-securityimage-perl libgd-perl libimage-magick-perl
+  libmime-tools-perl libemail-sender-perl libconvert-base32-perl libdigest-hmac-perl libcrypt-openssl-bignum-perl
+  libnet-ldap-perl libipc-run-perl libio-socket-timeout-perl libunicode-string-perl
 )
-programs=(chromium gnome-keyring-daemon dbus-run-session dbus-send secret-tool pkill dockerd docker docker-registry docker-credential-secretservice htpasswd script tmux openssl)
+programs=(chromium gnome-keyring-daemon dbus-run-session dbus-send secret-tool pkill dockerd docker docker-registry docker-credential-secretservice htpasswd script tmux openssl llng-fastcgi-server nginx)
 
 missing=()
 for program in "${programs[@]}"; do command -v "$program" >/dev/null || missing+=("$program"); done
