@@ -2,6 +2,8 @@ import {generateKeyPairSync} from 'node:crypto';
 import {chmod, chown, mkdir, readdir, readFile, stat, writeFile} from 'node:fs/promises';
 import {tmpdir} from 'node:os';
 import {dirname, join} from 'node:path';
+import {execFile} from 'node:child_process';
+import {promisify} from 'node:util';
 import {freePort, waitFor} from './ports.js';
 import {startDaemon} from './process.js';
 
@@ -10,14 +12,16 @@ import {startDaemon} from './process.js';
  * it: the portal's PSGI app in `llng-fastcgi-server`, behind nginx with the package's
  * portal-nginx.conf, its configuration in the File backend (lmConf-N.json) named by a
  * lemonldap-ng.ini of its own (LLNG_DEFAULTCONFFILE), sessions in Apache::Session::File
- * folders, people in the Demo backend the package ships (password = login). Everything lives
- * under `dir`; nginx listens on a free loopback port.
+ * folders, people in an SQLite database read by the DBI authentication and user backends.
+ * Everything lives under `dir`; nginx listens on a free loopback port.
  */
 
 /** The Debian packages' programs and files (scripts/setup.sh installs them). */
 export const LEMONLDAP_PROGRAMS = ['llng-fastcgi-server', 'nginx'];
 const SHIPPED_CONFIGURATION = '/var/lib/lemonldap-ng/conf/lmConf-1.json';
 const PORTAL_ROOT = '/usr/share/lemonldap-ng/portal/htdocs';
+/** nobody/nogroup, as whom the portal runs when the tests run as root. */
+const NOBODY = 65_534;
 
 /** A relying party as the manager's "OpenID Connect Relying Parties" tree describes it. */
 export interface RelyingParty {
@@ -31,17 +35,26 @@ export interface RelyingParty {
   claims?: Record<string, string>;
 }
 
+export interface Person {
+  username: string;
+  password: string;
+  name: string;
+  email: string;
+}
+
 export interface LemonLdapNg {
   /** The portal's URL, which is also its issuer. */
   issuer: string;
   port: number;
   /** How long the portal took from start to answering its discovery document (ms). */
   startupMs: number;
+  /** Changes the configuration as the manager does (a new lmConf-N.json) and has the portal reload it. */
+  reconfigure(change: (configuration: Record<string, unknown>) => void): Promise<void>;
   output(): string;
   stop(): Promise<void>;
 }
 
-export async function startLemonLdapNg(dir: string, relyingParties: Record<string, RelyingParty>): Promise<LemonLdapNg> {
+export async function startLemonLdapNg(dir: string, relyingParties: Record<string, RelyingParty>, people: Person[]): Promise<LemonLdapNg> {
   const started = performance.now();
   const port = await freePort();
   const portal = `http://127.0.0.1:${port}/`;
@@ -53,18 +66,21 @@ export async function startLemonLdapNg(dir: string, relyingParties: Record<strin
     cache: join(dir, 'cache'),
     nginx: join(dir, 'nginx'),
     socket: join(dir, 'llng-fastcgi.sock'),
+    users: join(dir, 'users.sqlite'),
   };
   for (const folder of [paths.conf, join(paths.sessions, 'lock'), join(paths.psessions, 'lock'), paths.cache, join(paths.nginx, 'temp')]) {
     await mkdir(folder, {recursive: true});
   }
   await writeFile(paths.ini, iniFile(paths));
-  await writeFile(join(paths.conf, 'lmConf-1.json'), JSON.stringify(await portalConfiguration(portal, paths, relyingParties), null, 2));
+  await createUserDatabase(paths.users, people);
+  let configuration = await portalConfiguration(portal, paths, relyingParties);
+  await writeFile(join(paths.conf, 'lmConf-1.json'), JSON.stringify(configuration, null, 2));
   await writeFile(join(paths.nginx, 'nginx.conf'), nginxConf(port, paths));
 
   // llng-fastcgi-server refuses to run as root; like the Debian service, run it as an
   // unprivileged user that owns its files (nginx's workers are that user too).
   const asRoot = process.getuid?.() === 0;
-  if (asRoot) await handOver(dir, 65_534, 65_534);
+  if (asRoot) await handOver(dir, NOBODY, NOBODY);
   const env = {
     PATH: process.env.PATH,
     LLNG_DEFAULTCONFFILE: paths.ini,
@@ -73,7 +89,8 @@ export async function startLemonLdapNg(dir: string, relyingParties: Record<strin
   };
   const fastcgi = startDaemon(
     'llng-fastcgi-server',
-    ['--foreground', '--socket', paths.socket, '--pid', join(dir, 'llng-fastcgi.pid'), '--proc', '2', ...(asRoot ? ['--user', 'nobody', '--group', 'nogroup'] : [])],
+    // One worker: a configuration reload reaches it for sure (reconfigure), and it is plenty here.
+    ['--foreground', '--socket', paths.socket, '--pid', join(dir, 'llng-fastcgi.pid'), '--proc', '1', ...(asRoot ? ['--user', 'nobody', '--group', 'nogroup'] : [])],
     {env, logFile: join(dir, 'llng-fastcgi.log')},
   );
   const nginx = startDaemon('nginx', ['-p', paths.nginx, '-c', join(paths.nginx, 'nginx.conf'), '-e', join(paths.nginx, 'error.log'), '-g', 'daemon off;'], {
@@ -105,7 +122,24 @@ export async function startLemonLdapNg(dir: string, relyingParties: Record<strin
     await stop();
     throw error;
   }
-  return {issuer: portal, port, startupMs: Math.round(performance.now() - started), output, stop};
+  return {
+    issuer: portal,
+    port,
+    startupMs: Math.round(performance.now() - started),
+    async reconfigure(change) {
+      configuration = structuredClone(configuration);
+      change(configuration);
+      configuration.cfgNum = (configuration.cfgNum as number) + 1;
+      const file = join(paths.conf, `lmConf-${configuration.cfgNum}.json`);
+      await writeFile(file, JSON.stringify(configuration, null, 2));
+      if (asRoot) await chown(file, NOBODY, NOBODY);
+      // The manager's way after saving: call the handler's reload URL (reloadUrls).
+      const reloaded = await fetch(`http://127.0.0.1:${port}/reload`);
+      if (!reloaded.ok) throw new Error(`LemonLDAP::NG did not reload its configuration: HTTP ${reloaded.status}`);
+    },
+    output,
+    stop,
+  };
 }
 
 function iniFile(paths: {conf: string; cache: string}): string {
@@ -132,11 +166,11 @@ status = 0
 }
 
 /**
- * The package's default configuration (Demo authentication), moved into `dir` and onto this
- * portal's URL, with the OpenID Connect issuer switched on as the manager does it: a signing
- * key, the issuer module, and the relying parties.
+ * The package's default configuration, moved into `dir` and onto this portal's URL, with the
+ * people in SQLite (DBI) instead of the built-in Demo accounts, and the OpenID Connect issuer
+ * switched on as the manager does it: a signing key, the issuer module, the relying parties.
  */
-async function portalConfiguration(portal: string, paths: {sessions: string; psessions: string; cache: string}, relyingParties: Record<string, RelyingParty>) {
+async function portalConfiguration(portal: string, paths: {sessions: string; psessions: string; cache: string; users: string}, relyingParties: Record<string, RelyingParty>) {
   const shipped = JSON.parse(await readFile(SHIPPED_CONFIGURATION, 'utf8')) as Record<string, unknown>;
   const {privateKey, publicKey} = generateKeyPairSync('rsa', {
     modulusLength: 2048,
@@ -164,6 +198,19 @@ async function portalConfiguration(portal: string, paths: {sessions: string; pse
     persistentStorageOptions: {Directory: paths.psessions, LockDirectory: join(paths.psessions, 'lock')},
     localSessionStorageOptions: {...(shipped.localSessionStorageOptions as object), cache_root: paths.cache},
     locationRules: {'127.0.0.1': {default: 'accept'}},
+    authentication: 'DBI',
+    userDB: 'Same',
+    passwordDB: 'DBI',
+    registerDB: 'Null',
+    dbiAuthChain: `dbi:SQLite:dbname=${paths.users}`,
+    dbiAuthUser: '',
+    dbiAuthPassword: '',
+    dbiAuthTable: 'users',
+    dbiAuthLoginCol: 'login',
+    dbiAuthPasswordCol: 'password',
+    // No hash: the SQL hash functions LemonLDAP::NG calls (SHA256() …) do not exist in SQLite.
+    dbiAuthPasswordHash: '',
+    dbiExportedVars: {uid: 'login', cn: 'name', mail: 'mail'},
     issuerDBOpenIDConnectActivation: 1,
     oidcServicePrivateKeySig: privateKey,
     oidcServicePublicKeySig: publicKey,
@@ -209,6 +256,14 @@ http {
     location / { try_files $uri $uri/ =404; }
     location /static/ { alias ${PORTAL_ROOT}/static/; }
     location /javascript/ { alias /usr/share/javascript/; }
+    # The handler's reload URL (handler-nginx.conf), which the manager calls after a change.
+    location = /reload {
+      allow 127.0.0.1;
+      deny all;
+      include /etc/nginx/fastcgi_params;
+      fastcgi_pass llng_portal_upstream;
+      fastcgi_param LLTYPE reload;
+    }
   }
 }
 `;
@@ -223,4 +278,18 @@ async function handOver(dir: string, uid: number, gid: number): Promise<void> {
   for (const entry of await readdir(dir, {withFileTypes: true, recursive: true})) {
     await chown(join(entry.parentPath, entry.name), uid, gid);
   }
+}
+
+/** The people, in the table the DBI backends read (created with Perl's DBI, which the portal uses too). */
+async function createUserDatabase(file: string, people: Person[]): Promise<void> {
+  const script = `
+    use DBI;
+    my $dbh = DBI->connect("dbi:SQLite:dbname=$ARGV[0]", "", "", {RaiseError => 1, AutoCommit => 1});
+    $dbh->do("CREATE TABLE users (login TEXT PRIMARY KEY, password TEXT NOT NULL, name TEXT, mail TEXT)");
+    my $insert = $dbh->prepare("INSERT INTO users VALUES (?, ?, ?, ?)");
+    while (my $line = <STDIN>) { chomp $line; $insert->execute(split /\t/, $line); }
+  `;
+  const child = promisify(execFile)('perl', ['-e', script, file]);
+  child.child.stdin!.end(people.map((p) => [p.username, p.password, p.name, p.email].join('\t')).join('\n') + '\n');
+  await child;
 }
