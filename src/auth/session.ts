@@ -43,20 +43,25 @@ export async function freshSession(registry: string, settings: ProviderSettings,
     const [{renewalGrant, sessionFromTokens}, {describeOAuthError, isGrantRejected}] = await Promise.all([import('./token-grants.js'), import('./oidc.js')]);
     let tokens: Awaited<ReturnType<typeof renewalGrant>>;
     try {
-      const provider = await deps.discover(settings, latest.clientSecret);
-      tokens = await renewalGrant(provider, settings, latest);
+      const client = sessionClient(settings, latest);
+      tokens = await renewalGrant(await deps.discover(client, latest.clientSecret), client, latest);
     } catch (error) {
       if (isGrantRejected(error)) throw sessionEnded(registry, `the identity provider refused to refresh it (${describeOAuthError(error)})`);
       // Anything else may pass: keep the tokens, so that the next try can still refresh.
       const reason = error instanceof HubError ? error.message.replace(/\.$/, '') : isTransientNetworkError(error) ? rootMessage(error) : describeOAuthError(error);
       throw new HubError(`Could not refresh the session for ${registry}: ${reason}. The session is kept; try again.`, {code: 'refresh_failed', cause: error});
     }
-    const refreshed = sessionFromTokens(registry, settings, tokens, deps.nowSeconds(), latest, latest);
+    const refreshed = sessionFromTokens(registry, sessionClient(settings, latest), tokens, deps.nowSeconds(), latest, latest);
     await deps.store.write(refreshed);
     return refreshed;
   } finally {
     await release();
   }
+}
+
+/** The registry's provider settings with the client the session's tokens were issued to (the device flow may use its own). */
+export function sessionClient(settings: ProviderSettings, session: Session): ProviderSettings {
+  return {...settings, clientId: session.clientId};
 }
 
 async function requireSession(registry: string, store: TokenStore): Promise<Session> {

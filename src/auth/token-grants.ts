@@ -18,12 +18,14 @@ export interface Identity {
 }
 
 /**
- * Who signed in: the subject from the ID token, and a name for people from its claims or, for
- * providers that keep profile claims out of the ID token, from the userinfo endpoint.
+ * Who signed in, as the ID token says: the subject, and a name for people from its claims or, for
+ * providers that keep profile claims out of the ID token, from the userinfo endpoint. Undefined
+ * when the provider returned no ID token, as it may (a plain OAuth 2.0 grant, many device flows):
+ * the registry's hub-auth then names the account alone, as it decides it anyway.
  */
-export async function identify(provider: client.Configuration, tokens: Tokens): Promise<Identity> {
+export async function identify(provider: client.Configuration, tokens: Tokens): Promise<Identity | undefined> {
   const claims = tokens.claims();
-  if (!claims) throw new HubError('The identity provider returned no ID token, so hub cannot tell who signed in.', {code: 'no_id_token'});
+  if (!claims) return undefined;
   const fromIdToken = pickAccount(claims);
   if (fromIdToken) return {subject: claims.sub, account: fromIdToken};
   try {

@@ -13,7 +13,7 @@ import {addCredentialHelper, dockerConfigDir} from '../docker/config-file.js';
 import {ExitCode, HubError} from '../errors.js';
 import {findProgram} from '../files/find-program.js';
 import {checkTokenWithRegistry} from '../registry/client.js';
-import {discoverHubConfiguration} from '../registry/hub-configuration.js';
+import {discoverHubConfiguration, type HubConfiguration} from '../registry/hub-configuration.js';
 import {registryAudience} from '../protocol/registry-audience.js';
 import type {Session} from '../store/session.js';
 
@@ -51,7 +51,7 @@ export async function login(ctx: Context, options: LoginOptions): Promise<LoginR
   const settings = await readSettings(ctx.paths.settings);
   const registry = chooseRegistry(options.registry, settings, ctx.env);
   const saved = settings.registries[registry];
-  const {provider, discovered} = await providerSettings(registry, options, saved);
+  const {provider, discovered, published} = await providerSettings(registry, options, saved);
   if (discovered && options.credential?.kind === 'client-secret') {
     // A robot's secret is a password for the provider: a registry must not choose where it goes.
     throw new HubError(`hub sends a client secret only to an identity provider you name, not to the one ${registry} announces (${provider.issuer}).`, {
@@ -91,10 +91,16 @@ export async function login(ctx: Context, options: LoginOptions): Promise<LoginR
     await persist(await sessionForClient(ctx, registry, provider, options.credential.value));
   } else {
     const config = await ctx.discover(provider);
-    const complete = async (tokens: Tokens) =>
-      persist(sessionFromTokens(registry, provider, tokens, ctx.nowSeconds(), await accountAtRegistry(ctx, registry, provider, tokens.access_token, await identify(config, tokens))));
+    // The session keeps the client its tokens were issued to: renewals and revocation use it.
+    const complete = (settings: ProviderSettings, used: Configuration) => async (tokens: Tokens) =>
+      persist(sessionFromTokens(registry, settings, tokens, ctx.nowSeconds(), await accountAtRegistry(ctx, registry, settings, tokens.access_token, await identify(used, tokens))));
     if (chooseDeviceFlow(ctx, options, config)) {
-      await complete(await loginWithDevice({provider: config, settings: provider, signal: options.signal, timeoutMs: options.timeoutSeconds * 1000, say: ctx.say, openBrowser: ctx.browserAvailable ? ctx.openBrowser : undefined}));
+      const clientId = await deviceClientId(registry, options, provider, published);
+      const settings = {...provider, clientId};
+      const used = clientId === provider.clientId ? config : await ctx.discover(settings);
+      await complete(settings, used)(
+        await loginWithDevice({provider: used, settings, signal: options.signal, timeoutMs: options.timeoutSeconds * 1000, say: ctx.say, openBrowser: ctx.browserAvailable ? ctx.openBrowser : undefined}),
+      );
     } else {
       await loginWithBrowser({
         provider: config,
@@ -104,7 +110,7 @@ export async function login(ctx: Context, options: LoginOptions): Promise<LoginR
         signal: options.signal,
         openBrowser: ctx.openBrowser,
         say: ctx.say,
-        complete,
+        complete: complete(provider, config),
         // HUB_TIMING=1: one line for `npm run bench`, which measures the path from callback to keychain.
         onStored: ctx.env.HUB_TIMING === '1' ? (ms) => process.stderr.write(`hub-timing callback_to_stored_ms=${ms.toFixed(1)}\n`) : undefined,
       });
@@ -135,7 +141,7 @@ async function providerSettings(
   registry: string,
   options: LoginOptions,
   saved: ProviderSettings | undefined,
-): Promise<{provider: ProviderSettings; discovered: boolean}> {
+): Promise<{provider: ProviderSettings; discovered: boolean; published?: HubConfiguration}> {
   const known = {
     issuer: options.issuer ?? saved?.issuer,
     clientId: options.clientId ?? saved?.clientId,
@@ -151,18 +157,32 @@ async function providerSettings(
       audience: known.audience,
     },
     discovered: known.issuer === undefined,
+    published: discovered,
   };
+}
+
+/**
+ * The client for the device flow: --client-id, else the one the registry's hub-auth publishes for
+ * it (some providers allow one grant type per client), else hub's usual client. The registry is
+ * asked only when its provider is the one signed in at, not one named with --issuer.
+ */
+async function deviceClientId(registry: string, options: LoginOptions, provider: ProviderSettings, published: HubConfiguration | undefined): Promise<string> {
+  if (options.clientId) return options.clientId;
+  const configuration = published ?? (options.issuer === undefined ? await discoverHubConfiguration(registry).catch(() => undefined) : undefined);
+  return configuration?.issuer === provider.issuer && configuration.device_client_id ? configuration.device_client_id : provider.clientId;
 }
 
 /**
  * The account is what the registry's hub-auth calls the person, which may differ from the name in
  * the ID token (another claim, other rules): bare image names must point at a namespace they can
  * push to. A registry that cannot be asked leaves the provider's name, said to be unconfirmed; one
- * that refuses the token ends the login before anything is stored.
+ * that refuses the token ends the login before anything is stored. Without an ID token there is
+ * no other name: the login needs hub-auth's.
  */
-async function accountAtRegistry(ctx: Context, registry: string, provider: ProviderSettings, accessToken: string, identity: Identity): Promise<Identity> {
+async function accountAtRegistry(ctx: Context, registry: string, provider: ProviderSettings, accessToken: string, identity: Identity | undefined): Promise<Identity> {
   try {
-    return {subject: identity.subject, account: (await checkTokenWithRegistry(registry, accessToken)).account};
+    const {account} = await checkTokenWithRegistry(registry, accessToken);
+    return {subject: identity?.subject ?? tokenSubject(accessToken, account), account};
   } catch (error) {
     if (!(error instanceof HubError)) throw error;
     if (error.code === 'token_refused') {
@@ -173,9 +193,21 @@ async function accountAtRegistry(ctx: Context, registry: string, provider: Provi
         ],
       });
     }
+    if (!identity) {
+      throw new HubError(
+        `The identity provider returned no ID token, and ${registry} could not be asked who you are (${error.message.replace(/\.$/, '')}); nothing was stored.`,
+        {code: error.code, cause: error, suggestions: [`Try again once ${registry} answers.`]},
+      );
+    }
     ctx.say(`! ${registry} could not be asked for your account name (${error.message.replace(/\.$/, '')}); using ${identity.account} from the identity provider.`);
     return identity;
   }
+}
+
+/** The `sub` a JWT access token names, read without checking it (hub-auth checked it), else the account. */
+function tokenSubject(accessToken: string, account: string): string {
+  const sub = jwtClaims(accessToken)?.sub;
+  return typeof sub === 'string' && sub ? sub : account;
 }
 
 /**
@@ -190,7 +222,7 @@ async function sessionFromPresentedToken(registry: string, provider: ProviderSet
     issuer: provider.issuer,
     clientId: provider.clientId,
     account,
-    subject: typeof claims?.sub === 'string' ? claims.sub : account,
+    subject: tokenSubject(token, account),
     accessToken: token,
     expiresAt: typeof claims?.exp === 'number' ? claims.exp : undefined,
   };

@@ -1,4 +1,5 @@
 import {revokeSession} from '../auth/token-grants.js';
+import {sessionClient} from '../auth/session.js';
 import {describeOAuthError} from '../auth/oidc.js';
 import {chooseRegistry} from '../config/registry-choice.js';
 import {readSettings, removeRegistrySettings, type RegistrySettings} from '../config/settings.js';
@@ -38,7 +39,7 @@ async function logoutOne(ctx: Context, registry: string, saved: RegistrySettings
   let revocation: LogoutResult['revocation'] = 'no-session';
   if (session) {
     try {
-      revocation = (await revokeSession(await ctx.discover(saved), session)) ? 'revoked' : 'unsupported';
+      revocation = (await revokeSession(await ctx.discover(sessionClient(saved, session)), session)) ? 'revoked' : 'unsupported';
     } catch (error) {
       revocation = 'failed';
       ctx.say(`! Could not revoke the session at ${saved.issuer} (${describeOAuthError(error)}); it was removed from this machine anyway.`);

@@ -4,13 +4,15 @@ import {discoverRealm, send} from './client.js';
 
 /**
  * Zero-config login: a hub registry's token service publishes what a client needs to sign in
- * (issuer, client id, scopes) at /.well-known/hub-configuration, next to its realm. Its `audience`
+ * (issuer, client ids, scopes) at /.well-known/hub-configuration, next to its realm. Its `audience`
  * is not read: hub derives the audience from the registry's name (src/protocol/registry-audience.ts).
  */
 const hubConfiguration = z.object({
   issuer: z.url(),
   client_id: z.string().min(1),
   scopes: z.string().min(1).optional(),
+  /** The client for the device flow, where the provider wants one of its own. */
+  device_client_id: z.string().min(1).optional(),
 });
 export type HubConfiguration = z.infer<typeof hubConfiguration>;
 

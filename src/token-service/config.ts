@@ -131,7 +131,13 @@ const configSchema = z
       .strict(),
     /** What `hub login REGISTRY` learns from /.well-known/hub-configuration. */
     client: z
-      .object({clientId: z.string().min(1), scopes: z.string().min(1).default('openid profile offline_access'), audience: z.string().optional()})
+      .object({
+        clientId: z.string().min(1),
+        /** Published for `hub login --device` where the provider wants a client of its own for the device flow. */
+        deviceClientId: z.string().min(1).optional(),
+        scopes: z.string().min(1).default('openid profile offline_access'),
+        audience: z.string().optional(),
+      })
       .strict(),
     registry: z
       .object({

@@ -5,6 +5,8 @@ import type {TokenServiceDeps} from '../app.js';
 export interface HubConfiguration {
   issuer: string;
   client_id: string;
+  /** The client for `hub login --device`, when the provider allows one grant type per client. */
+  device_client_id?: string;
   scopes: string;
   audience?: string;
   registry: string;
@@ -16,6 +18,7 @@ export function registerWellKnownRoutes(app: FastifyInstance, deps: TokenService
   const hubConfiguration: HubConfiguration = {
     issuer: config.oidc.issuer,
     client_id: config.client.clientId,
+    device_client_id: config.client.deviceClientId,
     scopes: config.client.scopes,
     audience: config.client.audience ?? config.oidc.audience[0],
     registry: config.registry.host,

@@ -34,6 +34,13 @@ export interface TestBrowser {
   approveDevice(url: string, user: TestUser): Promise<string>;
   /** Confirms the code, then presses Cancel on the login page. */
   denyDevice(url: string): Promise<string>;
+  /**
+   * Opens the URL hub gave in a fresh browser, lets `act` click through the provider's own pages,
+   * and resolves with the text of the page hub's loopback shows at the end.
+   */
+  signInWith(url: string, act: (page: Page) => Promise<void>): Promise<string>;
+  /** A fresh browser page for `use`, e.g. a provider's device-flow pages. */
+  withPage<T>(use: (page: Page) => Promise<T>): Promise<T>;
   /** Loads a URL as is; resolves with its status and text. */
   visit(url: string): Promise<{status: number; text: string}>;
   stop(): Promise<void>;
@@ -70,7 +77,7 @@ export async function startBrowser(): Promise<TestBrowser> {
     }
   }
 
-  async function submitLogin(url: string, fill: (page: Page) => Promise<void>): Promise<string> {
+  async function signInWith(url: string, fill: (page: Page) => Promise<void>): Promise<string> {
     return withPage(async (page) => {
       await page.goto(url);
       await fill(page);
@@ -113,12 +120,12 @@ export async function startBrowser(): Promise<TestBrowser> {
       });
     },
     signIn: (url, user) =>
-      submitLogin(url, async (page) => {
+      signInWith(url, async (page) => {
         await page.getByLabel('Username').fill(user.username);
         await page.getByLabel('Password').fill(user.password);
         await page.getByRole('button', {name: 'Sign in'}).click();
       }),
-    deny: (url) => submitLogin(url, (page) => page.getByRole('button', {name: 'Cancel'}).click()),
+    deny: (url) => signInWith(url, (page) => page.getByRole('button', {name: 'Cancel'}).click()),
     approveDevice: (url, user) =>
       onDevicePage(url, async (page) => {
         await page.getByLabel('Username').fill(user.username);
@@ -126,6 +133,8 @@ export async function startBrowser(): Promise<TestBrowser> {
         await page.getByRole('button', {name: 'Sign in'}).click();
       }),
     denyDevice: (url) => onDevicePage(url, (page) => page.getByRole('button', {name: 'Cancel'}).click()),
+    signInWith,
+    withPage,
     visit: (url) =>
       withPage(async (page) => {
         const response = await page.goto(url);

@@ -39,6 +39,8 @@ export interface HubAuthOptions {
   publicRepositories?: string[];
   /** Fields of `oidc` to set besides the issuer and introspection, e.g. usernameClaim. */
   oidc?: Record<string, unknown>;
+  /** The whole `oidc` section instead of the one for the tests' oidc-provider: another provider's. */
+  oidcSection?: Record<string, unknown>;
   /** Merged into the configuration, object by object (`{oidc: {introspection: {…}}}` changes just those fields). */
   extra?: Record<string, unknown>;
   /** Return once it is alive (/healthz) rather than ready (/readyz): for a provider that is down. */
@@ -58,7 +60,7 @@ export async function writeHubAuthConfig(options: HubAuthOptions, port: number, 
     issuer: TOKEN_ISSUER,
     signing: {key: {file: options.signing.key}, certificate: {file: options.signing.certificate}},
     // No oidc.audience: hub-auth accepts its own registry's, https://REGISTRY-HOST, as hub asks.
-    oidc: {
+    oidc: options.oidcSection ?? {
       issuer: options.oidcIssuer,
       introspection: {clientId: INTROSPECTION_CLIENT.id, clientSecret: {env: 'HUB_AUTH_INTROSPECTION_SECRET'}},
       ...options.oidc,

@@ -1,6 +1,6 @@
 import {join} from 'node:path';
 import {startDockerEngine, type DockerEngine} from './docker-engine.js';
-import {keygen, SERVICE, startHubAuth, TOKEN_ISSUER, type HubAuth, type SigningFiles} from './hub-auth.js';
+import {keygen, SERVICE, startHubAuth, TOKEN_ISSUER, type HubAuth, type HubAuthOptions, type SigningFiles} from './hub-auth.js';
 import {startLoginStack, type LoginStack} from './login-stack.js';
 import {freePort} from './ports.js';
 import {assertPrograms} from './prerequisites.js';
@@ -26,22 +26,55 @@ export interface RegistryStack extends LoginStack {
 export async function startRegistryStack(options: {publicRepositories?: string[]; rules?: Array<Record<string, unknown>>} = {}): Promise<RegistryStack> {
   assertPrograms(REGISTRY_PROGRAMS);
   const login = await startLoginStack();
-  const stops: Array<() => Promise<void>> = [() => login.stop()];
+  try {
+    const parts = await startRegistryParts({
+      dir: login.sandbox.dir,
+      registryPort: await freePort(),
+      hubAuth: {
+        oidcIssuer: login.idp.issuer,
+        publicRepositories: options.publicRepositories,
+        ...(options.rules ? {extra: {policy: {rules: options.rules}}} : {}),
+      },
+    });
+    return {
+      ...login,
+      ...parts,
+      env: {...login.env, DOCKER_HOST: parts.engine.host},
+      stop: async () => {
+        await parts.stop();
+        await login.stop();
+      },
+    };
+  } catch (error) {
+    await login.stop();
+    throw error;
+  }
+}
+
+/** hub-auth, the realm proxy, the registry and a Docker engine: what serves a registry, whichever provider signs people in. */
+export interface RegistryParts {
+  signing: SigningFiles;
+  hubAuth: HubAuth;
+  realm: Proxy;
+  registry: Registry;
+  engine: DockerEngine;
+  stop(): Promise<void>;
+}
+
+/** `registryPort` is chosen up front: a provider may have to know the registry (its audience) before it starts. */
+export async function startRegistryParts(options: {
+  dir: string;
+  registryPort: number;
+  hubAuth: Omit<HubAuthOptions, 'dir' | 'registryHost' | 'signing'>;
+}): Promise<RegistryParts> {
+  const {dir, registryPort} = options;
+  const stops: Array<() => Promise<void>> = [];
   const stop = async () => {
     for (const step of stops.reverse()) await step();
   };
   try {
-    const dir = login.sandbox.dir;
     const signing = await keygen(join(dir, 'keys'));
-    const registryPort = await freePort();
-    const hubAuth = await startHubAuth({
-      dir: join(dir, 'hub-auth'),
-      oidcIssuer: login.idp.issuer,
-      registryHost: `127.0.0.1:${registryPort}`,
-      signing,
-      publicRepositories: options.publicRepositories,
-      ...(options.rules ? {extra: {policy: {rules: options.rules}}} : {}),
-    });
+    const hubAuth = await startHubAuth({...options.hubAuth, dir: join(dir, 'hub-auth'), registryHost: `127.0.0.1:${registryPort}`, signing});
     stops.push(() => hubAuth.stop());
     const realm = await startProxy([hubAuth.url]);
     stops.push(() => realm.stop());
@@ -53,7 +86,7 @@ export async function startRegistryStack(options: {publicRepositories?: string[]
     stops.push(() => registry.stop());
     const engine = await startDockerEngine(join(dir, 'docker'));
     stops.push(() => engine.stop());
-    return {...login, env: {...login.env, DOCKER_HOST: engine.host}, signing, hubAuth, realm, registry, engine, stop};
+    return {signing, hubAuth, realm, registry, engine, stop};
   } catch (error) {
     await stop();
     throw error;
