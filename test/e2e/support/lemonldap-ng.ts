@@ -113,7 +113,7 @@ export async function startLemonLdapNg(dir: string, relyingParties: Record<strin
         const response = await fetch(`${portal}.well-known/openid-configuration`);
         // A portal that fails to initialise answers 500 for good: stop waiting and say why.
         if (response.status === 500) failed = `the portal answered HTTP 500:\n${fastcgi.output().slice(-4000)}`;
-        return failed !== undefined || (response.ok && (await response.json()).issuer === portal);
+        return failed !== undefined || (response.ok && ((await response.json()) as {issuer?: string}).issuer === portal);
       },
       60_000,
     );
