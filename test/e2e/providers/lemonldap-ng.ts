@@ -57,6 +57,7 @@ export const startLemonLdapNgProvider: StartProvider = async ({dir, registryHost
     redirectPort,
     users: USERS,
     accessTokens: 'jwt',
+    rotatesRefreshTokens: false,
     revokesPublicClientTokens: false,
     hubAuthOidc: () => ({issuer: llng.issuer}),
     async setAccessTokenTtl(seconds) {

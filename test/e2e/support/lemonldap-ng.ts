@@ -48,7 +48,7 @@ export interface LemonLdapNg {
   port: number;
   /** How long the portal took from start to answering its discovery document (ms). */
   startupMs: number;
-  /** Changes the configuration as the manager does (a new lmConf-N.json) and has the portal reload it. */
+  /** Changes the configuration as the manager does (a new lmConf-N.json); resolves once the portal uses it. */
   reconfigure(change: (configuration: Record<string, unknown>) => void): Promise<void>;
   output(): string;
   stop(): Promise<void>;
@@ -89,7 +89,7 @@ export async function startLemonLdapNg(dir: string, relyingParties: Record<strin
   };
   const fastcgi = startDaemon(
     'llng-fastcgi-server',
-    // One worker: a configuration reload reaches it for sure (reconfigure), and it is plenty here.
+    // One worker (the default is 7): plenty for one test run on a small machine.
     ['--foreground', '--socket', paths.socket, '--pid', join(dir, 'llng-fastcgi.pid'), '--proc', '1', ...(asRoot ? ['--user', 'nobody', '--group', 'nogroup'] : [])],
     {env, logFile: join(dir, 'llng-fastcgi.log')},
   );
@@ -133,9 +133,12 @@ export async function startLemonLdapNg(dir: string, relyingParties: Record<strin
       const file = join(paths.conf, `lmConf-${configuration.cfgNum}.json`);
       await writeFile(file, JSON.stringify(configuration, null, 2));
       if (asRoot) await chown(file, NOBODY, NOBODY);
-      // The manager's way after saving: call the handler's reload URL (reloadUrls).
-      const reloaded = await fetch(`http://127.0.0.1:${port}/reload`);
-      if (!reloaded.ok) throw new Error(`LemonLDAP::NG did not reload its configuration: HTTP ${reloaded.status}`);
+      // The portal looks for a newer configuration on the first request once checkTime (1 s,
+      // whole seconds, compared with >) has passed since its last look: after 2 s, one request
+      // makes it load this one before it answers.
+      await new Promise((resolve) => setTimeout(resolve, 2100));
+      const reloaded = await fetch(`${portal}.well-known/openid-configuration`);
+      if (!reloaded.ok) throw new Error(`LemonLDAP::NG did not take its new configuration: HTTP ${reloaded.status}\n${fastcgi.output().slice(-4000)}`);
     },
     output,
     stop,
@@ -152,8 +155,6 @@ checkTime = 1
 [configuration]
 type = File
 dirName = ${paths.conf}
-localStorage = Cache::FileCache
-localStorageOptions = { 'namespace' => 'lemonldap-ng-config', 'default_expires_in' => 600, 'cache_root' => '${paths.cache}' }
 
 [portal]
 staticPrefix = /static
@@ -256,14 +257,6 @@ http {
     location / { try_files $uri $uri/ =404; }
     location /static/ { alias ${PORTAL_ROOT}/static/; }
     location /javascript/ { alias /usr/share/javascript/; }
-    # The handler's reload URL (handler-nginx.conf), which the manager calls after a change.
-    location = /reload {
-      allow 127.0.0.1;
-      deny all;
-      include /etc/nginx/fastcgi_params;
-      fastcgi_pass llng_portal_upstream;
-      fastcgi_param LLTYPE reload;
-    }
   }
 }
 `;
