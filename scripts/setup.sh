@@ -18,9 +18,9 @@ packages=(
   tmux                    # a terminal that draws what hub prints there: the progress tests read its screen
   openssl                 # the proxy tests' private CA and https provider
   # LemonLDAP::NG, a real OpenID provider for the provider suite: its portal under the FastCGI
-  # server behind nginx, and the modules its default portal loads (apt would install them as
-  # Recommends: captcha, issuer, registration and mail, TOTP)
-  lemonldap-ng lemonldap-ng-fastcgi-server nginx
+  # server behind nginx, its people in SQLite (DBI), and the modules its default portal loads
+  # (apt would install them as Recommends: captcha, issuer, registration and mail, TOTP)
+  lemonldap-ng lemonldap-ng-fastcgi-server nginx libdbi-perl libdbd-sqlite3-perl
   libstring-random-perl libio-string-perl libgd-securityimage-perl libgd-perl libimage-magick-perl
   libmime-tools-perl libemail-sender-perl libconvert-base32-perl libdigest-hmac-perl libcrypt-openssl-bignum-perl
   libnet-ldap-perl libipc-run-perl libio-socket-timeout-perl libunicode-string-perl
