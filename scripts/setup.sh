@@ -17,6 +17,8 @@ packages=(
   bsdutils                # script: runs hub under a pseudo-terminal in the progress tests
   tmux                    # a terminal that draws what hub prints there: the progress tests read its screen
   openssl                 # the proxy tests' private CA and https provider
+  glewlwyd                # a real OpenID provider for the provider suite (SQLite, its own config per run)
+  sqlite3                 # creates glewlwyd's database with the package's own SQL script
   # LemonLDAP::NG, a real OpenID provider for the provider suite: its portal under the FastCGI
   # server behind nginx, its people in SQLite (DBI), and the modules its default portal loads
   # (apt would install them as Recommends: captcha, issuer, registration and mail, TOTP)
@@ -25,7 +27,7 @@ packages=(
   libmime-tools-perl libemail-sender-perl libconvert-base32-perl libdigest-hmac-perl libcrypt-openssl-bignum-perl
   libnet-ldap-perl libipc-run-perl libio-socket-timeout-perl libunicode-string-perl
 )
-programs=(chromium gnome-keyring-daemon dbus-run-session dbus-send secret-tool pkill dockerd docker docker-registry docker-credential-secretservice htpasswd script tmux openssl llng-fastcgi-server nginx)
+programs=(chromium gnome-keyring-daemon dbus-run-session dbus-send secret-tool pkill dockerd docker docker-registry docker-credential-secretservice htpasswd script tmux openssl glewlwyd sqlite3 llng-fastcgi-server nginx)
 
 missing=()
 for program in "${programs[@]}"; do command -v "$program" >/dev/null || missing+=("$program"); done

@@ -149,11 +149,12 @@ describe.each(PROVIDERS)('with $name as the identity provider', ({name, programs
       expect(pulled.code, pulled.output).toBe(0);
     });
 
-    it('the device flow, with the client hub-auth publishes for it', async ({skip}) => {
+    it('the device flow, with the client hub-auth publishes for it; without an ID token where the provider allows plain OAuth 2.0', async ({skip}) => {
       if (!provider.deviceClientId || !provider.approveDevice) return skip('the provider offers no device flow');
       const {HUB_BROWSER: _browser, ...noBrowser} = env;
       let shown = '';
-      const login = runHub(['login', registry, '--device', '--yes'], noBrowser, {onStderr: (text) => (shown = text)});
+      const scopes = provider.oauthOnlyScopes ? ['--scope', provider.oauthOnlyScopes] : [];
+      const login = runHub(['login', registry, '--device', '--yes', ...scopes], noBrowser, {onStderr: (text) => (shown = text)});
       await expect.poll(() => /open (\S+) on any device and enter the code (\S+)/.exec(shown), {timeout: 30_000}).toBeTruthy();
       const [, uri, code] = /open (\S+) on any device and enter the code (\S+)/.exec(shown)!;
       await browser.withPage((page) => provider.approveDevice!(page, uri!, code!, provider.users.alice));

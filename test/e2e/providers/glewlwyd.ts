@@ -30,9 +30,12 @@ const run = promisify(execFile);
  *   the access token's `aud`; without them `aud` is the scope list.
  * - The username as `preferred_username` in access tokens ("Additional token values"): hub-auth
  *   reads the account from the access token; glewlwyd's access tokens carry no name otherwise.
- * - OAuth 2.0 requests without `openid` allowed (`allow-non-oidc`): the registry needs no OpenID
- *   identity, so hub asks for the `hub` scope alone (hub-auth publishes it) and glewlwyd issues
- *   no ID token — hub-auth, not an ID token, names the account.
+ * - Plain OAuth 2.0 requests allowed (`allow-non-oidc`): a login that asks for `hub` alone gets
+ *   no ID token (the device-flow check does so); hub-auth names the account.
+ *
+ * hub asks for `openid hub` (hub-auth publishes it). Without `openid`, glewlwyd 2.7.5 answers the
+ * code grant with `"id_token": null`, which openid-client refuses as malformed; its device grant
+ * has no ID token at all.
  *
  * glewlwyd matches redirect URIs exactly (no RFC 8252 any-port rule), so hub's client is
  * registered with one loopback port and hub logs in with `--port`.
@@ -115,14 +118,19 @@ export const startGlewlwyd: StartProvider = async ({dir, registryHost}) => {
       issuer,
       clientId: CLIENT_ID,
       redirectPort,
-      scopes: SCOPE,
+      scopes: `openid ${SCOPE}`,
+      oauthOnlyScopes: SCOPE,
       deviceClientId: DEVICE_CLIENT_ID,
       users: USERS,
       accessTokens: 'jwt',
       // Its revocation endpoint takes a confidential client, or an access token with a configured scope: not hub's public client as such.
       revokesPublicClientTokens: false,
       hubAuthOidc: () => ({issuer}),
-      setAccessTokenTtl: (seconds) => admin('PUT', '/mod/plugin/oidc', {...plugin, parameters: {...plugin.parameters, 'access-token-duration': seconds}}),
+      setAccessTokenTtl: async (seconds) => {
+        await admin('PUT', '/mod/plugin/oidc', {...plugin, parameters: {...plugin.parameters, 'access-token-duration': seconds}});
+        // A running instance takes its new parameters when reset (docs/API.md, "Enable or disable an existing plugin module instance").
+        await admin('PUT', '/mod/plugin/oidc/reset', undefined);
+      },
       signIn: (page, user) => signIn(page, user),
       approveDevice: async (page, verificationUri, userCode, user) => {
         await page.goto(verificationUri);
@@ -151,18 +159,20 @@ async function signIn(page: Page, user: ProviderUser): Promise<void> {
   await page.getByRole('button', {name: 'OK'}).click();
   const grant = page.getByRole('button', {name: 'Grant access'});
   const scope = page.getByRole('checkbox', {name: 'hub registry'});
-  // Once granted, glewlwyd may go on without asking again.
+  const proceed = page.getByRole('button', {name: 'Continue'});
+  // Once the scope is granted, glewlwyd asks only to continue, or goes on by itself.
   const asked = await Promise.race([
     grant.waitFor().then(() => true),
+    proceed.waitFor().then(() => true),
     page.waitForURL((url) => url.pathname.endsWith('/callback')).then(() => false),
     page.getByText('Authorization complete').waitFor().then(() => false),
   ]);
   if (!asked) return;
-  if (!(await scope.isChecked())) {
+  if ((await grant.isVisible()) && !(await scope.isChecked())) {
     await scope.check();
     await grant.click();
   }
-  await page.getByRole('button', {name: 'Continue'}).click();
+  await proceed.click();
 }
 
 /** Debian's configuration file for this instance: port, URLs, log, static files and its own SQLite database. */

@@ -23,6 +23,11 @@ export interface ProviderUnderTest {
   readonly redirectPort?: number;
   /** The scopes hub asks for (hub-auth publishes them), as the provider's documentation names them; hub's default when absent. */
   readonly scopes?: string;
+  /**
+   * Scopes for a plain OAuth 2.0 login (no `openid`), where the provider allows one: it then issues
+   * no ID token, and hub must learn the account from hub-auth. The device-flow check uses them.
+   */
+  readonly oauthOnlyScopes?: string;
   /** The client for the device flow, when the provider offers the flow (some allow one grant type per client). */
   readonly deviceClientId?: string;
   /** Two people with their own namespaces: alice pushes, bob is refused alice/*. */
