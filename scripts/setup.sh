@@ -19,8 +19,15 @@ packages=(
   openssl                 # the proxy tests' private CA and https provider
   glewlwyd                # a real OpenID provider for the provider suite (SQLite, its own config per run)
   sqlite3                 # creates glewlwyd's database with the package's own SQL script
+  # LemonLDAP::NG, a real OpenID provider for the provider suite: its portal under the FastCGI
+  # server behind nginx, its people in SQLite (DBI), and the modules its default portal loads
+  # (apt would install them as Recommends: captcha, issuer, registration and mail, TOTP)
+  lemonldap-ng lemonldap-ng-fastcgi-server nginx libdbi-perl libdbd-sqlite3-perl
+  libstring-random-perl libio-string-perl libgd-securityimage-perl libgd-perl libimage-magick-perl
+  libmime-tools-perl libemail-sender-perl libconvert-base32-perl libdigest-hmac-perl libcrypt-openssl-bignum-perl
+  libnet-ldap-perl libipc-run-perl libio-socket-timeout-perl libunicode-string-perl
 )
-programs=(chromium gnome-keyring-daemon dbus-run-session dbus-send secret-tool pkill dockerd docker docker-registry docker-credential-secretservice htpasswd script tmux openssl glewlwyd sqlite3)
+programs=(chromium gnome-keyring-daemon dbus-run-session dbus-send secret-tool pkill dockerd docker docker-registry docker-credential-secretservice htpasswd script tmux openssl glewlwyd sqlite3 llng-fastcgi-server nginx)
 
 missing=()
 for program in "${programs[@]}"; do command -v "$program" >/dev/null || missing+=("$program"); done

@@ -176,9 +176,13 @@ export function scopeRefused(provider: client.Configuration, settings: ProviderS
   );
 }
 
-/** True when the provider said the grant itself is no longer good, as opposed to a passing failure. */
+/**
+ * True when the provider said the grant itself is no longer good, as opposed to a passing failure.
+ * invalid_request too: asking again the same way cannot help, and LemonLDAP::NG (2.16) answers
+ * a refresh token it no longer knows with it instead of RFC 6749 §5.2's invalid_grant.
+ */
 export function isGrantRejected(error: unknown): boolean {
-  return error instanceof client.ResponseBodyError && ['invalid_grant', 'invalid_client', 'unauthorized_client'].includes(error.error);
+  return error instanceof client.ResponseBodyError && ['invalid_grant', 'invalid_client', 'unauthorized_client', 'invalid_request'].includes(error.error);
 }
 
 function httpsOrLoopback(url: URL): boolean {

@@ -35,6 +35,11 @@ export interface ProviderUnderTest {
   /** What access tokens the provider issues: JWTs checked via JWKS, or opaque ones hub-auth introspects. */
   readonly accessTokens: 'jwt' | 'opaque';
   /**
+   * False for a provider that keeps one refresh token for the grant's life instead of issuing a
+   * new one at each refresh (RFC 6749 §6 leaves rotation to the provider); absent: it rotates.
+   */
+  readonly rotatesRefreshTokens?: false;
+  /**
    * Whether the provider lets hub, a public client, revoke its refresh token (RFC 7009). When
    * false, logout must say the provider did not revoke the session, and the token still works.
    */
