@@ -1,7 +1,7 @@
 import {join} from 'node:path';
 import type * as client from 'openid-client';
 import {HubError, isTransientNetworkError, notLoggedIn, rootMessage} from '../errors.js';
-import {lockFile} from '../files/locked-json.js';
+import {lockFile} from '../files/file-lock.js';
 import type {Session, TokenStore} from '../store/session.js';
 import type {ProviderSettings} from './oidc.js';
 

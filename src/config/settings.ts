@@ -1,48 +1,41 @@
-import type {z} from 'zod';
-import {isOptional, isRecord, isString, readJsonFile, updateJsonFile, type JsonShape} from '../files/locked-json.js';
-import type {registrySettings, settingsFile} from './settings-schema.js';
+import {readJsonFile, updateJsonFile} from '../files/atomic-json-file.js';
+import {object, oneOf, optional, recordOf, string, type ShapeOf} from '../files/json-shape.js';
 
 export const DEFAULT_SCOPES = 'openid profile offline_access';
 
 export const storageKinds = ['keychain', 'insecure-file'] as const;
 export type StorageKind = (typeof storageKinds)[number];
 
-export type RegistrySettings = z.infer<typeof registrySettings>;
-export type Settings = z.infer<typeof settingsFile>;
+/** hub's settings file: what `hub login` saved for each registry. */
+export const registrySettings = object({
+  issuer: string({url: true}),
+  clientId: string({nonEmpty: true}),
+  scopes: string({nonEmpty: true}),
+  audience: optional(string({nonEmpty: true})),
+  storage: oneOf(storageKinds),
+  account: optional(string()),
+  /** The docker config folder whose credHelpers entry login wrote; absent with --docker-config=none. */
+  dockerConfig: optional(string()),
+});
+export const settingsFile = object({registries: recordOf(registrySettings)});
 
-const settingsShape: JsonShape<Settings> = {
-  looksValid: (data): data is Settings =>
-    isRecord(data) && isRecord(data.registries) && Object.values(data.registries).every(looksLikeRegistrySettings),
-  schema: async () => (await import('./settings-schema.js')).settingsFile,
-};
-
-function looksLikeRegistrySettings(value: unknown): boolean {
-  return (
-    isRecord(value) &&
-    isString(value.issuer) &&
-    isString(value.clientId) &&
-    isString(value.scopes) &&
-    storageKinds.includes(value.storage as StorageKind) &&
-    isOptional(value.audience, isString) &&
-    isOptional(value.account, isString) &&
-    isOptional(value.dockerConfig, isString)
-  );
-}
+export type RegistrySettings = ShapeOf<typeof registrySettings>;
+export type Settings = ShapeOf<typeof settingsFile>;
 
 const emptySettings = (): Settings => ({registries: {}});
 
 export async function readSettings(path: string): Promise<Settings> {
-  return (await readJsonFile(path, settingsShape)) ?? emptySettings();
+  return (await readJsonFile(path, settingsFile)) ?? emptySettings();
 }
 
 export async function saveRegistrySettings(path: string, registry: string, settings: RegistrySettings): Promise<void> {
-  await updateJsonFile(path, settingsShape, emptySettings, (current) => ({
+  await updateJsonFile(path, settingsFile, emptySettings, (current) => ({
     registries: {...current.registries, [registry]: settings},
   }));
 }
 
 export async function removeRegistrySettings(path: string, registry: string): Promise<void> {
-  await updateJsonFile(path, settingsShape, emptySettings, (current) => {
+  await updateJsonFile(path, settingsFile, emptySettings, (current) => {
     const {[registry]: _removed, ...rest} = current.registries;
     return {registries: rest};
   });

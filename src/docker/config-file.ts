@@ -2,7 +2,9 @@ import {readFile} from 'node:fs/promises';
 import {homedir} from 'node:os';
 import {join} from 'node:path';
 import {HubError} from '../errors.js';
-import {isRecord, lockFile, stringifyOrRefuse} from '../files/locked-json.js';
+import {stringifyOrRefuse} from '../files/atomic-json-file.js';
+import {lockFile} from '../files/file-lock.js';
+import {isRecord} from '../files/json-shape.js';
 
 /**
  * hub's edits to docker's `config.json`: pointing `credHelpers` entries at `docker-credential-hub`.

@@ -1,6 +1,6 @@
 import {statSync} from 'node:fs';
-import {z} from 'zod';
-import {isRecord, isString, readJsonFile, updateJsonFile, type JsonShape} from '../files/locked-json.js';
+import {readJsonFile, updateJsonFile} from '../files/atomic-json-file.js';
+import {object, recordOf, string} from '../files/json-shape.js';
 import {ConfigError} from './config.js';
 import type {Holder} from './identity.js';
 
@@ -28,12 +28,7 @@ interface BindingsFile {
   accounts: Record<string, Binding>;
 }
 
-const shape: JsonShape<BindingsFile> = {
-  looksValid: (data): data is BindingsFile =>
-    isRecord(data) && isRecord(data.accounts) && Object.values(data.accounts).every((b) => isRecord(b) && isString(b.issuer) && isString(b.subject)),
-  schema: async () =>
-    z.object({accounts: z.record(z.string(), z.object({issuer: z.string(), subject: z.string(), since: z.string()}))}) as unknown as z.ZodType<BindingsFile>,
-};
+const shape = object({accounts: recordOf(object({issuer: string(), subject: string(), since: string()}))});
 
 /** Opens (creating it if need be) the bindings file; a file that cannot be written stops the start. */
 export async function openAccountBindings(path: string): Promise<AccountBindings> {
