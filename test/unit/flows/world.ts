@@ -40,7 +40,7 @@ export async function testWorld(env: NodeJS.ProcessEnv = {}, now = 1_800_000_000
     ...createContext((line) => said.push(line), {HUB_CONFIG_DIR: join(dir, 'hub'), DOCKER_CONFIG: dockerConfig, PATH: '', ...env}),
     nowSeconds: () => now,
     confirm: async () => undefined,
-    openBrowser: async () => {},
+    openBrowser: async () => true,
     browserAvailable: true,
     store: (kind) => stores[kind],
     discover: async () => fakeProvider,
