@@ -86,7 +86,7 @@ export async function login(ctx: Context, options: LoginOptions): Promise<LoginR
     return `Signed in to ${registry} as ${made.account}.`;
   };
   if (options.credential?.kind === 'access-token') {
-    await persist(await sessionFromPresentedToken(registry, provider, options.credential.value, ctx.nowSeconds()));
+    await persist(await sessionFromPresentedToken(registry, provider, options.credential.value));
   } else if (options.credential?.kind === 'client-secret') {
     await persist(await sessionForClient(ctx, registry, provider, options.credential.value));
   } else {
@@ -182,7 +182,7 @@ async function accountAtRegistry(ctx: Context, registry: string, provider: Provi
  * `--with-token`: a token is worth storing only if the registry's hub-auth takes it; the name it
  * gives the token's owner is the account.
  */
-async function sessionFromPresentedToken(registry: string, provider: ProviderSettings, token: string, nowSeconds: number): Promise<Session> {
+async function sessionFromPresentedToken(registry: string, provider: ProviderSettings, token: string): Promise<Session> {
   const {account} = await checkTokenWithRegistry(registry, token);
   const claims = jwtClaims(token);
   return {

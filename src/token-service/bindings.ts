@@ -20,14 +20,6 @@ export interface AccountBindings {
   claim(account: string, holder: Holder): Promise<boolean>;
 }
 
-interface Binding extends Holder {
-  since: string;
-}
-
-interface BindingsFile {
-  accounts: Record<string, Binding>;
-}
-
 const shape = object({accounts: recordOf(object({issuer: string(), subject: string(), since: string()}))});
 
 /** Opens (creating it if need be) the bindings file; a file that cannot be written stops the start. */
