@@ -63,6 +63,20 @@ const restrict = (files, patterns, message) => ({
   rules: {'@typescript-eslint/no-restricted-imports': ['error', {patterns: patterns.map((p) => ({...p, message}))}]},
 });
 
+/**
+ * Each layer with what lies above it, in one block per layer: ESLint replaces (does not merge) a
+ * rule's options when two blocks match a file.
+ */
+const ENTRY_NAMES = ['cli', 'start', 'fast-path', 'code-cache', 'credential-helper-main'];
+const COMMAND_NAMES = ['commands', 'base-command', 'transfer-command', 'command-not-found', 'error-output', 'usage-error'];
+const LAYERS = [
+  {files: ENTRY, above: []},
+  {files: COMMANDS, above: ENTRY_NAMES},
+  {files: FLOWS, above: [...ENTRY_NAMES, ...COMMAND_NAMES]},
+  {files: CONTEXT, above: [...ENTRY_NAMES, ...COMMAND_NAMES, 'flows', 'doctor']},
+  {files: ADAPTERS, ignores: ENTRY, above: [...ENTRY_NAMES, ...COMMAND_NAMES, 'flows', 'doctor', 'context']},
+];
+
 export default tseslint.config(
   {ignores: ['dist/**', 'node_modules/**', 'coverage/**', '.tmp/**']},
   js.configs.recommended,
@@ -78,15 +92,21 @@ export default tseslint.config(
     },
   },
   {files: ['bin/*.cjs'], languageOptions: {sourceType: 'commonjs'}, rules: {'@typescript-eslint/no-require-imports': 'off'}},
-  restrict(ADAPTERS, [into('commands', 'base-command', 'transfer-command', 'flows', 'doctor', 'context', 'cli', 'start', 'fast-path')], UPWARD),
-  restrict(CONTEXT, [into('commands', 'base-command', 'transfer-command', 'flows', 'doctor', 'cli', 'start', 'fast-path')], UPWARD),
-  restrict(FLOWS, [into('commands', 'base-command', 'transfer-command', 'cli', 'start', 'fast-path')], UPWARD),
-  restrict(COMMANDS, [into('cli', 'start', 'fast-path')], UPWARD),
-  restrict(
-    [...ENTRY, ...COMMANDS, ...FLOWS, ...CONTEXT, ...ADAPTERS],
-    [into('token-service')],
-    'the CLI imports nothing from hub-auth (src/token-service): what both must agree on lives in src/protocol',
-  ),
+  ...LAYERS.map(({files, ignores = [], above}) => ({
+    files,
+    ignores,
+    rules: {
+      '@typescript-eslint/no-restricted-imports': [
+        'error',
+        {
+          patterns: [
+            ...(above.length > 0 ? [{...into(...above), message: UPWARD}] : []),
+            {...into('token-service'), message: 'the CLI imports nothing from hub-auth (src/token-service): what both must agree on lives in src/protocol'},
+          ],
+        },
+      ],
+    },
+  })),
   // From src/token-service/*.ts one `../` leaves hub-auth, from src/token-service/routes/*.ts two.
   ...['src/token-service/*.ts', 'src/token-service/routes/*.ts'].map((files, depth) =>
     restrict(
