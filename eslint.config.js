@@ -12,10 +12,27 @@ const ROOT = fileURLToPath(new URL('.', import.meta.url));
  * that builds the adapters for every entry point, sits between flows and adapters.
  */
 const ENTRY = ['src/start.ts', 'src/cli.ts', 'src/fast-path.ts', 'src/code-cache.ts', 'src/docker/credential-helper-main.ts'];
-const COMMANDS = ['src/commands/**', 'src/base-command.ts', 'src/transfer-command.ts', 'src/command-not-found.ts', 'src/error-output.ts', 'src/usage-error.ts'];
+const COMMANDS = [
+  'src/commands/**',
+  'src/base-command.ts',
+  'src/transfer-command.ts',
+  'src/command-not-found.ts',
+  'src/error-output.ts',
+  'src/usage-error.ts',
+];
 const FLOWS = ['src/flows/**', 'src/doctor/**'];
 const CONTEXT = ['src/context.ts'];
-const ADAPTERS = ['src/auth/**', 'src/config/**', 'src/docker/**', 'src/registry/**', 'src/store/**', 'src/files/**', 'src/io/**', 'src/net/**', 'src/errors.ts'];
+const ADAPTERS = [
+  'src/auth/**',
+  'src/config/**',
+  'src/docker/**',
+  'src/registry/**',
+  'src/store/**',
+  'src/files/**',
+  'src/io/**',
+  'src/net/**',
+  'src/errors.ts',
+];
 
 /** What hub and hub-auth share: the wire contract, and small utilities that are neither's own. */
 const SHARED = ['src/protocol/**', 'src/files/**', 'src/net/**', 'src/errors.ts'];
@@ -51,7 +68,14 @@ const START_UP_PATH = [
 ];
 
 /** SHARED as a regular expression of paths relative to src. */
-const SHARED_OUTSIDE = SHARED.map((s) => s.replace(/^src\//, '').replace(/\*\*$/, '').replace(/\.ts$/, '.js').replaceAll('.', '\\.').replaceAll('/', '\\/')).join('|');
+const SHARED_OUTSIDE = SHARED.map((s) =>
+  s
+    .replace(/^src\//, '')
+    .replace(/\*\*$/, '')
+    .replace(/\.ts$/, '.js')
+    .replaceAll('.', '\\.')
+    .replaceAll('/', '\\/'),
+).join('|');
 
 /** An import of a module under one of these folders or files (relative specifiers, as src uses). */
 const into = (...names) => ({
@@ -88,7 +112,10 @@ export default tseslint.config(
       'no-undef': 'off',
       // hub strips terminal control characters from remote text: its patterns name them on purpose.
       'no-control-regex': 'off',
-      '@typescript-eslint/no-unused-vars': ['error', {argsIgnorePattern: '^_', varsIgnorePattern: '^_', destructuredArrayIgnorePattern: '^_'}],
+      '@typescript-eslint/no-unused-vars': [
+        'error',
+        {argsIgnorePattern: '^_', varsIgnorePattern: '^_', destructuredArrayIgnorePattern: '^_'},
+      ],
     },
   },
   {files: ['bin/*.cjs'], languageOptions: {sourceType: 'commonjs'}, rules: {'@typescript-eslint/no-require-imports': 'off'}},
@@ -101,7 +128,10 @@ export default tseslint.config(
         {
           patterns: [
             ...(above.length > 0 ? [{...into(...above), message: UPWARD}] : []),
-            {...into('token-service'), message: 'the CLI imports nothing from hub-auth (src/token-service): what both must agree on lives in src/protocol'},
+            {
+              ...into('token-service'),
+              message: 'the CLI imports nothing from hub-auth (src/token-service): what both must agree on lives in src/protocol',
+            },
           ],
         },
       ],

@@ -21,7 +21,15 @@ const dir = mkdtempSync(join(tmpdir(), 'hub-helper-startup-'));
 try {
   const settings = {issuer: 'https://id.bench.test', clientId: 'hub', scopes: 'openid', storage: 'insecure-file', account: 'alice'};
   writeFileSync(join(dir, 'config.json'), JSON.stringify({registries: {[REGISTRY]: settings}}));
-  const session = {registry: REGISTRY, issuer: settings.issuer, clientId: 'hub', account: 'alice', subject: 'a1', accessToken: 'x'.repeat(800), expiresAt: 4_000_000_000};
+  const session = {
+    registry: REGISTRY,
+    issuer: settings.issuer,
+    clientId: 'hub',
+    account: 'alice',
+    subject: 'a1',
+    accessToken: 'x'.repeat(800),
+    expiresAt: 4_000_000_000,
+  };
   writeFileSync(join(dir, 'insecure-sessions.json'), JSON.stringify({sessions: {[REGISTRY]: session}}));
   const env = {PATH: process.env.PATH, HOME: dir, HUB_CONFIG_DIR: dir};
 
@@ -50,7 +58,9 @@ try {
   for (const [name, {cpu, wall}] of Object.entries(samples)) {
     const c = summarize(cpu);
     const w = summarize(wall);
-    console.log(`${name.padEnd(7)} CPU median ${c.median.toFixed(1)} ms (min ${c.min.toFixed(1)})   wall median ${w.median.toFixed(1)} ms (min ${w.min.toFixed(1)})`);
+    console.log(
+      `${name.padEnd(7)} CPU median ${c.median.toFixed(1)} ms (min ${c.min.toFixed(1)})   wall median ${w.median.toFixed(1)} ms (min ${w.min.toFixed(1)})`,
+    );
   }
 } finally {
   rmSync(dir, {recursive: true, force: true});

@@ -17,7 +17,11 @@ import {summarize} from './stats.js';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
 const rounds = Number(process.argv[2]) || 30;
-const FILE = {registries: {'registry.example.com': {issuer: 'https://id.example.com', clientId: 'hub', scopes: 'openid', storage: 'keychain', account: 'alice'}}};
+const FILE = {
+  registries: {
+    'registry.example.com': {issuer: 'https://id.example.com', clientId: 'hub', scopes: 'openid', storage: 'keychain', account: 'alice'},
+  },
+};
 
 const zodSettings = (z: string, min: string, optional: (s: string) => string) => `
   const registry = z.object({
@@ -46,7 +50,16 @@ try {
     else {
       const entry = join(folder, `${scripts.size}.ts`);
       writeFileSync(entry, source);
-      await build({entryPoints: [entry], outfile: out, bundle: true, format: 'cjs', platform: 'node', target: 'node20', logLevel: 'warning', nodePaths: [join(ROOT, 'node_modules')]});
+      await build({
+        entryPoints: [entry],
+        outfile: out,
+        bundle: true,
+        format: 'cjs',
+        platform: 'node',
+        target: 'node20',
+        logLevel: 'warning',
+        nodePaths: [join(ROOT, 'node_modules')],
+      });
     }
     scripts.set(name, out);
   }

@@ -31,7 +31,10 @@ export function startUpPathRule(root, modules) {
           context.report({node, messageId: 'package', data: {source}});
           return;
         }
-        const target = relative(root, resolve(dirname(context.filename), source)).split('\\').join('/').replace(/\.js$/, '.ts');
+        const target = relative(root, resolve(dirname(context.filename), source))
+          .split('\\')
+          .join('/')
+          .replace(/\.js$/, '.ts');
         if (!allowed.has(target)) context.report({node, messageId: 'module', data: {source}});
       };
       const typeOnlyImport = (node) =>

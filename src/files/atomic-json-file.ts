@@ -30,12 +30,7 @@ export async function readJsonFile<T>(path: string, shape: Shape<T>): Promise<T 
   return data as T;
 }
 
-export async function updateJsonFile<T>(
-  path: string,
-  shape: Shape<T>,
-  empty: () => T,
-  change: (current: T) => T | Promise<T>,
-): Promise<T> {
+export async function updateJsonFile<T>(path: string, shape: Shape<T>, empty: () => T, change: (current: T) => T | Promise<T>): Promise<T> {
   const release = await lockFile(path);
   try {
     const next = await change((await readJsonFile(path, shape)) ?? empty());

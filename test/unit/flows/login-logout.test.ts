@@ -52,7 +52,11 @@ describe('login flow (memory store, faked provider and registry)', () => {
       refreshToken: 'refresh-1',
       expiresAt: 1_800_000_300,
     });
-    expect((await readSettings(world.ctx.paths.settings)).registries[REGISTRY]).toMatchObject({storage: 'keychain', account: 'alice', clientId: 'hub'});
+    expect((await readSettings(world.ctx.paths.settings)).registries[REGISTRY]).toMatchObject({
+      storage: 'keychain',
+      account: 'alice',
+      clientId: 'hub',
+    });
     expect((await world.dockerConfigFile()).credHelpers).toEqual({[REGISTRY]: 'hub'});
   });
 
@@ -86,7 +90,12 @@ describe('login flow (memory store, faked provider and registry)', () => {
     registry.check.mockResolvedValueOnce({account: 'ci-bot'});
     const token = `e30.${Buffer.from(JSON.stringify({sub: 'robot-1', exp: 1_800_000_900})).toString('base64url')}.sig`;
     await login(world.ctx, options({dockerConfig: 'none', credential: {kind: 'access-token', value: token}}));
-    expect(await world.stores.keychain.read(REGISTRY)).toMatchObject({account: 'ci-bot', subject: 'robot-1', accessToken: token, expiresAt: 1_800_000_900});
+    expect(await world.stores.keychain.read(REGISTRY)).toMatchObject({
+      account: 'ci-bot',
+      subject: 'robot-1',
+      accessToken: token,
+      expiresAt: 1_800_000_900,
+    });
   });
 });
 
@@ -95,7 +104,9 @@ describe('logout flow (memory store, faked provider)', () => {
     const world = await testWorld();
     await login(world.ctx, {...options(), dockerConfig: world.dockerConfig});
     provider.revoke.mockClear();
-    expect(await logout(world.ctx, {registry: REGISTRY, all: false})).toEqual([{registry: REGISTRY, account: 'alice', revocation: 'revoked'}]);
+    expect(await logout(world.ctx, {registry: REGISTRY, all: false})).toEqual([
+      {registry: REGISTRY, account: 'alice', revocation: 'revoked'},
+    ]);
     expect(provider.revoke).toHaveBeenCalledOnce();
     expect(world.stores.keychain.sessions.size).toBe(0);
     expect((await readSettings(world.ctx.paths.settings)).registries).toEqual({});
@@ -106,7 +117,9 @@ describe('logout flow (memory store, faked provider)', () => {
     const world = await testWorld();
     await login(world.ctx, options({dockerConfig: 'none'}));
     provider.revoke.mockRejectedValueOnce(new TypeError('fetch failed'));
-    expect(await logout(world.ctx, {registry: REGISTRY, all: false})).toEqual([{registry: REGISTRY, account: 'alice', revocation: 'failed'}]);
+    expect(await logout(world.ctx, {registry: REGISTRY, all: false})).toEqual([
+      {registry: REGISTRY, account: 'alice', revocation: 'failed'},
+    ]);
     expect(world.stores.keychain.sessions.size).toBe(0);
     expect(world.said.join('\n')).toContain('it was removed from this machine anyway');
   });

@@ -31,7 +31,13 @@ const REGISTRY = 'registry.example.com';
 const NOW = 1_800_000_000;
 
 async function loggedIn(world: TestWorld, session: Partial<Session> = {}): Promise<void> {
-  await saveRegistrySettings(world.ctx.paths.settings, REGISTRY, {issuer: 'https://id.example.com', clientId: 'hub', scopes: 'openid', storage: 'keychain', account: 'alice'});
+  await saveRegistrySettings(world.ctx.paths.settings, REGISTRY, {
+    issuer: 'https://id.example.com',
+    clientId: 'hub',
+    scopes: 'openid',
+    storage: 'keychain',
+    account: 'alice',
+  });
   await world.stores.keychain.write({
     registry: REGISTRY,
     issuer: 'https://id.example.com',
@@ -59,13 +65,19 @@ describe('token flow (memory store, faked provider)', () => {
     await loggedIn(world, {expiresAt: NOW + 30});
     provider.renew.mockResolvedValueOnce({access_token: 'access-2', refresh_token: 'refresh-2', expires_in: 300, token_type: 'bearer'});
     expect(await currentSession(world.ctx, REGISTRY)).toMatchObject({accessToken: 'access-2', expiresAt: NOW + 300});
-    expect(await world.stores.keychain.read(REGISTRY)).toMatchObject({accessToken: 'access-2', refreshToken: 'refresh-2', account: 'alice'});
+    expect(await world.stores.keychain.read(REGISTRY)).toMatchObject({
+      accessToken: 'access-2',
+      refreshToken: 'refresh-2',
+      account: 'alice',
+    });
   });
 
   it('keeps the session when the provider cannot be reached, so that the next try can still refresh', async () => {
     const world = await testWorld({}, NOW);
     await loggedIn(world, {expiresAt: NOW + 30});
-    provider.renew.mockRejectedValueOnce(Object.assign(new TypeError('fetch failed'), {cause: Object.assign(new Error('connect ECONNREFUSED'), {code: 'ECONNREFUSED'})}));
+    provider.renew.mockRejectedValueOnce(
+      Object.assign(new TypeError('fetch failed'), {cause: Object.assign(new Error('connect ECONNREFUSED'), {code: 'ECONNREFUSED'})}),
+    );
     await expect(currentSession(world.ctx, REGISTRY)).rejects.toMatchObject({code: 'refresh_failed'});
     expect(await world.stores.keychain.read(REGISTRY)).toMatchObject({accessToken: 'access-1', refreshToken: 'refresh-1'});
   });
@@ -96,7 +108,11 @@ describe('push and pull flows (memory store, faked engine)', () => {
     engine.push.mockClear();
     expect(await push(world.ctx, transfer('myapp:1.0'))).toEqual({reference: `${REGISTRY}/alice/myapp:1.0`, digest: 'sha256:pushed'});
     expect(engine.tag).toHaveBeenCalledWith({repo: `${REGISTRY}/alice/myapp`, tag: '1.0'});
-    expect(engine.push.mock.calls[0]?.slice(1, 4)).toEqual([`${REGISTRY}/alice/myapp`, '1.0', {username: 'alice', password: 'access-1', serveraddress: REGISTRY}]);
+    expect(engine.push.mock.calls[0]?.slice(1, 4)).toEqual([
+      `${REGISTRY}/alice/myapp`,
+      '1.0',
+      {username: 'alice', password: 'access-1', serveraddress: REGISTRY},
+    ]);
   });
 
   it('pull resolves the same name and pulls with the refreshed token when the stored one is about to expire', async () => {
@@ -106,7 +122,10 @@ describe('push and pull flows (memory store, faked engine)', () => {
     provider.renew.mockResolvedValueOnce({access_token: 'access-2', expires_in: 300, token_type: 'bearer'});
     engine.pull.mockClear();
     expect(await pull(world.ctx, transfer('myapp:1.0'))).toEqual({reference: `${REGISTRY}/alice/myapp:1.0`, digest: 'sha256:pulled'});
-    expect(engine.pull.mock.calls[0]?.slice(1, 3)).toEqual([`${REGISTRY}/alice/myapp:1.0`, {username: 'alice', password: 'access-2', serveraddress: REGISTRY}]);
+    expect(engine.pull.mock.calls[0]?.slice(1, 3)).toEqual([
+      `${REGISTRY}/alice/myapp:1.0`,
+      {username: 'alice', password: 'access-2', serveraddress: REGISTRY},
+    ]);
   });
 
   it('reports a missing session before an engine that cannot be reached', async () => {

@@ -51,6 +51,7 @@ export async function testWorld(env: NodeJS.ProcessEnv = {}, now = 1_800_000_000
     said,
     dir,
     dockerConfig,
-    dockerConfigFile: async () => JSON.parse(await readFile(join(dockerConfig, 'config.json'), 'utf8')) as {credHelpers?: Record<string, string>},
+    dockerConfigFile: async () =>
+      JSON.parse(await readFile(join(dockerConfig, 'config.json'), 'utf8')) as {credHelpers?: Record<string, string>},
   };
 }

@@ -16,9 +16,16 @@ async function problems(file: string, source: string): Promise<string[]> {
 describe('import boundaries (eslint.config.js)', {timeout: 60_000}, () => {
   it('keeps openid-client, dockerode, oclif and zod off the credential helper’s and the fast path’s start-up path, types excepted', async () => {
     for (const pkg of ['openid-client', 'dockerode', '@oclif/core', 'zod']) {
-      expect(await problems('src/docker/credential-helper.ts', `import x from '${pkg}'; void x;`)).toEqual([expect.stringContaining('hub/start-up-path')]);
+      expect(await problems('src/docker/credential-helper.ts', `import x from '${pkg}'; void x;`)).toEqual([
+        expect.stringContaining('hub/start-up-path'),
+      ]);
     }
-    expect(await problems('src/store/keychain.ts', "import type {Configuration} from 'openid-client'; let c: Configuration | undefined; void c;")).toEqual([]);
+    expect(
+      await problems(
+        'src/store/keychain.ts',
+        "import type {Configuration} from 'openid-client'; let c: Configuration | undefined; void c;",
+      ),
+    ).toEqual([]);
     expect(await problems('src/fast-path.ts', "import {readFileSync} from 'node:fs'; void readFileSync;")).toEqual([]);
   });
 
@@ -30,19 +37,30 @@ describe('import boundaries (eslint.config.js)', {timeout: 60_000}, () => {
   });
 
   it('refuses imports upward: adapters → flows or commands, flows → commands', async () => {
-    expect(await problems('src/registry/client.ts', "import {login} from '../flows/login.js'; void login;")).toEqual([expect.stringContaining('imports upward')]);
-    expect(await problems('src/flows/images.ts', "import Login from '../commands/login.js'; void Login;")).toEqual([expect.stringContaining('imports upward')]);
+    expect(await problems('src/registry/client.ts', "import {login} from '../flows/login.js'; void login;")).toEqual([
+      expect.stringContaining('imports upward'),
+    ]);
+    expect(await problems('src/flows/images.ts', "import Login from '../commands/login.js'; void Login;")).toEqual([
+      expect.stringContaining('imports upward'),
+    ]);
     expect(await problems('src/commands/images.ts', "import {images} from '../flows/images.js'; void images;")).toEqual([]);
   });
 
   it('keeps hub-auth and the CLI apart, with src/protocol between them', async () => {
-    expect(await problems('src/commands/login.ts', "import {x} from '../token-service/scope.js'; void x;")).toEqual([expect.stringContaining('imports nothing from hub-auth')]);
+    expect(await problems('src/commands/login.ts', "import {x} from '../token-service/scope.js'; void x;")).toEqual([
+      expect.stringContaining('imports nothing from hub-auth'),
+    ]);
     expect(await problems('src/token-service/app.ts', "import {readSettings} from '../config/settings.js'; void readSettings;")).toEqual([
       expect.stringContaining('hub-auth imports nothing from the CLI'),
     ]);
     expect(await problems('src/token-service/routes/token.ts', "import {x} from '../../auth/oidc.js'; void x;")).toEqual([
       expect.stringContaining('hub-auth imports nothing from the CLI'),
     ]);
-    expect(await problems('src/token-service/routes/token.ts', "import {x} from '../../protocol/catalog.js'; import {y} from '../scope.js'; void x; void y;")).toEqual([]);
+    expect(
+      await problems(
+        'src/token-service/routes/token.ts',
+        "import {x} from '../../protocol/catalog.js'; import {y} from '../scope.js'; void x; void y;",
+      ),
+    ).toEqual([]);
   });
 });
