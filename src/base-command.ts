@@ -7,6 +7,7 @@ import {honourProxyEnvironment} from '@hub/common/net/proxy-environment';
 import {parseFailure} from './usage-error.js';
 
 /** oclif's FlagOutput and ArgOutput, which @oclif/core/interfaces does not export. */
+// eslint-disable-next-line @typescript-eslint/no-explicit-any -- oclif's own types are these; each command narrows them
 type ParsedValues = {[name: string]: any};
 
 /**

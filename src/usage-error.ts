@@ -1,8 +1,8 @@
 import {stripVTControlCharacters} from 'node:util';
-import {ExitCode, HubError} from '@hub/common/errors';
+import {ExitCode, HubError, type HubErrorCode} from '@hub/common/errors';
 
 /** oclif's parser errors, by class, and the code hub gives each under `--json`. */
-const CODES: Record<string, string> = {
+const CODES: Record<string, HubErrorCode> = {
   RequiredArgsError: 'missing_argument',
   UnexpectedArgsError: 'unexpected_argument',
   NonExistentFlagsError: 'unknown_flag',
@@ -18,7 +18,7 @@ export function seeHelp(command: string): string {
 }
 
 /** A usage error: exit 2, and the command's help named as what to read next. */
-export function usageError(message: string, command: string, code = 'usage'): HubError {
+export function usageError(message: string, command: string, code: HubErrorCode = 'usage'): HubError {
   return new HubError(message, {exit: ExitCode.usage, code, suggestions: [seeHelp(command)]});
 }
 

@@ -1,9 +1,9 @@
 import {normalizeRegistryHost} from '../config/registry-host.js';
-import {ExitCode, HubError} from '@hub/common/errors';
+import {ExitCode, HubError, type HubErrorCode} from '@hub/common/errors';
 import type {Session} from '../store/session.js';
 import {jwtClaims} from './jwt-claims.js';
 
-export const TOKEN_FOR_OTHER_REGISTRY = 'token_for_other_registry';
+export const TOKEN_FOR_OTHER_REGISTRY = 'token_for_other_registry' satisfies HubErrorCode;
 
 /**
  * CI and scripts: `HUB_TOKEN` holds an access token that every command and the credential helper

@@ -1,7 +1,7 @@
 import {join} from 'node:path';
 import type * as client from 'openid-client';
 import {HubError, isTransientNetworkError, notLoggedIn, rootMessage} from '@hub/common/errors';
-import {lockFile} from '@hub/common/locked-json';
+import {lockFile} from '@hub/common/file-lock';
 import type {Session, TokenStore} from '../store/session.js';
 import type {ProviderSettings} from './oidc.js';
 

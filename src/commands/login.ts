@@ -6,11 +6,17 @@ import type {LoginResult} from '../flows/login.js';
 
 export default class Login extends HubCommand {
   static override summary = 'Sign in to a registry through its identity provider, in your browser.';
-  static override description = `Runs the OAuth 2.0 authorization code flow with PKCE: hub opens your browser on the identity provider and receives the answer on a one-time server on 127.0.0.1. The tokens go to the OS keychain; the settings are remembered, so later commands need no flags.
-
-With only a registry name, hub asks the registry's hub-auth which identity provider to use, and asks you to confirm it when it is not on the registry's own domain (--yes or --issuer skip the question). The access token is always asked for the registry you name (audience https://REGISTRY), so it is of no use at any other registry.
-
-Set HUB_BROWSER to a command (the URL is added as its last argument) to choose the browser; it gets a one-time http://127.0.0.1 link that leads to the identity provider.`;
+  static override description = [
+    'Runs the OAuth 2.0 authorization code flow with PKCE: hub opens your browser on the identity provider and ' +
+    'receives the answer on a one-time server on 127.0.0.1. The tokens go to the OS keychain; the settings are ' +
+    'remembered, so later commands need no flags.',
+    "With only a registry name, hub asks the registry's hub-auth which identity provider to use, and asks you " +
+    "to confirm it when it is not on the registry's own domain (--yes or --issuer skip the question). The " +
+    'access token is always asked for the registry you name (audience https://REGISTRY), so it is of no use at ' +
+    'any other registry.',
+    'Set HUB_BROWSER to a command (the URL is added as its last argument) to choose the browser; it gets a ' +
+    'one-time http://127.0.0.1 link that leads to the identity provider.',
+  ].join('\n\n');
 
   static override examples = [
     '<%= config.bin %> login registry.example.com --issuer https://id.example.com/realms/dev --client-id hub',

@@ -2,7 +2,9 @@ import {readFile} from 'node:fs/promises';
 import {homedir} from 'node:os';
 import {join} from 'node:path';
 import {HubError} from '@hub/common/errors';
-import {isRecord, lockFile, stringifyOrRefuse} from '@hub/common/locked-json';
+import {stringifyOrRefuse} from '@hub/common/atomic-json-file';
+import {lockFile} from '@hub/common/file-lock';
+import {isRecord} from '@hub/common/json-shape';
 
 /**
  * hub's edits to docker's `config.json`: pointing `credHelpers` entries at `docker-credential-hub`.

@@ -1,13 +1,11 @@
 import {environmentSession, TOKEN_FOR_OTHER_REGISTRY} from '../auth/environment-token.js';
 import {freshSession} from '../auth/session.js';
-import {hubConfigDir, hubPaths} from '../config/paths.js';
 import {normalizeRegistryHost} from '../config/registry-host.js';
-import {readSettings, type StorageKind} from '../config/settings.js';
+import {readSettings} from '../config/settings.js';
+import {createContext, sessionDeps, type Context} from '../context.js';
 import {HubError} from '@hub/common/errors';
 import {readStdin} from '../io/stdin.js';
 import {printable} from '../io/terminal-text.js';
-import {InsecureFileStore} from '../store/insecure-file.js';
-import {DEFAULT_KEYCHAIN_TIMEOUT_MS, KeychainStore} from '../store/keychain.js';
 import {answerCredentialRequest, type CredentialSource} from './credential-helper.js';
 
 /**
@@ -28,12 +26,8 @@ export async function serve(version: () => string): Promise<number> {
   return answer.exitCode;
 }
 
-function hubCredentials(version: () => string, env: NodeJS.ProcessEnv = process.env): CredentialSource {
-  const paths = hubPaths(hubConfigDir(env));
-  const stores = {
-    keychain: () => new KeychainStore(Number(env.HUB_KEYCHAIN_TIMEOUT_MS) || DEFAULT_KEYCHAIN_TIMEOUT_MS),
-    'insecure-file': () => new InsecureFileStore(paths.insecureSessions, (line) => process.stderr.write(`${line}\n`)),
-  } satisfies Record<StorageKind, unknown>;
+function hubCredentials(version: () => string, ctx: Context = createContext((line) => process.stderr.write(`${line}\n`))): CredentialSource {
+  const {env, paths} = ctx;
   return {
     version,
     async get(serverUrl) {
@@ -57,13 +51,11 @@ function hubCredentials(version: () => string, env: NodeJS.ProcessEnv = process.
       if (!saved) return undefined;
       try {
         const session = await freshSession(registry, saved, {
-          store: stores[saved.storage](),
-          lockDir: paths.locks,
-          nowSeconds: () => Math.floor(Date.now() / 1000),
+          ...sessionDeps(ctx, saved.storage),
           // Called only when the token must be renewed: the proxy agent is loaded then, not on each `get`.
           discover: async (settings, clientSecret) => {
             await (await import('@hub/common/net/proxy-environment')).honourProxyEnvironment(env);
-            return (await import('../auth/oidc.js')).discoverProvider(settings, clientSecret);
+            return ctx.discover(settings, clientSecret);
           },
         });
         return {username: session.account, secret: session.accessToken};

@@ -2,7 +2,7 @@ import {createHash} from 'node:crypto';
 import {readFileSync} from 'node:fs';
 import {readFile, stat} from 'node:fs/promises';
 import {join} from 'node:path';
-import {HubError} from '@hub/common/errors';
+import {HubError, type HubErrorCode} from '@hub/common/errors';
 
 export interface EngineAddress {
   source: 'DOCKER_HOST' | 'context' | 'default';
@@ -125,7 +125,7 @@ function dockerEndpoint(meta: unknown): unknown {
 }
 
 /** A missing file is undefined: docker runs without a config.json, and a context without meta.json does not exist. */
-async function readJson(file: string, code: string): Promise<unknown> {
+async function readJson(file: string, code: HubErrorCode): Promise<unknown> {
   let text: string;
   try {
     text = await readFile(file, 'utf8');

@@ -2,7 +2,7 @@ import {execFile} from 'node:child_process';
 import {join} from 'node:path';
 import {dockerConfigDir, readCredentialHelpers} from '../docker/config-file.js';
 import {CREDENTIALS_NOT_FOUND} from '../docker/credential-helper.js';
-import {findProgram} from '../files/find-program.js';
+import {findProgram} from '@hub/common/find-program';
 import {CheckFailed, skipped, type Passed} from './checkup.js';
 
 const HELPER = 'docker-credential-hub';

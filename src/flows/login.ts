@@ -12,7 +12,7 @@ import {DEFAULT_SCOPES} from '@hub/protocol/default-scopes';
 import type {Context} from '../context.js';
 import {addCredentialHelper, dockerConfigDir} from '../docker/config-file.js';
 import {ExitCode, HubError} from '@hub/common/errors';
-import {findProgram} from '../files/find-program.js';
+import {findProgram} from '@hub/common/find-program';
 import {checkTokenWithRegistry} from '../registry/client.js';
 import {discoverHubConfiguration} from '../registry/hub-configuration.js';
 import type {HubConfiguration} from '@hub/protocol/hub-configuration';
@@ -89,7 +89,7 @@ export async function login(ctx: Context, options: LoginOptions): Promise<LoginR
     return `Signed in to ${registry} as ${made.account}.`;
   };
   if (options.credential?.kind === 'access-token') {
-    await persist(await sessionFromPresentedToken(registry, provider, options.credential.value, ctx.nowSeconds()));
+    await persist(await sessionFromPresentedToken(registry, provider, options.credential.value));
   } else if (options.credential?.kind === 'client-secret') {
     await persist(await sessionForClient(ctx, registry, provider, options.credential.value));
   } else {
@@ -221,7 +221,7 @@ function tokenSubject(accessToken: string, account: string): string {
  * `--with-token`: a token is worth storing only if the registry's hub-auth takes it; the name it
  * gives the token's owner is the account.
  */
-async function sessionFromPresentedToken(registry: string, provider: ProviderSettings, token: string, nowSeconds: number): Promise<Session> {
+async function sessionFromPresentedToken(registry: string, provider: ProviderSettings, token: string): Promise<Session> {
   const {account} = await checkTokenWithRegistry(registry, token);
   const claims = jwtClaims(token);
   return {

@@ -1,18 +1,10 @@
-import {isRecord, readJsonFile, updateJsonFile, type JsonShape} from '@hub/common/locked-json';
-import {looksLikeSession, type Session, type TokenStore} from './session.js';
+import {readJsonFile, updateJsonFile} from '@hub/common/atomic-json-file';
+import {object, recordOf, type ShapeOf} from '@hub/common/json-shape';
+import {sessionShape, type Session, type TokenStore} from './session.js';
 
-interface SessionFile {
-  sessions: Record<string, Session>;
-}
+const fileShape = object({sessions: recordOf(sessionShape)});
+type SessionFile = ShapeOf<typeof fileShape>;
 const emptyFile = (): SessionFile => ({sessions: {}});
-
-const fileShape: JsonShape<SessionFile> = {
-  looksValid: (data): data is SessionFile => isRecord(data) && isRecord(data.sessions) && Object.values(data.sessions).every(looksLikeSession),
-  schema: async () => {
-    const [{z}, {sessionSchema}] = await Promise.all([import('zod'), import('./session-schema.js')]);
-    return z.object({sessions: z.record(z.string(), sessionSchema)});
-  },
-};
 
 /**
  * Tokens in a 0600 JSON file, for machines without a keychain, and only when the user asked for

@@ -1,8 +1,8 @@
 import {createRequire} from 'node:module';
 import type {AsyncEntry as AsyncEntryType} from '@napi-rs/keyring';
 import {HubError} from '@hub/common/errors';
-import {isRecord, isString} from '@hub/common/locked-json';
-import {looksLikeSession, type Session, type TokenStore} from './session.js';
+import {isRecord, isString, matches} from '@hub/common/json-shape';
+import {sessionShape, type Session, type TokenStore} from './session.js';
 
 // Loaded with require: importing this CommonJS addon through the ESM loader costs ~25 ms more,
 // paid by docker-credential-hub on every docker operation.
@@ -68,7 +68,7 @@ export class KeychainStore implements TokenStore {
     } catch {
       throw damaged(registry, 'its parts do not join into a session');
     }
-    if (!looksLikeSession(data)) throw damaged(registry, 'it is not a session hub understands');
+    if (!matches(sessionShape, data)) throw damaged(registry, 'it is not a session hub understands');
     return data;
   }
 
@@ -103,7 +103,7 @@ export class KeychainStore implements TokenStore {
     } catch {
       // falls through: an entry under our name that we did not write
     }
-    if (looksLikeSession(data)) return {session: data};
+    if (matches(sessionShape, data)) return {session: data};
     if (looksLikeHead(data)) return {head: data};
     throw damaged(registry, 'its entry was not written by this version of hub');
   }

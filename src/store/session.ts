@@ -1,25 +1,21 @@
-import type {z} from 'zod';
-import {isNumber, isOptional, isRecord, isString, type JsonShape} from '@hub/common/locked-json';
-import type {sessionSchema} from './session-schema.js';
+import {finiteNumber, object, optional, string, type ShapeOf} from '@hub/common/json-shape';
 
 /** What hub keeps for one registry after a login: the provider's tokens and who they belong to. */
-export type Session = z.infer<typeof sessionSchema>;
-
-export function looksLikeSession(value: unknown): value is Session {
-  return (
-    isRecord(value) &&
-    ['registry', 'issuer', 'clientId', 'account', 'subject', 'accessToken'].every((key) => isString(value[key])) &&
-    isOptional(value.refreshToken, isString) &&
-    isOptional(value.clientSecret, isString) &&
-    isOptional(value.expiresAt, isNumber) &&
-    isOptional(value.scope, isString)
-  );
-}
-
-export const sessionShape: JsonShape<Session> = {
-  looksValid: looksLikeSession,
-  schema: async () => (await import('./session-schema.js')).sessionSchema,
-};
+export const sessionShape = object({
+  registry: string(),
+  issuer: string(),
+  clientId: string(),
+  account: string(),
+  subject: string(),
+  accessToken: string({nonEmpty: true}),
+  refreshToken: optional(string({nonEmpty: true})),
+  /** A robot's client secret (--client-credentials): how it gets its next token. */
+  clientSecret: optional(string({nonEmpty: true})),
+  /** Seconds since the epoch; absent when the provider did not say. */
+  expiresAt: optional(finiteNumber),
+  scope: optional(string()),
+});
+export type Session = ShapeOf<typeof sessionShape>;
 
 export interface TokenStore {
   readonly kind: 'keychain' | 'insecure-file' | 'memory';

@@ -10,21 +10,94 @@ export const ExitCode = {
   cancelled: 130,
 } as const;
 
+/**
+ * The machine-readable codes of hub's errors (`--json` output, and what callers compare): one
+ * list, so that a misspelt code is a type error rather than a branch that never runs.
+ */
+export type HubErrorCode =
+  | 'access_denied'
+  | 'cancelled'
+  | 'client_credentials_refused'
+  | 'corrupt_file'
+  | 'denied'
+  | 'device_flow_failed'
+  | 'device_flow_unsupported'
+  | 'docker_context_not_found'
+  | 'docker_tls_unreadable'
+  | 'empty_stdin'
+  | 'engine_unreachable'
+  | 'expired_token'
+  | 'failure'
+  | 'foreign_link'
+  | 'insecure_realm'
+  | 'invalid_argument'
+  | 'invalid_browser'
+  | 'invalid_docker_config'
+  | 'invalid_docker_context'
+  | 'invalid_docker_host'
+  | 'invalid_flag_value'
+  | 'invalid_flags'
+  | 'invalid_issuer'
+  | 'invalid_proxy'
+  | 'invalid_reference'
+  | 'invalid_registry'
+  | 'invalid_scope'
+  | 'invalid_settings'
+  | 'issuer_mismatch'
+  | 'issuer_required'
+  | 'issuer_unconfirmed'
+  | 'keychain_damaged'
+  | 'keychain_unavailable'
+  | 'login_timeout'
+  | 'loopback_unavailable'
+  | 'missing_argument'
+  | 'missing_code'
+  | 'no_id_token'
+  | 'no_such_image'
+  | 'not_hub_registry'
+  | 'not_logged_in'
+  | 'not_token_auth'
+  | 'provider_error'
+  | 'provider_invalid'
+  | 'provider_unreachable'
+  | 'pull_failed'
+  | 'push_failed'
+  | 'refresh_failed'
+  | 'registry_error'
+  | 'registry_not_found'
+  | 'registry_required'
+  | 'repository_unknown'
+  | 'session_ended'
+  | 'sign_in_link_reused'
+  | 'stdin_is_terminal'
+  | 'token_for_other_registry'
+  | 'token_refused'
+  | 'token_response_invalid'
+  | 'token_service_error'
+  | 'unaddressable_registry'
+  | 'unauthorized'
+  | 'unexpected_argument'
+  | 'unknown_command'
+  | 'unknown_flag'
+  | 'unreachable'
+  | 'unsupported_docker_host'
+  | 'usage';
+
 export interface HubErrorOptions {
   exit?: number;
   suggestions?: string[];
   /** A stable machine-readable code, shown in `--json` output. */
-  code?: string;
+  code?: HubErrorCode;
   cause?: unknown;
 }
 
 export class HubError extends Error {
   readonly exit: number;
   readonly suggestions: string[];
-  readonly code: string;
+  readonly code: HubErrorCode;
 
   constructor(message: string, options: HubErrorOptions = {}) {
-    super(message, options.cause === undefined ? undefined : { cause: options.cause });
+    super(message, options.cause === undefined ? undefined : {cause: options.cause});
     this.name = 'HubError';
     this.exit = options.exit ?? ExitCode.failure;
     this.suggestions = options.suggestions ?? [];
@@ -38,7 +111,7 @@ export function isTransientNetworkError(error: unknown): boolean {
   let current: unknown = error;
   while (current instanceof Error && !seen.has(current)) {
     seen.add(current);
-    const code = (current as { code?: unknown }).code;
+    const code = (current as {code?: unknown}).code;
     if (
       current.name === 'TimeoutError' ||
       current.name === 'AbortError' ||

@@ -1,6 +1,6 @@
 import {statSync} from 'node:fs';
-import {z} from 'zod';
-import {isRecord, isString, readJsonFile, updateJsonFile, type JsonShape} from '@hub/common/locked-json';
+import {readJsonFile, updateJsonFile} from '@hub/common/atomic-json-file';
+import {object, recordOf, string} from '@hub/common/json-shape';
 import {ConfigError} from './config.js';
 import type {Holder} from './identity.js';
 
@@ -20,20 +20,7 @@ export interface AccountBindings {
   claim(account: string, holder: Holder): Promise<boolean>;
 }
 
-interface Binding extends Holder {
-  since: string;
-}
-
-interface BindingsFile {
-  accounts: Record<string, Binding>;
-}
-
-const shape: JsonShape<BindingsFile> = {
-  looksValid: (data): data is BindingsFile =>
-    isRecord(data) && isRecord(data.accounts) && Object.values(data.accounts).every((b) => isRecord(b) && isString(b.issuer) && isString(b.subject)),
-  schema: async () =>
-    z.object({accounts: z.record(z.string(), z.object({issuer: z.string(), subject: z.string(), since: z.string()}))}) as unknown as z.ZodType<BindingsFile>,
-};
+const shape = object({accounts: recordOf(object({issuer: string(), subject: string(), since: string()}))});
 
 /** Opens (creating it if need be) the bindings file; a file that cannot be written stops the start. */
 export async function openAccountBindings(path: string): Promise<AccountBindings> {

@@ -1,4 +1,4 @@
-import {findProgram} from '../../../src/files/find-program.js';
+import {findProgram} from '@hub/common/find-program';
 
 /** Programs the end-to-end suites run for real; `.ci/run` installs them. */
 export const E2E_PROGRAMS = ['dbus-run-session', 'dbus-send', 'gnome-keyring-daemon', 'secret-tool', 'chromium'];

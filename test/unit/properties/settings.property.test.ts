@@ -4,7 +4,6 @@ import {join} from 'node:path';
 import fc from 'fast-check';
 import {afterAll, beforeAll, describe, expect, it} from 'vitest';
 import {readSettings, removeRegistrySettings, saveRegistrySettings, storageKinds, type RegistrySettings} from '../../../src/config/settings.js';
-import {settingsFile} from '../../../src/config/settings-schema.js';
 import {HubError} from '@hub/common/errors';
 import {anyString, onlyRejects, withTempDir} from '@hub/test-stack/properties';
 
@@ -147,13 +146,11 @@ describe("hub's settings file (property-based)", () => {
     });
   });
 
-  // DIVERGENCE (possibly intended, see settingsShape): the cheap check accepts a file the full
-  // schema rejects — `issuer` that is not a URL, empty `clientId`/`scopes`/`audience` — so
-  // readSettings returns values its own schema calls invalid, and the mistake surfaces later (at
-  // discovery or at the provider) instead of as "config.json is not valid". Minimal
-  // counterexample: {"registries":{"r":{"issuer":"x","clientId":"","scopes":"","storage":"keychain"}}}.
-  it.fails('readSettings only returns settings that pass the settings schema', async () => {
-    await withTempDir('settings-schema', async (folder) => {
+  // Once a divergence: a cheap check (for docker-credential-hub's start-up) accepted what the zod
+  // schema refused — an `issuer` that is not a URL, an empty `clientId`/`scopes`/`audience` — and
+  // the mistake surfaced later, at discovery or at the provider. Now one description does both.
+  it('refuses a settings file whose issuer is not a URL or whose clientId, scopes or audience is empty, naming the field', async () => {
+    await withTempDir('settings-shape', async (folder) => {
       await fc.assert(
         fc.asyncProperty(
           validSettings,
@@ -165,7 +162,7 @@ describe("hub's settings file (property-based)", () => {
             const file = join(folder, 'config.json');
             await writeFile(file, JSON.stringify({registries: {r: {...settings, [field]: value}}}));
             const read = await onlyRejects(HubError, () => readSettings(file));
-            if ('value' in read) expect(settingsFile.safeParse(read.value).success).toBe(true);
+            expect('error' in read && read.error).toMatchObject({code: 'corrupt_file', message: expect.stringContaining(`registries.r.${field}:`)});
           },
         ),
         {numRuns: 20, endOnFailure: true},

@@ -1,5 +1,5 @@
 import {execFileSync} from 'node:child_process';
-import {createPrivateKey, createPublicKey, generateKeyPairSync, verify, X509Certificate} from 'node:crypto';
+import {createPublicKey, generateKeyPairSync, verify, X509Certificate} from 'node:crypto';
 import {calculateJwkThumbprint, createLocalJWKSet, decodeProtectedHeader, importJWK, jwtVerify} from 'jose';
 import {describe, expect, it} from 'vitest';
 import {generateSigningMaterial} from '../../src/keygen.js';

@@ -1,0 +1,131 @@
+import {describe, expect, it, vi} from 'vitest';
+import {readSettings} from '../../../src/config/settings.js';
+import {HubError} from '@hub/common/errors';
+import {login, type LoginOptions} from '../../../src/flows/login.js';
+import {logout} from '../../../src/flows/logout.js';
+import {testWorld} from './world.js';
+
+// The provider, the browser and the registry, faked: these tests are about what the flows decide
+// and store. The real ones are exercised end to end (test/e2e/login.test.ts and others).
+const provider = vi.hoisted(() => ({
+  identity: {subject: 'sub-alice', account: 'alice'},
+  revoke: vi.fn(async () => true),
+}));
+const registry = vi.hoisted(() => ({check: vi.fn(async (_registry: string, _token: string) => ({account: 'alice'}))}));
+
+vi.mock('../../../src/auth/login-flow.js', () => ({
+  // The browser login as the flow sees it: the provider's tokens arrive at `complete`.
+  loginWithBrowser: async (options: {complete: (tokens: unknown) => Promise<string>}) =>
+    options.complete({access_token: 'access-1', refresh_token: 'refresh-1', expires_in: 300, token_type: 'bearer'}),
+}));
+vi.mock('../../../src/auth/device-flow.js', () => ({supportsDeviceFlow: () => false, loginWithDevice: vi.fn()}));
+vi.mock('../../../src/auth/token-grants.js', async (importOriginal) => ({
+  ...(await importOriginal<typeof import('../../../src/auth/token-grants.js')>()),
+  identify: async () => provider.identity,
+  revokeSession: provider.revoke,
+}));
+vi.mock('../../../src/registry/client.js', async (importOriginal) => ({
+  ...(await importOriginal<typeof import('../../../src/registry/client.js')>()),
+  checkTokenWithRegistry: registry.check,
+}));
+
+const REGISTRY = 'registry.example.com';
+const options = (more: Partial<LoginOptions> = {}): LoginOptions => ({
+  registry: REGISTRY,
+  issuer: 'https://id.example.com',
+  clientId: 'hub',
+  timeoutSeconds: 60,
+  insecureStorage: false,
+  device: false,
+  ...more,
+});
+
+describe('login flow (memory store, faked provider and registry)', () => {
+  it('stores the session, saves the settings and sends docker to hub for the registry', async () => {
+    const world = await testWorld();
+    const result = await login(world.ctx, {...options(), dockerConfig: world.dockerConfig});
+    expect(result).toMatchObject({registry: REGISTRY, account: 'alice', issuer: 'https://id.example.com', storage: 'keychain'});
+    expect(await world.stores.keychain.read(REGISTRY)).toMatchObject({
+      account: 'alice',
+      subject: 'sub-alice',
+      accessToken: 'access-1',
+      refreshToken: 'refresh-1',
+      expiresAt: 1_800_000_300,
+    });
+    expect((await readSettings(world.ctx.paths.settings)).registries[REGISTRY]).toMatchObject({
+      storage: 'keychain',
+      account: 'alice',
+      clientId: 'hub',
+    });
+    expect((await world.dockerConfigFile()).credHelpers).toEqual({[REGISTRY]: 'hub'});
+  });
+
+  it("takes the registry's name for the account, and says when a login replaces another person's session", async () => {
+    const world = await testWorld();
+    await login(world.ctx, options({dockerConfig: 'none'}));
+    registry.check.mockResolvedValueOnce({account: 'bob'});
+    await login(world.ctx, options({dockerConfig: 'none'}));
+    expect((await world.stores.keychain.read(REGISTRY))?.account).toBe('bob');
+    expect(world.said.join('\n')).toContain('replaces the session of alice');
+  });
+
+  it('stores nothing when the registry refuses the provider’s token', async () => {
+    const world = await testWorld();
+    registry.check.mockRejectedValueOnce(new HubError('refused', {code: 'token_refused'}));
+    await expect(login(world.ctx, options({dockerConfig: 'none'}))).rejects.toMatchObject({code: 'token_refused'});
+    expect(world.stores.keychain.sessions.size).toBe(0);
+    expect((await readSettings(world.ctx.paths.settings)).registries).toEqual({});
+  });
+
+  it('moves the tokens when a login changes the storage, leaving no copy in the old store', async () => {
+    const world = await testWorld();
+    await login(world.ctx, options({dockerConfig: 'none'}));
+    await login(world.ctx, options({dockerConfig: 'none', insecureStorage: true}));
+    expect(world.stores.keychain.sessions.size).toBe(0);
+    expect(await world.stores['insecure-file'].read(REGISTRY)).toMatchObject({account: 'alice'});
+  });
+
+  it('--with-token keeps the presented token as it is, with the account the registry names', async () => {
+    const world = await testWorld();
+    registry.check.mockResolvedValueOnce({account: 'ci-bot'});
+    const token = `e30.${Buffer.from(JSON.stringify({sub: 'robot-1', exp: 1_800_000_900})).toString('base64url')}.sig`;
+    await login(world.ctx, options({dockerConfig: 'none', credential: {kind: 'access-token', value: token}}));
+    expect(await world.stores.keychain.read(REGISTRY)).toMatchObject({
+      account: 'ci-bot',
+      subject: 'robot-1',
+      accessToken: token,
+      expiresAt: 1_800_000_900,
+    });
+  });
+});
+
+describe('logout flow (memory store, faked provider)', () => {
+  it('revokes at the provider, forgets the session and the settings, and removes docker’s credHelpers entry', async () => {
+    const world = await testWorld();
+    await login(world.ctx, {...options(), dockerConfig: world.dockerConfig});
+    provider.revoke.mockClear();
+    expect(await logout(world.ctx, {registry: REGISTRY, all: false})).toEqual([
+      {registry: REGISTRY, account: 'alice', revocation: 'revoked'},
+    ]);
+    expect(provider.revoke).toHaveBeenCalledOnce();
+    expect(world.stores.keychain.sessions.size).toBe(0);
+    expect((await readSettings(world.ctx.paths.settings)).registries).toEqual({});
+    expect((await world.dockerConfigFile()).credHelpers ?? {}).toEqual({});
+  });
+
+  it('forgets the session on this machine even when the provider cannot be reached', async () => {
+    const world = await testWorld();
+    await login(world.ctx, options({dockerConfig: 'none'}));
+    provider.revoke.mockRejectedValueOnce(new TypeError('fetch failed'));
+    expect(await logout(world.ctx, {registry: REGISTRY, all: false})).toEqual([
+      {registry: REGISTRY, account: 'alice', revocation: 'failed'},
+    ]);
+    expect(world.stores.keychain.sessions.size).toBe(0);
+    expect(world.said.join('\n')).toContain('it was removed from this machine anyway');
+  });
+
+  it('says "not logged in" for a registry it knows nothing of', async () => {
+    const world = await testWorld();
+    await expect(logout(world.ctx, {registry: 'other.example.com', all: false})).rejects.toMatchObject({code: 'not_logged_in'});
+  });
+});

@@ -1,0 +1,147 @@
+import {PassThrough} from 'node:stream';
+import {describe, expect, it, vi} from 'vitest';
+import {saveRegistrySettings} from '../../../src/config/settings.js';
+import {currentSession} from '../../../src/flows/current-session.js';
+import {pull, push} from '../../../src/flows/transfer.js';
+import type {Session} from '../../../src/store/session.js';
+import {testWorld, type TestWorld} from './world.js';
+
+// The provider's token endpoint and the Docker engine, faked: these tests are about which session
+// a flow hands out, refreshes or keeps, and what it asks the engine to do with it.
+const provider = vi.hoisted(() => ({renew: vi.fn()}));
+const engine = vi.hoisted(() => ({
+  connect: vi.fn(),
+  tag: vi.fn(async (_options: {repo: string; tag: string}) => {}),
+  push: vi.fn(async (..._args: unknown[]) => ({digest: 'sha256:pushed'})),
+  pull: vi.fn(async (..._args: unknown[]) => ({digest: 'sha256:pulled'})),
+}));
+
+vi.mock('../../../src/auth/token-grants.js', async (importOriginal) => ({
+  ...(await importOriginal<typeof import('../../../src/auth/token-grants.js')>()),
+  renewalGrant: provider.renew,
+}));
+vi.mock('../../../src/docker/engine.js', () => ({connectEngine: engine.connect}));
+vi.mock('../../../src/docker/transfer.js', async (importOriginal) => ({
+  ...(await importOriginal<typeof import('../../../src/docker/transfer.js')>()),
+  pushImage: engine.push,
+  pullImage: engine.pull,
+}));
+
+const REGISTRY = 'registry.example.com';
+const NOW = 1_800_000_000;
+
+async function loggedIn(world: TestWorld, session: Partial<Session> = {}): Promise<void> {
+  await saveRegistrySettings(world.ctx.paths.settings, REGISTRY, {
+    issuer: 'https://id.example.com',
+    clientId: 'hub',
+    scopes: 'openid',
+    storage: 'keychain',
+    account: 'alice',
+  });
+  await world.stores.keychain.write({
+    registry: REGISTRY,
+    issuer: 'https://id.example.com',
+    clientId: 'hub',
+    account: 'alice',
+    subject: 'sub-alice',
+    accessToken: 'access-1',
+    refreshToken: 'refresh-1',
+    expiresAt: NOW + 600,
+    ...session,
+  });
+}
+
+describe('token flow (memory store, faked provider)', () => {
+  it('hands out the stored token while it is good for more than a minute, without asking the provider', async () => {
+    const world = await testWorld({}, NOW);
+    await loggedIn(world);
+    provider.renew.mockClear();
+    expect(await currentSession(world.ctx, undefined)).toMatchObject({accessToken: 'access-1'});
+    expect(provider.renew).not.toHaveBeenCalled();
+  });
+
+  it('refreshes a token that expires within a minute and stores the new tokens', async () => {
+    const world = await testWorld({}, NOW);
+    await loggedIn(world, {expiresAt: NOW + 30});
+    provider.renew.mockResolvedValueOnce({access_token: 'access-2', refresh_token: 'refresh-2', expires_in: 300, token_type: 'bearer'});
+    expect(await currentSession(world.ctx, REGISTRY)).toMatchObject({accessToken: 'access-2', expiresAt: NOW + 300});
+    expect(await world.stores.keychain.read(REGISTRY)).toMatchObject({
+      accessToken: 'access-2',
+      refreshToken: 'refresh-2',
+      account: 'alice',
+    });
+  });
+
+  it('keeps the session when the provider cannot be reached, so that the next try can still refresh', async () => {
+    const world = await testWorld({}, NOW);
+    await loggedIn(world, {expiresAt: NOW + 30});
+    provider.renew.mockRejectedValueOnce(
+      Object.assign(new TypeError('fetch failed'), {cause: Object.assign(new Error('connect ECONNREFUSED'), {code: 'ECONNREFUSED'})}),
+    );
+    await expect(currentSession(world.ctx, REGISTRY)).rejects.toMatchObject({code: 'refresh_failed'});
+    expect(await world.stores.keychain.read(REGISTRY)).toMatchObject({accessToken: 'access-1', refreshToken: 'refresh-1'});
+  });
+
+  it('says the session ended when the token expired and there is nothing to refresh it with', async () => {
+    const world = await testWorld({}, NOW);
+    await loggedIn(world, {expiresAt: NOW - 1, refreshToken: undefined});
+    await expect(currentSession(world.ctx, REGISTRY)).rejects.toMatchObject({code: 'session_ended'});
+  });
+
+  it('prefers HUB_TOKEN to the stored session, and says "not logged in" without either', async () => {
+    const world = await testWorld({HUB_TOKEN: 'e30.e30.sig', HUB_REGISTRY: REGISTRY, HUB_USERNAME: 'ci'}, NOW);
+    await loggedIn(world);
+    expect(await currentSession(world.ctx, REGISTRY)).toMatchObject({accessToken: 'e30.e30.sig', account: 'ci'});
+    await expect(currentSession((await testWorld({}, NOW)).ctx, REGISTRY)).rejects.toMatchObject({code: 'not_logged_in'});
+  });
+});
+
+describe('push and pull flows (memory store, faked engine)', () => {
+  const fakeEngine = () => ({docker: {getImage: () => ({tag: engine.tag})}, address: {}});
+  const transfer = (image: string) => ({image, progress: 'plain' as const, out: new PassThrough()});
+
+  it("push tags a bare name under the registry and the person's namespace and pushes it with the session's token", async () => {
+    const world = await testWorld({}, NOW);
+    await loggedIn(world);
+    engine.connect.mockResolvedValue(fakeEngine());
+    engine.tag.mockClear();
+    engine.push.mockClear();
+    expect(await push(world.ctx, transfer('myapp:1.0'))).toEqual({reference: `${REGISTRY}/alice/myapp:1.0`, digest: 'sha256:pushed'});
+    expect(engine.tag).toHaveBeenCalledWith({repo: `${REGISTRY}/alice/myapp`, tag: '1.0'});
+    expect(engine.push.mock.calls[0]?.slice(1, 4)).toEqual([
+      `${REGISTRY}/alice/myapp`,
+      '1.0',
+      {username: 'alice', password: 'access-1', serveraddress: REGISTRY},
+    ]);
+  });
+
+  it('pull resolves the same name and pulls with the refreshed token when the stored one is about to expire', async () => {
+    const world = await testWorld({}, NOW);
+    await loggedIn(world, {expiresAt: NOW + 10});
+    engine.connect.mockResolvedValue(fakeEngine());
+    provider.renew.mockResolvedValueOnce({access_token: 'access-2', expires_in: 300, token_type: 'bearer'});
+    engine.pull.mockClear();
+    expect(await pull(world.ctx, transfer('myapp:1.0'))).toEqual({reference: `${REGISTRY}/alice/myapp:1.0`, digest: 'sha256:pulled'});
+    expect(engine.pull.mock.calls[0]?.slice(1, 3)).toEqual([
+      `${REGISTRY}/alice/myapp:1.0`,
+      {username: 'alice', password: 'access-2', serveraddress: REGISTRY},
+    ]);
+  });
+
+  it('reports a missing session before an engine that cannot be reached', async () => {
+    const world = await testWorld({}, NOW);
+    engine.connect.mockRejectedValue(new Error('engine down'));
+    await expect(push(world.ctx, transfer(`${REGISTRY}/alice/myapp:1.0`))).rejects.toMatchObject({code: 'not_logged_in'});
+  });
+
+  it('turns the registry’s refusal into advice about namespaces, and a missing local image into a clear error', async () => {
+    const world = await testWorld({}, NOW);
+    await loggedIn(world);
+    engine.connect.mockResolvedValue(fakeEngine());
+    const {TransferError} = await import('../../../src/docker/transfer.js');
+    engine.push.mockRejectedValueOnce(new TransferError('denied: requested access to the resource is denied'));
+    await expect(push(world.ctx, transfer('myapp:1.0'))).rejects.toMatchObject({code: 'denied'});
+    engine.tag.mockRejectedValueOnce(Object.assign(new Error('no such image'), {statusCode: 404}));
+    await expect(push(world.ctx, transfer('nothing:1.0'))).rejects.toMatchObject({code: 'no_such_image'});
+  });
+});

@@ -1,0 +1,57 @@
+import {mkdtemp, readFile, rm} from 'node:fs/promises';
+import {tmpdir} from 'node:os';
+import {join} from 'node:path';
+import type {Configuration} from 'openid-client';
+import {afterEach} from 'vitest';
+import {createContext, type Context} from '../../../src/context.js';
+import type {StorageKind} from '../../../src/config/settings.js';
+import {MemoryStore} from '../../../src/store/memory.js';
+
+/**
+ * The outside world of a flow test: hub's files in a temporary folder of their own, the tokens in
+ * memory stores (one per storage kind), no browser and a provider that is only a name (the tests
+ * fake the modules that would talk to it). Everything else is the real context.
+ */
+export interface TestWorld {
+  ctx: Context;
+  stores: Record<StorageKind, MemoryStore>;
+  said: string[];
+  dir: string;
+  dockerConfig: string;
+  /** What docker's config.json in `dockerConfig` holds now. */
+  dockerConfigFile(): Promise<{credHelpers?: Record<string, string>}>;
+}
+
+const folders: string[] = [];
+afterEach(async () => {
+  await Promise.all(folders.splice(0).map((dir) => rm(dir, {recursive: true, force: true})));
+});
+
+/** A provider configuration as the flows see it: they hand it on to the (faked) grant modules. */
+export const fakeProvider = {serverMetadata: () => ({issuer: 'https://id.example.com'})} as unknown as Configuration;
+
+export async function testWorld(env: NodeJS.ProcessEnv = {}, now = 1_800_000_000): Promise<TestWorld> {
+  const dir = await mkdtemp(join(tmpdir(), 'hub-flow-'));
+  folders.push(dir);
+  const said: string[] = [];
+  const stores = {keychain: new MemoryStore(), 'insecure-file': new MemoryStore()};
+  const dockerConfig = join(dir, 'docker');
+  const ctx: Context = {
+    ...createContext((line) => said.push(line), {HUB_CONFIG_DIR: join(dir, 'hub'), DOCKER_CONFIG: dockerConfig, PATH: '', ...env}),
+    nowSeconds: () => now,
+    confirm: async () => undefined,
+    openBrowser: async () => true,
+    browserAvailable: true,
+    store: (kind) => stores[kind],
+    discover: async () => fakeProvider,
+  };
+  return {
+    ctx,
+    stores,
+    said,
+    dir,
+    dockerConfig,
+    dockerConfigFile: async () =>
+      JSON.parse(await readFile(join(dockerConfig, 'config.json'), 'utf8')) as {credHelpers?: Record<string, string>},
+  };
+}
