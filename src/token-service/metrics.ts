@@ -41,7 +41,7 @@ export function createMetrics(): TokenServiceMetrics {
   });
   const requests = new LabeledCounter<[grant: string, outcome: string]>(
     'hub_auth_token_requests_total',
-    'Token requests by grant (anonymous, password, refresh_token, unknown) and outcome (issued, unauthorized, denied, bad_request, overloaded, upstream_error, error)',
+    'Token requests by grant (anonymous, password, refresh_token, unknown) and outcome (issued, unauthorized, denied, bad_request, overloaded, upstream_error, misconfigured, error)',
     ['grant', 'outcome'],
   );
   const duration = new LatencyHistogram(
@@ -51,7 +51,7 @@ export function createMetrics(): TokenServiceMetrics {
   );
   const checks = new LabeledCounter<[method: string]>(
     'hub_auth_access_token_checks_total',
-    'OIDC access token checks by how they were answered: cache, jwt (local signature check) or introspection',
+    'OIDC access token checks by how they were answered: cache, jwt (local signature check), introspection or userinfo',
     ['method'],
   );
   return {
