@@ -89,12 +89,13 @@ async function loadProviderMetadata(options: MetadataOptions): Promise<ProviderM
       }
     }),
   );
-  const failed = attempts.filter((attempt) => attempt.error !== undefined);
-  // A document the provider does not publish (404) is normal; one that failed otherwise may hold
-  // the endpoint we need: no partial answer then, the whole discovery is tried again.
-  const broken = failed.filter((attempt) => !isNotPublished(attempt.error));
-  if (broken.length > 0 || failed.length === attempts.length) {
-    const reasons = (broken.length > 0 ? broken : failed).map((attempt) => `cannot load ${attempt.url}: ${describe(attempt.error)}`);
+  // An outage (no answer, a 5xx) may hide the very endpoint we need: no partial metadata then,
+  // discovery is tried again. A document the provider does not publish, or publishes for another
+  // issuer, is left out, and said so where an endpoint is looked for.
+  const transient = attempts.filter((attempt) => attempt.error !== undefined && isTransient(attempt.error));
+  const loaded = attempts.filter((attempt) => attempt.metadata !== undefined);
+  if (transient.length > 0 || loaded.length === 0) {
+    const reasons = (transient.length > 0 ? transient : attempts).map((attempt) => `cannot load ${attempt.url}: ${describe(attempt.error)}`);
     throw new UpstreamError(reasons.join('; '));
   }
   const metadata = mergeMetadata(
@@ -104,12 +105,18 @@ async function loadProviderMetadata(options: MetadataOptions): Promise<ProviderM
   const configuration = new client.Configuration(metadata, clientId, undefined, authentication);
   if (execute.length > 0) client.allowInsecureRequests(configuration);
   configuration.timeout = options.timeoutSeconds;
-  return {configuration, metadata, documents: attempts.filter((attempt) => attempt.metadata).map((attempt) => attempt.url)};
+  return {
+    configuration,
+    metadata,
+    documents: attempts.map((attempt) => (attempt.error ? `${attempt.url} (not used: ${describe(attempt.error)})` : attempt.url)),
+  };
 }
 
-function isNotPublished(error: unknown): boolean {
+function isTransient(error: unknown): boolean {
   const response = (error as {cause?: unknown}).cause;
-  return response instanceof Response && (response.status === 404 || response.status === 410);
+  if (response instanceof Response) return response.status >= 500;
+  // openid-client's own refusals (an issuer that does not match, a body that is not metadata) carry a code.
+  return typeof (error as {code?: unknown}).code !== 'string' || /TIMEOUT|ABORT|NETWORK/i.test(String((error as {code?: unknown}).code));
 }
 
 function describe(error: unknown): string {
