@@ -101,6 +101,11 @@ const configSchema = z
         usernameClaim: z.string().min(1).default('preferred_username'),
         groupsClaim: z.string().min(1).default('groups'),
         jwksUri: z.url().optional(),
+        /**
+         * Endpoints named by the operator, over what the provider's metadata (OpenID discovery and
+         * RFC 8414) says: for a provider that leaves one out of both.
+         */
+        endpoints: z.object({introspection: z.url().optional(), userinfo: z.url().optional()}).strict().default({}),
         /** For opaque access tokens (RFC 7662), with this service's own confidential client. */
         introspection: z
           .object({
@@ -127,9 +132,29 @@ const configSchema = z
             message: 'is required with allowMissingAudience: it names the clients whose tokens are accepted without an audience',
           })
           .optional(),
+        /**
+         * For providers whose access tokens are opaque and that offer no introspection (Google):
+         * such a token is checked by calling UserInfo with it. UserInfo does not say for whom the
+         * token was issued, so any application the user gave a token to could use it here: the
+         * operator accepts that in so many words (acceptTokensIssuedToAnyClient: true).
+         */
+        userinfo: z
+          .object({
+            acceptTokensIssuedToAnyClient: z.literal(true, {
+              error: 'must be true: UserInfo cannot tell whether a token was issued for this registry, so accepting that is your explicit choice (see SECURITY.md)',
+            }),
+            /** How long UserInfo's answer is believed: a token revoked at the provider works here at most this long. */
+            cacheActiveSeconds: z.number().int().min(0).max(300).default(30),
+          })
+          .strict()
+          .optional(),
         timeoutSeconds: z.number().min(1).max(60).default(10),
       })
-      .strict(),
+      .strict()
+      .refine((oidc) => !(oidc.introspection && oidc.userinfo), {
+        path: ['userinfo'],
+        message: 'cannot be set with oidc.introspection: opaque tokens are checked one way, introspection where the provider offers it',
+      }),
     /** What `hub login REGISTRY` learns from /.well-known/hub-configuration. */
     client: z
       .object({

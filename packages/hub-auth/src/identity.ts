@@ -9,6 +9,10 @@ import {remembered} from './remember.js';
  * a value that is not already a valid namespace name is refused, never rewritten, since a rewrite
  * (`Alice`, `alice_`, `alice@` → `alice`) would hand one person's namespace to another. A robot
  * (a client credentials token, whose subject is its client id, RFC 9068 §2.2) is `robots/<id>`.
+ *
+ * An introspection answer may name no subject (RFC 7662): the username claim is then the only
+ * identity the provider gives, and the account is bound to it (`username:<name>`, which no
+ * provider's `sub` of the same issuer is taken for: see SECURITY.md).
  */
 
 /** The identity provider's identity of the caller: what an account name is bound to (bindings.ts). */
@@ -48,18 +52,25 @@ export class RefusedIdentityError extends Error {
 
 export function identityFromClaims(verified: VerifiedClaims, rules: IdentityRules, reserved: ReadonlySet<string>): ReadIdentity {
   const {claims, subject} = verified;
-  const holder = {issuer: rules.issuer, subject};
   const groups = groupsFrom(claims[rules.groupsClaim]);
-  if (typeof claims.client_id === 'string' && claims.client_id === subject) {
+  if (subject !== undefined && typeof claims.client_id === 'string' && claims.client_id === subject) {
+    const holder = {issuer: rules.issuer, subject};
     const problem = namespaceNameProblem(subject);
     if (problem) throw refusal(`the client id ${JSON.stringify(subject)} ${problem}`, 'client_id', problem, subject);
     return {requester: {account: `${ROBOTS_NAMESPACE}/${subject}`, groups: groups.usable}, holder, ignoredGroups: groups.ignored};
   }
   const [claim, name] = usernameOf(verified, rules.usernameClaim);
+  const holder = {issuer: rules.issuer, subject: subject ?? `${SUBJECTLESS_PREFIX}${name}`};
   const problem = namespaceNameProblem(name) ?? (reserved.has(name) ? 'is reserved on this registry' : undefined);
-  if (problem) throw refusal(`your username ${JSON.stringify(name)} (claim ${claim}) ${problem}`, claim, problem, subject);
+  if (problem) throw refusal(`your username ${JSON.stringify(name)} (claim ${claim}) ${problem}`, claim, problem, holder.subject);
   return {requester: {account: name, groups: groups.usable}, holder, ignoredGroups: groups.ignored};
 }
+
+/**
+ * The holder of an account whose token names no subject. A real `sub` that happens to read the
+ * same is told apart by the provider never sending both kinds for one person; see SECURITY.md.
+ */
+export const SUBJECTLESS_PREFIX = 'username:';
 
 /**
  * identityFromClaims with the rules fixed, remembered per claims object: the verifier hands out
@@ -73,11 +84,18 @@ export function identityReader(rules: IdentityRules): (verified: VerifiedClaims)
 }
 
 function usernameOf(verified: VerifiedClaims, usernameClaim: string): [claim: string, name: string] {
-  for (const claim of [usernameClaim, 'username']) {
+  const candidates = [...new Set([usernameClaim, 'username'])];
+  for (const claim of candidates) {
     const value = verified.claims[claim];
     if (typeof value === 'string' && value !== '') return [claim, value];
   }
-  return ['sub', verified.subject];
+  if (verified.subject !== undefined) return ['sub', verified.subject];
+  // Claim names, never their values: the operator learns which claim to configure.
+  const present = Object.keys(verified.claims).sort().join(', ') || 'none';
+  throw new RefusedIdentityError(
+    `the identity provider names no user for your token (no sub, nor ${candidates.join(' or ')}; it sent ${present}): ask the registry's operator to set oidc.usernameClaim to the claim that names you`,
+    {claim: candidates.join(','), reason: `absent, and no sub (claims present: ${present})`, subject: '(none)'},
+  );
 }
 
 function refusal(what: string, claim: string, reason: string, subject: string): RefusedIdentityError {

@@ -1,4 +1,5 @@
 import type {Logger} from 'pino';
+import {ProviderConfigurationError} from './provider-metadata.js';
 
 /** The first retry comes soon (a provider starting beside hub-auth); later ones back off to this. */
 const FIRST_RETRY_MS = 1000;
@@ -18,7 +19,13 @@ export function watchProviderUntilReady(ready: () => Promise<void>, logger: Logg
       if (failures > 0) logger.info({event: 'provider', failures}, 'identity provider reachable: hub-auth is ready');
     } catch (error) {
       failures += 1;
-      logger.warn(
+      // Not the provider's outage but a setting to change: said as such, at error level.
+      if (error instanceof ProviderConfigurationError) {
+        logger.error(
+          {event: 'provider', failures, retryInSeconds: delayMs / 1000, reason: error.message},
+          "hub-auth's configuration does not fit the identity provider: not ready (/readyz) until it is changed (then reload)",
+        );
+      } else logger.warn(
         {event: 'provider', failures, retryInSeconds: delayMs / 1000, reason: (error as Error).message},
         'cannot reach the identity provider: hub-auth keeps trying and is not ready (/readyz) until it can',
       );

@@ -1,21 +1,24 @@
 import {hash} from 'node:crypto';
 import {createRemoteJWKSet, decodeProtectedHeader, errors as joseErrors, jwtVerify, type JWTPayload} from 'jose';
 import {LRUCache} from 'lru-cache';
-import {fetch} from 'undici';
+import * as client from 'openid-client';
 import {DEFAULT_GATE_LIMITS, introspectionGate, OverloadError, UpstreamError, type GateLimits} from './introspection-gate.js';
+import {lazyProviderMetadata, ProviderConfigurationError, type EndpointOverrides, type ProviderMetadata} from './provider-metadata.js';
 
-export {OverloadError, UpstreamError};
+export {OverloadError, ProviderConfigurationError, UpstreamError};
 
 /**
  * Checks the OIDC access token a user (or docker, through hub's credential helper) presents:
- * JWTs locally against the issuer's keys, opaque tokens by RFC 7662 introspection. A checked
+ * JWTs locally against the issuer's keys, opaque tokens by RFC 7662 introspection (or, where the
+ * provider offers none and the operator opted in, its UserInfo endpoint). A checked
  * token is remembered by its hash until it expires, so a push that asks for dozens of registry
  * tokens costs one check. What the provider says about an opaque token is trusted for a short
  * while only (`cacheActiveSeconds`): a token revoked there must stop working here soon after.
  */
 
 export interface VerifiedClaims {
-  subject: string;
+  /** The provider's `sub`; RFC 7662 makes it optional in an introspection answer. */
+  subject: string | undefined;
   /** The raw claims, for the username and groups. */
   claims: Record<string, unknown>;
   /** Seconds since the epoch. */
@@ -39,7 +42,8 @@ export interface VerifierOptions {
   audience: string[];
   algorithms: string[];
   clockSkewSeconds: number;
-  jwksUri?: string;
+  /** The operator's endpoints, over what discovery finds. */
+  endpoints?: EndpointOverrides;
   introspection?: {
     clientId: string;
     clientSecret: string;
@@ -50,13 +54,15 @@ export interface VerifierOptions {
     /** Refuse answers that do not say the token is an access token (token_type, typ, token_use). */
     requireTokenType: boolean;
   };
+  /** Opaque tokens checked by calling UserInfo with them, for providers without introspection. */
+  userinfo?: {cacheActiveSeconds: number};
   timeoutSeconds: number;
   cacheSize: number;
   nowSeconds?: () => number;
   /** Bounds on calls to the provider (introspection); defaults suit one instance. */
   upstream?: Partial<GateLimits>;
   /** Told how each check was answered, for the metrics. */
-  onCheck?: (method: 'cache' | 'jwt' | 'introspection') => void;
+  onCheck?: (method: 'cache' | 'jwt' | 'introspection' | 'userinfo') => void;
 }
 
 export interface AccessTokenVerifier {
@@ -66,11 +72,6 @@ export interface AccessTokenVerifier {
   ready(): Promise<void>;
 }
 
-interface ProviderMetadata {
-  jwks_uri?: string;
-  introspection_endpoint?: string;
-}
-
 export function createAccessTokenVerifier(options: VerifierOptions): AccessTokenVerifier {
   const now = options.nowSeconds ?? (() => Math.floor(Date.now() / 1000));
   const cache = new LRUCache<string, VerifiedClaims>({max: Math.max(options.cacheSize, 1)});
@@ -78,13 +79,19 @@ export function createAccessTokenVerifier(options: VerifierOptions): AccessToken
   // A token found bad stays bad: asking again would let a flood of one bad token reach the provider.
   const rejected = new LRUCache<string, InvalidTokenError>({max: Math.max(options.cacheSize, 1), ttl: REJECTION_TTL_MS});
   const upstream = introspectionGate({...DEFAULT_GATE_LIMITS, maxWaitMs: options.timeoutSeconds * 1000, ...options.upstream});
-  const metadata = lazyProviderMetadata(options.issuer, options.timeoutSeconds);
+  const endpoints = options.endpoints ?? {};
+  const metadata = lazyProviderMetadata({
+    issuer: options.issuer,
+    overrides: endpoints,
+    timeoutSeconds: options.timeoutSeconds,
+    client: options.introspection && {id: options.introspection.clientId, secret: options.introspection.clientSecret},
+  });
   let jwks: ReturnType<typeof createRemoteJWKSet> | undefined;
   let keysLoaded = false;
 
   async function keySet(): Promise<ReturnType<typeof createRemoteJWKSet>> {
     if (!jwks) {
-      const uri = options.jwksUri ?? (await metadata()).jwks_uri;
+      const uri = (await metadata()).metadata.jwks_uri;
       if (!uri) throw new UpstreamError(`${options.issuer} publishes no jwks_uri`);
       // Unknown kid → one refetch (at most every 30 s): key rotation at the provider just works.
       jwks = createRemoteJWKSet(new URL(uri), {timeoutDuration: options.timeoutSeconds * 1000, cooldownDuration: 30_000, cacheMaxAge: 10 * 60_000});
@@ -112,33 +119,58 @@ export function createAccessTokenVerifier(options: VerifierOptions): AccessToken
     return {subject: payload.sub!, claims: payload as Record<string, unknown>, expiresAt: payload.exp!};
   }
 
-  async function introspect(token: string, client: string): Promise<VerifiedClaims> {
-    const introspection = options.introspection;
-    if (!introspection) throw new InvalidTokenError('not a JWT, and opaque tokens are not accepted (no introspection configured)');
-    const endpoint = (await metadata()).introspection_endpoint;
-    if (!endpoint) throw new UpstreamError(`${options.issuer} has no introspection endpoint`);
-    const body = await upstream.run(client, () => callIntrospection(endpoint, introspection, token));
-    return checkIntrospection(body, introspection);
+  /**
+   * How opaque tokens are checked, or why they cannot be: a provider that publishes no endpoint
+   * for the configured way is a configuration problem, not an outage, and is said as one.
+   */
+  function opaqueCheck(provider: ProviderMetadata): {kind: 'introspection' | 'userinfo'; endpoint: string} | undefined {
+    const kind = options.userinfo ? 'userinfo' : options.introspection ? 'introspection' : undefined;
+    if (!kind) return undefined;
+    const endpoint = kind === 'userinfo' ? provider.metadata.userinfo_endpoint : provider.metadata.introspection_endpoint;
+    if (endpoint) return {kind, endpoint};
+    const field = kind === 'userinfo' ? 'userinfo_endpoint' : 'introspection_endpoint';
+    throw new ProviderConfigurationError(
+      `opaque access tokens cannot be checked: oidc.${kind} is configured, but ${options.issuer} publishes no ${field} (looked in ${provider.documents.join(' and ')}); ` +
+        `set oidc.endpoints.${kind} to the provider's ${kind} endpoint${kind === 'introspection' ? ', or remove oidc.introspection if the provider issues JWT access tokens only' : ''}`,
+    );
   }
 
-  async function callIntrospection(endpoint: string, introspection: NonNullable<VerifierOptions['introspection']>, token: string): Promise<Record<string, unknown>> {
+  async function checkOpaque(token: string, client: string): Promise<VerifiedClaims> {
+    const provider = await metadata();
+    const check = opaqueCheck(provider);
+    if (!check) throw new InvalidTokenError('not a JWT, and opaque tokens are not accepted (no introspection configured)');
+    options.onCheck?.(check.kind);
+    if (check.kind === 'userinfo') return upstream.run(client, () => callUserInfo(provider.configuration, token));
+    const body = await upstream.run(client, () => callIntrospection(provider.configuration, token));
+    return checkIntrospection(body, options.introspection!);
+  }
+
+  // openid-client, not a hand-made request: these calls leave for the network anyway, and the
+  // cache in front of them (verify) is what keeps a push's dozens of token requests fast.
+  async function callIntrospection(configuration: client.Configuration, token: string): Promise<Record<string, unknown>> {
     try {
-      const response = await fetch(endpoint, {
-        method: 'POST',
-        headers: {
-          authorization: `Basic ${Buffer.from(`${encodeURIComponent(introspection.clientId)}:${encodeURIComponent(introspection.clientSecret)}`).toString('base64')}`,
-          'content-type': 'application/x-www-form-urlencoded',
-          accept: 'application/json',
-        },
-        body: new URLSearchParams({token, token_type_hint: 'access_token'}).toString(),
-        signal: AbortSignal.timeout(options.timeoutSeconds * 1000),
-      });
-      if (!response.ok) throw new UpstreamError(`introspection answered HTTP ${response.status}`);
-      return (await response.json()) as Record<string, unknown>;
+      return {...(await client.tokenIntrospection(configuration, token, {token_type_hint: 'access_token'}))};
     } catch (error) {
-      if (error instanceof UpstreamError) throw error;
-      throw new UpstreamError(`introspection failed: ${(error as Error).message}`);
+      throw new UpstreamError(`introspection failed: ${describeOAuthFailure(error)}`);
     }
+  }
+
+  /**
+   * UserInfo answers for a token it accepts, with the user's claims: that proves the token is
+   * current and whose it is, but not for whom it was issued (see SECURITY.md). It has no expiry:
+   * the answer is trusted for cacheActiveSeconds, then the provider is asked again.
+   */
+  async function callUserInfo(configuration: client.Configuration, token: string): Promise<VerifiedClaims> {
+    let claims: Record<string, unknown>;
+    try {
+      claims = {...(await client.fetchUserInfo(configuration, token, client.skipSubjectCheck))};
+    } catch (error) {
+      const status = httpStatusOf(error);
+      if (status === 401 || status === 403) throw new InvalidTokenError('the identity provider does not accept the token (UserInfo refused it)');
+      throw new UpstreamError(`UserInfo failed: ${describeOAuthFailure(error)}`);
+    }
+    if (typeof claims.sub !== 'string' || !claims.sub) throw new InvalidTokenError('the identity provider names no subject for the token (UserInfo has no sub)');
+    return {subject: claims.sub, claims, expiresAt: now() + options.userinfo!.cacheActiveSeconds};
   }
 
   function checkIntrospection(body: Record<string, unknown>, introspection: NonNullable<VerifierOptions['introspection']>): VerifiedClaims {
@@ -155,8 +187,8 @@ export function createAccessTokenVerifier(options: VerifierOptions): AccessToken
         ? audiences.some((aud) => options.audience.includes(String(aud)))
         : introspection.allowMissingAudience && (introspection.acceptedClientIds ?? []).includes(String(body.client_id));
     if (!forUs) throw new InvalidTokenError(audiences.length > 0 ? 'the token was issued for another audience' : 'the identity provider names no audience for the token');
-    if (typeof body.sub !== 'string' || !body.sub) throw new InvalidTokenError('the token names no subject');
-    return {subject: body.sub, claims: body, expiresAt: exp};
+    // No `sub` is legal (RFC 7662): identity.ts then goes by the username claims the answer has.
+    return {subject: typeof body.sub === 'string' && body.sub ? body.sub : undefined, claims: body, expiresAt: exp};
   }
 
   /** The claims, and until when (seconds since the epoch) they may be answered from the cache. */
@@ -168,16 +200,18 @@ export function createAccessTokenVerifier(options: VerifierOptions): AccessToken
       return {verified, trustUntil: verified.expiresAt};
     }
     checkOpaqueShape(token);
-    options.onCheck?.('introspection');
-    const verified = await introspect(token, client);
+    const verified = await checkOpaque(token, client);
     // Revocation at the provider shows only in its answer: ask again after a short while.
-    return {verified, trustUntil: Math.min(verified.expiresAt, now() + (options.introspection?.cacheActiveSeconds ?? 0))};
+    const trusted = options.userinfo?.cacheActiveSeconds ?? options.introspection?.cacheActiveSeconds ?? 0;
+    return {verified, trustUntil: Math.min(verified.expiresAt, now() + trusted)};
   }
 
   return {
     async ready() {
-      const {jwks_uri: published} = await metadata();
-      const uri = options.jwksUri ?? published;
+      const provider = await metadata();
+      // Not ready while opaque tokens cannot be checked: every such request would fail.
+      opaqueCheck(provider);
+      const uri = provider.metadata.jwks_uri;
       // Until the keys have been fetched once no JWT can be checked; after that the cached keys
       // carry over an outage of the provider, which readiness then does not report.
       if (keysLoaded || !uri) return;
@@ -273,27 +307,6 @@ function checkJwtIsAccessToken(token: string, payload: JWTPayload): void {
   }
 }
 
-/** Discovery, fetched on first use and again after a failure. */
-function lazyProviderMetadata(issuer: string, timeoutSeconds: number): () => Promise<ProviderMetadata> {
-  let loaded: Promise<ProviderMetadata> | undefined;
-  return () => {
-    loaded ??= (async () => {
-      const url = `${issuer.replace(/\/$/, '')}/.well-known/openid-configuration`;
-      try {
-        const response = await fetch(url, {signal: AbortSignal.timeout(timeoutSeconds * 1000), headers: {accept: 'application/json'}});
-        if (!response.ok) throw new Error(`HTTP ${response.status}`);
-        const document = (await response.json()) as ProviderMetadata & {issuer?: string};
-        if (document.issuer !== issuer) throw new Error(`it names issuer ${JSON.stringify(document.issuer)}`);
-        return document;
-      } catch (error) {
-        loaded = undefined;
-        throw new UpstreamError(`cannot load ${url}: ${(error as Error).message}`);
-      }
-    })();
-    return loaded;
-  };
-}
-
 function isNetworkError(error: unknown): boolean {
   return error instanceof TypeError || (error instanceof Error && /fetch failed|ECONNREFUSED|ECONNRESET|ETIMEDOUT/.test(error.message));
 }
@@ -305,4 +318,18 @@ function describeJoseError(error: unknown): string {
   if (error instanceof joseErrors.JWKSNoMatchingKey) return 'the token is signed by a key the identity provider does not publish';
   if (error instanceof joseErrors.JWSSignatureVerificationFailed) return 'the token signature is not valid';
   return 'the token is not a valid JWT';
+}
+
+function httpStatusOf(error: unknown): number | undefined {
+  if (error instanceof client.ResponseBodyError || error instanceof client.WWWAuthenticateChallengeError) return error.status;
+  const cause = (error as {cause?: unknown}).cause;
+  return cause instanceof Response ? cause.status : undefined;
+}
+
+function describeOAuthFailure(error: unknown): string {
+  const status = httpStatusOf(error);
+  if (error instanceof client.ResponseBodyError) return `HTTP ${error.status} ${error.error}${error.error_description ? ` (${error.error_description})` : ''}`;
+  if (status !== undefined) return `HTTP ${status}`;
+  const cause = (error as {cause?: unknown}).cause;
+  return cause instanceof Error ? `${(error as Error).message} (${cause.message})` : (error as Error).message;
 }

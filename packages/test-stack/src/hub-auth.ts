@@ -110,7 +110,8 @@ export async function startHubAuth(options: HubAuthOptions): Promise<HubAuth> {
   const url = `http://127.0.0.1:${port}`;
   const monitoringUrl = `http://127.0.0.1:${monitoringPort}`;
   try {
-    await waitFor('hub-auth', async () => (await fetch(`${monitoringUrl}/${options.untilAlive ? 'healthz' : 'readyz'}`)).status === 200);
+    // 60 s: its start costs ~1.5 s of CPU, but took 15–20 s on the 2-core CI machine at load 30.
+    await waitFor('hub-auth', async () => (await fetch(`${monitoringUrl}/${options.untilAlive ? 'healthz' : 'readyz'}`)).status === 200, 60_000);
   } catch (error) {
     await daemon.stop();
     throw new Error(`${(error as Error).message}\n${daemon.output()}`);

@@ -72,6 +72,14 @@ export interface IdentityProvider {
   issueOpaqueToken(username: string, ttlSeconds?: number, audience?: string): Promise<string>;
   /** Access tokens asked for this resource from now on are opaque (introspected) instead of JWTs. */
   setOpaqueResource(indicator: string | undefined): void;
+  /**
+   * Metadata fields the provider leaves out from now on: from its OpenID discovery document only
+   * (`openid`), as providers that publish introspection and revocation in their RFC 8414 metadata
+   * only, or from both documents (`everywhere`), as providers without introspection.
+   */
+  hideMetadata(fields: {openid?: string[]; everywhere?: string[]}): void;
+  /** Introspection answers leave these claims out from now on (e.g. `sub`, which RFC 7662 makes optional) and add these. */
+  shapeIntrospection(change: {omit?: string[]; add?: Record<string, unknown>}): void;
   /** When each token-endpoint request arrived (ms since the epoch). */
   tokenRequestTimes: number[];
   /** Signs a JWT with the provider's own signing key, for tests that need tokens with odd claims (or another `typ` header). */
@@ -123,6 +131,8 @@ export async function startIdentityProvider(options: IdentityProviderOptions = {
   let deviceCodeTtl = 600;
   let slowDowns = 0;
   let opaqueResource: string | undefined;
+  let hidden: {openid?: string[]; everywhere?: string[]} = {};
+  let introspectionChange: {omit?: string[]; add?: Record<string, unknown>} = {};
   const tokenRequestTimes: number[] = [];
   const requests = new Map<string, number>();
   const grants: Record<string, number> = {};
@@ -232,6 +242,21 @@ export async function startIdentityProvider(options: IdentityProviderOptions = {
   provider.on('device_authorization.success', (_ctx, body: Record<string, unknown>) => {
     body.interval = 1;
   });
+  // What a provider publishes and answers is its configuration: these shape the provider's own
+  // documents and answers after it made them, as another provider's settings would.
+  provider.use(async (ctx, next) => {
+    await next();
+    const body = ctx.body as Record<string, unknown> | undefined;
+    if (!body || typeof body !== 'object' || ctx.status !== 200) return;
+    const discovery = ctx.path === '/.well-known/openid-configuration' ? 'openid' : ctx.path.startsWith('/.well-known/oauth-authorization-server') ? 'oauth' : undefined;
+    if (discovery) {
+      for (const field of [...(hidden.everywhere ?? []), ...(discovery === 'openid' ? (hidden.openid ?? []) : [])]) delete body[field];
+    }
+    if (ctx.path === '/token/introspection' && body.active === true) {
+      for (const claim of introspectionChange.omit ?? []) delete body[claim];
+      Object.assign(body, introspectionChange.add);
+    }
+  });
   provider.use(async (ctx, next) => {
     if (ctx.method === 'POST' && options.strictFormContentType && ctx.get('content-type') !== FORM_CONTENT_TYPE) {
       ctx.status = 400;
@@ -317,6 +342,12 @@ export async function startIdentityProvider(options: IdentityProviderOptions = {
       });
       if (audience) token.setAudience(audience);
       return token.save();
+    },
+    hideMetadata: (fields) => {
+      hidden = fields;
+    },
+    shapeIntrospection: (change) => {
+      introspectionChange = change;
     },
     setOpaqueResource: (indicator) => {
       opaqueResource = indicator;

@@ -5,7 +5,7 @@ import {issueRegistryToken, type IssueDeps} from '../issue-token.js';
 import {identityReader, RefusedIdentityError, type Holder} from '../identity.js';
 import {rememberingDecider, type Requester} from '../policy.js';
 import {readRefreshToken} from '../refresh-token.js';
-import {InvalidTokenError, OverloadError, UpstreamError} from '../verify-access-token.js';
+import {InvalidTokenError, OverloadError, ProviderConfigurationError, UpstreamError} from '../verify-access-token.js';
 import type {TokenServiceDeps} from '../app.js';
 
 /**
@@ -17,6 +17,9 @@ import type {TokenServiceDeps} from '../app.js';
 type Grant = 'anonymous' | 'password' | 'refresh_token';
 
 const OUTCOMES = {400: 'bad_request', 401: 'unauthorized', 403: 'denied', 429: 'overloaded', 503: 'upstream_error'} as const;
+
+/** hub-auth's configuration does not fit the provider: a 503 that no retry cures. */
+const MISCONFIGURED = 'misconfigured';
 
 export class TokenRequestError extends Error {
   readonly retryAfterSeconds?: number;
@@ -129,7 +132,8 @@ export function registerTokenRoutes(app: FastifyInstance, deps: TokenServiceDeps
       if (!(error instanceof TokenRequestError)) throw error;
       const {outcome} = error;
       deps.metrics.requests.inc(grant, outcome);
-      if (error.operatorNote) logRefusedAccount(request, error.operatorNote);
+      if (outcome === MISCONFIGURED) request.log.error({event: 'token', grant, outcome, reason: error.operatorNote?.reason}, "token refused: hub-auth's configuration does not fit the identity provider");
+      else if (error.operatorNote) logRefusedAccount(request, error.operatorNote);
       else request.log.info({event: 'token', grant, outcome, reason: error.message}, 'token refused');
       if (error.status === 401) reply.header('www-authenticate', `Basic realm="${deps.config.issuer}", charset="UTF-8"`);
       if (error.retryAfterSeconds !== undefined) reply.header('retry-after', String(error.retryAfterSeconds));
@@ -179,6 +183,12 @@ export function callerResolver(deps: TokenServiceDeps): (token: string, client: 
         deps.logger.warn({event: 'groups ignored', groups: identity.ignoredGroups, subject: identity.holder.subject}, 'groups that are not namespace names as they are grant nothing');
       }
     } catch (error) {
+      if (error instanceof ProviderConfigurationError) {
+        throw new TokenRequestError(503, 'server_error', `hub-auth cannot check this kind of access token: ${error.message}. This is the registry's setup, not your login: tell the registry's operator`, {
+          outcome: MISCONFIGURED,
+          operatorNote: {reason: error.message},
+        });
+      }
       if (error instanceof UpstreamError) {
         throw new TokenRequestError(503, 'temporarily_unavailable', 'the identity provider cannot be reached to check the token; try again', {retryAfterSeconds: 5});
       }

@@ -62,6 +62,24 @@ describe('hub-auth configuration', () => {
     expect(() => parseConfig(data, 'hub-auth.yml')).toThrow(new RegExp(`hub-auth.yml is not valid:[\\s\\S]*${field.replace(/[.()]/g, '\\$&')}`));
   });
 
+  it('takes explicit endpoints over discovery, as URLs', () => {
+    const config = parseConfig({...minimal, oidc: {...minimal.oidc, endpoints: {introspection: 'https://id.example.com/introspect', userinfo: 'https://id.example.com/me'}}});
+    expect(config.oidc.endpoints).toEqual({introspection: 'https://id.example.com/introspect', userinfo: 'https://id.example.com/me'});
+    expect(parseConfig(minimal).oidc.endpoints).toEqual({});
+    expect(() => parseConfig({...minimal, oidc: {...minimal.oidc, endpoints: {introspection: 'introspect'}}})).toThrow(/oidc\.endpoints\.introspection/);
+    expect(() => parseConfig({...minimal, oidc: {...minimal.oidc, endpoints: {revocaton: 'https://id.example.com/revoke'}}})).toThrow(/oidc\.endpoints/);
+  });
+
+  it('checks opaque tokens at UserInfo only when the operator accepts, in so many words, that it cannot tell for whom a token was issued', () => {
+    const userinfo = (settings: Record<string, unknown>) => parseConfig({...minimal, oidc: {...minimal.oidc, userinfo: settings}});
+    expect(userinfo({acceptTokensIssuedToAnyClient: true}).oidc.userinfo).toEqual({acceptTokensIssuedToAnyClient: true, cacheActiveSeconds: 30});
+    expect(() => userinfo({})).toThrow(/oidc\.userinfo\.acceptTokensIssuedToAnyClient: must be true: UserInfo cannot tell/);
+    expect(() => userinfo({acceptTokensIssuedToAnyClient: false})).toThrow(/acceptTokensIssuedToAnyClient/);
+    expect(() =>
+      parseConfig({...minimal, oidc: {...minimal.oidc, userinfo: {acceptTokensIssuedToAnyClient: true}, introspection: {clientId: 'hub-auth', clientSecret: {env: 'S'}}}}),
+    ).toThrow(/oidc\.userinfo: cannot be set with oidc\.introspection/);
+  });
+
   it('reads secrets from the environment or a file, naming where it looked and never the value', async () => {
     expect(await readSecret({env: 'HUB_TEST_SECRET'}, 'oidc.introspection.clientSecret', {HUB_TEST_SECRET: 's3cret'})).toBe('s3cret');
     await expect(readSecret({env: 'HUB_TEST_SECRET'}, 'oidc.introspection.clientSecret', {})).rejects.toThrow(

@@ -2,6 +2,8 @@ import {describe, expect, it} from 'vitest';
 import {identityReader, RefusedIdentityError} from '../../src/identity.js';
 
 const verified = (claims: Record<string, unknown>, subject = 'f3a1-uuid') => ({subject, claims, expiresAt: 0});
+/** An introspection answer without `sub`. */
+const subjectless = (claims: Record<string, unknown>) => ({subject: undefined, claims, expiresAt: 0});
 const rules = {issuer: 'https://id.example', usernameClaim: 'preferred_username', groupsClaim: 'groups', reservedNames: ['admin']};
 
 describe('identityReader', () => {
@@ -18,6 +20,29 @@ describe('identityReader', () => {
   it('falls back to `username` (introspection) and then the subject', () => {
     expect(read(verified({username: 'bob'})).requester.account).toBe('bob');
     expect(read(verified({}, 'sub-123')).requester).toEqual({account: 'sub-123', groups: []});
+  });
+
+  it('without a subject (RFC 7662 makes it optional), takes the username claim and binds the account to that name, marked as such', () => {
+    expect(read(subjectless({username: 'alice', client_id: 'hub-cli'}))).toMatchObject({
+      requester: {account: 'alice'},
+      holder: {issuer: 'https://id.example', subject: 'username:alice'},
+    });
+  });
+
+  it('without a subject nor a username, names the claims the answer had (never their values) and the setting to change', () => {
+    const refusal = (() => {
+      try {
+        read(subjectless({active: true, client_id: 'hub-cli', email: 'alice@example.test'}));
+      } catch (error) {
+        return error as RefusedIdentityError;
+      }
+      throw new Error('accepted');
+    })();
+    expect(refusal).toBeInstanceOf(RefusedIdentityError);
+    expect(refusal.message).toContain('no sub, nor preferred_username or username; it sent active, client_id, email');
+    expect(refusal.message).toContain('oidc.usernameClaim');
+    expect(refusal.message).not.toContain('alice@example.test');
+    expect(refusal.log).toMatchObject({claim: 'preferred_username,username', subject: '(none)'});
   });
 
   it('reads a group claim given as one space- or comma-separated string', () => {
