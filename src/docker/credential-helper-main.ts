@@ -1,4 +1,5 @@
 import {environmentSession, TOKEN_FOR_OTHER_REGISTRY} from '../auth/environment-token.js';
+import {identityTokenFor} from '../auth/identity-token.js';
 import {freshSession} from '../auth/session.js';
 import {hubConfigDir, hubPaths} from '../config/paths.js';
 import {normalizeRegistryHost} from '../config/registry-host.js';
@@ -56,17 +57,24 @@ function hubCredentials(version: () => string, env: NodeJS.ProcessEnv = process.
       const saved = (await readSettings(paths.settings)).registries[registry];
       if (!saved) return undefined;
       try {
+        const deps = {store: stores[saved.storage](), lockDir: paths.locks, nowSeconds: () => Math.floor(Date.now() / 1000)};
         const session = await freshSession(registry, saved, {
-          store: stores[saved.storage](),
-          lockDir: paths.locks,
-          nowSeconds: () => Math.floor(Date.now() / 1000),
+          ...deps,
           // Called only when the token must be renewed: the proxy agent is loaded then, not on each `get`.
           discover: async (settings, clientSecret) => {
             await (await import('../net/proxy-environment.js')).honourProxyEnvironment(env);
             return (await import('../auth/oidc.js')).discoverProvider(settings, clientSecret);
           },
         });
-        return {username: session.account, secret: session.accessToken};
+        const identityToken = await identityTokenFor(session, {
+          ...deps,
+          // Asked for only when the kept one is past half its life: loaded then, as above.
+          request: async (host, accessToken) => {
+            await (await import('../net/proxy-environment.js')).honourProxyEnvironment(env);
+            return (await import('../registry/identity-token.js')).requestIdentityToken(host, accessToken);
+          },
+        });
+        return {username: session.account, secret: session.accessToken, identityToken};
       } catch (error) {
         if (error instanceof HubError && error.code === 'not_logged_in') return undefined;
         throw error;

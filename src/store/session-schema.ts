@@ -14,4 +14,6 @@ export const sessionSchema = z.object({
   /** Seconds since the epoch; absent when the provider did not say. */
   expiresAt: z.number().optional(),
   scope: z.string().optional(),
+  /** docker's identity token for this registry (hub-auth's refresh token), with its times in seconds since the epoch. */
+  identityToken: z.object({token: z.string().min(1), issuedAt: z.number(), expiresAt: z.number()}).optional(),
 });

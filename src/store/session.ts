@@ -12,8 +12,13 @@ export function looksLikeSession(value: unknown): value is Session {
     isOptional(value.refreshToken, isString) &&
     isOptional(value.clientSecret, isString) &&
     isOptional(value.expiresAt, isNumber) &&
-    isOptional(value.scope, isString)
+    isOptional(value.scope, isString) &&
+    isOptional(value.identityToken, isIdentityToken)
   );
+}
+
+function isIdentityToken(value: unknown): value is NonNullable<Session['identityToken']> {
+  return isRecord(value) && isString(value.token) && isNumber(value.issuedAt) && isNumber(value.expiresAt);
 }
 
 export const sessionShape: JsonShape<Session> = {
