@@ -8,9 +8,9 @@ import type {Session, TokenStore} from '../store/session.js';
  * at the realm for registry tokens for as long as the operation lasts, where the OIDC access token
  * may expire in the middle of it (minutes, at some providers). hub-auth bounds its lifetime
  * (refreshTokens.lifetimeSeconds). One is kept in the session and replaced once half of its
- * lifetime has passed, so an operation that starts with it has at least that half. It is kept
- * only where the session's tokens are kept securely: with the insecure file store, one is asked
- * for each operation and never written to a plain file.
+ * lifetime has passed, so an operation that starts with it has at least that half. It lives only
+ * in the keychain: with the insecure file store there is none (a plain file would keep a
+ * credential good for hours), and the access token serves as before.
  */
 
 export interface IdentityTokenDeps {
@@ -23,7 +23,7 @@ export interface IdentityTokenDeps {
 /** The identity token for the session's registry, or undefined when its token service offers none. */
 export async function identityTokenFor(session: Session, deps: IdentityTokenDeps): Promise<string | undefined> {
   if (halfLeft(session.identityToken, deps.nowSeconds())) return session.identityToken.token;
-  if (deps.store.kind === 'insecure-file') return (await deps.request(session.registry, session.accessToken))?.token;
+  if (deps.store.kind === 'insecure-file') return undefined;
   // The lock of the session's refreshes: the session is written back, and a refresh meanwhile must not be lost.
   const release = await lockFile(join(deps.lockDir, `${encodeURIComponent(session.registry)}.refresh`));
   try {

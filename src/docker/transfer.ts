@@ -87,7 +87,7 @@ export function explainTransferFailure(error: TransferError, registry: string, a
     });
   }
   // The realm or the registry unreachable, overloaded or restarting: the credentials are fine.
-  if (/\bEOF\b|connection refused|connection reset|broken pipe|i\/o timeout|timeout exceeded|no such host|\b50[234]\b|service unavailable|UNAVAILABLE|TOOMANYREQUESTS|try again/i.test(message)) {
+  if (/\bEOF\b|connection refused|connection reset|broken pipe|i\/o timeout|timeout exceeded|no such host|\b50[0234]\b|service unavailable|UNAVAILABLE|TOOMANYREQUESTS|try again/i.test(message)) {
     return new HubError(`The ${what} of ${reference} was interrupted: ${message}.`, {
       code: `${what}_interrupted`,
       suggestions: [`Nothing needs a new login: retry the same command (\`hub ${what} ${reference}\`); what already reached ${what === 'push' ? 'the registry' : 'this engine'} is not sent again.`],
