@@ -90,12 +90,13 @@ describe.runIf(e2eEnabled([...E2E_PROGRAMS, ...REGISTRY_PROGRAMS]))('a push and 
     await makeImage(env, stack.sandbox.dir, 'realm-down:1');
     stack.realm.setMode({kind: 'down'});
     try {
-      const failed = await runHub(['push', 'realm-down:1', '-q'], env);
+      // The engine tries each layer five times, waiting longer each time, before it gives up.
+      const failed = await runHub(['push', 'realm-down:1', '-q'], env, {timeoutMs: TRANSFER_TIMEOUT_MS});
       expect(failed.code).toBe(1);
       expect(failed.stderr).toContain('retry the same command');
       expect(failed.stderr).not.toContain('hub login');
     } finally {
       stack.realm.setMode({kind: 'pass'});
     }
-  });
+  }, TRANSFER_TIMEOUT_MS);
 });
