@@ -46,6 +46,7 @@ const START_UP_PATH = [
   'src/flows/status.ts',
   'src/auth/display.ts',
   'src/auth/environment-token.ts',
+  'src/auth/identity-token.ts',
   'src/auth/jwt-claims.ts',
   'src/auth/session.ts',
   'src/config/paths.ts',

@@ -12,6 +12,8 @@ export interface CommandOptions {
   env: NodeJS.ProcessEnv;
   input?: string;
   timeoutMs?: number;
+  /** Called with the program's process ID once it runs (e.g. to sample its memory). */
+  onSpawn?: (pid: number) => void;
 }
 
 /**
@@ -22,6 +24,7 @@ export function timeCommand(command: string, args: string[], options: CommandOpt
   return new Promise((resolve, reject) => {
     const start = performance.now();
     const child = spawn(command, args, {env: options.env, stdio: ['pipe', 'pipe', 'pipe']});
+    if (child.pid !== undefined) options.onSpawn?.(child.pid);
     let stdout = '';
     let stderr = '';
     let exitedAt = 0;

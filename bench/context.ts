@@ -19,6 +19,9 @@ export interface BenchSettings {
   transferRounds: number;
   /** The test image's layers, in bytes: several, as real images have, adding up to the image's size. */
   layerBytes: number[];
+  /** The long push and pull's image (1 GB in all, the smoke run's tiny), and how many of each. */
+  longLayerBytes: number[];
+  longTransferRounds: number;
   loadRounds: number;
   loadSeconds: number;
   loadWarmupSeconds: number;
@@ -40,6 +43,8 @@ export function benchSettings(smoke: boolean): BenchSettings {
         importRounds: 1,
         transferRounds: 1,
         layerBytes: [0.25, 0.25, 0.5, 1].map((n) => n * MB),
+        longLayerBytes: [0.25, 0.25].map((n) => n * MB),
+        longTransferRounds: 1,
         loadRounds: 1,
         loadSeconds: 1,
         loadWarmupSeconds: 0.5,
@@ -55,6 +60,8 @@ export function benchSettings(smoke: boolean): BenchSettings {
         importRounds: 5,
         transferRounds: 5,
         layerBytes: [20, 40, 60, 80].map((n) => n * MB),
+        longLayerBytes: [256, 256, 256, 256].map((n) => n * MB),
+        longTransferRounds: 2,
         loadRounds: 3,
         loadSeconds: 10,
         loadWarmupSeconds: 3,

@@ -11,6 +11,7 @@ import {fileURLToPath, pathToFileURL} from 'node:url';
 import {benchSettings, startBench} from './context.js';
 import {benchHubAuthLoad} from './hub-auth-load.js';
 import {loadLayeredImage} from './image.js';
+import {benchLongTransfer} from './long-transfer.js';
 import {benchLogin} from './login.js';
 import {machine, markdownTable, writeResults, type BenchResults} from './report.js';
 import {benchStartup} from './startup.js';
@@ -28,7 +29,7 @@ export interface BenchOptions {
 
 const BUILT_HELPER = fileURLToPath(new URL('../dist/bundle/credential-helper-main.cjs', import.meta.url));
 
-export const PARTS = ['startup', 'transfer', 'token-auth-cost', 'hub-auth'] as const;
+export const PARTS = ['startup', 'transfer', 'token-auth-cost', 'hub-auth', 'long-transfer'] as const;
 export type Part = (typeof PARTS)[number];
 
 export async function runBench(options: BenchOptions): Promise<BenchResults> {
@@ -60,6 +61,8 @@ export async function runBench(options: BenchOptions): Promise<BenchResults> {
       if (runs('token-auth-cost')) figures.push(...(await benchTokenAuthCost(ctx, image)));
     }
     if (runs('hub-auth')) figures.push(...(await benchHubAuthLoad(ctx)));
+    // Last: it signs in again with short-lived access tokens, and its 1 GB image fills the engine.
+    if (runs('long-transfer')) figures.push(...(await benchLongTransfer(ctx)));
     const results: BenchResults = {
       date: new Date().toISOString(),
       smoke: settings.smoke,

@@ -58,6 +58,8 @@ export function sessionFromTokens(
     clientSecret: previous?.clientSecret,
     expiresAt: tokens.expires_in === undefined ? undefined : nowSeconds + tokens.expires_in,
     scope: tokens.scope ?? previous?.scope,
+    // Same person, same registry: docker's identity token stays good across a refresh.
+    identityToken: previous?.identityToken,
   };
 }
 

@@ -1,4 +1,5 @@
 import {environmentSession, TOKEN_FOR_OTHER_REGISTRY} from '../auth/environment-token.js';
+import {identityTokenFor} from '../auth/identity-token.js';
 import {freshSession} from '../auth/session.js';
 import {normalizeRegistryHost} from '../config/registry-host.js';
 import {readSettings} from '../config/settings.js';
@@ -50,15 +51,24 @@ function hubCredentials(version: () => string, ctx: Context = createContext((lin
       const saved = (await readSettings(paths.settings)).registries[registry];
       if (!saved) return undefined;
       try {
+        const deps = sessionDeps(ctx, saved.storage);
         const session = await freshSession(registry, saved, {
-          ...sessionDeps(ctx, saved.storage),
+          ...deps,
           // Called only when the token must be renewed: the proxy agent is loaded then, not on each `get`.
           discover: async (settings, clientSecret) => {
             await (await import('@hub/common/net/proxy-environment')).honourProxyEnvironment(env);
             return ctx.discover(settings, clientSecret);
           },
         });
-        return {username: session.account, secret: session.accessToken};
+        const identityToken = await identityTokenFor(session, {
+          ...deps,
+          // Asked for only when the kept one is past half its life: loaded then, as above.
+          request: async (host, accessToken) => {
+            await (await import('@hub/common/net/proxy-environment')).honourProxyEnvironment(env);
+            return (await import('../registry/identity-token.js')).requestIdentityToken(host, accessToken);
+          },
+        });
+        return {username: session.account, secret: session.accessToken, identityToken};
       } catch (error) {
         if (error instanceof HubError && error.code === 'not_logged_in') return undefined;
         throw error;

@@ -12,7 +12,12 @@ export const MISSING_SERVER_URL = 'no credentials server URL';
 export interface Credentials {
   username: string;
   secret: string;
+  /** docker's identity token for this registry (auth/identity-token.ts), given instead of the access token. */
+  identityToken?: string;
 }
+
+/** The username with which docker's credential-helper protocol says: the secret is an identity token. */
+export const IDENTITY_TOKEN_USERNAME = '<token>';
 
 export interface CredentialSource {
   /** Credentials for a registry docker names by server URL, or undefined when hub has no session there. */
@@ -38,8 +43,10 @@ export async function answerCredentialRequest(action: string | undefined, input:
       if (!serverUrl) return fail(MISSING_SERVER_URL);
       const credentials = await source.get(serverUrl);
       if (!credentials) return fail(CREDENTIALS_NOT_FOUND);
-      // The access token is the password: docker sends it to hub-auth as Basic credentials. Never
-      // Username "<token>": docker would take the secret for an identity token and spend it.
+      // An identity token outlives the operation: the engine trades it at the realm (grant_type=
+      // refresh_token) for each registry token it needs. Without one, the access token is the
+      // password, sent to hub-auth as Basic credentials.
+      if (credentials.identityToken) return ok(JSON.stringify({ServerURL: serverUrl, Username: IDENTITY_TOKEN_USERNAME, Secret: credentials.identityToken}));
       return ok(JSON.stringify({ServerURL: serverUrl, Username: credentials.username, Secret: credentials.secret}));
     }
     case 'store': {

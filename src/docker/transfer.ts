@@ -9,11 +9,8 @@ import {createProgressRenderer, type ProgressEvent, type ProgressMode} from './p
  * is inspected: the stream ending is not success.
  */
 
-export interface RegistryAuth {
-  username: string;
-  password: string;
-  serveraddress: string;
-}
+/** The engine's authconfig (X-Registry-Auth): the access token as password, or docker's identity token. */
+export type RegistryAuth = {serveraddress: string} & ({username: string; password: string} | {identitytoken: string});
 
 export interface TransferResult {
   digest?: string;
@@ -87,6 +84,13 @@ export function explainTransferFailure(error: TransferError, registry: string, a
       suggestions: [
         `As ${account} you may push to ${registry}/${account}/… and to the namespaces of your groups (${registry}/<group>/…); ask an administrator for access to others.`,
       ],
+    });
+  }
+  // The realm or the registry unreachable, overloaded or restarting: the credentials are fine.
+  if (/\bEOF\b|connection refused|connection reset|broken pipe|i\/o timeout|timeout exceeded|no such host|\b50[0234]\b|service unavailable|UNAVAILABLE|TOOMANYREQUESTS|try again/i.test(message)) {
+    return new HubError(`The ${what} of ${reference} was interrupted: ${message}.`, {
+      code: `${what}_interrupted`,
+      suggestions: [`Nothing needs a new login: retry the same command (\`hub ${what} ${reference}\`); what already reached ${what === 'push' ? 'the registry' : 'this engine'} is not sent again.`],
     });
   }
   if (/unauthorized|authentication required|401/i.test(message)) {

@@ -1,7 +1,8 @@
 import {execFile} from 'node:child_process';
 import {join} from 'node:path';
 import {dockerConfigDir, readCredentialHelpers} from '../docker/config-file.js';
-import {CREDENTIALS_NOT_FOUND} from '../docker/credential-helper.js';
+import {jwtClaims} from '../auth/jwt-claims.js';
+import {CREDENTIALS_NOT_FOUND, IDENTITY_TOKEN_USERNAME} from '../docker/credential-helper.js';
 import {findProgram} from '@hub/common/find-program';
 import {CheckFailed, skipped, type Passed} from './checkup.js';
 
@@ -55,7 +56,10 @@ async function askHelper(program: string, registry: string, env: NodeJS.ProcessE
   if (typeof answer.Secret !== 'string' || !answer.Secret) {
     throw new CheckFailed(`\`${HELPER} get\` answered without a Secret`, `Check that ${program} is hub's helper (\`${HELPER} version\`).`);
   }
-  return String(answer.Username);
+  if (answer.Username !== IDENTITY_TOKEN_USERNAME) return String(answer.Username);
+  // An identity token names no user in the answer: hub-auth's refresh token does (sub), read only to say whose it is.
+  const account = jwtClaims(answer.Secret)?.sub;
+  return `${typeof account === 'string' ? account : 'an unnamed account'}, with docker's identity token`;
 }
 
 function runHelper(program: string, registry: string, env: NodeJS.ProcessEnv): Promise<{exitCode: number; stdout: string}> {

@@ -5,7 +5,7 @@ import type {ProgressMode} from '../docker/progress.js';
 import {explainTransferFailure, pullImage, pushImage, TransferError, type RegistryAuth} from '../docker/transfer.js';
 import {HubError} from '@hub/common/errors';
 import type {Session} from '../store/session.js';
-import {currentSession} from './current-session.js';
+import {currentTransferCredentials} from './current-session.js';
 
 export interface TransferOptions {
   image: string;
@@ -24,7 +24,7 @@ export interface TransferOutcome {
 /** `hub push myapp:1.0`: tags the local image under the registry and the user's namespace, and pushes it. */
 export async function push(ctx: Context, options: TransferOptions): Promise<TransferOutcome> {
   const connecting = connectEngineMeanwhile(ctx);
-  const session = await sessionFor(ctx, options);
+  const {session, identityToken} = await credentialsFor(ctx, options);
   const target = qualifyReference(options.image, session.registry, session.account);
   if (!target.tag) throw new HubError(`${options.image} names a digest, not a tag: push needs a tag.`, {exit: 2, code: 'invalid_reference'});
   const reference = `${target.remoteName}:${target.tag}`;
@@ -32,7 +32,7 @@ export async function push(ctx: Context, options: TransferOptions): Promise<Tran
   if (options.image !== reference) await tagImage(engine.docker, options.image, target.remoteName, target.tag);
   ctx.say(`Pushing ${reference}`);
   try {
-    const result = await pushImage(engine, target.remoteName, target.tag, authFor(session), options.progress, options.out);
+    const result = await pushImage(engine, target.remoteName, target.tag, authFor(session, identityToken), options.progress, options.out);
     ctx.say(`✓ Pushed ${reference}${result.digest ? ` (${result.digest})` : ''}`);
     return {reference, ...result};
   } catch (error) {
@@ -43,12 +43,12 @@ export async function push(ctx: Context, options: TransferOptions): Promise<Tran
 /** `hub pull myapp:1.0`: the same name resolution as push, then a pull through the engine. */
 export async function pull(ctx: Context, options: TransferOptions): Promise<TransferOutcome> {
   const connecting = connectEngineMeanwhile(ctx);
-  const session = await sessionFor(ctx, options);
+  const {session, identityToken} = await credentialsFor(ctx, options);
   const reference = formatImageReference(qualifyReference(options.image, session.registry, session.account).remote);
   const engine = await connecting;
   ctx.say(`Pulling ${reference}`);
   try {
-    const result = await pullImage(engine, reference, authFor(session), options.progress, options.out);
+    const result = await pullImage(engine, reference, authFor(session, identityToken), options.progress, options.out);
     ctx.say(`✓ Pulled ${reference}${result.digest ? ` (${result.digest})` : ''}`);
     return {reference, ...result};
   } catch (error) {
@@ -67,11 +67,13 @@ function connectEngineMeanwhile(ctx: Context): Promise<Engine> {
 }
 
 /** A reference that names its registry uses that registry's session; a bare one, the chosen registry's. */
-function sessionFor(ctx: Context, options: TransferOptions): Promise<Session> {
-  return currentSession(ctx, parseImageReference(options.image).domain ?? options.registry);
+function credentialsFor(ctx: Context, options: TransferOptions) {
+  return currentTransferCredentials(ctx, parseImageReference(options.image).domain ?? options.registry);
 }
 
-function authFor(session: Session): RegistryAuth {
+/** The identity token when there is one, for this registry only (serveraddress): the access token would expire mid-way. */
+function authFor(session: Session, identityToken: string | undefined): RegistryAuth {
+  if (identityToken) return {identitytoken: identityToken, serveraddress: session.registry};
   return {username: session.account, password: session.accessToken, serveraddress: session.registry};
 }
 

@@ -116,9 +116,10 @@ export async function discoverRealm(registry: string): Promise<Realm> {
   return {realm, service: challenge.params.service};
 }
 
-export async function send(url: string, headers: Record<string, string>) {
+/** A GET, or with `form` an OAuth2 form POST (the token-auth spec's POST /token). */
+export async function send(url: string, headers: Record<string, string>, form?: URLSearchParams) {
   try {
-    return await fetch(url, {headers, signal: AbortSignal.timeout(TIMEOUT_MS)});
+    return await fetch(url, {headers, signal: AbortSignal.timeout(TIMEOUT_MS), ...(form ? {method: 'POST', body: form} : {})});
   } catch (error) {
     if (!isTransientNetworkError(error)) throw error;
     throw new HubError(`Cannot reach ${new URL(url).host}: ${rootMessage(error)}.`, {code: 'unreachable', cause: error});

@@ -14,6 +14,8 @@ export const sessionShape = object({
   /** Seconds since the epoch; absent when the provider did not say. */
   expiresAt: optional(finiteNumber),
   scope: optional(string()),
+  /** docker's identity token for this registry (hub-auth's refresh token), with its times in seconds since the epoch. */
+  identityToken: optional(object({token: string({nonEmpty: true}), issuedAt: finiteNumber, expiresAt: finiteNumber})),
 });
 export type Session = ShapeOf<typeof sessionShape>;
 

@@ -105,9 +105,9 @@ describe.runIf(e2eEnabled([...E2E_PROGRAMS, 'docker-registry', 'script']))('a to
     return response.status;
   }
 
-  function credentialHelperGet(host: string): Promise<{Secret?: string}> {
+  function credentialHelperGet(host: string): Promise<{Username?: string; Secret?: string}> {
     return new Promise((resolve, reject) => {
-      const child = execFile('docker-credential-hub', ['get'], {env}, (error, stdout) => (error ? reject(error) : resolve(JSON.parse(stdout) as {Secret?: string})));
+      const child = execFile('docker-credential-hub', ['get'], {env}, (error, stdout) => (error ? reject(error) : resolve(JSON.parse(stdout) as {Username?: string; Secret?: string})));
       child.stdin?.end(host);
     });
   }
@@ -197,8 +197,11 @@ describe.runIf(e2eEnabled([...E2E_PROGRAMS, 'docker-registry', 'script']))('a to
     expect(again.code, again.stderr).toBe(0);
     expect(again.stderr).not.toContain('not on the registry');
     expect(await replayAtCompany((await credentialHelperGet(evil.host)).Secret!)).toBe(401);
-    // The company's own session is untouched and still works there.
-    expect((await credentialHelperGet(company)).Secret).toBe(companyToken);
+    // The company's own session is untouched and still works there: docker gets its identity token for the company.
+    const forCompany = await credentialHelperGet(company);
+    expect(forCompany.Username).toBe('<token>');
+    const traded = await fetch(`${hubAuth.url}/token`, {method: 'POST', body: new URLSearchParams({grant_type: 'refresh_token', service: SERVICE, refresh_token: forCompany.Secret!})});
+    expect(traded.status).toBe(200);
   });
 
   it("ends a login whose token the registry's hub-auth refuses, and keeps the session it had", async () => {

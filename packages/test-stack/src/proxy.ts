@@ -1,10 +1,11 @@
 import {createServer, request, type Server} from 'node:http';
 import type {AddressInfo} from 'node:net';
+import {PassThrough, Transform} from 'node:stream';
 import {closeServer} from './identity-provider.js';
 
 /**
  * A load balancer on loopback: each request goes to the next target in turn. It can also play a
- * failing service: refuse connections, answer 500, or answer late.
+ * failing service: refuse connections, answer 500, or answer late; or a slow network path.
  */
 export type ProxyMode = {kind: 'pass'} | {kind: 'down'} | {kind: 'error'; status: number} | {kind: 'slow'; delayMs: number};
 
@@ -16,7 +17,16 @@ export interface Proxy {
   stop(): Promise<void>;
 }
 
-export async function startProxy(targets: string[]): Promise<Proxy> {
+export interface ProxyOptions {
+  /** Each request's body and each answer's body at most this fast: a slow link, for long transfers. */
+  bytesPerSecond?: number;
+  /** Pass the client's Host header on, for a target that builds its URLs from it (the registry's upload locations). */
+  keepHost?: boolean;
+  port?: number;
+}
+
+export async function startProxy(targets: string[], options: ProxyOptions = {}): Promise<Proxy> {
+  const link = () => (options.bytesPerSecond ? throttled(options.bytesPerSecond) : new PassThrough());
   let next = 0;
   let mode: ProxyMode = {kind: 'pass'};
   const counts = new Map(targets.map((t) => [t, 0]));
@@ -27,16 +37,16 @@ export async function startProxy(targets: string[]): Promise<Proxy> {
     const target = new URL(targets[next++ % targets.length]!);
     counts.set(target.origin, (counts.get(target.origin) ?? 0) + 1);
     const upstream = request(
-      {host: target.hostname, port: target.port, method: req.method, path: req.url, headers: {...req.headers, host: target.host}},
+      {host: target.hostname, port: target.port, method: req.method, path: req.url, headers: {...req.headers, host: options.keepHost ? req.headers.host : target.host}},
       (answer) => {
         res.writeHead(answer.statusCode ?? 502, answer.headers);
-        answer.pipe(res);
+        answer.pipe(link()).pipe(res);
       },
     );
     upstream.once('error', () => res.writeHead(502).end());
-    req.pipe(upstream);
+    req.pipe(link()).pipe(upstream);
   });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  await new Promise<void>((resolve) => server.listen(options.port ?? 0, '127.0.0.1', resolve));
   return {
     url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
     counts,
@@ -45,4 +55,13 @@ export async function startProxy(targets: string[]): Promise<Proxy> {
     },
     stop: () => closeServer(server),
   };
+}
+
+/** Holds each chunk for as long as sending it takes at that rate. */
+function throttled(bytesPerSecond: number): Transform {
+  return new Transform({
+    transform(chunk: Buffer, _encoding, done) {
+      setTimeout(() => done(null, chunk), (chunk.length / bytesPerSecond) * 1000);
+    },
+  });
 }

@@ -22,8 +22,17 @@ export interface RegistryStack extends LoginStack {
   engine: DockerEngine;
 }
 
-/** `rules` replaces the default policy (policy.rules), as an operator's configuration does. */
-export async function startRegistryStack(options: {publicRepositories?: string[]; rules?: Array<Record<string, unknown>>} = {}): Promise<RegistryStack> {
+export interface RegistryStackOptions {
+  publicRepositories?: string[];
+  /** Replaces the default policy (policy.rules), as an operator's configuration does. */
+  rules?: Array<Record<string, unknown>>;
+  /** Merged into hub-auth's configuration (e.g. tokenLifetimeSeconds). */
+  hubAuth?: Record<string, unknown>;
+  /** The registry behind a link this slow (each request and answer body), for transfers that last. */
+  registryBytesPerSecond?: number;
+}
+
+export async function startRegistryStack(options: RegistryStackOptions = {}): Promise<RegistryStack> {
   assertPrograms(REGISTRY_PROGRAMS);
   const login = await startLoginStack();
   try {
@@ -33,8 +42,9 @@ export async function startRegistryStack(options: {publicRepositories?: string[]
       hubAuth: {
         oidcIssuer: login.idp.issuer,
         publicRepositories: options.publicRepositories,
-        ...(options.rules ? {extra: {policy: {rules: options.rules}}} : {}),
+        extra: {...options.hubAuth, ...(options.rules ? {policy: {rules: options.rules}} : {})},
       },
+      registryBytesPerSecond: options.registryBytesPerSecond,
     });
     return {
       ...login,
@@ -66,6 +76,8 @@ export async function startRegistryParts(options: {
   dir: string;
   registryPort: number;
   hubAuth: Omit<HubAuthOptions, 'dir' | 'registryHost' | 'signing'>;
+  /** The registry behind a link this slow (each request and answer body), for transfers that last. */
+  registryBytesPerSecond?: number | undefined;
 }): Promise<RegistryParts> {
   const {dir, registryPort} = options;
   const stops: Array<() => Promise<void>> = [];
@@ -78,12 +90,16 @@ export async function startRegistryParts(options: {
     stops.push(() => hubAuth.stop());
     const realm = await startProxy([hubAuth.url]);
     stops.push(() => realm.stop());
-    const registry = await startRegistry(
-      join(dir, 'registry'),
-      {realm: `${realm.url}/token`, service: SERVICE, issuer: TOKEN_ISSUER, rootCertBundle: signing.certificate},
-      registryPort,
-    );
-    stops.push(() => registry.stop());
+    // Behind a slow link, the registry listens elsewhere and the link takes its name (and the token audience).
+    const registryAuth = {realm: `${realm.url}/token`, service: SERVICE, issuer: TOKEN_ISSUER, rootCertBundle: signing.certificate};
+    const direct = await startRegistry(join(dir, 'registry'), registryAuth, options.registryBytesPerSecond ? undefined : registryPort);
+    stops.push(() => direct.stop());
+    let registry = direct;
+    if (options.registryBytesPerSecond) {
+      const link = await startProxy([direct.url], {bytesPerSecond: options.registryBytesPerSecond, keepHost: true, port: registryPort});
+      stops.push(() => link.stop());
+      registry = {host: `127.0.0.1:${registryPort}`, url: link.url, stop: direct.stop};
+    }
     const engine = await startDockerEngine(join(dir, 'docker'));
     stops.push(() => engine.stop());
     return {signing, hubAuth, realm, registry, engine, stop};

@@ -8,10 +8,16 @@ const source: CredentialSource = {
 };
 
 describe('the credential-helper protocol', () => {
-  it('get answers docker’s JSON with the access token as the password, never as an identity token', async () => {
+  it('get answers docker’s JSON with the access token as the password when there is no identity token', async () => {
     const answer = await answerCredentialRequest('get', 'registry.example.com\n', source);
     expect(answer.exitCode).toBe(0);
     expect(JSON.parse(answer.stdout)).toEqual({ServerURL: 'registry.example.com', Username: 'alice', Secret: 'access-token'});
+  });
+
+  it('get answers with docker’s identity token (Username "<token>") when the registry offered one, so the engine can outlast the access token', async () => {
+    const withIdentity: CredentialSource = {...source, get: async () => ({username: 'alice', secret: 'access-token', identityToken: 'hub-auth-refresh'})};
+    const answer = await answerCredentialRequest('get', 'registry.example.com', withIdentity);
+    expect(JSON.parse(answer.stdout)).toEqual({ServerURL: 'registry.example.com', Username: '<token>', Secret: 'hub-auth-refresh'});
   });
 
   it('uses docker’s exact words for an unknown registry and a missing URL', async () => {

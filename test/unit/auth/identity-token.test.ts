@@ -1,0 +1,65 @@
+import {mkdtemp, rm} from 'node:fs/promises';
+import {tmpdir} from 'node:os';
+import {join} from 'node:path';
+import {afterEach, beforeEach, describe, expect, it} from 'vitest';
+import {identityTokenFor, type IdentityTokenDeps} from '../../../src/auth/identity-token.js';
+import {MemoryStore} from '../../../src/store/memory.js';
+import type {Session, TokenStore} from '../../../src/store/session.js';
+
+const alice: Session = {registry: 'registry.example.com', issuer: 'https://idp', clientId: 'hub', account: 'alice', subject: 'sub-alice', accessToken: 'at-1'};
+
+describe('docker’s identity token in the session', () => {
+  let lockDir: string;
+  let now: number;
+  let asked: string[];
+  let store: MemoryStore;
+  let deps: IdentityTokenDeps;
+
+  beforeEach(async () => {
+    lockDir = await mkdtemp(join(tmpdir(), 'hub-identity-'));
+    now = 1_000_000;
+    asked = [];
+    store = new MemoryStore();
+    deps = {
+      store,
+      lockDir,
+      nowSeconds: () => now,
+      request: async (_registry, accessToken) => {
+        asked.push(accessToken);
+        return {token: `identity-${asked.length}`, issuedAt: now, expiresAt: now + 8 * 3600};
+      },
+    };
+  });
+  afterEach(() => rm(lockDir, {recursive: true, force: true}));
+
+  it('asks once, keeps it in the session, and asks again once half its lifetime has passed', async () => {
+    await store.write(alice);
+    expect(await identityTokenFor(alice, deps)).toBe('identity-1');
+    expect(asked).toEqual(['at-1']);
+    const kept = (await store.read(alice.registry))!;
+    expect(kept.identityToken).toEqual({token: 'identity-1', issuedAt: now, expiresAt: now + 8 * 3600});
+    now += 4 * 3600 - 1;
+    expect(await identityTokenFor(kept, deps)).toBe('identity-1');
+    now += 2;
+    expect(await identityTokenFor(kept, deps)).toBe('identity-2');
+    expect((await store.read(alice.registry))!.identityToken?.token).toBe('identity-2');
+  });
+
+  it('never writes it into a session that is no longer this person’s (a login as someone else meanwhile)', async () => {
+    await store.write({...alice, subject: 'sub-bob', account: 'bob'});
+    expect(await identityTokenFor(alice, deps)).toBe('identity-1');
+    expect((await store.read(alice.registry))!.identityToken).toBeUndefined();
+  });
+
+  it('with the insecure file store, there is none: nothing good for hours goes into a plain file', async () => {
+    const fileStore: TokenStore = {...store, kind: 'insecure-file', read: (r) => store.read(r), write: async () => expect.fail('written to a plain file'), probe: async () => {}, remove: (r) => store.remove(r)};
+    expect(await identityTokenFor(alice, {...deps, store: fileStore})).toBeUndefined();
+    expect(asked).toEqual([]);
+  });
+
+  it('answers undefined when the token service offers none, so the access token serves as before', async () => {
+    await store.write(alice);
+    expect(await identityTokenFor(alice, {...deps, request: async () => undefined})).toBeUndefined();
+    expect((await store.read(alice.registry))!.identityToken).toBeUndefined();
+  });
+});

@@ -1,0 +1,25 @@
+import {describe, expect, it} from 'vitest';
+import {explainTransferFailure, TransferError} from '../../../src/docker/transfer.js';
+
+const explain = (message: string) => explainTransferFailure(new TransferError(message), 'registry.example.com', 'alice', 'push', 'registry.example.com/alice/app:1');
+
+describe('what a failed push tells the person to do', () => {
+  it.each([
+    'Get "http://127.0.0.1:4321/token?scope=repository%3Aalice%2Fapp%3Apush%2Cpull&service=hub-registry": EOF',
+    'Get "https://auth.example.com/token": dial tcp 10.0.0.5:443: connect: connection refused',
+    'received unexpected HTTP status: 503 Service Unavailable',
+    'unknown: the identity provider cannot be reached to check the token; try again',
+    'Put "http://127.0.0.1:5000/v2/alice/app/blobs/uploads/1": net/http: TLS handshake timeout; i/o timeout',
+  ])('an unreachable or overloaded realm or registry: retry, not log in (%s)', (message) => {
+    const error = explain(message);
+    expect(error.code).toBe('push_interrupted');
+    expect(error.suggestions.join(' ')).toContain('retry the same command');
+    expect(`${error.message} ${error.suggestions.join(' ')}`).not.toContain('hub login');
+  });
+
+  it('credentials the token service refused: log in', () => {
+    const error = explain('unauthorized: the token has expired: log in again (hub login)');
+    expect(error.code).toBe('unauthorized');
+    expect(error.suggestions.join(' ')).toContain('hub login registry.example.com');
+  });
+});
