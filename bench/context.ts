@@ -1,8 +1,9 @@
 import {rm} from 'node:fs/promises';
 import {delimiter, join} from 'node:path';
 import {linkHubBins} from '../test/e2e/support/hub-bins.js';
-import {SERVICE, TOKEN_ISSUER} from '../test/e2e/support/hub-auth.js';
+import {SERVICE, spawnHubAuth, TOKEN_ISSUER} from '../test/e2e/support/hub-auth.js';
 import {E2E_PROGRAMS, assertPrograms} from '../test/e2e/support/prerequisites.js';
+import type {Daemon} from '../test/e2e/support/process.js';
 import {REGISTRY_PROGRAMS, startRegistryStack, type RegistryStack} from '../test/e2e/support/registry-stack.js';
 import {startRegistry, type Registry} from '../test/e2e/support/registry.js';
 
@@ -17,6 +18,8 @@ export interface BenchSettings {
   startupWarmups: number;
   importRounds: number;
   transferRounds: number;
+  /** Rounds of restarting hub-auth, logging in and pulling, for the cold paths. */
+  coldRounds: number;
   /** The test image's layers, in bytes: several, as real images have, adding up to the image's size. */
   layerBytes: number[];
   loadRounds: number;
@@ -39,6 +42,7 @@ export function benchSettings(smoke: boolean): BenchSettings {
         startupWarmups: 1,
         importRounds: 1,
         transferRounds: 1,
+        coldRounds: 1,
         layerBytes: [0.25, 0.25, 0.5, 1].map((n) => n * MB),
         loadRounds: 1,
         loadSeconds: 1,
@@ -54,6 +58,7 @@ export function benchSettings(smoke: boolean): BenchSettings {
         startupWarmups: 2,
         importRounds: 5,
         transferRounds: 5,
+        coldRounds: 5,
         layerBytes: [20, 40, 60, 80].map((n) => n * MB),
         loadRounds: 3,
         loadSeconds: 10,
@@ -80,6 +85,12 @@ export interface BenchContext {
    * itself, as in a deployment, with nothing of the tests' in between.
    */
   freshRegistry(): Promise<void>;
+  /**
+   * Stops the registry's hub-auth and starts it again with the same configuration on the same
+   * ports, its caches empty; returns as soon as it is spawned, so that the caller can time its
+   * way to ready.
+   */
+  restartHubAuth(): Promise<Daemon>;
   log(message: string): void;
   stop(): Promise<void>;
 }
@@ -89,6 +100,8 @@ export async function startBench(settings: BenchSettings, log: (message: string)
   log('bringing up the stack: identity provider, keyring, Chromium, hub-auth, registry, dockerd');
   const stack = await startRegistryStack();
   let registry: Registry = stack.registry;
+  // stack.stop() stops the hub-auth it started; one started again here is this context's to stop.
+  let restartedHubAuth: Daemon | undefined;
   try {
     // Long enough that no helper call refreshes in the middle of a measurement.
     stack.idp.setAccessTokenTtl(3600);
@@ -111,8 +124,14 @@ export async function startBench(settings: BenchSettings, log: (message: string)
           port,
         );
       },
+      async restartHubAuth() {
+        await (restartedHubAuth ?? stack.hubAuth.daemon).stop();
+        restartedHubAuth = spawnHubAuth(stack.hubAuth.configFile, join(stack.sandbox.dir, 'hub-auth', 'restarted.log'));
+        return restartedHubAuth;
+      },
       log,
       async stop() {
+        await restartedHubAuth?.stop();
         await registry.stop();
         await stack.stop();
       },

@@ -8,6 +8,7 @@ import {existsSync} from 'node:fs';
 import {loadavg} from 'node:os';
 import {performance} from 'node:perf_hooks';
 import {fileURLToPath, pathToFileURL} from 'node:url';
+import {benchColdPaths} from './cold-paths.js';
 import {benchSettings, startBench} from './context.js';
 import {benchHubAuthLoad} from './hub-auth-load.js';
 import {loadLayeredImage} from './image.js';
@@ -28,7 +29,7 @@ export interface BenchOptions {
 
 const BUILT_HELPER = fileURLToPath(new URL('../dist/docker/credential-helper-main.js', import.meta.url));
 
-export const PARTS = ['startup', 'transfer', 'token-auth-cost', 'hub-auth'] as const;
+export const PARTS = ['startup', 'transfer', 'token-auth-cost', 'cold-paths', 'hub-auth'] as const;
 export type Part = (typeof PARTS)[number];
 
 export async function runBench(options: BenchOptions): Promise<BenchResults> {
@@ -59,6 +60,7 @@ export async function runBench(options: BenchOptions): Promise<BenchResults> {
       if (runs('transfer')) figures.push(...(await benchTransfer(ctx, image)));
       if (runs('token-auth-cost')) figures.push(...(await benchTokenAuthCost(ctx, image)));
     }
+    if (runs('cold-paths')) figures.push(...(await benchColdPaths(ctx)));
     if (runs('hub-auth')) figures.push(...(await benchHubAuthLoad(ctx)));
     const results: BenchResults = {
       date: new Date().toISOString(),

@@ -96,15 +96,20 @@ export interface HubAuth {
   stop(): Promise<void>;
 }
 
+/** `hub-auth serve` with that configuration, started and not waited for (the bench times its start). */
+export function spawnHubAuth(configFile: string, logFile: string, env: NodeJS.ProcessEnv = {}): Daemon {
+  return startDaemon(process.execPath, [BIN, 'serve', '--config', configFile], {
+    env: {...process.env, ...env, HUB_AUTH_INTROSPECTION_SECRET: INTROSPECTION_CLIENT.secret},
+    logFile,
+  });
+}
+
 /** The real `hub-auth serve`, in its own process, on a free loopback port. */
 export async function startHubAuth(options: HubAuthOptions): Promise<HubAuth> {
   const port = await freePort();
   const monitoringPort = await freePort();
   const config = await writeHubAuthConfig(options, port, monitoringPort);
-  const daemon = startDaemon(process.execPath, [BIN, 'serve', '--config', config], {
-    env: {...process.env, ...options.env, HUB_AUTH_INTROSPECTION_SECRET: INTROSPECTION_CLIENT.secret},
-    logFile: join(options.dir, `hub-auth-${port}.log`),
-  });
+  const daemon = spawnHubAuth(config, join(options.dir, `hub-auth-${port}.log`), options.env);
   const url = `http://127.0.0.1:${port}`;
   const monitoringUrl = `http://127.0.0.1:${monitoringPort}`;
   try {
