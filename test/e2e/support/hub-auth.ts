@@ -45,6 +45,8 @@ export interface HubAuthOptions {
   untilAlive?: boolean;
   /** Added to hub-auth's environment (e.g. HTTPS_PROXY). */
   env?: NodeJS.ProcessEnv;
+  /** Options for node itself, before hub-auth's bin (e.g. --cpu-prof, which NODE_OPTIONS refuses). */
+  nodeOptions?: string[];
 }
 
 /** The configuration file for one hub-auth, as the README describes it. */
@@ -97,8 +99,8 @@ export interface HubAuth {
 }
 
 /** `hub-auth serve` with that configuration, started and not waited for (the bench times its start). */
-export function spawnHubAuth(configFile: string, logFile: string, env: NodeJS.ProcessEnv = {}): Daemon {
-  return startDaemon(process.execPath, [BIN, 'serve', '--config', configFile], {
+export function spawnHubAuth(configFile: string, logFile: string, env: NodeJS.ProcessEnv = {}, nodeOptions: string[] = []): Daemon {
+  return startDaemon(process.execPath, [...nodeOptions, BIN, 'serve', '--config', configFile], {
     env: {...process.env, ...env, HUB_AUTH_INTROSPECTION_SECRET: INTROSPECTION_CLIENT.secret},
     logFile,
   });
@@ -109,7 +111,7 @@ export async function startHubAuth(options: HubAuthOptions): Promise<HubAuth> {
   const port = await freePort();
   const monitoringPort = await freePort();
   const config = await writeHubAuthConfig(options, port, monitoringPort);
-  const daemon = spawnHubAuth(config, join(options.dir, `hub-auth-${port}.log`), options.env);
+  const daemon = spawnHubAuth(config, join(options.dir, `hub-auth-${port}.log`), options.env, options.nodeOptions);
   const url = `http://127.0.0.1:${port}`;
   const monitoringUrl = `http://127.0.0.1:${monitoringPort}`;
   try {
