@@ -47,5 +47,5 @@ describe.runIf(e2eEnabled(BENCH_PROGRAMS))('the benchmark, in its smoke mode', (
     } finally {
       await rm(dir, {recursive: true, force: true});
     }
-  }, 300_000);
+  }, 600_000);
 });
