@@ -1,8 +1,9 @@
 import {rm} from 'node:fs/promises';
 import {delimiter, join} from 'node:path';
 import {linkHubBins} from '@hub/test-stack/hub-bins';
-import {SERVICE, TOKEN_ISSUER} from '@hub/test-stack/hub-auth';
+import {SERVICE, spawnHubAuth, TOKEN_ISSUER} from '@hub/test-stack/hub-auth';
 import {E2E_PROGRAMS, assertPrograms} from '@hub/test-stack/prerequisites';
+import type {Daemon} from '@hub/test-stack/process';
 import {REGISTRY_PROGRAMS, startRegistryStack, type RegistryStack} from '@hub/test-stack/registry-stack';
 import {startRegistry, type Registry} from '@hub/test-stack/registry';
 
@@ -17,6 +18,8 @@ export interface BenchSettings {
   startupWarmups: number;
   importRounds: number;
   transferRounds: number;
+  /** Rounds of restarting hub-auth, logging in and pulling, for the cold paths. */
+  coldRounds: number;
   /** The test image's layers, in bytes: several, as real images have, adding up to the image's size. */
   layerBytes: number[];
   /** The long push and pull's image (1 GB in all, the smoke run's tiny), and how many of each. */
@@ -42,6 +45,7 @@ export function benchSettings(smoke: boolean): BenchSettings {
         startupWarmups: 1,
         importRounds: 1,
         transferRounds: 1,
+        coldRounds: 1,
         layerBytes: [0.25, 0.25, 0.5, 1].map((n) => n * MB),
         longLayerBytes: [0.25, 0.25].map((n) => n * MB),
         longTransferRounds: 1,
@@ -59,6 +63,7 @@ export function benchSettings(smoke: boolean): BenchSettings {
         startupWarmups: 2,
         importRounds: 5,
         transferRounds: 5,
+        coldRounds: 5,
         layerBytes: [20, 40, 60, 80].map((n) => n * MB),
         longLayerBytes: [256, 256, 256, 256].map((n) => n * MB),
         longTransferRounds: 2,
@@ -87,6 +92,12 @@ export interface BenchContext {
    * itself, as in a deployment, with nothing of the tests' in between.
    */
   freshRegistry(): Promise<void>;
+  /**
+   * Stops the registry's hub-auth and starts it again with the same configuration on the same
+   * ports, its caches empty; returns as soon as it is spawned, so that the caller can time its
+   * way to ready.
+   */
+  restartHubAuth(): Promise<Daemon>;
   log(message: string): void;
   stop(): Promise<void>;
 }
@@ -96,6 +107,8 @@ export async function startBench(settings: BenchSettings, log: (message: string)
   log('bringing up the stack: identity provider, keyring, Chromium, hub-auth, registry, dockerd');
   const stack = await startRegistryStack();
   let registry: Registry = stack.registry;
+  // stack.stop() stops the hub-auth it started; one started again here is this context's to stop.
+  let restartedHubAuth: Daemon | undefined;
   try {
     // Long enough that no helper call refreshes in the middle of a measurement.
     stack.idp.setAccessTokenTtl(3600);
@@ -118,8 +131,14 @@ export async function startBench(settings: BenchSettings, log: (message: string)
           port,
         );
       },
+      async restartHubAuth() {
+        await (restartedHubAuth ?? stack.hubAuth.daemon).stop();
+        restartedHubAuth = spawnHubAuth(stack.hubAuth.configFile, join(stack.sandbox.dir, 'hub-auth', 'restarted.log'));
+        return restartedHubAuth;
+      },
       log,
       async stop() {
+        await restartedHubAuth?.stop();
         await registry.stop();
         await stack.stop();
       },

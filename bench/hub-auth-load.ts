@@ -1,4 +1,5 @@
 import {readFile, writeFile} from 'node:fs/promises';
+import {get} from 'node:http';
 import {cpus} from 'node:os';
 import {join} from 'node:path';
 import {fileURLToPath} from 'node:url';
@@ -6,9 +7,11 @@ import {decodeJwt} from 'jose';
 import {registryAudience} from '@hub/protocol/registry-audience';
 import {SERVICE, startHubAuth, type HubAuth} from '@hub/test-stack/hub-auth';
 import {CLI_CLIENT_ID, subjectOf, type IdentityProvider} from '@hub/test-stack/identity-provider';
+import {startDaemon, waitForOutput, type Daemon} from '@hub/test-stack/process';
 import {runCommand} from './commands.js';
 import type {BenchContext} from './context.js';
 import type {LoadPlan, LoadResult} from './load-client.js';
+import type {RecordedResponse} from './http-limit-server.js';
 import {figure, type Figure} from './report.js';
 import {summarize, type Summary} from './stats.js';
 
@@ -16,25 +19,48 @@ const SERVER_CORE = '0';
 const CLIENT_CORE = '1';
 const LOAD_CLIENT = fileURLToPath(new URL('./load-client.ts', import.meta.url));
 const SIGN_RATE = fileURLToPath(new URL('./sign-rate.ts', import.meta.url));
+const HTTP_LIMIT_SERVER = fileURLToPath(new URL('./http-limit-server.ts', import.meta.url));
 const SCOPES = 'openid profile offline_access';
 
 /** The bench's TypeScript children run through tsx, like `npm run bench` itself. */
 const tsx = (script: string, args: string[]) => [process.execPath, '--import', 'tsx', script, ...args];
 
+/** Headers node:http writes itself on every answer, so the bare server's answer must not repeat them. */
+const WRITTEN_BY_NODE = new Set(['date', 'connection', 'keep-alive', 'transfer-encoding']);
+
 /**
- * hub-auth on one core, the load generator on the other: requests per second against the rate
- * at which that one core can sign the very token hub-auth hands out, which no token service
- * doing the same signature can pass.
+ * hub-auth on one core, the load generator on the other, against two limits measured on the same
+ * core in the same run: a bare node:http server answering the very bytes hub-auth answers (no
+ * token service on node's HTTP stack can pass it), and, for hub-auth signing every token
+ * (tokenReuseSeconds: 0), the rate at which that core signs it.
+ *
+ * Each kind of load gets a hub-auth of its own, so that its peak RSS and, with BENCH_CPU_PROFILE
+ * set to a directory, its CPU profile (node --cpu-prof, written when the bench stops it) are that
+ * load's alone.
  */
 export async function benchHubAuthLoad(ctx: BenchContext): Promise<Figure[]> {
   const {stack, settings} = ctx;
   if (cpus().length < 2) throw new Error('the hub-auth benchmark needs two cores: one for hub-auth, one for the load generator');
-  const hubAuth = await startHubAuth({dir: join(ctx.dir, 'hub-auth-load'), oidcIssuer: stack.idp.issuer, registryHost: ctx.registryHost, signing: stack.signing});
+  const started: Array<{stop(): Promise<void>}> = [];
   try {
-    const pid = String(hubAuth.daemon.child.pid);
-    // Every thread (libuv's pool too), so that hub-auth has exactly one core.
-    await runCommand('taskset', ['--all-tasks', '--cpu-list', '--pid', SERVER_CORE, pid], {env: ctx.env});
-    const url = `${hubAuth.url}/token?service=${SERVICE}&scope=${encodeURIComponent('repository:alice/bench:pull,push')}`;
+    const serve = async (name: string, extra: Record<string, unknown> = {}): Promise<HubAuth> => {
+      const profileDir = process.env.BENCH_CPU_PROFILE;
+      const hubAuth = await startHubAuth({
+        dir: join(ctx.dir, 'hub-auth-load'),
+        oidcIssuer: stack.idp.issuer,
+        registryHost: ctx.registryHost,
+        signing: stack.signing,
+        extra,
+        ...(profileDir ? {nodeOptions: ['--cpu-prof', `--cpu-prof-dir=${profileDir}`, `--cpu-prof-name=hub-auth-${name}.cpuprofile`]} : {}),
+      });
+      started.push(hubAuth);
+      // Every thread (libuv's pool too), so that hub-auth has exactly one core.
+      await pin(ctx, hubAuth.daemon);
+      return hubAuth;
+    };
+    const reusing = {jwt: await serve('jwt'), opaque: await serve('opaque'), opaqueMisses: await serve('opaque-misses')};
+    const signingEach = await serve('no-reuse', {tokenReuseSeconds: 0});
+    const query = `/token?service=${SERVICE}&scope=${encodeURIComponent('repository:alice/bench:pull,push')}`;
     const now = Math.floor(Date.now() / 1000);
     const jwt = await stack.idp.signWithProviderKey({
       iss: stack.idp.issuer,
@@ -47,94 +73,162 @@ export async function benchHubAuthLoad(ctx: BenchContext): Promise<Figure[]> {
       iat: now,
       exp: now + 3600,
     });
-    const registryClaims = decodeJwt(await registryToken(url, jwt));
-
-    ctx.log('hub-auth load: how fast one core signs that token');
-    const signLimit = {name: 'one core signing the same token (node:crypto ES256)', value: await signRate(ctx, registryClaims)};
-
-    const load = (name: string, plan: Omit<LoadPlan, 'url'>): Promise<MeasuredLoad> => {
-      ctx.log(`hub-auth load: ${name}`);
-      return runLoad(ctx, hubAuth, {url, ...plan});
-    };
-    const sustained = async (kind: string, token: string): Promise<MeasuredLoad[]> => {
-      await load(`${kind}, warm-up`, {tokens: [token], connections: settings.connections, seconds: settings.loadWarmupSeconds});
-      const runs: MeasuredLoad[] = [];
-      for (let round = 0; round < settings.loadRounds; round++) {
-        runs.push(await load(`${kind}, round ${round + 1}`, {tokens: [token], connections: settings.connections, seconds: settings.loadSeconds}));
-      }
-      return runs;
-    };
-    const jwtRuns = await sustained('JWT access token', jwt);
+    const answer = await recordAnswer(`${reusing.jwt.url}${query}`, jwt);
+    const registryClaims = decodeJwt((JSON.parse(answer.body) as {token: string}).token);
     const audience = registryAudience(ctx.registryHost);
     const [warmOpaque] = await mintOpaqueTokens(stack.idp, 1, audience);
     // A refused token would measure refusals: the benchmark stops instead.
-    await registryToken(url, warmOpaque!);
-    const opaqueRuns = await sustained('opaque token, introspection cached', warmOpaque!);
+    await recordAnswer(`${reusing.opaque.url}${query}`, warmOpaque!);
+    await recordAnswer(`${signingEach.url}${query}`, jwt);
+
+    const answerFile = join(ctx.dir, 'hub-auth-answer.json');
+    await writeFile(answerFile, JSON.stringify(answer));
+    const bare = startDaemon('taskset', ['--cpu-list', SERVER_CORE, ...tsx(HTTP_LIMIT_SERVER, [answerFile])], {env: ctx.env});
+    started.push(bare);
+    const port = /^listening (\d+)$/m.exec(await waitForOutput(bare, /^listening \d+$/m, 20_000))?.[1];
+    if (!port) throw new Error(`the bare node:http server did not start:\n${bare.output()}`);
+    const bareUrl = `http://127.0.0.1:${port}${query}`;
+
+    const loads: Array<{kind: string; target: {pid: number}; plan: Omit<LoadPlan, 'connections' | 'seconds'>}> = [
+      {kind: 'bare node:http', target: {pid: bare.child.pid!}, plan: {url: bareUrl, tokens: [jwt]}},
+      {kind: 'JWT access token', target: {pid: reusing.jwt.daemon.child.pid!}, plan: {url: `${reusing.jwt.url}${query}`, tokens: [jwt]}},
+      {kind: 'opaque token, introspection cached', target: {pid: reusing.opaque.daemon.child.pid!}, plan: {url: `${reusing.opaque.url}${query}`, tokens: [warmOpaque!]}},
+      {kind: 'JWT, tokenReuseSeconds: 0', target: {pid: signingEach.daemon.child.pid!}, plan: {url: `${signingEach.url}${query}`, tokens: [jwt]}},
+    ];
+    const load = (name: string, pid: number, plan: LoadPlan): Promise<MeasuredLoad> => {
+      ctx.log(`hub-auth load: ${name}`);
+      return runLoad(ctx, pid, plan);
+    };
+    for (const {kind, target, plan} of loads) await load(`${kind}, warm-up`, target.pid, {...plan, connections: settings.connections, seconds: settings.loadWarmupSeconds});
+    ctx.log('hub-auth load: how fast one core signs that token');
+    const signRates = await signRate(ctx, registryClaims);
+    const signLimit = {name: 'one core signing the same token (node:crypto ES256)', value: signRates.wall};
+    const signCpuLimit = {name: 'signatures of the same token per CPU-second', value: signRates.cpu};
+    // Round after round of every kind, so that a change in the machine's load touches them alike.
+    const runs = new Map<string, MeasuredLoad[]>(loads.map(({kind}) => [kind, []]));
+    for (let round = 0; round < settings.loadRounds; round++) {
+      for (const {kind, target, plan} of loads) {
+        runs.get(kind)!.push(await load(`${kind}, round ${round + 1}`, target.pid, {...plan, connections: settings.connections, seconds: settings.loadSeconds}));
+      }
+    }
 
     // A cache miss costs a round trip to the provider's introspection endpoint; one connection,
     // so the latency is that cost and not a queue. A cached token on one connection is the baseline.
     const cold: LoadResult[] = [];
     const cached: LoadResult[] = [];
+    const opaqueUrl = `${reusing.opaqueMisses.url}${query}`;
+    const opaquePid = reusing.opaqueMisses.daemon.child.pid!;
+    await recordAnswer(opaqueUrl, warmOpaque!);
     for (let round = 0; round < settings.loadRounds; round++) {
       // Minted per round: the provider's development store keeps only its last 1,000 entries.
       const tokens = await mintOpaqueTokens(stack.idp, settings.coldRequests, audience);
-      cold.push(await load(`opaque, cache miss, round ${round + 1}`, {tokens, connections: 1, amount: tokens.length}));
-      cached.push(await load(`opaque, cache hit on one connection, round ${round + 1}`, {tokens: [warmOpaque!], connections: 1, amount: tokens.length}));
+      cold.push(await load(`opaque, cache miss, round ${round + 1}`, opaquePid, {url: opaqueUrl, tokens, connections: 1, amount: tokens.length}));
+      cached.push(await load(`opaque, cache hit on one connection, round ${round + 1}`, opaquePid, {url: opaqueUrl, tokens: [warmOpaque!], connections: 1, amount: tokens.length}));
     }
 
-    const of = <Run>(runs: Run[], pick: (run: Run) => number): Summary => summarize(runs.map(pick));
+    const of = <Run>(list: Run[], pick: (run: Run) => number): Summary => summarize(list.map(pick));
     const benchmark = `hub-auth GET /token, ${settings.connections} connections, ${settings.loadSeconds} s runs`;
-    const sustainedFigures = (token: string, runs: LoadResult[]) => [
-      figure({benchmark, name: `${token}: requests/s`, unit: 'req/s', value: of(runs, (r) => r.perSecond), baseline: signLimit, target: {op: '>=', value: 0.5}}),
-      figure({benchmark, name: `${token}: p50 latency`, unit: 'ms', value: of(runs, (r) => r.p50Ms)}),
-      figure({benchmark, name: `${token}: p99 latency`, unit: 'ms', value: of(runs, (r) => r.p99Ms), target: {op: '<=', value: 20}}),
-      figure({benchmark, name: `${token}: errors`, unit: '', value: of(runs, (r) => r.errors), target: {op: '<=', value: 0}}),
-    ];
+    const bareRuns = runs.get('bare node:http')!;
+    const httpLimit = {name: 'bare node:http server, the same answer', value: of(bareRuns, (r) => r.perSecond)};
+    const httpCpuLimit = {name: 'bare node:http server, per CPU-second', value: of(bareRuns, (r) => r.perCpuSecond)};
+    type Limit = {name: string; value: Summary};
+    const sustainedFigures = (kind: string, limit: Limit, cpuLimit: Limit, atLeast: number) => {
+      const list = runs.get(kind)!;
+      return [
+        figure({benchmark, name: `${kind}: requests/s`, unit: 'req/s', value: of(list, (r) => r.perSecond), baseline: limit, target: {op: '>=', value: atLeast}}),
+        figure({benchmark, name: `${kind}: requests per CPU-second`, unit: 'req/CPU-s', value: of(list, (r) => r.perCpuSecond), baseline: cpuLimit, target: {op: '>=', value: atLeast}}),
+        figure({benchmark, name: `${kind}: p50 latency`, unit: 'ms', value: of(list, (r) => r.p50Ms)}),
+        figure({benchmark, name: `${kind}: p99 latency`, unit: 'ms', value: of(list, (r) => r.p99Ms), target: {op: '<=', value: 20}}),
+        figure({benchmark, name: `${kind}: errors`, unit: '', value: of(list, (r) => r.errors), target: {op: '<=', value: 0}}),
+      ];
+    };
+    const hubAuthRuns = loads.filter(({kind}) => kind !== 'bare node:http').flatMap(({kind}) => runs.get(kind)!);
     const coldBenchmark = `hub-auth GET /token, opaque token, cache miss (a fresh token per request), 1 connection, ${settings.coldRequests} requests`;
     const hit = (pick: (run: LoadResult) => number) => ({name: 'cache hit, 1 connection', value: of(cached, pick)});
     return [
-      ...sustainedFigures('JWT access token', jwtRuns),
-      ...sustainedFigures('opaque token, introspection cached', opaqueRuns),
-      figure({benchmark, name: 'hub-auth peak RSS in a run', unit: 'MB', value: of([...jwtRuns, ...opaqueRuns], (r) => r.peakRssMb), target: {op: '<=', value: 150}}),
+      // Whether the signing target can be met at all: no server on node's HTTP stack passes this.
+      figure({benchmark, name: 'bare node:http server: requests/s', unit: 'req/s', value: httpLimit.value, baseline: signLimit}),
+      figure({benchmark, name: 'bare node:http server: requests per CPU-second', unit: 'req/CPU-s', value: httpCpuLimit.value, baseline: signCpuLimit}),
+      ...sustainedFigures('JWT access token', httpLimit, httpCpuLimit, 0.6),
+      ...sustainedFigures('opaque token, introspection cached', httpLimit, httpCpuLimit, 0.6),
+      ...sustainedFigures('JWT, tokenReuseSeconds: 0', signLimit, signCpuLimit, 0.5),
+      figure({benchmark, name: 'hub-auth peak RSS in a run', unit: 'MB', value: of(hubAuthRuns, (r) => r.peakRssMb), target: {op: '<=', value: 150}}),
       figure({benchmark: coldBenchmark, name: 'p50 latency', unit: 'ms', value: of(cold, (r) => r.p50Ms), baseline: hit((r) => r.p50Ms)}),
       figure({benchmark: coldBenchmark, name: 'p99 latency', unit: 'ms', value: of(cold, (r) => r.p99Ms), baseline: hit((r) => r.p99Ms)}),
       figure({benchmark: coldBenchmark, name: 'errors', unit: '', value: of(cold, (r) => r.errors), target: {op: '<=', value: 0}}),
     ];
   } finally {
-    await hubAuth.stop();
+    for (const service of started.reverse()) await service.stop();
   }
 }
 
-async function registryToken(url: string, accessToken: string): Promise<string> {
-  const response = await fetch(url, {headers: {authorization: `Basic ${Buffer.from(`alice:${accessToken}`).toString('base64')}`}});
-  const body = (await response.json()) as {token?: string};
-  if (response.status !== 200 || !body.token) throw new Error(`hub-auth refused the benchmark's token: ${response.status} ${JSON.stringify(body)}`);
-  return body.token;
+async function pin(ctx: BenchContext, daemon: Daemon): Promise<void> {
+  await runCommand('taskset', ['--all-tasks', '--cpu-list', '--pid', SERVER_CORE, String(daemon.child.pid)], {env: ctx.env});
 }
 
-async function signRate(ctx: BenchContext, claims: Record<string, unknown>): Promise<Summary> {
-  const rates: number[] = [];
+/** hub-auth's answer to a token request, as the bare server is to repeat it. */
+async function recordAnswer(url: string, accessToken: string): Promise<RecordedResponse> {
+  const response = await new Promise<{status: number; headers: Array<[string, string]>; body: string}>((resolve, reject) => {
+    const request = get(url, {agent: false, headers: {authorization: `Basic ${Buffer.from(`alice:${accessToken}`).toString('base64')}`}}, (res) => {
+      let body = '';
+      res.setEncoding('utf8').on('data', (chunk: string) => (body += chunk));
+      res.once('end', () => {
+        const headers: Array<[string, string]> = [];
+        for (let i = 0; i < res.rawHeaders.length; i += 2) headers.push([res.rawHeaders[i]!, res.rawHeaders[i + 1]!]);
+        resolve({status: res.statusCode ?? 0, headers, body});
+      });
+      res.once('error', reject);
+    });
+    request.once('error', reject);
+  });
+  if (response.status !== 200 || !(JSON.parse(response.body) as {token?: string}).token) {
+    throw new Error(`hub-auth refused the benchmark's token: ${response.status} ${response.body}`);
+  }
+  return {...response, headers: response.headers.filter(([name]) => !WRITTEN_BY_NODE.has(name.toLowerCase()))};
+}
+
+/** Signatures per second of wall time and per CPU-second of the signing process. */
+async function signRate(ctx: BenchContext, claims: Record<string, unknown>): Promise<{wall: Summary; cpu: Summary}> {
+  const rates: Array<{perSecond: number; perCpuSecond: number}> = [];
   for (let round = 0; round < ctx.settings.loadRounds; round++) {
     const sign = tsx(SIGN_RATE, [ctx.stack.signing.key, ctx.stack.signing.certificate, JSON.stringify(claims), String(ctx.settings.signSeconds)]);
     const output = await runCommand('taskset', ['--cpu-list', SERVER_CORE, ...sign], {env: ctx.env});
-    rates.push((JSON.parse(output) as {perSecond: number}).perSecond);
+    rates.push(JSON.parse(output) as {perSecond: number; perCpuSecond: number});
   }
-  return summarize(rates);
+  return {wall: summarize(rates.map((r) => r.perSecond)), cpu: summarize(rates.map((r) => r.perCpuSecond))};
 }
 
-type MeasuredLoad = LoadResult & {peakRssMb: number};
+/**
+ * `perCpuSecond`: requests answered per second of CPU the server used (all its threads). On a
+ * machine shared with other work the load generator may not keep the server busy, and requests/s
+ * then measure the generator; what a request costs the server does not depend on that.
+ */
+type MeasuredLoad = LoadResult & {peakRssMb: number; perCpuSecond: number};
 
-/** One load run from the pinned load generator, with hub-auth's peak RSS during it. */
-async function runLoad(ctx: BenchContext, hubAuth: HubAuth, plan: LoadPlan): Promise<MeasuredLoad> {
-  const pid = hubAuth.daemon.child.pid!;
+/** One load run from the pinned load generator, with the server's (process `pid`) peak RSS and CPU time during it. */
+async function runLoad(ctx: BenchContext, pid: number, plan: LoadPlan): Promise<MeasuredLoad> {
   // Writing 5 to clear_refs resets the kernel's peak-RSS mark, so VmHWM afterwards is this run's peak.
   await writeFile(`/proc/${pid}/clear_refs`, '5');
   const planFile = join(ctx.dir, 'load-plan.json');
   await writeFile(planFile, JSON.stringify(plan));
+  const cpuBefore = await cpuSecondsOf(pid);
   const result = JSON.parse(await runCommand('taskset', ['--cpu-list', CLIENT_CORE, ...tsx(LOAD_CLIENT, [planFile])], {env: ctx.env})) as LoadResult;
+  const cpuSeconds = (await cpuSecondsOf(pid)) - cpuBefore;
   const status = await readFile(`/proc/${pid}/status`, 'utf8');
   const peakKb = Number(/^VmHWM:\s+(\d+) kB$/m.exec(status)?.[1]);
-  return {...result, peakRssMb: peakKb / 1024};
+  // The kernel counts CPU time in ticks: a run too short to be charged one counts as one.
+  return {...result, peakRssMb: peakKb / 1024, perCpuSecond: result.requests / Math.max(cpuSeconds, 1 / CLOCK_TICKS)};
+}
+
+/** USER_HZ, in which /proc reports CPU time; 100 on every Linux architecture node runs on. */
+const CLOCK_TICKS = 100;
+
+/** User and system CPU time of every thread of process `pid`, in seconds (proc(5): fields 14 and 15 of stat). */
+async function cpuSecondsOf(pid: number): Promise<number> {
+  const stat = await readFile(`/proc/${pid}/stat`, 'utf8');
+  // The command name (field 2) may hold spaces: count fields after its closing parenthesis.
+  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  return (Number(fields[11]) + Number(fields[12])) / CLOCK_TICKS;
 }
 
 /**

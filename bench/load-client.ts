@@ -19,6 +19,8 @@ export interface LoadPlan {
 export interface LoadResult {
   /** Meaningful for timed runs only: autocannon ends a run of `amount` requests on its next one-second tick. */
   perSecond: number;
+  /** Requests answered with a 2xx. */
+  requests: number;
   p50Ms: number;
   p99Ms: number;
   /** Connection errors, timeouts and answers other than 2xx. */
@@ -46,6 +48,7 @@ async function main(): Promise<void> {
   });
   const answer: LoadResult = {
     perSecond: latencies.length / result.duration,
+    requests: latencies.length - result.non2xx,
     p50Ms: percentile(latencies, 50),
     p99Ms: percentile(latencies, 99),
     errors: result.errors + result.timeouts + result.non2xx,

@@ -8,6 +8,7 @@ import {existsSync} from 'node:fs';
 import {loadavg} from 'node:os';
 import {performance} from 'node:perf_hooks';
 import {fileURLToPath, pathToFileURL} from 'node:url';
+import {benchColdPaths} from './cold-paths.js';
 import {benchSettings, startBench} from './context.js';
 import {benchHubAuthLoad} from './hub-auth-load.js';
 import {loadLayeredImage} from './image.js';
@@ -29,7 +30,7 @@ export interface BenchOptions {
 
 const BUILT_HELPER = fileURLToPath(new URL('../dist/bundle/credential-helper-main.cjs', import.meta.url));
 
-export const PARTS = ['startup', 'transfer', 'token-auth-cost', 'hub-auth', 'long-transfer'] as const;
+export const PARTS = ['startup', 'transfer', 'token-auth-cost', 'cold-paths', 'hub-auth', 'long-transfer'] as const;
 export type Part = (typeof PARTS)[number];
 
 export async function runBench(options: BenchOptions): Promise<BenchResults> {
@@ -60,6 +61,7 @@ export async function runBench(options: BenchOptions): Promise<BenchResults> {
       if (runs('transfer')) figures.push(...(await benchTransfer(ctx, image)));
       if (runs('token-auth-cost')) figures.push(...(await benchTokenAuthCost(ctx, image)));
     }
+    if (runs('cold-paths')) figures.push(...(await benchColdPaths(ctx)));
     if (runs('hub-auth')) figures.push(...(await benchHubAuthLoad(ctx)));
     // Last: it signs in again with short-lived access tokens, and its 1 GB image fills the engine.
     if (runs('long-transfer')) figures.push(...(await benchLongTransfer(ctx)));

@@ -1,4 +1,5 @@
 import {writeFile} from 'node:fs/promises';
+import {createRequire} from 'node:module';
 import {join} from 'node:path';
 import {fileURLToPath} from 'node:url';
 import {runCommand, timeCommand} from './commands.js';
@@ -86,13 +87,24 @@ for (const {path, loader} of JSON.parse(process.argv[1])) {
 process.stdout.write(JSON.stringify(times));
 `;
 
-/** The same Secret Service read `get` makes, timed inside a node that has already loaded everything. */
+/**
+ * The same Secret Service read `get` makes, timed inside a node that has already loaded
+ * everything; and, in that node, what constructing an entry of the keyring addon alone costs: on
+ * Linux each construction opens a new D-Bus connection and a Diffie-Hellman session with the
+ * Secret Service (dbus-secret-service-keyring-store), before any lookup.
+ */
 const KEYCHAIN_PROBE = `
+import {createRequire} from 'node:module';
+const {AsyncEntry} = createRequire(import.meta.url)(process.argv[3]);
 const {KeychainStore} = await import(process.argv[1]);
 const start = performance.now();
 if (!(await new KeychainStore().read(process.argv[2]))) throw new Error('no session in the keychain');
-process.stdout.write(String(performance.now() - start));
+const read = performance.now() - start;
+const constructed = performance.now();
+new AsyncEntry('hub-bench-probe', 'none');
+process.stdout.write(JSON.stringify({read, session: performance.now() - constructed}));
 `;
+const KEYRING_ADDON = createRequire(import.meta.url).resolve('@napi-rs/keyring');
 
 interface LoadedModule {
   path: string;
@@ -122,6 +134,7 @@ async function breakDownHelper(ctx: BenchContext, getMs: number, nodeMs: number)
   const perModule = new Map<string, number[]>(loadOrder.map((m) => [m.path, []]));
   const totals: number[] = [];
   const keychainReads: number[] = [];
+  const keychainSessions: number[] = [];
   const keychain = new URL('../src/store/keychain.ts', import.meta.url).href;
   const empty = join(ctx.dir, 'empty.mjs');
   await writeFile(empty, '');
@@ -129,13 +142,16 @@ async function breakDownHelper(ctx: BenchContext, getMs: number, nodeMs: number)
     const times = JSON.parse(await runCommand(process.execPath, ['--input-type=module', '-e', IMPORT_PROBE, JSON.stringify(probeOrder), empty], {env: ctx.env})) as number[];
     probeOrder.forEach((m, i) => perModule.get(m.path)!.push(times[i]!));
     totals.push(times.reduce((sum, ms) => sum + ms, 0));
-    keychainReads.push(Number(await runCommand(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', KEYCHAIN_PROBE, keychain, ctx.registryHost], {env: ctx.env})));
+    const probe = JSON.parse(await runCommand(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', KEYCHAIN_PROBE, keychain, ctx.registryHost, KEYRING_ADDON], {env: ctx.env})) as {read: number; session: number};
+    keychainReads.push(probe.read);
+    keychainSessions.push(probe.session);
   }
   return {
     getMs,
     nodeMs,
     importMs: summarize(totals).median,
     keychainReadMs: summarize(keychainReads).median,
+    keychainSessionMs: summarize(keychainSessions).median,
     modules: loadOrder.map((m) => ({module: displayName(m), ms: summarize(perModule.get(m.path)!).median})),
   };
 }

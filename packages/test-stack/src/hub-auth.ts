@@ -47,6 +47,8 @@ export interface HubAuthOptions {
   untilAlive?: boolean;
   /** Added to hub-auth's environment (e.g. HTTPS_PROXY). */
   env?: NodeJS.ProcessEnv;
+  /** Options for node itself, before hub-auth's bin (e.g. --cpu-prof, which NODE_OPTIONS refuses). */
+  nodeOptions?: string[];
 }
 
 /** The configuration file for one hub-auth, as the README describes it. */
@@ -98,15 +100,20 @@ export interface HubAuth {
   stop(): Promise<void>;
 }
 
+/** `hub-auth serve` with that configuration, started and not waited for (the bench times its start). */
+export function spawnHubAuth(configFile: string, logFile: string, env: NodeJS.ProcessEnv = {}, nodeOptions: string[] = []): Daemon {
+  return startDaemon(process.execPath, [...nodeOptions, BIN, 'serve', '--config', configFile], {
+    env: {...process.env, ...env, HUB_AUTH_INTROSPECTION_SECRET: INTROSPECTION_CLIENT.secret},
+    logFile,
+  });
+}
+
 /** The real `hub-auth serve`, in its own process, on a free loopback port. */
 export async function startHubAuth(options: HubAuthOptions): Promise<HubAuth> {
   const port = await freePort();
   const monitoringPort = await freePort();
   const config = await writeHubAuthConfig(options, port, monitoringPort);
-  const daemon = startDaemon(process.execPath, [BIN, 'serve', '--config', config], {
-    env: {...process.env, ...options.env, HUB_AUTH_INTROSPECTION_SECRET: INTROSPECTION_CLIENT.secret},
-    logFile: join(options.dir, `hub-auth-${port}.log`),
-  });
+  const daemon = spawnHubAuth(config, join(options.dir, `hub-auth-${port}.log`), options.env, options.nodeOptions);
   const url = `http://127.0.0.1:${port}`;
   const monitoringUrl = `http://127.0.0.1:${monitoringPort}`;
   try {
