@@ -22,15 +22,7 @@ const COMMANDS = [
 ];
 const FLOWS = ['src/flows/**', 'src/doctor/**'];
 const CONTEXT = ['src/context.ts'];
-const ADAPTERS = [
-  'src/auth/**',
-  'src/config/**',
-  'src/docker/**',
-  'src/registry/**',
-  'src/store/**',
-  'src/files/**',
-  'src/io/**',
-];
+const ADAPTERS = ['src/auth/**', 'src/config/**', 'src/docker/**', 'src/registry/**', 'src/store/**', 'src/files/**', 'src/io/**'];
 
 /**
  * What docker-credential-hub and the fast path load before they answer (found from their entry
@@ -117,7 +109,8 @@ export default tseslint.config(
             ...(above.length > 0 ? [{...into(...above), message: UPWARD}] : []),
             {
               group: ['hub-auth', 'hub-auth/*', '**/packages/**'],
-              message: 'the CLI imports nothing from hub-auth: what both must agree on lives in @hub/protocol, what both run on in @hub/common',
+              message:
+                'the CLI imports nothing from hub-auth: what both must agree on lives in @hub/protocol, what both run on in @hub/common',
             },
           ],
         },

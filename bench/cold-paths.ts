@@ -73,8 +73,20 @@ export async function benchColdPaths(ctx: BenchContext): Promise<Figure[]> {
       value: summarize(coldPulls),
       baseline: {name: 'the same pull right after (hub-auth warm)', value: summarize(warmPulls)},
     }),
-    figure({benchmark: BENCHMARK, name: 'hub-auth serve: start → /readyz 200', unit: 'ms', value: hubAuthStart, baseline: {name: 'bare fastify: start → first 200', value: summarize(fastifyReady)}}),
-    figure({benchmark: BENCHMARK, name: 'hub-auth serve: start → /readyz 200', unit: 'ms', value: hubAuthStart, baseline: {name: 'node -e 0', value: summarize(nodeExit)}}),
+    figure({
+      benchmark: BENCHMARK,
+      name: 'hub-auth serve: start → /readyz 200',
+      unit: 'ms',
+      value: hubAuthStart,
+      baseline: {name: 'bare fastify: start → first 200', value: summarize(fastifyReady)},
+    }),
+    figure({
+      benchmark: BENCHMARK,
+      name: 'hub-auth serve: start → /readyz 200',
+      unit: 'ms',
+      value: hubAuthStart,
+      baseline: {name: 'node -e 0', value: summarize(nodeExit)},
+    }),
   ];
 }
 

@@ -38,7 +38,10 @@ export function timeCommand(command: string, args: string[], options: CommandOpt
     child.once('close', (code, signal) => {
       clearTimeout(timer);
       if (code === 0) resolve({ms: exitedAt - start, stdout, stderr});
-      else reject(new Error(`${[command, ...args].join(' ')} failed (${signal ?? `exit ${code}`}):\n${stderr.slice(-4000)}${stdout.slice(-2000)}`));
+      else
+        reject(
+          new Error(`${[command, ...args].join(' ')} failed (${signal ?? `exit ${code}`}):\n${stderr.slice(-4000)}${stdout.slice(-2000)}`),
+        );
     });
     child.stdin.end(options.input ?? '');
   });

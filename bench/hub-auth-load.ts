@@ -92,14 +92,23 @@ export async function benchHubAuthLoad(ctx: BenchContext): Promise<Figure[]> {
     const loads: Array<{kind: string; target: {pid: number}; plan: Omit<LoadPlan, 'connections' | 'seconds'>}> = [
       {kind: 'bare node:http', target: {pid: bare.child.pid!}, plan: {url: bareUrl, tokens: [jwt]}},
       {kind: 'JWT access token', target: {pid: reusing.jwt.daemon.child.pid!}, plan: {url: `${reusing.jwt.url}${query}`, tokens: [jwt]}},
-      {kind: 'opaque token, introspection cached', target: {pid: reusing.opaque.daemon.child.pid!}, plan: {url: `${reusing.opaque.url}${query}`, tokens: [warmOpaque!]}},
-      {kind: 'JWT, tokenReuseSeconds: 0', target: {pid: signingEach.daemon.child.pid!}, plan: {url: `${signingEach.url}${query}`, tokens: [jwt]}},
+      {
+        kind: 'opaque token, introspection cached',
+        target: {pid: reusing.opaque.daemon.child.pid!},
+        plan: {url: `${reusing.opaque.url}${query}`, tokens: [warmOpaque!]},
+      },
+      {
+        kind: 'JWT, tokenReuseSeconds: 0',
+        target: {pid: signingEach.daemon.child.pid!},
+        plan: {url: `${signingEach.url}${query}`, tokens: [jwt]},
+      },
     ];
     const load = (name: string, pid: number, plan: LoadPlan): Promise<MeasuredLoad> => {
       ctx.log(`hub-auth load: ${name}`);
       return runLoad(ctx, pid, plan);
     };
-    for (const {kind, target, plan} of loads) await load(`${kind}, warm-up`, target.pid, {...plan, connections: settings.connections, seconds: settings.loadWarmupSeconds});
+    for (const {kind, target, plan} of loads)
+      await load(`${kind}, warm-up`, target.pid, {...plan, connections: settings.connections, seconds: settings.loadWarmupSeconds});
     ctx.log('hub-auth load: how fast one core signs that token');
     const signRates = await signRate(ctx, registryClaims);
     const signLimit = {name: 'one core signing the same token (node:crypto ES256)', value: signRates.wall};
@@ -108,7 +117,13 @@ export async function benchHubAuthLoad(ctx: BenchContext): Promise<Figure[]> {
     const runs = new Map<string, MeasuredLoad[]>(loads.map(({kind}) => [kind, []]));
     for (let round = 0; round < settings.loadRounds; round++) {
       for (const {kind, target, plan} of loads) {
-        runs.get(kind)!.push(await load(`${kind}, round ${round + 1}`, target.pid, {...plan, connections: settings.connections, seconds: settings.loadSeconds}));
+        runs.get(kind)!.push(
+          await load(`${kind}, round ${round + 1}`, target.pid, {
+            ...plan,
+            connections: settings.connections,
+            seconds: settings.loadSeconds,
+          }),
+        );
       }
     }
 
@@ -122,8 +137,17 @@ export async function benchHubAuthLoad(ctx: BenchContext): Promise<Figure[]> {
     for (let round = 0; round < settings.loadRounds; round++) {
       // Minted per round: the provider's development store keeps only its last 1,000 entries.
       const tokens = await mintOpaqueTokens(stack.idp, settings.coldRequests, audience);
-      cold.push(await load(`opaque, cache miss, round ${round + 1}`, opaquePid, {url: opaqueUrl, tokens, connections: 1, amount: tokens.length}));
-      cached.push(await load(`opaque, cache hit on one connection, round ${round + 1}`, opaquePid, {url: opaqueUrl, tokens: [warmOpaque!], connections: 1, amount: tokens.length}));
+      cold.push(
+        await load(`opaque, cache miss, round ${round + 1}`, opaquePid, {url: opaqueUrl, tokens, connections: 1, amount: tokens.length}),
+      );
+      cached.push(
+        await load(`opaque, cache hit on one connection, round ${round + 1}`, opaquePid, {
+          url: opaqueUrl,
+          tokens: [warmOpaque!],
+          connections: 1,
+          amount: tokens.length,
+        }),
+      );
     }
 
     const of = <Run>(list: Run[], pick: (run: Run) => number): Summary => summarize(list.map(pick));
@@ -135,8 +159,22 @@ export async function benchHubAuthLoad(ctx: BenchContext): Promise<Figure[]> {
     const sustainedFigures = (kind: string, limit: Limit, cpuLimit: Limit, atLeast: number) => {
       const list = runs.get(kind)!;
       return [
-        figure({benchmark, name: `${kind}: requests/s`, unit: 'req/s', value: of(list, (r) => r.perSecond), baseline: limit, target: {op: '>=', value: atLeast}}),
-        figure({benchmark, name: `${kind}: requests per CPU-second`, unit: 'req/CPU-s', value: of(list, (r) => r.perCpuSecond), baseline: cpuLimit, target: {op: '>=', value: atLeast}}),
+        figure({
+          benchmark,
+          name: `${kind}: requests/s`,
+          unit: 'req/s',
+          value: of(list, (r) => r.perSecond),
+          baseline: limit,
+          target: {op: '>=', value: atLeast},
+        }),
+        figure({
+          benchmark,
+          name: `${kind}: requests per CPU-second`,
+          unit: 'req/CPU-s',
+          value: of(list, (r) => r.perCpuSecond),
+          baseline: cpuLimit,
+          target: {op: '>=', value: atLeast},
+        }),
         figure({benchmark, name: `${kind}: p50 latency`, unit: 'ms', value: of(list, (r) => r.p50Ms)}),
         figure({benchmark, name: `${kind}: p99 latency`, unit: 'ms', value: of(list, (r) => r.p99Ms), target: {op: '<=', value: 20}}),
         figure({benchmark, name: `${kind}: errors`, unit: '', value: of(list, (r) => r.errors), target: {op: '<=', value: 0}}),
@@ -148,11 +186,23 @@ export async function benchHubAuthLoad(ctx: BenchContext): Promise<Figure[]> {
     return [
       // Whether the signing target can be met at all: no server on node's HTTP stack passes this.
       figure({benchmark, name: 'bare node:http server: requests/s', unit: 'req/s', value: httpLimit.value, baseline: signLimit}),
-      figure({benchmark, name: 'bare node:http server: requests per CPU-second', unit: 'req/CPU-s', value: httpCpuLimit.value, baseline: signCpuLimit}),
+      figure({
+        benchmark,
+        name: 'bare node:http server: requests per CPU-second',
+        unit: 'req/CPU-s',
+        value: httpCpuLimit.value,
+        baseline: signCpuLimit,
+      }),
       ...sustainedFigures('JWT access token', httpLimit, httpCpuLimit, 0.6),
       ...sustainedFigures('opaque token, introspection cached', httpLimit, httpCpuLimit, 0.6),
       ...sustainedFigures('JWT, tokenReuseSeconds: 0', signLimit, signCpuLimit, 0.5),
-      figure({benchmark, name: 'hub-auth peak RSS in a run', unit: 'MB', value: of(hubAuthRuns, (r) => r.peakRssMb), target: {op: '<=', value: 150}}),
+      figure({
+        benchmark,
+        name: 'hub-auth peak RSS in a run',
+        unit: 'MB',
+        value: of(hubAuthRuns, (r) => r.peakRssMb),
+        target: {op: '<=', value: 150},
+      }),
       figure({benchmark: coldBenchmark, name: 'p50 latency', unit: 'ms', value: of(cold, (r) => r.p50Ms), baseline: hit((r) => r.p50Ms)}),
       figure({benchmark: coldBenchmark, name: 'p99 latency', unit: 'ms', value: of(cold, (r) => r.p99Ms), baseline: hit((r) => r.p99Ms)}),
       figure({benchmark: coldBenchmark, name: 'errors', unit: '', value: of(cold, (r) => r.errors), target: {op: '<=', value: 0}}),
@@ -169,16 +219,20 @@ async function pin(ctx: BenchContext, daemon: Daemon): Promise<void> {
 /** hub-auth's answer to a token request, as the bare server is to repeat it. */
 async function recordAnswer(url: string, accessToken: string): Promise<RecordedResponse> {
   const response = await new Promise<{status: number; headers: Array<[string, string]>; body: string}>((resolve, reject) => {
-    const request = get(url, {agent: false, headers: {authorization: `Basic ${Buffer.from(`alice:${accessToken}`).toString('base64')}`}}, (res) => {
-      let body = '';
-      res.setEncoding('utf8').on('data', (chunk: string) => (body += chunk));
-      res.once('end', () => {
-        const headers: Array<[string, string]> = [];
-        for (let i = 0; i < res.rawHeaders.length; i += 2) headers.push([res.rawHeaders[i]!, res.rawHeaders[i + 1]!]);
-        resolve({status: res.statusCode ?? 0, headers, body});
-      });
-      res.once('error', reject);
-    });
+    const request = get(
+      url,
+      {agent: false, headers: {authorization: `Basic ${Buffer.from(`alice:${accessToken}`).toString('base64')}`}},
+      (res) => {
+        let body = '';
+        res.setEncoding('utf8').on('data', (chunk: string) => (body += chunk));
+        res.once('end', () => {
+          const headers: Array<[string, string]> = [];
+          for (let i = 0; i < res.rawHeaders.length; i += 2) headers.push([res.rawHeaders[i]!, res.rawHeaders[i + 1]!]);
+          resolve({status: res.statusCode ?? 0, headers, body});
+        });
+        res.once('error', reject);
+      },
+    );
     request.once('error', reject);
   });
   if (response.status !== 200 || !(JSON.parse(response.body) as {token?: string}).token) {
@@ -191,7 +245,12 @@ async function recordAnswer(url: string, accessToken: string): Promise<RecordedR
 async function signRate(ctx: BenchContext, claims: Record<string, unknown>): Promise<{wall: Summary; cpu: Summary}> {
   const rates: Array<{perSecond: number; perCpuSecond: number}> = [];
   for (let round = 0; round < ctx.settings.loadRounds; round++) {
-    const sign = tsx(SIGN_RATE, [ctx.stack.signing.key, ctx.stack.signing.certificate, JSON.stringify(claims), String(ctx.settings.signSeconds)]);
+    const sign = tsx(SIGN_RATE, [
+      ctx.stack.signing.key,
+      ctx.stack.signing.certificate,
+      JSON.stringify(claims),
+      String(ctx.settings.signSeconds),
+    ]);
     const output = await runCommand('taskset', ['--cpu-list', SERVER_CORE, ...sign], {env: ctx.env});
     rates.push(JSON.parse(output) as {perSecond: number; perCpuSecond: number});
   }
@@ -212,7 +271,9 @@ async function runLoad(ctx: BenchContext, pid: number, plan: LoadPlan): Promise<
   const planFile = join(ctx.dir, 'load-plan.json');
   await writeFile(planFile, JSON.stringify(plan));
   const cpuBefore = await cpuSecondsOf(pid);
-  const result = JSON.parse(await runCommand('taskset', ['--cpu-list', CLIENT_CORE, ...tsx(LOAD_CLIENT, [planFile])], {env: ctx.env})) as LoadResult;
+  const result = JSON.parse(
+    await runCommand('taskset', ['--cpu-list', CLIENT_CORE, ...tsx(LOAD_CLIENT, [planFile])], {env: ctx.env}),
+  ) as LoadResult;
   const cpuSeconds = (await cpuSecondsOf(pid)) - cpuBefore;
   const status = await readFile(`/proc/${pid}/status`, 'utf8');
   const peakKb = Number(/^VmHWM:\s+(\d+) kB$/m.exec(status)?.[1]);

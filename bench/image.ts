@@ -54,7 +54,7 @@ export async function loadLayeredImage(env: NodeJS.ProcessEnv, dir: string, laye
 async function writeRandomFile(path: string, bytes: number): Promise<void> {
   const file = await open(path, 'w');
   try {
-    for (let written = 0; written < bytes; ) {
+    for (let written = 0; written < bytes;) {
       const chunk = randomBytes(Math.min(8 * 1024 * 1024, bytes - written));
       await file.write(chunk);
       written += chunk.length;

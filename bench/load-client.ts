@@ -38,7 +38,18 @@ async function main(): Promise<void> {
     connections: plan.connections,
     ...(plan.amount === undefined ? {duration: plan.seconds} : {amount: plan.amount}),
     headers: {authorization: basic(plan.tokens[0]!)},
-    ...(perRequest ? {requests: [{setupRequest: (request) => ({...request, headers: {...request.headers, authorization: basic(plan.tokens[next++ % plan.tokens.length]!)}})}]} : {}),
+    ...(perRequest
+      ? {
+          requests: [
+            {
+              setupRequest: (request) => ({
+                ...request,
+                headers: {...request.headers, authorization: basic(plan.tokens[next++ % plan.tokens.length]!)},
+              }),
+            },
+          ],
+        }
+      : {}),
   };
   // autocannon's own histogram keeps whole milliseconds; a cache hit on loopback takes less than one.
   const latencies: number[] = [];

@@ -12,7 +12,10 @@ const TIMING = /^hub-timing callback_to_stored_ms=([\d.]+)$/m;
 export async function loginAlice(ctx: BenchContext): Promise<{ms: number; stderr: string}> {
   const {stack} = ctx;
   const start = performance.now();
-  const login = runHub(['login', ctx.registryHost, '--issuer', stack.idp.issuer, '--client-id', stack.idp.clientId], {...ctx.env, HUB_TIMING: '1'});
+  const login = runHub(['login', ctx.registryHost, '--issuer', stack.idp.issuer, '--client-id', stack.idp.clientId], {
+    ...ctx.env,
+    HUB_TIMING: '1',
+  });
   await stack.browser.signIn(await stack.browser.nextUrl(), USERS[0]!);
   const result = await login;
   const ms = performance.now() - start;

@@ -23,7 +23,9 @@ const SAMPLE_MS = 50;
  */
 export async function benchLongTransfer(ctx: BenchContext): Promise<Figure[]> {
   const {settings, stack} = ctx;
-  ctx.log(`making the ${describeImage({bytes: settings.longLayerBytes.reduce((a, b) => a + b, 0), layers: settings.longLayerBytes.length, id: ''})} image`);
+  ctx.log(
+    `making the ${describeImage({bytes: settings.longLayerBytes.reduce((a, b) => a + b, 0), layers: settings.longLayerBytes.length, id: ''})} image`,
+  );
   const image = await loadLayeredImage(ctx.env, join(ctx.dir, 'long'), settings.longLayerBytes);
   stack.idp.setAccessTokenTtl(ACCESS_TOKEN_SECONDS);
   try {
@@ -56,14 +58,29 @@ export async function benchLongTransfer(ctx: BenchContext): Promise<Figure[]> {
     }
     // Every transfer went through the identity token (docker's and hub's alike), not a stale access token.
     const traded = (await identityTokenTrades(ctx)) - trades;
-    if (traded < 4 * settings.longTransferRounds) throw new Error(`hub-auth traded ${traded} identity tokens for ${4 * settings.longTransferRounds} transfers: the engine did not use one`);
+    if (traded < 4 * settings.longTransferRounds)
+      throw new Error(
+        `hub-auth traded ${traded} identity tokens for ${4 * settings.longTransferRounds} transfers: the engine did not use one`,
+      );
     await runCommand('docker', ['image', 'rm', '--force', image.id], {env: ctx.env});
     const size = `${describeImage(image)}; access token ${ACCESS_TOKEN_SECONDS} s`;
     return [
       transferFigure(`hub push (${size})`, pushes, 'docker push'),
       transferFigure(`hub pull (${size})`, pulls, 'docker pull'),
-      figure({benchmark: BENCHMARK, name: `hub peak RSS during hub push (${describeImage(image)})`, unit: 'MB', value: summarize(peakMb.push), target: {op: '<=', value: 150}}),
-      figure({benchmark: BENCHMARK, name: `hub peak RSS during hub pull (${describeImage(image)})`, unit: 'MB', value: summarize(peakMb.pull), target: {op: '<=', value: 150}}),
+      figure({
+        benchmark: BENCHMARK,
+        name: `hub peak RSS during hub push (${describeImage(image)})`,
+        unit: 'MB',
+        value: summarize(peakMb.push),
+        target: {op: '<=', value: 150},
+      }),
+      figure({
+        benchmark: BENCHMARK,
+        name: `hub peak RSS during hub pull (${describeImage(image)})`,
+        unit: 'MB',
+        value: summarize(peakMb.pull),
+        target: {op: '<=', value: 150},
+      }),
     ];
   } finally {
     // The later benchmarks use the session as login left it: good for an hour.
@@ -93,7 +110,10 @@ async function measured(ctx: BenchContext, command: 'hub' | 'docker', args: stri
     peakKb = Math.max(peakKb, Number(/^VmHWM:\s+(\d+) kB$/m.exec(status)?.[1] ?? 0));
   };
   try {
-    const run = await timeCommand(command, args, {env: ctx.env, onSpawn: (pid) => (sampler = setInterval(() => void sample(pid), SAMPLE_MS))});
+    const run = await timeCommand(command, args, {
+      env: ctx.env,
+      onSpawn: (pid) => (sampler = setInterval(() => void sample(pid), SAMPLE_MS)),
+    });
     if (peakKb === 0) throw new Error(`no memory sample of ${command} ${args.join(' ')}: it ended within ${SAMPLE_MS} ms`);
     return {run, peak: peakKb / 1024};
   } finally {

@@ -18,7 +18,14 @@ const signer = createSigner({privateKeyPem: await readFile(keyFile, 'utf8'), cer
 const jwks = verificationJwks([certificatePem], 'libtrust');
 const keys = verificationKeysFromJwks(jwks);
 const now = Math.floor(Date.now() / 1000);
-const token = signer.sign(refreshClaims({account: 'alice', groups: ['dev'], service: 'registry', holder: {issuer: 'https://id.example', subject: 'sub-1'}}, 'hub-auth', now, 3600));
+const token = signer.sign(
+  refreshClaims(
+    {account: 'alice', groups: ['dev'], service: 'registry', holder: {issuer: 'https://id.example', subject: 'sub-1'}},
+    'hub-auth',
+    now,
+    3600,
+  ),
+);
 const expected = {issuer: 'hub-auth', service: 'registry', nowSeconds: now};
 const keySet = createLocalJWKSet(jwks as Parameters<typeof createLocalJWKSet>[0]);
 const algorithms = [...new Set(jwks.keys.map((key) => key.alg))];
@@ -40,7 +47,12 @@ const handWritten = () => {
 };
 // What refresh-token.ts would be on jose: the same checks, the claims' shape read afterwards.
 const withJose = async () => {
-  const {payload} = await jwtVerify(token, keySet, {issuer: 'hub-auth', audience: REFRESH_AUDIENCE, algorithms, requiredClaims: ['exp', 'sub']});
+  const {payload} = await jwtVerify(token, keySet, {
+    issuer: 'hub-auth',
+    audience: REFRESH_AUDIENCE,
+    algorithms,
+    requiredClaims: ['exp', 'sub'],
+  });
   if (payload.token_use !== 'refresh' || payload.svc !== 'registry') throw new Error('refused');
 };
 

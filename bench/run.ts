@@ -89,10 +89,13 @@ async function main(): Promise<void> {
     const at = args.indexOf(flag);
     return at >= 0 ? args[at + 1] : undefined;
   };
-  const only = valueOf('--only')?.split(',').map((name) => {
-    if (!(PARTS as readonly string[]).includes(name)) throw new Error(`unknown part "${name}" in --only: choose from ${PARTS.join(', ')}`);
-    return name as Part;
-  });
+  const only = valueOf('--only')
+    ?.split(',')
+    .map((name) => {
+      if (!(PARTS as readonly string[]).includes(name))
+        throw new Error(`unknown part "${name}" in --only: choose from ${PARTS.join(', ')}`);
+      return name as Part;
+    });
   // A smoke or partial run leaves the full run's results.json alone unless told where to write.
   const out = valueOf('--out') ?? (smoke || only ? undefined : fileURLToPath(new URL('./results.json', import.meta.url)));
   const results = await runBench({smoke, out, only: only && new Set(only)});

@@ -56,10 +56,31 @@ export async function benchStartup(ctx: BenchContext): Promise<{figures: Figure[
   const secretservice = {name: 'docker-credential-secretservice get', value: measured('docker-credential-secretservice get')};
   const helper = measured('docker-credential-hub get');
   const figures = [
-    figure({benchmark: BENCHMARK, name: 'docker-credential-hub get', unit: 'ms', value: helper, baseline: node, target: {op: '<=', value: 1.5}}),
+    figure({
+      benchmark: BENCHMARK,
+      name: 'docker-credential-hub get',
+      unit: 'ms',
+      value: helper,
+      baseline: node,
+      target: {op: '<=', value: 1.5},
+    }),
     figure({benchmark: BENCHMARK, name: 'docker-credential-hub get', unit: 'ms', value: helper, baseline: secretservice}),
-    figure({benchmark: BENCHMARK, name: 'hub --version', unit: 'ms', value: measured('hub --version'), baseline: node, target: {op: '<=', value: 2}}),
-    figure({benchmark: BENCHMARK, name: 'hub status', unit: 'ms', value: measured('hub status'), baseline: node, target: {op: '<=', value: 2}}),
+    figure({
+      benchmark: BENCHMARK,
+      name: 'hub --version',
+      unit: 'ms',
+      value: measured('hub --version'),
+      baseline: node,
+      target: {op: '<=', value: 2},
+    }),
+    figure({
+      benchmark: BENCHMARK,
+      name: 'hub status',
+      unit: 'ms',
+      value: measured('hub status'),
+      baseline: node,
+      target: {op: '<=', value: 2},
+    }),
   ];
   const helperBreakdown = await breakDownHelper(ctx, helper.median, node.value.median);
   return {figures, helperBreakdown};
@@ -116,7 +137,10 @@ interface LoadedModule {
  * module as it translates it and the CommonJS loader each file it loads.
  */
 async function modulesLoadedByGet(ctx: BenchContext): Promise<LoadedModule[]> {
-  const {stderr} = await timeCommand('docker-credential-hub', ['get'], {env: {...ctx.env, NODE_DEBUG: 'esm,module'}, input: ctx.registryHost});
+  const {stderr} = await timeCommand('docker-credential-hub', ['get'], {
+    env: {...ctx.env, NODE_DEBUG: 'esm,module'},
+    input: ctx.registryHost,
+  });
   const loaded = new Map<string, LoadedModule>();
   for (const [, url, path] of stderr.matchAll(/Translating \w+ (file:\/\/\S+)|load "(\/[^"]+)" for module/g)) {
     const module: LoadedModule = url ? {path: fileURLToPath(url), loader: 'import'} : {path: path!, loader: 'require'};
@@ -139,10 +163,18 @@ async function breakDownHelper(ctx: BenchContext, getMs: number, nodeMs: number)
   const empty = join(ctx.dir, 'empty.mjs');
   await writeFile(empty, '');
   for (let round = 0; round < ctx.settings.importRounds; round++) {
-    const times = JSON.parse(await runCommand(process.execPath, ['--input-type=module', '-e', IMPORT_PROBE, JSON.stringify(probeOrder), empty], {env: ctx.env})) as number[];
+    const times = JSON.parse(
+      await runCommand(process.execPath, ['--input-type=module', '-e', IMPORT_PROBE, JSON.stringify(probeOrder), empty], {env: ctx.env}),
+    ) as number[];
     probeOrder.forEach((m, i) => perModule.get(m.path)!.push(times[i]!));
     totals.push(times.reduce((sum, ms) => sum + ms, 0));
-    const probe = JSON.parse(await runCommand(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', KEYCHAIN_PROBE, keychain, ctx.registryHost, KEYRING_ADDON], {env: ctx.env})) as {read: number; session: number};
+    const probe = JSON.parse(
+      await runCommand(
+        process.execPath,
+        ['--import', 'tsx', '--input-type=module', '-e', KEYCHAIN_PROBE, keychain, ctx.registryHost, KEYRING_ADDON],
+        {env: ctx.env},
+      ),
+    ) as {read: number; session: number};
     keychainReads.push(probe.read);
     keychainSessions.push(probe.session);
   }

@@ -23,7 +23,8 @@ import {readFile} from 'node:fs/promises';
 import {resolve} from 'node:path';
 import {build, type BuildOptions, type Plugin} from 'esbuild';
 
-const dependenciesOf = (manifest: string) => Object.keys((JSON.parse(readFileSync(manifest, 'utf8')) as {dependencies: Record<string, string>}).dependencies);
+const dependenciesOf = (manifest: string) =>
+  Object.keys((JSON.parse(readFileSync(manifest, 'utf8')) as {dependencies: Record<string, string>}).dependencies);
 const dependencies = dependenciesOf('package.json');
 
 /**
@@ -75,7 +76,8 @@ const oclifPluginsByRequire: Plugin = {
   setup(builder) {
     builder.onLoad({filter: /@oclif\/core\/lib\/module-loader\.js$/}, async (args) => {
       const source = await readFile(args.path, 'utf8');
-      if (!source.includes(OCLIF_IMPORT)) throw new Error(`${args.path} no longer loads ES modules by ${OCLIF_IMPORT}: check how it does now`);
+      if (!source.includes(OCLIF_IMPORT))
+        throw new Error(`${args.path} no longer loads ES modules by ${OCLIF_IMPORT}: check how it does now`);
       return {contents: source.replaceAll(OCLIF_IMPORT, 'require(filePath)'), loader: 'js'};
     });
   },

@@ -21,7 +21,7 @@ import {createSandbox} from '@hub/test-stack/sandbox';
 
 const HUB = fileURLToPath(new URL('../bin/run.cjs', import.meta.url));
 const headless = process.argv.includes('--headless');
-const [user] = USERS as [typeof USERS[number]];
+const [user] = USERS as [(typeof USERS)[number]];
 const exec = promisify(execFile);
 
 const cleanups: Array<() => Promise<unknown>> = [];
@@ -78,7 +78,11 @@ async function main(): Promise<void> {
   const registryHost = `127.0.0.1:${registryPort}`;
   const hubAuth = await startHubAuth({dir: join(sandbox.dir, 'hub-auth'), oidcIssuer: idp.issuer, registryHost, signing});
   cleanups.push(() => hubAuth.stop());
-  const registry = await startRegistry(join(sandbox.dir, 'registry'), {realm: `${hubAuth.url}/token`, service: SERVICE, issuer: TOKEN_ISSUER, rootCertBundle: signing.certificate}, registryPort);
+  const registry = await startRegistry(
+    join(sandbox.dir, 'registry'),
+    {realm: `${hubAuth.url}/token`, service: SERVICE, issuer: TOKEN_ISSUER, rootCertBundle: signing.certificate},
+    registryPort,
+  );
   cleanups.push(() => registry.stop());
   process.stderr.write(`hub-auth ${hubAuth.url}, registry ${registry.url}\n`);
 

@@ -15,7 +15,16 @@ import Token from './commands/token.js';
  * Every command class here is loaded at start-up, so each loads its flow, and with it the flow's
  * packages, only when it runs.
  */
-export const COMMANDS = {doctor: Doctor, images: Images, login: Login, logout: Logout, pull: Pull, push: Push, status: Status, token: Token};
+export const COMMANDS = {
+  doctor: Doctor,
+  images: Images,
+  login: Login,
+  logout: Logout,
+  pull: Pull,
+  push: Push,
+  status: Status,
+  token: Token,
+};
 
 /** oclif's `command_not_found` hook (package.json `oclif.hooks`), found in this bundle. */
 export {commandNotFound} from './command-not-found.js';

@@ -36,7 +36,14 @@ function load(bundle: string, cachedData?: Buffer): {exports: unknown; script: S
   const requireFromBundle = createRequire(bundle);
   // Registered first, as require() does: oclif requires the same file to find the commands.
   requireFromBundle.cache[bundle] = module;
-  (script.runInThisContext() as (...args: unknown[]) => void).call(module.exports, module.exports, requireFromBundle, module, bundle, dirname(bundle));
+  (script.runInThisContext() as (...args: unknown[]) => void).call(
+    module.exports,
+    module.exports,
+    requireFromBundle,
+    module,
+    bundle,
+    dirname(bundle),
+  );
   module.loaded = true;
   return {exports: module.exports, script};
 }

@@ -25,7 +25,11 @@ function notACommand(words: string[], config: Config): HubError {
     const command = config.findCommand(words.slice(0, length).join(':'));
     if (command) {
       const extra = words.slice(length);
-      return usageError(`Unexpected argument${extra.length === 1 ? '' : 's'}: ${extra.join(' ')}`, `${config.bin} ${command.id.replaceAll(':', ' ')}`, 'unexpected_argument');
+      return usageError(
+        `Unexpected argument${extra.length === 1 ? '' : 's'}: ${extra.join(' ')}`,
+        `${config.bin} ${command.id.replaceAll(':', ' ')}`,
+        'unexpected_argument',
+      );
     }
   }
   // Only the first word: oclif joined the rest to it, splitting them at any colon (myapp:1.0).

@@ -15,7 +15,10 @@ export async function answerWithoutOclif(args: readonly string[], version: () =>
 }
 
 async function answerStatus(json: boolean): Promise<boolean> {
-  const [{createContext}, {describeStatus, status, statusExitCode}] = await Promise.all([import('./context.js'), import('./flows/status.js')]);
+  const [{createContext}, {describeStatus, status, statusExitCode}] = await Promise.all([
+    import('./context.js'),
+    import('./flows/status.js'),
+  ]);
   const lines: string[] = [];
   const ctx = createContext((line) => lines.push(line));
   let registries: Awaited<ReturnType<typeof status>>;

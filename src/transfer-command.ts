@@ -17,7 +17,6 @@ export const transferFlags = {
  * oclif reads a command's own static properties, not inherited ones.
  */
 export abstract class TransferCommand extends HubCommand {
-
   protected abstract readonly direction: 'push' | 'pull';
 
   async run(): Promise<TransferOutcome> {

@@ -33,11 +33,10 @@ export function startUpPathRule(root, modules) {
           context.report({node, messageId: 'package', data: {source}});
           return;
         }
-        const path = workspace ? resolve(root, 'packages', workspace[1], 'src', `${workspace[2]}.ts`) : resolve(dirname(context.filename), source);
-        const target = relative(root, path)
-          .split('\\')
-          .join('/')
-          .replace(/\.js$/, '.ts');
+        const path = workspace
+          ? resolve(root, 'packages', workspace[1], 'src', `${workspace[2]}.ts`)
+          : resolve(dirname(context.filename), source);
+        const target = relative(root, path).split('\\').join('/').replace(/\.js$/, '.ts');
         if (!allowed.has(target)) context.report({node, messageId: 'module', data: {source}});
       };
       const typeOnlyImport = (node) =>

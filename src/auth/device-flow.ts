@@ -30,8 +30,12 @@ export async function loginWithDevice(options: DeviceLoginOptions): Promise<Toke
   try {
     authorization = await client.initiateDeviceAuthorization(provider, {scope: settings.scopes, ...audienceParameters(settings.audience)});
   } catch (error) {
-    if (error instanceof client.ResponseBodyError && error.error === 'invalid_scope') throw scopeRefused(provider, settings, describeOAuthError(error));
-    throw new HubError(`The identity provider did not start a device sign-in: ${describeOAuthError(error)}.`, {code: 'device_flow_failed', cause: error});
+    if (error instanceof client.ResponseBodyError && error.error === 'invalid_scope')
+      throw scopeRefused(provider, settings, describeOAuthError(error));
+    throw new HubError(`The identity provider did not start a device sign-in: ${describeOAuthError(error)}.`, {
+      code: 'device_flow_failed',
+      cause: error,
+    });
   }
   const {user_code: code, verification_uri: uri, verification_uri_complete: complete} = authorization;
   options.say(`To sign in, open ${uri} on any device and enter the code ${code}`);
@@ -77,7 +81,13 @@ function pollError(error: unknown, signal: AbortSignal | undefined, timedOutAfte
     });
   }
   if (isTransientNetworkError(error)) {
-    return new HubError(`The identity provider stopped answering during the device sign-in: ${rootMessage(error)}.`, {code: 'provider_unreachable', cause: error});
+    return new HubError(`The identity provider stopped answering during the device sign-in: ${rootMessage(error)}.`, {
+      code: 'provider_unreachable',
+      cause: error,
+    });
   }
-  return new HubError(`The device sign-in failed: ${describeOAuthError(error)}. Nothing was stored.`, {code: 'device_flow_failed', cause: error});
+  return new HubError(`The device sign-in failed: ${describeOAuthError(error)}. Nothing was stored.`, {
+    code: 'device_flow_failed',
+    cause: error,
+  });
 }

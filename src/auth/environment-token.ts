@@ -24,11 +24,14 @@ export function environmentSession(env: NodeJS.ProcessEnv, named: string | undef
   const registry = normalizeRegistryHost(env.HUB_REGISTRY);
   const asked = named === undefined ? registry : normalizeRegistryHost(named);
   if (asked !== registry) {
-    throw new HubError(`HUB_TOKEN is for ${registry} (HUB_REGISTRY) only, and ${asked} is another registry: hub does not send the token there.`, {
-      exit: ExitCode.usage,
-      code: TOKEN_FOR_OTHER_REGISTRY,
-      suggestions: [`Use an image on ${registry}, or unset HUB_TOKEN to use your \`hub login\` session for ${asked}.`],
-    });
+    throw new HubError(
+      `HUB_TOKEN is for ${registry} (HUB_REGISTRY) only, and ${asked} is another registry: hub does not send the token there.`,
+      {
+        exit: ExitCode.usage,
+        code: TOKEN_FOR_OTHER_REGISTRY,
+        suggestions: [`Use an image on ${registry}, or unset HUB_TOKEN to use your \`hub login\` session for ${asked}.`],
+      },
+    );
   }
   const claims = jwtClaims(token);
   const account = env.HUB_USERNAME || stringClaim(claims, 'preferred_username') || stringClaim(claims, 'sub') || 'hub';

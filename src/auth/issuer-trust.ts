@@ -26,14 +26,19 @@ export type Confirm = (question: string) => Promise<boolean | undefined>;
 
 export async function confirmDiscoveredIssuer(registry: string, issuer: string, confirm: Confirm): Promise<void> {
   if (issuerOnRegistryDomain(registry, issuer)) return;
-  const answer = await confirm(`${registry} sends you to sign in at ${issuer}, which is not on the registry's own domain. Sign in there? [y/N] `);
+  const answer = await confirm(
+    `${registry} sends you to sign in at ${issuer}, which is not on the registry's own domain. Sign in there? [y/N] `,
+  );
   if (answer === true) return;
   if (answer === false) {
     throw new HubError(`Login cancelled: you did not confirm ${issuer} for ${registry}.`, {exit: ExitCode.cancelled, code: 'cancelled'});
   }
-  throw new HubError(`${registry} sends you to sign in at ${issuer}, which is not on the registry's own domain, and there is no terminal to confirm it on.`, {
-    exit: ExitCode.usage,
-    code: 'issuer_unconfirmed',
-    suggestions: [`If ${issuer} is your organisation's identity provider, run the login again with --yes, or with --issuer ${issuer}.`],
-  });
+  throw new HubError(
+    `${registry} sends you to sign in at ${issuer}, which is not on the registry's own domain, and there is no terminal to confirm it on.`,
+    {
+      exit: ExitCode.usage,
+      code: 'issuer_unconfirmed',
+      suggestions: [`If ${issuer} is your organisation's identity provider, run the login again with --yes, or with --issuer ${issuer}.`],
+    },
+  );
 }

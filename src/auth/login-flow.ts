@@ -42,7 +42,8 @@ export async function loginWithBrowser(options: BrowserLoginOptions): Promise<vo
       "Look at the page in the browser: an error there (such as invalid_client or a redirect_uri mismatch) is the identity provider's answer, which cannot reach hub.",
       `Check that the client id ${settings.clientId} is registered at ${settings.issuer} (--client-id, HUB_CLIENT_ID) and allows the redirect URI ${options.port ? `http://127.0.0.1:${options.port}/callback` : 'http://127.0.0.1/callback on any port'}.`,
     ],
-    explainRefusal: (error, description) => (error === 'invalid_scope' ? scopeRefused(provider, settings, description ? `${error} (${description})` : error) : undefined),
+    explainRefusal: (error, description) =>
+      error === 'invalid_scope' ? scopeRefused(provider, settings, description ? `${error} (${description})` : error) : undefined,
   });
 
   try {

@@ -68,15 +68,23 @@ export async function startLoopbackServer(options: LoopbackOptions): Promise<Loo
     if (req.method === 'GET' && authorizationUrl && url?.pathname === startPath) {
       if (!started) {
         started = true;
-        res.writeHead(302, {location: authorizationUrl.href, 'cache-control': 'no-store', 'referrer-policy': 'no-referrer', connection: 'close'});
+        res.writeHead(302, {
+          location: authorizationUrl.href,
+          'cache-control': 'no-store',
+          'referrer-policy': 'no-referrer',
+          connection: 'close',
+        });
         res.end();
         return;
       }
       // Only one browser can have been meant; the sign-in might finish in the other one.
-      const reused = new HubError('The sign-in link was opened a second time: someone else on this machine may have it. hub stopped this login so that it cannot end up signed in as them.', {
-        code: 'sign_in_link_reused',
-        suggestions: ['Run the login again and open the link only once; if you did not open it twice, tell your administrator.'],
-      });
+      const reused = new HubError(
+        'The sign-in link was opened a second time: someone else on this machine may have it. hub stopped this login so that it cannot end up signed in as them.',
+        {
+          code: 'sign_in_link_reused',
+          suggestions: ['Run the login again and open the link only once; if you did not open it twice, tell your administrator.'],
+        },
+      );
       page(res, 400, {ok: false, message: reused.message});
       fail(reused);
       return;
@@ -114,10 +122,13 @@ export async function startLoopbackServer(options: LoopbackOptions): Promise<Loo
         suggestions: ['Run the command again and open the link it prints in a browser on this machine, or raise --timeout.'],
       });
     }
-    return new HubError(`${waited}: the browser went to the identity provider but was not sent back to ${expectedHost}${CALLBACK_PATH}. hub stopped waiting.`, {
-      code: 'login_timeout',
-      suggestions: [...(options.checksWhenNotSentBack ?? []), 'If you were still signing in, run the command again, or raise --timeout.'],
-    });
+    return new HubError(
+      `${waited}: the browser went to the identity provider but was not sent back to ${expectedHost}${CALLBACK_PATH}. hub stopped waiting.`,
+      {
+        code: 'login_timeout',
+        suggestions: [...(options.checksWhenNotSentBack ?? []), 'If you were still signing in, run the command again, or raise --timeout.'],
+      },
+    );
   }
   const onAbort = () => fail(new HubError('Login cancelled.', {exit: ExitCode.cancelled, code: 'cancelled'}));
   options.signal?.addEventListener('abort', onAbort, {once: true});

@@ -28,7 +28,11 @@ export interface DiscoveryOptions {
 }
 
 /** OIDC discovery for hub as a public client (PKCE, no secret), or for a robot with its secret. */
-export async function discoverProvider(settings: ProviderSettings, clientSecret?: string, options: DiscoveryOptions = {}): Promise<client.Configuration> {
+export async function discoverProvider(
+  settings: ProviderSettings,
+  clientSecret?: string,
+  options: DiscoveryOptions = {},
+): Promise<client.Configuration> {
   const issuer = parseIssuer(settings.issuer);
   for (const [name, url] of Object.entries(settings.endpoints ?? {})) checkEndpoint(name, url);
   const http = {
@@ -42,7 +46,12 @@ export async function discoverProvider(settings: ProviderSettings, clientSecret?
   const missing = missingEndpoints(metadata, settings.endpoints, options.needs ?? []);
   const oauth = missing.length > 0 ? await oauthMetadata(new URL(metadata.issuer), settings.clientId, http) : undefined;
   if (!oauth && !settings.endpoints) return openid;
-  const combined = new client.Configuration(combinedMetadata(metadata, oauth, settings.endpoints), settings.clientId, undefined, authentication);
+  const combined = new client.Configuration(
+    combinedMetadata(metadata, oauth, settings.endpoints),
+    settings.clientId,
+    undefined,
+    authentication,
+  );
   combined.timeout = http.timeout;
   combined[client.customFetch] = fetchWithBareFormType;
   for (const extension of http.execute) extension(combined);
@@ -57,7 +66,12 @@ type HttpOptions = Pick<client.DiscoveryRequestOptions, 'execute' | 'timeout' | 
  * names the exact issuer: hub then discovers again with that exact issuer, and the check runs in
  * full against it. Any other difference is a mix-up and ends the login, naming what the document says.
  */
-async function openIdDiscovery(issuer: URL, clientId: string, authentication: client.ClientAuth, http: HttpOptions): Promise<client.Configuration> {
+async function openIdDiscovery(
+  issuer: URL,
+  clientId: string,
+  authentication: client.ClientAuth,
+  http: HttpOptions,
+): Promise<client.Configuration> {
   try {
     return await client.discovery(issuer, clientId, undefined, authentication, http);
   } catch (error) {
@@ -75,7 +89,9 @@ async function openIdDiscovery(issuer: URL, clientId: string, authentication: cl
 function issuerNamedInstead(error: unknown): string | undefined {
   if (!(error instanceof client.ClientError) || error.code !== 'OAUTH_JSON_ATTRIBUTE_COMPARISON_FAILED') return undefined;
   const cause = error.cause as {attribute?: unknown; body?: {issuer?: unknown}} | undefined;
-  return cause?.attribute === 'issuer' && typeof cause.body?.issuer === 'string' && URL.canParse(cause.body.issuer) ? cause.body.issuer : undefined;
+  return cause?.attribute === 'issuer' && typeof cause.body?.issuer === 'string' && URL.canParse(cause.body.issuer)
+    ? cause.body.issuer
+    : undefined;
 }
 
 function differOnlyInTrailingSlash(typed: string, named: string): boolean {
@@ -91,11 +107,16 @@ function discoveryError(issuer: URL, error: unknown, named: string | undefined):
     });
   }
   if (named !== undefined) {
-    return new HubError(`The discovery document of ${issuer.href} names another issuer, ${named}, so hub does not trust it for ${issuer.href}.`, {
-      code: 'issuer_mismatch',
-      cause: error,
-      suggestions: [`If ${named} is your identity provider, use exactly that: --issuer ${named} (and the same in hub-auth's oidc.issuer).`],
-    });
+    return new HubError(
+      `The discovery document of ${issuer.href} names another issuer, ${named}, so hub does not trust it for ${issuer.href}.`,
+      {
+        code: 'issuer_mismatch',
+        cause: error,
+        suggestions: [
+          `If ${named} is your identity provider, use exactly that: --issuer ${named} (and the same in hub-auth's oidc.issuer).`,
+        ],
+      },
+    );
   }
   return new HubError(`${issuer.href} did not return a valid OpenID Connect discovery document: ${describeOAuthError(error)}.`, {
     code: 'provider_invalid',
@@ -120,10 +141,13 @@ async function oauthMetadata(issuer: URL, clientId: string, http: HttpOptions): 
 
 function checkEndpoint(name: string, value: string): void {
   if (!httpsOrLoopback(new URL(value))) {
-    throw new HubError(`hub talks to identity providers over https only (plain http only on loopback), not ${value} (${name} in hub's settings).`, {
-      exit: 2,
-      code: 'invalid_settings',
-    });
+    throw new HubError(
+      `hub talks to identity providers over https only (plain http only on loopback), not ${value} (${name} in hub's settings).`,
+      {
+        exit: 2,
+        code: 'invalid_settings',
+      },
+    );
   }
 }
 
@@ -182,7 +206,10 @@ export function scopeRefused(provider: client.Configuration, settings: ProviderS
  * a refresh token it no longer knows with it instead of RFC 6749 §5.2's invalid_grant.
  */
 export function isGrantRejected(error: unknown): boolean {
-  return error instanceof client.ResponseBodyError && ['invalid_grant', 'invalid_client', 'unauthorized_client', 'invalid_request'].includes(error.error);
+  return (
+    error instanceof client.ResponseBodyError &&
+    ['invalid_grant', 'invalid_client', 'unauthorized_client', 'invalid_request'].includes(error.error)
+  );
 }
 
 function httpsOrLoopback(url: URL): boolean {

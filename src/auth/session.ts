@@ -40,16 +40,28 @@ export async function freshSession(registry: string, settings: ProviderSettings,
     if (state === 'valid') return latest;
     if (state === 'expired') throw sessionEnded(registry, 'its access token expired and there is no refresh token');
     // Loaded only now: the credential helper answers most calls without openid-client.
-    const [{renewalGrant, sessionFromTokens}, {describeOAuthError, isGrantRejected}] = await Promise.all([import('./token-grants.js'), import('./oidc.js')]);
+    const [{renewalGrant, sessionFromTokens}, {describeOAuthError, isGrantRejected}] = await Promise.all([
+      import('./token-grants.js'),
+      import('./oidc.js'),
+    ]);
     let tokens: Awaited<ReturnType<typeof renewalGrant>>;
     try {
       const client = sessionClient(settings, latest);
       tokens = await renewalGrant(await deps.discover(client, latest.clientSecret), client, latest);
     } catch (error) {
-      if (isGrantRejected(error)) throw sessionEnded(registry, `the identity provider refused to refresh it (${describeOAuthError(error)})`);
+      if (isGrantRejected(error))
+        throw sessionEnded(registry, `the identity provider refused to refresh it (${describeOAuthError(error)})`);
       // Anything else may pass: keep the tokens, so that the next try can still refresh.
-      const reason = error instanceof HubError ? error.message.replace(/\.$/, '') : isTransientNetworkError(error) ? rootMessage(error) : describeOAuthError(error);
-      throw new HubError(`Could not refresh the session for ${registry}: ${reason}. The session is kept; try again.`, {code: 'refresh_failed', cause: error});
+      const reason =
+        error instanceof HubError
+          ? error.message.replace(/\.$/, '')
+          : isTransientNetworkError(error)
+            ? rootMessage(error)
+            : describeOAuthError(error);
+      throw new HubError(`Could not refresh the session for ${registry}: ${reason}. The session is kept; try again.`, {
+        code: 'refresh_failed',
+        cause: error,
+      });
     }
     const refreshed = sessionFromTokens(registry, sessionClient(settings, latest), tokens, deps.nowSeconds(), latest, latest);
     await deps.store.write(refreshed);
@@ -76,4 +88,3 @@ function sessionEnded(registry: string, why: string): HubError {
     suggestions: [`Run \`hub login ${registry}\` to sign in again.`],
   });
 }
-

@@ -21,7 +21,11 @@ export default class Logout extends HubCommand {
   async run(): Promise<LogoutResult[]> {
     const {args, flags} = await this.parse(Logout);
     if (flags.all && args.registry !== undefined) {
-      throw usageError(`Give a REGISTRY or --all, not both (got ${args.registry} and --all).`, `${this.config.bin} ${this.id}`, 'invalid_flags');
+      throw usageError(
+        `Give a REGISTRY or --all, not both (got ${args.registry} and --all).`,
+        `${this.config.bin} ${this.id}`,
+        'invalid_flags',
+      );
     }
     const {logout} = await import('../flows/logout.js');
     return logout(this.hub, {registry: args.registry, all: flags.all});

@@ -4,7 +4,10 @@ import {HubCommand} from '../base-command.js';
 export default class Token extends HubCommand {
   static override summary = "Print a valid access token for the registry's identity provider, and nothing else.";
   static override description = 'Refreshes the token first when it expires within a minute. For scripts: the token goes to stdout.';
-  static override examples = ['<%= config.bin %> token registry.example.com', 'curl -H "Authorization: Bearer $(<%= config.bin %> token)" …'];
+  static override examples = [
+    '<%= config.bin %> token registry.example.com',
+    'curl -H "Authorization: Bearer $(<%= config.bin %> token)" …',
+  ];
 
   static override args = {
     registry: Args.string({description: 'registry host (default: the only one logged in)'}),

@@ -7,10 +7,7 @@ import {join} from 'node:path';
  */
 export function hubConfigDir(env: NodeJS.ProcessEnv = process.env, platform: NodeJS.Platform = process.platform): string {
   if (env.HUB_CONFIG_DIR) return env.HUB_CONFIG_DIR;
-  const base =
-    env.XDG_CONFIG_HOME ||
-    (platform === 'win32' && env.LOCALAPPDATA) ||
-    join(env.HOME || homedir(), '.config');
+  const base = env.XDG_CONFIG_HOME || (platform === 'win32' && env.LOCALAPPDATA) || join(env.HOME || homedir(), '.config');
   return join(base, 'hub');
 }
 

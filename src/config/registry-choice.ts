@@ -11,9 +11,14 @@ export function chooseRegistry(named: string | undefined, settings: Settings, en
   if (given) return normalizeRegistryHost(given);
   const known = Object.keys(settings.registries);
   if (known.length === 1) return known[0]!;
-  throw new HubError(known.length === 0 ? 'No registry given, and hub is not logged in to any.' : `No registry given, and hub knows several: ${known.join(', ')}.`, {
-    exit: ExitCode.usage,
-    code: 'registry_required',
-    suggestions: ['Name the registry, e.g. `hub login registry.example.com`, or set HUB_REGISTRY.'],
-  });
+  throw new HubError(
+    known.length === 0
+      ? 'No registry given, and hub is not logged in to any.'
+      : `No registry given, and hub knows several: ${known.join(', ')}.`,
+    {
+      exit: ExitCode.usage,
+      code: 'registry_required',
+      suggestions: ['Name the registry, e.g. `hub login registry.example.com`, or set HUB_REGISTRY.'],
+    },
+  );
 }

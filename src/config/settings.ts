@@ -6,7 +6,11 @@ export const storageKinds = ['keychain', 'insecure-file'] as const;
 export type StorageKind = (typeof storageKinds)[number];
 
 /** The optional endpoints hub calls, which settings may name when the provider's metadata does not. */
-export const hubEndpoints = ['revocation_endpoint', 'device_authorization_endpoint', 'userinfo_endpoint'] as const satisfies readonly OptionalEndpoint[];
+export const hubEndpoints = [
+  'revocation_endpoint',
+  'device_authorization_endpoint',
+  'userinfo_endpoint',
+] as const satisfies readonly OptionalEndpoint[];
 export type HubEndpoint = (typeof hubEndpoints)[number];
 
 /** hub's settings file: what `hub login` saved for each registry. */
@@ -20,14 +24,20 @@ export const registrySettings = object({
   /** The docker config folder whose credHelpers entry login wrote; absent with --docker-config=none. */
   dockerConfig: optional(string()),
   /** Endpoints to use whatever the provider's metadata says, by their metadata names (revocation_endpoint, ...). */
-  endpoints: optional(closedObject(Object.fromEntries(hubEndpoints.map((name) => [name, optional(string({url: true}))])) as Record<HubEndpoint, ReturnType<typeof optional<string>>>)),
+  endpoints: optional(
+    closedObject(
+      Object.fromEntries(hubEndpoints.map((name) => [name, optional(string({url: true}))])) as Record<
+        HubEndpoint,
+        ReturnType<typeof optional<string>>
+      >,
+    ),
+  ),
 });
 export const settingsFile = object({registries: recordOf(registrySettings)});
 
 export type RegistrySettings = ShapeOf<typeof registrySettings>;
 export type Settings = ShapeOf<typeof settingsFile>;
 export type HubEndpoints = NonNullable<RegistrySettings['endpoints']>;
-
 
 const emptySettings = (): Settings => ({registries: {}});
 

@@ -25,11 +25,7 @@ export function dockerConfigDir(env: NodeJS.ProcessEnv = process.env): string {
 }
 
 /** Points `registry` at `docker-credential-<helper>`, replacing whatever helper it used before. */
-export async function addCredentialHelper(
-  configDir: string,
-  registry: string,
-  helper = 'hub',
-): Promise<'added' | 'unchanged'> {
+export async function addCredentialHelper(configDir: string, registry: string, helper = 'hub'): Promise<'added' | 'unchanged'> {
   return changeDockerConfig(configDir, (config) => {
     const helpers = config.credHelpers ?? {};
     if (helpers[registry] === helper) return 'unchanged';
@@ -45,11 +41,7 @@ export async function addCredentialHelper(
  * an add followed by a remove must give back the file as it was, and hub cannot tell across
  * processes whether it created that key; an empty one means nothing to docker either way.
  */
-export async function removeCredentialHelper(
-  configDir: string,
-  registry: string,
-  helper = 'hub',
-): Promise<'removed' | 'absent'> {
+export async function removeCredentialHelper(configDir: string, registry: string, helper = 'hub'): Promise<'removed' | 'absent'> {
   return changeDockerConfig(configDir, (config) => {
     const helpers = config.credHelpers;
     if (helpers?.[registry] !== helper) return 'absent';

@@ -27,7 +27,10 @@ export async function serve(version: () => string): Promise<number> {
   return answer.exitCode;
 }
 
-function hubCredentials(version: () => string, ctx: Context = createContext((line) => process.stderr.write(`${line}\n`))): CredentialSource {
+function hubCredentials(
+  version: () => string,
+  ctx: Context = createContext((line) => process.stderr.write(`${line}\n`)),
+): CredentialSource {
   const {env, paths} = ctx;
   return {
     version,

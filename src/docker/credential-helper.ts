@@ -46,13 +46,16 @@ export async function answerCredentialRequest(action: string | undefined, input:
       // An identity token outlives the operation: the engine trades it at the realm (grant_type=
       // refresh_token) for each registry token it needs. Without one, the access token is the
       // password, sent to hub-auth as Basic credentials.
-      if (credentials.identityToken) return ok(JSON.stringify({ServerURL: serverUrl, Username: IDENTITY_TOKEN_USERNAME, Secret: credentials.identityToken}));
+      if (credentials.identityToken)
+        return ok(JSON.stringify({ServerURL: serverUrl, Username: IDENTITY_TOKEN_USERNAME, Secret: credentials.identityToken}));
       return ok(JSON.stringify({ServerURL: serverUrl, Username: credentials.username, Secret: credentials.secret}));
     }
     case 'store': {
       const registry = storedRegistry(input);
       // docker quotes the helper's answer in backticks ("out: `…`"): no backticks of our own inside.
-      return fail(`hub keeps the credentials for ${registry ?? 'this registry'} itself: sign in with "hub login${registry ? ` ${registry}` : ''}" instead of "docker login".`);
+      return fail(
+        `hub keeps the credentials for ${registry ?? 'this registry'} itself: sign in with "hub login${registry ? ` ${registry}` : ''}" instead of "docker login".`,
+      );
     }
     case 'erase':
       // `docker logout` ends docker's use of the registry, not the hub session: `hub logout` does.

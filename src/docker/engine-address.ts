@@ -80,9 +80,7 @@ interface ChosenContext {
 }
 
 async function chosenContext(env: NodeJS.ProcessEnv, dockerConfigDir: string): Promise<ChosenContext | undefined> {
-  const chosen = env.DOCKER_CONTEXT
-    ? {name: env.DOCKER_CONTEXT, origin: 'DOCKER_CONTEXT'}
-    : await currentContext(dockerConfigDir);
+  const chosen = env.DOCKER_CONTEXT ? {name: env.DOCKER_CONTEXT, origin: 'DOCKER_CONTEXT'} : await currentContext(dockerConfigDir);
   return chosen && chosen.name !== defaultContextName ? chosen : undefined;
 }
 
@@ -193,7 +191,10 @@ function readIfPresent(file: string): Buffer | undefined {
     return readFileSync(file);
   } catch (error) {
     if ((error as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
-    throw new HubError(`Cannot read the Docker TLS file ${file}: ${(error as Error).message}`, {code: 'docker_tls_unreadable', cause: error});
+    throw new HubError(`Cannot read the Docker TLS file ${file}: ${(error as Error).message}`, {
+      code: 'docker_tls_unreadable',
+      cause: error,
+    });
   }
 }
 

@@ -21,16 +21,24 @@ export async function connectEngine(env: NodeJS.ProcessEnv): Promise<Engine> {
     const ping = docker.ping.bind(docker) as unknown as (options: {abortSignal: AbortSignal}) => Promise<unknown>;
     await ping({abortSignal: AbortSignal.timeout(10_000)});
   } catch (error) {
-    throw new HubError(`Cannot reach the Docker engine at ${describeEngine(address)}: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}.`, {
-      code: 'engine_unreachable',
-      cause: error,
-      suggestions: ['Start Docker, or point DOCKER_HOST (or `docker context use`) at a running engine.'],
-    });
+    throw new HubError(
+      `Cannot reach the Docker engine at ${describeEngine(address)}: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}.`,
+      {
+        code: 'engine_unreachable',
+        cause: error,
+        suggestions: ['Start Docker, or point DOCKER_HOST (or `docker context use`) at a running engine.'],
+      },
+    );
   }
   return {docker, address};
 }
 
 export function describeEngine(address: EngineAddress): string {
-  const from = address.source === 'DOCKER_HOST' ? 'from DOCKER_HOST' : address.source === 'context' ? `docker context "${address.context}"` : 'the default';
+  const from =
+    address.source === 'DOCKER_HOST'
+      ? 'from DOCKER_HOST'
+      : address.source === 'context'
+        ? `docker context "${address.context}"`
+        : 'the default';
   return `${address.host} (${from})`;
 }

@@ -85,10 +85,15 @@ function underRegistry(ref: ImageReference, registry: string, account: string): 
   const path = ref.path.includes('/') ? ref.path : `${account}/${ref.path}`;
   const qualified = parseImageReference(formatImageReference({...ref, domain: registry, path}));
   if (qualified.domain !== registry) {
-    throw new HubError(`Docker cannot address the registry "${registry}": in an image reference it would be read as part of the repository path.`, {
-      code: 'unaddressable_registry',
-      suggestions: ['Docker only takes the first part of a reference as a registry when it contains "." or ":" or is "localhost"; use the registry\'s full host name, e.g. registry.example.com or myhost:5000.'],
-    });
+    throw new HubError(
+      `Docker cannot address the registry "${registry}": in an image reference it would be read as part of the repository path.`,
+      {
+        code: 'unaddressable_registry',
+        suggestions: [
+          'Docker only takes the first part of a reference as a registry when it contains "." or ":" or is "localhost"; use the registry\'s full host name, e.g. registry.example.com or myhost:5000.',
+        ],
+      },
+    );
   }
   return qualified;
 }

@@ -21,12 +21,25 @@ export interface TransferFailure {
   message: string;
 }
 
-export async function pushImage(engine: Engine, name: string, tag: string, auth: RegistryAuth, mode: ProgressMode, out: NodeJS.WritableStream): Promise<TransferResult> {
+export async function pushImage(
+  engine: Engine,
+  name: string,
+  tag: string,
+  auth: RegistryAuth,
+  mode: ProgressMode,
+  out: NodeJS.WritableStream,
+): Promise<TransferResult> {
   const stream = (await engine.docker.getImage(`${name}:${tag}`).push({tag, authconfig: auth})) as Readable;
   return follow(engine, stream, mode, out);
 }
 
-export async function pullImage(engine: Engine, reference: string, auth: RegistryAuth, mode: ProgressMode, out: NodeJS.WritableStream): Promise<TransferResult> {
+export async function pullImage(
+  engine: Engine,
+  reference: string,
+  auth: RegistryAuth,
+  mode: ProgressMode,
+  out: NodeJS.WritableStream,
+): Promise<TransferResult> {
   let stream: Readable;
   try {
     stream = (await engine.docker.pull(reference, {authconfig: auth})) as Readable;
@@ -76,7 +89,13 @@ function engineMessage(error: unknown): string {
 }
 
 /** What the person can do about a refused push or pull. */
-export function explainTransferFailure(error: TransferError, registry: string, account: string, what: 'push' | 'pull', reference: string): HubError {
+export function explainTransferFailure(
+  error: TransferError,
+  registry: string,
+  account: string,
+  what: 'push' | 'pull',
+  reference: string,
+): HubError {
   const message = error.message;
   if (/denied|forbidden|insufficient_scope/i.test(message)) {
     return new HubError(`The registry refused to let you ${what} ${reference}: ${message}.`, {
@@ -87,10 +106,16 @@ export function explainTransferFailure(error: TransferError, registry: string, a
     });
   }
   // The realm or the registry unreachable, overloaded or restarting: the credentials are fine.
-  if (/\bEOF\b|connection refused|connection reset|broken pipe|i\/o timeout|timeout exceeded|no such host|\b50[0234]\b|service unavailable|UNAVAILABLE|TOOMANYREQUESTS|try again/i.test(message)) {
+  if (
+    /\bEOF\b|connection refused|connection reset|broken pipe|i\/o timeout|timeout exceeded|no such host|\b50[0234]\b|service unavailable|UNAVAILABLE|TOOMANYREQUESTS|try again/i.test(
+      message,
+    )
+  ) {
     return new HubError(`The ${what} of ${reference} was interrupted: ${message}.`, {
       code: `${what}_interrupted`,
-      suggestions: [`Nothing needs a new login: retry the same command (\`hub ${what} ${reference}\`); what already reached ${what === 'push' ? 'the registry' : 'this engine'} is not sent again.`],
+      suggestions: [
+        `Nothing needs a new login: retry the same command (\`hub ${what} ${reference}\`); what already reached ${what === 'push' ? 'the registry' : 'this engine'} is not sent again.`,
+      ],
     });
   }
   if (/unauthorized|authentication required|401/i.test(message)) {

@@ -1,7 +1,16 @@
 import {HubError, rootMessage} from '@hub/common/errors';
 
 /** The links between hub and a registry, in the order `hub doctor` walks them. */
-export const CHECK_NAMES = ['config', 'keychain', 'identity provider', 'session', 'hub-auth', 'registry', 'Docker engine', 'docker credential helper'] as const;
+export const CHECK_NAMES = [
+  'config',
+  'keychain',
+  'identity provider',
+  'session',
+  'hub-auth',
+  'registry',
+  'Docker engine',
+  'docker credential helper',
+] as const;
 export type CheckName = (typeof CHECK_NAMES)[number];
 
 export interface CheckResult {

@@ -21,13 +21,18 @@ export async function checkCredentialHelper(env: NodeJS.ProcessEnv, registry: st
   const helper = (await readCredentialHelpers(configDir))[registry];
   if (helper !== 'hub') {
     throw new CheckFailed(
-      helper ? `${configFile} sends ${registry} to docker-credential-${helper}, not to hub` : `${configFile} has no credHelpers entry for ${registry}`,
+      helper
+        ? `${configFile} sends ${registry} to docker-credential-${helper}, not to hub`
+        : `${configFile} has no credHelpers entry for ${registry}`,
       `Run \`hub login ${registry}\`, which adds "credHelpers": {"${registry}": "hub"}, or add that entry yourself.`,
     );
   }
   const program = findProgram(HELPER, env);
   if (!program) {
-    throw new CheckFailed(`${HELPER} is not on PATH`, 'Install hub with `npm install -g` (or run `npm link` in a checkout of hub), so that docker finds it.');
+    throw new CheckFailed(
+      `${HELPER} is not on PATH`,
+      'Install hub with `npm install -g` (or run `npm link` in a checkout of hub), so that docker finds it.',
+    );
   }
   if (!sessionUsable) throw skipped('session');
   const username = await askHelper(program, registry, env);
@@ -72,9 +77,20 @@ function runHelper(program: string, registry: string, env: NodeJS.ProcessEnv): P
       {env, shell: windows, timeout: HELPER_TIMEOUT_MS, maxBuffer: 64 * 1024},
       (error, stdout) => {
         if (!error) return resolve({exitCode: 0, stdout});
-        if (error.killed) return reject(new CheckFailed(`\`${HELPER} get\` did not answer within ${HELPER_TIMEOUT_MS / 1000}s`, `Run \`echo ${registry} | ${HELPER} get\` to see where it hangs.`));
+        if (error.killed)
+          return reject(
+            new CheckFailed(
+              `\`${HELPER} get\` did not answer within ${HELPER_TIMEOUT_MS / 1000}s`,
+              `Run \`echo ${registry} | ${HELPER} get\` to see where it hangs.`,
+            ),
+          );
         if (typeof error.code === 'number') return resolve({exitCode: error.code, stdout});
-        reject(new CheckFailed(`${program} could not be started (${error.code ?? error.message})`, `Reinstall hub (\`npm install -g\`), so that ${HELPER} can run.`));
+        reject(
+          new CheckFailed(
+            `${program} could not be started (${error.code ?? error.message})`,
+            `Reinstall hub (\`npm install -g\`), so that ${HELPER} can run.`,
+          ),
+        );
       },
     );
     // A helper that dies before reading stdin is reported by its exit status, not by this pipe.

@@ -17,7 +17,9 @@ export async function askRegistry(registry: string): Promise<Realm | CheckFailed
     if (error.code === 'unreachable') return registryDown(registry, networkReason(error));
     return new CheckFailed(
       withoutFinalPeriod(error.message),
-      error.code === 'not_token_auth' ? "Set up the registry's token auth with hub-auth as its realm: `hub-auth keygen` writes the auth.token block for its config.yml." : undefined,
+      error.code === 'not_token_auth'
+        ? "Set up the registry's token auth with hub-auth as its realm: `hub-auth keygen` writes the auth.token block for its config.yml."
+        : undefined,
     );
   }
 }
@@ -29,7 +31,11 @@ export interface RegistryGrant {
 }
 
 /** hub-auth, reached where the registry sends clients, trades the access token for a registry token. */
-export async function checkHubAuth(session: Session, settings: RegistrySettings, answer: Realm | CheckFailed): Promise<Passed<RegistryGrant>> {
+export async function checkHubAuth(
+  session: Session,
+  settings: RegistrySettings,
+  answer: Realm | CheckFailed,
+): Promise<Passed<RegistryGrant>> {
   if (answer instanceof CheckFailed) throw skipped('registry');
   const {realm} = answer;
   const client = registryClient(session);
@@ -62,7 +68,10 @@ export async function checkRegistry({registry, client, token}: RegistryGrant): P
 function hubAuthFailure(error: unknown, realm: string, registry: string, settings: RegistrySettings): unknown {
   if (!(error instanceof HubError)) return error;
   if (error.code === 'unreachable') {
-    return new CheckFailed(`${realm} did not answer (${networkReason(error)})`, `Start hub-auth, or point the registry's auth.token.realm at where it runs.`);
+    return new CheckFailed(
+      `${realm} did not answer (${networkReason(error)})`,
+      `Start hub-auth, or point the registry's auth.token.realm at where it runs.`,
+    );
   }
   if (error.code === 'unauthorized') {
     const asked = settings.audience ? `the audience ${settings.audience}` : 'no audience';
@@ -78,5 +87,8 @@ function hubAuthFailure(error: unknown, realm: string, registry: string, setting
 }
 
 function registryDown(registry: string, reason: string): CheckFailed {
-  return new CheckFailed(`${registry} did not answer (${reason})`, `Start the registry, or check that it is served at ${registryBaseUrl(registry)}/v2/.`);
+  return new CheckFailed(
+    `${registry} did not answer (${reason})`,
+    `Start the registry, or check that it is served at ${registryBaseUrl(registry)}/v2/.`,
+  );
 }

@@ -18,7 +18,10 @@ export async function currentSession(ctx: Context, named: string | undefined): P
  * registry's token service offers one (auth/identity-token.ts), so that a transfer may outlast
  * the access token. HUB_TOKEN's token is used as it is: its lifetime is the CI's to choose.
  */
-export async function currentTransferCredentials(ctx: Context, named: string | undefined): Promise<{session: Session; identityToken?: string}> {
+export async function currentTransferCredentials(
+  ctx: Context,
+  named: string | undefined,
+): Promise<{session: Session; identityToken?: string}> {
   const {session, deps} = await sessionWithDeps(ctx, named);
   if (!deps) return {session};
   return {session, identityToken: await identityTokenFor(session, {...deps, request: requestIdentityToken})};

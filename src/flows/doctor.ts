@@ -38,7 +38,9 @@ export async function doctor(ctx: Context, named: string | undefined): Promise<C
     return checkRegistry(checkup.need('hub-auth', grant));
   });
   await checkup.run('Docker engine', () => checkEngine(ctx.env));
-  await checkup.run('docker credential helper', () => checkCredentialHelper(ctx.env, checkup.need('config', target).registry, session !== undefined));
+  await checkup.run('docker credential helper', () =>
+    checkCredentialHelper(ctx.env, checkup.need('config', target).registry, session !== undefined),
+  );
   const failed = checkup.results.filter((result) => !result.ok).length;
   ctx.say(failed === 0 ? `All ${checkup.results.length} checks passed.` : `${failed} of ${checkup.results.length} checks failed.`);
   return checkup.results;
@@ -72,7 +74,8 @@ async function checkProvider(ctx: Context, {settings}: Target): Promise<Passed<n
 /** A token good for another minute, refreshed at the provider when needed: a revoked session fails here. */
 async function checkSession(ctx: Context, registry: string, settings: RegistrySettings): Promise<Passed<Session>> {
   const session = await freshSession(registry, settings, sessionDeps(ctx, settings.storage));
-  const expiry = session.expiresAt === undefined ? 'with no expiry given' : `valid until ${new Date(session.expiresAt * 1000).toISOString()}`;
+  const expiry =
+    session.expiresAt === undefined ? 'with no expiry given' : `valid until ${new Date(session.expiresAt * 1000).toISOString()}`;
   return {detail: `signed in as ${session.account}, access token ${expiry}`, value: session};
 }
 

@@ -41,7 +41,9 @@ export async function images(ctx: Context, options: {registry?: string; reposito
 
 /** What `hub images` prints on stdout for a person: one image a line. */
 export function imageLines(result: ImagesResult): string[] {
-  return result.repositories.flatMap(({name, tags}) => (tags ? tags.map((tag) => `${result.registry}/${name}:${tag}`) : [`${result.registry}/${name}`]));
+  return result.repositories.flatMap(({name, tags}) =>
+    tags ? tags.map((tag) => `${result.registry}/${name}:${tag}`) : [`${result.registry}/${name}`],
+  );
 }
 
 /** Said (on stderr, so that stdout stays a plain list) when there is no image to list. */
@@ -64,7 +66,11 @@ async function pullableFromCatalog(client: RegistryClient): Promise<string[]> {
   for (let i = 0; i < repositories.length; i += SCOPES_PER_REQUEST) {
     const batch = repositories.slice(i, i + SCOPES_PER_REQUEST);
     const token = await client.token(batch.map((name) => `repository:${name}:pull`));
-    visible.push(...grantedAccess(token).filter((entry) => entry.actions.includes('pull')).map((entry) => entry.name));
+    visible.push(
+      ...grantedAccess(token)
+        .filter((entry) => entry.actions.includes('pull'))
+        .map((entry) => entry.name),
+    );
   }
   return visible;
 }

@@ -57,11 +57,14 @@ export async function login(ctx: Context, options: LoginOptions): Promise<LoginR
   let provider = asked;
   if (discovered && options.credential?.kind === 'client-secret') {
     // A robot's secret is a password for the provider: a registry must not choose where it goes.
-    throw new HubError(`hub sends a client secret only to an identity provider you name, not to the one ${registry} announces (${provider.issuer}).`, {
-      exit: ExitCode.usage,
-      code: 'issuer_required',
-      suggestions: [`Pass the issuer with the client credentials: --issuer ${provider.issuer} if that is your provider.`],
-    });
+    throw new HubError(
+      `hub sends a client secret only to an identity provider you name, not to the one ${registry} announces (${provider.issuer}).`,
+      {
+        exit: ExitCode.usage,
+        code: 'issuer_required',
+        suggestions: [`Pass the issuer with the client credentials: --issuer ${provider.issuer} if that is your provider.`],
+      },
+    );
   }
   // Named up front: with zero-config login the registry chose the provider, and the person should see which.
   ctx.say(`Signing in to ${registry} at ${provider.issuer}`);
@@ -84,7 +87,10 @@ export async function login(ctx: Context, options: LoginOptions): Promise<LoginR
     await saveRegistrySettings(ctx.paths.settings, registry, {...provider, storage, account: made.account, dockerConfig});
     if (saved && saved.storage !== storage) {
       // A login that moves the tokens leaves no copy behind in the old place.
-      await ctx.store(saved.storage).remove(registry).catch(() => false);
+      await ctx
+        .store(saved.storage)
+        .remove(registry)
+        .catch(() => false);
     }
     return `Signed in to ${registry} as ${made.account}.`;
   };
@@ -98,13 +104,32 @@ export async function login(ctx: Context, options: LoginOptions): Promise<LoginR
     provider = withExactIssuer(ctx, provider, config);
     // The session keeps the client its tokens were issued to: renewals and revocation use it.
     const complete = (settings: ProviderSettings, used: Configuration) => async (tokens: Tokens) =>
-      persist(sessionFromTokens(registry, settings, tokens, ctx.nowSeconds(), await accountAtRegistry(ctx, registry, settings, tokens.access_token, await identify(used, tokens))));
+      persist(
+        sessionFromTokens(
+          registry,
+          settings,
+          tokens,
+          ctx.nowSeconds(),
+          await accountAtRegistry(ctx, registry, settings, tokens.access_token, await identify(used, tokens)),
+        ),
+      );
     if (chooseDeviceFlow(ctx, options, config)) {
       const clientId = await deviceClientId(registry, options, provider, published);
       const settings = {...provider, clientId};
-      const used = clientId === provider.clientId ? config : await ctx.discover(settings, undefined, {needs: ['device_authorization_endpoint']});
-      await complete(settings, used)(
-        await loginWithDevice({provider: used, settings, signal: options.signal, timeoutMs: options.timeoutSeconds * 1000, say: ctx.say, openBrowser: ctx.browserAvailable ? ctx.openBrowser : undefined}),
+      const used =
+        clientId === provider.clientId ? config : await ctx.discover(settings, undefined, {needs: ['device_authorization_endpoint']});
+      await complete(
+        settings,
+        used,
+      )(
+        await loginWithDevice({
+          provider: used,
+          settings,
+          signal: options.signal,
+          timeoutMs: options.timeoutSeconds * 1000,
+          say: ctx.say,
+          openBrowser: ctx.browserAvailable ? ctx.openBrowser : undefined,
+        }),
       );
     } else {
       await loginWithBrowser({
@@ -117,7 +142,8 @@ export async function login(ctx: Context, options: LoginOptions): Promise<LoginR
         say: ctx.say,
         complete: complete(provider, config),
         // HUB_TIMING=1: one line for `npm run bench`, which measures the path from callback to keychain.
-        onStored: ctx.env.HUB_TIMING === '1' ? (ms) => process.stderr.write(`hub-timing callback_to_stored_ms=${ms.toFixed(1)}\n`) : undefined,
+        onStored:
+          ctx.env.HUB_TIMING === '1' ? (ms) => process.stderr.write(`hub-timing callback_to_stored_ms=${ms.toFixed(1)}\n`) : undefined,
       });
     }
   }
@@ -173,9 +199,15 @@ async function providerSettings(
  * it (some providers allow one grant type per client), else hub's usual client. The registry is
  * asked only when its provider is the one signed in at, not one named with --issuer.
  */
-async function deviceClientId(registry: string, options: LoginOptions, provider: ProviderSettings, published: HubConfiguration | undefined): Promise<string> {
+async function deviceClientId(
+  registry: string,
+  options: LoginOptions,
+  provider: ProviderSettings,
+  published: HubConfiguration | undefined,
+): Promise<string> {
   if (options.clientId) return options.clientId;
-  const configuration = published ?? (options.issuer === undefined ? await discoverHubConfiguration(registry).catch(() => undefined) : undefined);
+  const configuration =
+    published ?? (options.issuer === undefined ? await discoverHubConfiguration(registry).catch(() => undefined) : undefined);
   return configuration?.issuer === provider.issuer && configuration.device_client_id ? configuration.device_client_id : provider.clientId;
 }
 
@@ -186,7 +218,13 @@ async function deviceClientId(registry: string, options: LoginOptions, provider:
  * that refuses the token ends the login before anything is stored. Without an ID token there is
  * no other name: the login needs hub-auth's.
  */
-async function accountAtRegistry(ctx: Context, registry: string, provider: ProviderSettings, accessToken: string, identity: Identity | undefined): Promise<Identity> {
+async function accountAtRegistry(
+  ctx: Context,
+  registry: string,
+  provider: ProviderSettings,
+  accessToken: string,
+  identity: Identity | undefined,
+): Promise<Identity> {
   try {
     const {account} = await checkTokenWithRegistry(registry, accessToken);
     return {subject: identity?.subject ?? tokenSubject(accessToken, account), account};
@@ -206,7 +244,9 @@ async function accountAtRegistry(ctx: Context, registry: string, provider: Provi
         {code: error.code, cause: error, suggestions: [`Try again once ${registry} answers.`]},
       );
     }
-    ctx.say(`! ${registry} could not be asked for your account name (${error.message.replace(/\.$/, '')}); using ${identity.account} from the identity provider.`);
+    ctx.say(
+      `! ${registry} could not be asked for your account name (${error.message.replace(/\.$/, '')}); using ${identity.account} from the identity provider.`,
+    );
     return identity;
   }
 }

@@ -39,7 +39,12 @@ async function logoutOne(ctx: Context, registry: string, saved: RegistrySettings
   let revocation: LogoutResult['revocation'] = 'no-session';
   if (session) {
     try {
-      revocation = (await revokeSession(await ctx.discover(sessionClient(saved, session), undefined, {needs: ['revocation_endpoint']}), session)) ? 'revoked' : 'unsupported';
+      revocation = (await revokeSession(
+        await ctx.discover(sessionClient(saved, session), undefined, {needs: ['revocation_endpoint']}),
+        session,
+      ))
+        ? 'revoked'
+        : 'unsupported';
     } catch (error) {
       revocation = 'failed';
       ctx.say(`! Could not revoke the session at ${saved.issuer} (${describeOAuthError(error)}); it was removed from this machine anyway.`);
@@ -48,7 +53,9 @@ async function logoutOne(ctx: Context, registry: string, saved: RegistrySettings
   }
   if (saved.dockerConfig) {
     // A config.json hub cannot read is left as it is; the logout itself goes on.
-    await removeCredentialHelper(saved.dockerConfig, registry).catch((error: Error) => ctx.say(`! docker's credHelpers entry was not removed: ${error.message}`));
+    await removeCredentialHelper(saved.dockerConfig, registry).catch((error: Error) =>
+      ctx.say(`! docker's credHelpers entry was not removed: ${error.message}`),
+    );
   }
   await removeRegistrySettings(ctx.paths.settings, registry);
   const who = session ? ` (${session.account})` : '';

@@ -26,7 +26,8 @@ export async function push(ctx: Context, options: TransferOptions): Promise<Tran
   const connecting = connectEngineMeanwhile(ctx);
   const {session, identityToken} = await credentialsFor(ctx, options);
   const target = qualifyReference(options.image, session.registry, session.account);
-  if (!target.tag) throw new HubError(`${options.image} names a digest, not a tag: push needs a tag.`, {exit: 2, code: 'invalid_reference'});
+  if (!target.tag)
+    throw new HubError(`${options.image} names a digest, not a tag: push needs a tag.`, {exit: 2, code: 'invalid_reference'});
   const reference = `${target.remoteName}:${target.tag}`;
   const engine = await connecting;
   if (options.image !== reference) await tagImage(engine.docker, options.image, target.remoteName, target.tag);

@@ -10,7 +10,12 @@ const MAX_INPUT_BYTES = 64 * 1024;
  */
 export async function secretFromStdin(what: string, howTo: string): Promise<string> {
   const suggestions = [howTo[0]!.toUpperCase() + howTo.slice(1) + '.'];
-  if (process.stdin.isTTY) throw new HubError(`hub reads ${what} from stdin, and stdin is a terminal.`, {exit: ExitCode.usage, code: 'stdin_is_terminal', suggestions});
+  if (process.stdin.isTTY)
+    throw new HubError(`hub reads ${what} from stdin, and stdin is a terminal.`, {
+      exit: ExitCode.usage,
+      code: 'stdin_is_terminal',
+      suggestions,
+    });
   const value = (await readStdin()).split(/\r?\n/)[0]?.trim();
   if (!value) throw new HubError(`Nothing on stdin, where hub expected ${what}.`, {exit: ExitCode.usage, code: 'empty_stdin', suggestions});
   return value;

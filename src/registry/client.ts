@@ -3,7 +3,14 @@ import {jwtClaims} from '../auth/jwt-claims.js';
 import {HubError, isTransientNetworkError, rootMessage} from '@hub/common/errors';
 import {isLoopbackUrl} from '@hub/common/net/loopback';
 import type {Session} from '../store/session.js';
-import {FIRST_CATALOG_PAGE, ForeignCatalogLinkError, MAX_CATALOG_PAGES, nextCatalogPage, repositoryListingUrl, type RepositoryListing} from '@hub/protocol/catalog';
+import {
+  FIRST_CATALOG_PAGE,
+  ForeignCatalogLinkError,
+  MAX_CATALOG_PAGES,
+  nextCatalogPage,
+  repositoryListingUrl,
+  type RepositoryListing,
+} from '@hub/protocol/catalog';
 import {parseChallenge} from './challenge.js';
 
 /**
@@ -63,9 +70,12 @@ export function registryClient(session: Pick<Session, 'registry' | 'account' | '
           page = nextCatalogPage(response.headers.get('link'), page);
         } catch (error) {
           if (!(error instanceof ForeignCatalogLinkError)) throw error;
-          throw new HubError(`${session.registry} is not behaving as a registry: ${error.message}; hub stopped there and sent your token nowhere else.`, {
-            code: 'foreign_link',
-          });
+          throw new HubError(
+            `${session.registry} is not behaving as a registry: ${error.message}; hub stopped there and sent your token nowhere else.`,
+            {
+              code: 'foreign_link',
+            },
+          );
         }
       }
       return names;
@@ -78,17 +88,24 @@ export function registryClient(session: Pick<Session, 'registry' | 'account' | '
     const response = await send(url, {authorization: `Basic ${basic}`, accept: 'application/json'});
     if (response.ok || allowed.includes(response.status)) return response;
     if (response.status === 401) {
-      throw new HubError(`The registry's token service refused your credentials.`, {code: 'unauthorized', suggestions: [`Run \`hub login ${session.registry}\`.`]});
+      throw new HubError(`The registry's token service refused your credentials.`, {
+        code: 'unauthorized',
+        suggestions: [`Run \`hub login ${session.registry}\`.`],
+      });
     }
-    throw new HubError(`The registry's token service answered HTTP ${response.status}${await serviceMessage(response)}.`, {code: 'token_service_error'});
+    throw new HubError(`The registry's token service answered HTTP ${response.status}${await serviceMessage(response)}.`, {
+      code: 'token_service_error',
+    });
   }
 
   async function getOk(path: string, token: string) {
     const response = await send(`${base}${path}`, {authorization: `Bearer ${token}`, accept: 'application/json'});
-    if (!response.ok) throw new HubError(`${session.registry} answered HTTP ${response.status} for ${path}.`, {code: response.status === 404 ? 'registry_not_found' : 'registry_error'});
+    if (!response.ok)
+      throw new HubError(`${session.registry} answered HTTP ${response.status} for ${path}.`, {
+        code: response.status === 404 ? 'registry_not_found' : 'registry_error',
+      });
     return response;
   }
-
 }
 
 export interface Realm {
@@ -108,10 +125,16 @@ export async function discoverRealm(registry: string): Promise<Realm> {
   }
   const realm = challenge.params.realm;
   // The user's OIDC token goes to the realm: a registry must not be able to send it over plain HTTP.
-  if (!URL.canParse(realm) || !(new URL(realm).protocol === 'https:' || (new URL(realm).protocol === 'http:' && isLoopbackUrl(new URL(realm))))) {
-    throw new HubError(`${registry} sends clients to ${realm} for tokens; hub sends credentials only over https (plain http only on loopback).`, {
-      code: 'insecure_realm',
-    });
+  if (
+    !URL.canParse(realm) ||
+    !(new URL(realm).protocol === 'https:' || (new URL(realm).protocol === 'http:' && isLoopbackUrl(new URL(realm))))
+  ) {
+    throw new HubError(
+      `${registry} sends clients to ${realm} for tokens; hub sends credentials only over https (plain http only on loopback).`,
+      {
+        code: 'insecure_realm',
+      },
+    );
   }
   return {realm, service: challenge.params.service};
 }
@@ -145,7 +168,8 @@ export async function checkTokenWithRegistry(registry: string, accessToken: stri
     throw error;
   }
   const sub = jwtClaims(token)?.sub;
-  if (typeof sub !== 'string' || !sub) throw new HubError(`The token service of ${registry} took the token but named no account.`, {code: 'token_refused'});
+  if (typeof sub !== 'string' || !sub)
+    throw new HubError(`The token service of ${registry} took the token but named no account.`, {code: 'token_refused'});
   return {account: sub};
 }
 
@@ -161,7 +185,8 @@ export function grantedAccess(token: string): Array<{type: string; name: string;
  * kept to printable characters, since it is another server's text.
  */
 async function serviceMessage(response: Awaited<ReturnType<typeof send>>): Promise<string> {
-  const body = (await response.json().catch(() => undefined)) as {errors?: Array<{message?: unknown}>; error_description?: unknown} | undefined;
+  const body = (await response.json().catch(() => undefined)) as
+    {errors?: Array<{message?: unknown}>; error_description?: unknown} | undefined;
   const message = body?.errors?.[0]?.message ?? body?.error_description;
   return typeof message === 'string' && message !== '' ? `: ${message.replace(/[^\x20-\x7e]/g, '').slice(0, 300)}` : '';
 }

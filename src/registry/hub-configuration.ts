@@ -13,10 +13,13 @@ export async function discoverHubConfiguration(registry: string): Promise<HubCon
   const response = await send(url.href, {accept: 'application/json'});
   const parsed = response.ok ? hubConfigurationSchema.safeParse(await response.json().catch(() => undefined)) : undefined;
   if (!parsed?.success) {
-    throw new HubError(`${registry} is not a hub registry: its token service (${url.origin}) does not say how to sign in (${url.pathname} ${response.ok ? 'is not valid' : `answered HTTP ${response.status}`}).`, {
-      code: 'not_hub_registry',
-      suggestions: ['Pass --issuer and --client-id (from your identity provider administrator) to log in anyway.'],
-    });
+    throw new HubError(
+      `${registry} is not a hub registry: its token service (${url.origin}) does not say how to sign in (${url.pathname} ${response.ok ? 'is not valid' : `answered HTTP ${response.status}`}).`,
+      {
+        code: 'not_hub_registry',
+        suggestions: ['Pass --issuer and --client-id (from your identity provider administrator) to log in anyway.'],
+      },
+    );
   }
   return parsed.data;
 }

@@ -15,7 +15,13 @@ export type IdentityToken = NonNullable<Session['identityToken']>;
 export async function requestIdentityToken(registry: string, accessToken: string): Promise<IdentityToken | undefined> {
   try {
     const {realm, service} = await discoverRealm(registry);
-    const form = new URLSearchParams({grant_type: 'password', client_id: 'hub', access_type: 'offline', password: accessToken, ...(service ? {service} : {})});
+    const form = new URLSearchParams({
+      grant_type: 'password',
+      client_id: 'hub',
+      access_type: 'offline',
+      password: accessToken,
+      ...(service ? {service} : {}),
+    });
     const response = await send(realm, {accept: 'application/json'}, form);
     if (!response.ok) return undefined;
     const token = ((await response.json()) as {refresh_token?: unknown}).refresh_token;

@@ -10,7 +10,8 @@ import {e2eEnabled} from '@hub/test-stack/prerequisites';
 
 function expectFinite(summary: Summary, what: string): void {
   expect(summary.samples.length, what).toBeGreaterThan(0);
-  for (const value of [summary.median, summary.min, summary.max, ...summary.samples]) expect(Number.isFinite(value), `${what}: ${value}`).toBe(true);
+  for (const value of [summary.median, summary.min, summary.max, ...summary.samples])
+    expect(Number.isFinite(value), `${what}: ${value}`).toBe(true);
 }
 
 // `npm run bench -- --smoke`: every benchmark once with tiny sizes, so the benchmark cannot rot.

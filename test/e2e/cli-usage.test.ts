@@ -45,7 +45,8 @@ describe('help', () => {
     const results = await Promise.all([hub(), hub('-h'), hub('--help'), hub('help')]);
     for (const result of results) {
       expect(result.code).toBe(0);
-      for (const command of ['login', 'push', 'pull', 'logout', 'help', 'autocomplete']) expect(result.stdout).toMatch(new RegExp(`^  ${command} `, 'm'));
+      for (const command of ['login', 'push', 'pull', 'logout', 'help', 'autocomplete'])
+        expect(result.stdout).toMatch(new RegExp(`^  ${command} `, 'm'));
     }
   });
 
@@ -88,7 +89,11 @@ describe('a typo', () => {
     const {code, stdout, stderr} = await hub('logn', '--json');
     expect(code).toBe(2);
     expect(stderr).toBe('');
-    expect(jsonError(stdout)).toEqual({code: 'unknown_command', message: "'logn' is not a hub command.", suggestion: "Did you mean 'hub login'? See 'hub --help'."});
+    expect(jsonError(stdout)).toEqual({
+      code: 'unknown_command',
+      message: "'logn' is not a hub command.",
+      suggestion: "Did you mean 'hub login'? See 'hub --help'.",
+    });
   });
 
   it('suggests nothing when no command is near', async () => {
@@ -110,9 +115,24 @@ describe('usage errors', () => {
     {args: ['push'], code: 'missing_argument', message: 'Missing argument IMAGE (image reference).', help: 'hub push --help'},
     {args: ['pull', '--bogus', 'x'], code: 'unknown_flag', message: 'Nonexistent flag: --bogus', help: 'hub pull --help'},
     {args: ['token', 'a', 'b'], code: 'unexpected_argument', message: 'Unexpected argument: b', help: 'hub token --help'},
-    {args: ['login', '--port', 'abc'], code: 'invalid_flag_value', message: 'Parsing --port: Expected an integer but received: abc', help: 'hub login --help'},
-    {args: ['login', '--with-token', '--device'], code: 'invalid_flags', message: '--device=true cannot also be provided when using --with-token', help: 'hub login --help'},
-    {args: ['logout', '--all', 'registry.example.com'], code: 'invalid_flags', message: 'Give a REGISTRY or --all, not both (got registry.example.com and --all).', help: 'hub logout --help'},
+    {
+      args: ['login', '--port', 'abc'],
+      code: 'invalid_flag_value',
+      message: 'Parsing --port: Expected an integer but received: abc',
+      help: 'hub login --help',
+    },
+    {
+      args: ['login', '--with-token', '--device'],
+      code: 'invalid_flags',
+      message: '--device=true cannot also be provided when using --with-token',
+      help: 'hub login --help',
+    },
+    {
+      args: ['logout', '--all', 'registry.example.com'],
+      code: 'invalid_flags',
+      message: 'Give a REGISTRY or --all, not both (got registry.example.com and --all).',
+      help: 'hub logout --help',
+    },
   ];
 
   it.each(cases)('hub $args: exit 2, one line and where the help is', async ({args, message, help}) => {

@@ -11,7 +11,7 @@ import {closeServer, USERS} from '@hub/test-stack/identity-provider';
 import {E2E_PROGRAMS, e2eEnabled} from '@hub/test-stack/prerequisites';
 import {REGISTRY_PROGRAMS, startRegistryStack, type RegistryStack} from '@hub/test-stack/registry-stack';
 
-const [alice] = USERS as [typeof USERS[number]];
+const [alice] = USERS as [(typeof USERS)[number]];
 
 /** A config.json as docker writes it (tabs, no final newline), with things hub must not touch. */
 const DOCKER_WRITTEN = JSON.stringify(
@@ -26,250 +26,273 @@ const DOCKER_WRITTEN = JSON.stringify(
   '\t',
 );
 
-describe.runIf(e2eEnabled([...E2E_PROGRAMS, ...REGISTRY_PROGRAMS]))('hub login → hub push → plain docker pull, through the credential helper', () => {
-  let stack: RegistryStack;
-  let registry: string;
-  let env: NodeJS.ProcessEnv;
-  let configFile: string;
-  let bin: string;
+describe.runIf(e2eEnabled([...E2E_PROGRAMS, ...REGISTRY_PROGRAMS]))(
+  'hub login → hub push → plain docker pull, through the credential helper',
+  () => {
+    let stack: RegistryStack;
+    let registry: string;
+    let env: NodeJS.ProcessEnv;
+    let configFile: string;
+    let bin: string;
 
-  beforeAll(async () => {
-    stack = await startRegistryStack();
-    registry = stack.registry.host;
-    // docker finds docker-credential-hub on PATH, as after `npm install -g`.
-    ({bin, env} = await withHubOnPath(stack.sandbox.dir, stack.env));
-    configFile = join(stack.sandbox.dockerConfig, 'config.json');
-    await writeFile(configFile, DOCKER_WRITTEN);
-    await chmod(configFile, 0o640);
-  });
-
-  afterAll(() => stack?.stop());
-
-  function docker(args: string[], extraEnv: NodeJS.ProcessEnv = {}, input = ''): Promise<{code: number; output: string}> {
-    return new Promise((resolve) => {
-      const child = execFile('docker', args, {env: {...env, ...extraEnv}}, (error, stdout, stderr) =>
-        resolve({code: error ? Number((error as {code?: number}).code ?? 1) : 0, output: `${stdout}${stderr}`}),
-      );
-      child.stdin!.end(input);
+    beforeAll(async () => {
+      stack = await startRegistryStack();
+      registry = stack.registry.host;
+      // docker finds docker-credential-hub on PATH, as after `npm install -g`.
+      ({bin, env} = await withHubOnPath(stack.sandbox.dir, stack.env));
+      configFile = join(stack.sandbox.dockerConfig, 'config.json');
+      await writeFile(configFile, DOCKER_WRITTEN);
+      await chmod(configFile, 0o640);
     });
-  }
 
-  function helper(action: string, input: string): Promise<{code: number; stdout: string}> {
-    return new Promise((resolve) => {
-      const child = execFile(join(bin, 'docker-credential-hub'), [action], {env}, (error, stdout) =>
-        resolve({code: error ? Number((error as {code?: number}).code ?? 1) : 0, stdout}),
-      );
-      child.stdin!.end(input);
+    afterAll(() => stack?.stop());
+
+    function docker(args: string[], extraEnv: NodeJS.ProcessEnv = {}, input = ''): Promise<{code: number; output: string}> {
+      return new Promise((resolve) => {
+        const child = execFile('docker', args, {env: {...env, ...extraEnv}}, (error, stdout, stderr) =>
+          resolve({code: error ? Number((error as {code?: number}).code ?? 1) : 0, output: `${stdout}${stderr}`}),
+        );
+        child.stdin!.end(input);
+      });
+    }
+
+    function helper(action: string, input: string): Promise<{code: number; stdout: string}> {
+      return new Promise((resolve) => {
+        const child = execFile(join(bin, 'docker-credential-hub'), [action], {env}, (error, stdout) =>
+          resolve({code: error ? Number((error as {code?: number}).code ?? 1) : 0, stdout}),
+        );
+        child.stdin!.end(input);
+      });
+    }
+
+    async function login(user = alice) {
+      const run = runHub(['login', registry, '--issuer', stack.idp.issuer, '--client-id', stack.idp.clientId], env);
+      await stack.browser.signIn(await stack.browser.nextUrl(), user);
+      return run;
+    }
+
+    it('login adds exactly the credHelpers entry, keeping everything else and the permissions', async () => {
+      const result = await login();
+      expect(result.code, result.stderr).toBe(0);
+      expect(result.stderr).toContain(`docker uses hub for ${registry}`);
+      const config = JSON.parse(await readFile(configFile, 'utf8'));
+      expect(config).toEqual({...JSON.parse(DOCKER_WRITTEN), credHelpers: {'gcr.io': 'gcloud', [registry]: 'hub'}});
+      expect((await stat(configFile)).mode & 0o777).toBe(0o640);
     });
-  }
 
-  async function login(user = alice) {
-    const run = runHub(['login', registry, '--issuer', stack.idp.issuer, '--client-id', stack.idp.clientId], env);
-    await stack.browser.signIn(await stack.browser.nextUrl(), user);
-    return run;
-  }
+    it('the helper speaks docker’s protocol', async () => {
+      const got = await helper('get', registry);
+      expect(got.code).toBe(0);
+      const answer = JSON.parse(got.stdout) as {ServerURL: string; Username: string; Secret: string};
+      // docker's identity token: hub-auth's refresh token, which the engine trades for registry tokens.
+      expect(answer).toMatchObject({ServerURL: registry, Username: '<token>'});
+      expect(answer.Secret.split('.')).toHaveLength(3);
+      expect(await helper('get', 'unknown.example.com')).toEqual({code: 1, stdout: 'credentials not found in native keychain\n'});
+      expect((await helper('get', '')).stdout).toBe('no credentials server URL\n');
+      const stored = await helper('store', JSON.stringify({ServerURL: registry, Username: 'x', Secret: 'y'}));
+      expect(stored.code).toBe(1);
+      expect(stored.stdout).toContain('hub login');
+      expect(JSON.parse((await helper('list', '')).stdout)).toEqual({[registry]: 'alice'});
+      expect((await helper('version', '')).stdout).toMatch(/^docker-credential-hub \(hub\) \d+\.\d+\.\d+/);
+      expect((await helper('erase', registry)).code).toBe(0);
+    });
 
-  it('login adds exactly the credHelpers entry, keeping everything else and the permissions', async () => {
-    const result = await login();
-    expect(result.code, result.stderr).toBe(0);
-    expect(result.stderr).toContain(`docker uses hub for ${registry}`);
-    const config = JSON.parse(await readFile(configFile, 'utf8'));
-    expect(config).toEqual({...JSON.parse(DOCKER_WRITTEN), credHelpers: {'gcr.io': 'gcloud', [registry]: 'hub'}});
-    expect((await stat(configFile)).mode & 0o777).toBe(0o640);
-  });
+    it('hub push tags a bare name into the user’s namespace and pushes it, with the digest in --json', async () => {
+      await makeImage(env, stack.sandbox.dir, 'myapp:1.0', 256 * 1024);
+      const pushed = await runHub(['push', 'myapp:1.0', '--json'], env);
+      expect(pushed.code, pushed.stderr + pushed.stdout).toBe(0);
+      const result = JSON.parse(pushed.stdout) as {reference: string; digest: string; size: number};
+      expect(result.reference).toBe(`${registry}/alice/myapp:1.0`);
+      expect(result.digest).toMatch(/^sha256:[0-9a-f]{64}$/);
+      expect(result.size).toBeGreaterThan(0);
 
-  it('the helper speaks docker’s protocol', async () => {
-    const got = await helper('get', registry);
-    expect(got.code).toBe(0);
-    const answer = JSON.parse(got.stdout) as {ServerURL: string; Username: string; Secret: string};
-    // docker's identity token: hub-auth's refresh token, which the engine trades for registry tokens.
-    expect(answer).toMatchObject({ServerURL: registry, Username: '<token>'});
-    expect(answer.Secret.split('.')).toHaveLength(3);
-    expect(await helper('get', 'unknown.example.com')).toEqual({code: 1, stdout: 'credentials not found in native keychain\n'});
-    expect((await helper('get', '')).stdout).toBe('no credentials server URL\n');
-    const stored = await helper('store', JSON.stringify({ServerURL: registry, Username: 'x', Secret: 'y'}));
-    expect(stored.code).toBe(1);
-    expect(stored.stdout).toContain('hub login');
-    expect(JSON.parse((await helper('list', '')).stdout)).toEqual({[registry]: 'alice'});
-    expect((await helper('version', '')).stdout).toMatch(/^docker-credential-hub \(hub\) \d+\.\d+\.\d+/);
-    expect((await helper('erase', registry)).code).toBe(0);
-  });
+      const plain = await runHub(['push', 'myapp:1.0'], env);
+      expect(plain.code).toBe(0);
+      expect(plain.stderr).toMatch(/: (Layer already exists|Pushed)\n/);
+      expect(plain.stderr).toContain(`✓ Pushed ${registry}/alice/myapp:1.0 (sha256:`);
+    });
 
-  it('hub push tags a bare name into the user’s namespace and pushes it, with the digest in --json', async () => {
-    await makeImage(env, stack.sandbox.dir, 'myapp:1.0', 256 * 1024);
-    const pushed = await runHub(['push', 'myapp:1.0', '--json'], env);
-    expect(pushed.code, pushed.stderr + pushed.stdout).toBe(0);
-    const result = JSON.parse(pushed.stdout) as {reference: string; digest: string; size: number};
-    expect(result.reference).toBe(`${registry}/alice/myapp:1.0`);
-    expect(result.digest).toMatch(/^sha256:[0-9a-f]{64}$/);
-    expect(result.size).toBeGreaterThan(0);
+    it('plain docker pull works through docker-credential-hub, and hub pull too', async () => {
+      expect((await docker(['rmi', `${registry}/alice/myapp:1.0`])).code).toBe(0);
+      const pulled = await docker(['pull', `${registry}/alice/myapp:1.0`]);
+      expect(pulled.code, pulled.output).toBe(0);
+      expect((await docker(['rmi', `${registry}/alice/myapp:1.0`])).code).toBe(0);
+      const hubPull = await runHub(['pull', 'myapp:1.0'], env);
+      expect(hubPull.code, hubPull.stderr).toBe(0);
+      expect(hubPull.stderr).toContain(`✓ Pulled ${registry}/alice/myapp:1.0`);
+      const inspect = await docker(['image', 'inspect', `${registry}/alice/myapp:1.0`]);
+      expect(inspect.code).toBe(0);
+    });
 
-    const plain = await runHub(['push', 'myapp:1.0'], env);
-    expect(plain.code).toBe(0);
-    expect(plain.stderr).toMatch(/: (Layer already exists|Pushed)\n/);
-    expect(plain.stderr).toContain(`✓ Pushed ${registry}/alice/myapp:1.0 (sha256:`);
-  });
+    it('hub images lists what the user may pull, and a repository’s tags', async () => {
+      const listed = await runHub(['images', '--json'], env);
+      expect(listed.code, listed.stderr + listed.stdout).toBe(0);
+      expect(JSON.parse(listed.stdout)).toEqual({registry, repositories: [{name: 'alice/myapp'}]});
+      const tags = await runHub(['images', 'myapp'], env);
+      expect(tags.stdout).toBe(`${registry}/alice/myapp:1.0\n`);
+    });
 
-  it('plain docker pull works through docker-credential-hub, and hub pull too', async () => {
-    expect((await docker(['rmi', `${registry}/alice/myapp:1.0`])).code).toBe(0);
-    const pulled = await docker(['pull', `${registry}/alice/myapp:1.0`]);
-    expect(pulled.code, pulled.output).toBe(0);
-    expect((await docker(['rmi', `${registry}/alice/myapp:1.0`])).code).toBe(0);
-    const hubPull = await runHub(['pull', 'myapp:1.0'], env);
-    expect(hubPull.code, hubPull.stderr).toBe(0);
-    expect(hubPull.stderr).toContain(`✓ Pulled ${registry}/alice/myapp:1.0`);
-    const inspect = await docker(['image', 'inspect', `${registry}/alice/myapp:1.0`]);
-    expect(inspect.code).toBe(0);
-  });
+    it('hub images for a repository that is not there (or not yours) says so, without a raw HTTP status', async () => {
+      for (const name of ['nothere', 'bob/private']) {
+        const result = await runHub(['images', name], env);
+        expect(result.code).toBe(1);
+        expect(result.stdout).toBe('');
+        expect(result.stderr).toContain(
+          `No repository ${name.includes('/') ? name : `alice/${name}`} on ${registry} (or you may not pull it).`,
+        );
+        expect(result.stderr).not.toMatch(/HTTP \d{3}/);
+      }
+    });
 
-  it('hub images lists what the user may pull, and a repository’s tags', async () => {
-    const listed = await runHub(['images', '--json'], env);
-    expect(listed.code, listed.stderr + listed.stdout).toBe(0);
-    expect(JSON.parse(listed.stdout)).toEqual({registry, repositories: [{name: 'alice/myapp'}]});
-    const tags = await runHub(['images', 'myapp'], env);
-    expect(tags.stdout).toBe(`${registry}/alice/myapp:1.0\n`);
-  });
+    it('with no D-Bus session, docker pull shows why docker-credential-hub has no credentials, not only "access denied"', async () => {
+      await docker(['rmi', `${registry}/alice/myapp:1.0`]);
+      const pulled = await docker(['pull', `${registry}/alice/myapp:1.0`], {
+        DBUS_SESSION_BUS_ADDRESS: `unix:path=${join(stack.sandbox.dir, 'no-bus')}`,
+      });
+      expect(pulled.code).not.toBe(0);
+      expect(pulled.output).toContain('docker-credential-hub: The Secret Service keychain cannot be used: there is no D-Bus session bus');
+      expect(pulled.output).toContain('Start and unlock a Secret Service provider');
+    });
 
-  it('hub images for a repository that is not there (or not yours) says so, without a raw HTTP status', async () => {
-    for (const name of ['nothere', 'bob/private']) {
-      const result = await runHub(['images', name], env);
+    it('docker login is refused with a pointer to hub login, in a message without nested backticks', async () => {
+      const token = (await runHub(['token', registry], env)).stdout.trim();
+      const refused = await docker(['login', registry, '--username', 'alice', '--password-stdin'], {}, token);
+      expect(refused.code).not.toBe(0);
+      expect(refused.output).toContain(
+        `hub keeps the credentials for ${registry} itself: sign in with "hub login ${registry}" instead of "docker login".`,
+      );
+      expect(refused.output).not.toMatch(/`[^`\n]*`[^`\n]*`[^`\n]*`/);
+      expect(refused.output).not.toContain(token);
+    });
+
+    it('names the engine it tried when none answers', async () => {
+      const socket = join(stack.sandbox.dir, 'no-engine.sock');
+      const result = await runHub(['push', 'myapp:1.0'], {...env, DOCKER_HOST: `unix://${socket}`});
       expect(result.code).toBe(1);
-      expect(result.stdout).toBe('');
-      expect(result.stderr).toContain(`No repository ${name.includes('/') ? name : `alice/${name}`} on ${registry} (or you may not pull it).`);
-      expect(result.stderr).not.toMatch(/HTTP \d{3}/);
-    }
-  });
+      expect(result.stderr).toContain(`Cannot reach the Docker engine at unix://${socket} (from DOCKER_HOST)`);
+    });
 
-  it('with no D-Bus session, docker pull shows why docker-credential-hub has no credentials, not only "access denied"', async () => {
-    await docker(['rmi', `${registry}/alice/myapp:1.0`]);
-    const pulled = await docker(['pull', `${registry}/alice/myapp:1.0`], {DBUS_SESSION_BUS_ADDRESS: `unix:path=${join(stack.sandbox.dir, 'no-bus')}`});
-    expect(pulled.code).not.toBe(0);
-    expect(pulled.output).toContain('docker-credential-hub: The Secret Service keychain cannot be used: there is no D-Bus session bus');
-    expect(pulled.output).toContain('Start and unlock a Secret Service provider');
-  });
+    it('a push to another user’s namespace fails with a message that says where one may push', async () => {
+      await makeImage(env, stack.sandbox.dir, `${registry}/bob/stolen:1`);
+      const result = await runHub(['push', `${registry}/bob/stolen:1`], env);
+      expect(result.code).toBe(1);
+      expect(result.stderr).toContain(`The registry refused to let you push ${registry}/bob/stolen:1`);
+      expect(result.stderr).toContain(`you may push to ${registry}/alice/`);
+    });
 
-  it('docker login is refused with a pointer to hub login, in a message without nested backticks', async () => {
-    const token = (await runHub(['token', registry], env)).stdout.trim();
-    const refused = await docker(['login', registry, '--username', 'alice', '--password-stdin'], {}, token);
-    expect(refused.code).not.toBe(0);
-    expect(refused.output).toContain(`hub keeps the credentials for ${registry} itself: sign in with "hub login ${registry}" instead of "docker login".`);
-    expect(refused.output).not.toMatch(/`[^`\n]*`[^`\n]*`[^`\n]*`/);
-    expect(refused.output).not.toContain(token);
-  });
+    it('refreshes an access token that expired between two pushes, without the user noticing', async () => {
+      stack.idp.setAccessTokenTtl(30); // inside hub's one-minute margin: every use refreshes
+      try {
+        expect((await login()).code).toBe(0);
+        const before = stack.idp.grants.refresh_token ?? 0;
+        await makeImage(env, stack.sandbox.dir, 'second:1');
+        expect((await runHub(['push', 'second:1', '-q'], env)).code).toBe(0);
+        expect((await docker(['push', `${registry}/alice/second:1`])).code).toBe(0);
+        expect(stack.idp.grants.refresh_token).toBeGreaterThanOrEqual(before + 2);
+      } finally {
+        stack.idp.setAccessTokenTtl(600);
+      }
+    });
 
-  it('names the engine it tried when none answers', async () => {
-    const socket = join(stack.sandbox.dir, 'no-engine.sock');
-    const result = await runHub(['push', 'myapp:1.0'], {...env, DOCKER_HOST: `unix://${socket}`});
-    expect(result.code).toBe(1);
-    expect(result.stderr).toContain(`Cannot reach the Docker engine at unix://${socket} (from DOCKER_HOST)`);
-  });
-
-  it('a push to another user’s namespace fails with a message that says where one may push', async () => {
-    await makeImage(env, stack.sandbox.dir, `${registry}/bob/stolen:1`);
-    const result = await runHub(['push', `${registry}/bob/stolen:1`], env);
-    expect(result.code).toBe(1);
-    expect(result.stderr).toContain(`The registry refused to let you push ${registry}/bob/stolen:1`);
-    expect(result.stderr).toContain(`you may push to ${registry}/alice/`);
-  });
-
-  it('refreshes an access token that expired between two pushes, without the user noticing', async () => {
-    stack.idp.setAccessTokenTtl(30); // inside hub's one-minute margin: every use refreshes
-    try {
+    it('ten concurrent helper calls at expiry cause exactly one refresh, and all get a valid token', async () => {
+      stack.idp.setAccessTokenTtl(30);
       expect((await login()).code).toBe(0);
+      stack.idp.setAccessTokenTtl(600); // the refreshed token is good for long: nobody needs a second refresh
       const before = stack.idp.grants.refresh_token ?? 0;
-      await makeImage(env, stack.sandbox.dir, 'second:1');
-      expect((await runHub(['push', 'second:1', '-q'], env)).code).toBe(0);
-      expect((await docker(['push', `${registry}/alice/second:1`])).code).toBe(0);
-      expect(stack.idp.grants.refresh_token).toBeGreaterThanOrEqual(before + 2);
-    } finally {
-      stack.idp.setAccessTokenTtl(600);
-    }
-  });
-
-  it('ten concurrent helper calls at expiry cause exactly one refresh, and all get a valid token', async () => {
-    stack.idp.setAccessTokenTtl(30);
-    expect((await login()).code).toBe(0);
-    stack.idp.setAccessTokenTtl(600); // the refreshed token is good for long: nobody needs a second refresh
-    const before = stack.idp.grants.refresh_token ?? 0;
-    const answers = await Promise.all(Array.from({length: 10}, () => helper('get', registry)));
-    expect(answers.map((a) => a.code)).toEqual(Array(10).fill(0));
-    const secrets = new Set(answers.map((a) => (JSON.parse(a.stdout) as {Secret: string}).Secret));
-    expect(secrets.size).toBe(1);
-    expect(stack.idp.grants.refresh_token).toBe(before + 1);
-    const [secret] = [...secrets];
-    const check = await fetch(`${stack.hubAuth.url}/token`, {
-      method: 'POST',
-      body: new URLSearchParams({grant_type: 'refresh_token', service: 'hub-registry', scope: 'repository:alice/myapp:pull', refresh_token: secret!}),
+      const answers = await Promise.all(Array.from({length: 10}, () => helper('get', registry)));
+      expect(answers.map((a) => a.code)).toEqual(Array(10).fill(0));
+      const secrets = new Set(answers.map((a) => (JSON.parse(a.stdout) as {Secret: string}).Secret));
+      expect(secrets.size).toBe(1);
+      expect(stack.idp.grants.refresh_token).toBe(before + 1);
+      const [secret] = [...secrets];
+      const check = await fetch(`${stack.hubAuth.url}/token`, {
+        method: 'POST',
+        body: new URLSearchParams({
+          grant_type: 'refresh_token',
+          service: 'hub-registry',
+          scope: 'repository:alice/myapp:pull',
+          refresh_token: secret!,
+        }),
+      });
+      expect(check.status).toBe(200);
     });
-    expect(check.status).toBe(200);
-  });
 
-  it('logout removes exactly its entry, leaving config.json as docker wrote it; docker pull is then refused', async () => {
-    const out = await runHub(['logout', registry], env);
-    expect(out.code).toBe(0);
-    expect(out.stderr).toContain('the provider revoked the session');
-    expect(await readFile(configFile, 'utf8')).toBe(DOCKER_WRITTEN);
-    expect((await stat(configFile)).mode & 0o777).toBe(0o640);
-    await docker(['rmi', `${registry}/alice/myapp:1.0`]);
-    const refused = await docker(['pull', `${registry}/alice/myapp:1.0`]);
-    expect(refused.code).not.toBe(0);
-    expect(refused.output).toMatch(/denied|unauthorized/i);
-  });
-
-  it('a corrupt config.json is left as it was, with a clear error, and the login is kept', async () => {
-    await writeFile(configFile, '{"auths": {');
-    const result = await login();
-    expect(result.code).toBe(1);
-    expect(result.stderr).toContain('You are logged in, but docker was not set up');
-    expect(result.stderr).toContain(configFile);
-    expect(await readFile(configFile, 'utf8')).toBe('{"auths": {');
-    expect((await runHub(['status'], env)).code).toBe(0);
-    await writeFile(configFile, DOCKER_WRITTEN);
-    expect((await runHub(['logout', registry], env)).code).toBe(0);
-  });
-
-  it("prints a hostile registry's words, through the engine and the catalog, without their control characters", async () => {
-    const hostileText = '\x1b]0;owned\x07\x1b[2K\x1b[1Aall-good\x9b2J\u202e';
-    const base64url = (value: unknown) => Buffer.from(JSON.stringify(value)).toString('base64url');
-    // A registry with its own realm, which grants whatever is asked (the registry is the attacker).
-    const hostile = createServer((req, res) => {
-      const url = new URL(req.url ?? '/', `http://${req.headers.host}`);
-      const json = (status: number, body: unknown) => res.writeHead(status, {'content-type': 'application/json'}).end(JSON.stringify(body));
-      if (url.pathname === '/token') {
-        const access = url.searchParams.getAll('scope').flatMap((scope) => scope.split(' ')).map((scope) => {
-          const [type, name, actions] = [scope.slice(0, scope.indexOf(':')), scope.slice(scope.indexOf(':') + 1, scope.lastIndexOf(':')), scope.slice(scope.lastIndexOf(':') + 1)];
-          return {type, name, actions: actions.split(',')};
-        });
-        return json(200, {token: `${base64url({alg: 'none'})}.${base64url({access})}.x`});
-      }
-      // What hub images asks first: the token service's listing next to the realm.
-      if (url.pathname === '/repositories') return json(200, {repositories: [`evil/app${hostileText}`]});
-      if (!req.headers.authorization?.startsWith('Bearer ')) {
-        res.setHeader('www-authenticate', `Bearer realm="http://${req.headers.host}/token",service="hostile"`);
-        return json(401, {errors: [{code: 'UNAUTHORIZED', message: 'authentication required'}]});
-      }
-      if (url.pathname === '/v2/') return json(200, {});
-      if (url.pathname === '/v2/_catalog') return json(200, {repositories: [`evil/app${hostileText}`]});
-      return json(404, {errors: [{code: 'MANIFEST_UNKNOWN', message: `manifest unknown${hostileText}`}]});
+    it('logout removes exactly its entry, leaving config.json as docker wrote it; docker pull is then refused', async () => {
+      const out = await runHub(['logout', registry], env);
+      expect(out.code).toBe(0);
+      expect(out.stderr).toContain('the provider revoked the session');
+      expect(await readFile(configFile, 'utf8')).toBe(DOCKER_WRITTEN);
+      expect((await stat(configFile)).mode & 0o777).toBe(0o640);
+      await docker(['rmi', `${registry}/alice/myapp:1.0`]);
+      const refused = await docker(['pull', `${registry}/alice/myapp:1.0`]);
+      expect(refused.code).not.toBe(0);
+      expect(refused.output).toMatch(/denied|unauthorized/i);
     });
-    await new Promise<void>((resolve) => hostile.listen(0, '127.0.0.1', resolve));
-    try {
-      const host = `127.0.0.1:${(hostile.address() as AddressInfo).port}`;
-      const hostileEnv = {...env, HUB_TOKEN: 'not-a-real-token', HUB_REGISTRY: host};
-      const pulled = await runHub(['pull', `${host}/evil/app:1`], hostileEnv);
-      const listed = await runHub(['images'], hostileEnv);
-      expect(pulled.code).toBe(1);
-      expect(pulled.stderr).toContain('manifest unknown');
-      expect(listed.code, listed.stderr).toBe(0);
-      expect(listed.stdout).toContain(`${host}/evil/appall-good`);
-      for (const {stdout, stderr} of [pulled, listed]) expect(`${stdout}${stderr}`).not.toMatch(/[\x00-\x08\x0b-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]/);
-    } finally {
-      await closeServer(hostile);
-    }
-  });
 
-  it('never printed a token', async () => {
-    const tokens = transcript.flatMap((r) => r.stderr.match(/eyJ[\w-]+\.[\w-]+\.[\w-]+/g) ?? []);
-    expect(tokens).toEqual([]);
-  });
-});
+    it('a corrupt config.json is left as it was, with a clear error, and the login is kept', async () => {
+      await writeFile(configFile, '{"auths": {');
+      const result = await login();
+      expect(result.code).toBe(1);
+      expect(result.stderr).toContain('You are logged in, but docker was not set up');
+      expect(result.stderr).toContain(configFile);
+      expect(await readFile(configFile, 'utf8')).toBe('{"auths": {');
+      expect((await runHub(['status'], env)).code).toBe(0);
+      await writeFile(configFile, DOCKER_WRITTEN);
+      expect((await runHub(['logout', registry], env)).code).toBe(0);
+    });
+
+    it("prints a hostile registry's words, through the engine and the catalog, without their control characters", async () => {
+      const hostileText = '\x1b]0;owned\x07\x1b[2K\x1b[1Aall-good\x9b2J\u202e';
+      const base64url = (value: unknown) => Buffer.from(JSON.stringify(value)).toString('base64url');
+      // A registry with its own realm, which grants whatever is asked (the registry is the attacker).
+      const hostile = createServer((req, res) => {
+        const url = new URL(req.url ?? '/', `http://${req.headers.host}`);
+        const json = (status: number, body: unknown) =>
+          res.writeHead(status, {'content-type': 'application/json'}).end(JSON.stringify(body));
+        if (url.pathname === '/token') {
+          const access = url.searchParams
+            .getAll('scope')
+            .flatMap((scope) => scope.split(' '))
+            .map((scope) => {
+              const [type, name, actions] = [
+                scope.slice(0, scope.indexOf(':')),
+                scope.slice(scope.indexOf(':') + 1, scope.lastIndexOf(':')),
+                scope.slice(scope.lastIndexOf(':') + 1),
+              ];
+              return {type, name, actions: actions.split(',')};
+            });
+          return json(200, {token: `${base64url({alg: 'none'})}.${base64url({access})}.x`});
+        }
+        // What hub images asks first: the token service's listing next to the realm.
+        if (url.pathname === '/repositories') return json(200, {repositories: [`evil/app${hostileText}`]});
+        if (!req.headers.authorization?.startsWith('Bearer ')) {
+          res.setHeader('www-authenticate', `Bearer realm="http://${req.headers.host}/token",service="hostile"`);
+          return json(401, {errors: [{code: 'UNAUTHORIZED', message: 'authentication required'}]});
+        }
+        if (url.pathname === '/v2/') return json(200, {});
+        if (url.pathname === '/v2/_catalog') return json(200, {repositories: [`evil/app${hostileText}`]});
+        return json(404, {errors: [{code: 'MANIFEST_UNKNOWN', message: `manifest unknown${hostileText}`}]});
+      });
+      await new Promise<void>((resolve) => hostile.listen(0, '127.0.0.1', resolve));
+      try {
+        const host = `127.0.0.1:${(hostile.address() as AddressInfo).port}`;
+        const hostileEnv = {...env, HUB_TOKEN: 'not-a-real-token', HUB_REGISTRY: host};
+        const pulled = await runHub(['pull', `${host}/evil/app:1`], hostileEnv);
+        const listed = await runHub(['images'], hostileEnv);
+        expect(pulled.code).toBe(1);
+        expect(pulled.stderr).toContain('manifest unknown');
+        expect(listed.code, listed.stderr).toBe(0);
+        expect(listed.stdout).toContain(`${host}/evil/appall-good`);
+        for (const {stdout, stderr} of [pulled, listed])
+          expect(`${stdout}${stderr}`).not.toMatch(/[\x00-\x08\x0b-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]/);
+      } finally {
+        await closeServer(hostile);
+      }
+    });
+
+    it('never printed a token', async () => {
+      const tokens = transcript.flatMap((r) => r.stderr.match(/eyJ[\w-]+\.[\w-]+\.[\w-]+/g) ?? []);
+      expect(tokens).toEqual([]);
+    });
+  },
+);

@@ -16,7 +16,7 @@ import {E2E_PROGRAMS, e2eEnabled} from '@hub/test-stack/prerequisites';
 import {REGISTRY_PROGRAMS, startRegistryStack, type RegistryStack} from '@hub/test-stack/registry-stack';
 import {startRegistry} from '@hub/test-stack/registry';
 
-const [alice] = USERS as [typeof USERS[number]];
+const [alice] = USERS as [(typeof USERS)[number]];
 const HUB = fileURLToPath(new URL('../../bin/run.cjs', import.meta.url));
 
 describe.runIf(e2eEnabled([...E2E_PROGRAMS, ...REGISTRY_PROGRAMS]))('faults: clear messages, nothing lost, retry works', () => {
@@ -38,7 +38,9 @@ describe.runIf(e2eEnabled([...E2E_PROGRAMS, ...REGISTRY_PROGRAMS]))('faults: cle
 
   function docker(args: string[]): Promise<{code: number; output: string}> {
     return new Promise((resolve) => {
-      execFile('docker', args, {env}, (error, stdout, stderr) => resolve({code: error ? Number((error as {code?: number}).code ?? 1) : 0, output: `${stdout}${stderr}`}));
+      execFile('docker', args, {env}, (error, stdout, stderr) =>
+        resolve({code: error ? Number((error as {code?: number}).code ?? 1) : 0, output: `${stdout}${stderr}`}),
+      );
     });
   }
 
@@ -74,7 +76,9 @@ describe.runIf(e2eEnabled([...E2E_PROGRAMS, ...REGISTRY_PROGRAMS]))('faults: cle
     await makeImage(env, stack.sandbox.dir, 'big:1', 96 * 1024 * 1024);
     const first = spawn(process.execPath, [HUB, 'push', 'big:1'], {env, stdio: ['ignore', 'ignore', 'pipe']});
     let progress = '';
-    const pushing = new Promise<void>((resolve) => first.stderr.on('data', (chunk) => (progress += chunk) && /Pushing/.test(progress) && resolve()));
+    const pushing = new Promise<void>((resolve) =>
+      first.stderr.on('data', (chunk) => (progress += chunk) && /Pushing/.test(progress) && resolve()),
+    );
     const firstDone = new Promise<number | null>((resolve) => first.once('close', resolve));
     await Promise.race([pushing, firstDone]);
     await stack.registry.stop();
@@ -187,9 +191,15 @@ describe.runIf(e2eEnabled([...E2E_PROGRAMS, ...REGISTRY_PROGRAMS]))('faults: cle
     // DEBUG=* did print something (oclif's own namespaces at least): the check below reads real debug output.
     expect(pushed.stderr).toMatch(/^\d{4}-\d\d-\d\dT[\d:.]+Z \S+ /m);
 
-    const session = (await secretServiceSession(stack.keyring.env, registry)) as {accessToken: string; refreshToken?: string; identityToken?: {token: string}};
+    const session = (await secretServiceSession(stack.keyring.env, registry)) as {
+      accessToken: string;
+      refreshToken?: string;
+      identityToken?: {token: string};
+    };
     expect(session.identityToken?.token).toBeTruthy();
-    const secrets = [token, session.accessToken, session.refreshToken, session.identityToken?.token].filter((secret): secret is string => Boolean(secret));
+    const secrets = [token, session.accessToken, session.refreshToken, session.identityToken?.token].filter((secret): secret is string =>
+      Boolean(secret),
+    );
     // The scan would see a token inside an X-Registry-Auth header, as docker-modem's debug output prints one.
     const header = Buffer.from(JSON.stringify({username: 'alice', password: token})).toString('base64url');
     expect(leaksIn(`headers: { 'X-Registry-Auth': '${header}' }`, secrets)).not.toEqual([]);
@@ -211,7 +221,9 @@ function leaksIn(text: string, secrets: string[], depth = 0): string[] {
   const jwt = JWT.exec(text);
   if (jwt) found.push(`JWT ${jwt[0].slice(0, 24)}…`);
   if (depth === 2) return found;
-  const headerValues = [...text.matchAll(/(?:x-registry-auth|authorization)['"]?\s*[:=]\s*['"]?(?:basic |bearer )?([^'"\s,}]+)/gi)].map((match) => match[1]!);
+  const headerValues = [...text.matchAll(/(?:x-registry-auth|authorization)['"]?\s*[:=]\s*['"]?(?:basic |bearer )?([^'"\s,}]+)/gi)].map(
+    (match) => match[1]!,
+  );
   const encoded = [...(text.match(/[A-Za-z0-9+/_-]{16,}={0,2}/g) ?? []), ...headerValues];
   for (const chunk of encoded) {
     // Node's base64 decoder takes both alphabets, padded or not; the chunk may start mid-quantum.

@@ -42,12 +42,15 @@ function expectOneLine(stderr: string, text: string): void {
 }
 
 describe('hub-auth help and version', () => {
-  it.each([{args: ['--help']}, {args: ['-h']}, {args: ['help']}, {args: []}])('hub-auth $args lists the commands on stdout', async ({args}) => {
-    const {code, stdout} = await hubAuth(...args);
-    expect(code).toBe(0);
-    expect(stdout).toContain('hub-auth serve --config FILE');
-    expect(stdout).toContain('hub-auth keygen --out DIR --realm URL --service NAME');
-  });
+  it.each([{args: ['--help']}, {args: ['-h']}, {args: ['help']}, {args: []}])(
+    'hub-auth $args lists the commands on stdout',
+    async ({args}) => {
+      const {code, stdout} = await hubAuth(...args);
+      expect(code).toBe(0);
+      expect(stdout).toContain('hub-auth serve --config FILE');
+      expect(stdout).toContain('hub-auth keygen --out DIR --realm URL --service NAME');
+    },
+  );
 
   it.each([
     ['serve', '--help'],
@@ -159,6 +162,9 @@ describe('hub-auth serve', () => {
     );
     const {code, stderr} = await hubAuth('serve', '--config', config);
     expect(code).toBe(1);
-    expectOneLine(stderr, `hub-auth: cannot listen on 127.0.0.1:${port}: the port is in use by another process. Change listen in ${config}`);
+    expectOneLine(
+      stderr,
+      `hub-auth: cannot listen on 127.0.0.1:${port}: the port is in use by another process. Change listen in ${config}`,
+    );
   });
 });

@@ -4,7 +4,15 @@ import {join} from 'node:path';
 import {createLocalJWKSet, decodeJwt, decodeProtectedHeader, jwtVerify, type JSONWebKeySet} from 'jose';
 import {Client} from 'undici';
 import {afterAll, beforeAll, describe, expect, it} from 'vitest';
-import {keygen, SERVICE, startHubAuth, writeHubAuthConfig, type HubAuth, type HubAuthOptions, type SigningFiles} from '@hub/test-stack/hub-auth';
+import {
+  keygen,
+  SERVICE,
+  startHubAuth,
+  writeHubAuthConfig,
+  type HubAuth,
+  type HubAuthOptions,
+  type SigningFiles,
+} from '@hub/test-stack/hub-auth';
 import {startIdentityProvider, type IdentityProvider} from '@hub/test-stack/identity-provider';
 import {freePort, waitFor} from '@hub/test-stack/ports';
 import {e2eEnabled} from '@hub/test-stack/prerequisites';
@@ -30,7 +38,12 @@ describe.runIf(e2eEnabled([]))('hub-auth operations', () => {
     await sandbox?.remove();
   });
 
-  const optionsFor = (name: string, signing: SigningFiles): HubAuthOptions => ({dir: join(sandbox.dir, name), oidcIssuer: idp.issuer, registryHost: '127.0.0.1:5000', signing});
+  const optionsFor = (name: string, signing: SigningFiles): HubAuthOptions => ({
+    dir: join(sandbox.dir, name),
+    oidcIssuer: idp.issuer,
+    registryHost: '127.0.0.1:5000',
+    signing,
+  });
 
   /** An anonymous pull token for a public repository: no provider call, as a docker pull of a public image. */
   const tokenPath = (repository = 'public/app') => `/token?service=${SERVICE}&scope=repository:${repository}:pull`;
@@ -100,7 +113,9 @@ describe.runIf(e2eEnabled([]))('hub-auth operations', () => {
       expect(answeredAfterSignal).toBeGreaterThan(0);
       expect(refused).toBe(clients.length);
       expect(logLines(hubAuth, 'draining')).toEqual([expect.objectContaining({event: 'shutdown', signal: 'SIGTERM'})]);
-      expect(logLines(hubAuth, 'drained: hub-auth exits')).toEqual([expect.objectContaining({event: 'shutdown', signal: 'SIGTERM', cut: false})]);
+      expect(logLines(hubAuth, 'drained: hub-auth exits')).toEqual([
+        expect.objectContaining({event: 'shutdown', signal: 'SIGTERM', cut: false}),
+      ]);
     } finally {
       await hubAuth.stop();
     }
@@ -136,7 +151,8 @@ describe.runIf(e2eEnabled([]))('hub-auth operations', () => {
       const jwks = (await (await fetch(`${hubAuth.url}/.well-known/jwks.json`)).json()) as JSONWebKeySet;
       return jwks.keys.find((key) => key.x === jwk.x && key.y === jwk.y)?.kid;
     };
-    const publishedKids = async () => ((await (await fetch(`${hubAuth.url}/.well-known/jwks.json`)).json()) as JSONWebKeySet).keys.map((key) => key.kid);
+    const publishedKids = async () =>
+      ((await (await fetch(`${hubAuth.url}/.well-known/jwks.json`)).json()) as JSONWebKeySet).keys.map((key) => key.kid);
 
     /** A fresh token (a repository not asked for before: no reused token), checked against the published keys. */
     async function signingKid(repository: string): Promise<string | undefined> {
@@ -157,18 +173,23 @@ describe.runIf(e2eEnabled([]))('hub-auth operations', () => {
       hubAuth.daemon.child.kill('SIGHUP');
       const outcome = () => [...logLines(hubAuth, 'reloaded the configuration'), ...logLines(hubAuth, 'reload refused')];
       await waitFor('the reload log line', async () => outcome().length === reloads);
-      return outcome().sort((a, b) => Number(a.time) - Number(b.time)).at(-1)!;
+      return outcome()
+        .sort((a, b) => Number(a.time) - Number(b.time))
+        .at(-1)!;
     }
 
     const expiryMetrics = async () => {
       const text = await (await fetch(`${hubAuth.monitoringUrl}/metrics`)).text();
-      return [...text.matchAll(/^hub_auth_signing_certificate_expiry_seconds\{kid="([^"]+)",role="(\w+)"\} (\d+)$/gm)].map(([, kid, role, value]) => ({kid, role, value: Number(value)}));
+      return [...text.matchAll(/^hub_auth_signing_certificate_expiry_seconds\{kid="([^"]+)",role="(\w+)"\} (\d+)$/gm)].map(
+        ([, kid, role, value]) => ({kid, role, value: Number(value)}),
+      );
     };
     const issuedCount = async () => {
       const text = await (await fetch(`${hubAuth.monitoringUrl}/metrics`)).text();
       return Number(/^hub_auth_token_requests_total\{grant="anonymous",outcome="issued"\} (\d+)$/m.exec(text)?.[1]);
     };
-    const notAfter = async (certificate: string) => Math.floor(new Date(new X509Certificate(await readFile(certificate, 'utf8')).validTo).getTime() / 1000);
+    const notAfter = async (certificate: string) =>
+      Math.floor(new Date(new X509Certificate(await readFile(certificate, 'utf8')).validTo).getTime() / 1000);
 
     it('publishes the new key, then signs with it, while requests go on; the policy and lifetime apply at once; the old key stays published', async () => {
       const kidA = await kidOf(keysA.certificate);
@@ -177,7 +198,10 @@ describe.runIf(e2eEnabled([]))('hub-auth operations', () => {
       // Step 1: publish B beside A; the token lifetime and the policy change too, and apply at
       // once; the listener's request timeout is set on its socket: named as waiting for a restart.
       expect(decodeJwt(await anonymousToken(hubAuth, 'shared/app')).access).toEqual([]);
-      await rewrite(keysA, [keysB.certificate], {publicRepositories: ['public/*', 'shared/*'], extra: {tokenLifetimeSeconds: 600, listen: {requestTimeoutSeconds: 5}}});
+      await rewrite(keysA, [keysB.certificate], {
+        publicRepositories: ['public/*', 'shared/*'],
+        extra: {tokenLifetimeSeconds: 600, listen: {requestTimeoutSeconds: 5}},
+      });
       const issuedBefore = await issuedCount();
       expect(await hangup()).toMatchObject({event: 'reload', signingKid: kidA});
       const kidB = await kidOf(keysB.certificate);
@@ -266,7 +290,9 @@ describe.runIf(e2eEnabled([]))('hub-auth operations', () => {
       expect(text).toContain(`hub_auth_build_info{version="${version}"} 1`);
       const certificate = new X509Certificate(await readFile(keysA.certificate, 'utf8'));
       const kid = decodeProtectedHeader(await anonymousToken(hubAuth, 'public/metrics')).kid;
-      expect(text).toContain(`hub_auth_signing_certificate_expiry_seconds{kid="${kid}",role="signing"} ${Math.floor(new Date(certificate.validTo).getTime() / 1000)}`);
+      expect(text).toContain(
+        `hub_auth_signing_certificate_expiry_seconds{kid="${kid}",role="signing"} ${Math.floor(new Date(certificate.validTo).getTime() / 1000)}`,
+      );
     } finally {
       await hubAuth.stop();
     }

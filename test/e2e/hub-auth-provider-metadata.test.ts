@@ -42,7 +42,13 @@ describe.runIf(e2eEnabled([]))('hub-auth and the provider’s metadata and answe
 
   async function start(changes: Partial<HubAuthOptions> = {}): Promise<HubAuth> {
     count += 1;
-    const options: HubAuthOptions = {dir: join(sandbox.dir, `hub-auth-${count}`), oidcIssuer: idp.issuer, registryHost: REGISTRY_HOST, signing: keys, ...changes};
+    const options: HubAuthOptions = {
+      dir: join(sandbox.dir, `hub-auth-${count}`),
+      oidcIssuer: idp.issuer,
+      registryHost: REGISTRY_HOST,
+      signing: keys,
+      ...changes,
+    };
     running = await startHubAuth(options);
     return running;
   }
@@ -54,7 +60,12 @@ describe.runIf(e2eEnabled([]))('hub-auth and the provider’s metadata and answe
       headers: {authorization: `Basic ${Buffer.from(`user:${accessToken}`).toString('base64')}`},
     });
     const body = (await response.json()) as {token?: string; errors?: Array<{message: string}>};
-    return {status: response.status, body, account: body.token ? decodeJwt(body.token).sub : undefined, message: body.errors?.[0]?.message ?? ''};
+    return {
+      status: response.status,
+      body,
+      account: body.token ? decodeJwt(body.token).sub : undefined,
+      message: body.errors?.[0]?.message ?? '',
+    };
   }
 
   const logLines = (hubAuth: HubAuth, text: string) =>
@@ -86,7 +97,10 @@ describe.runIf(e2eEnabled([]))('hub-auth and the provider’s metadata and answe
   it('with no introspection endpoint known: not ready, logs the setting to change, and answers that, not "try again"', async () => {
     idp.hideMetadata({everywhere: ['introspection_endpoint']});
     const hubAuth = await start({untilAlive: true});
-    await waitFor('the configuration problem in the log', async () => logLines(hubAuth, 'configuration does not fit the identity provider').length > 0);
+    await waitFor(
+      'the configuration problem in the log',
+      async () => logLines(hubAuth, 'configuration does not fit the identity provider').length > 0,
+    );
     const [line] = logLines(hubAuth, 'configuration does not fit the identity provider');
     expect(line).toMatchObject({level: 50, event: 'provider'});
     expect(String(line!.reason)).toContain('oidc.endpoints.introspection');

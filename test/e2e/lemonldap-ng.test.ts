@@ -44,7 +44,10 @@ describe.runIf(e2eEnabled(PROGRAMS))('hub with LemonLDAP::NG', () => {
 
   it('a refresh token the provider no longer knows ends the session, with the way back', async () => {
     await provider.setAccessTokenTtl(30); // inside hub's one-minute margin: the next use refreshes
-    const login = runHub(['login', REGISTRY, '--issuer', provider.issuer, '--client-id', provider.clientId, '--port', String(provider.redirectPort)], env);
+    const login = runHub(
+      ['login', REGISTRY, '--issuer', provider.issuer, '--client-id', provider.clientId, '--port', String(provider.redirectPort)],
+      env,
+    );
     await browser.signInWith(await browser.nextUrl(), (page) => provider.signIn(page, provider.users.alice));
     expect((await login).stderr).toContain(`Logged in to ${REGISTRY} as alice`);
     const session = (await secretServiceSession(keyring.env, REGISTRY)) as {refreshToken: string; clientId: string};
@@ -58,7 +61,9 @@ describe.runIf(e2eEnabled(PROGRAMS))('hub with LemonLDAP::NG', () => {
 
     const token = await runHub(['token', REGISTRY], env);
     expect(token.code).toBe(1);
-    expect(token.stderr).toContain(`The session for ${REGISTRY} can no longer be used: the identity provider refused to refresh it (invalid_request)`);
+    expect(token.stderr).toContain(
+      `The session for ${REGISTRY} can no longer be used: the identity provider refused to refresh it (invalid_request)`,
+    );
     expect(token.stderr).toContain(`hub login ${REGISTRY}`);
     expect(token.stderr).not.toContain('try again');
   });

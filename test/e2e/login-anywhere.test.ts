@@ -12,7 +12,7 @@ import {E2E_PROGRAMS, e2eEnabled} from '@hub/test-stack/prerequisites';
 import {REGISTRY_PROGRAMS, startRegistryStack, type RegistryStack} from '@hub/test-stack/registry-stack';
 import {startRegistry} from '@hub/test-stack/registry';
 
-const [alice] = USERS as [typeof USERS[number]];
+const [alice] = USERS as [(typeof USERS)[number]];
 
 describe.runIf(e2eEnabled([...E2E_PROGRAMS, ...REGISTRY_PROGRAMS]))('login anywhere: zero-config, device flow, CI tokens, robots', () => {
   let stack: RegistryStack;
@@ -29,21 +29,29 @@ describe.runIf(e2eEnabled([...E2E_PROGRAMS, ...REGISTRY_PROGRAMS]))('login anywh
     ({env} = await withHubOnPath(stack.sandbox.dir, stack.env));
     const {HUB_BROWSER: _browser, HUB_TEST_BROWSER_INBOX: _inbox, ...rest} = env;
     headlessEnv = rest;
-    ciEnv = {...env, DBUS_SESSION_BUS_ADDRESS: `unix:path=${join(stack.sandbox.dir, 'no-bus')}`, HUB_CONFIG_DIR: join(stack.sandbox.dir, 'ci-config')};
+    ciEnv = {
+      ...env,
+      DBUS_SESSION_BUS_ADDRESS: `unix:path=${join(stack.sandbox.dir, 'no-bus')}`,
+      HUB_CONFIG_DIR: join(stack.sandbox.dir, 'ci-config'),
+    };
   });
 
   afterAll(() => stack?.stop());
 
   function docker(args: string[], runEnv: NodeJS.ProcessEnv): Promise<{code: number; output: string}> {
     return new Promise((resolve) => {
-      execFile('docker', args, {env: runEnv}, (error, stdout, stderr) => resolve({code: error ? Number((error as {code?: number}).code ?? 1) : 0, output: `${stdout}${stderr}`}));
+      execFile('docker', args, {env: runEnv}, (error, stdout, stderr) =>
+        resolve({code: error ? Number((error as {code?: number}).code ?? 1) : 0, output: `${stdout}${stderr}`}),
+      );
     });
   }
 
   /** `docker-credential-hub get`, as docker runs it. */
   function credentialHelperGet(serverUrl: string, runEnv: NodeJS.ProcessEnv): Promise<{code: number; stdout: string}> {
     return new Promise((resolve) => {
-      const child = execFile('docker-credential-hub', ['get'], {env: runEnv}, (error, stdout) => resolve({code: error ? Number((error as {code?: number}).code ?? 1) : 0, stdout}));
+      const child = execFile('docker-credential-hub', ['get'], {env: runEnv}, (error, stdout) =>
+        resolve({code: error ? Number((error as {code?: number}).code ?? 1) : 0, stdout}),
+      );
       child.stdin?.end(`${serverUrl}\n`);
     });
   }
@@ -66,7 +74,11 @@ describe.runIf(e2eEnabled([...E2E_PROGRAMS, ...REGISTRY_PROGRAMS]))('login anywh
     await stack.browser.signIn(await stack.browser.nextUrl(), alice);
     const result = await login;
     expect(result.code, result.stderr).toBe(0);
-    const status = JSON.parse((await runHub(['status', '--json'], env)).stdout) as Array<{registry: string; issuer: string; account: string}>;
+    const status = JSON.parse((await runHub(['status', '--json'], env)).stdout) as Array<{
+      registry: string;
+      issuer: string;
+      account: string;
+    }>;
     expect(status).toMatchObject([{registry, issuer: stack.idp.issuer, account: 'alice'}]);
     // The audience came along too: the token is a JWT for the registry, and a push works.
     await makeImage(env, stack.sandbox.dir, 'zero:1');
@@ -89,7 +101,7 @@ describe.runIf(e2eEnabled([...E2E_PROGRAMS, ...REGISTRY_PROGRAMS]))('login anywh
     }
   });
 
-  it("shows the issuer a registry publishes without the control characters in it", async () => {
+  it('shows the issuer a registry publishes without the control characters in it', async () => {
     // A hostile hub-configuration: an issuer that, printed raw, would erase its own line and show
     // a trusted one, set the window title and hide a hyperlink.
     const hostile = createServer((req, res) => {
@@ -104,7 +116,10 @@ describe.runIf(e2eEnabled([...E2E_PROGRAMS, ...REGISTRY_PROGRAMS]))('login anywh
     await new Promise<void>((resolve) => hostile.listen(0, '127.0.0.1', resolve));
     try {
       const host = `127.0.0.1:${(hostile.address() as AddressInfo).port}`;
-      const result = await runHub(['login', host, '--insecure-storage', '--docker-config', 'none'], {...headlessEnv, HUB_CONFIG_DIR: join(stack.sandbox.dir, 'hostile-config')});
+      const result = await runHub(['login', host, '--insecure-storage', '--docker-config', 'none'], {
+        ...headlessEnv,
+        HUB_CONFIG_DIR: join(stack.sandbox.dir, 'hostile-config'),
+      });
       expect(result.code).not.toBe(0);
       expect(result.stderr).toContain(`Signing in to ${host} at http://${host}/realms/devhttps://id.example.com`);
       expect(`${result.stdout}${result.stderr}`).not.toMatch(/[\x00-\x08\x0b-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]/);
@@ -254,7 +269,9 @@ describe.runIf(e2eEnabled([...E2E_PROGRAMS, ...REGISTRY_PROGRAMS]))('login anywh
     const refused = await runHub(['login', registry, '--with-token', '--insecure-storage'], withToken, {input: 'not-a-token\n'});
     expect(refused.code).toBe(1);
     expect(refused.stderr).toContain('does not accept this token; nothing was stored');
-    const stored = await runHub(['login', registry, '--with-token', '--insecure-storage', '--docker-config', 'none'], withToken, {input: `${token}\n`});
+    const stored = await runHub(['login', registry, '--with-token', '--insecure-storage', '--docker-config', 'none'], withToken, {
+      input: `${token}\n`,
+    });
     expect(stored.code, stored.stderr).toBe(0);
     expect(stored.stderr).toContain(`Logged in to ${registry} as alice`);
     expect((await runHub(['token', registry], withToken)).stdout.trim()).toBe(token);
@@ -263,7 +280,21 @@ describe.runIf(e2eEnabled([...E2E_PROGRAMS, ...REGISTRY_PROGRAMS]))('login anywh
   it('a robot logs in with client credentials (secret from the environment) and pushes to its namespace, robots/<client-id>', async () => {
     const robot = {...ciEnv, HUB_CONFIG_DIR: join(stack.sandbox.dir, 'robot-config'), HUB_CLIENT_SECRET: ROBOT_CLIENT.secret};
     // The issuer is named: hub never sends a client secret to one a registry announces.
-    const login = await runHub(['login', registry, '--client-credentials', '--issuer', stack.idp.issuer, '--client-id', ROBOT_CLIENT.id, '--insecure-storage', '--docker-config', 'none'], robot);
+    const login = await runHub(
+      [
+        'login',
+        registry,
+        '--client-credentials',
+        '--issuer',
+        stack.idp.issuer,
+        '--client-id',
+        ROBOT_CLIENT.id,
+        '--insecure-storage',
+        '--docker-config',
+        'none',
+      ],
+      robot,
+    );
     expect(login.code, login.stderr).toBe(0);
     expect(login.stderr).toContain(`as robots/${ROBOT_CLIENT.id}`);
     await makeImage(robot, stack.sandbox.dir, 'robot-app:1');
@@ -271,7 +302,10 @@ describe.runIf(e2eEnabled([...E2E_PROGRAMS, ...REGISTRY_PROGRAMS]))('login anywh
     expect(push.code, push.stderr).toBe(0);
     expect(JSON.parse(push.stdout)).toMatchObject({reference: `${registry}/robots/${ROBOT_CLIENT.id}/robot-app:1`});
 
-    const wrong = await runHub(['login', registry, '--client-credentials', '--issuer', stack.idp.issuer, '--client-id', ROBOT_CLIENT.id, '--insecure-storage'], {...robot, HUB_CLIENT_SECRET: 'wrong'});
+    const wrong = await runHub(
+      ['login', registry, '--client-credentials', '--issuer', stack.idp.issuer, '--client-id', ROBOT_CLIENT.id, '--insecure-storage'],
+      {...robot, HUB_CLIENT_SECRET: 'wrong'},
+    );
     expect(wrong.code).toBe(1);
     expect(wrong.stderr).toContain('refused the client credentials');
   });

@@ -12,7 +12,7 @@ import {e2eEnabled} from '@hub/test-stack/prerequisites';
 import {sampleCommandLines} from '@hub/test-stack/process';
 import type {Sandbox} from '@hub/test-stack/sandbox';
 
-const [alice] = USERS as [typeof USERS[number]];
+const [alice] = USERS as [(typeof USERS)[number]];
 const REGISTRY = 'registry.test:5000';
 
 describe.runIf(e2eEnabled())('hub login refuses hostile and broken input, and stores nothing', () => {
@@ -51,7 +51,11 @@ describe.runIf(e2eEnabled())('hub login refuses hostile and broken input, and st
     const response = await fetch(link, {redirect: 'manual'});
     expect(response.status).toBe(302);
     const authorizationUrl = new URL(response.headers.get('location')!);
-    return {authorizationUrl, redirectUri: authorizationUrl.searchParams.get('redirect_uri')!, state: authorizationUrl.searchParams.get('state')!};
+    return {
+      authorizationUrl,
+      redirectUri: authorizationUrl.searchParams.get('redirect_uri')!,
+      state: authorizationUrl.searchParams.get('state')!,
+    };
   }
 
   it('ignores a forged callback with the wrong state and still finishes the real sign-in', async () => {
@@ -78,7 +82,9 @@ describe.runIf(e2eEnabled())('hub login refuses hostile and broken input, and st
     const commandLines = await sampler.stop();
     expect(result.code, result.stderr).toBe(0);
     // The browser hook was seen, with the link as its only URL.
-    expect(commandLines.filter((line) => line.includes('browser-hook.mjs')).map((line) => line.endsWith(`browser-hook.mjs ${link}`))).toEqual([true]);
+    expect(
+      commandLines.filter((line) => line.includes('browser-hook.mjs')).map((line) => line.endsWith(`browser-hook.mjs ${link}`)),
+    ).toEqual([true]);
     const secrets = ['state', 'nonce', 'code_challenge'].map((name) => authorizationUrl.searchParams.get(name)!);
     for (const line of commandLines) {
       expect(line).not.toContain(authorizationUrl.origin + authorizationUrl.pathname);
@@ -156,7 +162,9 @@ describe.runIf(e2eEnabled())('hub login refuses hostile and broken input, and st
     const {redirectUri} = callbackOf(await browser.nextUrl());
     const port = Number(new URL(redirectUri).port).toString(16).toUpperCase().padStart(4, '0');
     // /proc/net/tcp lists listening sockets (state 0A) as hex address:port; 0100007F is 127.0.0.1.
-    const listening = (await readFile('/proc/net/tcp', 'utf8')).split('\n').filter((line) => line.includes(`:${port} `) && / 0A /.test(line));
+    const listening = (await readFile('/proc/net/tcp', 'utf8'))
+      .split('\n')
+      .filter((line) => line.includes(`:${port} `) && / 0A /.test(line));
     expect(listening.map((line) => line.trim().split(/\s+/)[1])).toEqual([`0100007F:${port}`]);
     expect((await login).code).toBe(1);
   });
@@ -187,7 +195,9 @@ describe.runIf(e2eEnabled())('hub login refuses hostile and broken input, and st
     const result = await startLogin(['--timeout', '2'], {HUB_BROWSER: '/bin/false'});
     expect(result.code).toBe(1);
     expect(result.stderr).not.toContain('Opened your browser');
-    expect(result.stderr).toMatch(/Could not open a browser here\. Open this link in a browser on this machine to sign in \(it works once\):\n {2}http:\/\/127\.0\.0\.1:\d+\/\S+\n/);
+    expect(result.stderr).toMatch(
+      /Could not open a browser here\. Open this link in a browser on this machine to sign in \(it works once\):\n {2}http:\/\/127\.0\.0\.1:\d+\/\S+\n/,
+    );
     expect(result.stderr).toContain('No sign-in arrived within 2s: the sign-in link was not opened.');
   });
 
@@ -200,9 +210,13 @@ describe.runIf(e2eEnabled())('hub login refuses hostile and broken input, and st
     expect(await shown.text()).toContain('invalid_client');
     const result = await login;
     expect(result.code).toBe(1);
-    expect(result.stderr).toContain('No sign-in arrived within 3s: the browser went to the identity provider but was not sent back to 127.0.0.1:');
+    expect(result.stderr).toContain(
+      'No sign-in arrived within 3s: the browser went to the identity provider but was not sent back to 127.0.0.1:',
+    );
     expect(result.stderr).toContain('Look at the page in the browser: an error there (such as invalid_client');
-    expect(result.stderr).toContain(`Check that the client id not-registered is registered at ${idp.issuer} (--client-id, HUB_CLIENT_ID) and allows the redirect URI http://127.0.0.1/callback on any port.`);
+    expect(result.stderr).toContain(
+      `Check that the client id not-registered is registered at ${idp.issuer} (--client-id, HUB_CLIENT_ID) and allows the redirect URI http://127.0.0.1/callback on any port.`,
+    );
   });
 
   it('stops on Ctrl-C with exit code 130 and leaves nothing listening', async () => {

@@ -12,7 +12,7 @@ import {startLoginStack, type LoginStack} from '@hub/test-stack/login-stack';
 import {e2eEnabled} from '@hub/test-stack/prerequisites';
 import type {Sandbox} from '@hub/test-stack/sandbox';
 
-const [alice] = USERS as [typeof USERS[number]];
+const [alice] = USERS as [(typeof USERS)[number]];
 const REGISTRY = 'registry.test:5000';
 
 describe.runIf(e2eEnabled())('hub login / token / status / logout against a real provider, browser and keychain', () => {
@@ -68,13 +68,18 @@ describe.runIf(e2eEnabled())('hub login / token / status / logout against a real
 
     const after = await statusBothWays(['status', '--json']);
     expect(after.code).toBe(0);
-    expect(JSON.parse(after.stdout)).toMatchObject([{registry: REGISTRY, account: 'alice', storage: 'keychain', usable: true, state: 'valid'}]);
+    expect(JSON.parse(after.stdout)).toMatchObject([
+      {registry: REGISTRY, account: 'alice', storage: 'keychain', usable: true, state: 'valid'},
+    ]);
     expect((await statusBothWays(['status'])).stderr).toContain(`✓ ${REGISTRY}\n    account:  alice`);
   });
 
   /** The claims of an access token the provider signed for this registry (its audience, https://REGISTRY), as hub-auth checks it. */
   async function issuedForRegistry(token: string): Promise<JWTPayload> {
-    const {payload} = await jwtVerify(token, createRemoteJWKSet(new URL(`${idp.issuer}/jwks`)), {issuer: idp.issuer, audience: registryAudience(REGISTRY)});
+    const {payload} = await jwtVerify(token, createRemoteJWKSet(new URL(`${idp.issuer}/jwks`)), {
+      issuer: idp.issuer,
+      audience: registryAudience(REGISTRY),
+    });
     return payload;
   }
 
@@ -87,7 +92,9 @@ describe.runIf(e2eEnabled())('hub login / token / status / logout against a real
     expect(human.stderr).toContain('storage:  HUB_TOKEN');
     expect(human.stderr).not.toContain('Not logged in');
     const json = await statusBothWays(['status', '--json'], ci);
-    expect(JSON.parse(json.stdout)).toMatchObject([{registry: REGISTRY, account: 'alice', storage: 'environment', usable: true, expiresAt: expect.stringMatching(/^\d{4}-/)}]);
+    expect(JSON.parse(json.stdout)).toMatchObject([
+      {registry: REGISTRY, account: 'alice', storage: 'environment', usable: true, expiresAt: expect.stringMatching(/^\d{4}-/)},
+    ]);
     expect(`${human.stdout}${human.stderr}${json.stdout}`).not.toContain(token);
   });
 
@@ -135,7 +142,9 @@ describe.runIf(e2eEnabled())('hub login / token / status / logout against a real
     expect(out.stderr).toContain(`Logged out of ${REGISTRY}`);
     expect(await secretServiceCount(keyring.env)).toBe(0);
 
-    const config = await client.discovery(new URL(idp.issuer), idp.clientId, undefined, client.None(), {execute: [client.allowInsecureRequests]});
+    const config = await client.discovery(new URL(idp.issuer), idp.clientId, undefined, client.None(), {
+      execute: [client.allowInsecureRequests],
+    });
     await expect(client.refreshTokenGrant(config, session!.refreshToken as string)).rejects.toMatchObject({error: 'invalid_grant'});
 
     const status = await runHub(['status'], env);

@@ -7,7 +7,7 @@ import {USERS} from '@hub/test-stack/identity-provider';
 import {E2E_PROGRAMS, e2eEnabled} from '@hub/test-stack/prerequisites';
 import {REGISTRY_PROGRAMS, startRegistryStack, type RegistryStack} from '@hub/test-stack/registry-stack';
 
-const [alice] = USERS as [typeof USERS[number]];
+const [alice] = USERS as [(typeof USERS)[number]];
 
 /**
  * The long push of the daily-use issue: access tokens good for 10 s (hub-auth allowing no clock
@@ -21,82 +21,97 @@ const LINK_BYTES_PER_SECOND = 128 * 1024;
 const LAYERS = [9, 9, 9, 0.25].map((mebibytes) => Math.round(mebibytes * 1024 * 1024));
 const TRANSFER_TIMEOUT_MS = 300_000;
 
-describe.runIf(e2eEnabled([...E2E_PROGRAMS, ...REGISTRY_PROGRAMS]))('a push and a pull that outlast the access token many times over', () => {
-  let stack: RegistryStack;
-  let registry: string;
-  let env: NodeJS.ProcessEnv;
+describe.runIf(e2eEnabled([...E2E_PROGRAMS, ...REGISTRY_PROGRAMS]))(
+  'a push and a pull that outlast the access token many times over',
+  () => {
+    let stack: RegistryStack;
+    let registry: string;
+    let env: NodeJS.ProcessEnv;
 
-  beforeAll(async () => {
-    stack = await startRegistryStack({
-      registryBytesPerSecond: LINK_BYTES_PER_SECOND,
-      hubAuth: {tokenLifetimeSeconds: 30, oidc: {clockSkewSeconds: 0}},
-    });
-    registry = stack.registry.host;
-    ({env} = await withHubOnPath(stack.sandbox.dir, stack.env));
-    stack.idp.setAccessTokenTtl(ACCESS_TOKEN_SECONDS);
-    const login = runHub(['login', registry], env);
-    await stack.browser.signIn(await stack.browser.nextUrl(), alice);
-    expect((await login).code).toBe(0);
-    await makeLayeredImage(env, stack.sandbox.dir, 'long-hub:1', LAYERS);
-    await makeLayeredImage(env, stack.sandbox.dir, `${registry}/alice/long-docker:1`, LAYERS);
-  }, 120_000);
+    beforeAll(async () => {
+      stack = await startRegistryStack({
+        registryBytesPerSecond: LINK_BYTES_PER_SECOND,
+        hubAuth: {tokenLifetimeSeconds: 30, oidc: {clockSkewSeconds: 0}},
+      });
+      registry = stack.registry.host;
+      ({env} = await withHubOnPath(stack.sandbox.dir, stack.env));
+      stack.idp.setAccessTokenTtl(ACCESS_TOKEN_SECONDS);
+      const login = runHub(['login', registry], env);
+      await stack.browser.signIn(await stack.browser.nextUrl(), alice);
+      expect((await login).code).toBe(0);
+      await makeLayeredImage(env, stack.sandbox.dir, 'long-hub:1', LAYERS);
+      await makeLayeredImage(env, stack.sandbox.dir, `${registry}/alice/long-docker:1`, LAYERS);
+    }, 120_000);
 
-  afterAll(() => stack?.stop());
+    afterAll(() => stack?.stop());
 
-  function docker(args: string[]): Promise<{code: number; output: string}> {
-    return new Promise((resolve) => {
-      execFile('docker', args, {env, timeout: TRANSFER_TIMEOUT_MS}, (error, stdout, stderr) =>
-        resolve({code: error ? Number((error as {code?: number}).code ?? 1) : 0, output: `${stdout}${stderr}`}),
-      );
-    });
-  }
-
-  /** Registry tokens hub-auth traded for docker's identity token (grant_type=refresh_token). */
-  async function identityTokenTrades(): Promise<number> {
-    const text = await (await fetch(`${stack.hubAuth.monitoringUrl}/metrics`)).text();
-    return Number(/^hub_auth_token_requests_total\{grant="refresh_token",outcome="issued"\} (\d+)$/m.exec(text)?.[1] ?? 0);
-  }
-
-  /** Both at once, each on its own connections through the slow link: the test takes one transfer's time. */
-  async function hubAndDocker(hubArgs: string[], dockerArgs: string[]) {
-    const tradesBefore = await identityTokenTrades();
-    const started = Date.now();
-    const [hub, plain] = await Promise.all([runHub(hubArgs, env, {timeoutMs: TRANSFER_TIMEOUT_MS}), docker(dockerArgs)]);
-    return {hub, plain, seconds: (Date.now() - started) / 1000, trades: (await identityTokenTrades()) - tradesBefore};
-  }
-
-  it('hub push and plain docker push (through docker-credential-hub) both succeed', async () => {
-    const {hub, plain, seconds, trades} = await hubAndDocker(['push', 'long-hub:1', '-q'], ['push', `${registry}/alice/long-docker:1`]);
-    expect(hub.code, hub.stderr).toBe(0);
-    expect(hub.stderr).toContain(`✓ Pushed ${registry}/alice/long-hub:1`);
-    expect(plain.code, plain.output).toBe(0);
-    // The scenario held (the link's delays are lower bounds): the transfers outlasted the access token several times over,
-    expect(seconds).toBeGreaterThan(5 * ACCESS_TOKEN_SECONDS);
-    // and the engine did get registry tokens with the identity token on the way.
-    expect(trades).toBeGreaterThanOrEqual(2);
-  }, TRANSFER_TIMEOUT_MS);
-
-  it('hub pull and plain docker pull both succeed', async () => {
-    expect((await docker(['rmi', `${registry}/alice/long-hub:1`, 'long-hub:1', `${registry}/alice/long-docker:1`])).code).toBe(0);
-    const {hub, plain, seconds, trades} = await hubAndDocker(['pull', 'long-hub:1', '-q'], ['pull', `${registry}/alice/long-docker:1`]);
-    expect(hub.code, hub.stderr).toBe(0);
-    expect(hub.stderr).toContain(`✓ Pulled ${registry}/alice/long-hub:1`);
-    expect(plain.code, plain.output).toBe(0);
-    expect(seconds).toBeGreaterThan(5 * ACCESS_TOKEN_SECONDS);
-    expect(trades).toBeGreaterThanOrEqual(2);
-  }, TRANSFER_TIMEOUT_MS);
-
-  it('the realm down when the engine needs a token: hub says retry, not log in', async () => {
-    await makeImage(env, stack.sandbox.dir, 'realm-down:1');
-    stack.realm.setMode({kind: 'down'});
-    try {
-      // The engine tries each layer five times, waiting longer each time, before it gives up.
-      const failed = await runHub(['push', 'realm-down:1', '-q'], env, {timeoutMs: TRANSFER_TIMEOUT_MS});
-      expect(failed.code).toBe(1);
-      expect(failed.stderr).toContain('retry the same command');
-      expect(failed.stderr).not.toContain('hub login');
-    } finally {
-      stack.realm.setMode({kind: 'pass'});
+    function docker(args: string[]): Promise<{code: number; output: string}> {
+      return new Promise((resolve) => {
+        execFile('docker', args, {env, timeout: TRANSFER_TIMEOUT_MS}, (error, stdout, stderr) =>
+          resolve({code: error ? Number((error as {code?: number}).code ?? 1) : 0, output: `${stdout}${stderr}`}),
+        );
+      });
     }
-  }, TRANSFER_TIMEOUT_MS);
-});
+
+    /** Registry tokens hub-auth traded for docker's identity token (grant_type=refresh_token). */
+    async function identityTokenTrades(): Promise<number> {
+      const text = await (await fetch(`${stack.hubAuth.monitoringUrl}/metrics`)).text();
+      return Number(/^hub_auth_token_requests_total\{grant="refresh_token",outcome="issued"\} (\d+)$/m.exec(text)?.[1] ?? 0);
+    }
+
+    /** Both at once, each on its own connections through the slow link: the test takes one transfer's time. */
+    async function hubAndDocker(hubArgs: string[], dockerArgs: string[]) {
+      const tradesBefore = await identityTokenTrades();
+      const started = Date.now();
+      const [hub, plain] = await Promise.all([runHub(hubArgs, env, {timeoutMs: TRANSFER_TIMEOUT_MS}), docker(dockerArgs)]);
+      return {hub, plain, seconds: (Date.now() - started) / 1000, trades: (await identityTokenTrades()) - tradesBefore};
+    }
+
+    it(
+      'hub push and plain docker push (through docker-credential-hub) both succeed',
+      async () => {
+        const {hub, plain, seconds, trades} = await hubAndDocker(['push', 'long-hub:1', '-q'], ['push', `${registry}/alice/long-docker:1`]);
+        expect(hub.code, hub.stderr).toBe(0);
+        expect(hub.stderr).toContain(`✓ Pushed ${registry}/alice/long-hub:1`);
+        expect(plain.code, plain.output).toBe(0);
+        // The scenario held (the link's delays are lower bounds): the transfers outlasted the access token several times over,
+        expect(seconds).toBeGreaterThan(5 * ACCESS_TOKEN_SECONDS);
+        // and the engine did get registry tokens with the identity token on the way.
+        expect(trades).toBeGreaterThanOrEqual(2);
+      },
+      TRANSFER_TIMEOUT_MS,
+    );
+
+    it(
+      'hub pull and plain docker pull both succeed',
+      async () => {
+        expect((await docker(['rmi', `${registry}/alice/long-hub:1`, 'long-hub:1', `${registry}/alice/long-docker:1`])).code).toBe(0);
+        const {hub, plain, seconds, trades} = await hubAndDocker(['pull', 'long-hub:1', '-q'], ['pull', `${registry}/alice/long-docker:1`]);
+        expect(hub.code, hub.stderr).toBe(0);
+        expect(hub.stderr).toContain(`✓ Pulled ${registry}/alice/long-hub:1`);
+        expect(plain.code, plain.output).toBe(0);
+        expect(seconds).toBeGreaterThan(5 * ACCESS_TOKEN_SECONDS);
+        expect(trades).toBeGreaterThanOrEqual(2);
+      },
+      TRANSFER_TIMEOUT_MS,
+    );
+
+    it(
+      'the realm down when the engine needs a token: hub says retry, not log in',
+      async () => {
+        await makeImage(env, stack.sandbox.dir, 'realm-down:1');
+        stack.realm.setMode({kind: 'down'});
+        try {
+          // The engine tries each layer five times, waiting longer each time, before it gives up.
+          const failed = await runHub(['push', 'realm-down:1', '-q'], env, {timeoutMs: TRANSFER_TIMEOUT_MS});
+          expect(failed.code).toBe(1);
+          expect(failed.stderr).toContain('retry the same command');
+          expect(failed.stderr).not.toContain('hub login');
+        } finally {
+          stack.realm.setMode({kind: 'pass'});
+        }
+      },
+      TRANSFER_TIMEOUT_MS,
+    );
+  },
+);

@@ -10,7 +10,7 @@ import {LOOKALIKE_USERS, ROBOT_CLIENT, USERS} from '@hub/test-stack/identity-pro
 import {E2E_PROGRAMS, e2eEnabled} from '@hub/test-stack/prerequisites';
 import {REGISTRY_PROGRAMS, startRegistryStack, type RegistryStack} from '@hub/test-stack/registry-stack';
 
-const [alice, bob] = USERS as [typeof USERS[number], typeof USERS[number]];
+const [alice, bob] = USERS as [(typeof USERS)[number], (typeof USERS)[number]];
 const lookalike = (username: string) => LOOKALIKE_USERS.find((user) => user.username === username)!;
 
 /**
@@ -82,22 +82,29 @@ describe.runIf(e2eEnabled([...E2E_PROGRAMS, ...REGISTRY_PROGRAMS]))('namespace t
     return waitForOutput(stack.hubAuth.daemon, pattern);
   }
 
-  it.each(['Alice', 'alice_', '.alice.', 'alice@'])('a user named %j cannot log in, so cannot push over alice/app:latest', async (username) => {
-    const before = await victimDigest();
-    expect(before).toMatch(/^sha256:/);
-    const login = await loginAs(lookalike(username).username);
-    expect(login.code).not.toBe(0);
-    expect(login.output).not.toContain('Login Succeeded');
-    const attempt = await push('alice/app:latest');
-    expect(attempt.code).not.toBe(0);
-    expect(await victimDigest()).toBe(before);
-    // The operator is told which claim and why, never the token.
-    const subject = `"subject":${JSON.stringify(`sub-${username}-7f3a`)}`;
-    const log = await hubAuthLog(subject);
-    const line = log.split('\n').find((l) => l.includes('"account refused"') && l.includes(subject));
-    expect(line).toBeDefined();
-    expect(JSON.parse(line!)).toMatchObject({level: 40, claim: 'preferred_username', reason: expect.stringContaining('not a repository path component')});
-  });
+  it.each(['Alice', 'alice_', '.alice.', 'alice@'])(
+    'a user named %j cannot log in, so cannot push over alice/app:latest',
+    async (username) => {
+      const before = await victimDigest();
+      expect(before).toMatch(/^sha256:/);
+      const login = await loginAs(lookalike(username).username);
+      expect(login.code).not.toBe(0);
+      expect(login.output).not.toContain('Login Succeeded');
+      const attempt = await push('alice/app:latest');
+      expect(attempt.code).not.toBe(0);
+      expect(await victimDigest()).toBe(before);
+      // The operator is told which claim and why, never the token.
+      const subject = `"subject":${JSON.stringify(`sub-${username}-7f3a`)}`;
+      const log = await hubAuthLog(subject);
+      const line = log.split('\n').find((l) => l.includes('"account refused"') && l.includes(subject));
+      expect(line).toBeDefined();
+      expect(JSON.parse(line!)).toMatchObject({
+        level: 40,
+        claim: 'preferred_username',
+        reason: expect.stringContaining('not a repository path component'),
+      });
+    },
+  );
 
   it('the refusal tells the user what is wrong and whom to ask', async () => {
     const token = await opaqueToken('Alice');
@@ -116,7 +123,9 @@ describe.runIf(e2eEnabled([...E2E_PROGRAMS, ...REGISTRY_PROGRAMS]))('namespace t
     expect(login.code).not.toBe(0);
     expect((await push('alice/app:latest')).code).not.toBe(0);
     expect(await victimDigest()).toBe(before);
-    const bindings = JSON.parse(await readFile(join(stack.sandbox.dir, 'hub-auth', 'account-bindings.json'), 'utf8')) as {accounts: Record<string, {subject: string}>};
+    const bindings = JSON.parse(await readFile(join(stack.sandbox.dir, 'hub-auth', 'account-bindings.json'), 'utf8')) as {
+      accounts: Record<string, {subject: string}>;
+    };
     expect(bindings.accounts.alice).toMatchObject({issuer: stack.idp.issuer, subject: 'sub-alice-7f3a'});
     // alice herself is not locked out by the attempt.
     expect((await loginAs(alice.username)).code).toBe(0);
@@ -127,7 +136,9 @@ describe.runIf(e2eEnabled([...E2E_PROGRAMS, ...REGISTRY_PROGRAMS]))('namespace t
     const login = await loginAs(lookalike('public').username);
     expect(login.code).not.toBe(0);
     expect((await push('public/app:1')).code).not.toBe(0);
-    expect(await hubAuthLog('"reason":"is reserved on this registry"')).toMatch(/"account refused".*"reason":"is reserved on this registry"/);
+    expect(await hubAuthLog('"reason":"is reserved on this registry"')).toMatch(
+      /"account refused".*"reason":"is reserved on this registry"/,
+    );
   });
 
   it('a user named "dev" owns dev/, not the namespace of the group dev (groups/dev/), and the group owns nothing of dev/', async () => {
@@ -166,7 +177,10 @@ describe.runIf(e2eEnabled([...E2E_PROGRAMS, ...REGISTRY_PROGRAMS]))('namespace t
     expect((await loginAs(bob.username)).code).toBe(0);
     expect((await push('bob/secret-project:1')).code).toBe(0);
 
-    const login = runHub(['login', registry, '--issuer', stack.idp.issuer, '--client-id', stack.idp.clientId, '--docker-config', 'none'], stack.env);
+    const login = runHub(
+      ['login', registry, '--issuer', stack.idp.issuer, '--client-id', stack.idp.clientId, '--docker-config', 'none'],
+      stack.env,
+    );
     await stack.browser.signIn(await stack.browser.nextUrl(), alice);
     expect((await login).code).toBe(0);
     const listed = await runHub(['images', '--json'], stack.env);

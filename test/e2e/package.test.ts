@@ -38,7 +38,11 @@ async function runBin(file: string, args: string[], env: NodeJS.ProcessEnv, inpu
 async function installedDependencies(prefix: string, name: string): Promise<string[]> {
   const modules = join(prefix, 'lib', 'node_modules', name, 'node_modules');
   const entries = await readdir(modules).catch(() => [] as string[]);
-  const scoped = await Promise.all(entries.filter((entry) => entry.startsWith('@')).map(async (scope) => (await readdir(join(modules, scope))).map((entry) => `${scope}/${entry}`)));
+  const scoped = await Promise.all(
+    entries
+      .filter((entry) => entry.startsWith('@'))
+      .map(async (scope) => (await readdir(join(modules, scope))).map((entry) => `${scope}/${entry}`)),
+  );
   return [...entries.filter((entry) => !entry.startsWith('@')), ...scoped.flat()];
 }
 
@@ -61,8 +65,16 @@ describe('the packed packages', () => {
     prefix = join(sandbox.dir, 'prefix');
     await mkdir(tarballs);
     [packed] = JSON.parse((await run('npm', ['pack', '--json', '--pack-destination', tarballs], {cwd: ROOT})).stdout) as [Packed];
-    [packedHubAuth] = JSON.parse((await run('npm', ['pack', '--json', '--workspace', 'hub-auth', '--pack-destination', tarballs], {cwd: ROOT})).stdout) as [Packed];
-    env = {...sandbox.env, npm_config_cache: cache, npm_config_update_notifier: 'false', npm_config_fund: 'false', npm_config_audit: 'false'};
+    [packedHubAuth] = JSON.parse(
+      (await run('npm', ['pack', '--json', '--workspace', 'hub-auth', '--pack-destination', tarballs], {cwd: ROOT})).stdout,
+    ) as [Packed];
+    env = {
+      ...sandbox.env,
+      npm_config_cache: cache,
+      npm_config_update_notifier: 'false',
+      npm_config_fund: 'false',
+      npm_config_audit: 'false',
+    };
     const tarballPaths = [packed, packedHubAuth].map((tarball) => join(tarballs, tarball.filename));
     await run('npm', ['install', '--global', '--prefer-offline', '--prefix', prefix, ...tarballPaths], {cwd: sandbox.home, env});
   });
@@ -77,14 +89,21 @@ describe('the packed packages', () => {
     expect(paths.filter((path) => path.endsWith('.map'))).toEqual([]);
     expect(paths).not.toContain('bin/dev.js');
     expect(paths.filter((path) => path.startsWith('src/') || path.startsWith('test/'))).toEqual([]);
-    for (const path of ['LICENSE', 'README.md', 'oclif.manifest.json', 'bin/run.cjs', 'bin/docker-credential-hub.cjs', 'dist/bundle/cli.cjs.v8-cache']) {
+    for (const path of [
+      'LICENSE',
+      'README.md',
+      'oclif.manifest.json',
+      'bin/run.cjs',
+      'bin/docker-credential-hub.cjs',
+      'dist/bundle/cli.cjs.v8-cache',
+    ]) {
       expect(paths, path).toContain(path);
     }
     console.info(`${packedHubAuth.filename}: ${packedHubAuth.files.map((file) => file.path).join(', ')}`);
     expect(packedHubAuth.files.map((file) => file.path).sort()).toEqual(['LICENSE', 'bin/hub-auth.js', 'dist/hub-auth.js', 'package.json']);
   });
 
-  it('a hub install pulls in none of the token service\'s packages, and hub-auth none of the CLI\'s', async () => {
+  it("a hub install pulls in none of the token service's packages, and hub-auth none of the CLI's", async () => {
     const cli = await installedDependencies(prefix, 'hub');
     expect(cli).toContain('@oclif/core');
     expect(cli.filter((name) => ['fastify', 'pino', 'prom-client', '@fastify/formbody', '@peculiar/x509'].includes(name))).toEqual([]);
@@ -118,7 +137,11 @@ describe('the packed packages', () => {
     expect((await runBin(hubAuth, ['--version'], env)).stdout).toContain(`hub-auth/${version}`);
     // keygen is loaded on demand: it shows that lazily loaded file is shipped too.
     const keys = join(sandbox.dir, 'keys');
-    const keygen = await runBin(hubAuth, ['keygen', '--out', keys, '--realm', 'https://auth.example.test/token', '--service', 'registry.example.test'], env);
+    const keygen = await runBin(
+      hubAuth,
+      ['keygen', '--out', keys, '--realm', 'https://auth.example.test/token', '--service', 'registry.example.test'],
+      env,
+    );
     expect(keygen.exitCode, keygen.stderr).toBe(0);
     expect(keygen.stderr).toContain('wrote');
     expect(await readFile(join(keys, 'signing.crt'), 'utf8')).toContain('BEGIN CERTIFICATE');

@@ -40,7 +40,19 @@ describe.runIf(e2eEnabled())('hub with providers whose metadata, scopes and form
   });
 
   async function browserLogin(provider: IdentityProvider, extra: string[] = []) {
-    const login = runHub(['login', REGISTRY, '--client-id', provider.clientId, '--docker-config', 'none', ...(extra.includes('--issuer') ? [] : ['--issuer', provider.issuer]), ...extra], env);
+    const login = runHub(
+      [
+        'login',
+        REGISTRY,
+        '--client-id',
+        provider.clientId,
+        '--docker-config',
+        'none',
+        ...(extra.includes('--issuer') ? [] : ['--issuer', provider.issuer]),
+        ...extra,
+      ],
+      env,
+    );
     // A login that fails before it opens the browser shows its own words, not a browser timeout.
     const opened = await Promise.race([stack.browser.nextUrl(), login]);
     if (typeof opened !== 'string') return {result: opened, session: undefined};
@@ -113,12 +125,16 @@ describe.runIf(e2eEnabled())('hub with providers whose metadata, scopes and form
   function deviceLogin(provider: IdentityProvider, extra: string[] = []) {
     let found!: (url: string) => void;
     const url = new Promise<string>((resolve) => (found = resolve));
-    const done = runHub(['login', REGISTRY, '--device', '--issuer', provider.issuer, '--client-id', provider.clientId, '--docker-config', 'none', ...extra], env, {
-      onStderr: (text) => {
-        const match = /or open (\S+)/.exec(text);
-        if (match) found(match[1]!);
+    const done = runHub(
+      ['login', REGISTRY, '--device', '--issuer', provider.issuer, '--client-id', provider.clientId, '--docker-config', 'none', ...extra],
+      env,
+      {
+        onStderr: (text) => {
+          const match = /or open (\S+)/.exec(text);
+          if (match) found(match[1]!);
+        },
       },
-    });
+    );
     return {url, done};
   }
 
@@ -133,7 +149,7 @@ describe.runIf(e2eEnabled())('hub with providers whose metadata, scopes and form
     expect(result.stderr).toContain(`Logged in to ${REGISTRY} as alice`);
   });
 
-  it('logout revokes at an endpoint named in hub\'s settings when the provider lists none (and the revocation form is bare too)', async () => {
+  it("logout revokes at an endpoint named in hub's settings when the provider lists none (and the revocation form is bare too)", async () => {
     const session = await secretServiceSession(stack.keyring.env, REGISTRY);
     seenTokens.add(session!.accessToken as string).add(session!.refreshToken as string);
     const file = join(stack.sandbox.configDir, 'config.json');
@@ -154,7 +170,7 @@ describe.runIf(e2eEnabled())('hub with providers whose metadata, scopes and form
     settings.registries[REGISTRY]!.endpoints = {revocation_endpoint: 'http://revoke.example.com/revoke'};
     await writeFile(join(stack.sandbox.configDir, 'config.json'), JSON.stringify(settings));
     const out = await runHub(['logout', REGISTRY], env);
-    expect(out.stderr).toContain('http://revoke.example.com/revoke (revocation_endpoint in hub\'s settings)');
+    expect(out.stderr).toContain("http://revoke.example.com/revoke (revocation_endpoint in hub's settings)");
     expect(await secretServiceCount(stack.keyring.env)).toBe(0);
   });
 

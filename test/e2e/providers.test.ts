@@ -79,13 +79,17 @@ describe.each(PROVIDERS)('with $name as the identity provider', ({name, programs
 
     function docker(args: string[]): Promise<{code: number; output: string}> {
       return new Promise((resolve) => {
-        execFile('docker', args, {env}, (error, stdout, stderr) => resolve({code: error ? Number((error as {code?: number}).code ?? 1) : 0, output: `${stdout}${stderr}`}));
+        execFile('docker', args, {env}, (error, stdout, stderr) =>
+          resolve({code: error ? Number((error as {code?: number}).code ?? 1) : 0, output: `${stdout}${stderr}`}),
+        );
       });
     }
 
     function helperGet(): Promise<{code: number; stdout: string}> {
       return new Promise((resolve) => {
-        const child = execFile('docker-credential-hub', ['get'], {env}, (error, stdout) => resolve({code: error ? Number((error as {code?: number}).code ?? 1) : 0, stdout}));
+        const child = execFile('docker-credential-hub', ['get'], {env}, (error, stdout) =>
+          resolve({code: error ? Number((error as {code?: number}).code ?? 1) : 0, stdout}),
+        );
         child.stdin!.end(registry);
       });
     }
@@ -113,7 +117,10 @@ describe.each(PROVIDERS)('with $name as the identity provider', ({name, programs
       });
       expect(answer.status).toBe(200);
       const {token: registryToken} = (await answer.json()) as {token: string};
-      expect(jwtClaims(registryToken)).toMatchObject({sub: 'alice', access: [{type: 'repository', name: 'alice/app', actions: expect.arrayContaining(['push', 'pull'])}]});
+      expect(jwtClaims(registryToken)).toMatchObject({
+        sub: 'alice',
+        access: [{type: 'repository', name: 'alice/app', actions: expect.arrayContaining(['push', 'pull'])}],
+      });
     });
 
     it('hub push, then a plain docker pull through the credential helper', async () => {
@@ -149,7 +156,9 @@ describe.each(PROVIDERS)('with $name as the identity provider', ({name, programs
       expect(pulled.code, pulled.output).toBe(0);
     });
 
-    it('the device flow, with the client hub-auth publishes for it; without an ID token where the provider allows plain OAuth 2.0', async ({skip}) => {
+    it('the device flow, with the client hub-auth publishes for it; without an ID token where the provider allows plain OAuth 2.0', async ({
+      skip,
+    }) => {
       if (!provider.deviceClientId || !provider.approveDevice) return skip('the provider offers no device flow');
       const {HUB_BROWSER: _browser, ...noBrowser} = env;
       let shown = '';

@@ -45,7 +45,11 @@ describe.runIf(e2eEnabled(PROGRAMS))('proxies and private CAs', () => {
     stops.push(() => sandbox.remove());
     const caFile = await privateCa(sandbox.dir);
     idp = await startIdentityProvider({
-      tls: {hostname: IDP_NAME, key: await readFile(join(sandbox.dir, 'server.key'), 'utf8'), cert: await readFile(join(sandbox.dir, 'server.crt'), 'utf8')},
+      tls: {
+        hostname: IDP_NAME,
+        key: await readFile(join(sandbox.dir, 'server.key'), 'utf8'),
+        cert: await readFile(join(sandbox.dir, 'server.crt'), 'utf8'),
+      },
     });
     stops.push(() => idp.stop());
     proxy = await startForwardProxy();
@@ -70,7 +74,12 @@ describe.runIf(e2eEnabled(PROGRAMS))('proxies and private CAs', () => {
       {hostname: REGISTRY_NAME, certificate: join(sandbox.dir, 'server.crt'), key: join(sandbox.dir, 'server.key'), ca: caFile},
     );
     stops.push(() => registry.stop());
-    env = {...sandbox.env, HUB_CONFIG_DIR: join(sandbox.dir, 'config'), HUB_CLIENT_SECRET: ROBOT_CLIENT.secret, NODE_EXTRA_CA_CERTS: caFile};
+    env = {
+      ...sandbox.env,
+      HUB_CONFIG_DIR: join(sandbox.dir, 'config'),
+      HUB_CLIENT_SECRET: ROBOT_CLIENT.secret,
+      NODE_EXTRA_CA_CERTS: caFile,
+    };
     behindProxy = {...env, HTTPS_PROXY: proxy.url};
   });
 
@@ -79,12 +88,28 @@ describe.runIf(e2eEnabled(PROGRAMS))('proxies and private CAs', () => {
   });
 
   const login = (runEnv: NodeJS.ProcessEnv) =>
-    runHub(['login', registry.host, '--client-credentials', '--issuer', idp.issuer, '--client-id', ROBOT_CLIENT.id, '--insecure-storage', '--docker-config', 'none'], runEnv);
+    runHub(
+      [
+        'login',
+        registry.host,
+        '--client-credentials',
+        '--issuer',
+        idp.issuer,
+        '--client-id',
+        ROBOT_CLIENT.id,
+        '--insecure-storage',
+        '--docker-config',
+        'none',
+      ],
+      runEnv,
+    );
 
   /** `docker-credential-hub get`, as docker runs it. */
   function helperGet(runEnv: NodeJS.ProcessEnv): Promise<{code: number; stdout: string; stderr: string}> {
     return new Promise((resolve) => {
-      const child = execFile(process.execPath, [HELPER, 'get'], {env: runEnv}, (error, stdout, stderr) => resolve({code: error ? Number(error.code ?? 1) : 0, stdout, stderr}));
+      const child = execFile(process.execPath, [HELPER, 'get'], {env: runEnv}, (error, stdout, stderr) =>
+        resolve({code: error ? Number(error.code ?? 1) : 0, stdout, stderr}),
+      );
       child.stdin?.end(`${registry.host}\n`);
     });
   }
@@ -153,13 +178,21 @@ describe.runIf(e2eEnabled(PROGRAMS))('proxies and private CAs', () => {
 
   it('hub-auth refuses a proxy variable that is not a URL the same way, before it listens', async () => {
     const config = await writeHubAuthConfig(
-      {dir: join(sandbox.dir, 'bad-proxy'), oidcIssuer: idp.issuer, registryHost: registry.host, signing: await keygen(join(sandbox.dir, 'bad-proxy-keys'))},
+      {
+        dir: join(sandbox.dir, 'bad-proxy'),
+        oidcIssuer: idp.issuer,
+        registryHost: registry.host,
+        signing: await keygen(join(sandbox.dir, 'bad-proxy-keys')),
+      },
       await freePort(),
       await freePort(),
     );
     const result = await new Promise<{code: number; stderr: string}>((resolve) => {
-      execFile(process.execPath, [HUB_AUTH_BIN, 'serve', '--config', config], {env: {...process.env, https_proxy: 'user:s3cret@proxy host:3128'}}, (error, _stdout, stderr) =>
-        resolve({code: error ? Number(error.code ?? 1) : 0, stderr}),
+      execFile(
+        process.execPath,
+        [HUB_AUTH_BIN, 'serve', '--config', config],
+        {env: {...process.env, https_proxy: 'user:s3cret@proxy host:3128'}},
+        (error, _stdout, stderr) => resolve({code: error ? Number(error.code ?? 1) : 0, stderr}),
       );
     });
     expect(result.code).toBe(2);
@@ -180,9 +213,47 @@ describe.runIf(e2eEnabled(PROGRAMS))('proxies and private CAs', () => {
 /** A company CA and a server certificate it signed for the provider's and the registry's names; returns the CA's file. */
 async function privateCa(dir: string): Promise<string> {
   const ec = ['-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes'];
-  await openssl(['req', '-x509', ...ec, '-keyout', 'ca.key', '-out', 'ca.crt', '-subj', '/CN=hub test company CA', '-days', '2', '-addext', 'basicConstraints=critical,CA:TRUE', '-addext', 'keyUsage=critical,keyCertSign'], dir);
+  await openssl(
+    [
+      'req',
+      '-x509',
+      ...ec,
+      '-keyout',
+      'ca.key',
+      '-out',
+      'ca.crt',
+      '-subj',
+      '/CN=hub test company CA',
+      '-days',
+      '2',
+      '-addext',
+      'basicConstraints=critical,CA:TRUE',
+      '-addext',
+      'keyUsage=critical,keyCertSign',
+    ],
+    dir,
+  );
   await openssl(['req', ...ec, '-keyout', 'server.key', '-out', 'server.csr', '-subj', `/CN=${IDP_NAME}`], dir);
   await writeFile(join(dir, 'server.ext'), `subjectAltName=DNS:${IDP_NAME},DNS:${REGISTRY_NAME}\nextendedKeyUsage=serverAuth\n`);
-  await openssl(['x509', '-req', '-in', 'server.csr', '-CA', 'ca.crt', '-CAkey', 'ca.key', '-CAcreateserial', '-out', 'server.crt', '-days', '2', '-extfile', 'server.ext'], dir);
+  await openssl(
+    [
+      'x509',
+      '-req',
+      '-in',
+      'server.csr',
+      '-CA',
+      'ca.crt',
+      '-CAkey',
+      'ca.key',
+      '-CAcreateserial',
+      '-out',
+      'server.crt',
+      '-days',
+      '2',
+      '-extfile',
+      'server.ext',
+    ],
+    dir,
+  );
   return join(dir, 'ca.crt');
 }

@@ -34,7 +34,16 @@ describe.runIf(e2eEnabled([]))('hub-auth under faults and load', () => {
 
   const now = () => Math.floor(Date.now() / 1000);
   const jwt = (overrides: Record<string, unknown> = {}) =>
-    idp.signWithProviderKey({iss: idp.issuer, aud: AUDIENCE, sub: subjectOf('alice'), preferred_username: 'alice', iat: now(), exp: now() + 600, jti: crypto.randomUUID(), ...overrides});
+    idp.signWithProviderKey({
+      iss: idp.issuer,
+      aud: AUDIENCE,
+      sub: subjectOf('alice'),
+      preferred_username: 'alice',
+      iat: now(),
+      exp: now() + 600,
+      jti: crypto.randomUUID(),
+      ...overrides,
+    });
 
   async function ask(token: string | undefined, scope = 'repository:alice/app:push,pull') {
     const response = await fetch(`${hubAuth.url}/token?service=${SERVICE}&scope=${scope}`, {
@@ -61,7 +70,8 @@ describe.runIf(e2eEnabled([]))('hub-auth under faults and load', () => {
     try {
       const tokens = Array.from({length: 300}, (_, i) => `opaque-flood-${i}-${crypto.randomUUID()}`);
       const answers: number[] = [];
-      for (let i = 0; i < tokens.length; i += 50) answers.push(...(await Promise.all(tokens.slice(i, i + 50).map(async (t) => (await ask(t)).status))));
+      for (let i = 0; i < tokens.length; i += 50)
+        answers.push(...(await Promise.all(tokens.slice(i, i + 50).map(async (t) => (await ask(t)).status))));
       // 503 (the provider failed), or 429 for what one address asked beyond its share: never a grant.
       expect(answers.filter((status) => status !== 503 && status !== 429)).toEqual([]);
       expect(answers).toContain(503);
@@ -77,7 +87,15 @@ describe.runIf(e2eEnabled([]))('hub-auth under faults and load', () => {
 
   it('refuses what cannot be an access token without asking the provider', async () => {
     const before = idp.requests.get('/token/introspection') ?? 0;
-    const junk = ['short', 'x'.repeat(5000), 'spaces are not in any token', 'ünïcödé-but-long-enough', '<script>alert(1)</script>', 'aaaa.bbbb.cccc', `${'a'.repeat(20)}.${'b'.repeat(20)}.`];
+    const junk = [
+      'short',
+      'x'.repeat(5000),
+      'spaces are not in any token',
+      'ünïcödé-but-long-enough',
+      '<script>alert(1)</script>',
+      'aaaa.bbbb.cccc',
+      `${'a'.repeat(20)}.${'b'.repeat(20)}.`,
+    ];
     for (const password of junk) {
       const response = await fetch(`${hubAuth.url}/token`, {
         method: 'POST',
@@ -112,7 +130,8 @@ describe.runIf(e2eEnabled([]))('hub-auth under faults and load', () => {
         while (!attack.stop && sent++ < 20_000) {
           const answer = await request(attacker, crypto.randomUUID().replaceAll('-', '') + crypto.randomUUID().replaceAll('-', ''));
           attack.answers.set(answer.status, (attack.answers.get(answer.status) ?? 0) + 1);
-          if (answer.status === 429 && answer.retryAfter !== undefined && /too many token checks from your address/.test(answer.text)) attack.honest429++;
+          if (answer.status === 429 && answer.retryAfter !== undefined && /too many token checks from your address/.test(answer.text))
+            attack.honest429++;
         }
       };
       // 40 at once: more than all 32 introspection slots, no more, to leave the machine's CPU to the test.
@@ -122,7 +141,9 @@ describe.runIf(e2eEnabled([]))('hub-auth under faults and load', () => {
       const statuses = await Promise.all(users.map(async (pool, i) => (await request(pool, tokens[i]!)).status));
       attack.stop = true;
       await Promise.all(flooding);
-      console.log(`introspection flood: ${sent} requests from the attacker's address, answered ${JSON.stringify(Object.fromEntries(attack.answers))}; users: ${statuses.join(' ')}`);
+      console.log(
+        `introspection flood: ${sent} requests from the attacker's address, answered ${JSON.stringify(Object.fromEntries(attack.answers))}; users: ${statuses.join(' ')}`,
+      );
       expect(statuses).toEqual(users.map(() => 200));
       expect(attack.answers.get(200)).toBeUndefined();
       expect(attack.honest429).toBeGreaterThan(0);
@@ -141,71 +162,81 @@ describe.runIf(e2eEnabled([]))('hub-auth under faults and load', () => {
     expect((idp.requests.get('/token/introspection') ?? 0) - before).toBe(1);
   });
 
-  it(`serves 200 connections for ${LOAD_SECONDS} s of valid, expired, forged and anonymous requests: no 5xx, every decision right, memory flat`, async () => {
-    const {privateKey: rogueKey} = await generateKeyPair('RS256');
-    const kinds = {
-      valid: {token: await jwt(), status: 200, access: [{type: 'repository', name: 'alice/app', actions: ['push', 'pull']}]},
-      opaque: {token: await idp.issueOpaqueToken('alice', 600, AUDIENCE), status: 200, access: [{type: 'repository', name: 'alice/app', actions: ['push', 'pull']}]},
-      expired: {token: await jwt({exp: now() - 300, iat: now() - 900}), status: 401},
-      forged: {
-        token: await new SignJWT({iss: idp.issuer, aud: AUDIENCE, sub: 'x', preferred_username: 'alice', exp: now() + 600})
-          .setProtectedHeader({alg: 'RS256', kid: 'test-provider-key'})
-          .sign(rogueKey),
-        status: 401,
-      },
-      anonymous: {token: undefined, status: 200, access: []},
-    } as const;
-    const names = Object.keys(kinds) as Array<keyof typeof kinds>;
-    const pool = new Pool(hubAuth.url, {connections: 200, pipelining: 1});
-    const counts = {requests: 0, serverErrors: 0, wrong: 0, checked: 0};
-    const rss: number[] = [];
-    let health = 0;
-    const deadline = Date.now() + LOAD_SECONDS * 1000;
-    const heap: number[] = [];
-    const sampler = setInterval(async () => {
-      rss.push(await rssOf(hubAuth.daemon.child.pid!));
-      const metrics = await (await fetch(`${hubAuth.monitoringUrl}/metrics`)).text().catch(() => '');
-      heap.push(Number(/^nodejs_heap_size_used_bytes (\d+)/m.exec(metrics)?.[1] ?? 0));
-      const healthz = await fetch(`${hubAuth.monitoringUrl}/healthz`).catch(() => undefined);
-      if (healthz?.status === 200) health++;
-    }, 1000);
+  it(
+    `serves 200 connections for ${LOAD_SECONDS} s of valid, expired, forged and anonymous requests: no 5xx, every decision right, memory flat`,
+    async () => {
+      const {privateKey: rogueKey} = await generateKeyPair('RS256');
+      const kinds = {
+        valid: {token: await jwt(), status: 200, access: [{type: 'repository', name: 'alice/app', actions: ['push', 'pull']}]},
+        opaque: {
+          token: await idp.issueOpaqueToken('alice', 600, AUDIENCE),
+          status: 200,
+          access: [{type: 'repository', name: 'alice/app', actions: ['push', 'pull']}],
+        },
+        expired: {token: await jwt({exp: now() - 300, iat: now() - 900}), status: 401},
+        forged: {
+          token: await new SignJWT({iss: idp.issuer, aud: AUDIENCE, sub: 'x', preferred_username: 'alice', exp: now() + 600})
+            .setProtectedHeader({alg: 'RS256', kid: 'test-provider-key'})
+            .sign(rogueKey),
+          status: 401,
+        },
+        anonymous: {token: undefined, status: 200, access: []},
+      } as const;
+      const names = Object.keys(kinds) as Array<keyof typeof kinds>;
+      const pool = new Pool(hubAuth.url, {connections: 200, pipelining: 1});
+      const counts = {requests: 0, serverErrors: 0, wrong: 0, checked: 0};
+      const rss: number[] = [];
+      let health = 0;
+      const deadline = Date.now() + LOAD_SECONDS * 1000;
+      const heap: number[] = [];
+      const sampler = setInterval(async () => {
+        rss.push(await rssOf(hubAuth.daemon.child.pid!));
+        const metrics = await (await fetch(`${hubAuth.monitoringUrl}/metrics`)).text().catch(() => '');
+        heap.push(Number(/^nodejs_heap_size_used_bytes (\d+)/m.exec(metrics)?.[1] ?? 0));
+        const healthz = await fetch(`${hubAuth.monitoringUrl}/healthz`).catch(() => undefined);
+        if (healthz?.status === 200) health++;
+      }, 1000);
 
-    async function worker(index: number): Promise<void> {
-      for (let i = index; Date.now() < deadline; i += 200) {
-        const kind = names[i % names.length]!;
-        const {token, status} = kinds[kind];
-        const {statusCode, body} = await pool.request({
-          method: 'GET',
-          path: `/token?service=${SERVICE}&scope=repository:alice/app:push,pull`,
-          headers: token ? {authorization: `Basic ${Buffer.from(`alice:${token}`).toString('base64')}`} : {},
-        });
-        const text = await body.text();
-        counts.requests++;
-        if (statusCode >= 500) counts.serverErrors++;
-        if (statusCode !== status) counts.wrong++;
-        // Every hundredth answer is opened up and its grant compared with what the policy says.
-        if (statusCode === 200 && i % 100 < 5) {
-          counts.checked++;
-          const access = decodeJwt((JSON.parse(text) as {token: string}).token).access;
-          if (JSON.stringify(access) !== JSON.stringify((kinds[kind] as {access?: unknown}).access)) counts.wrong++;
+      async function worker(index: number): Promise<void> {
+        for (let i = index; Date.now() < deadline; i += 200) {
+          const kind = names[i % names.length]!;
+          const {token, status} = kinds[kind];
+          const {statusCode, body} = await pool.request({
+            method: 'GET',
+            path: `/token?service=${SERVICE}&scope=repository:alice/app:push,pull`,
+            headers: token ? {authorization: `Basic ${Buffer.from(`alice:${token}`).toString('base64')}`} : {},
+          });
+          const text = await body.text();
+          counts.requests++;
+          if (statusCode >= 500) counts.serverErrors++;
+          if (statusCode !== status) counts.wrong++;
+          // Every hundredth answer is opened up and its grant compared with what the policy says.
+          if (statusCode === 200 && i % 100 < 5) {
+            counts.checked++;
+            const access = decodeJwt((JSON.parse(text) as {token: string}).token).access;
+            if (JSON.stringify(access) !== JSON.stringify((kinds[kind] as {access?: unknown}).access)) counts.wrong++;
+          }
         }
       }
-    }
-    await Promise.all(Array.from({length: 200}, (_, i) => worker(i)));
-    clearInterval(sampler);
-    await pool.close();
+      await Promise.all(Array.from({length: 200}, (_, i) => worker(i)));
+      clearInterval(sampler);
+      await pool.close();
 
-    console.log(`hub-auth load: ${counts.requests} requests in ${LOAD_SECONDS} s (${Math.round(counts.requests / LOAD_SECONDS)}/s), ${counts.serverErrors} 5xx, ${counts.wrong} wrong, ${counts.checked} grants checked, RSS ${rss.map((r) => Math.round(r / 1e6)).join(' ')} MB, heap ${heap.map((r) => Math.round(r / 1e6)).join(' ')} MB`);
-    expect(counts.serverErrors).toBe(0);
-    expect(counts.wrong).toBe(0);
-    expect(counts.checked).toBeGreaterThan(0);
-    expect(health).toBeGreaterThanOrEqual(Math.floor(LOAD_SECONDS / 2));
-    // After the first quarter (warm-up), memory grows by no more than 20 %: the process's RSS, and
-    // the floor the JavaScript heap returns to after collections (a leak raises the floor).
-    const quarter = Math.ceil(rss.length / 4);
-    expect(Math.max(...rss.slice(quarter))).toBeLessThanOrEqual(Math.max(...rss.slice(0, quarter)) * 1.2);
-    expect(Math.min(...heap.slice(-quarter))).toBeLessThanOrEqual(Math.max(...heap.slice(0, quarter)) * 1.2);
-  }, (LOAD_SECONDS + 60) * 1000);
+      console.log(
+        `hub-auth load: ${counts.requests} requests in ${LOAD_SECONDS} s (${Math.round(counts.requests / LOAD_SECONDS)}/s), ${counts.serverErrors} 5xx, ${counts.wrong} wrong, ${counts.checked} grants checked, RSS ${rss.map((r) => Math.round(r / 1e6)).join(' ')} MB, heap ${heap.map((r) => Math.round(r / 1e6)).join(' ')} MB`,
+      );
+      expect(counts.serverErrors).toBe(0);
+      expect(counts.wrong).toBe(0);
+      expect(counts.checked).toBeGreaterThan(0);
+      expect(health).toBeGreaterThanOrEqual(Math.floor(LOAD_SECONDS / 2));
+      // After the first quarter (warm-up), memory grows by no more than 20 %: the process's RSS, and
+      // the floor the JavaScript heap returns to after collections (a leak raises the floor).
+      const quarter = Math.ceil(rss.length / 4);
+      expect(Math.max(...rss.slice(quarter))).toBeLessThanOrEqual(Math.max(...rss.slice(0, quarter)) * 1.2);
+      expect(Math.min(...heap.slice(-quarter))).toBeLessThanOrEqual(Math.max(...heap.slice(0, quarter)) * 1.2);
+    },
+    (LOAD_SECONDS + 60) * 1000,
+  );
 });
 
 async function rssOf(pid: number): Promise<number> {

@@ -76,7 +76,12 @@ describe.runIf(e2eEnabled(PROGRAMS))('hub-auth refuses what it must, and the reg
       headers: token === undefined ? {} : {authorization: `Basic ${Buffer.from(`alice:${token}`).toString('base64')}`},
     });
     const body = (await response.json()) as {token?: string; refresh_token?: string; errors?: Array<{message: string}>};
-    return {status: response.status, body, header: response.headers.get('www-authenticate'), access: body.token ? decodeJwt(body.token).access : undefined};
+    return {
+      status: response.status,
+      body,
+      header: response.headers.get('www-authenticate'),
+      access: body.token ? decodeJwt(body.token).access : undefined,
+    };
   }
 
   it('grants a valid provider-signed token what the policy allows', async () => {
@@ -122,9 +127,14 @@ describe.runIf(e2eEnabled(PROGRAMS))('hub-auth refuses what it must, and the reg
     for (const [type, body] of bodies) {
       const response = await fetch(`${hubAuth.url}/token`, {method: 'POST', headers: {'content-type': type}, body});
       expect(response.status, type).toBe(415);
-      expect(await response.json()).toEqual({error: 'invalid_request', error_description: expect.stringContaining('application/x-www-form-urlencoded form only')});
+      expect(await response.json()).toEqual({
+        error: 'invalid_request',
+        error_description: expect.stringContaining('application/x-www-form-urlencoded form only'),
+      });
     }
-    expect(countOf(await metricsText(), 'hub_auth_token_requests_total{grant="unknown",outcome="bad_request"}')).toBe(refusedBefore + bodies.length);
+    expect(countOf(await metricsText(), 'hub_auth_token_requests_total{grant="unknown",outcome="bad_request"}')).toBe(
+      refusedBefore + bodies.length,
+    );
     expect(countOf(await metricsText(), 'hub_auth_token_requests_total{grant="unknown",outcome="error"}')).toBe(0);
     expect(await waitForOutput(hubAuth.daemon, /"outcome":"bad_request","status":415/)).toMatch(/"outcome":"bad_request","status":415/);
   });
@@ -154,7 +164,7 @@ describe.runIf(e2eEnabled(PROGRAMS))('hub-auth refuses what it must, and the reg
     expect(revocation.status).toBe(200);
     // Polled, not timed: the token must stop working, well before it would expire (600 s).
     let last = await getToken(token);
-    for (const deadline = Date.now() + 30_000; last.status === 200 && Date.now() < deadline; ) {
+    for (const deadline = Date.now() + 30_000; last.status === 200 && Date.now() < deadline;) {
       await new Promise((resolve) => setTimeout(resolve, 250));
       last = await getToken(token);
     }
@@ -184,7 +194,7 @@ describe.runIf(e2eEnabled(PROGRAMS))('hub-auth refuses what it must, and the reg
       for (const socket of open) expect(await exchange(socket)).toMatch(/^HTTP\/1\.1 200/);
       for (const socket of open.splice(0)) socket.destroy();
       let again: Response | undefined;
-      for (const deadline = Date.now() + 10_000; !again && Date.now() < deadline; ) {
+      for (const deadline = Date.now() + 10_000; !again && Date.now() < deadline;) {
         again = await fetch(`${limited.url}/.well-known/jwks.json`).catch(() => undefined);
       }
       expect(again?.status).toBe(200);
@@ -241,14 +251,24 @@ describe.runIf(e2eEnabled(PROGRAMS))('hub-auth refuses what it must, and the reg
     ['Basic'],
     [`Bearer a b`],
   ])('answers the malformed Authorization header %j with 401', async (header) => {
-    const response = await fetch(`${hubAuth.url}/token?service=${SERVICE}&scope=repository:alice/app:pull`, {headers: {authorization: header}});
+    const response = await fetch(`${hubAuth.url}/token?service=${SERVICE}&scope=repository:alice/app:pull`, {
+      headers: {authorization: header},
+    });
     expect(response.status).toBe(401);
     expect(response.headers.get('www-authenticate')).toMatch(/^Basic realm=/);
   });
 
   it('grants nothing for malformed, oversized or path-traversing scopes, without failing', async () => {
     const token = await idp.signWithProviderKey(claims());
-    for (const scope of ['garbage', 'repository:alice/app', 'repository::pull', `repository:alice/${'a'.repeat(5000)}:pull`, 'repository:alice/../bob/app:push', 'repository:../bob:pull', 'repository:Alice/App:pull']) {
+    for (const scope of [
+      'garbage',
+      'repository:alice/app',
+      'repository::pull',
+      `repository:alice/${'a'.repeat(5000)}:pull`,
+      'repository:alice/../bob/app:push',
+      'repository:../bob:pull',
+      'repository:Alice/App:pull',
+    ]) {
       const result = await getToken(token, scope);
       expect(result.status, scope).toBe(200);
       expect(result.access, scope).toEqual([]);
@@ -263,9 +283,12 @@ describe.runIf(e2eEnabled(PROGRAMS))('hub-auth refuses what it must, and the reg
 
   it('refuses another service, duplicate and unknown grant parameters', async () => {
     const token = await idp.signWithProviderKey(claims());
-    const wrongService = await fetch(`${hubAuth.url}/token?service=other`, {headers: {authorization: `Basic ${Buffer.from(`a:${token}`).toString('base64')}`}});
+    const wrongService = await fetch(`${hubAuth.url}/token?service=other`, {
+      headers: {authorization: `Basic ${Buffer.from(`a:${token}`).toString('base64')}`},
+    });
     expect(wrongService.status).toBe(400);
-    const post = (body: string) => fetch(`${hubAuth.url}/token`, {method: 'POST', headers: {'content-type': 'application/x-www-form-urlencoded'}, body});
+    const post = (body: string) =>
+      fetch(`${hubAuth.url}/token`, {method: 'POST', headers: {'content-type': 'application/x-www-form-urlencoded'}, body});
     expect((await post('grant_type=client_credentials&service=hub-registry')).status).toBe(400);
     expect(await (await post('grant_type=magic')).json()).toMatchObject({error: 'unsupported_grant_type'});
     expect((await post(`grant_type=password&grant_type=refresh_token&password=${token}`)).status).toBe(400);
@@ -276,12 +299,31 @@ describe.runIf(e2eEnabled(PROGRAMS))('hub-auth refuses what it must, and the reg
     const token = await idp.signWithProviderKey(claims());
     used.push(token);
     const form = (fields: Record<string, string>) =>
-      fetch(`${hubAuth.url}/token`, {method: 'POST', headers: {'content-type': 'application/x-www-form-urlencoded'}, body: new URLSearchParams(fields).toString()});
-    const first = (await (await form({grant_type: 'password', username: 'alice', password: token, service: SERVICE, access_type: 'offline', client_id: 'docker'})).json()) as {
+      fetch(`${hubAuth.url}/token`, {
+        method: 'POST',
+        headers: {'content-type': 'application/x-www-form-urlencoded'},
+        body: new URLSearchParams(fields).toString(),
+      });
+    const first = (await (
+      await form({
+        grant_type: 'password',
+        username: 'alice',
+        password: token,
+        service: SERVICE,
+        access_type: 'offline',
+        client_id: 'docker',
+      })
+    ).json()) as {
       refresh_token: string;
     };
     expect(first.refresh_token).toBeTruthy();
-    const refreshed = await form({grant_type: 'refresh_token', refresh_token: first.refresh_token, service: SERVICE, client_id: 'docker', scope: 'repository:alice/app:pull'});
+    const refreshed = await form({
+      grant_type: 'refresh_token',
+      refresh_token: first.refresh_token,
+      service: SERVICE,
+      client_id: 'docker',
+      scope: 'repository:alice/app:pull',
+    });
     expect(refreshed.status).toBe(200);
     const {access_token} = (await refreshed.json()) as {access_token: string};
     expect(decodeJwt(access_token).access).toEqual([{type: 'repository', name: 'alice/app', actions: ['pull']}]);
@@ -338,16 +380,22 @@ describe.runIf(e2eEnabled(PROGRAMS))('hub-auth refuses what it must, and the reg
       oidc: {audience: registryAudience(registry.host)},
       extra: {signing: {key: {file: next.key}, certificate: {file: next.certificate}, publish: [{file: signing.certificate}]}},
     });
-    const bundled = await startRegistry(join(rotation, 'registry'), {realm: `${rotated.url}/token`, service: SERVICE, issuer: TOKEN_ISSUER, rootCertBundle: bundle}, port);
+    const bundled = await startRegistry(
+      join(rotation, 'registry'),
+      {realm: `${rotated.url}/token`, service: SERVICE, issuer: TOKEN_ISSUER, rootCertBundle: bundle},
+      port,
+    );
     try {
       const jwks = (await (await fetch(`${rotated.url}/.well-known/jwks.json`)).json()) as {keys: unknown[]};
       expect(jwks.keys).toHaveLength(2);
       const token = await idp.signWithProviderKey(claims());
       used.push(token);
       for (const instance of [hubAuth, rotated]) {
-        const issued = (await (await fetch(`${instance.url}/token?service=${SERVICE}&scope=repository:alice/app:pull&offline_token=true`, {
-          headers: {authorization: `Basic ${Buffer.from(`alice:${token}`).toString('base64')}`},
-        })).json()) as {token: string; refresh_token: string};
+        const issued = (await (
+          await fetch(`${instance.url}/token?service=${SERVICE}&scope=repository:alice/app:pull&offline_token=true`, {
+            headers: {authorization: `Basic ${Buffer.from(`alice:${token}`).toString('base64')}`},
+          })
+        ).json()) as {token: string; refresh_token: string};
         const accepted = await fetch(`${bundled.url}/v2/alice/app/tags/list`, {headers: {authorization: `Bearer ${issued.token}`}});
         expect(accepted.status).toBe(404);
         // A refresh token from either key is good at the instance that signs with the new one.
@@ -366,9 +414,15 @@ describe.runIf(e2eEnabled(PROGRAMS))('hub-auth refuses what it must, and the reg
 
   it('refuses oversized headers and bodies, and cuts off a client that never finishes its request', async () => {
     const token = await idp.signWithProviderKey(claims());
-    const bigHeader = await fetch(`${hubAuth.url}/token?service=${SERVICE}`, {headers: {authorization: `Basic ${Buffer.from(`a:${token}`).toString('base64')}`, 'x-padding': 'x'.repeat(20_000)}});
+    const bigHeader = await fetch(`${hubAuth.url}/token?service=${SERVICE}`, {
+      headers: {authorization: `Basic ${Buffer.from(`a:${token}`).toString('base64')}`, 'x-padding': 'x'.repeat(20_000)},
+    });
     expect(bigHeader.status).toBe(431);
-    const bigBody = await fetch(`${hubAuth.url}/token`, {method: 'POST', headers: {'content-type': 'application/x-www-form-urlencoded'}, body: `grant_type=password&password=${'x'.repeat(20_000)}`});
+    const bigBody = await fetch(`${hubAuth.url}/token`, {
+      method: 'POST',
+      headers: {'content-type': 'application/x-www-form-urlencoded'},
+      body: `grant_type=password&password=${'x'.repeat(20_000)}`,
+    });
     expect(bigBody.status).toBe(413);
 
     const {port} = new URL(hubAuth.url);

@@ -15,7 +15,7 @@ import {REGISTRY_PROGRAMS, startRegistryStack, type RegistryStack} from '@hub/te
 import {E2E_PROGRAMS} from '@hub/test-stack/prerequisites';
 import {secretServiceSession} from '@hub/test-stack/keyring';
 
-const [alice] = USERS as [typeof USERS[number]];
+const [alice] = USERS as [(typeof USERS)[number]];
 
 describe.runIf(e2eEnabled([...E2E_PROGRAMS, ...REGISTRY_PROGRAMS]))('hub-auth in front of a real registry and engine', () => {
   let stack: RegistryStack;
@@ -52,7 +52,17 @@ describe.runIf(e2eEnabled([...E2E_PROGRAMS, ...REGISTRY_PROGRAMS]))('hub-auth in
   async function accessTokenFor(user = alice, audience?: string, name = registry): Promise<string> {
     const login = runHub(
       // docker is left alone: these tests drive plain `docker login` with the token, without hub's helper.
-      ['login', name, '--issuer', stack.idp.issuer, '--client-id', stack.idp.clientId, '--docker-config', 'none', ...(audience ? ['--audience', audience] : [])],
+      [
+        'login',
+        name,
+        '--issuer',
+        stack.idp.issuer,
+        '--client-id',
+        stack.idp.clientId,
+        '--docker-config',
+        'none',
+        ...(audience ? ['--audience', audience] : []),
+      ],
       stack.env,
     );
     await stack.browser.signIn(await stack.browser.nextUrl(), user);
@@ -104,7 +114,9 @@ describe.runIf(e2eEnabled([...E2E_PROGRAMS, ...REGISTRY_PROGRAMS]))('hub-auth in
     // The provider makes opaque tokens for this registry while the login runs (another registry
     // name, so that the session of the other tests stays as it is).
     stack.idp.setOpaqueResource(registryAudience(registry));
-    const opaque = await accessTokenFor(alice, registryAudience(registry), 'opaque.registry.test').finally(() => stack.idp.setOpaqueResource(undefined));
+    const opaque = await accessTokenFor(alice, registryAudience(registry), 'opaque.registry.test').finally(() =>
+      stack.idp.setOpaqueResource(undefined),
+    );
     expect(opaque.split('.')).not.toHaveLength(3);
     const response = await fetch(`${stack.hubAuth.url}/token?service=hub-registry&scope=repository:alice/app:pull`, {
       headers: {authorization: `Basic ${Buffer.from(`alice:${opaque}`).toString('base64')}`},
@@ -134,13 +146,22 @@ describe.runIf(e2eEnabled([...E2E_PROGRAMS, ...REGISTRY_PROGRAMS]))('hub-auth in
     const refreshToken = (await secretServiceSession(stack.keyring.env, name))?.refreshToken;
     expect(typeof refreshToken).toBe('string');
     const basic = `Basic ${Buffer.from(`alice:${refreshToken as string}`).toString('base64')}`;
-    const asPassword = await fetch(`${stack.hubAuth.url}/token?service=hub-registry&scope=repository:alice/app:pull`, {headers: {authorization: basic}});
+    const asPassword = await fetch(`${stack.hubAuth.url}/token?service=hub-registry&scope=repository:alice/app:pull`, {
+      headers: {authorization: basic},
+    });
     expect(asPassword.status).toBe(401);
-    expect(((await asPassword.json()) as {errors: Array<{message: string}>}).errors[0]!.message).toMatch(/not an access token|refresh token is not accepted/);
+    expect(((await asPassword.json()) as {errors: Array<{message: string}>}).errors[0]!.message).toMatch(
+      /not an access token|refresh token is not accepted/,
+    );
     const asGrant = await fetch(`${stack.hubAuth.url}/token`, {
       method: 'POST',
       headers: {'content-type': 'application/x-www-form-urlencoded'},
-      body: new URLSearchParams({grant_type: 'password', password: refreshToken as string, service: 'hub-registry', scope: 'repository:alice/app:pull'}).toString(),
+      body: new URLSearchParams({
+        grant_type: 'password',
+        password: refreshToken as string,
+        service: 'hub-registry',
+        scope: 'repository:alice/app:pull',
+      }).toString(),
     });
     expect(asGrant.status).toBe(401);
   });
@@ -151,7 +172,11 @@ describe.runIf(e2eEnabled([...E2E_PROGRAMS, ...REGISTRY_PROGRAMS]))('hub-auth in
     const options = {dir, oidcIssuer: stack.idp.issuer, registryHost: `127.0.0.1:${port}`, signing: stack.signing};
     const instances = [await startHubAuth(options), await startHubAuth(options)];
     const proxy = await startProxy(instances.map((i) => i.url));
-    const scaled = await startRegistry(join(dir, 'registry'), {realm: `${proxy.url}/token`, service: SERVICE, issuer: TOKEN_ISSUER, rootCertBundle: stack.signing.certificate}, port);
+    const scaled = await startRegistry(
+      join(dir, 'registry'),
+      {realm: `${proxy.url}/token`, service: SERVICE, issuer: TOKEN_ISSUER, rootCertBundle: stack.signing.certificate},
+      port,
+    );
     try {
       // A token for this registry: one for the other registry is refused here (its audience).
       const token = await accessTokenFor(alice, undefined, scaled.host);
@@ -162,7 +187,8 @@ describe.runIf(e2eEnabled([...E2E_PROGRAMS, ...REGISTRY_PROGRAMS]))('hub-auth in
       await docker(['rmi', `${scaled.host}/alice/scaled:1`]);
       const pull = await docker(['pull', `${scaled.host}/alice/scaled:1`]);
       expect(pull.code, pull.output).toBe(0);
-      for (const instance of instances) expect(await waitForOutput(instance.daemon, '"msg":"token issued"')).toContain('"msg":"token issued"');
+      for (const instance of instances)
+        expect(await waitForOutput(instance.daemon, '"msg":"token issued"')).toContain('"msg":"token issued"');
     } finally {
       await scaled.stop();
       await proxy.stop();

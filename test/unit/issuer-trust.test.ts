@@ -25,8 +25,13 @@ describe('trust on first use of a discovered issuer', () => {
     expect(asked).toEqual([]);
     await confirmDiscoveredIssuer('registry.example.com', 'https://login.idp.test', answer(true));
     expect(asked).toHaveLength(1);
-    await expect(confirmDiscoveredIssuer('registry.example.com', 'https://login.idp.test', answer(false))).rejects.toMatchObject({code: 'cancelled', exit: 130});
-    const refused = await confirmDiscoveredIssuer('registry.example.com', 'https://login.idp.test', answer(undefined)).catch((error: unknown) => error);
+    await expect(confirmDiscoveredIssuer('registry.example.com', 'https://login.idp.test', answer(false))).rejects.toMatchObject({
+      code: 'cancelled',
+      exit: 130,
+    });
+    const refused = await confirmDiscoveredIssuer('registry.example.com', 'https://login.idp.test', answer(undefined)).catch(
+      (error: unknown) => error,
+    );
     expect(refused).toBeInstanceOf(HubError);
     expect(refused).toMatchObject({code: 'issuer_unconfirmed', exit: 2});
     expect((refused as HubError).suggestions.join(' ')).toMatch(/--yes.*--issuer https:\/\/login\.idp\.test/);

@@ -31,7 +31,11 @@ describe('discoverProvider', () => {
     const server = createServer((req, res) => {
       const origin = `http://${req.headers.host}`;
       const issuer = named(origin);
-      res.writeHead(200, {'content-type': 'application/json'}).end(JSON.stringify({issuer, authorization_endpoint: `${issuer}/auth`, token_endpoint: `${issuer}/token`, jwks_uri: `${issuer}/jwks`}));
+      res
+        .writeHead(200, {'content-type': 'application/json'})
+        .end(
+          JSON.stringify({issuer, authorization_endpoint: `${issuer}/auth`, token_endpoint: `${issuer}/token`, jwks_uri: `${issuer}/jwks`}),
+        );
     });
     await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
     try {
@@ -46,7 +50,10 @@ describe('discoverProvider', () => {
       (origin) => `${origin}/other`,
       async (origin) => {
         const refused = discoverProvider({issuer: `${origin}/realms/dev`, clientId: 'hub', scopes: 'openid'});
-        await expect(refused).rejects.toMatchObject({code: 'issuer_mismatch', message: expect.stringContaining(`names another issuer, ${origin}/other`)});
+        await expect(refused).rejects.toMatchObject({
+          code: 'issuer_mismatch',
+          message: expect.stringContaining(`names another issuer, ${origin}/other`),
+        });
         await expect(refused).rejects.toMatchObject({suggestions: [expect.stringContaining(`--issuer ${origin}/other`)]});
       },
     );
@@ -63,7 +70,9 @@ describe('discoverProvider', () => {
   });
 
   it('refuses an issuer that is not a URL', async () => {
-    await expect(discoverProvider({issuer: 'id.example.com', clientId: 'hub', scopes: 'openid'})).rejects.toMatchObject({code: 'invalid_issuer'});
+    await expect(discoverProvider({issuer: 'id.example.com', clientId: 'hub', scopes: 'openid'})).rejects.toMatchObject({
+      code: 'invalid_issuer',
+    });
   });
 });
 
@@ -71,6 +80,9 @@ describe('audienceParameters', () => {
   it('sends a URL audience as an RFC 8707 resource too, and a plain one only as audience', () => {
     expect(audienceParameters(undefined)).toEqual({});
     expect(audienceParameters('registry')).toEqual({audience: 'registry'});
-    expect(audienceParameters('https://registry.example.com')).toEqual({audience: 'https://registry.example.com', resource: 'https://registry.example.com'});
+    expect(audienceParameters('https://registry.example.com')).toEqual({
+      audience: 'https://registry.example.com',
+      resource: 'https://registry.example.com',
+    });
   });
 });

@@ -4,7 +4,13 @@ import {join} from 'node:path';
 import {describe, expect, it} from 'vitest';
 import {readSettings, removeRegistrySettings, saveRegistrySettings, type RegistrySettings} from '../../src/config/settings.js';
 
-const alpha: RegistrySettings = {issuer: 'https://id.example.com', clientId: 'hub', scopes: 'openid', storage: 'keychain', account: 'alice'};
+const alpha: RegistrySettings = {
+  issuer: 'https://id.example.com',
+  clientId: 'hub',
+  scopes: 'openid',
+  storage: 'keychain',
+  account: 'alice',
+};
 
 async function tempFile(): Promise<string> {
   return join(await mkdtemp(join(tmpdir(), 'hub-settings-')), 'nested', 'config.json');

@@ -1,5 +1,12 @@
 import formBody from '@fastify/formbody';
-import Fastify, {LogController, type FastifyBaseLogger, type FastifyError, type FastifyInstance, type FastifyReply, type FastifyRequest} from 'fastify';
+import Fastify, {
+  LogController,
+  type FastifyBaseLogger,
+  type FastifyError,
+  type FastifyInstance,
+  type FastifyReply,
+  type FastifyRequest,
+} from 'fastify';
 import type {AccountBindings} from './bindings.js';
 import type {TokenServiceConfig} from './config.js';
 import type {SignedToken} from './issue-token.js';

@@ -41,17 +41,27 @@ export async function openAccountBindings(path: string): Promise<AccountBindings
   async function bind(account: string, holder: Holder): Promise<void> {
     // Requests that queued behind the one that bound it need no write of their own.
     if ((await current()).has(account)) return;
-    await updateJsonFile(path, shape, () => ({accounts: {}}), (data) => {
-      // Someone else (another instance) may have bound it since we looked: theirs stands.
-      if (Object.hasOwn(data.accounts, account)) return data;
-      return {accounts: {...data.accounts, [account]: {issuer: holder.issuer, subject: holder.subject, since: new Date().toISOString()}}};
-    });
+    await updateJsonFile(
+      path,
+      shape,
+      () => ({accounts: {}}),
+      (data) => {
+        // Someone else (another instance) may have bound it since we looked: theirs stands.
+        if (Object.hasOwn(data.accounts, account)) return data;
+        return {accounts: {...data.accounts, [account]: {issuer: holder.issuer, subject: holder.subject, since: new Date().toISOString()}}};
+      },
+    );
     known = await snapshot();
   }
 
   try {
     // Written at start so that a path hub-auth cannot write stops it now, not at someone's first login.
-    await updateJsonFile(path, shape, () => ({accounts: {}}), (data) => data);
+    await updateJsonFile(
+      path,
+      shape,
+      () => ({accounts: {}}),
+      (data) => data,
+    );
     known = await snapshot();
   } catch (error) {
     throw new ConfigError(`accounts.bindingsFile: ${(error as Error).message}`);

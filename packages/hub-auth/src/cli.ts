@@ -144,9 +144,11 @@ async function keygen(args: string[]): Promise<number> {
     },
   });
   if (!values.out) throw new ConfigError('keygen needs --out DIR');
-  if (!values.realm) throw new ConfigError('keygen needs --realm URL: where clients reach hub-auth\'s /token, e.g. https://auth.example.com/token');
-  if (!URL.canParse(values.realm)) throw new ConfigError(`--realm must be a URL, e.g. https://auth.example.com/token (got ${values.realm})`);
-  if (!values.service) throw new ConfigError('keygen needs --service NAME: the registry\'s service name, as in hub-auth\'s configuration');
+  if (!values.realm)
+    throw new ConfigError("keygen needs --realm URL: where clients reach hub-auth's /token, e.g. https://auth.example.com/token");
+  if (!URL.canParse(values.realm))
+    throw new ConfigError(`--realm must be a URL, e.g. https://auth.example.com/token (got ${values.realm})`);
+  if (!values.service) throw new ConfigError("keygen needs --service NAME: the registry's service name, as in hub-auth's configuration");
   if (values.algorithm !== 'ES256' && values.algorithm !== 'RS256') throw new ConfigError('--algorithm must be ES256 or RS256');
   const days = Number(values.days);
   if (!Number.isInteger(days) || days < 1) throw new ConfigError('--days must be a whole number of days');
@@ -156,7 +158,12 @@ async function keygen(args: string[]): Promise<number> {
   // Loaded here only: `serve` has no use for certificate generation.
   const {generateSigningMaterial, registryAuthSnippet} = await import('./keygen.js');
   const material = await generateSigningMaterial({algorithm: values.algorithm, commonName: values['common-name'], days});
-  const snippet = registryAuthSnippet({realm: values.realm, service: values.service, issuer: values.issuer, rootCertBundle: files.certificate});
+  const snippet = registryAuthSnippet({
+    realm: values.realm,
+    service: values.service,
+    issuer: values.issuer,
+    rootCertBundle: files.certificate,
+  });
   // 'wx' fails on a file that appeared since the check above, rather than replacing it.
   const flag = values.force ? 'w' : 'wx';
   try {
@@ -188,10 +195,18 @@ const WRITE_FAILURES: Record<string, string> = {
 async function refuseToReplace(files: string[]): Promise<void> {
   const existing: string[] = [];
   for (const file of files) {
-    if (await access(file).then(() => true, () => false)) existing.push(file);
+    if (
+      await access(file).then(
+        () => true,
+        () => false,
+      )
+    )
+      existing.push(file);
   }
   if (existing.length > 0) {
-    throw new Failure(`${existing.join(', ')} already exist${existing.length === 1 ? 's' : ''}: not replaced. Use --force to make a new key, then give the registry the new signing.crt.`);
+    throw new Failure(
+      `${existing.join(', ')} already exist${existing.length === 1 ? 's' : ''}: not replaced. Use --force to make a new key, then give the registry the new signing.crt.`,
+    );
   }
 }
 
@@ -203,5 +218,7 @@ function listenFailure(error: unknown, address: string, section: string, configF
     EADDRNOTAVAIL: 'no interface of this machine has that address',
   };
   const reason = reasons[(error as {code?: string}).code ?? ''];
-  return reason ? new Failure(`cannot listen on ${address}: ${reason}. Change ${section} in ${configFile}, or stop what holds the port.`) : error;
+  return reason
+    ? new Failure(`cannot listen on ${address}: ${reason}. Change ${section} in ${configFile}, or stop what holds the port.`)
+    : error;
 }

@@ -72,7 +72,15 @@ const configSchema = z
      */
     tokenReuseSeconds: z.number().int().min(0).max(60).default(5),
     refreshTokens: z
-      .object({enabled: z.boolean().default(true), lifetimeSeconds: z.number().int().min(60).max(30 * 24 * 3600).default(8 * 3600)})
+      .object({
+        enabled: z.boolean().default(true),
+        lifetimeSeconds: z
+          .number()
+          .int()
+          .min(60)
+          .max(30 * 24 * 3600)
+          .default(8 * 3600),
+      })
       .strict()
       .default({enabled: true, lifetimeSeconds: 8 * 3600}),
     signing: z
@@ -141,7 +149,8 @@ const configSchema = z
         userinfo: z
           .object({
             acceptTokensIssuedToAnyClient: z.literal(true, {
-              error: 'must be true: UserInfo cannot tell whether a token was issued for this registry, so accepting that is your explicit choice (see SECURITY.md)',
+              error:
+                'must be true: UserInfo cannot tell whether a token was issued for this registry, so accepting that is your explicit choice (see SECURITY.md)',
             }),
             /** How long UserInfo's answer is believed: a token revoked at the provider works here at most this long. */
             cacheActiveSeconds: z.number().int().min(0).max(300).default(30),
@@ -178,7 +187,9 @@ const configSchema = z
         /** Which identity each account name belongs to; instances behind one load balancer share it. */
         bindingsFile: z.string().min(1).default(DEFAULT_BINDINGS_FILE),
         /** Names no user may have, on top of groups, robots, library and public. */
-        reservedNames: z.array(z.string().refine((name) => namespaceNameProblem(name) === undefined, 'must be a repository path component')).default([]),
+        reservedNames: z
+          .array(z.string().refine((name) => namespaceNameProblem(name) === undefined, 'must be a repository path component'))
+          .default([]),
       })
       .strict()
       .default({bindingsFile: DEFAULT_BINDINGS_FILE, reservedNames: []}),

@@ -99,11 +99,14 @@ function usernameOf(verified: VerifiedClaims, usernameClaim: string): [claim: st
 }
 
 function refusal(what: string, claim: string, reason: string, subject: string): RefusedIdentityError {
-  return new RefusedIdentityError(`${what}, so it cannot be your namespace on this registry: ask the registry's operator to map your account`, {
-    claim,
-    reason,
-    subject,
-  });
+  return new RefusedIdentityError(
+    `${what}, so it cannot be your namespace on this registry: ask the registry's operator to map your account`,
+    {
+      claim,
+      reason,
+      subject,
+    },
+  );
 }
 
 /**

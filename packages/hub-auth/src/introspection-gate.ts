@@ -95,7 +95,9 @@ export function introspectionGate(limits: GateLimits): IntrospectionGate {
       return Promise.resolve();
     }
     if (queued >= limits.maxQueued) {
-      return Promise.reject(new OverloadError('hub-auth is busy: too many token checks are waiting for the identity provider; try again shortly', 'service'));
+      return Promise.reject(
+        new OverloadError('hub-auth is busy: too many token checks are waiting for the identity provider; try again shortly', 'service'),
+      );
     }
     return new Promise<void>((resolve, reject) => {
       const waiter: Waiter = {
@@ -105,7 +107,12 @@ export function introspectionGate(limits: GateLimits): IntrospectionGate {
           queue.splice(queue.indexOf(waiter), 1);
           if (queue.length === 0) waiting.delete(client);
           queued--;
-          reject(new OverloadError('hub-auth is busy: the token check waited too long for its turn at the identity provider; try again shortly', 'service'));
+          reject(
+            new OverloadError(
+              'hub-auth is busy: the token check waited too long for its turn at the identity provider; try again shortly',
+              'service',
+            ),
+          );
         }, limits.maxWaitMs),
       };
       const queue = waiting.get(client);
@@ -121,7 +128,10 @@ export function introspectionGate(limits: GateLimits): IntrospectionGate {
       const key = clientKey(client);
       const mine = held.get(key) ?? 0;
       if (mine >= limits.perClient) {
-        throw new OverloadError('too many token checks from your address are already waiting for the identity provider; try again shortly', 'client');
+        throw new OverloadError(
+          'too many token checks from your address are already waiting for the identity provider; try again shortly',
+          'client',
+        );
       }
       count(held, key, +1);
       try {
@@ -164,7 +174,8 @@ export function clientKey(address: string): string {
   const [head = '', tail] = address.toLowerCase().split('::');
   const headGroups = head ? head.split(':') : [];
   const tailGroups = tail ? tail.split(':') : [];
-  const groups = tail === undefined ? headGroups : [...headGroups, ...Array<string>(8 - headGroups.length - tailGroups.length).fill('0'), ...tailGroups];
+  const groups =
+    tail === undefined ? headGroups : [...headGroups, ...Array<string>(8 - headGroups.length - tailGroups.length).fill('0'), ...tailGroups];
   return `${groups
     .slice(0, 4)
     .map((group) => group.replace(/^0+(?=.)/, ''))

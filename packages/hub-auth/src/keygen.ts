@@ -29,9 +29,7 @@ const KEY_ALGORITHMS = {
   },
 } as const;
 
-export async function generateSigningMaterial(
-  options: SigningMaterialOptions,
-): Promise<{privateKeyPem: string; certificatePem: string}> {
+export async function generateSigningMaterial(options: SigningMaterialOptions): Promise<{privateKeyPem: string; certificatePem: string}> {
   if (!Number.isInteger(options.days) || options.days < 1) {
     throw new Error(`A signing certificate must be valid for a whole number of days, at least 1 (got ${options.days}).`);
   }

@@ -34,8 +34,12 @@ export interface CertificateExpiry {
 export function createMetrics(): TokenServiceMetrics {
   const registry = new Registry();
   collectDefaultMetrics({register: registry});
-  new Gauge({name: 'hub_auth_build_info', help: 'Always 1; the label says which hub-auth version runs', labelNames: ['version'], registers: [registry]})
-    .set({version: hubAuthVersion()}, 1);
+  new Gauge({
+    name: 'hub_auth_build_info',
+    help: 'Always 1; the label says which hub-auth version runs',
+    labelNames: ['version'],
+    registers: [registry],
+  }).set({version: hubAuthVersion()}, 1);
   // An expired signing certificate makes the registry refuse every token: alert well before.
   const certificateExpiry = new Gauge({
     name: 'hub_auth_signing_certificate_expiry_seconds',

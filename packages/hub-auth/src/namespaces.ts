@@ -19,6 +19,7 @@ const MAX_NAME_LENGTH = 64;
 /** Why a name from the identity provider cannot name a namespace as it is, or undefined when it can. */
 export function namespaceNameProblem(name: string): string | undefined {
   if (name.length > MAX_NAME_LENGTH) return `is longer than ${MAX_NAME_LENGTH} characters`;
-  if (!isRepositoryPathComponent(name)) return 'is not a repository path component (lower-case letters and digits, joined by single ".", "_", "__" or runs of "-")';
+  if (!isRepositoryPathComponent(name))
+    return 'is not a repository path component (lower-case letters and digits, joined by single ".", "_", "__" or runs of "-")';
   return undefined;
 }

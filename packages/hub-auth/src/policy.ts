@@ -34,7 +34,6 @@ export interface Requester {
   groups: readonly string[];
 }
 
-
 const PLACEHOLDER = /\$\{(account|group)\}/;
 
 interface PlaceholderValues {
@@ -63,7 +62,9 @@ export function decide(rules: readonly AclRule[], requester: Requester, scopes: 
  * answered without matching any rule. Held weakly, the answers go with those objects. The
  * answers are shared: read them, never change them.
  */
-export function rememberingDecider(rules: readonly AclRule[]): (requester: Requester, scopes: readonly ResourceScope[]) => readonly ResourceScope[] {
+export function rememberingDecider(
+  rules: readonly AclRule[],
+): (requester: Requester, scopes: readonly ResourceScope[]) => readonly ResourceScope[] {
   const answers = new WeakMap<Requester, WeakMap<readonly ResourceScope[], readonly ResourceScope[]>>();
   return (requester, scopes) =>
     remembered(
@@ -174,7 +175,9 @@ const translatedNameGlobs = new Map<string, readonly string[]>();
 
 function translatedNameGlob(glob: string): readonly string[] {
   // Splitting on a pattern with one capturing group puts the placeholder names at odd indices.
-  return remembered(translatedNameGlobs, glob, () => glob.split(PLACEHOLDER).map((part, index) => (index % 2 === 0 ? globSource(part) : part)));
+  return remembered(translatedNameGlobs, glob, () =>
+    glob.split(PLACEHOLDER).map((part, index) => (index % 2 === 0 ? globSource(part) : part)),
+  );
 }
 
 function globSource(glob: string): string {

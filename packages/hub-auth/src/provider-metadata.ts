@@ -33,7 +33,10 @@ export interface ProviderMetadata {
 export function metadataUrls(issuer: string): {openid: string; oauth: string} {
   const url = new URL(issuer);
   const path = url.pathname === '/' ? '' : url.pathname.replace(/\/$/, '');
-  return {openid: `${url.origin}${path}/.well-known/openid-configuration`, oauth: `${url.origin}/.well-known/oauth-authorization-server${path}`};
+  return {
+    openid: `${url.origin}${path}/.well-known/openid-configuration`,
+    oauth: `${url.origin}/.well-known/oauth-authorization-server${path}`,
+  };
 }
 
 /**
@@ -41,10 +44,16 @@ export function metadataUrls(issuer: string): {openid: string; oauth: string} {
  * too (@hub/protocol/authorization-server-metadata): the OpenID document's word, endpoints it
  * lacks from the RFC 8414 one, the operator's over both. With only the RFC 8414 document, it alone.
  */
-export function mergeMetadata([openid, oauth]: readonly [client.ServerMetadata | undefined, client.ServerMetadata | undefined], overrides: EndpointOverrides): client.ServerMetadata {
+export function mergeMetadata(
+  [openid, oauth]: readonly [client.ServerMetadata | undefined, client.ServerMetadata | undefined],
+  overrides: EndpointOverrides,
+): client.ServerMetadata {
   const primary = openid ?? oauth;
   if (!primary) throw new Error('no metadata document to merge');
-  const merged = combinedMetadata(primary, openid ? oauth : undefined, {introspection_endpoint: overrides.introspection, userinfo_endpoint: overrides.userinfo});
+  const merged = combinedMetadata(primary, openid ? oauth : undefined, {
+    introspection_endpoint: overrides.introspection,
+    userinfo_endpoint: overrides.userinfo,
+  });
   return overrides.jwks ? {...merged, jwks_uri: overrides.jwks} : merged;
 }
 
@@ -78,7 +87,11 @@ async function loadProviderMetadata(options: MetadataOptions): Promise<ProviderM
     (['oidc', 'oauth2'] as const).map(async (algorithm) => {
       const url = algorithm === 'oidc' ? urls.openid : urls.oauth;
       try {
-        const found = await client.discovery(issuer, clientId, undefined, authentication, {algorithm, execute, timeout: options.timeoutSeconds});
+        const found = await client.discovery(issuer, clientId, undefined, authentication, {
+          algorithm,
+          execute,
+          timeout: options.timeoutSeconds,
+        });
         return {url, metadata: found.serverMetadata()};
       } catch (error) {
         return {url, error: error as Error};
@@ -91,7 +104,9 @@ async function loadProviderMetadata(options: MetadataOptions): Promise<ProviderM
   const transient = attempts.filter((attempt) => attempt.error !== undefined && isTransient(attempt.error));
   const loaded = attempts.filter((attempt) => attempt.metadata !== undefined);
   if (transient.length > 0 || loaded.length === 0) {
-    const reasons = (transient.length > 0 ? transient : attempts).map((attempt) => `cannot load ${attempt.url}: ${describe(attempt.error)}`);
+    const reasons = (transient.length > 0 ? transient : attempts).map(
+      (attempt) => `cannot load ${attempt.url}: ${describe(attempt.error)}`,
+    );
     throw new UpstreamError(reasons.join('; '));
   }
   const metadata = mergeMetadata([attempts[0]!.metadata, attempts[1]!.metadata], options.overrides);

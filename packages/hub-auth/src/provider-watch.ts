@@ -25,10 +25,11 @@ export function watchProviderUntilReady(ready: () => Promise<void>, logger: Logg
           {event: 'provider', failures, retryInSeconds: delayMs / 1000, reason: error.message},
           "hub-auth's configuration does not fit the identity provider: not ready (/readyz) until it is changed (then reload)",
         );
-      } else logger.warn(
-        {event: 'provider', failures, retryInSeconds: delayMs / 1000, reason: (error as Error).message},
-        'cannot reach the identity provider: hub-auth keeps trying and is not ready (/readyz) until it can',
-      );
+      } else
+        logger.warn(
+          {event: 'provider', failures, retryInSeconds: delayMs / 1000, reason: (error as Error).message},
+          'cannot reach the identity provider: hub-auth keeps trying and is not ready (/readyz) until it can',
+        );
       // unref: a service being stopped does not wait for the next try.
       setTimeout(() => void attempt(), delayMs).unref();
       delayMs = Math.min(delayMs * 2, MAX_RETRY_MS);

@@ -14,7 +14,13 @@ type TokenService = Awaited<ReturnType<typeof createTokenService>>;
  * for a restart. A file that is not valid, or keys that cannot be read or do not match, are
  * logged and the running service stays in force.
  */
-export function reloadOnHangup(configFile: string, config: TokenServiceConfig, service: TokenService, logger: Logger, env: NodeJS.ProcessEnv = process.env): void {
+export function reloadOnHangup(
+  configFile: string,
+  config: TokenServiceConfig,
+  service: TokenService,
+  logger: Logger,
+  env: NodeJS.ProcessEnv = process.env,
+): void {
   let running = {config, app: service.app};
   // One reload at a time, in the order the signals came: the last file read wins.
   let queue = Promise.resolve();
@@ -40,7 +46,10 @@ async function reload(
     next = await createTokenService(config, logger, env, listening.metrics);
     await next.app.ready();
   } catch (error) {
-    logger.error({event: 'reload', file: configFile, reason: (error as Error).message}, 'reload refused: the running configuration and keys stay in force');
+    logger.error(
+      {event: 'reload', file: configFile, reason: (error as Error).message},
+      'reload refused: the running configuration and keys stay in force',
+    );
     return running;
   }
   // The listening server hands each new request to the app now in force (fastify's routing is the
@@ -59,7 +68,10 @@ async function reload(
     logger.warn({event: 'reload', file: configFile, settings: waiting}, 'these settings changed but take effect only after a restart');
   }
   // What waits for a restart stays as it runs, so that the next reload names it again.
-  return {config: {...config, listen: {...config.listen, ...pick(running.config.listen, SOCKET_SETTINGS)}, monitoring: running.config.monitoring}, app: next.app};
+  return {
+    config: {...config, listen: {...config.listen, ...pick(running.config.listen, SOCKET_SETTINGS)}, monitoring: running.config.monitoring},
+    app: next.app,
+  };
 }
 
 /** What is set on the listening sockets rather than in the app. */

@@ -33,7 +33,10 @@ export function drainOnSignals(servers: Servers, logger: Logger): void {
 async function drain(signal: NodeJS.Signals, {app, monitoring}: Servers, logger: Logger): Promise<void> {
   const server = app.server;
   const started = Date.now();
-  logger.info({event: 'shutdown', signal, drainTimeoutSeconds: DRAIN_TIMEOUT_MS / 1000}, 'draining: no new connections, requests in progress are answered');
+  logger.info(
+    {event: 'shutdown', signal, drainTimeoutSeconds: DRAIN_TIMEOUT_MS / 1000},
+    'draining: no new connections, requests in progress are answered',
+  );
   logger.flush();
   // Requests that arrive on open connections from now on are answered (not refused with 503, as
   // fastify's close would), and their answer tells the client to close the connection.

@@ -3,15 +3,7 @@
  * through node:crypto rather than jose: jose signs via WebCrypto, which costs about six times as
  * much per token, and every `docker pull` asks for one.
  */
-import {
-  createHash,
-  createPrivateKey,
-  sign,
-  X509Certificate,
-  type JsonWebKey,
-  type KeyObject,
-  type SignKeyObjectInput,
-} from 'node:crypto';
+import {createHash, createPrivateKey, sign, X509Certificate, type JsonWebKey, type KeyObject, type SignKeyObjectInput} from 'node:crypto';
 
 export type SigningAlgorithm = 'ES256' | 'RS256';
 
@@ -57,8 +49,7 @@ export function createSigner(options: SignerOptions): RegistryTokenSigner {
   };
   const encodedHeader = base64url(JSON.stringify(header));
   // Without an explicit encoding node emits DER-encoded ECDSA signatures; JWS wants r || s.
-  const signingKey: SignKeyObjectInput =
-    alg === 'ES256' ? {key: privateKey, dsaEncoding: 'ieee-p1363'} : {key: privateKey};
+  const signingKey: SignKeyObjectInput = alg === 'ES256' ? {key: privateKey, dsaEncoding: 'ieee-p1363'} : {key: privateKey};
 
   return {
     alg,
@@ -77,7 +68,9 @@ export function createSigner(options: SignerOptions): RegistryTokenSigner {
  * bits of the SHA-256 of the DER SubjectPublicKeyInfo, in base32, in groups of four.
  */
 export function libtrustKeyId(publicKey: KeyObject): string {
-  const digest = createHash('sha256').update(publicKey.export({type: 'spki', format: 'der'})).digest();
+  const digest = createHash('sha256')
+    .update(publicKey.export({type: 'spki', format: 'der'}))
+    .digest();
   return base32(digest.subarray(0, 30)).match(/.{4}/g)!.join(':');
 }
 

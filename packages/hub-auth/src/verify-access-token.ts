@@ -94,7 +94,11 @@ export function createAccessTokenVerifier(options: VerifierOptions): AccessToken
       const uri = (await metadata()).metadata.jwks_uri;
       if (!uri) throw new UpstreamError(`${options.issuer} publishes no jwks_uri`);
       // Unknown kid → one refetch (at most every 30 s): key rotation at the provider just works.
-      jwks = createRemoteJWKSet(new URL(uri), {timeoutDuration: options.timeoutSeconds * 1000, cooldownDuration: 30_000, cacheMaxAge: 10 * 60_000});
+      jwks = createRemoteJWKSet(new URL(uri), {
+        timeoutDuration: options.timeoutSeconds * 1000,
+        cooldownDuration: 30_000,
+        cacheMaxAge: 10 * 60_000,
+      });
     }
     return jwks;
   }
@@ -166,10 +170,12 @@ export function createAccessTokenVerifier(options: VerifierOptions): AccessToken
       claims = {...(await client.fetchUserInfo(configuration, token, client.skipSubjectCheck))};
     } catch (error) {
       const status = httpStatusOf(error);
-      if (status === 401 || status === 403) throw new InvalidTokenError('the identity provider does not accept the token (UserInfo refused it)');
+      if (status === 401 || status === 403)
+        throw new InvalidTokenError('the identity provider does not accept the token (UserInfo refused it)');
       throw new UpstreamError(`UserInfo failed: ${describeOAuthFailure(error)}`);
     }
-    if (typeof claims.sub !== 'string' || !claims.sub) throw new InvalidTokenError('the identity provider names no subject for the token (UserInfo has no sub)');
+    if (typeof claims.sub !== 'string' || !claims.sub)
+      throw new InvalidTokenError('the identity provider names no subject for the token (UserInfo has no sub)');
     return {subject: claims.sub, claims, expiresAt: now() + options.userinfo!.cacheActiveSeconds};
   }
 
@@ -186,7 +192,10 @@ export function createAccessTokenVerifier(options: VerifierOptions): AccessToken
       audiences.length > 0
         ? audiences.some((aud) => options.audience.includes(String(aud)))
         : introspection.allowMissingAudience && (introspection.acceptedClientIds ?? []).includes(String(body.client_id));
-    if (!forUs) throw new InvalidTokenError(audiences.length > 0 ? 'the token was issued for another audience' : 'the identity provider names no audience for the token');
+    if (!forUs)
+      throw new InvalidTokenError(
+        audiences.length > 0 ? 'the token was issued for another audience' : 'the identity provider names no audience for the token',
+      );
     // No `sub` is legal (RFC 7662): identity.ts then goes by the username claims the answer has.
     return {subject: typeof body.sub === 'string' && body.sub ? body.sub : undefined, claims: body, expiresAt: exp};
   }
@@ -268,7 +277,8 @@ function isJwtShaped(token: string): boolean {
 }
 
 function checkOpaqueShape(token: string): void {
-  if (!OPAQUE_TOKEN.test(token)) throw new InvalidTokenError('the token is not an access token (not a JWT, nor of the length and characters of an opaque token)');
+  if (!OPAQUE_TOKEN.test(token))
+    throw new InvalidTokenError('the token is not an access token (not a JWT, nor of the length and characters of an opaque token)');
 }
 
 /** The token types of RFC 7662 answers (and Keycloak's `typ`, Hydra's `token_use`) that mean an access token. */
@@ -287,7 +297,9 @@ function checkIntrospectedIsAccessToken(body: Record<string, unknown>, required:
     }
   }
   if (required && markers.length === 0) {
-    throw new InvalidTokenError('the identity provider does not say the token is an access token (no token_type): a refresh token is not accepted');
+    throw new InvalidTokenError(
+      'the identity provider does not say the token is an access token (no token_type): a refresh token is not accepted',
+    );
   }
 }
 
@@ -328,7 +340,8 @@ function httpStatusOf(error: unknown): number | undefined {
 
 function describeOAuthFailure(error: unknown): string {
   const status = httpStatusOf(error);
-  if (error instanceof client.ResponseBodyError) return `HTTP ${error.status} ${error.error}${error.error_description ? ` (${error.error_description})` : ''}`;
+  if (error instanceof client.ResponseBodyError)
+    return `HTTP ${error.status} ${error.error}${error.error_description ? ` (${error.error_description})` : ''}`;
   if (status !== undefined) return `HTTP ${status}`;
   const cause = (error as {cause?: unknown}).cause;
   return cause instanceof Error ? `${(error as Error).message} (${cause.message})` : (error as Error).message;

@@ -8,13 +8,22 @@
  */
 
 /** The optional endpoints hub and hub-auth use, by their metadata names (RFC 8414 §2, RFC 8628 §4, OIDC Discovery §3). */
-export const OPTIONAL_ENDPOINTS = ['revocation_endpoint', 'introspection_endpoint', 'device_authorization_endpoint', 'userinfo_endpoint'] as const;
+export const OPTIONAL_ENDPOINTS = [
+  'revocation_endpoint',
+  'introspection_endpoint',
+  'device_authorization_endpoint',
+  'userinfo_endpoint',
+] as const;
 export type OptionalEndpoint = (typeof OPTIONAL_ENDPOINTS)[number];
 
 export type EndpointOverrides = Partial<Record<OptionalEndpoint, string>>;
 
 /** Which of `wanted` neither the configured endpoints nor the OpenID document provide. */
-export function missingEndpoints(openid: Record<string, unknown>, overrides: EndpointOverrides | undefined, wanted: readonly OptionalEndpoint[]): OptionalEndpoint[] {
+export function missingEndpoints(
+  openid: Record<string, unknown>,
+  overrides: EndpointOverrides | undefined,
+  wanted: readonly OptionalEndpoint[],
+): OptionalEndpoint[] {
   return wanted.filter((name) => !overrides?.[name] && typeof openid[name] !== 'string');
 }
 
@@ -23,7 +32,11 @@ export function missingEndpoints(openid: Record<string, unknown>, overrides: End
  * endpoints: everything else the OpenID document says, or leaves out, stands), and the configured
  * endpoints over both.
  */
-export function combinedMetadata<T extends Record<string, unknown>>(openid: T, oauth: Record<string, unknown> | undefined, overrides: EndpointOverrides | undefined): T {
+export function combinedMetadata<T extends Record<string, unknown>>(
+  openid: T,
+  oauth: Record<string, unknown> | undefined,
+  overrides: EndpointOverrides | undefined,
+): T {
   const combined: Record<string, unknown> = {...openid};
   for (const name of OPTIONAL_ENDPOINTS) {
     const fromOAuth = oauth?.[name];

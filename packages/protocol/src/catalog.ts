@@ -39,7 +39,9 @@ export function nextCatalogPage(linkHeader: string | null, page: URL): URL | und
   if (target === undefined) return undefined;
   const next = URL.canParse(target, page.href) ? new URL(target, page) : undefined;
   if (next === undefined || next.origin !== page.origin) {
-    throw new ForeignCatalogLinkError(`the registry's catalog links its next page to ${JSON.stringify(target.slice(0, 200))}, outside ${page.origin}`);
+    throw new ForeignCatalogLinkError(
+      `the registry's catalog links its next page to ${JSON.stringify(target.slice(0, 200))}, outside ${page.origin}`,
+    );
   }
   return next;
 }

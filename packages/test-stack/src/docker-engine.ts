@@ -85,10 +85,17 @@ export async function makeLayeredImage(env: NodeJS.ProcessEnv, dir: string, refe
     const layer = `layer-${index}.tar`;
     await run('tar', ['-C', files, '-cf', join(archive, layer), '.']);
     layers.push(layer);
-    diffIds.push(`sha256:${createHash('sha256').update(await readFile(join(archive, layer))).digest('hex')}`);
+    diffIds.push(
+      `sha256:${createHash('sha256')
+        .update(await readFile(join(archive, layer)))
+        .digest('hex')}`,
+    );
   }
   const architecture = process.arch === 'x64' ? 'amd64' : process.arch;
-  await writeFile(join(archive, 'config.json'), JSON.stringify({architecture, os: 'linux', config: {}, rootfs: {type: 'layers', diff_ids: diffIds}}));
+  await writeFile(
+    join(archive, 'config.json'),
+    JSON.stringify({architecture, os: 'linux', config: {}, rootfs: {type: 'layers', diff_ids: diffIds}}),
+  );
   await writeFile(join(archive, 'manifest.json'), JSON.stringify([{Config: 'config.json', RepoTags: [reference], Layers: layers}]));
   await run('tar', ['-C', archive, '-cf', `${root}.tar`, '.']);
   await run('docker', ['load', '-i', `${root}.tar`], {env});

@@ -24,10 +24,19 @@ export async function startForwardProxy(): Promise<ForwardProxy> {
     const target = URL.canParse(req.url ?? '') ? new URL(req.url!) : undefined;
     if (!target) return void res.writeHead(400).end('not a proxy request');
     asked.push(target.host);
-    const upstream = request({host: resolve(target.hostname), port: target.port || 80, method: req.method, path: target.pathname + target.search, headers: req.headers}, (answer) => {
-      res.writeHead(answer.statusCode ?? 502, answer.headers);
-      answer.pipe(res);
-    });
+    const upstream = request(
+      {
+        host: resolve(target.hostname),
+        port: target.port || 80,
+        method: req.method,
+        path: target.pathname + target.search,
+        headers: req.headers,
+      },
+      (answer) => {
+        res.writeHead(answer.statusCode ?? 502, answer.headers);
+        answer.pipe(res);
+      },
+    );
     upstream.once('error', () => res.writeHead(502).end());
     req.pipe(upstream);
   });

@@ -27,7 +27,20 @@ export const HUB_AUTH_BIN = BIN;
  * used: startRegistry writes the registry's auth block with the realm the test chose.
  */
 export async function keygen(dir: string, algorithm: 'ES256' | 'RS256' = 'ES256'): Promise<SigningFiles> {
-  await run(process.execPath, [BIN, 'keygen', '--out', dir, '--algorithm', algorithm, '--realm', 'https://hub-auth.invalid/token', '--service', SERVICE, '--issuer', TOKEN_ISSUER]);
+  await run(process.execPath, [
+    BIN,
+    'keygen',
+    '--out',
+    dir,
+    '--algorithm',
+    algorithm,
+    '--realm',
+    'https://hub-auth.invalid/token',
+    '--service',
+    SERVICE,
+    '--issuer',
+    TOKEN_ISSUER,
+  ]);
   return {key: join(dir, 'signing.key'), certificate: join(dir, 'signing.crt')};
 }
 
@@ -118,7 +131,11 @@ export async function startHubAuth(options: HubAuthOptions): Promise<HubAuth> {
   const monitoringUrl = `http://127.0.0.1:${monitoringPort}`;
   try {
     // 60 s: its start costs ~1.5 s of CPU, but took 15–20 s on the 2-core CI machine at load 30.
-    await waitFor('hub-auth', async () => (await fetch(`${monitoringUrl}/${options.untilAlive ? 'healthz' : 'readyz'}`)).status === 200, 60_000);
+    await waitFor(
+      'hub-auth',
+      async () => (await fetch(`${monitoringUrl}/${options.untilAlive ? 'healthz' : 'readyz'}`)).status === 200,
+      60_000,
+    );
   } catch (error) {
     await daemon.stop();
     throw new Error(`${(error as Error).message}\n${daemon.output()}`);

@@ -7,7 +7,9 @@ const ROOT = fileURLToPath(new URL('../../../', import.meta.url));
 /** Each command's name and file, from the "bin" of hub's and hub-auth's package.json, as npm reads them. */
 const BINS = Object.fromEntries(
   ['.', 'packages/hub-auth'].flatMap((dir) =>
-    Object.entries((JSON.parse(readFileSync(join(ROOT, dir, 'package.json'), 'utf8')) as {bin: Record<string, string>}).bin).map(([name, file]) => [name, join(dir, file)]),
+    Object.entries((JSON.parse(readFileSync(join(ROOT, dir, 'package.json'), 'utf8')) as {bin: Record<string, string>}).bin).map(
+      ([name, file]) => [name, join(dir, file)],
+    ),
   ),
 );
 

@@ -3,7 +3,11 @@ import {fileURLToPath} from 'node:url';
 
 const BIN = fileURLToPath(new URL('../../../bin/run.cjs', import.meta.url));
 /** The built commands through oclif alone, without bin/run.cjs's answers that skip it. */
-const THROUGH_OCLIF = ['-e', `require(${JSON.stringify(fileURLToPath(new URL('../../../dist/bundle/cli.cjs', import.meta.url)))}).run(process.argv.slice(1))`, '--'];
+const THROUGH_OCLIF = [
+  '-e',
+  `require(${JSON.stringify(fileURLToPath(new URL('../../../dist/bundle/cli.cjs', import.meta.url)))}).run(process.argv.slice(1))`,
+  '--',
+];
 
 export interface HubResult {
   code: number | null;
@@ -22,7 +26,10 @@ export function runHub(
   env: NodeJS.ProcessEnv,
   options: {input?: string; timeoutMs?: number; onStderr?: (text: string) => void; throughOclif?: boolean} = {},
 ): RunningHub {
-  const child = spawn(process.execPath, [...(options.throughOclif ? THROUGH_OCLIF : [BIN]), ...args], {env, stdio: ['pipe', 'pipe', 'pipe']});
+  const child = spawn(process.execPath, [...(options.throughOclif ? THROUGH_OCLIF : [BIN]), ...args], {
+    env,
+    stdio: ['pipe', 'pipe', 'pipe'],
+  });
   const done = new Promise<HubResult>((resolve, reject) => {
     let stdout = '';
     let stderr = '';

@@ -30,8 +30,21 @@ export const USERS: TestUser[] = [
  * subjects, like anyone an identity provider lets register or rename themselves.
  */
 export const LOOKALIKE_USERS: TestUser[] = [
-  ...['Alice', 'alice_', '.alice.', 'alice@'].map((username) => ({username, password: 'lookalike-password', name: 'Not Alice', email: 'x@example.test', groups: []})),
-  {username: 'mallory', preferredUsername: 'alice', password: 'mallory-password', name: 'Mallory', email: 'mallory@example.test', groups: []},
+  ...['Alice', 'alice_', '.alice.', 'alice@'].map((username) => ({
+    username,
+    password: 'lookalike-password',
+    name: 'Not Alice',
+    email: 'x@example.test',
+    groups: [],
+  })),
+  {
+    username: 'mallory',
+    preferredUsername: 'alice',
+    password: 'mallory-password',
+    name: 'Mallory',
+    email: 'mallory@example.test',
+    groups: [],
+  },
   {username: 'public', password: 'public-password', name: 'P. Ublic', email: 'public@example.test', groups: []},
   {username: 'dev', password: 'dev-password', name: 'Dev Eloper', email: 'dev@example.test', groups: []},
   {username: 'ci-robot', password: 'ci-robot-password', name: 'Cee Robot', email: 'ci@example.test', groups: []},
@@ -183,7 +196,14 @@ export async function startIdentityProvider(options: IdentityProviderOptions = {
       return {
         accountId: id,
         async claims() {
-          return {sub: id, preferred_username: user.preferredUsername ?? user.username, name: user.name, email: user.email, email_verified: true, groups: user.groups};
+          return {
+            sub: id,
+            preferred_username: user.preferredUsername ?? user.username,
+            name: user.name,
+            email: user.email,
+            email_verified: true,
+            groups: user.groups,
+          };
         },
       };
     },
@@ -248,7 +268,12 @@ export async function startIdentityProvider(options: IdentityProviderOptions = {
     await next();
     const body = ctx.body as Record<string, unknown> | undefined;
     if (!body || typeof body !== 'object' || ctx.status !== 200) return;
-    const discovery = ctx.path === '/.well-known/openid-configuration' ? 'openid' : ctx.path.startsWith('/.well-known/oauth-authorization-server') ? 'oauth' : undefined;
+    const discovery =
+      ctx.path === '/.well-known/openid-configuration'
+        ? 'openid'
+        : ctx.path.startsWith('/.well-known/oauth-authorization-server')
+          ? 'oauth'
+          : undefined;
     if (discovery) {
       for (const field of [...(hidden.everywhere ?? []), ...(discovery === 'openid' ? (hidden.openid ?? []) : [])]) delete body[field];
     }
@@ -282,7 +307,9 @@ export async function startIdentityProvider(options: IdentityProviderOptions = {
     const type = String(ctx.oidc.params?.grant_type ?? 'unknown');
     grants[type] = (grants[type] ?? 0) + 1;
   });
-  provider.on('grant.error', (_ctx: unknown, error: Error & {error_detail?: string}) => console.error('identity provider refused a grant:', error.message, error.error_detail));
+  provider.on('grant.error', (_ctx: unknown, error: Error & {error_detail?: string}) =>
+    console.error('identity provider refused a grant:', error.message, error.error_detail),
+  );
   // Silence the provider's own logging of expected client errors.
   provider.on('server_error', (_ctx, error) => console.error('identity provider server_error', error));
 
@@ -367,7 +394,8 @@ export async function startIdentityProvider(options: IdentityProviderOptions = {
     slowDownNextTokenRequests: (count) => {
       slowDowns = count;
     },
-    signWithProviderKey: (payload, typ = 'at+jwt') => new SignJWT(payload).setProtectedHeader({alg: 'RS256', kid: signingJwk.kid, typ}).sign(privateKey),
+    signWithProviderKey: (payload, typ = 'at+jwt') =>
+      new SignJWT(payload).setProtectedHeader({alg: 'RS256', kid: signingJwk.kid, typ}).sign(privateKey),
     stop: () => closeServer(server),
   };
 }
@@ -379,7 +407,12 @@ async function interaction(provider: Provider, mount: string, req: IncomingMessa
   if (req.method === 'POST') {
     const form = new URLSearchParams(await readBody(req));
     if (form.get('action') === 'deny') {
-      await provider.interactionFinished(req, res, {error: 'access_denied', error_description: 'The user refused to sign in.'}, {mergeWithLastSubmission: false});
+      await provider.interactionFinished(
+        req,
+        res,
+        {error: 'access_denied', error_description: 'The user refused to sign in.'},
+        {mergeWithLastSubmission: false},
+      );
       return;
     }
     const user = ALL_USERS.find((u) => u.username === form.get('username') && u.password === form.get('password'));
@@ -396,10 +429,15 @@ async function interaction(provider: Provider, mount: string, req: IncomingMessa
   const grant = details.grantId
     ? ((await provider.Grant.find(details.grantId)) ?? new provider.Grant({accountId, clientId: String(params.client_id)}))
     : new provider.Grant({accountId, clientId: String(params.client_id)});
-  const missing = prompt.details as {missingOIDCScope?: string[]; missingOIDCClaims?: string[]; missingResourceScopes?: Record<string, string[]>};
+  const missing = prompt.details as {
+    missingOIDCScope?: string[];
+    missingOIDCClaims?: string[];
+    missingResourceScopes?: Record<string, string[]>;
+  };
   if (missing.missingOIDCScope) grant.addOIDCScope(missing.missingOIDCScope.join(' '));
   if (missing.missingOIDCClaims) grant.addOIDCClaims(missing.missingOIDCClaims);
-  for (const [indicator, scopes] of Object.entries(missing.missingResourceScopes ?? {})) grant.addResourceScope(indicator, scopes.join(' '));
+  for (const [indicator, scopes] of Object.entries(missing.missingResourceScopes ?? {}))
+    grant.addResourceScope(indicator, scopes.join(' '));
   await provider.interactionFinished(req, res, {consent: {grantId: await grant.save()}}, {mergeWithLastSubmission: true});
 }
 

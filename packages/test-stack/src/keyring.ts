@@ -51,7 +51,14 @@ async function ownsSecrets(env: NodeJS.ProcessEnv): Promise<boolean> {
   try {
     const {stdout} = await run(
       'dbus-send',
-      ['--session', '--print-reply', '--dest=org.freedesktop.DBus', '/org/freedesktop/DBus', 'org.freedesktop.DBus.NameHasOwner', 'string:org.freedesktop.secrets'],
+      [
+        '--session',
+        '--print-reply',
+        '--dest=org.freedesktop.DBus',
+        '/org/freedesktop/DBus',
+        'org.freedesktop.DBus.NameHasOwner',
+        'string:org.freedesktop.secrets',
+      ],
       {env},
     );
     return stdout.includes('boolean true');

@@ -90,13 +90,26 @@ export async function startLemonLdapNg(dir: string, relyingParties: Record<strin
   const fastcgi = startDaemon(
     'llng-fastcgi-server',
     // One worker (the default is 7): plenty for one test run on a small machine.
-    ['--foreground', '--socket', paths.socket, '--pid', join(dir, 'llng-fastcgi.pid'), '--proc', '1', ...(asRoot ? ['--user', 'nobody', '--group', 'nogroup'] : [])],
+    [
+      '--foreground',
+      '--socket',
+      paths.socket,
+      '--pid',
+      join(dir, 'llng-fastcgi.pid'),
+      '--proc',
+      '1',
+      ...(asRoot ? ['--user', 'nobody', '--group', 'nogroup'] : []),
+    ],
     {env, logFile: join(dir, 'llng-fastcgi.log')},
   );
-  const nginx = startDaemon('nginx', ['-p', paths.nginx, '-c', join(paths.nginx, 'nginx.conf'), '-e', join(paths.nginx, 'error.log'), '-g', 'daemon off;'], {
-    env: {PATH: process.env.PATH},
-    logFile: join(dir, 'nginx.log'),
-  });
+  const nginx = startDaemon(
+    'nginx',
+    ['-p', paths.nginx, '-c', join(paths.nginx, 'nginx.conf'), '-e', join(paths.nginx, 'error.log'), '-g', 'daemon off;'],
+    {
+      env: {PATH: process.env.PATH},
+      logFile: join(dir, 'nginx.log'),
+    },
+  );
   const output = () => `${fastcgi.output()}\n${nginx.output()}`;
   const stop = async () => {
     await Promise.all([nginx.stop(), fastcgi.stop()]);
@@ -138,7 +151,8 @@ export async function startLemonLdapNg(dir: string, relyingParties: Record<strin
       // makes it load this one before it answers.
       await new Promise((resolve) => setTimeout(resolve, 2100));
       const reloaded = await fetch(`${portal}.well-known/openid-configuration`);
-      if (!reloaded.ok) throw new Error(`LemonLDAP::NG did not take its new configuration: HTTP ${reloaded.status}\n${fastcgi.output().slice(-4000)}`);
+      if (!reloaded.ok)
+        throw new Error(`LemonLDAP::NG did not take its new configuration: HTTP ${reloaded.status}\n${fastcgi.output().slice(-4000)}`);
     },
     output,
     stop,
@@ -171,7 +185,11 @@ status = 0
  * people in SQLite (DBI) instead of the built-in Demo accounts, and the OpenID Connect issuer
  * switched on as the manager does it: a signing key, the issuer module, the relying parties.
  */
-async function portalConfiguration(portal: string, paths: {sessions: string; psessions: string; cache: string; users: string}, relyingParties: Record<string, RelyingParty>) {
+async function portalConfiguration(
+  portal: string,
+  paths: {sessions: string; psessions: string; cache: string; users: string},
+  relyingParties: Record<string, RelyingParty>,
+) {
   const shipped = JSON.parse(await readFile(SHIPPED_CONFIGURATION, 'utf8')) as Record<string, unknown>;
   const {privateKey, publicKey} = generateKeyPairSync('rsa', {
     modulusLength: 2048,
@@ -195,7 +213,11 @@ async function portalConfiguration(portal: string, paths: {sessions: string; pse
     portal,
     // A host-only cookie on 127.0.0.1: the shipped example.com would never reach this portal.
     domain: '127.0.0.1',
-    globalStorageOptions: {...(shipped.globalStorageOptions as object), Directory: paths.sessions, LockDirectory: join(paths.sessions, 'lock')},
+    globalStorageOptions: {
+      ...(shipped.globalStorageOptions as object),
+      Directory: paths.sessions,
+      LockDirectory: join(paths.sessions, 'lock'),
+    },
     persistentStorageOptions: {Directory: paths.psessions, LockDirectory: join(paths.psessions, 'lock')},
     localSessionStorageOptions: {...(shipped.localSessionStorageOptions as object), cache_root: paths.cache},
     locationRules: {'127.0.0.1': {default: 'accept'}},

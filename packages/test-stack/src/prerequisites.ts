@@ -17,5 +17,6 @@ export function e2eEnabled(programs: string[] = E2E_PROGRAMS): boolean {
 
 export function assertPrograms(programs: string[] = E2E_PROGRAMS): void {
   const missing = missingPrograms(programs);
-  if (missing.length > 0) throw new Error(`missing programs for the end-to-end tests: ${missing.join(', ')} (bash scripts/setup.sh installs them)`);
+  if (missing.length > 0)
+    throw new Error(`missing programs for the end-to-end tests: ${missing.join(', ')} (bash scripts/setup.sh installs them)`);
 }

@@ -37,7 +37,13 @@ export async function startProxy(targets: string[], options: ProxyOptions = {}):
     const target = new URL(targets[next++ % targets.length]!);
     counts.set(target.origin, (counts.get(target.origin) ?? 0) + 1);
     const upstream = request(
-      {host: target.hostname, port: target.port, method: req.method, path: req.url, headers: {...req.headers, host: options.keepHost ? req.headers.host : target.host}},
+      {
+        host: target.hostname,
+        port: target.port,
+        method: req.method,
+        path: req.url,
+        headers: {...req.headers, host: options.keepHost ? req.headers.host : target.host},
+      },
       (answer) => {
         res.writeHead(answer.statusCode ?? 502, answer.headers);
         answer.pipe(link()).pipe(res);

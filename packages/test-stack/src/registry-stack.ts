@@ -86,7 +86,12 @@ export async function startRegistryParts(options: {
   };
   try {
     const signing = await keygen(join(dir, 'keys'));
-    const hubAuth = await startHubAuth({...options.hubAuth, dir: join(dir, 'hub-auth'), registryHost: `127.0.0.1:${registryPort}`, signing});
+    const hubAuth = await startHubAuth({
+      ...options.hubAuth,
+      dir: join(dir, 'hub-auth'),
+      registryHost: `127.0.0.1:${registryPort}`,
+      signing,
+    });
     stops.push(() => hubAuth.stop());
     const realm = await startProxy([hubAuth.url]);
     stops.push(() => realm.stop());

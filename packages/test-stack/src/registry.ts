@@ -52,7 +52,10 @@ export async function startRegistry(dir: string, auth: RegistryAuth, port?: numb
   // A TLS registry is asked on loopback, under its name (SNI) and trusting its CA.
   const dispatcher = tls ? new Agent({connect: {ca: await readFile(tls.ca, 'utf8'), servername: tls.hostname}}) : undefined;
   try {
-    await waitFor('docker-registry', async () => (await fetch(`${tls ? 'https' : 'http'}://127.0.0.1:${port}/v2/`, {dispatcher})).status === 401);
+    await waitFor(
+      'docker-registry',
+      async () => (await fetch(`${tls ? 'https' : 'http'}://127.0.0.1:${port}/v2/`, {dispatcher})).status === 401,
+    );
   } catch (error) {
     await daemon.stop();
     throw new Error(`${(error as Error).message}\n${daemon.output()}`);

@@ -26,7 +26,10 @@ export interface TerminalRun {
 export function runInTerminal(command: string[], env: NodeJS.ProcessEnv, size?: TerminalSize): Promise<TerminalRun> {
   const quoted = command.map((arg) => `'${arg.replaceAll("'", `'\\''`)}'`).join(' ');
   const line = size ? `stty cols ${size.columns} rows ${size.rows} && exec ${quoted}` : `exec ${quoted}`;
-  const child = spawn('script', ['--quiet', '--flush', '--return', '--command', line, '/dev/null'], {env: {...env, SHELL: '/bin/sh'}, stdio: ['ignore', 'pipe', 'inherit']});
+  const child = spawn('script', ['--quiet', '--flush', '--return', '--command', line, '/dev/null'], {
+    env: {...env, SHELL: '/bin/sh'},
+    stdio: ['ignore', 'pipe', 'inherit'],
+  });
   return new Promise((resolve, reject) => {
     let bytes = '';
     child.stdout.on('data', (chunk) => (bytes += chunk));
@@ -46,9 +49,18 @@ export async function screenAfter(bytes: string, size: TerminalSize): Promise<st
   const [file, config, socket] = [join(dir, 'bytes'), join(dir, 'tmux.conf'), join(dir, 'tmux.sock')];
   await writeFile(file, bytes);
   await writeFile(config, 'set -g status off\n');
-  const tmux = (...args: string[]) => run('tmux', ['-S', socket, '-f', config, ...args], {env: {PATH: process.env.PATH, TERM: 'xterm-256color'}});
+  const tmux = (...args: string[]) =>
+    run('tmux', ['-S', socket, '-f', config, ...args], {env: {PATH: process.env.PATH, TERM: 'xterm-256color'}});
   try {
-    await tmux('new-session', '-d', '-x', String(size.columns), '-y', String(size.rows), `cat '${file}' && tmux -S '${socket}' wait-for -S drawn && read nothing`);
+    await tmux(
+      'new-session',
+      '-d',
+      '-x',
+      String(size.columns),
+      '-y',
+      String(size.rows),
+      `cat '${file}' && tmux -S '${socket}' wait-for -S drawn && read nothing`,
+    );
     await tmux('wait-for', 'drawn');
     const {stdout} = await tmux('capture-pane', '-p', '-S', '-');
     return stdout.replace(/\n+$/, '').split('\n');

@@ -96,10 +96,24 @@ export const startGlewlwyd: StartProvider = async ({dir, registryHost}) => {
         'additional-parameters': [{'user-parameter': 'username', 'token-parameter': 'preferred_username'}],
       },
     };
-    await admin('POST', '/scope/', {name: SCOPE, display_name: 'hub registry', description: 'Push and pull images', password_required: true, password_max_age: 0, scheme: {}});
+    await admin('POST', '/scope/', {
+      name: SCOPE,
+      display_name: 'hub registry',
+      description: 'Push and pull images',
+      password_required: true,
+      password_max_age: 0,
+      scheme: {},
+    });
     await admin('POST', '/mod/plugin/', plugin);
     for (const user of Object.values(USERS)) {
-      await admin('POST', '/user/', {username: user.username, password: user.password, name: user.username, email: `${user.username}@example.test`, scope: ['openid', SCOPE], enabled: true});
+      await admin('POST', '/user/', {
+        username: user.username,
+        password: user.password,
+        name: user.username,
+        email: `${user.username}@example.test`,
+        scope: ['openid', SCOPE],
+        enabled: true,
+      });
     }
     await admin('POST', '/client/', {
       client_id: CLIENT_ID,
@@ -110,7 +124,15 @@ export const startGlewlwyd: StartProvider = async ({dir, registryHost}) => {
       authorization_type: ['code', 'refresh_token'],
       scope: [],
     });
-    await admin('POST', '/client/', {client_id: DEVICE_CLIENT_ID, name: 'hub (device)', confidential: false, enabled: true, redirect_uri: [], authorization_type: ['device_authorization', 'refresh_token'], scope: []});
+    await admin('POST', '/client/', {
+      client_id: DEVICE_CLIENT_ID,
+      name: 'hub (device)',
+      confidential: false,
+      enabled: true,
+      redirect_uri: [],
+      authorization_type: ['device_authorization', 'refresh_token'],
+      scope: [],
+    });
     await waitFor('glewlwyd OIDC plugin', async () => (await fetch(`${issuer}/.well-known/openid-configuration`)).ok);
 
     return {
@@ -140,7 +162,12 @@ export const startGlewlwyd: StartProvider = async ({dir, registryHost}) => {
         await page.getByText('Authorization complete').waitFor();
       },
       refreshTokenWorks: async (refreshToken, clientId) =>
-        (await fetch(`${issuer}/token`, {method: 'POST', body: new URLSearchParams({grant_type: 'refresh_token', refresh_token: refreshToken, client_id: clientId})})).ok,
+        (
+          await fetch(`${issuer}/token`, {
+            method: 'POST',
+            body: new URLSearchParams({grant_type: 'refresh_token', refresh_token: refreshToken, client_id: clientId}),
+          })
+        ).ok,
       stop: async () => {
         await daemon.stop();
         await rm(webapp, {recursive: true, force: true});
@@ -165,7 +192,10 @@ async function signIn(page: Page, user: ProviderUser): Promise<void> {
     grant.waitFor().then(() => true),
     proceed.waitFor().then(() => true),
     page.waitForURL((url) => url.pathname.endsWith('/callback')).then(() => false),
-    page.getByText('Authorization complete').waitFor().then(() => false),
+    page
+      .getByText('Authorization complete')
+      .waitFor()
+      .then(() => false),
   ]);
   if (!asked) return;
   if ((await grant.isVisible()) && !(await scope.isChecked())) {
@@ -202,11 +232,19 @@ type AdminCall = (method: string, path: string, body: unknown) => Promise<void>;
 
 /** The admin API with the admin's session cookie (docs/API.md). */
 async function adminSession(url: string): Promise<AdminCall> {
-  const login = await fetch(`${url}/api/auth/`, {method: 'POST', headers: {'content-type': 'application/json'}, body: JSON.stringify(ADMIN)});
+  const login = await fetch(`${url}/api/auth/`, {
+    method: 'POST',
+    headers: {'content-type': 'application/json'},
+    body: JSON.stringify(ADMIN),
+  });
   const cookie = login.headers.get('set-cookie')?.split(';')[0];
   if (!login.ok || !cookie) throw new Error(`glewlwyd admin login failed: HTTP ${login.status}`);
   return async (method, path, body) => {
-    const response = await fetch(`${url}/api${path}`, {method, headers: {'content-type': 'application/json', cookie}, body: JSON.stringify(body)});
+    const response = await fetch(`${url}/api${path}`, {
+      method,
+      headers: {'content-type': 'application/json', cookie},
+      body: JSON.stringify(body),
+    });
     if (!response.ok) throw new Error(`glewlwyd ${method} ${path}: HTTP ${response.status} ${await response.text()}`);
   };
 }

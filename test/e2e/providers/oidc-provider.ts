@@ -1,7 +1,7 @@
 import {INTROSPECTION_CLIENT, startIdentityProvider, USERS} from '@hub/test-stack/identity-provider';
 import type {ProviderUnderTest, StartProvider} from './provider.js';
 
-const [alice, bob] = USERS as [typeof USERS[number], typeof USERS[number]];
+const [alice, bob] = USERS as [(typeof USERS)[number], (typeof USERS)[number]];
 
 /**
  * node-oidc-provider as test/e2e/support/identity-provider.ts configures it: JWT access tokens
@@ -18,7 +18,10 @@ export const startOidcProvider: StartProvider = async () => {
     users: {alice, bob},
     accessTokens: 'jwt',
     revokesPublicClientTokens: true,
-    hubAuthOidc: () => ({issuer: idp.issuer, introspection: {clientId: INTROSPECTION_CLIENT.id, clientSecret: {env: 'HUB_AUTH_INTROSPECTION_SECRET'}}}),
+    hubAuthOidc: () => ({
+      issuer: idp.issuer,
+      introspection: {clientId: INTROSPECTION_CLIENT.id, clientSecret: {env: 'HUB_AUTH_INTROSPECTION_SECRET'}},
+    }),
     hubAuthEnv: {HUB_AUTH_INTROSPECTION_SECRET: INTROSPECTION_CLIENT.secret},
     setAccessTokenTtl: async (seconds) => idp.setAccessTokenTtl(seconds),
     async signIn(page, user) {
@@ -34,7 +37,12 @@ export const startOidcProvider: StartProvider = async () => {
       await page.getByText(/Sign-in Success/i).waitFor();
     },
     refreshTokenWorks: async (refreshToken, clientId) =>
-      (await fetch(`${idp.issuer}/token`, {method: 'POST', body: new URLSearchParams({grant_type: 'refresh_token', refresh_token: refreshToken, client_id: clientId})})).ok,
+      (
+        await fetch(`${idp.issuer}/token`, {
+          method: 'POST',
+          body: new URLSearchParams({grant_type: 'refresh_token', refresh_token: refreshToken, client_id: clientId}),
+        })
+      ).ok,
     stop: () => idp.stop(),
   } satisfies ProviderUnderTest;
 };

@@ -20,7 +20,11 @@ describe('HUB_TOKEN', () => {
   });
 
   it('is a session for the registry HUB_REGISTRY names, however that registry is spelled', () => {
-    expect(environmentSession(env, undefined)).toMatchObject({registry: 'registry.example.com:5000', accessToken: 'opaque-token', account: 'hub'});
+    expect(environmentSession(env, undefined)).toMatchObject({
+      registry: 'registry.example.com:5000',
+      accessToken: 'opaque-token',
+      account: 'hub',
+    });
     expect(environmentSession(env, 'https://registry.example.com:5000/')).toMatchObject({registry: 'registry.example.com:5000'});
   });
 

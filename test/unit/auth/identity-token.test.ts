@@ -6,7 +6,14 @@ import {identityTokenFor, type IdentityTokenDeps} from '../../../src/auth/identi
 import {MemoryStore} from '../../../src/store/memory.js';
 import type {Session, TokenStore} from '../../../src/store/session.js';
 
-const alice: Session = {registry: 'registry.example.com', issuer: 'https://idp', clientId: 'hub', account: 'alice', subject: 'sub-alice', accessToken: 'at-1'};
+const alice: Session = {
+  registry: 'registry.example.com',
+  issuer: 'https://idp',
+  clientId: 'hub',
+  account: 'alice',
+  subject: 'sub-alice',
+  accessToken: 'at-1',
+};
 
 describe('docker’s identity token in the session', () => {
   let lockDir: string;
@@ -52,7 +59,14 @@ describe('docker’s identity token in the session', () => {
   });
 
   it('with the insecure file store, there is none: nothing good for hours goes into a plain file', async () => {
-    const fileStore: TokenStore = {...store, kind: 'insecure-file', read: (r) => store.read(r), write: async () => expect.fail('written to a plain file'), probe: async () => {}, remove: (r) => store.remove(r)};
+    const fileStore: TokenStore = {
+      ...store,
+      kind: 'insecure-file',
+      read: (r) => store.read(r),
+      write: async () => expect.fail('written to a plain file'),
+      probe: async () => {},
+      remove: (r) => store.remove(r),
+    };
     expect(await identityTokenFor(alice, {...deps, store: fileStore})).toBeUndefined();
     expect(asked).toEqual([]);
   });

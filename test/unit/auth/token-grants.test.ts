@@ -4,7 +4,15 @@ import type {Session} from '../../../src/store/session.js';
 
 describe('sessionFromTokens', () => {
   const settings = {issuer: 'https://idp.example.test', clientId: 'ci-robot', scopes: 'openid'};
-  const robot: Session = {registry: 'r.example.test', ...settings, account: 'robots/ci-robot', subject: 'ci-robot', accessToken: 'old', clientSecret: 'robot-secret', expiresAt: 1};
+  const robot: Session = {
+    registry: 'r.example.test',
+    ...settings,
+    account: 'robots/ci-robot',
+    subject: 'ci-robot',
+    accessToken: 'old',
+    clientSecret: 'robot-secret',
+    expiresAt: 1,
+  };
 
   it("keeps a robot's client secret across renewals, so that it can renew again", () => {
     const renewed = sessionFromTokens(robot.registry, settings, {access_token: 'new', expires_in: 300} as Tokens, 1000, robot, robot);

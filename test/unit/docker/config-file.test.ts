@@ -2,12 +2,7 @@ import {chmod, mkdtemp, readdir, readFile, stat, writeFile} from 'node:fs/promis
 import {homedir, tmpdir} from 'node:os';
 import {join} from 'node:path';
 import {describe, expect, it} from 'vitest';
-import {
-  addCredentialHelper,
-  dockerConfigDir,
-  readCredentialHelpers,
-  removeCredentialHelper,
-} from '../../../src/docker/config-file.js';
+import {addCredentialHelper, dockerConfigDir, readCredentialHelpers, removeCredentialHelper} from '../../../src/docker/config-file.js';
 import {HubError} from '@hub/common/errors';
 
 const registry = 'registry.example.com';
@@ -88,9 +83,7 @@ describe('credential helper entries in docker’s config.json', () => {
     const dir = await configDirWith(dockerWritten);
 
     expect(await addCredentialHelper(dir, registry)).toBe('added');
-    expect(await configText(dir)).toBe(
-      dockerWritten.replace(/\n}$/, `,\n\t"credHelpers": {\n\t\t"${registry}": "hub"\n\t}\n}`),
-    );
+    expect(await configText(dir)).toBe(dockerWritten.replace(/\n}$/, `,\n\t"credHelpers": {\n\t\t"${registry}": "hub"\n\t}\n}`));
     expect(await readCredentialHelpers(dir)).toEqual({[registry]: 'hub'});
 
     expect(await removeCredentialHelper(dir, registry)).toBe('removed');

@@ -15,7 +15,10 @@ describe('the credential-helper protocol', () => {
   });
 
   it('get answers with docker’s identity token (Username "<token>") when the registry offered one, so the engine can outlast the access token', async () => {
-    const withIdentity: CredentialSource = {...source, get: async () => ({username: 'alice', secret: 'access-token', identityToken: 'hub-auth-refresh'})};
+    const withIdentity: CredentialSource = {
+      ...source,
+      get: async () => ({username: 'alice', secret: 'access-token', identityToken: 'hub-auth-refresh'}),
+    };
     const answer = await answerCredentialRequest('get', 'registry.example.com', withIdentity);
     expect(JSON.parse(answer.stdout)).toEqual({ServerURL: 'registry.example.com', Username: '<token>', Secret: 'hub-auth-refresh'});
   });
@@ -29,8 +32,11 @@ describe('the credential-helper protocol', () => {
     const stored = await answerCredentialRequest('store', '{"ServerURL":"r","Username":"u","Secret":"s"}', source);
     expect(stored.exitCode).toBe(1);
     expect(stored.stdout).toContain('hub login');
-    expect(await answerCredentialRequest('store', '{"ServerURL":"https://registry.example.com","Username":"u","Secret":"s"}', source)).toEqual({
-      stdout: 'hub keeps the credentials for registry.example.com itself: sign in with "hub login registry.example.com" instead of "docker login".\n',
+    expect(
+      await answerCredentialRequest('store', '{"ServerURL":"https://registry.example.com","Username":"u","Secret":"s"}', source),
+    ).toEqual({
+      stdout:
+        'hub keeps the credentials for registry.example.com itself: sign in with "hub login registry.example.com" instead of "docker login".\n',
       exitCode: 1,
     });
     expect(await answerCredentialRequest('erase', 'registry.example.com', source)).toEqual({stdout: '', exitCode: 0});
@@ -39,7 +45,10 @@ describe('the credential-helper protocol', () => {
   it('lists, tells its version, and answers anything else with usage', async () => {
     expect(JSON.parse((await answerCredentialRequest('list', '', source)).stdout)).toEqual({'registry.example.com': 'alice'});
     expect((await answerCredentialRequest('version', '', source)).stdout).toBe('docker-credential-hub (hub) 1.2.3\n');
-    expect(await answerCredentialRequest('fetch', '', source)).toEqual({stdout: 'Usage: docker-credential-hub <store|get|erase|list|version>\n', exitCode: 1});
+    expect(await answerCredentialRequest('fetch', '', source)).toEqual({
+      stdout: 'Usage: docker-credential-hub <store|get|erase|list|version>\n',
+      exitCode: 1,
+    });
     expect((await answerCredentialRequest(undefined, '', source)).exitCode).toBe(1);
   });
 });

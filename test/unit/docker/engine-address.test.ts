@@ -150,7 +150,9 @@ describe('dockerodeOptions', () => {
   });
 
   it('ignores TLS on a socket, as the CLI does', () => {
-    expect(dockerodeOptions({source: 'context', host: 'unix:///x.sock', tls: {verify: true, certPath: dir}})).toEqual({socketPath: '/x.sock'});
+    expect(dockerodeOptions({source: 'context', host: 'unix:///x.sock', tls: {verify: true, certPath: dir}})).toEqual({
+      socketPath: '/x.sock',
+    });
   });
 
   it('connects over plain tcp', () => {

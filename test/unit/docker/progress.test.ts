@@ -1,6 +1,14 @@
 import {PassThrough} from 'node:stream';
 import {describe, expect, it} from 'vitest';
-import {createProgressRenderer, humanSize, label, progressMode, progressText, type ProgressEvent, type ProgressMode} from '../../../src/docker/progress.js';
+import {
+  createProgressRenderer,
+  humanSize,
+  label,
+  progressMode,
+  progressText,
+  type ProgressEvent,
+  type ProgressMode,
+} from '../../../src/docker/progress.js';
 
 function render(mode: ProgressMode, events: ProgressEvent[], columns?: number): string {
   const stream = Object.assign(new PassThrough(), {columns});

@@ -1,7 +1,8 @@
 import {describe, expect, it} from 'vitest';
 import {explainTransferFailure, TransferError} from '../../../src/docker/transfer.js';
 
-const explain = (message: string) => explainTransferFailure(new TransferError(message), 'registry.example.com', 'alice', 'push', 'registry.example.com/alice/app:1');
+const explain = (message: string) =>
+  explainTransferFailure(new TransferError(message), 'registry.example.com', 'alice', 'push', 'registry.example.com/alice/app:1');
 
 describe('what a failed push tells the person to do', () => {
   it.each([

@@ -11,6 +11,8 @@ describe('what hub images prints', () => {
   it('says so when the user may pull nothing, or a repository has no tags, instead of printing nothing', () => {
     expect(imageLines({registry: 'r.example.com', repositories: []})).toEqual([]);
     expect(nothingToList({registry: 'r.example.com', repositories: []})).toBe('There is nothing on r.example.com that you may pull.');
-    expect(nothingToList({registry: 'r.example.com', repositories: [{name: 'alice/app', tags: []}]})).toBe('r.example.com/alice/app has no tags.');
+    expect(nothingToList({registry: 'r.example.com', repositories: [{name: 'alice/app', tags: []}]})).toBe(
+      'r.example.com/alice/app has no tags.',
+    );
   });
 });

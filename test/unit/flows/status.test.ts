@@ -21,7 +21,14 @@ describe('hub status with HUB_TOKEN', () => {
       HUB_REGISTRY: 'Registry.Example.com',
     });
     expect(registries).toEqual([
-      expect.objectContaining({registry: 'registry.example.com', account: 'ci-bot', issuer: 'https://id.example.com', storage: 'environment', state: 'valid', usable: true}),
+      expect.objectContaining({
+        registry: 'registry.example.com',
+        account: 'ci-bot',
+        issuer: 'https://id.example.com',
+        storage: 'environment',
+        state: 'valid',
+        usable: true,
+      }),
     ]);
     expect(registries[0]!.expiresAt).toBe(new Date((now + 600) * 1000).toISOString());
     expect(statusExitCode(registries)).toBe(0);
@@ -32,7 +39,11 @@ describe('hub status with HUB_TOKEN', () => {
   });
 
   it('takes the account from HUB_USERNAME, says when the token names no issuer, and fails once it has expired', async () => {
-    const registries = await statusWith({HUB_TOKEN: token({sub: 'x', exp: now - 10}), HUB_REGISTRY: 'r.example.com', HUB_USERNAME: 'deployer'});
+    const registries = await statusWith({
+      HUB_TOKEN: token({sub: 'x', exp: now - 10}),
+      HUB_REGISTRY: 'r.example.com',
+      HUB_USERNAME: 'deployer',
+    });
     expect(registries).toEqual([expect.objectContaining({account: 'deployer', usable: false, state: 'expired'})]);
     expect(statusExitCode(registries)).toBe(1);
     const lines = describeStatus(registries).join('\n');

@@ -12,7 +12,9 @@ describe('printable', () => {
   it('removes colour and cursor sequences whole, not just their ESC', () => {
     expect(printable(`${ESC}[31mred${ESC}[0m`)).toBe('red');
     // Up a line, erase it, and write another issuer over the one shown.
-    expect(printable(`https://evil.example${ESC}[1A${ESC}[2K${ESC}[1Ghttps://id.example.com`)).toBe('https://evil.examplehttps://id.example.com');
+    expect(printable(`https://evil.example${ESC}[1A${ESC}[2K${ESC}[1Ghttps://id.example.com`)).toBe(
+      'https://evil.examplehttps://id.example.com',
+    );
     expect(printable(`a\x9b2Jb`)).toBe('ab');
   });
 

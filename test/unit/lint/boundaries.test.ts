@@ -53,9 +53,9 @@ describe('import boundaries (eslint.config.js)', {timeout: 60_000}, () => {
     for (const source of ["import {x} from '../../packages/hub-auth/src/scope.js'; void x;", "import {x} from 'hub-auth'; void x;"]) {
       expect(await problems('src/commands/login.ts', source)).toEqual([expect.stringContaining('imports nothing from hub-auth')]);
     }
-    expect(await problems('packages/hub-auth/src/app.ts', "import {readSettings} from '../../../src/config/settings.js'; void readSettings;")).toEqual([
-      expect.stringContaining('imports other packages by name'),
-    ]);
+    expect(
+      await problems('packages/hub-auth/src/app.ts', "import {readSettings} from '../../../src/config/settings.js'; void readSettings;"),
+    ).toEqual([expect.stringContaining('imports other packages by name')]);
     expect(await problems('packages/hub-auth/src/routes/token.ts', "import {x} from '../../../../src/auth/oidc.js'; void x;")).toEqual([
       expect.stringContaining('imports other packages by name'),
     ]);

@@ -10,7 +10,8 @@ import {closeServer} from '@hub/test-stack/identity-provider';
 
 describe('namesProxy', () => {
   it('is true for any of the four variables, false for none or empty ones', () => {
-    for (const name of ['HTTPS_PROXY', 'https_proxy', 'HTTP_PROXY', 'http_proxy']) expect(namesProxy({[name]: 'http://proxy:3128'})).toBe(true);
+    for (const name of ['HTTPS_PROXY', 'https_proxy', 'HTTP_PROXY', 'http_proxy'])
+      expect(namesProxy({[name]: 'http://proxy:3128'})).toBe(true);
     expect(namesProxy({})).toBe(false);
     expect(namesProxy({HTTPS_PROXY: '', NO_PROXY: 'example.com'})).toBe(false);
   });
@@ -62,23 +63,34 @@ describe('outgoingDispatcher', () => {
     expect(await get('registry.hub.test', {HTTP_PROXY: proxy.url.replace('http://', '')})).toMatchObject({body: 'served'});
   });
 
-  it.each(['not a url', 'ftp://user:s3cret@proxy.example.com', 'socks5://proxy.example.com:1080'])('refuses %j, naming the variable, never its value', (value) => {
-    for (const name of ['HTTPS_PROXY', 'http_proxy']) {
-      const refusal = (() => {
-        try {
-          outgoingDispatcher({[name]: value});
-        } catch (error) {
-          return error as HubError;
-        }
-      })();
-      expect(refusal).toBeInstanceOf(HubError);
-      expect(refusal).toMatchObject({code: 'invalid_proxy', exit: 2, message: `${name} is not a proxy URL; set it to http://HOST:PORT (or https://, or unset it).`});
-    }
-  });
+  it.each(['not a url', 'ftp://user:s3cret@proxy.example.com', 'socks5://proxy.example.com:1080'])(
+    'refuses %j, naming the variable, never its value',
+    (value) => {
+      for (const name of ['HTTPS_PROXY', 'http_proxy']) {
+        const refusal = (() => {
+          try {
+            outgoingDispatcher({[name]: value});
+          } catch (error) {
+            return error as HubError;
+          }
+        })();
+        expect(refusal).toBeInstanceOf(HubError);
+        expect(refusal).toMatchObject({
+          code: 'invalid_proxy',
+          exit: 2,
+          message: `${name} is not a proxy URL; set it to http://HOST:PORT (or https://, or unset it).`,
+        });
+      }
+    },
+  );
 
   it.each(['127.0.0.1', 'localhost', '127.1.2.3'])('never proxies loopback (%s), whatever NO_PROXY says', async (host) => {
     for (const noProxy of [undefined, '', 'example.com']) {
-      const result = await get(host, {HTTP_PROXY: proxy.url, HTTPS_PROXY: proxy.url, ...(noProxy === undefined ? {} : {NO_PROXY: noProxy})});
+      const result = await get(host, {
+        HTTP_PROXY: proxy.url,
+        HTTPS_PROXY: proxy.url,
+        ...(noProxy === undefined ? {} : {NO_PROXY: noProxy}),
+      });
       // The server listens on 127.0.0.1 only: 127.1.2.3 is refused, but directly, not by the proxy.
       expect(result).toEqual(host === '127.1.2.3' ? {error: 'ECONNREFUSED', proxied: []} : {body: 'served', proxied: []});
     }

@@ -44,9 +44,7 @@ function quote(value: string): string {
 }
 
 function render(scheme: string, params: readonly Param[], separator: string): string {
-  const rendered = params.map(
-    (p) => `${p.before}${p.name}${p.around[0]}=${p.around[1]}${p.quoted ? quote(p.value) : p.value}${p.after}`,
-  );
+  const rendered = params.map((p) => `${p.before}${p.name}${p.around[0]}=${p.around[1]}${p.quoted ? quote(p.value) : p.value}${p.after}`);
   return params.length === 0 ? scheme : `${scheme}${separator}${rendered.join(',')}`;
 }
 
@@ -55,7 +53,8 @@ function expectedParams(params: readonly Param[]): Record<string, string> {
   const expected: Record<string, string> = {};
   for (const p of params) {
     const name = p.name.toLowerCase();
-    if (!Object.hasOwn(expected, name)) Object.defineProperty(expected, name, {value: p.value, enumerable: true, writable: true, configurable: true});
+    if (!Object.hasOwn(expected, name))
+      Object.defineProperty(expected, name, {value: p.value, enumerable: true, writable: true, configurable: true});
   }
   return expected;
 }
@@ -73,9 +72,11 @@ describe('WWW-Authenticate challenges (property-based)', () => {
         fc.oneof(
           anyString(200),
           grammarString('Bearer realm="\\\\,= \t', 200),
-          wellFormed.chain(({scheme, separator, params}) =>
-            fc.tuple(fc.constant(render(scheme, params, separator)), fc.nat(), grammarString('"\\\\,= =,"', 3)),
-          ).map(([text, at, insert]) => text.slice(0, at % (text.length + 1)) + insert + text.slice((at % (text.length + 1)) + 1)),
+          wellFormed
+            .chain(({scheme, separator, params}) =>
+              fc.tuple(fc.constant(render(scheme, params, separator)), fc.nat(), grammarString('"\\\\,= =,"', 3)),
+            )
+            .map(([text, at, insert]) => text.slice(0, at % (text.length + 1)) + insert + text.slice((at % (text.length + 1)) + 1)),
           fc.integer({min: 4000, max: 8000}).map((n) => `Bearer realm="${'x'.repeat(n)}"`),
         ),
         (header) => {
@@ -129,11 +130,20 @@ describe('WWW-Authenticate challenges (property-based)', () => {
   // Found by this suite: parameters named like Object.prototype members were silently dropped.
   it('returns parameters named like Object.prototype members too', () => {
     fc.assert(
-      fc.property(fc.constantFrom('__proto__', 'constructor', 'Constructor', '__PROTO__'), fc.stringMatching(/^[a-z0-9]{1,8}$/), (name, value) => {
-        const parsed = parseChallenge(`Bearer realm="r",${name}="${value}"`);
-        expect(parsed?.params).toEqual(expectedParams([{name, value, quoted: true, before: '', around: ['', ''], after: ''}, {name: 'realm', value: 'r', quoted: true, before: '', around: ['', ''], after: ''}]));
-        expect(Object.hasOwn(parsed!.params, name.toLowerCase())).toBe(true);
-      }),
+      fc.property(
+        fc.constantFrom('__proto__', 'constructor', 'Constructor', '__PROTO__'),
+        fc.stringMatching(/^[a-z0-9]{1,8}$/),
+        (name, value) => {
+          const parsed = parseChallenge(`Bearer realm="r",${name}="${value}"`);
+          expect(parsed?.params).toEqual(
+            expectedParams([
+              {name, value, quoted: true, before: '', around: ['', ''], after: ''},
+              {name: 'realm', value: 'r', quoted: true, before: '', around: ['', ''], after: ''},
+            ]),
+          );
+          expect(Object.hasOwn(parsed!.params, name.toLowerCase())).toBe(true);
+        },
+      ),
       {numRuns: 20, endOnFailure: true},
     );
   });

@@ -15,37 +15,89 @@ const checksModes = process.platform !== 'win32';
 const registries = ['registry.example.com', 'localhost:5000', '[::1]:5000', 'ghcr.io', 'constructor', 'toString'];
 const helpers = ['hub', 'desktop', 'hub-old', ''];
 /** Mostly the registries and helper hub uses, so that entries to remove are often there. */
-const registryName = fc.oneof({weight: 4, arbitrary: fc.constantFrom(...registries.slice(0, 2))}, {weight: 1, arbitrary: fc.constantFrom(...registries)});
+const registryName = fc.oneof(
+  {weight: 4, arbitrary: fc.constantFrom(...registries.slice(0, 2))},
+  {weight: 1, arbitrary: fc.constantFrom(...registries)},
+);
 const helperName = fc.oneof({weight: 4, arbitrary: fc.constant('hub')}, {weight: 1, arbitrary: fc.constantFrom(...helpers)});
 
 /** Keys docker uses, and keys that are awkward for a JavaScript object. */
 const key = fc.oneof(
   {weight: 3, arbitrary: fc.string({maxLength: 8})},
   {weight: 2, arbitrary: fc.constantFrom('auths', 'credsStore', 'psFormat', 'proxies', 'plugins', 'currentContext', 'credHelpers')},
-  {weight: 1, arbitrary: fc.constantFrom('__proto__', 'constructor', 'toString', 'hasOwnProperty', '<script>', 'a&b', '\u2028', '', 'credhelpers', 'CredHelpers')},
+  {
+    weight: 1,
+    arbitrary: fc.constantFrom(
+      '__proto__',
+      'constructor',
+      'toString',
+      'hasOwnProperty',
+      '<script>',
+      'a&b',
+      '\u2028',
+      '',
+      'credhelpers',
+      'CredHelpers',
+    ),
+  },
 );
 const json = fc.jsonValue({maxDepth: 4});
 const credHelpers = fc.oneof(
-  {weight: 4, arbitrary: fc.dictionary(fc.oneof({weight: 3, arbitrary: registryName}, {weight: 1, arbitrary: fc.string({maxLength: 10})}), fc.oneof({weight: 3, arbitrary: helperName}, {weight: 1, arbitrary: fc.string({maxLength: 6})}), {maxKeys: 4})},
+  {
+    weight: 4,
+    arbitrary: fc.dictionary(
+      fc.oneof({weight: 3, arbitrary: registryName}, {weight: 1, arbitrary: fc.string({maxLength: 10})}),
+      fc.oneof({weight: 3, arbitrary: helperName}, {weight: 1, arbitrary: fc.string({maxLength: 6})}),
+      {maxKeys: 4},
+    ),
+  },
   {weight: 1, arbitrary: json},
 );
-const dockerConfig = fc.tuple(fc.dictionary(key, json, {maxKeys: 6}), fc.option(credHelpers, {nil: undefined, freq: 4})).map(([config, helpersValue]) =>
-  helpersValue === undefined ? config : {...config, credHelpers: helpersValue},
-);
+const dockerConfig = fc
+  .tuple(fc.dictionary(key, json, {maxKeys: 6}), fc.option(credHelpers, {nil: undefined, freq: 4}))
+  .map(([config, helpersValue]) => (helpersValue === undefined ? config : {...config, credHelpers: helpersValue}));
 
 /** File contents: docker-written JSON, other JSON, broken JSON, random text and random bytes. */
-const contents: fc.Arbitrary<Uint8Array> = fc.oneof(
-  {weight: 6, arbitrary: dockerConfig.map((c) => JSON.stringify(c, null, '\t'))},
-  {weight: 1, arbitrary: dockerConfig.map((c) => JSON.stringify(c))},
-  {weight: 1, arbitrary: json.map((v) => JSON.stringify(v))},
-  {
-    weight: 1,
-    arbitrary: fc.tuple(dockerConfig.map((c) => JSON.stringify(c, null, '\t')), fc.nat()).map(([text, cut]) => text.slice(0, cut % (text.length + 1))),
-  },
-  {weight: 1, arbitrary: dockerConfig.map((c) => `\ufeff${JSON.stringify(c)}`)},
-  {weight: 1, arbitrary: fc.constantFrom('', ' ', '\n\t\r ', 'null', '[]', '""', '0', '{}', '{"credHelpers": null}', '{"credHelpers": []}', '{"credHelpers": {"a": 1}}', '{"a":1,"a":2}', '{"credHelpers":{},"credHelpers":{"x":"hub"}}', '{"__proto__": {"credHelpers": {"x": "y"}}}', '{"a": "\\u003c\\u0026\\u003e"}', '{"credHelpers": {"registry.example.com": "hub"}}')},
-  {weight: 1, arbitrary: anyString(200)},
-).map((text) => Buffer.from(text, 'utf8')).chain((bytes) => fc.oneof({weight: 9, arbitrary: fc.constant(bytes)}, {weight: 2, arbitrary: fc.uint8Array({maxLength: 200})}));
+const contents: fc.Arbitrary<Uint8Array> = fc
+  .oneof(
+    {weight: 6, arbitrary: dockerConfig.map((c) => JSON.stringify(c, null, '\t'))},
+    {weight: 1, arbitrary: dockerConfig.map((c) => JSON.stringify(c))},
+    {weight: 1, arbitrary: json.map((v) => JSON.stringify(v))},
+    {
+      weight: 1,
+      arbitrary: fc
+        .tuple(
+          dockerConfig.map((c) => JSON.stringify(c, null, '\t')),
+          fc.nat(),
+        )
+        .map(([text, cut]) => text.slice(0, cut % (text.length + 1))),
+    },
+    {weight: 1, arbitrary: dockerConfig.map((c) => `\ufeff${JSON.stringify(c)}`)},
+    {
+      weight: 1,
+      arbitrary: fc.constantFrom(
+        '',
+        ' ',
+        '\n\t\r ',
+        'null',
+        '[]',
+        '""',
+        '0',
+        '{}',
+        '{"credHelpers": null}',
+        '{"credHelpers": []}',
+        '{"credHelpers": {"a": 1}}',
+        '{"a":1,"a":2}',
+        '{"credHelpers":{},"credHelpers":{"x":"hub"}}',
+        '{"__proto__": {"credHelpers": {"x": "y"}}}',
+        '{"a": "\\u003c\\u0026\\u003e"}',
+        '{"credHelpers": {"registry.example.com": "hub"}}',
+      ),
+    },
+    {weight: 1, arbitrary: anyString(200)},
+  )
+  .map((text) => Buffer.from(text, 'utf8'))
+  .chain((bytes) => fc.oneof({weight: 9, arbitrary: fc.constant(bytes)}, {weight: 2, arbitrary: fc.uint8Array({maxLength: 200})}));
 
 type Operation = {kind: 'add' | 'remove'; registry: string; helper: string} | {kind: 'read'};
 const operation: fc.Arbitrary<Operation> = fc.oneof(
@@ -161,7 +213,9 @@ describe("docker's config.json (property-based)", () => {
   it('add/remove/read on random contents: a value or HubError; on error the file is byte-identical; on success only credHelpers changes', async () => {
     await fc.assert(
       fc.asyncProperty(
-        operation.chain((op) => fc.tuple(fc.option(contentsFor(op), {nil: undefined, freq: 20}), fc.constantFrom(0o600, 0o644, 0o640), fc.constant(op))),
+        operation.chain((op) =>
+          fc.tuple(fc.option(contentsFor(op), {nil: undefined, freq: 20}), fc.constantFrom(0o600, 0o644, 0o640), fc.constant(op)),
+        ),
         ([bytes, mode, op]) => check(bytes, mode, op),
       ),
       {numRuns: RUNS},
@@ -171,10 +225,21 @@ describe("docker's config.json (property-based)", () => {
   it('add then remove gives back a docker-written file byte for byte', async () => {
     await fc.assert(
       fc.asyncProperty(
-        dockerConfig.filter((c) => !Object.hasOwn(c, 'credHelpers') || (typeof c.credHelpers === 'object' && c.credHelpers !== null && !Array.isArray(c.credHelpers) && Object.values(c.credHelpers).every((v) => typeof v === 'string') && Object.keys(c.credHelpers).length > 0)),
+        dockerConfig.filter(
+          (c) =>
+            !Object.hasOwn(c, 'credHelpers') ||
+            (typeof c.credHelpers === 'object' &&
+              c.credHelpers !== null &&
+              !Array.isArray(c.credHelpers) &&
+              Object.values(c.credHelpers).every((v) => typeof v === 'string') &&
+              Object.keys(c.credHelpers).length > 0),
+        ),
         fc.constantFrom(...registries),
         async (config, registry) => {
-          const text = JSON.stringify(config, null, '\t').replace(/[<>&\u2028\u2029]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);
+          const text = JSON.stringify(config, null, '\t').replace(
+            /[<>&\u2028\u2029]/g,
+            (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`,
+          );
           const file = join(dir, 'config.json');
           await writeFile(file, text);
           const helpersBefore = (own(config, 'credHelpers') ?? {}) as Record<string, unknown>;
@@ -196,7 +261,10 @@ describe("docker's config.json (property-based)", () => {
     await withTempDir('docker-config-order', async (folder) => {
       await fc.assert(
         fc.asyncProperty(
-          fc.uniqueArray(fc.oneof(fc.constantFrom('auths', 'b', 'psFormat', 'x'), fc.nat({max: 99}).map(String)), {minLength: 2, maxLength: 6}),
+          fc.uniqueArray(fc.oneof(fc.constantFrom('auths', 'b', 'psFormat', 'x'), fc.nat({max: 99}).map(String)), {
+            minLength: 2,
+            maxLength: 6,
+          }),
           async (keys) => {
             const file = join(folder, 'config.json');
             await writeFile(file, `{${keys.map((k, i) => `"${k}": ${i}`).join(', ')}}`);
@@ -239,7 +307,9 @@ describe("docker's config.json (property-based)", () => {
           const file = join(folder, 'config.json');
           const text = `{"credHelpers": {"r.example": "hub"}, "a": ${'['.repeat(depth)}${']'.repeat(depth)}}`;
           await writeFile(file, text);
-          await onlyRejects(HubError, () => (kind === 'add' ? addCredentialHelper(folder, 'other.example') : removeCredentialHelper(folder, 'r.example')));
+          await onlyRejects(HubError, () =>
+            kind === 'add' ? addCredentialHelper(folder, 'other.example') : removeCredentialHelper(folder, 'r.example'),
+          );
         }),
         {numRuns: 10, endOnFailure: true},
       );

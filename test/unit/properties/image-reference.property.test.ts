@@ -10,12 +10,16 @@ const RUNS = 2000;
 
 // The grammar, restated independently of the module (distribution/reference's regexp.go).
 const PATH_COMPONENT = /^[a-z0-9]+(?:(?:[._]|__|[-]+)[a-z0-9]+)*$/;
-const DOMAIN = /^(?:(?:[a-zA-Z0-9](?:[a-zA-Z0-9-]*[a-zA-Z0-9])?)(?:\.(?:[a-zA-Z0-9](?:[a-zA-Z0-9-]*[a-zA-Z0-9])?))*|\[[a-fA-F0-9:]+\])(?::[0-9]+)?$/;
+const DOMAIN =
+  /^(?:(?:[a-zA-Z0-9](?:[a-zA-Z0-9-]*[a-zA-Z0-9])?)(?:\.(?:[a-zA-Z0-9](?:[a-zA-Z0-9-]*[a-zA-Z0-9])?))*|\[[a-fA-F0-9:]+\])(?::[0-9]+)?$/;
 const TAG = /^[\w][\w.-]{0,127}$/;
 const DIGEST = /^(?:sha256:[a-f0-9]{64}|sha384:[a-f0-9]{96}|sha512:[a-f0-9]{128})$/;
 
 const alnum = fc.string({unit: fc.constantFrom(...'abcdefghijklmnopqrstuvwxyz0123456789'), minLength: 1, maxLength: 8});
-const separator = fc.oneof(fc.constantFrom('.', '_', '__'), fc.integer({min: 1, max: 3}).map((n) => '-'.repeat(n)));
+const separator = fc.oneof(
+  fc.constantFrom('.', '_', '__'),
+  fc.integer({min: 1, max: 3}).map((n) => '-'.repeat(n)),
+);
 const pathComponent = fc
   .tuple(alnum, fc.array(fc.tuple(separator, alnum), {maxLength: 3}))
   .map(([first, rest]) => first + rest.map(([sep, run]) => sep + run).join(''));
@@ -26,8 +30,13 @@ const label = fc
     fc.option(fc.tuple(fc.string({unit: fc.constantFrom(...'aZ9-'), maxLength: 6}), fc.constantFrom(...'bY8')), {nil: undefined}),
   )
   .map(([first, rest]) => (rest === undefined ? first : first + rest[0] + rest[1]));
-const portSuffix = fc.option(fc.integer({min: 0, max: 99_999}).map((p) => `:${p}`), {nil: ''});
-const ipv6 = fc.array(fc.string({unit: fc.constantFrom(...'0123456789abcdefABCDEF'), maxLength: 4}), {minLength: 2, maxLength: 8}).map((groups) => `[${groups.join(':')}]`);
+const portSuffix = fc.option(
+  fc.integer({min: 0, max: 99_999}).map((p) => `:${p}`),
+  {nil: ''},
+);
+const ipv6 = fc
+  .array(fc.string({unit: fc.constantFrom(...'0123456789abcdefABCDEF'), maxLength: 4}), {minLength: 2, maxLength: 8})
+  .map((groups) => `[${groups.join(':')}]`);
 /** Domains docker reads as a domain: with a '.', a port, or `localhost`. */
 const domain: fc.Arbitrary<string> = fc.oneof(
   fc.tuple(fc.array(label, {minLength: 2, maxLength: 4}), portSuffix).map(([labels, p]) => labels.join('.') + p),
@@ -76,7 +85,11 @@ const referenceLike = fc.oneof(
   {
     weight: 1,
     arbitrary: fc
-      .tuple(fc.constantFrom('a', 'a-', 'a.', 'a__', '0', 'a/', 'a:1', 'sha256:a'), fc.integer({min: 1, max: 3000}), fc.constantFrom('!', '', '/', ':', '@', 'A', '-'))
+      .tuple(
+        fc.constantFrom('a', 'a-', 'a.', 'a__', '0', 'a/', 'a:1', 'sha256:a'),
+        fc.integer({min: 1, max: 3000}),
+        fc.constantFrom('!', '', '/', ':', '@', 'A', '-'),
+      )
       .map(([run, n, end]) => run.repeat(n) + end),
   },
 );
@@ -134,13 +147,30 @@ describe('image references (property-based)', () => {
   const registry = fc.oneof(
     {weight: 5, arbitrary: domain},
     // registries docker cannot address, or that try to smuggle a path, tag or digest in
-    {weight: 1, arbitrary: fc.constantFrom('', 'registry', 'reg.example/evil', 'evil.com@sha256', 'reg.example:', 'REG.example', 'reg.example:5000/x', '..', '[::1', 'a..b')},
+    {
+      weight: 1,
+      arbitrary: fc.constantFrom(
+        '',
+        'registry',
+        'reg.example/evil',
+        'evil.com@sha256',
+        'reg.example:',
+        'REG.example',
+        'reg.example:5000/x',
+        '..',
+        '[::1',
+        'a..b',
+      ),
+    },
     {weight: 1, arbitrary: grammarString('az.:/@[]-', 20)},
   );
   const account = fc.oneof(
     {weight: 5, arbitrary: anyString(80).map((raw) => (namespaceNameProblem(raw) === undefined ? raw : 'alice'))},
     {weight: 2, arbitrary: fc.constantFrom('robots/ci-robot', 'a__b', 'a.b-c')},
-    {weight: 1, arbitrary: fc.constantFrom('', '..', 'a/../b', 'evil.com', 'evil.com/x', 'x:y', 'a@b', 'Alice', 'a/', '/a', 'a'.repeat(300))},
+    {
+      weight: 1,
+      arbitrary: fc.constantFrom('', '..', 'a/../b', 'evil.com', 'evil.com/x', 'x:y', 'a@b', 'Alice', 'a/', '/a', 'a'.repeat(300)),
+    },
   );
 
   /** What `hub push` is mostly given: a name or path with no registry in front. */

@@ -43,7 +43,9 @@ function send(port: number, {method, target, host}: Sent): Promise<Answer> {
 /** Visible ASCII goes as it is; anything else is percent-encoded as UTF-8, as a browser does. */
 function onTheWire(text: string): string {
   return [...text]
-    .map((c) => (/^[\x21-\x7e]$/.test(c) ? c : [...Buffer.from(c, 'utf8')].map((b) => `%${b.toString(16).padStart(2, '0').toUpperCase()}`).join('')))
+    .map((c) =>
+      /^[\x21-\x7e]$/.test(c) ? c : [...Buffer.from(c, 'utf8')].map((b) => `%${b.toString(16).padStart(2, '0').toUpperCase()}`).join(''),
+    )
     .join('');
 }
 
@@ -94,12 +96,30 @@ function queryPair(expectedState: string): fc.Arbitrary<string> {
   const value = fc.oneof(
     {weight: 5, arbitrary: fc.constant(expectedState)},
     {weight: 3, arbitrary: fc.string({unit: fc.constantFrom(...'abcXYZ0189-_.~'), maxLength: 30})},
-    {weight: 1, arbitrary: fc.constantFrom('', ' ', '%', '%zz', '%00', '+', '&', '#', '%23', `${expectedState} `, ` ${expectedState}`, expectedState.toUpperCase(), `${expectedState}%00`, expectedState.slice(1))},
+    {
+      weight: 1,
+      arbitrary: fc.constantFrom(
+        '',
+        ' ',
+        '%',
+        '%zz',
+        '%00',
+        '+',
+        '&',
+        '#',
+        '%23',
+        `${expectedState} `,
+        ` ${expectedState}`,
+        expectedState.toUpperCase(),
+        `${expectedState}%00`,
+        expectedState.slice(1),
+      ),
+    },
     {weight: 1, arbitrary: anyString(20)},
   );
-  return fc.tuple(key, value, fc.constantFrom('encoded', 'encoded', 'raw')).map(([k, v, how]) =>
-    how === 'raw' ? `${k}=${v}` : `${k}=${encodeURIComponent(wellFormed(v))}`,
-  );
+  return fc
+    .tuple(key, value, fc.constantFrom('encoded', 'encoded', 'raw'))
+    .map(([k, v, how]) => (how === 'raw' ? `${k}=${v}` : `${k}=${encodeURIComponent(wellFormed(v))}`));
 }
 
 function callbackRequest(expectedState: string): fc.Arbitrary<Sent> {
@@ -107,18 +127,38 @@ function callbackRequest(expectedState: string): fc.Arbitrary<Sent> {
     {weight: 8, arbitrary: fc.constant('/callback')},
     {
       weight: 2,
-      arbitrary: fc.constantFrom('/callback/', '/Callback', '//callback', '/a/../callback', '/./callback', '/%63allback', '/callback;x', '\\callback', '/callback%2f', 'http://evil.example/callback', '/callback/..', '*'),
+      arbitrary: fc.constantFrom(
+        '/callback/',
+        '/Callback',
+        '//callback',
+        '/a/../callback',
+        '/./callback',
+        '/%63allback',
+        '/callback;x',
+        '\\callback',
+        '/callback%2f',
+        'http://evil.example/callback',
+        '/callback/..',
+        '*',
+      ),
     },
     {weight: 2, arbitrary: fc.webPath()},
   );
   return fc
     .record({
-      method: fc.oneof({weight: 8, arbitrary: fc.constant('GET')}, {weight: 1, arbitrary: fc.constantFrom('POST', 'HEAD', 'PUT', 'OPTIONS', 'get')}),
+      method: fc.oneof(
+        {weight: 8, arbitrary: fc.constant('GET')},
+        {weight: 1, arbitrary: fc.constantFrom('POST', 'HEAD', 'PUT', 'OPTIONS', 'get')},
+      ),
       path,
       pairs: fc.oneof(
         // What the provider sends, maybe with something added: often good, sometimes spoiled by the extra.
         fc
-          .tuple(fc.string({unit: fc.constantFrom(...'abcXYZ0189-_.~'), minLength: 1, maxLength: 30}), fc.array(queryPair(expectedState), {maxLength: 2}), fc.boolean())
+          .tuple(
+            fc.string({unit: fc.constantFrom(...'abcXYZ0189-_.~'), minLength: 1, maxLength: 30}),
+            fc.array(queryPair(expectedState), {maxLength: 2}),
+            fc.boolean(),
+          )
           .map(([code, extra, codeFirst]) => {
             const base = [`state=${encodeURIComponent(wellFormed(expectedState))}`, `code=${code}`];
             return [...(codeFirst ? base.reverse() : base), ...extra];
@@ -126,11 +166,25 @@ function callbackRequest(expectedState: string): fc.Arbitrary<Sent> {
         fc.array(queryPair(expectedState), {maxLength: 5}),
       ),
       separator: fc.constantFrom('&', '&', '&', ';', '&&'),
-      fragment: fc.oneof({weight: 8, arbitrary: fc.constant('')}, {weight: 1, arbitrary: fc.constantFrom('#', `#state=${expectedState}`, '#x')}),
+      fragment: fc.oneof(
+        {weight: 8, arbitrary: fc.constant('')},
+        {weight: 1, arbitrary: fc.constantFrom('#', `#state=${expectedState}`, '#x')},
+      ),
       // undefined: the right Host header; else DNS-rebinding look-alikes.
       host: fc.oneof(
         {weight: 8, arbitrary: fc.constant(undefined)},
-        {weight: 1, arbitrary: fc.constantFrom('localhost:PORT', '127.0.0.1', 'evil.example', '127.0.0.1:PORT.evil.example', '127.0.0.2:PORT', '[::1]:PORT', '127.0.0.1:PORT ')},
+        {
+          weight: 1,
+          arbitrary: fc.constantFrom(
+            'localhost:PORT',
+            '127.0.0.1',
+            'evil.example',
+            '127.0.0.1:PORT.evil.example',
+            '127.0.0.2:PORT',
+            '[::1]:PORT',
+            '127.0.0.1:PORT ',
+          ),
+        },
       ),
     })
     .map(({method, path, pairs, separator, fragment, host}) => ({
@@ -144,7 +198,9 @@ function callbackRequest(expectedState: string): fc.Arbitrary<Sent> {
 const randomRequest: fc.Arbitrary<Sent> = fc.record({
   method: fc.constantFrom('GET', 'GET', 'GET', 'POST', 'DELETE'),
   target: fc.oneof(
-    fc.tuple(fc.webPath(), fc.option(fc.webQueryParameters(), {nil: undefined})).map(([p, q]) => onTheWire(`${p || '/'}${q === undefined ? '' : `?${q}`}`)),
+    fc
+      .tuple(fc.webPath(), fc.option(fc.webQueryParameters(), {nil: undefined}))
+      .map(([p, q]) => onTheWire(`${p || '/'}${q === undefined ? '' : `?${q}`}`)),
     fc.tuple(fc.webPath(), anyString(60)).map(([p, q]) => onTheWire(`${p || '/'}?${q}`)),
     anyString(80).map((s) => onTheWire(`/${s}`)),
   ),
@@ -182,7 +238,12 @@ async function exercise(expectedState: string, requests: readonly Sent[]): Promi
       // A callback without exactly our state is answered and ignored: a forged one must not end the login.
       const states = url?.searchParams.getAll('state');
       const ours = states?.length === 1 && states[0] === expectedState;
-      const decides = reachesHandler(wire.target) && wire.method.toUpperCase() === 'GET' && host === `127.0.0.1:${port}` && url?.pathname === '/callback' && ours;
+      const decides =
+        reachesHandler(wire.target) &&
+        wire.method.toUpperCase() === 'GET' &&
+        host === `127.0.0.1:${port}` &&
+        url?.pathname === '/callback' &&
+        ours;
       const answering = send(port, wire);
 
       if (!decides) {

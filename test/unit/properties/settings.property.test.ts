@@ -3,7 +3,13 @@ import {tmpdir} from 'node:os';
 import {join} from 'node:path';
 import fc from 'fast-check';
 import {afterAll, beforeAll, describe, expect, it} from 'vitest';
-import {readSettings, removeRegistrySettings, saveRegistrySettings, storageKinds, type RegistrySettings} from '../../../src/config/settings.js';
+import {
+  readSettings,
+  removeRegistrySettings,
+  saveRegistrySettings,
+  storageKinds,
+  type RegistrySettings,
+} from '../../../src/config/settings.js';
 import {HubError} from '@hub/common/errors';
 import {anyString, onlyRejects, withTempDir} from '@hub/test-stack/properties';
 
@@ -33,11 +39,20 @@ const validSettings: fc.Arbitrary<RegistrySettings> = fc.record(
 /** A registry entry: valid, valid with extras, or with one field broken or missing. */
 const entry: fc.Arbitrary<unknown> = fc.oneof(
   {weight: 12, arbitrary: validSettings},
-  {weight: 2, arbitrary: fc.tuple(validSettings, fc.dictionary(fc.string({maxLength: 6}), fc.jsonValue({maxDepth: 2}), {maxKeys: 2})).map(([s, extra]) => ({...extra, ...s}))},
   {
     weight: 2,
     arbitrary: fc
-      .tuple(validSettings, fc.constantFrom('issuer', 'clientId', 'scopes', 'audience', 'storage', 'account', 'dockerConfig'), fc.option(fc.jsonValue({maxDepth: 1}), {nil: undefined}))
+      .tuple(validSettings, fc.dictionary(fc.string({maxLength: 6}), fc.jsonValue({maxDepth: 2}), {maxKeys: 2}))
+      .map(([s, extra]) => ({...extra, ...s})),
+  },
+  {
+    weight: 2,
+    arbitrary: fc
+      .tuple(
+        validSettings,
+        fc.constantFrom('issuer', 'clientId', 'scopes', 'audience', 'storage', 'account', 'dockerConfig'),
+        fc.option(fc.jsonValue({maxDepth: 1}), {nil: undefined}),
+      )
       .map(([s, field, value]) => {
         const broken: Record<string, unknown> = {...s};
         if (value === undefined) delete broken[field];
@@ -50,7 +65,15 @@ const entry: fc.Arbitrary<unknown> = fc.oneof(
 
 const settingsLike: fc.Arbitrary<unknown> = fc.oneof(
   {weight: 5, arbitrary: fc.dictionary(registry, entry, {maxKeys: 3}).map((registries) => ({registries}))},
-  {weight: 1, arbitrary: fc.tuple(fc.dictionary(registry, entry, {maxKeys: 3}), fc.dictionary(fc.string({maxLength: 6}), fc.jsonValue({maxDepth: 2}), {maxKeys: 2})).map(([registries, extra]) => ({...extra, registries}))},
+  {
+    weight: 1,
+    arbitrary: fc
+      .tuple(
+        fc.dictionary(registry, entry, {maxKeys: 3}),
+        fc.dictionary(fc.string({maxLength: 6}), fc.jsonValue({maxDepth: 2}), {maxKeys: 2}),
+      )
+      .map(([registries, extra]) => ({...extra, registries})),
+  },
   {weight: 1, arbitrary: fc.jsonValue({maxDepth: 3})},
 );
 
@@ -58,9 +81,30 @@ const settingsLike: fc.Arbitrary<unknown> = fc.oneof(
 const contents: fc.Arbitrary<Uint8Array> = fc
   .oneof(
     {weight: 6, arbitrary: settingsLike.map((s) => `${JSON.stringify(s, null, 2)}\n`)},
-    {weight: 1, arbitrary: fc.tuple(settingsLike.map((s) => JSON.stringify(s, null, 2)), fc.nat()).map(([text, cut]) => text.slice(0, cut % (text.length + 1)))},
+    {
+      weight: 1,
+      arbitrary: fc
+        .tuple(
+          settingsLike.map((s) => JSON.stringify(s, null, 2)),
+          fc.nat(),
+        )
+        .map(([text, cut]) => text.slice(0, cut % (text.length + 1))),
+    },
     {weight: 1, arbitrary: settingsLike.map((s) => `\ufeff${JSON.stringify(s)}`)},
-    {weight: 1, arbitrary: fc.constantFrom('', ' ', 'null', '[]', '{}', '{"registries": []}', '{"registries": null}', '{"registries": {"r": null}}', '{"registries":{},"registries":5}')},
+    {
+      weight: 1,
+      arbitrary: fc.constantFrom(
+        '',
+        ' ',
+        'null',
+        '[]',
+        '{}',
+        '{"registries": []}',
+        '{"registries": null}',
+        '{"registries": {"r": null}}',
+        '{"registries":{},"registries":5}',
+      ),
+    },
     {weight: 1, arbitrary: anyString(200)},
   )
   .map((text) => Buffer.from(text, 'utf8'))
@@ -102,7 +146,8 @@ describe("hub's settings file (property-based)", () => {
             const s = settings as Record<string, unknown>;
             for (const field of ['issuer', 'clientId', 'scopes']) expect(typeof s[field]).toBe('string');
             expect(storageKinds).toContain(s.storage);
-            for (const field of ['audience', 'account', 'dockerConfig']) expect(s[field] === undefined || typeof s[field] === 'string').toBe(true);
+            for (const field of ['audience', 'account', 'dockerConfig'])
+              expect(s[field] === undefined || typeof s[field] === 'string').toBe(true);
           }
         }
 
@@ -162,7 +207,10 @@ describe("hub's settings file (property-based)", () => {
             const file = join(folder, 'config.json');
             await writeFile(file, JSON.stringify({registries: {r: {...settings, [field]: value}}}));
             const read = await onlyRejects(HubError, () => readSettings(file));
-            expect('error' in read && read.error).toMatchObject({code: 'corrupt_file', message: expect.stringContaining(`registries.r.${field}:`)});
+            expect('error' in read && read.error).toMatchObject({
+              code: 'corrupt_file',
+              message: expect.stringContaining(`registries.r.${field}:`),
+            });
           },
         ),
         {numRuns: 20, endOnFailure: true},

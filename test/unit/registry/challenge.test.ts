@@ -3,7 +3,9 @@ import {parseChallenge} from '../../../src/registry/challenge.js';
 
 describe('parseChallenge', () => {
   it('reads a registry’s Bearer challenge', () => {
-    expect(parseChallenge('Bearer realm="https://auth.example.com/token",service="registry.example.com",scope="repository:a/b:pull"')).toEqual({
+    expect(
+      parseChallenge('Bearer realm="https://auth.example.com/token",service="registry.example.com",scope="repository:a/b:pull"'),
+    ).toEqual({
       scheme: 'bearer',
       params: {realm: 'https://auth.example.com/token', service: 'registry.example.com', scope: 'repository:a/b:pull'},
     });

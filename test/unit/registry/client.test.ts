@@ -43,7 +43,10 @@ describe("the registry client's catalog", () => {
   });
 
   /** A loopback server; every Authorization header it receives is recorded. */
-  async function serve(handle: (url: string, res: import('node:http').ServerResponse) => void, port = 0): Promise<{origin: string; host: string; authorizations: string[]}> {
+  async function serve(
+    handle: (url: string, res: import('node:http').ServerResponse) => void,
+    port = 0,
+  ): Promise<{origin: string; host: string; authorizations: string[]}> {
     const authorizations: string[] = [];
     const started = createServer((req, res) => {
       if (req.headers.authorization) authorizations.push(req.headers.authorization);
@@ -82,7 +85,10 @@ describe("the registry client's catalog", () => {
   ])('refuses a Link to %s, and the token never leaves the registry', async (_what, next) => {
     const elsewhere = await serve((_url, res) => res.end('{"repositories":["stolen"]}'));
     const {registry, client} = await registryLinkingTo(() => next(elsewhere.origin));
-    await expect(client.catalog('registry-token')).rejects.toMatchObject({code: 'foreign_link', message: expect.stringContaining('outside')});
+    await expect(client.catalog('registry-token')).rejects.toMatchObject({
+      code: 'foreign_link',
+      message: expect.stringContaining('outside'),
+    });
     expect(elsewhere.authorizations).toEqual([]);
     expect(registry.authorizations).toEqual(['Bearer registry-token']);
   });

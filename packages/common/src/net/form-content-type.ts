@@ -10,7 +10,10 @@ const FORM = 'application/x-www-form-urlencoded';
  */
 export const fetchWithBareFormType: CustomFetch = (url, options) => {
   const headers = Object.fromEntries(
-    Object.entries(options.headers).map(([name, value]) => [name, name.toLowerCase() === 'content-type' && value.toLowerCase().startsWith(`${FORM};`) ? FORM : value]),
+    Object.entries(options.headers).map(([name, value]) => [
+      name,
+      name.toLowerCase() === 'content-type' && value.toLowerCase().startsWith(`${FORM};`) ? FORM : value,
+    ]),
   );
   return fetch(url, {...options, headers});
 };

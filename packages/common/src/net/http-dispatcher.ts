@@ -17,8 +17,9 @@ export function outgoingDispatcher(env: NodeJS.ProcessEnv): Dispatcher {
     httpsProxy: proxyUrl(env, 'https_proxy'),
     noProxy: env.no_proxy ?? env.NO_PROXY ?? '',
   });
-  return byEnvironment.compose((dispatch) => (options, handler) =>
-    isLoopbackHost(new URL(String(options.origin)).hostname) ? direct.dispatch(options, handler) : dispatch(options, handler),
+  return byEnvironment.compose(
+    (dispatch) => (options, handler) =>
+      isLoopbackHost(new URL(String(options.origin)).hostname) ? direct.dispatch(options, handler) : dispatch(options, handler),
   );
 }
 
@@ -30,5 +31,8 @@ function proxyUrl(env: NodeJS.ProcessEnv, lowerCase: 'http_proxy' | 'https_proxy
   const url = /^[a-z][a-z\d+.-]*:\/\//i.test(value) ? value : `http://${value}`;
   if (URL.canParse(url) && ['http:', 'https:'].includes(new URL(url).protocol)) return url;
   // Not quoted: a proxy URL may hold a password.
-  throw new HubError(`${name} is not a proxy URL; set it to http://HOST:PORT (or https://, or unset it).`, {exit: 2, code: 'invalid_proxy'});
+  throw new HubError(`${name} is not a proxy URL; set it to http://HOST:PORT (or https://, or unset it).`, {
+    exit: 2,
+    code: 'invalid_proxy',
+  });
 }

@@ -12,5 +12,7 @@ export function registerHealthRoutes(app: FastifyInstance, deps: TokenServiceDep
       return reply.code(503).send({status: 'not ready', reason: (error as Error).message});
     }
   });
-  app.get('/metrics', async (_request, reply) => reply.header('content-type', deps.metrics.registry.contentType).send(await deps.metrics.text()));
+  app.get('/metrics', async (_request, reply) =>
+    reply.header('content-type', deps.metrics.registry.contentType).send(await deps.metrics.text()),
+  );
 }

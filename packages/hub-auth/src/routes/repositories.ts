@@ -49,7 +49,11 @@ export function registerRepositoryListingRoute(app: FastifyInstance, deps: Token
       const {requester} = await callerOf(token, request.ip);
       account = requester.account;
       const names = await catalog();
-      visible = decide(deps.rules, requester, names.filter(isValidRepositoryName).map((name) => ({type: 'repository', name, actions: ['pull']}))).map((entry) => entry.name);
+      visible = decide(
+        deps.rules,
+        requester,
+        names.filter(isValidRepositoryName).map((name) => ({type: 'repository', name, actions: ['pull']})),
+      ).map((entry) => entry.name);
     } catch (error) {
       if (error instanceof TokenRequestError) {
         if (error.operatorNote) logRefusedAccount(request, error.operatorNote);
@@ -82,7 +86,10 @@ async function readCatalog(registry: URL, token: string): Promise<string[]> {
   const names: string[] = [];
   let page: URL | undefined = new URL(FIRST_CATALOG_PAGE, registry);
   for (let count = 0; page && count < MAX_CATALOG_PAGES; count++) {
-    const response = await fetch(page, {headers: {authorization: `Bearer ${token}`, accept: 'application/json'}, signal: AbortSignal.timeout(READ_TIMEOUT_MS)});
+    const response = await fetch(page, {
+      headers: {authorization: `Bearer ${token}`, accept: 'application/json'},
+      signal: AbortSignal.timeout(READ_TIMEOUT_MS),
+    });
     if (!response.ok) throw new Error(`${page.origin} answered HTTP ${response.status} for the catalog`);
     const body = (await response.json()) as {repositories?: unknown};
     if (Array.isArray(body.repositories)) names.push(...body.repositories.filter((name): name is string => typeof name === 'string'));

@@ -105,11 +105,16 @@ export function registerTokenRoutes(app: FastifyInstance, deps: TokenServiceDeps
           service: deps.config.service,
           nowSeconds: deps.nowSeconds(),
         });
-        if (!identity) throw new TokenRequestError(400, 'invalid_grant', 'the refresh token is not valid or has expired: log in again (hub login)');
+        if (!identity)
+          throw new TokenRequestError(400, 'invalid_grant', 'the refresh token is not valid or has expired: log in again (hub login)');
         await checkBinding(deps, identity.account, identity.holder, 'refresh token');
         return {grant: 'refresh_token', requester: {account: identity.account, groups: identity.groups}, scopes, offline: false};
       }
-      throw new TokenRequestError(400, 'unsupported_grant_type', `grant_type ${JSON.stringify(grantType ?? '')} is not supported: use password or refresh_token`);
+      throw new TokenRequestError(
+        400,
+        'unsupported_grant_type',
+        `grant_type ${JSON.stringify(grantType ?? '')} is not supported: use password or refresh_token`,
+      );
     }),
   );
 
@@ -125,20 +130,29 @@ export function registerTokenRoutes(app: FastifyInstance, deps: TokenServiceDeps
       const understood = await understand();
       grant = understood.grant;
       const {response, access} = issueRegistryToken(issueDeps, understood);
-      request.log.info(decisionLine(grant, understood.requester, understood.scopes, access, response.refresh_token !== undefined), 'token issued');
+      request.log.info(
+        decisionLine(grant, understood.requester, understood.scopes, access, response.refresh_token !== undefined),
+        'token issued',
+      );
       deps.metrics.requests.inc(grant, 'issued');
       return reply.header('cache-control', 'no-store').send(response);
     } catch (error) {
       if (!(error instanceof TokenRequestError)) throw error;
       const {outcome} = error;
       deps.metrics.requests.inc(grant, outcome);
-      if (outcome === MISCONFIGURED) request.log.error({event: 'token', grant, outcome, reason: error.operatorNote?.reason}, "token refused: hub-auth's configuration does not fit the identity provider");
+      if (outcome === MISCONFIGURED)
+        request.log.error(
+          {event: 'token', grant, outcome, reason: error.operatorNote?.reason},
+          "token refused: hub-auth's configuration does not fit the identity provider",
+        );
       else if (error.operatorNote) logRefusedAccount(request, error.operatorNote);
       else request.log.info({event: 'token', grant, outcome, reason: error.message}, 'token refused');
       if (error.status === 401) reply.header('www-authenticate', `Basic realm="${deps.config.issuer}", charset="UTF-8"`);
       if (error.retryAfterSeconds !== undefined) reply.header('retry-after', String(error.retryAfterSeconds));
       reply.code(error.status).header('cache-control', 'no-store');
-      return style === 'oauth' ? reply.send({error: error.oauthError, error_description: error.message}) : reply.send(registryErrorBody(error));
+      return style === 'oauth'
+        ? reply.send({error: error.oauthError, error_description: error.message})
+        : reply.send(registryErrorBody(error));
     } finally {
       deps.metrics.duration.observe(grant, (performance.now() - started) / 1000);
     }
@@ -153,7 +167,13 @@ const REGISTRY_ERROR_CODES = {400: 'DENIED', 401: 'UNAUTHORIZED', 403: 'DENIED',
  * from what was granted (something was denied, or malformed): the line is written for every
  * request, and the same list twice would be most of it.
  */
-function decisionLine(grant: Grant, requester: Requester, scopes: readonly ResourceScope[], access: readonly ResourceScope[], refresh: boolean) {
+function decisionLine(
+  grant: Grant,
+  requester: Requester,
+  scopes: readonly ResourceScope[],
+  access: readonly ResourceScope[],
+  refresh: boolean,
+) {
   const granted = access.map(formatScope);
   const requested = scopes.map(formatScope);
   const differs = requested.length !== granted.length || requested.some((scope, index) => scope !== granted[index]);
@@ -165,7 +185,9 @@ function decisionLine(grant: Grant, requester: Requester, scopes: readonly Resou
  * (introspection takes turns by client address), read into an account (identity.ts), and that
  * account bound to this identity (bindings.ts).
  */
-export function callerResolver(deps: TokenServiceDeps): (token: string, client: string) => Promise<{requester: Requester & {account: string}; holder: Holder}> {
+export function callerResolver(
+  deps: TokenServiceDeps,
+): (token: string, client: string) => Promise<{requester: Requester & {account: string}; holder: Holder}> {
   const identityOf = identityReader({
     issuer: deps.config.oidc.issuer,
     usernameClaim: deps.config.oidc.usernameClaim,
@@ -180,17 +202,30 @@ export function callerResolver(deps: TokenServiceDeps): (token: string, client: 
       identity = identityOf(await deps.verifier.verify(token, client));
       if (identity.ignoredGroups.length > 0 && !warnedGroups.has(identity)) {
         warnedGroups.add(identity);
-        deps.logger.warn({event: 'groups ignored', groups: identity.ignoredGroups, subject: identity.holder.subject}, 'groups that are not namespace names as they are grant nothing');
+        deps.logger.warn(
+          {event: 'groups ignored', groups: identity.ignoredGroups, subject: identity.holder.subject},
+          'groups that are not namespace names as they are grant nothing',
+        );
       }
     } catch (error) {
       if (error instanceof ProviderConfigurationError) {
-        throw new TokenRequestError(503, 'server_error', `hub-auth cannot check this kind of access token: ${error.message}. This is the registry's setup, not your login: tell the registry's operator`, {
-          outcome: MISCONFIGURED,
-          operatorNote: {reason: error.message},
-        });
+        throw new TokenRequestError(
+          503,
+          'server_error',
+          `hub-auth cannot check this kind of access token: ${error.message}. This is the registry's setup, not your login: tell the registry's operator`,
+          {
+            outcome: MISCONFIGURED,
+            operatorNote: {reason: error.message},
+          },
+        );
       }
       if (error instanceof UpstreamError) {
-        throw new TokenRequestError(503, 'temporarily_unavailable', 'the identity provider cannot be reached to check the token; try again', {retryAfterSeconds: 5});
+        throw new TokenRequestError(
+          503,
+          'temporarily_unavailable',
+          'the identity provider cannot be reached to check the token; try again',
+          {retryAfterSeconds: 5},
+        );
       }
       if (error instanceof OverloadError) {
         throw new TokenRequestError(error.who === 'client' ? 429 : 503, 'temporarily_unavailable', error.message, {
@@ -198,7 +233,8 @@ export function callerResolver(deps: TokenServiceDeps): (token: string, client: 
           outcome: 'overloaded',
         });
       }
-      if (error instanceof RefusedIdentityError) throw new TokenRequestError(403, 'access_denied', error.message, {operatorNote: error.log});
+      if (error instanceof RefusedIdentityError)
+        throw new TokenRequestError(403, 'access_denied', error.message, {operatorNote: error.log});
       const why = error instanceof InvalidTokenError ? error.message : 'the token names no usable user';
       throw new TokenRequestError(401, 'invalid_grant', `${why}: log in again (hub login)`);
     }
@@ -228,7 +264,10 @@ async function checkBinding(deps: TokenServiceDeps, account: string, holder: Hol
 
 /** The warning an operator acts on: which account or claim, why, whose (never the token). */
 export function logRefusedAccount(request: FastifyRequest, note: Record<string, string>): void {
-  request.log.warn({event: 'account refused', ...note}, 'account refused: see README, Accounts (oidc.usernameClaim, accounts.bindingsFile)');
+  request.log.warn(
+    {event: 'account refused', ...note},
+    'account refused: see README, Accounts (oidc.usernameClaim, accounts.bindingsFile)',
+  );
 }
 
 /** A refusal as the registry's clients read one (docker's error body). */
@@ -245,7 +284,8 @@ export function credentialsFrom(header: string | undefined): string | undefined 
   const decoded = Buffer.from(match[2]!, 'base64').toString('utf8');
   const colon = decoded.indexOf(':');
   const password = colon >= 0 ? decoded.slice(colon + 1) : '';
-  if (!password) throw new TokenRequestError(401, 'invalid_request', 'the Authorization header carries no password (the OIDC access token)');
+  if (!password)
+    throw new TokenRequestError(401, 'invalid_request', 'the Authorization header carries no password (the OIDC access token)');
   return password;
 }
 
@@ -254,7 +294,8 @@ export function credentialsFrom(header: string | undefined): string | undefined 
  * (a client's idea of a structured body) is the client's mistake, said as such.
  */
 function textFields(params: unknown, what: string): Query {
-  if (typeof params !== 'object' || params === null) throw new TokenRequestError(400, 'invalid_request', `the request's ${what}s are not readable`);
+  if (typeof params !== 'object' || params === null)
+    throw new TokenRequestError(400, 'invalid_request', `the request's ${what}s are not readable`);
   for (const [name, value] of Object.entries(params)) {
     if (typeof value !== 'string' && !(Array.isArray(value) && value.every((item) => typeof item === 'string'))) {
       throw new TokenRequestError(400, 'invalid_request', `the ${what} ${JSON.stringify(name)} must be text`);

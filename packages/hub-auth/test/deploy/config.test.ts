@@ -29,16 +29,19 @@ interface RegistryConfig {
 }
 
 interface Compose {
-  services: Record<string, {
-    environment?: Record<string, string>;
-    volumes?: Array<string | {type: string; source: string; target: string}>;
-    ports?: string[];
-    healthcheck?: {test: string[]};
-    networks?: Record<string, {ipv4_address?: string}> | string[];
-    profiles?: string[];
-    user?: string;
-    command?: string[];
-  }>;
+  services: Record<
+    string,
+    {
+      environment?: Record<string, string>;
+      volumes?: Array<string | {type: string; source: string; target: string}>;
+      ports?: string[];
+      healthcheck?: {test: string[]};
+      networks?: Record<string, {ipv4_address?: string}> | string[];
+      profiles?: string[];
+      user?: string;
+      command?: string[];
+    }
+  >;
 }
 
 interface Container {
@@ -50,8 +53,15 @@ interface Container {
   livenessProbe?: {httpGet?: {path: string; port: string}};
   volumeMounts: Array<{name: string; mountPath: string}>;
 }
-interface PodVolume {name: string; configMap?: {name: string}; secret?: {secretName: string; items?: Array<{key: string}>}; persistentVolumeClaim?: {claimName: string}}
-interface Deployment {spec: {template: {spec: {containers: Container[]; volumes: PodVolume[]}}}}
+interface PodVolume {
+  name: string;
+  configMap?: {name: string};
+  secret?: {secretName: string; items?: Array<{key: string}>};
+  persistentVolumeClaim?: {claimName: string};
+}
+interface Deployment {
+  spec: {template: {spec: {containers: Container[]; volumes: PodVolume[]}}};
+}
 
 function podOf(name: string): {container: Container; volumes: PodVolume[]} {
   const {spec} = kubernetesObject<Deployment>('Deployment', name);
@@ -93,7 +103,9 @@ describe('deploy/hub-auth.yml (compose)', () => {
     expect(service?.healthcheck?.test.join(' ')).toContain(`http://127.0.0.1:${config.monitoring.port}/readyz`);
     expect(deployText('Dockerfile.hub-auth')).toContain(`http://127.0.0.1:${config.monitoring.port}/readyz`);
     expect(service?.ports).toBeUndefined();
-    const published = Object.entries(compose.services).filter(([, candidate]) => candidate.ports).map(([name]) => name);
+    const published = Object.entries(compose.services)
+      .filter(([, candidate]) => candidate.ports)
+      .map(([name]) => name);
     expect(published).toEqual(['caddy']);
   });
 
@@ -120,8 +132,10 @@ describe('deploy/hub-auth.yml (compose)', () => {
 });
 
 describe('the hub-auth image', () => {
-  it('is built without keys, .env files or the host\'s node_modules in its context', () => {
-    const ignored = readFileSync(join(DEPLOY_DIR, '../../..', '.dockerignore'), 'utf8').split('\n').map((line) => line.trim());
+  it("is built without keys, .env files or the host's node_modules in its context", () => {
+    const ignored = readFileSync(join(DEPLOY_DIR, '../../..', '.dockerignore'), 'utf8')
+      .split('\n')
+      .map((line) => line.trim());
     expect(ignored).toEqual(expect.arrayContaining(['node_modules', '.git', 'packages/hub-auth/deploy', '**/.env', '**/*.key', '**/keys']));
     expect(deployText('Dockerfile.hub-auth')).toMatch(/^USER node$/m);
   });
@@ -134,19 +148,28 @@ describe('deploy/registry.yml and the TLS proxy agree with hub-auth (compose)', 
     expect(registry.auth.token.service).toBe(config.service);
     expect(registry.auth.token.issuer).toBe(config.issuer);
     expect(registry.http.host).toBe(`https://${config.registry.host}`);
-    expect(compose.services.registry?.volumes).toContainEqual({type: 'bind', source: './keys/signing.crt', target: registry.auth.token.rootcertbundle, read_only: true, bind: {create_host_path: false}});
+    expect(compose.services.registry?.volumes).toContainEqual({
+      type: 'bind',
+      source: './keys/signing.crt',
+      target: registry.auth.token.rootcertbundle,
+      read_only: true,
+      bind: {create_host_path: false},
+    });
     expect(config.registry.url).toBe('http://registry:5000');
     expect(registry.http.debug?.addr).toMatch(/^127\.0\.0\.1:/);
   });
 
-  it('routes the realm\'s host to hub-auth and the registry\'s host to the registry, on caddy', async () => {
+  it("routes the realm's host to hub-auth and the registry's host to the registry, on caddy", async () => {
     const config = await loadConfig(join(DEPLOY_DIR, 'hub-auth.yml'));
     const registry = parseYaml(deployText('registry.yml')) as RegistryConfig;
     const caddyfile = deployText('Caddyfile');
     const realm = new URL(registry.auth.token.realm);
     expect(realm.protocol).toBe('https:');
-    const site = (host: string): string => caddyfile.slice(caddyfile.indexOf(`\n${host} {`), caddyfile.indexOf('\n}', caddyfile.indexOf(`\n${host} {`)));
-    expect(site(realm.host)).toContain(`@public path ${realm.pathname} /repositories /.well-known/hub-configuration /.well-known/jwks.json`);
+    const site = (host: string): string =>
+      caddyfile.slice(caddyfile.indexOf(`\n${host} {`), caddyfile.indexOf('\n}', caddyfile.indexOf(`\n${host} {`)));
+    expect(site(realm.host)).toContain(
+      `@public path ${realm.pathname} /repositories /.well-known/hub-configuration /.well-known/jwks.json`,
+    );
     expect(site(realm.host)).toContain(`dynamic a hub-auth ${config.listen.port}`);
     expect(site(config.registry.host)).toContain('handle /v2/*');
     expect(site(config.registry.host)).toContain('dynamic a registry 5000');
@@ -185,7 +208,10 @@ describe('the Kubernetes ConfigMap hub-auth', () => {
   it('keeps the account bindings on the ReadWriteMany volume all replicas mount', async () => {
     const config = await loadConfigMap();
     const volume = volumeHolding(podOf('hub-auth'), config.accounts.bindingsFile);
-    const claim = kubernetesObject<{spec: {accessModes: string[]}}>('PersistentVolumeClaim', volume?.persistentVolumeClaim?.claimName ?? '');
+    const claim = kubernetesObject<{spec: {accessModes: string[]}}>(
+      'PersistentVolumeClaim',
+      volume?.persistentVolumeClaim?.claimName ?? '',
+    );
     expect(claim.spec.accessModes).toEqual(['ReadWriteMany']);
   });
 });
@@ -199,21 +225,31 @@ describe('the Kubernetes registry and Ingress agree with hub-auth', () => {
     expect(registry.http.host).toBe(`https://${config.registry.host}`);
     expect(registry.storage).toHaveProperty('s3');
     const pod = podOf('registry');
-    expect(volumeHolding(pod, registry.auth.token.rootcertbundle)?.secret).toEqual({secretName: 'hub-auth-signing', items: [{key: 'signing.crt', path: 'signing.crt'}]});
+    expect(volumeHolding(pod, registry.auth.token.rootcertbundle)?.secret).toEqual({
+      secretName: 'hub-auth-signing',
+      items: [{key: 'signing.crt', path: 'signing.crt'}],
+    });
     const service = kubernetesObject<{spec: {ports: Array<{port: number}>}}>('Service', 'registry');
     expect(config.registry.url).toBe(`http://registry:${service.spec.ports[0]?.port}`);
   });
 
-  it('routes the realm\'s host to hub-auth\'s public endpoints only and the registry\'s host to /v2/', async () => {
+  it("routes the realm's host to hub-auth's public endpoints only and the registry's host to /v2/", async () => {
     const config = await loadConfigMap();
     const registry = parseYaml(configMapText('registry', 'config.yml')) as RegistryConfig;
     const realm = new URL(registry.auth.token.realm);
     type Rule = {host: string; http: {paths: Array<{path: string; backend: {service: {name: string}}}>}};
     const ingress = kubernetesObject<{spec: {tls: Array<{hosts: string[]}>; rules: Rule[]}}>('Ingress', 'hub');
-    const routes = Object.fromEntries(ingress.spec.rules.map((rule) => [rule.host, rule.http.paths.map((path) => `${path.path} → ${path.backend.service.name}`)]));
+    const routes = Object.fromEntries(
+      ingress.spec.rules.map((rule) => [rule.host, rule.http.paths.map((path) => `${path.path} → ${path.backend.service.name}`)]),
+    );
     expect(routes).toEqual({
       [config.registry.host]: ['/v2/ → registry'],
-      [realm.host]: [`${realm.pathname} → hub-auth`, '/repositories → hub-auth', '/.well-known/hub-configuration → hub-auth', '/.well-known/jwks.json → hub-auth'],
+      [realm.host]: [
+        `${realm.pathname} → hub-auth`,
+        '/repositories → hub-auth',
+        '/.well-known/hub-configuration → hub-auth',
+        '/.well-known/jwks.json → hub-auth',
+      ],
     });
     expect(ingress.spec.tls.flatMap((tls) => tls.hosts).sort()).toEqual([config.registry.host, realm.host].sort());
   });

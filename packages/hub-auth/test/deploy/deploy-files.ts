@@ -21,10 +21,12 @@ export function yamlFiles(dir = DEPLOY_DIR): string[] {
 
 /** The documents of one YAML file; a syntax error fails with the file's name. */
 export function yamlDocuments(path: string): unknown[] {
-  return parseAllDocuments(deployText(path)).map((document) => {
-    if (document.errors.length > 0) throw new Error(`${path}: ${document.errors.map((error) => error.message).join('; ')}`);
-    return document.toJS({maxAliasCount: 100}) as unknown;
-  }).filter((document) => document !== null);
+  return parseAllDocuments(deployText(path))
+    .map((document) => {
+      if (document.errors.length > 0) throw new Error(`${path}: ${document.errors.map((error) => error.message).join('; ')}`);
+      return document.toJS({maxAliasCount: 100}) as unknown;
+    })
+    .filter((document) => document !== null);
 }
 
 export interface KubernetesObject {

@@ -19,11 +19,15 @@ const CHECKED_ELSEWHERE = ['hub-auth.yml', 'registry.yml'];
 const composeSchemaFile = join(dirname(createRequire(import.meta.url).resolve('dclint/package.json')), 'schemas', 'compose.schema.json');
 // It names its draft-07 meta-schema by an https URL that ajv does not know under that name: the
 // schema itself is not checked against it (strict: false for its non-standard keywords).
-const validateCompose = new Ajv({allErrors: true, strict: false, validateSchema: false}).compile(JSON.parse(readFileSync(composeSchemaFile, 'utf8')) as object);
+const validateCompose = new Ajv({allErrors: true, strict: false, validateSchema: false}).compile(
+  JSON.parse(readFileSync(composeSchemaFile, 'utf8')) as object,
+);
 
 function composeProblems(document: unknown): string[] {
   if (validateCompose(document)) return [];
-  return (validateCompose.errors ?? []).map((error: ErrorObject) => `${error.instancePath || '/'} ${error.message ?? error.keyword} ${JSON.stringify(error.params)}`);
+  return (validateCompose.errors ?? []).map(
+    (error: ErrorObject) => `${error.instancePath || '/'} ${error.message ?? error.keyword} ${JSON.stringify(error.params)}`,
+  );
 }
 
 interface Model {
@@ -73,20 +77,35 @@ describe('deploy/ manifests', () => {
     '%s follows the Kubernetes API schema',
     (_name, object) => {
       expect(kubernetesProblems(object)).toEqual([]);
-      expect(object.metadata.namespace ?? (object.kind === 'Namespace' ? undefined : 'missing')).toBe(object.kind === 'Namespace' ? undefined : 'hub');
+      expect(object.metadata.namespace ?? (object.kind === 'Namespace' ? undefined : 'missing')).toBe(
+        object.kind === 'Namespace' ? undefined : 'hub',
+      );
     },
   );
 
   it('has the objects an operator scaling out needs: readiness-probed Deployments with a disruption budget and an autoscaler each', () => {
-    const byKind = (kind: string): KubernetesObject[] => kubernetesObjects().map(({object}) => object).filter((object) => object.kind === kind);
-    const deployments = byKind('Deployment').map((deployment) => deployment.metadata.name).sort();
+    const byKind = (kind: string): KubernetesObject[] =>
+      kubernetesObjects()
+        .map(({object}) => object)
+        .filter((object) => object.kind === kind);
+    const deployments = byKind('Deployment')
+      .map((deployment) => deployment.metadata.name)
+      .sort();
     expect(deployments).toEqual(['hub-auth', 'registry']);
     const targets = (kind: string, target: (object: KubernetesObject) => unknown): unknown[] => byKind(kind).map(target).sort();
     type Spec = {spec: {selector?: {matchLabels: Record<string, string>}; scaleTargetRef?: {name: string}}};
-    expect(targets('PodDisruptionBudget', (pdb) => (pdb as unknown as Spec).spec.selector?.matchLabels['app.kubernetes.io/name'])).toEqual(deployments);
+    expect(targets('PodDisruptionBudget', (pdb) => (pdb as unknown as Spec).spec.selector?.matchLabels['app.kubernetes.io/name'])).toEqual(
+      deployments,
+    );
     expect(targets('HorizontalPodAutoscaler', (hpa) => (hpa as unknown as Spec).spec.scaleTargetRef?.name)).toEqual(deployments);
     for (const deployment of byKind('Deployment')) {
-      type Pod = {spec: {template: {spec: {containers: Array<{readinessProbe?: unknown; livenessProbe?: unknown; resources?: {requests?: {cpu?: string}}}>}}}};
+      type Pod = {
+        spec: {
+          template: {
+            spec: {containers: Array<{readinessProbe?: unknown; livenessProbe?: unknown; resources?: {requests?: {cpu?: string}}}>};
+          };
+        };
+      };
       for (const container of (deployment as unknown as Pod).spec.template.spec.containers) {
         expect(container.readinessProbe, deployment.metadata.name).toBeDefined();
         expect(container.livenessProbe, deployment.metadata.name).toBeDefined();
@@ -96,7 +115,9 @@ describe('deploy/ manifests', () => {
     }
   });
   it('name only Secrets and keys that secrets/secrets.yaml describes, which holds no value', () => {
-    const secrets = kubernetesObjects().filter(({object}) => object.kind === 'Secret').map(({file, object}) => ({file, object: object as KubernetesObject & {stringData: Record<string, string>}}));
+    const secrets = kubernetesObjects()
+      .filter(({object}) => object.kind === 'Secret')
+      .map(({file, object}) => ({file, object: object as KubernetesObject & {stringData: Record<string, string>}}));
     expect(secrets.every(({file}) => file === `${KUBERNETES_DIR}/secrets/secrets.yaml`)).toBe(true);
     expect(secrets.flatMap(({object}) => Object.values(object.stringData)).every((value) => value === '')).toBe(true);
     const described = new Set(secrets.flatMap(({object}) => Object.keys(object.stringData).map((key) => `${object.metadata.name}/${key}`)));
@@ -115,7 +136,9 @@ describe('deploy/ manifests', () => {
     })(kubernetesObjects().map(({object}) => object));
     expect(used.length).toBeGreaterThan(0);
     for (const reference of used) {
-      expect(reference.endsWith('/') ? [...described].some((key) => key.startsWith(reference)) : described.has(reference), reference).toBe(true);
+      expect(reference.endsWith('/') ? [...described].some((key) => key.startsWith(reference)) : described.has(reference), reference).toBe(
+        true,
+      );
     }
   });
 });
@@ -136,7 +159,11 @@ describe('the schema checks themselves', () => {
     });
     expect(kubernetesProblems(deployment(5001))).toEqual([]);
     expect(kubernetesProblems(deployment('5001')).join()).toContain('containerPort must be integer');
-    expect(kubernetesProblems({apiVersion: 'apps/v1', kind: 'Deploymnet', metadata: {name: 'x'}})).toEqual(['apps/v1 Deploymnet is not a Kubernetes 1.27 API type']);
-    expect(kubernetesProblems({apiVersion: 'policy/v1', kind: 'PodDisruptionBudget', metadata: {name: 'x'}, spec: {minAvailable: [1]}})).not.toEqual([]);
+    expect(kubernetesProblems({apiVersion: 'apps/v1', kind: 'Deploymnet', metadata: {name: 'x'}})).toEqual([
+      'apps/v1 Deploymnet is not a Kubernetes 1.27 API type',
+    ]);
+    expect(
+      kubernetesProblems({apiVersion: 'policy/v1', kind: 'PodDisruptionBudget', metadata: {name: 'x'}, spec: {minAvailable: [1]}}),
+    ).not.toEqual([]);
   });
 });

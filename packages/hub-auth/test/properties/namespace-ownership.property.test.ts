@@ -10,7 +10,28 @@ const RUNS = 500;
  * Names chosen to collide: the same person-name in the forms a provider may send it, names of
  * groups, robots and reserved prefixes.
  */
-const NAMES = ['alice', 'Alice', 'alice_', '.alice.', 'alice@', 'ALICE', 'dev', 'Dev', '/dev', 'ops', 'ci-robot', 'public', 'library', 'groups', 'robots', 'groups/dev', 'robots/ci-robot', 'a__b', 'a_b', 'a-b'];
+const NAMES = [
+  'alice',
+  'Alice',
+  'alice_',
+  '.alice.',
+  'alice@',
+  'ALICE',
+  'dev',
+  'Dev',
+  '/dev',
+  'ops',
+  'ci-robot',
+  'public',
+  'library',
+  'groups',
+  'robots',
+  'groups/dev',
+  'robots/ci-robot',
+  'a__b',
+  'a_b',
+  'a-b',
+];
 const ISSUERS = ['https://id.example', 'https://other-id.example'];
 
 interface Caller {
@@ -27,7 +48,10 @@ const caller: fc.Arbitrary<Caller> = fc.oneof(
       username: fc.option(fc.constantFrom(...NAMES), {nil: undefined}),
       groups: fc.subarray(NAMES, {maxLength: 4}),
     })
-    .map(({issuer, subject, username, groups}) => ({holder: {issuer, subject}, claims: {preferred_username: username, groups, client_id: 'hub-cli'}})),
+    .map(({issuer, subject, username, groups}) => ({
+      holder: {issuer, subject},
+      claims: {preferred_username: username, groups, client_id: 'hub-cli'},
+    })),
   fc
     .record({issuer: fc.constantFrom(...ISSUERS), clientId: fc.constantFrom(...NAMES), groups: fc.subarray(NAMES, {maxLength: 2})})
     .map(({issuer, clientId, groups}) => ({holder: {issuer, subject: clientId}, claims: {client_id: clientId, groups}})),

@@ -57,11 +57,16 @@ const lookalike = (text: string, at: number, by: string) =>
   text.length === 0 ? by : text.slice(0, at % text.length) + by + text.slice((at % text.length) + 1);
 
 const run = fc.string({unit: fc.constantFrom(...'abcxyz0189'), minLength: 1, maxLength: 6});
-const component = fc.tuple(run, fc.option(fc.tuple(fc.constantFrom('.', '_', '-', '__', '--'), run), {nil: undefined})).map(([first, rest]) => (rest ? first + rest[0] + rest[1] : first));
+const component = fc
+  .tuple(run, fc.option(fc.tuple(fc.constantFrom('.', '_', '-', '__', '--'), run), {nil: undefined}))
+  .map(([first, rest]) => (rest ? first + rest[0] + rest[1] : first));
 const path = fc.array(component, {minLength: 1, maxLength: 3}).map((parts) => parts.join('/'));
 
 /** Account and group names hub-auth accepts: valid components that are not reserved, robots under robots/. */
-const groupName = fc.oneof(component, rawName.filter((name) => validComponent(name) && name.length <= 64));
+const groupName = fc.oneof(
+  component,
+  rawName.filter((name) => validComponent(name) && name.length <= 64),
+);
 const accountName = fc.oneof(
   {weight: 4, arbitrary: groupName.filter((name) => !BUILT_IN_RESERVED_NAMES.includes(name))},
   {weight: 1, arbitrary: groupName.map((id) => `robots/${id}`)},
@@ -69,18 +74,35 @@ const accountName = fc.oneof(
 
 /** A repository name aimed at `account` or `groups`: inside, just outside, or disguised. */
 function targetedName(account: string, groups: readonly string[]): fc.Arbitrary<string> {
-  const owners = [account, ...groups, ...groups.map((group) => `groups/${group}`), 'groups', 'robots', 'library', 'public', 'mirror', 'acme', 'bob'];
+  const owners = [
+    account,
+    ...groups,
+    ...groups.map((group) => `groups/${group}`),
+    'groups',
+    'robots',
+    'library',
+    'public',
+    'mirror',
+    'acme',
+    'bob',
+  ];
   return fc.oneof(
     {weight: 14, arbitrary: fc.tuple(fc.constantFrom(...owners), path).map(([owner, rest]) => `${owner}/${rest}`)},
-    fc.tuple(fc.constantFrom(...owners), path, fc.constantFrom('/../', '/./', '//', '/', '\\', '\uff0f', '\u2215', '%2f', '%2F', '/%2e%2e/', ':', ' ', '\t', '\n', '\u0000')).map(
-      ([owner, rest, sep]) => `${owner}${sep}${rest}`,
-    ),
+    fc
+      .tuple(
+        fc.constantFrom(...owners),
+        path,
+        fc.constantFrom('/../', '/./', '//', '/', '\\', '\uff0f', '\u2215', '%2f', '%2F', '/%2e%2e/', ':', ' ', '\t', '\n', '\u0000'),
+      )
+      .map(([owner, rest, sep]) => `${owner}${sep}${rest}`),
     fc.tuple(fc.constantFrom(...owners), path).map(([owner, rest]) => `../${owner}/${rest}`),
     fc.tuple(fc.constantFrom(...owners), path).map(([owner, rest]) => `${owner}/${rest}/`),
     fc.tuple(fc.constantFrom(...owners), path).map(([owner, rest]) => `${owner}x/${rest}`),
     fc.tuple(fc.constantFrom(...owners), path).map(([owner, rest]) => `x${owner}/${rest}`),
     fc.tuple(fc.constantFrom(...owners), path).map(([owner, rest]) => `${owner.toUpperCase()}/${rest}`),
-    fc.tuple(fc.constantFrom(...owners), path, fc.nat(), fc.constantFrom(...unicodeLookalikes)).map(([owner, rest, at, by]) => `${lookalike(owner, at, by)}/${rest}`),
+    fc
+      .tuple(fc.constantFrom(...owners), path, fc.nat(), fc.constantFrom(...unicodeLookalikes))
+      .map(([owner, rest, at, by]) => `${lookalike(owner, at, by)}/${rest}`),
     fc.tuple(fc.constantFrom(...owners), fc.integer({min: 200, max: 5000})).map(([owner, n]) => `${owner}/${'a'.repeat(n)}`),
     fc.constantFrom(...owners),
     fc.constantFrom('*', '**', `${account}/*`, `${account}*`, '${account}/x', '${group}/x', 'catalog', '', ' ', 'library', '.', '..'),
@@ -90,13 +112,30 @@ function targetedName(account: string, groups: readonly string[]): fc.Arbitrary<
 
 const actionText = fc.oneof(
   {weight: 6, arbitrary: fc.subarray(['pull', 'push', 'delete', '*'], {minLength: 1}).map((a) => a.join(','))},
-  {weight: 1, arbitrary: fc.subarray(['pull', 'push', 'delete', '*', 'PUSH', 'Push', 'pull push', '', ' ', 'pull\u0000', 'pu\u017fh'], {minLength: 1}).map((a) => a.join(','))},
+  {
+    weight: 1,
+    arbitrary: fc
+      .subarray(['pull', 'push', 'delete', '*', 'PUSH', 'Push', 'pull push', '', ' ', 'pull\u0000', 'pu\u017fh'], {minLength: 1})
+      .map((a) => a.join(',')),
+  },
   {weight: 2, arbitrary: fc.constantFrom('push', 'delete', '*', 'pull,push,delete', '*,pull', ',,push,,', 'push:push', 'push,', ':')},
   {weight: 1, arbitrary: anyString(20)},
 );
 const typeText = fc.oneof(
   {weight: 6, arbitrary: fc.constant('repository')},
-  {weight: 2, arbitrary: fc.constantFrom('repository(plugin)', 'registry', 'Repository', 'repository()', 'repository(a)(b)', '', 'repo', 'registry(x)')},
+  {
+    weight: 2,
+    arbitrary: fc.constantFrom(
+      'repository(plugin)',
+      'registry',
+      'Repository',
+      'repository()',
+      'repository(a)(b)',
+      '',
+      'repo',
+      'registry(x)',
+    ),
+  },
   {weight: 1, arbitrary: anyString(12)},
 );
 
@@ -113,9 +152,18 @@ function scopeValue(account: string, groups: readonly string[]): fc.Arbitrary<st
     },
     // `a/x:push b/y:push` and friends: a second scope hidden in a name or an action list.
     {weight: 2, arbitrary: fc.tuple(one, one).map(([first, second]) => `${first} ${second.replace(/^[^:]*:/, '')}`)},
-    {weight: 1, arbitrary: fc.tuple(targetedName(account, groups), targetedName(account, groups)).map(([a, b]) => `repository:${a}:push ${b}:push`)},
-    {weight: 1, arbitrary: fc.constantFrom('registry:catalog:*', 'registry:catalog:push', 'registry(x):catalog:*', 'repository(plugin):*:*')},
-    {weight: 1, arbitrary: fc.integer({min: 4000, max: 6000}).map((n) => `repository:${account}/x:push `.repeat(Math.ceil(n / 20)).slice(0, n))},
+    {
+      weight: 1,
+      arbitrary: fc.tuple(targetedName(account, groups), targetedName(account, groups)).map(([a, b]) => `repository:${a}:push ${b}:push`),
+    },
+    {
+      weight: 1,
+      arbitrary: fc.constantFrom('registry:catalog:*', 'registry:catalog:push', 'registry(x):catalog:*', 'repository(plugin):*:*'),
+    },
+    {
+      weight: 1,
+      arbitrary: fc.integer({min: 4000, max: 6000}).map((n) => `repository:${account}/x:push `.repeat(Math.ceil(n / 20)).slice(0, n)),
+    },
     {weight: 1, arbitrary: anyString(200)},
   );
 }
@@ -127,7 +175,11 @@ interface Case {
 }
 
 const requestCase: fc.Arbitrary<Case> = fc
-  .record({account: fc.option(accountName, {nil: undefined, freq: 8}), groups: fc.uniqueArray(groupName, {maxLength: 3}), publicRepositories})
+  .record({
+    account: fc.option(accountName, {nil: undefined, freq: 8}),
+    groups: fc.uniqueArray(groupName, {maxLength: 3}),
+    publicRepositories,
+  })
   .chain(({account, groups, publicRepositories: pub}) =>
     fc.array(scopeValue(account ?? 'alice', groups), {minLength: 1, maxLength: 6}).map((values) => ({
       requester: account === undefined ? {groups: []} : {account, groups},
@@ -156,7 +208,10 @@ describe('scopes and the default policy (property-based)', () => {
         fc.oneof(
           fc.array(anyString(300), {maxLength: 8}),
           requestCase.map((c) => c.values),
-          fc.array(fc.integer({min: 4090, max: 20_000}).map((n) => 'repository:a/b:pull '.repeat(n / 20 + 1).slice(0, n)), {maxLength: 2}),
+          fc.array(
+            fc.integer({min: 4090, max: 20_000}).map((n) => 'repository:a/b:pull '.repeat(n / 20 + 1).slice(0, n)),
+            {maxLength: 2},
+          ),
         ),
         (values) => {
           const scopes = parseScopes(values);
@@ -181,7 +236,16 @@ describe('scopes and the default policy (property-based)', () => {
             // Each action was asked for, by some token naming exactly this resource.
             const type = scope.class === undefined ? scope.type : `${scope.type}(${scope.class})`;
             for (const action of scope.actions) {
-              expect([...tokens].some((t) => t.startsWith(`${type}:${scope.name}:`) && t.slice(type.length + scope.name.length + 2).split(',').includes(action))).toBe(true);
+              expect(
+                [...tokens].some(
+                  (t) =>
+                    t.startsWith(`${type}:${scope.name}:`) &&
+                    t
+                      .slice(type.length + scope.name.length + 2)
+                      .split(',')
+                      .includes(action),
+                ),
+              ).toBe(true);
             }
           }
         },
@@ -218,7 +282,10 @@ describe('scopes and the default policy (property-based)', () => {
       fc.property(requestCase, ({requester, publicRepositories: pub, values}) => {
         const scopes = parseScopes(values);
         const entries = decide(defaultPolicy({publicRepositories: pub}), requester, scopes);
-        const namespaces = requester.account === undefined ? [] : [requester.account, ...requester.groups.map((group) => `groups/${group}`)].map((owner) => `${owner}/`);
+        const namespaces =
+          requester.account === undefined
+            ? []
+            : [requester.account, ...requester.groups.map((group) => `groups/${group}`)].map((owner) => `${owner}/`);
         for (const entry of entries) {
           // Each entry answers a requested scope, with a subset of its actions.
           const asked = scopes.find((s) => s.type === entry.type && s.class === entry.class && s.name === entry.name);
@@ -231,7 +298,8 @@ describe('scopes and the default policy (property-based)', () => {
           expect(isValidRepositoryName(entry.name)).toBe(true);
           expect(independentlyValidName(entry.name)).toBe(true);
           const publiclyPullable = pub.some((glob) => globMatches(glob, entry.name));
-          const owned = !publiclyPullable && !entry.name.startsWith('library/') && namespaces.some((prefix) => entry.name.startsWith(prefix));
+          const owned =
+            !publiclyPullable && !entry.name.startsWith('library/') && namespaces.some((prefix) => entry.name.startsWith(prefix));
           if (!owned) {
             expect(entry.actions).toEqual(['pull']);
             const library = requester.account !== undefined && entry.name.startsWith('library/');
@@ -272,7 +340,12 @@ describe('scopes and the default policy (property-based)', () => {
   });
 
   it('a username claim is either the account exactly as it is (a valid, unreserved component) or refused, never rewritten', () => {
-    const read = identityReader({issuer: 'https://id.example', usernameClaim: 'preferred_username', groupsClaim: 'groups', reservedNames: []});
+    const read = identityReader({
+      issuer: 'https://id.example',
+      usernameClaim: 'preferred_username',
+      groupsClaim: 'groups',
+      reservedNames: [],
+    });
     fc.assert(
       fc.property(rawName, fc.array(rawName, {maxLength: 4}), (raw, groups) => {
         let account: string;

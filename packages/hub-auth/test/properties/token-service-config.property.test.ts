@@ -110,19 +110,43 @@ const oddValue: fc.Arbitrary<unknown> = fc.oneof(
       10n,
     ),
   },
-  {weight: 1, arbitrary: fc.anything({maxDepth: 2, withBigInt: true, withDate: true, withMap: true, withSet: true, withTypedArray: true, withNullPrototype: true, withBoxedValues: true, withSparseArray: true})},
+  {
+    weight: 1,
+    arbitrary: fc.anything({
+      maxDepth: 2,
+      withBigInt: true,
+      withDate: true,
+      withMap: true,
+      withSet: true,
+      withTypedArray: true,
+      withNullPrototype: true,
+      withBoxedValues: true,
+      withSparseArray: true,
+    }),
+  },
 );
 
-type Mutation = {kind: 'set'; path: (string | number)[]; value: unknown} | {kind: 'delete'; path: (string | number)[]} | {kind: 'add'; path: (string | number)[]; value: unknown};
+type Mutation =
+  | {kind: 'set'; path: (string | number)[]; value: unknown}
+  | {kind: 'delete'; path: (string | number)[]}
+  | {kind: 'add'; path: (string | number)[]; value: unknown};
 
 const mutation: fc.Arbitrary<Mutation> = fc.oneof(
-  {weight: 4, arbitrary: fc.record({kind: fc.constant('set' as const), path: fc.constantFrom(...basePaths, ...extraPaths), value: oddValue})},
+  {
+    weight: 4,
+    arbitrary: fc.record({kind: fc.constant('set' as const), path: fc.constantFrom(...basePaths, ...extraPaths), value: oddValue}),
+  },
   {weight: 2, arbitrary: fc.record({kind: fc.constant('delete' as const), path: fc.constantFrom(...basePaths)})},
   {
     weight: 1,
     arbitrary: fc.record({
       kind: fc.constant('add' as const),
-      path: fc.tuple(fc.constantFrom([], ...basePaths.filter((p) => typeof p.at(-1) === 'string')), fc.oneof(fc.string({maxLength: 8}), fc.constantFrom('__proto__', 'constructor', 'Service', 'oidc ', 'toString'))).map(([parent, key]) => [...parent, key]),
+      path: fc
+        .tuple(
+          fc.constantFrom([], ...basePaths.filter((p) => typeof p.at(-1) === 'string')),
+          fc.oneof(fc.string({maxLength: 8}), fc.constantFrom('__proto__', 'constructor', 'Service', 'oidc ', 'toString')),
+        )
+        .map(([parent, key]) => [...parent, key]),
       value: oddValue,
     }),
   },
@@ -173,7 +197,9 @@ function problemPaths(error: ConfigError, source: string): string[] {
 function checkAccepted(config: TokenServiceConfig): void {
   expect(Number.isInteger(config.listen.port) && config.listen.port >= 0 && config.listen.port <= 65_535).toBe(true);
   expect(config.service.length).toBeGreaterThan(0);
-  expect(Number.isInteger(config.tokenLifetimeSeconds) && config.tokenLifetimeSeconds >= 30 && config.tokenLifetimeSeconds <= 3600).toBe(true);
+  expect(Number.isInteger(config.tokenLifetimeSeconds) && config.tokenLifetimeSeconds >= 30 && config.tokenLifetimeSeconds <= 3600).toBe(
+    true,
+  );
   expect(config.oidc.algorithms.length).toBeGreaterThan(0);
   for (const algorithm of config.oidc.algorithms) expect(ASYMMETRIC).toContain(algorithm);
   expect(() => new URL(config.oidc.issuer)).not.toThrow();
@@ -215,7 +241,10 @@ describe("hub-auth's configuration (property-based)", () => {
           const changed = m.path.join('.');
           return problem === '' || problem === changed || changed.startsWith(`${problem}.`) || problem.startsWith(`${changed}.`);
         };
-        expect(paths.some((p) => mutations.some((m) => related(p, m))), `${outcome.error.message} for ${JSON.stringify(mutations.map((m) => m.path))}`).toBe(true);
+        expect(
+          paths.some((p) => mutations.some((m) => related(p, m))),
+          `${outcome.error.message} for ${JSON.stringify(mutations.map((m) => m.path))}`,
+        ).toBe(true);
       }),
       {numRuns: RUNS},
     );
@@ -223,11 +252,24 @@ describe("hub-auth's configuration (property-based)", () => {
 
   it('parseConfig on arbitrary values throws only ConfigError', () => {
     fc.assert(
-      fc.property(fc.anything({maxDepth: 3, withBigInt: true, withDate: true, withMap: true, withSet: true, withTypedArray: true, withNullPrototype: true, withBoxedValues: true, withSparseArray: true}), (data) => {
-        const outcome = onlyThrows(ConfigError, () => parseConfig(data));
-        if ('error' in outcome) problemPaths(outcome.error as ConfigError, 'the configuration');
-        else checkAccepted(outcome.value);
-      }),
+      fc.property(
+        fc.anything({
+          maxDepth: 3,
+          withBigInt: true,
+          withDate: true,
+          withMap: true,
+          withSet: true,
+          withTypedArray: true,
+          withNullPrototype: true,
+          withBoxedValues: true,
+          withSparseArray: true,
+        }),
+        (data) => {
+          const outcome = onlyThrows(ConfigError, () => parseConfig(data));
+          if ('error' in outcome) problemPaths(outcome.error as ConfigError, 'the configuration');
+          else checkAccepted(outcome.value);
+        },
+      ),
       {numRuns: RUNS},
     );
   });
@@ -240,29 +282,48 @@ describe("hub-auth's configuration (property-based)", () => {
     // the billion laughs: each level repeats the previous one k times
     fc.tuple(fc.integer({min: 2, max: 12}), fc.integer({min: 2, max: 20})).map(([levels, k]) => {
       const lines = ['l0: &l0 [lol, lol, lol, lol, lol, lol, lol, lol, lol]'];
-      for (let i = 1; i < levels; i++) lines.push(`l${i}: &l${i} [${Array(k).fill(`*l${i - 1}`).join(', ')}]`);
+      for (let i = 1; i < levels; i++)
+        lines.push(
+          `l${i}: &l${i} [${Array(k)
+            .fill(`*l${i - 1}`)
+            .join(', ')}]`,
+        );
       return `${lines.join('\n')}\nservice: *l${levels - 1}\n`;
     }),
     // the same, hidden in a field the schema does read
     fc.integer({min: 2, max: 10}).map((levels) => {
       const lines = ['x0: &x0 [a, a, a, a, a, a, a, a, a, a]'];
-      for (let i = 1; i < levels; i++) lines.push(`x${i}: &x${i} [*x${i - 1}, *x${i - 1}, *x${i - 1}, *x${i - 1}, *x${i - 1}, *x${i - 1}, *x${i - 1}, *x${i - 1}, *x${i - 1}, *x${i - 1}]`);
+      for (let i = 1; i < levels; i++)
+        lines.push(
+          `x${i}: &x${i} [*x${i - 1}, *x${i - 1}, *x${i - 1}, *x${i - 1}, *x${i - 1}, *x${i - 1}, *x${i - 1}, *x${i - 1}, *x${i - 1}, *x${i - 1}]`,
+        );
       const {policy: _policy, ...rest} = base;
       return `${lines.join('\n')}\n${yamlStringify(rest)}policy: {publicRepositories: *x${levels - 1}}\n`;
     }),
     // merge keys, aliases as keys, deep nesting
-    fc.constantFrom('base: &b {service: x}\n<<: *b\n', '? &k [a]\n: v\n? *k\n: w\n', `${'['.repeat(5000)}${']'.repeat(5000)}`, `${'- '.repeat(2000)}x\n`, `${'{a: '.repeat(3000)}1${'}'.repeat(3000)}`),
+    fc.constantFrom(
+      'base: &b {service: x}\n<<: *b\n',
+      '? &k [a]\n: v\n? *k\n: w\n',
+      `${'['.repeat(5000)}${']'.repeat(5000)}`,
+      `${'- '.repeat(2000)}x\n`,
+      `${'{a: '.repeat(3000)}1${'}'.repeat(3000)}`,
+    ),
   );
   const yamlText: fc.Arbitrary<string> = fc.oneof(
-    {weight: 3, arbitrary: mutatedConfig.map(({data}) => onlyThrows(Error, () => yamlStringify(data))).map((r) => ('value' in r ? String(r.value) : 'service: x'))},
+    {
+      weight: 3,
+      arbitrary: mutatedConfig
+        .map(({data}) => onlyThrows(Error, () => yamlStringify(data)))
+        .map((r) => ('value' in r ? String(r.value) : 'service: x')),
+    },
     {weight: 1, arbitrary: fc.constant(yamlStringify(base))},
     {weight: 2, arbitrary: aliasBomb},
     {weight: 2, arbitrary: grammarString('ab: -[]{}&*!|>\'"#%@\n ,?<=.0~', 200)},
     {
       weight: 1,
-      arbitrary: fc.tuple(fc.constant(yamlStringify(base)), fc.nat(), grammarString(': -[]{}&*!|\'"\n\t', 6)).map(
-        ([text, at, insert]) => text.slice(0, at % text.length) + insert + text.slice(at % text.length),
-      ),
+      arbitrary: fc
+        .tuple(fc.constant(yamlStringify(base)), fc.nat(), grammarString(': -[]{}&*!|\'"\n\t', 6))
+        .map(([text, at, insert]) => text.slice(0, at % text.length) + insert + text.slice(at % text.length)),
     },
     {weight: 1, arbitrary: anyString(300)},
   );

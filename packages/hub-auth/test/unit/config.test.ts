@@ -28,8 +28,13 @@ describe('hub-auth configuration', () => {
 
   it('trusts an introspected "active" for 30 s and wants it to say access token, unless told otherwise', () => {
     const introspection = {clientId: 'hub-auth', clientSecret: {env: 'SECRET'}};
-    expect(parseConfig({...minimal, oidc: {...minimal.oidc, introspection}}).oidc.introspection).toMatchObject({cacheActiveSeconds: 30, requireTokenType: true});
-    expect(() => parseConfig({...minimal, oidc: {...minimal.oidc, introspection: {...introspection, cacheActiveSeconds: 3600}}})).toThrow(/oidc\.introspection\.cacheActiveSeconds/);
+    expect(parseConfig({...minimal, oidc: {...minimal.oidc, introspection}}).oidc.introspection).toMatchObject({
+      cacheActiveSeconds: 30,
+      requireTokenType: true,
+    });
+    expect(() => parseConfig({...minimal, oidc: {...minimal.oidc, introspection: {...introspection, cacheActiveSeconds: 3600}}})).toThrow(
+      /oidc\.introspection\.cacheActiveSeconds/,
+    );
   });
 
   it("accepts by default only its own registry's audience, the one hub asks for", () => {
@@ -59,24 +64,43 @@ describe('hub-auth configuration', () => {
     [{...minimal, monitoring: {port: 70_000}}, 'monitoring.port'],
     [(({service: _s, ...rest}) => rest)(minimal), 'service'],
   ])('names the bad field (%#: %s)', (data, field) => {
-    expect(() => parseConfig(data, 'hub-auth.yml')).toThrow(new RegExp(`hub-auth.yml is not valid:[\\s\\S]*${field.replace(/[.()]/g, '\\$&')}`));
+    expect(() => parseConfig(data, 'hub-auth.yml')).toThrow(
+      new RegExp(`hub-auth.yml is not valid:[\\s\\S]*${field.replace(/[.()]/g, '\\$&')}`),
+    );
   });
 
   it('takes explicit endpoints over discovery, as URLs', () => {
-    const config = parseConfig({...minimal, oidc: {...minimal.oidc, endpoints: {introspection: 'https://id.example.com/introspect', userinfo: 'https://id.example.com/me'}}});
+    const config = parseConfig({
+      ...minimal,
+      oidc: {...minimal.oidc, endpoints: {introspection: 'https://id.example.com/introspect', userinfo: 'https://id.example.com/me'}},
+    });
     expect(config.oidc.endpoints).toEqual({introspection: 'https://id.example.com/introspect', userinfo: 'https://id.example.com/me'});
     expect(parseConfig(minimal).oidc.endpoints).toEqual({});
-    expect(() => parseConfig({...minimal, oidc: {...minimal.oidc, endpoints: {introspection: 'introspect'}}})).toThrow(/oidc\.endpoints\.introspection/);
-    expect(() => parseConfig({...minimal, oidc: {...minimal.oidc, endpoints: {revocaton: 'https://id.example.com/revoke'}}})).toThrow(/oidc\.endpoints/);
+    expect(() => parseConfig({...minimal, oidc: {...minimal.oidc, endpoints: {introspection: 'introspect'}}})).toThrow(
+      /oidc\.endpoints\.introspection/,
+    );
+    expect(() => parseConfig({...minimal, oidc: {...minimal.oidc, endpoints: {revocaton: 'https://id.example.com/revoke'}}})).toThrow(
+      /oidc\.endpoints/,
+    );
   });
 
   it('checks opaque tokens at UserInfo only when the operator accepts, in so many words, that it cannot tell for whom a token was issued', () => {
     const userinfo = (settings: Record<string, unknown>) => parseConfig({...minimal, oidc: {...minimal.oidc, userinfo: settings}});
-    expect(userinfo({acceptTokensIssuedToAnyClient: true}).oidc.userinfo).toEqual({acceptTokensIssuedToAnyClient: true, cacheActiveSeconds: 30});
+    expect(userinfo({acceptTokensIssuedToAnyClient: true}).oidc.userinfo).toEqual({
+      acceptTokensIssuedToAnyClient: true,
+      cacheActiveSeconds: 30,
+    });
     expect(() => userinfo({})).toThrow(/oidc\.userinfo\.acceptTokensIssuedToAnyClient: must be true: UserInfo cannot tell/);
     expect(() => userinfo({acceptTokensIssuedToAnyClient: false})).toThrow(/acceptTokensIssuedToAnyClient/);
     expect(() =>
-      parseConfig({...minimal, oidc: {...minimal.oidc, userinfo: {acceptTokensIssuedToAnyClient: true}, introspection: {clientId: 'hub-auth', clientSecret: {env: 'S'}}}}),
+      parseConfig({
+        ...minimal,
+        oidc: {
+          ...minimal.oidc,
+          userinfo: {acceptTokensIssuedToAnyClient: true},
+          introspection: {clientId: 'hub-auth', clientSecret: {env: 'S'}},
+        },
+      }),
     ).toThrow(/oidc\.userinfo: cannot be set with oidc\.introspection/);
   });
 
@@ -85,6 +109,8 @@ describe('hub-auth configuration', () => {
     await expect(readSecret({env: 'HUB_TEST_SECRET'}, 'oidc.introspection.clientSecret', {})).rejects.toThrow(
       'oidc.introspection.clientSecret: environment variable HUB_TEST_SECRET is not set',
     );
-    await expect(readSecret({file: '/nonexistent/secret'}, 'signing.key')).rejects.toThrow('signing.key: cannot read /nonexistent/secret: ENOENT');
+    await expect(readSecret({file: '/nonexistent/secret'}, 'signing.key')).rejects.toThrow(
+      'signing.key: cannot read /nonexistent/secret: ENOENT',
+    );
   });
 });

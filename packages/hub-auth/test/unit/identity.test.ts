@@ -46,7 +46,9 @@ describe('identityReader', () => {
   });
 
   it('reads a group claim given as one space- or comma-separated string', () => {
-    expect(identityReader({...rules, groupsClaim: 'roles'})(verified({preferred_username: 'a', roles: 'dev, ops'})).requester.groups).toEqual(['dev', 'ops']);
+    expect(
+      identityReader({...rules, groupsClaim: 'roles'})(verified({preferred_username: 'a', roles: 'dev, ops'})).requester.groups,
+    ).toEqual(['dev', 'ops']);
   });
 
   it.each([
@@ -73,7 +75,11 @@ describe('identityReader', () => {
     expect(error).toBeInstanceOf(RefusedIdentityError);
     expect((error as RefusedIdentityError).message).toContain(JSON.stringify(name));
     expect((error as RefusedIdentityError).message).toContain("ask the registry's operator");
-    expect((error as RefusedIdentityError).log).toMatchObject({claim: 'preferred_username', subject: 'f3a1-uuid', reason: expect.stringContaining(why)});
+    expect((error as RefusedIdentityError).log).toMatchObject({
+      claim: 'preferred_username',
+      subject: 'f3a1-uuid',
+      reason: expect.stringContaining(why),
+    });
   });
 
   it('does not fall back to another claim when the username claim is unusable', () => {
@@ -83,7 +89,9 @@ describe('identityReader', () => {
   it('makes a client credentials token (subject = client id) the robot robots/<client-id>, whatever username it carries', () => {
     expect(read(verified({client_id: 'ci-robot'}, 'ci-robot')).requester).toEqual({account: 'robots/ci-robot', groups: []});
     expect(read(verified({client_id: 'ci-robot', preferred_username: 'alice'}, 'ci-robot')).requester.account).toBe('robots/ci-robot');
-    expect(() => read(verified({client_id: 'CI_Robot'}, 'CI_Robot'))).toThrow(expect.objectContaining({log: expect.objectContaining({claim: 'client_id'})}));
+    expect(() => read(verified({client_id: 'CI_Robot'}, 'CI_Robot'))).toThrow(
+      expect.objectContaining({log: expect.objectContaining({claim: 'client_id'})}),
+    );
   });
 
   it('treats a user token issued to a client as the user', () => {

@@ -80,9 +80,7 @@ describe('generateSigningMaterial', () => {
   });
 
   it.each([0, -1, 1.5, Number.NaN])('refuses %s days', async (days) => {
-    await expect(generateSigningMaterial({algorithm: 'ES256', commonName: 'hub-auth', days})).rejects.toThrow(
-      /whole number of days/,
-    );
+    await expect(generateSigningMaterial({algorithm: 'ES256', commonName: 'hub-auth', days})).rejects.toThrow(/whole number of days/);
   });
 });
 

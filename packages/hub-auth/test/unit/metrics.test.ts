@@ -42,8 +42,11 @@ describe('hub-auth metrics', () => {
       counter.inc({grant, outcome});
       histogram.observe({grant}, seconds);
     }
-    const lines = (text: string) => text.split('\n').filter((line) => line !== '').sort();
+    const lines = (text: string) =>
+      text
+        .split('\n')
+        .filter((line) => line !== '')
+        .sort();
     expect(lines(ownCounter.text() + ownHistogram.text())).toEqual(lines(await registry.metrics()));
   });
 });
-

@@ -42,7 +42,7 @@ describe('decide with the default policy', () => {
     expect(granted(policy, {account: 'devs', groups: []}, 'devs/tool')).toEqual(ALL);
   });
 
-  it("gives a robot (account robots/<client-id>) its namespace, and a user named like its client id nothing of it", () => {
+  it('gives a robot (account robots/<client-id>) its namespace, and a user named like its client id nothing of it', () => {
     expect(granted(policy, {account: 'robots/ci-robot', groups: []}, 'robots/ci-robot/app')).toEqual(ALL);
     expect(granted(policy, {account: 'robots/ci-robot', groups: []}, 'ci-robot/app')).toEqual([]);
     expect(granted(policy, {account: 'ci-robot', groups: []}, 'robots/ci-robot/app')).toEqual([]);
@@ -82,7 +82,9 @@ describe('decide with the default policy', () => {
     expect(decide(policy, alice, parseScopes(['registry:catalog:*']))).toEqual([]);
     expect(decide(policy, {groups: []}, parseScopes(['registry:catalog:*']))).toEqual([]);
     const rules: AclRule[] = [{match: {group: 'admins', type: 'registry', name: 'catalog'}, actions: ['*']}, ...policy];
-    expect(decide(rules, {account: 'root', groups: ['admins']}, parseScopes(['registry:catalog:*']))).toEqual([{type: 'registry', name: 'catalog', actions: ['*']}]);
+    expect(decide(rules, {account: 'root', groups: ['admins']}, parseScopes(['registry:catalog:*']))).toEqual([
+      {type: 'registry', name: 'catalog', actions: ['*']},
+    ]);
     expect(decide(rules, alice, parseScopes(['registry:catalog:*']))).toEqual([]);
   });
 

@@ -15,7 +15,11 @@ describe("the provider's metadata", () => {
 
   it('takes an endpoint from the RFC 8414 document when OpenID discovery leaves it out, the OpenID one where both name it', () => {
     const openid = {issuer: 'https://id.example', jwks_uri: 'https://id.example/jwks', userinfo_endpoint: 'https://id.example/me'};
-    const oauth = {issuer: 'https://id.example', jwks_uri: 'https://id.example/other-jwks', introspection_endpoint: 'https://id.example/introspect'};
+    const oauth = {
+      issuer: 'https://id.example',
+      jwks_uri: 'https://id.example/other-jwks',
+      introspection_endpoint: 'https://id.example/introspect',
+    };
     expect(mergeMetadata([openid, oauth], {})).toEqual({
       issuer: 'https://id.example',
       jwks_uri: 'https://id.example/jwks',
@@ -26,8 +30,18 @@ describe("the provider's metadata", () => {
   });
 
   it("puts the operator's endpoints over what either document says", () => {
-    const openid = {issuer: 'https://id.example', jwks_uri: 'https://id.example/jwks', introspection_endpoint: 'https://id.example/introspect'};
-    expect(mergeMetadata([openid, undefined], {jwks: 'https://keys.example/jwks', introspection: 'https://id.example/v2/introspect', userinfo: 'https://id.example/v2/me'})).toMatchObject({
+    const openid = {
+      issuer: 'https://id.example',
+      jwks_uri: 'https://id.example/jwks',
+      introspection_endpoint: 'https://id.example/introspect',
+    };
+    expect(
+      mergeMetadata([openid, undefined], {
+        jwks: 'https://keys.example/jwks',
+        introspection: 'https://id.example/v2/introspect',
+        userinfo: 'https://id.example/v2/me',
+      }),
+    ).toMatchObject({
       jwks_uri: 'https://keys.example/jwks',
       introspection_endpoint: 'https://id.example/v2/introspect',
       userinfo_endpoint: 'https://id.example/v2/me',

@@ -4,9 +4,7 @@ import {formatScope, parseScopes, rememberingScopeParser} from '../../src/scope.
 
 describe('parseScopes', () => {
   it('parses a repository scope', () => {
-    expect(parseScopes(['repository:alice/app:pull,push'])).toEqual([
-      {type: 'repository', name: 'alice/app', actions: ['pull', 'push']},
-    ]);
+    expect(parseScopes(['repository:alice/app:pull,push'])).toEqual([{type: 'repository', name: 'alice/app', actions: ['pull', 'push']}]);
   });
 
   it('parses a resource class', () => {
@@ -30,9 +28,7 @@ describe('parseScopes', () => {
   });
 
   it('skips empty items of the action list', () => {
-    expect(parseScopes(['repository:app:pull,,push,'])).toEqual([
-      {type: 'repository', name: 'app', actions: ['pull', 'push']},
-    ]);
+    expect(parseScopes(['repository:app:pull,,push,'])).toEqual([{type: 'repository', name: 'app', actions: ['pull', 'push']}]);
   });
 
   it('reads several space-separated scopes from one value (the OAuth2 form)', () => {
@@ -113,9 +109,7 @@ describe('parseScopes', () => {
 
   it('ignores a value longer than 4096 characters whole', () => {
     const padding = ' '.repeat(4097 - 'repository:a:pull'.length);
-    expect(parseScopes([`repository:a:pull${padding}`, 'repository:b:pull'])).toEqual([
-      {type: 'repository', name: 'b', actions: ['pull']},
-    ]);
+    expect(parseScopes([`repository:a:pull${padding}`, 'repository:b:pull'])).toEqual([{type: 'repository', name: 'b', actions: ['pull']}]);
   });
 
   it('reads a value of exactly 4096 characters', () => {

@@ -3,13 +3,7 @@ import {createPublicKey, generateKeyPairSync, verify, X509Certificate} from 'nod
 import {calculateJwkThumbprint, createLocalJWKSet, decodeProtectedHeader, importJWK, jwtVerify} from 'jose';
 import {describe, expect, it} from 'vitest';
 import {generateSigningMaterial} from '../../src/keygen.js';
-import {
-  createSigner,
-  jwkThumbprint,
-  libtrustKeyId,
-  verificationJwks,
-  type SigningAlgorithm,
-} from '../../src/signing.js';
+import {createSigner, jwkThumbprint, libtrustKeyId, verificationJwks, type SigningAlgorithm} from '../../src/signing.js';
 
 const material = {
   ES256: await generateSigningMaterial({algorithm: 'ES256', commonName: 'hub-auth test ES256', days: 30}),
@@ -191,11 +185,9 @@ describe('libtrustKeyId', () => {
 
   it.skipIf(!haveCommands('openssl', 'base32', 'head'))('agrees with openssl for a fresh RSA key', () => {
     const publicPem = createPublicKey(material.RS256.privateKeyPem).export({type: 'spki', format: 'pem'});
-    const base32 = execFileSync(
-      'sh',
-      ['-c', 'openssl pkey -pubin -outform DER | openssl dgst -sha256 -binary | head -c 30 | base32 -w0'],
-      {input: publicPem},
-    ).toString();
+    const base32 = execFileSync('sh', ['-c', 'openssl pkey -pubin -outform DER | openssl dgst -sha256 -binary | head -c 30 | base32 -w0'], {
+      input: publicPem,
+    }).toString();
     expect(libtrustKeyId(createPublicKey(material.RS256.privateKeyPem))).toBe(base32.match(/.{4}/g)!.join(':'));
   });
 });

@@ -63,7 +63,12 @@ function service(
   const jwks = verificationJwks([material.certificatePem], config.signing.keyId);
   const deps: TokenServiceDeps = {
     config: {...serviceConfig, listen: {...serviceConfig.listen, ...options.listen}},
-    signer: createSigner({privateKeyPem: material.privateKeyPem, certificatePem: material.certificatePem, keyIdFormat: 'libtrust', includeX5c: true}),
+    signer: createSigner({
+      privateKeyPem: material.privateKeyPem,
+      certificatePem: material.certificatePem,
+      keyIdFormat: 'libtrust',
+      includeX5c: true,
+    }),
     jwks,
     verificationKeys: verificationKeysFromJwks(jwks),
     verifier: {
@@ -73,7 +78,11 @@ function service(
         clients.push(client);
         const user = users[token];
         if (!user || revoked.has(token)) throw new InvalidTokenError('the identity provider says the token is not active');
-        return {subject: user.subject ?? `sub-${user.username}`, claims: {preferred_username: user.username, groups: user.groups ?? []}, expiresAt: now + 600};
+        return {
+          subject: user.subject ?? `sub-${user.username}`,
+          claims: {preferred_username: user.username, groups: user.groups ?? []},
+          expiresAt: now + 600,
+        };
       },
     },
     rules: defaultPolicy({publicRepositories: []}),
@@ -92,7 +101,12 @@ function service(
     lines,
     tick: (seconds: number) => (now += seconds),
     revoke: (token: string) => revoked.add(token),
-    async get(token: string | undefined, scope: string, extra = '', headers: Record<string, string> = {}): Promise<{status: number; body: TokenAnswer}> {
+    async get(
+      token: string | undefined,
+      scope: string,
+      extra = '',
+      headers: Record<string, string> = {},
+    ): Promise<{status: number; body: TokenAnswer}> {
       const response = await app.inject({
         url: `/token?service=registry.example.com&scope=${encodeURIComponent(scope)}${extra}`,
         headers: {...headers, ...(token === undefined ? {} : {authorization: `Basic ${Buffer.from(`user:${token}`).toString('base64')}`})},
@@ -104,7 +118,12 @@ function service(
       const response = await app.inject({
         method: 'POST',
         url: '/token',
-        payload: new URLSearchParams({grant_type: 'refresh_token', service: 'registry.example.com', scope, refresh_token: refreshToken ?? ''}).toString(),
+        payload: new URLSearchParams({
+          grant_type: 'refresh_token',
+          service: 'registry.example.com',
+          scope,
+          refresh_token: refreshToken ?? '',
+        }).toString(),
         headers: {'content-type': 'application/x-www-form-urlencoded'},
       });
       return {status: response.statusCode, body: response.json()};
@@ -174,7 +193,12 @@ describe('GET /token with token reuse', () => {
     const refreshed = await hub.app.inject({
       method: 'POST',
       url: '/token',
-      payload: new URLSearchParams({grant_type: 'refresh_token', refresh_token: again.body.refresh_token!, service: 'registry.example.com', scope: 'repository:alice/app:pull'}).toString(),
+      payload: new URLSearchParams({
+        grant_type: 'refresh_token',
+        refresh_token: again.body.refresh_token!,
+        service: 'registry.example.com',
+        scope: 'repository:alice/app:pull',
+      }).toString(),
       headers: {'content-type': 'application/x-www-form-urlencoded'},
     });
     expect(refreshed.statusCode).toBe(200);
@@ -188,7 +212,13 @@ describe('GET /token with token reuse', () => {
     await hub.get('alice-token', 'repository:bob/app:pull');
     const decisions = hub.lines.filter((line) => line.event === 'token');
     expect(decisions).toHaveLength(3);
-    expect(decisions[1]).toMatchObject({msg: 'token issued', grant: 'password', account: 'alice', granted: ['repository:alice/app:pull'], refresh: false});
+    expect(decisions[1]).toMatchObject({
+      msg: 'token issued',
+      grant: 'password',
+      account: 'alice',
+      granted: ['repository:alice/app:pull'],
+      refresh: false,
+    });
     expect(decisions[1]).not.toHaveProperty('requested');
     expect(decisions[2]).toMatchObject({granted: [], requested: ['repository:bob/app:pull']});
     expect(JSON.stringify(hub.lines)).not.toContain('alice-token');
@@ -213,8 +243,13 @@ describe('GET /token with token reuse', () => {
       expect(response.statusCode, type).toBe(415);
       expect(response.json()).toMatchObject({error: 'invalid_request', error_description: expect.stringContaining(`not "${type}"`)});
     }
-    expect(hub.lines.filter((line) => line.msg === 'request refused')).toMatchObject([{outcome: 'bad_request', status: 415}, {outcome: 'bad_request', status: 415}]);
-    expect((await hub.monitoring.inject({url: '/metrics'})).body).toMatch(/^hub_auth_token_requests_total\{grant="unknown",outcome="bad_request"\} 2$/m);
+    expect(hub.lines.filter((line) => line.msg === 'request refused')).toMatchObject([
+      {outcome: 'bad_request', status: 415},
+      {outcome: 'bad_request', status: 415},
+    ]);
+    expect((await hub.monitoring.inject({url: '/metrics'})).body).toMatch(
+      /^hub_auth_token_requests_total\{grant="unknown",outcome="bad_request"\} 2$/m,
+    );
   });
 
   it('shows the answer times as a Prometheus histogram by grant', async () => {
@@ -248,7 +283,10 @@ describe('GET /token refusing accounts', () => {
 
   it('binds a name to the first subject that uses it and refuses it to any other, on every grant', async () => {
     const bindings = await openAccountBindings(join(mkdtempSync(join(tmpdir(), 'hub-auth-bindings-')), 'account-bindings.json'));
-    const hub = service({'first-token': {username: 'carol', subject: 'first'}, 'second-token': {username: 'carol', subject: 'second'}}, {bindings});
+    const hub = service(
+      {'first-token': {username: 'carol', subject: 'first'}, 'second-token': {username: 'carol', subject: 'second'}},
+      {bindings},
+    );
     const first = await hub.get('first-token', 'repository:carol/app:pull,push', '&offline_token=true');
     expect(first.status).toBe(200);
     const second = await hub.get('second-token', 'repository:carol/app:pull,push');
@@ -260,11 +298,14 @@ describe('GET /token refusing accounts', () => {
     expect((await hub.refresh(first.body.refresh_token, 'repository:carol/app:push')).status).toBe(200);
   });
 
-  it("stops a refresh token once the operator has given its name to another identity", async () => {
+  it('stops a refresh token once the operator has given its name to another identity', async () => {
     const path = join(mkdtempSync(join(tmpdir(), 'hub-auth-bindings-')), 'account-bindings.json');
-    const hub = service({'first-token': {username: 'grace', subject: 'first'}, 'second-token': {username: 'grace', subject: 'second'}}, {
-      bindings: await openAccountBindings(path),
-    });
+    const hub = service(
+      {'first-token': {username: 'grace', subject: 'first'}, 'second-token': {username: 'grace', subject: 'second'}},
+      {
+        bindings: await openAccountBindings(path),
+      },
+    );
     const first = await hub.get('first-token', 'repository:grace/app:pull', '&offline_token=true');
     expect(first.status).toBe(200);
     // The operator releases the name (README, Accounts), and the second subject takes it.
@@ -272,7 +313,10 @@ describe('GET /token refusing accounts', () => {
     expect((await hub.get('second-token', 'repository:grace/app:push')).status).toBe(200);
     const refreshed = await hub.refresh(first.body.refresh_token, 'repository:grace/app:push');
     expect(refreshed.status).toBe(403);
-    expect(refreshed.body).toMatchObject({error: 'access_denied', error_description: expect.stringContaining('belongs to another identity')});
+    expect(refreshed.body).toMatchObject({
+      error: 'access_denied',
+      error_description: expect.stringContaining('belongs to another identity'),
+    });
   });
 
   it('gives a group the groups/ namespace, never the one of a user named like it', async () => {
@@ -321,15 +365,24 @@ describe('GET /repositories', () => {
   }
 
   async function list(hub: ReturnType<typeof service>, token?: string) {
-    const response = await hub.app.inject({url: '/repositories', headers: token ? {authorization: `Basic ${Buffer.from(`u:${token}`).toString('base64')}`} : {}});
+    const response = await hub.app.inject({
+      url: '/repositories',
+      headers: token ? {authorization: `Basic ${Buffer.from(`u:${token}`).toString('base64')}`} : {},
+    });
     return {status: response.statusCode, body: response.json<{repositories?: string[]; errors?: Array<{message: string}>}>()};
   }
 
   it('lists, across catalog pages, only what the caller may pull, reading the catalog with a catalog-only token', async () => {
-    const pages = [['alice/app', 'bob/app', 'groups/devs/tool'], ['library/debian', 'groups/ops/x', 'Bad/Name']];
+    const pages = [
+      ['alice/app', 'bob/app', 'groups/devs/tool'],
+      ['library/debian', 'groups/ops/x', 'Bad/Name'],
+    ];
     const upstream = await registry(pages, (index) => (index === 0 ? '/v2/_catalog?n=1000&page=1' : undefined));
     const hub = listingService(upstream.origin);
-    expect(await list(hub, 'alice-token')).toEqual({status: 200, body: {repositories: ['alice/app', 'groups/devs/tool', 'library/debian']}});
+    expect(await list(hub, 'alice-token')).toEqual({
+      status: 200,
+      body: {repositories: ['alice/app', 'groups/devs/tool', 'library/debian']},
+    });
     expect(await list(hub, 'bob-token')).toEqual({status: 200, body: {repositories: ['bob/app', 'library/debian']}});
     // One read of the catalog served both listings, with a token for the catalog and nothing else.
     expect(upstream.seen.map((request) => request.access)).toEqual(Array(2).fill([{type: 'registry', name: 'catalog', actions: ['*']}]));
@@ -340,7 +393,7 @@ describe('GET /repositories', () => {
     expect((await list(hub)).status).toBe(401);
   });
 
-  it("stops at a Link to another origin, and the catalog token never goes there", async () => {
+  it('stops at a Link to another origin, and the catalog token never goes there', async () => {
     const elsewhere = await registry([['stolen/x']], () => undefined);
     const upstream = await registry([['alice/app']], () => `${elsewhere.origin}/v2/_catalog?n=1000&page=1`);
     const hub = listingService(upstream.origin);
