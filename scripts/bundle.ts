@@ -117,7 +117,16 @@ await Promise.all([
     target: 'node20',
     entryPoints: ['packages/hub-auth/src/cli.ts'],
     outfile: 'packages/hub-auth/dist/hub-auth.js',
-    external: dependenciesOf('packages/hub-auth/package.json'),
+    // Every package stays outside but the workspace's own: a dependency missing from hub-auth's
+    // package.json then fails its install test instead of hiding inside the bundle.
+    plugins: [
+      {
+        name: 'packages-outside-but-workspace',
+        setup(builder) {
+          builder.onResolve({filter: /^[^./]/}, (args) => (args.path.startsWith('@hub/') ? undefined : {path: args.path, external: true}));
+        },
+      },
+    ],
     logLevel: 'warning',
   }),
 ]);

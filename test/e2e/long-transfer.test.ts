@@ -14,7 +14,7 @@ const [alice] = USERS as [(typeof USERS)[number]];
  * skew), registry tokens for 30 s (the engine keeps one for at least 60 s), and the registry behind
  * a 128 kB/s link. Each big layer takes about 70 s on it, so the engine needs a new registry token
  * long after the access token it started with has expired: the layer's closing PUT of a push, the
- * fourth layer of a pull (the engine fetches three at a time).
+ * fourth layer of a pull (the test stack's engine fetches three at a time for each pull).
  */
 const ACCESS_TOKEN_SECONDS = 10;
 const LINK_BYTES_PER_SECOND = 128 * 1024;

@@ -31,6 +31,10 @@ export async function startDockerEngine(dir: string): Promise<DockerEngine> {
     `--exec-root=${join(dir, 'exec')}`,
     `--pidfile=${join(dir, 'docker.pid')}`,
     `--host=unix://${socket}`,
+    // Two pushes or pulls at once (hub's and docker's, as the long-transfer test runs them) each
+    // as fast as one alone: all layers of a push in flight, three per pull (the default for one).
+    '--max-concurrent-uploads=8',
+    '--max-concurrent-downloads=6',
   ]);
   try {
     await waitFor('dockerd', () => ping(socket), 60_000);

@@ -144,7 +144,8 @@ export async function startIdentityProvider(options: IdentityProviderOptions = {
   let deviceCodeTtl = 600;
   let slowDowns = 0;
   let opaqueResource: string | undefined;
-  let hidden: {openid?: string[]; everywhere?: string[]} = {};
+  // What the provider leaves out of its documents: the options say it from the start, hideMetadata() from then on.
+  let hidden: {openid?: string[]; everywhere?: string[]} = {openid: options.onlyInOAuthMetadata, everywhere: options.unlisted};
   let introspectionChange: {omit?: string[]; add?: Record<string, unknown>} = {};
   const tokenRequestTimes: number[] = [];
   const requests = new Map<string, number>();
@@ -268,12 +269,9 @@ export async function startIdentityProvider(options: IdentityProviderOptions = {
     await next();
     const body = ctx.body as Record<string, unknown> | undefined;
     if (!body || typeof body !== 'object' || ctx.status !== 200) return;
+    // Both documents are the provider's discovery answer; the RFC 8414 one is told by its request.
     const discovery =
-      ctx.path === '/.well-known/openid-configuration'
-        ? 'openid'
-        : ctx.path.startsWith('/.well-known/oauth-authorization-server')
-          ? 'oauth'
-          : undefined;
+      ctx.path === '/.well-known/openid-configuration' ? (oauthMetadataRequests.has(ctx.req) ? 'oauth' : 'openid') : undefined;
     if (discovery) {
       for (const field of [...(hidden.everywhere ?? []), ...(discovery === 'openid' ? (hidden.openid ?? []) : [])]) delete body[field];
     }
@@ -296,12 +294,6 @@ export async function startIdentityProvider(options: IdentityProviderOptions = {
       return;
     }
     await next();
-    if (ctx.path === '/.well-known/openid-configuration' && !oauthMetadataRequests.has(ctx.req) && ctx.body) {
-      for (const name of options.onlyInOAuthMetadata ?? []) delete (ctx.body as Record<string, unknown>)[name];
-    }
-    if (ctx.path === '/.well-known/openid-configuration' && ctx.body) {
-      for (const name of options.unlisted ?? []) delete (ctx.body as Record<string, unknown>)[name];
-    }
   });
   provider.on('grant.success', (ctx) => {
     const type = String(ctx.oidc.params?.grant_type ?? 'unknown');
