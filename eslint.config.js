@@ -40,7 +40,7 @@ const START_UP_PATH = [
   'src/auth/environment-token.ts',
   'src/auth/identity-token.ts',
   'src/auth/jwt-claims.ts',
-  'src/auth/session.ts',
+  'src/auth/session-refresh.ts',
   'src/config/paths.ts',
   'src/config/registry-host.ts',
   'src/config/settings.ts',

@@ -3,7 +3,7 @@ import type {OpenBrowser} from './auth/browser.js';
 import {canOpenBrowser} from './auth/display.js';
 import type {Confirm} from './auth/issuer-trust.js';
 import type {DiscoveryOptions, ProviderSettings} from './auth/oidc.js';
-import type {SessionDeps} from './auth/session.js';
+import type {SessionDeps} from './auth/session-refresh.js';
 import {hubConfigDir, hubPaths, type HubPaths} from './config/paths.js';
 import type {StorageKind} from './config/settings.js';
 import {printable} from './io/terminal-text.js';

@@ -14,7 +14,7 @@ export default class Doctor extends HubCommand {
 
   async run(): Promise<CheckResult[]> {
     const {args} = await this.parse(Doctor);
-    const {doctor} = await import('../flows/doctor.js');
+    const {doctor} = await import('../doctor/doctor.js');
     const checks = await doctor(this.hub, args.registry);
     if (checks.some((check) => !check.ok)) process.exitCode = 1;
     return checks;

@@ -1,6 +1,6 @@
 import {environmentSession, TOKEN_FOR_OTHER_REGISTRY} from '../auth/environment-token.js';
 import {identityTokenFor} from '../auth/identity-token.js';
-import {freshSession} from '../auth/session.js';
+import {freshSession} from '../auth/session-refresh.js';
 import {normalizeRegistryHost} from '../config/registry-host.js';
 import {readSettings} from '../config/settings.js';
 import {createContext, sessionDeps, type Context} from '../context.js';

@@ -1,6 +1,6 @@
 import {environmentSession} from '../auth/environment-token.js';
 import {identityTokenFor} from '../auth/identity-token.js';
-import {freshSession} from '../auth/session.js';
+import {freshSession} from '../auth/session-refresh.js';
 import {chooseRegistry} from '../config/registry-choice.js';
 import {readSettings} from '../config/settings.js';
 import {sessionDeps, type Context} from '../context.js';

@@ -1,7 +1,7 @@
 import {join, resolve} from 'node:path';
 import type {Configuration} from 'openid-client';
-import {loginWithDevice, supportsDeviceFlow} from '../auth/device-flow.js';
-import {loginWithBrowser} from '../auth/login-flow.js';
+import {loginWithDevice, supportsDeviceFlow} from '../auth/device-authorization-grant.js';
+import {loginWithBrowser} from '../auth/authorization-code-grant.js';
 import type {ProviderSettings} from '../auth/oidc.js';
 import {jwtClaims} from '../auth/jwt-claims.js';
 import {confirmDiscoveredIssuer} from '../auth/issuer-trust.js';

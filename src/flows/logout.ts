@@ -1,5 +1,5 @@
 import {revokeSession} from '../auth/token-grants.js';
-import {sessionClient} from '../auth/session.js';
+import {sessionClient} from '../auth/session-refresh.js';
 import {describeOAuthError} from '../auth/oidc.js';
 import {chooseRegistry} from '../config/registry-choice.js';
 import {readSettings, removeRegistrySettings, type RegistrySettings} from '../config/settings.js';

@@ -1,5 +1,5 @@
 import {environmentSession} from '../auth/environment-token.js';
-import {sessionState, type SessionState} from '../auth/session.js';
+import {sessionState, type SessionState} from '../auth/session-refresh.js';
 import {readSettings, type StorageKind} from '../config/settings.js';
 import type {Context} from '../context.js';
 import {ExitCode, HubError} from '@hub/common/errors';

@@ -12,6 +12,7 @@ import {
   type HubAuth,
   type HubAuthOptions,
   type SigningFiles,
+  hubAuthLogLines,
 } from '@hub/test-stack/hub-auth';
 import {startIdentityProvider, type IdentityProvider} from '@hub/test-stack/identity-provider';
 import {freePort, waitFor} from '@hub/test-stack/ports';
@@ -61,15 +62,6 @@ describe.runIf(e2eEnabled([]))('hub-auth operations', () => {
       else child.once('exit', (code, signal) => resolve({code, signal}));
     });
 
-  /** Lines of hub-auth's log (JSON, one object a line) whose msg contains `text`. */
-  const logLines = (hubAuth: HubAuth, text: string) =>
-    hubAuth.daemon
-      .output()
-      .split('\n')
-      .filter((line) => line.startsWith('{'))
-      .map((line) => JSON.parse(line) as Record<string, unknown> & {msg: string})
-      .filter((line) => line.msg.includes(text));
-
   it('SIGTERM under 40 busy clients: every request it accepted is answered in full, then it exits 0 and says so', async () => {
     const hubAuth = await startHubAuth(optionsFor('drain', keysA));
     try {
@@ -112,8 +104,8 @@ describe.runIf(e2eEnabled([]))('hub-auth operations', () => {
       expect([...statuses.keys()]).toEqual([200]);
       expect(answeredAfterSignal).toBeGreaterThan(0);
       expect(refused).toBe(clients.length);
-      expect(logLines(hubAuth, 'draining')).toEqual([expect.objectContaining({event: 'shutdown', signal: 'SIGTERM'})]);
-      expect(logLines(hubAuth, 'drained: hub-auth exits')).toEqual([
+      expect(hubAuthLogLines(hubAuth, 'draining')).toEqual([expect.objectContaining({event: 'shutdown', signal: 'SIGTERM'})]);
+      expect(hubAuthLogLines(hubAuth, 'drained: hub-auth exits')).toEqual([
         expect.objectContaining({event: 'shutdown', signal: 'SIGTERM', cut: false}),
       ]);
     } finally {
@@ -127,7 +119,7 @@ describe.runIf(e2eEnabled([]))('hub-auth operations', () => {
       await anonymousToken(hubAuth, 'public/app');
       hubAuth.daemon.child.kill('SIGINT');
       expect(await exited(hubAuth)).toEqual({code: 0, signal: null});
-      expect(logLines(hubAuth, 'drained: hub-auth exits')).toEqual([expect.objectContaining({signal: 'SIGINT'})]);
+      expect(hubAuthLogLines(hubAuth, 'drained: hub-auth exits')).toEqual([expect.objectContaining({signal: 'SIGINT'})]);
     } finally {
       await hubAuth.stop();
     }
@@ -171,7 +163,7 @@ describe.runIf(e2eEnabled([]))('hub-auth operations', () => {
     async function hangup(): Promise<Record<string, unknown>> {
       reloads += 1;
       hubAuth.daemon.child.kill('SIGHUP');
-      const outcome = () => [...logLines(hubAuth, 'reloaded the configuration'), ...logLines(hubAuth, 'reload refused')];
+      const outcome = () => [...hubAuthLogLines(hubAuth, 'reloaded the configuration'), ...hubAuthLogLines(hubAuth, 'reload refused')];
       await waitFor('the reload log line', async () => outcome().length === reloads);
       return outcome()
         .sort((a, b) => Number(a.time) - Number(b.time))
@@ -213,7 +205,9 @@ describe.runIf(e2eEnabled([]))('hub-auth operations', () => {
       expect(token.access).toEqual([{type: 'repository', name: 'shared/app', actions: ['pull']}]);
       // The counts go on across the reload.
       expect(await issuedCount()).toBeGreaterThan(issuedBefore);
-      expect(logLines(hubAuth, 'take effect only after a restart').at(-1)).toMatchObject({settings: ['listen.requestTimeoutSeconds']});
+      expect(hubAuthLogLines(hubAuth, 'take effect only after a restart').at(-1)).toMatchObject({
+        settings: ['listen.requestTimeoutSeconds'],
+      });
 
       // Step 2: sign with B, keep A published for the tokens it signed; clients keep asking meanwhile.
       await rewrite(keysB, [keysA.certificate]);
@@ -278,7 +272,7 @@ describe.runIf(e2eEnabled([]))('hub-auth operations', () => {
       await anonymousToken(hubAuth, 'public/last');
       hubAuth.daemon.child.kill('SIGTERM');
       expect(await exited(hubAuth)).toEqual({code: 0, signal: null});
-      expect(logLines(hubAuth, 'drained: hub-auth exits')).toEqual([expect.objectContaining({signal: 'SIGTERM', cut: false})]);
+      expect(hubAuthLogLines(hubAuth, 'drained: hub-auth exits')).toEqual([expect.objectContaining({signal: 'SIGTERM', cut: false})]);
     });
   });
 
@@ -305,12 +299,12 @@ describe.runIf(e2eEnabled([]))('hub-auth operations', () => {
       hubAuth = await startHubAuth({...optionsFor('provider-down', keysA), untilAlive: true});
       const discovery = `${idp.issuer}/.well-known/openid-configuration`;
       await waitForOutput(hubAuth.daemon, 'cannot reach the identity provider');
-      const [warning] = logLines(hubAuth, 'cannot reach the identity provider');
+      const [warning] = hubAuthLogLines(hubAuth, 'cannot reach the identity provider');
       expect(warning).toMatchObject({event: 'provider', level: 40, failures: 1});
       expect(String(warning!.reason)).toContain(discovery);
       expect((await fetch(`${hubAuth.monitoringUrl}/readyz`)).status).toBe(503);
       idp.setDown(false);
-      await waitFor('the recovery log line', async () => logLines(hubAuth!, 'identity provider reachable').length === 1, 40_000);
+      await waitFor('the recovery log line', async () => hubAuthLogLines(hubAuth!, 'identity provider reachable').length === 1, 40_000);
       expect((await fetch(`${hubAuth.monitoringUrl}/readyz`)).status).toBe(200);
     } finally {
       idp.setDown(false);
@@ -323,7 +317,7 @@ describe.runIf(e2eEnabled([]))('hub-auth operations', () => {
     const hubAuth = await startHubAuth({...optionsFor('jwks-down', keysA), extra: {oidc: {jwksUri}}, untilAlive: true});
     try {
       await waitForOutput(hubAuth.daemon, 'cannot reach the identity provider');
-      const [warning] = logLines(hubAuth, 'cannot reach the identity provider');
+      const [warning] = hubAuthLogLines(hubAuth, 'cannot reach the identity provider');
       expect(String(warning!.reason)).toContain(`cannot load ${jwksUri}`);
       const readiness = await fetch(`${hubAuth.monitoringUrl}/readyz`);
       expect(readiness.status).toBe(503);

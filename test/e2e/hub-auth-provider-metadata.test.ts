@@ -2,7 +2,15 @@ import {join} from 'node:path';
 import {decodeJwt} from 'jose';
 import {afterAll, afterEach, beforeAll, describe, expect, it} from 'vitest';
 import {registryAudience} from '@hub/protocol/registry-audience';
-import {keygen, SERVICE, startHubAuth, type HubAuth, type HubAuthOptions, type SigningFiles} from '@hub/test-stack/hub-auth';
+import {
+  keygen,
+  SERVICE,
+  startHubAuth,
+  type HubAuth,
+  type HubAuthOptions,
+  type SigningFiles,
+  hubAuthLogLines,
+} from '@hub/test-stack/hub-auth';
 import {startIdentityProvider, type IdentityProvider} from '@hub/test-stack/identity-provider';
 import {waitFor} from '@hub/test-stack/ports';
 import {e2eEnabled} from '@hub/test-stack/prerequisites';
@@ -68,14 +76,6 @@ describe.runIf(e2eEnabled([]))('hub-auth and the provider’s metadata and answe
     };
   }
 
-  const logLines = (hubAuth: HubAuth, text: string) =>
-    hubAuth.daemon
-      .output()
-      .split('\n')
-      .filter((line) => line.startsWith('{'))
-      .map((line) => JSON.parse(line) as Record<string, unknown> & {msg: string})
-      .filter((line) => line.msg.includes(text));
-
   it('finds the introspection endpoint in the RFC 8414 metadata when OpenID discovery leaves it out', async () => {
     idp.hideMetadata({openid: ['introspection_endpoint', 'revocation_endpoint']});
     const discovery = (await (await fetch(`${idp.issuer}/.well-known/openid-configuration`)).json()) as Record<string, unknown>;
@@ -99,12 +99,12 @@ describe.runIf(e2eEnabled([]))('hub-auth and the provider’s metadata and answe
     const hubAuth = await start({untilAlive: true});
     await waitFor(
       'the configuration problem in the log',
-      async () => logLines(hubAuth, 'configuration does not fit the identity provider').length > 0,
+      async () => hubAuthLogLines(hubAuth, 'configuration does not fit the identity provider').length > 0,
     );
-    const [line] = logLines(hubAuth, 'configuration does not fit the identity provider');
+    const [line] = hubAuthLogLines(hubAuth, 'configuration does not fit the identity provider');
     expect(line).toMatchObject({level: 50, event: 'provider'});
     expect(String(line!.reason)).toContain('oidc.endpoints.introspection');
-    expect(logLines(hubAuth, 'cannot reach the identity provider')).toEqual([]);
+    expect(hubAuthLogLines(hubAuth, 'cannot reach the identity provider')).toEqual([]);
     const readiness = await fetch(`${hubAuth.monitoringUrl}/readyz`);
     expect(readiness.status).toBe(503);
     expect(((await readiness.json()) as {reason: string}).reason).toContain('publishes no introspection_endpoint');

@@ -97,7 +97,7 @@ describe.each(PROVIDERS)('with $name as the identity provider', ({name, programs
     async function stored() {
       const session = await secretServiceSession(keyring.env, registry);
       expect(session).toBeDefined();
-      return session as {accessToken: string; refreshToken?: string; clientId: string; account: string};
+      return session as {accessToken: string; refreshToken?: string; clientId: string; account: string; identityToken?: {token: string}};
     }
 
     it('browser login with PKCE: the account is the one hub-auth names', async () => {
@@ -146,7 +146,9 @@ describe.each(PROVIDERS)('with $name as the identity provider', ({name, programs
       const secrets = new Set(answers.map((answer) => (JSON.parse(answer.stdout) as {Secret: string}).Secret));
       expect(secrets.size).toBe(1);
       const after = await stored();
-      expect([...secrets][0]).toBe(after.accessToken);
+      // The engine gets docker's identity token (hub-auth's refresh token, kept with the session), which outlives the access token.
+      expect(after.identityToken).toBeDefined();
+      expect([...secrets][0]).toBe(after.identityToken!.token);
       expect(after.accessToken).not.toBe(before.accessToken);
       expect(after.refreshToken).toBeDefined();
       // Without rotation hub keeps the one it has (the refresh answer names none).

@@ -20,6 +20,9 @@ import {registerWellKnownRoutes} from './routes/well-known.js';
 import type {RegistryTokenSigner, verificationJwks} from './signing.js';
 import type {TokenReuse} from './token-reuse.js';
 import type {AccessTokenVerifier} from './verify-access-token.js';
+import type {ResourceScope} from '@hub/protocol/resource-scope';
+import type {Requester} from './policy.js';
+import type {CallerResolver} from './routes/token.js';
 
 export interface TokenServiceDeps {
   config: TokenServiceConfig;
@@ -35,6 +38,12 @@ export interface TokenServiceDeps {
   nowSeconds: () => number;
   /** Resolves once tokens can be checked (the provider's metadata is loaded). */
   ready: () => Promise<void>;
+  /** The policy's answer: what of the scopes the requester gets (policy.ts, remembering recent answers). */
+  decide: (requester: Requester, scopes: readonly ResourceScope[]) => readonly ResourceScope[];
+  /** The scopes of a request's `scope` values (scope.ts, remembering recent texts). */
+  parseScopes: (values: readonly string[]) => readonly ResourceScope[];
+  /** Who presents an access token: the requester the policy sees and the identity behind it. */
+  callerOf: CallerResolver;
 }
 
 /** The HTTP app, built apart from `listen` so that tests can inject requests into it. */

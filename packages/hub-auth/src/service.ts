@@ -7,6 +7,7 @@ import {defaultPolicy} from './policy.js';
 import {loadSigningKeys} from './signing-keys.js';
 import {createTokenReuse} from './token-reuse.js';
 import {createAccessTokenVerifier} from './verify-access-token.js';
+import {withRequestWiring} from './request-wiring.js';
 
 export function createLogger(level = process.env.HUB_AUTH_LOG_LEVEL ?? 'info'): Logger {
   // Tokens travel in Authorization headers and form bodies; neither is ever logged. Lines are
@@ -46,7 +47,7 @@ export async function createTokenService(
     cacheSize: config.cacheSize,
     onCheck: (method) => metrics.checks.inc(method),
   });
-  const deps: TokenServiceDeps = {
+  const deps: TokenServiceDeps = withRequestWiring({
     config,
     signer: keys.signer,
     jwks: keys.jwks,
@@ -59,7 +60,7 @@ export async function createTokenService(
     logger,
     nowSeconds: () => Math.floor(Date.now() / 1000),
     ready: () => verifier.ready(),
-  };
+  });
   return {
     app: createApp(deps),
     monitoring: createMonitoringApp(deps),

@@ -113,6 +113,16 @@ export interface HubAuth {
   stop(): Promise<void>;
 }
 
+/** Lines of hub-auth's log (JSON, one object a line) whose msg contains `text`. */
+export function hubAuthLogLines(hubAuth: HubAuth, text: string): Array<Record<string, unknown> & {msg: string}> {
+  return hubAuth.daemon
+    .output()
+    .split('\n')
+    .filter((line) => line.startsWith('{'))
+    .map((line) => JSON.parse(line) as Record<string, unknown> & {msg: string})
+    .filter((line) => line.msg.includes(text));
+}
+
 /** `hub-auth serve` with that configuration, started and not waited for (the bench times its start). */
 export function spawnHubAuth(configFile: string, logFile: string, env: NodeJS.ProcessEnv = {}, nodeOptions: string[] = []): Daemon {
   return startDaemon(process.execPath, [...nodeOptions, BIN, 'serve', '--config', configFile], {

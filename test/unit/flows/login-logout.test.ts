@@ -13,12 +13,12 @@ const provider = vi.hoisted(() => ({
 }));
 const registry = vi.hoisted(() => ({check: vi.fn(async (_registry: string, _token: string) => ({account: 'alice'}))}));
 
-vi.mock('../../../src/auth/login-flow.js', () => ({
+vi.mock('../../../src/auth/authorization-code-grant.js', () => ({
   // The browser login as the flow sees it: the provider's tokens arrive at `complete`.
   loginWithBrowser: async (options: {complete: (tokens: unknown) => Promise<string>}) =>
     options.complete({access_token: 'access-1', refresh_token: 'refresh-1', expires_in: 300, token_type: 'bearer'}),
 }));
-vi.mock('../../../src/auth/device-flow.js', () => ({supportsDeviceFlow: () => false, loginWithDevice: vi.fn()}));
+vi.mock('../../../src/auth/device-authorization-grant.js', () => ({supportsDeviceFlow: () => false, loginWithDevice: vi.fn()}));
 vi.mock('../../../src/auth/token-grants.js', async (importOriginal) => ({
   ...(await importOriginal<typeof import('../../../src/auth/token-grants.js')>()),
   identify: async () => provider.identity,

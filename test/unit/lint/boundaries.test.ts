@@ -30,11 +30,11 @@ describe('import boundaries (eslint.config.js)', {timeout: 60_000}, () => {
   });
 
   it('refuses a module the start-up path does not list (it would bring its own imports along)', async () => {
-    expect(await problems('src/auth/session.ts', "import {discoverProvider} from './oidc.js'; void discoverProvider;")).toEqual([
+    expect(await problems('src/auth/session-refresh.ts', "import {discoverProvider} from './oidc.js'; void discoverProvider;")).toEqual([
       expect.stringContaining('hub/start-up-path'),
     ]);
-    expect(await problems('src/auth/session.ts', "import {HubError} from '@hub/common/errors'; void HubError;")).toEqual([]);
-    expect(await problems('src/auth/session.ts', "import {x} from '@hub/protocol/hub-configuration'; void x;")).toEqual([
+    expect(await problems('src/auth/session-refresh.ts', "import {HubError} from '@hub/common/errors'; void HubError;")).toEqual([]);
+    expect(await problems('src/auth/session-refresh.ts', "import {x} from '@hub/protocol/hub-configuration'; void x;")).toEqual([
       expect.stringContaining('hub/start-up-path'),
     ]);
   });

@@ -5,7 +5,7 @@ import {FIRST_CATALOG_PAGE, MAX_CATALOG_PAGES, nextCatalogPage, REPOSITORY_LISTI
 import type {TokenServiceDeps} from '../app.js';
 import {decide} from '../policy.js';
 import {isValidRepositoryName} from '@hub/protocol/repository-name';
-import {callerResolver, credentialsFrom, logRefusedAccount, registryErrorBody, TokenRequestError} from './token.js';
+import {credentialsFrom, logRefusedAccount, registryErrorBody, TokenRequestError} from './token.js';
 
 /**
  * The repositories the caller may pull, for `hub images`. The registry's catalog lists every
@@ -24,7 +24,7 @@ const CATALOG_REUSE_MS = 30_000;
 const CATALOG_TOKEN_SECONDS = 60;
 
 export function registerRepositoryListingRoute(app: FastifyInstance, deps: TokenServiceDeps): void {
-  const callerOf = callerResolver(deps);
+  const {callerOf} = deps;
   const registry = new URL(deps.config.registry.url ?? `https://${deps.config.registry.host}`);
   let recent: {readAt: number; names: Promise<string[]>} | undefined;
   const catalog = (): Promise<string[]> => {

@@ -1,9 +1,9 @@
 import type {FastifyInstance, FastifyReply, FastifyRequest} from 'fastify';
 import type {ResourceScope} from '@hub/protocol/resource-scope';
-import {formatScope, rememberingScopeParser} from '../scope.js';
-import {issueRegistryToken, type IssueDeps} from '../issue-token.js';
+import {formatScope} from '../scope.js';
+import {issueRegistryToken} from '../issue-token.js';
 import {identityReader, RefusedIdentityError, type Holder} from '../identity.js';
-import {rememberingDecider, type Requester} from '../policy.js';
+import type {Requester} from '../policy.js';
 import {readRefreshToken} from '../refresh-token.js';
 import {InvalidTokenError, OverloadError, ProviderConfigurationError, UpstreamError} from '../verify-access-token.js';
 import type {TokenServiceDeps} from '../app.js';
@@ -68,9 +68,7 @@ const tokenAnswer = {
 };
 
 export function registerTokenRoutes(app: FastifyInstance, deps: TokenServiceDeps): void {
-  const requesterForAccessToken = callerResolver(deps);
-  const parseScopes = rememberingScopeParser();
-  const issueDeps: IssueDeps = {...deps, decide: rememberingDecider(deps.rules)};
+  const {callerOf: requesterForAccessToken, parseScopes} = deps;
 
   app.get('/token', {schema: tokenAnswer}, (request, reply) =>
     answer(request, reply, 'registry', async () => {
@@ -129,7 +127,7 @@ export function registerTokenRoutes(app: FastifyInstance, deps: TokenServiceDeps
     try {
       const understood = await understand();
       grant = understood.grant;
-      const {response, access} = issueRegistryToken(issueDeps, understood);
+      const {response, access} = issueRegistryToken(deps, understood);
       request.log.info(
         decisionLine(grant, understood.requester, understood.scopes, access, response.refresh_token !== undefined),
         'token issued',
@@ -185,9 +183,9 @@ function decisionLine(
  * (introspection takes turns by client address), read into an account (identity.ts), and that
  * account bound to this identity (bindings.ts).
  */
-export function callerResolver(
-  deps: TokenServiceDeps,
-): (token: string, client: string) => Promise<{requester: Requester & {account: string}; holder: Holder}> {
+export type CallerResolver = (token: string, client: string) => Promise<{requester: Requester & {account: string}; holder: Holder}>;
+
+export function callerResolver(deps: Omit<TokenServiceDeps, 'callerOf'>): CallerResolver {
   const identityOf = identityReader({
     issuer: deps.config.oidc.issuer,
     usernameClaim: deps.config.oidc.usernameClaim,
@@ -243,7 +241,7 @@ export function callerResolver(
   };
 }
 
-async function checkBinding(deps: TokenServiceDeps, account: string, holder: Holder, presented: string): Promise<void> {
+async function checkBinding(deps: Pick<TokenServiceDeps, 'bindings'>, account: string, holder: Holder, presented: string): Promise<void> {
   let mine: boolean;
   try {
     mine = await deps.bindings.claim(account, holder);

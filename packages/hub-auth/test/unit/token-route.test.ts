@@ -17,6 +17,7 @@ import {verificationKeysFromJwks} from '../../src/refresh-token.js';
 import {createSigner, verificationJwks} from '../../src/signing.js';
 import {createTokenReuse} from '../../src/token-reuse.js';
 import {InvalidTokenError, type VerifiedClaims} from '../../src/verify-access-token.js';
+import {withRequestWiring} from '../../src/request-wiring.js';
 
 const material = await generateSigningMaterial({algorithm: 'ES256', commonName: 'hub-auth route test', days: 30});
 const rawConfig = {
@@ -61,7 +62,7 @@ function service(
     },
   });
   const jwks = verificationJwks([material.certificatePem], config.signing.keyId);
-  const deps: TokenServiceDeps = {
+  const deps: TokenServiceDeps = withRequestWiring({
     config: {...serviceConfig, listen: {...serviceConfig.listen, ...options.listen}},
     signer: createSigner({
       privateKeyPem: material.privateKeyPem,
@@ -92,7 +93,7 @@ function service(
     logger: pino({level: 'info'}, logStream),
     nowSeconds: () => now,
     ready: async () => {},
-  };
+  });
   const app = createApp(deps);
   return {
     app,

@@ -1,10 +1,10 @@
-import {freshSession} from '../auth/session.js';
+import {freshSession} from '../auth/session-refresh.js';
 import {chooseRegistry} from '../config/registry-choice.js';
 import {readSettings, type RegistrySettings} from '../config/settings.js';
 import {sessionDeps, type Context} from '../context.js';
-import {checkCredentialHelper} from '../doctor/credential-helper-check.js';
-import {CheckFailed, Checkup, type CheckResult, type Passed} from '../doctor/checkup.js';
-import {askRegistry, checkHubAuth, checkRegistry} from '../doctor/registry-checks.js';
+import {checkCredentialHelper} from './credential-helper-check.js';
+import {CheckFailed, Checkup, type CheckResult, type Passed} from './checkup.js';
+import {askRegistry, checkHubAuth, checkRegistry} from './registry-checks.js';
 import {connectEngine, describeEngine} from '../docker/engine.js';
 import type {Session} from '../store/session.js';
 
