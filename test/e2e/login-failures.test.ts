@@ -80,6 +80,8 @@ describe.runIf(e2eEnabled())('hub login refuses hostile and broken input, and st
     await browser.signIn(authorizationUrl.href, alice);
     const result = await login;
     const commandLines = await sampler.stop();
+    // Signed out first, whatever is found below: the next tests start with an empty keychain.
+    expect((await runHub(['logout', REGISTRY], env)).code).toBe(0);
     expect(result.code, result.stderr).toBe(0);
     // The browser hook was seen, with the link as its only URL.
     expect(
@@ -93,7 +95,6 @@ describe.runIf(e2eEnabled())('hub login refuses hostile and broken input, and st
     expect(link).toMatch(/^http:\/\/127\.0\.0\.1:\d+\/[\w-]{20,}$/);
     expect(result.stderr).toContain(link);
     expect(result.stderr).not.toContain(secrets[0]);
-    expect((await runHub(['logout', REGISTRY], env)).code).toBe(0);
   });
 
   it('ends the login with a warning when the sign-in link is opened twice (someone else opened it first)', async () => {
