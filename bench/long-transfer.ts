@@ -67,20 +67,15 @@ export async function benchLongTransfer(ctx: BenchContext): Promise<Figure[]> {
     return [
       transferFigure(`hub push (${size})`, pushes, 'docker push'),
       transferFigure(`hub pull (${size})`, pulls, 'docker pull'),
-      figure({
-        benchmark: BENCHMARK,
-        name: `hub peak RSS during hub push (${describeImage(image)})`,
-        unit: 'MB',
-        value: summarize(peakMb.push),
-        target: {op: '<=', value: 150},
-      }),
-      figure({
-        benchmark: BENCHMARK,
-        name: `hub peak RSS during hub pull (${describeImage(image)})`,
-        unit: 'MB',
-        value: summarize(peakMb.pull),
-        target: {op: '<=', value: 150},
-      }),
+      ...(['push', 'pull'] as const).map((operation) =>
+        figure({
+          benchmark: BENCHMARK,
+          name: `hub peak RSS during hub ${operation} (${describeImage(image)})`,
+          unit: 'MB',
+          value: summarize(peakMb[operation]),
+          target: {op: '<=', value: 150},
+        }),
+      ),
     ];
   } finally {
     // The later benchmarks use the session as login left it: good for an hour.
