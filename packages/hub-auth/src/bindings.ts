@@ -11,8 +11,13 @@ import type {Holder} from './identity.js';
  *
  * The bindings live in one JSON file, written under a lock and renamed into place, so instances
  * that share the file (a shared volume) agree. Each instance keeps the file's contents in memory
- * and looks at the file's identity (inode, size, mtime) on every check: an operator who removes
- * an entry to release a name is obeyed by the next request, by every instance.
+ * and looks at the file's identity (inode, size, mtime) again once `recheckMs` has passed since it
+ * last looked: an operator who removes an entry to release a name is obeyed within a second, by
+ * every instance. Looking on every request cost a twelfth of a cached token request (a `stat`
+ * call; bench/hub-auth-load.ts, BENCH_CPU_PROFILE), and the second adds nothing an attacker can
+ * use: the registry tokens the released name's old holder already has stay valid for their
+ * whole lifetime (minutes) anyway. Binding a free name never trusts the memory: it re-reads the
+ * file under the lock, so two instances cannot both give it away.
  */
 
 export interface AccountBindings {
@@ -22,9 +27,19 @@ export interface AccountBindings {
 
 const shape = object({accounts: recordOf(object({issuer: string(), subject: string(), since: string()}))});
 
+export interface BindingsOptions {
+  /** How long the file's contents are trusted before its identity is looked at again. */
+  recheckMs: number;
+  /** The clock `recheckMs` is counted on, in milliseconds. */
+  nowMs: () => number;
+}
+
+const DEFAULT_OPTIONS: BindingsOptions = {recheckMs: 1000, nowMs: () => performance.now()};
+
 /** Opens (creating it if need be) the bindings file; a file that cannot be written stops the start. */
-export async function openAccountBindings(path: string): Promise<AccountBindings> {
+export async function openAccountBindings(path: string, options: BindingsOptions = DEFAULT_OPTIONS): Promise<AccountBindings> {
   let known = {stamp: '', accounts: new Map<string, Holder>()};
+  let lookedAt = -Infinity;
   let queue: Promise<unknown> = Promise.resolve();
 
   async function snapshot(): Promise<{stamp: string; accounts: Map<string, Holder>}> {
@@ -34,13 +49,17 @@ export async function openAccountBindings(path: string): Promise<AccountBindings
   }
 
   async function current(): Promise<Map<string, Holder>> {
-    if (stampOf(path) !== known.stamp) known = await snapshot();
+    const now = options.nowMs();
+    if (now - lookedAt >= options.recheckMs) {
+      lookedAt = now;
+      if (stampOf(path) !== known.stamp) known = await snapshot();
+    }
     return known.accounts;
   }
 
   async function bind(account: string, holder: Holder): Promise<void> {
     // Requests that queued behind the one that bound it need no write of their own.
-    if ((await current()).has(account)) return;
+    if (known.accounts.has(account)) return;
     await updateJsonFile(
       path,
       shape,

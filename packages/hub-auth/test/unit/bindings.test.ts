@@ -43,13 +43,27 @@ describe('account bindings', () => {
     expect(JSON.parse(readFileSync(path, 'utf8'))).toMatchObject({accounts: {erin: {...first, since: expect.any(String)}}});
   });
 
-  it('releases a name the operator removes from the file, at the next request, in every instance', async () => {
+  it('releases a name the operator removes from the file, within a second, in every instance', async () => {
     const path = bindingsPath();
-    const bindings = await openAccountBindings(path);
+    let nowMs = 0;
+    const bindings = await openAccountBindings(path, {recheckMs: 1000, nowMs: () => nowMs});
     expect(await bindings.claim('frank', first)).toBe(true);
     writeFileSync(path, JSON.stringify({accounts: {}}));
+    nowMs += 999;
+    // Until the second is up the old holder keeps it: its registry tokens outlive that anyway.
+    expect(await bindings.claim('frank', second)).toBe(false);
+    nowMs += 1;
     expect(await bindings.claim('frank', second)).toBe(true);
     expect(await bindings.claim('frank', first)).toBe(false);
+  });
+
+  it('never gives away a name another instance bound, however old its own copy of the file', async () => {
+    const path = bindingsPath();
+    const stale = {recheckMs: Number.POSITIVE_INFINITY, nowMs: () => 0};
+    const [one, two] = [await openAccountBindings(path, stale), await openAccountBindings(path, stale)];
+    expect(await one.claim('grace', first)).toBe(true);
+    expect(await two.claim('grace', second)).toBe(false);
+    expect(await two.claim('grace', first)).toBe(true);
   });
 
   it('handles names that are also properties of every object', async () => {

@@ -301,16 +301,16 @@ describe('GET /token refusing accounts', () => {
 
   it('stops a refresh token once the operator has given its name to another identity', async () => {
     const path = join(mkdtempSync(join(tmpdir(), 'hub-auth-bindings-')), 'account-bindings.json');
+    let nowMs = 0;
     const hub = service(
       {'first-token': {username: 'grace', subject: 'first'}, 'second-token': {username: 'grace', subject: 'second'}},
-      {
-        bindings: await openAccountBindings(path),
-      },
+      {bindings: await openAccountBindings(path, {recheckMs: 1000, nowMs: () => nowMs})},
     );
     const first = await hub.get('first-token', 'repository:grace/app:pull', '&offline_token=true');
     expect(first.status).toBe(200);
-    // The operator releases the name (README, Accounts), and the second subject takes it.
+    // The operator releases the name (README, Accounts), and after a second the second subject takes it.
     writeFileSync(path, JSON.stringify({accounts: {}}));
+    nowMs += 1000;
     expect((await hub.get('second-token', 'repository:grace/app:push')).status).toBe(200);
     const refreshed = await hub.refresh(first.body.refresh_token, 'repository:grace/app:push');
     expect(refreshed.status).toBe(403);
