@@ -11,7 +11,7 @@ import {startDaemon, waitForOutput, type Daemon} from '@hub/test-stack/process';
 import {runCommand} from './commands.js';
 import type {BenchContext} from './context.js';
 import type {LoadPlan, LoadResult} from './load-client.js';
-import type {RecordedResponse} from './http-limit-server.js';
+import type {LimitServer, RecordedResponse} from './http-limit-server.js';
 import {figure, type Figure} from './report.js';
 import {summarize, type Summary} from './stats.js';
 
@@ -83,14 +83,28 @@ export async function benchHubAuthLoad(ctx: BenchContext): Promise<Figure[]> {
 
     const answerFile = join(ctx.dir, 'hub-auth-answer.json');
     await writeFile(answerFile, JSON.stringify(answer));
-    const bare = startDaemon('taskset', ['--cpu-list', SERVER_CORE, ...tsx(HTTP_LIMIT_SERVER, [answerFile])], {env: ctx.env});
-    started.push(bare);
-    const port = /^listening (\d+)$/m.exec(await waitForOutput(bare, /^listening \d+$/m, 20_000))?.[1];
-    if (!port) throw new Error(`the bare node:http server did not start:\n${bare.output()}`);
-    const bareUrl = `http://127.0.0.1:${port}${query}`;
+    const limitServer = async (kind: LimitServer, ...args: string[]): Promise<{url: string; pid: number}> => {
+      const server = startDaemon('taskset', ['--cpu-list', SERVER_CORE, ...tsx(HTTP_LIMIT_SERVER, [answerFile, kind, ...args])], {
+        env: ctx.env,
+      });
+      started.push(server);
+      const port = /^listening (\d+)$/m.exec(await waitForOutput(server, /^listening \d+$/m, 20_000))?.[1];
+      if (!port) throw new Error(`the ${kind} limit server did not start:\n${server.output()}`);
+      return {url: `http://127.0.0.1:${port}${query}`, pid: server.child.pid!};
+    };
+    const bare = await limitServer('node:http');
+    const bareFastify = await limitServer('fastify');
+    const bareSigning = await limitServer(
+      'node:http-signing',
+      stack.signing.key,
+      stack.signing.certificate,
+      JSON.stringify(registryClaims),
+    );
 
     const loads: Array<{kind: string; target: {pid: number}; plan: Omit<LoadPlan, 'connections' | 'seconds'>}> = [
-      {kind: 'bare node:http', target: {pid: bare.child.pid!}, plan: {url: bareUrl, tokens: [jwt]}},
+      {kind: 'bare node:http', target: bare, plan: {url: bare.url, tokens: [jwt]}},
+      {kind: 'bare fastify', target: bareFastify, plan: {url: bareFastify.url, tokens: [jwt]}},
+      {kind: 'bare node:http signing each answer', target: bareSigning, plan: {url: bareSigning.url, tokens: [jwt]}},
       {kind: 'JWT access token', target: {pid: reusing.jwt.daemon.child.pid!}, plan: {url: `${reusing.jwt.url}${query}`, tokens: [jwt]}},
       {
         kind: 'opaque token, introspection cached',
@@ -180,7 +194,8 @@ export async function benchHubAuthLoad(ctx: BenchContext): Promise<Figure[]> {
         figure({benchmark, name: `${kind}: errors`, unit: '', value: of(list, (r) => r.errors), target: {op: '<=', value: 0}}),
       ];
     };
-    const hubAuthRuns = loads.filter(({kind}) => kind !== 'bare node:http').flatMap(({kind}) => runs.get(kind)!);
+    const perCpuSecondOf = (kind: string): Limit => ({name: `${kind}, per CPU-second`, value: of(runs.get(kind)!, (r) => r.perCpuSecond)});
+    const hubAuthRuns = loads.filter(({kind}) => !kind.startsWith('bare ')).flatMap(({kind}) => runs.get(kind)!);
     const coldBenchmark = `hub-auth GET /token, opaque token, cache miss (a fresh token per request), 1 connection, ${settings.coldRequests} requests`;
     const hit = (pick: (run: LoadResult) => number) => ({name: 'cache hit, 1 connection', value: of(cached, pick)});
     return [
@@ -196,6 +211,37 @@ export async function benchHubAuthLoad(ctx: BenchContext): Promise<Figure[]> {
       ...sustainedFigures('JWT access token', httpLimit, httpCpuLimit, 0.6),
       ...sustainedFigures('opaque token, introspection cached', httpLimit, httpCpuLimit, 0.6),
       ...sustainedFigures('JWT, tokenReuseSeconds: 0', signLimit, signCpuLimit, 0.5),
+      // What the framework and a signature per answer cost on their own, and hub-auth against
+      // those limits: how much of the gap is hub-auth's own work.
+      figure({
+        benchmark,
+        name: 'bare fastify: requests per CPU-second',
+        unit: 'req/CPU-s',
+        value: perCpuSecondOf('bare fastify').value,
+        baseline: httpCpuLimit,
+      }),
+      figure({
+        benchmark,
+        name: 'JWT access token: requests per CPU-second',
+        unit: 'req/CPU-s',
+        value: perCpuSecondOf('JWT access token').value,
+        baseline: perCpuSecondOf('bare fastify'),
+      }),
+      figure({
+        benchmark,
+        name: 'bare node:http signing each answer: requests per CPU-second',
+        unit: 'req/CPU-s',
+        value: perCpuSecondOf('bare node:http signing each answer').value,
+        baseline: signCpuLimit,
+      }),
+      figure({
+        benchmark,
+        name: 'JWT, tokenReuseSeconds: 0: requests per CPU-second',
+        unit: 'req/CPU-s',
+        value: perCpuSecondOf('JWT, tokenReuseSeconds: 0').value,
+        baseline: perCpuSecondOf('bare node:http signing each answer'),
+        target: {op: '>=', value: 0.6},
+      }),
       figure({
         benchmark,
         name: 'hub-auth peak RSS in a run',
