@@ -1,6 +1,6 @@
 import {execFile} from 'node:child_process';
 import {afterAll, beforeAll, describe, expect, it} from 'vitest';
-import {makeImage, makeLayeredImage} from '@hub/test-stack/docker-engine';
+import {makeLayeredImage} from '@hub/test-stack/docker-engine';
 import {withHubOnPath} from '@hub/test-stack/hub-bins';
 import {runHub} from '@hub/test-stack/hub-cli';
 import {USERS} from '@hub/test-stack/identity-provider';
@@ -92,24 +92,6 @@ describe.runIf(e2eEnabled([...E2E_PROGRAMS, ...REGISTRY_PROGRAMS]))(
         expect(plain.code, plain.output).toBe(0);
         expect(seconds).toBeGreaterThan(5 * ACCESS_TOKEN_SECONDS);
         expect(trades).toBeGreaterThanOrEqual(2);
-      },
-      TRANSFER_TIMEOUT_MS,
-    );
-
-    it(
-      'the realm down when the engine needs a token: hub says retry, not log in',
-      async () => {
-        await makeImage(env, stack.sandbox.dir, 'realm-down:1');
-        stack.realm.setMode({kind: 'down'});
-        try {
-          // The engine tries each layer five times, waiting longer each time, before it gives up.
-          const failed = await runHub(['push', 'realm-down:1', '-q'], env, {timeoutMs: TRANSFER_TIMEOUT_MS});
-          expect(failed.code).toBe(1);
-          expect(failed.stderr).toContain('retry the same command');
-          expect(failed.stderr).not.toContain('hub login');
-        } finally {
-          stack.realm.setMode({kind: 'pass'});
-        }
       },
       TRANSFER_TIMEOUT_MS,
     );
