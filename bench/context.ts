@@ -66,7 +66,7 @@ export function benchSettings(smoke: boolean): BenchSettings {
         coldRounds: 5,
         layerBytes: [20, 40, 60, 80].map((n) => n * MB),
         longLayerBytes: [256, 256, 256, 256].map((n) => n * MB),
-        longTransferRounds: 2,
+        longTransferRounds: 3,
         loadRounds: 3,
         loadSeconds: 10,
         loadWarmupSeconds: 3,
