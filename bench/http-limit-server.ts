@@ -14,7 +14,7 @@
 import {readFile} from 'node:fs/promises';
 import {createServer, type RequestListener} from 'node:http';
 import Fastify from 'fastify';
-import {createSigner} from '../packages/hub-auth/src/signing.js';
+import {hubAuthSigner} from './signer.js';
 
 export interface RecordedResponse {
   status: number;
@@ -40,13 +40,7 @@ async function nodeHttpListener(): Promise<RequestListener> {
     };
   }
   const [keyFile, certificateFile, claimsJson] = signingArgs as [string, string, string];
-  // hub-auth's defaults: a libtrust key ID and the certificate in x5c, as registry 2.x wants.
-  const signer = createSigner({
-    privateKeyPem: await readFile(keyFile, 'utf8'),
-    certificatePem: await readFile(certificateFile, 'utf8'),
-    keyIdFormat: 'libtrust',
-    includeX5c: true,
-  });
+  const signer = await hubAuthSigner(keyFile, certificateFile);
   const claims = JSON.parse(claimsJson) as Record<string, unknown>;
   // The answer carries the token twice (token and access_token); a new signature has the same length.
   const {token} = JSON.parse(recorded.body) as {token: string};

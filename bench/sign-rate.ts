@@ -4,18 +4,11 @@
  * signing key and certificate files, the claims (JSON) and the seconds to sign for; prints
  * `{"perSecond": N}`.
  */
-import {readFile} from 'node:fs/promises';
 import {performance} from 'node:perf_hooks';
-import {createSigner} from '../packages/hub-auth/src/signing.js';
+import {hubAuthSigner} from './signer.js';
 
 const [keyFile, certificateFile, claimsJson, seconds] = process.argv.slice(2) as [string, string, string, string];
-// hub-auth's defaults: a libtrust key ID and the certificate in x5c, as registry 2.x wants.
-const signer = createSigner({
-  privateKeyPem: await readFile(keyFile, 'utf8'),
-  certificatePem: await readFile(certificateFile, 'utf8'),
-  keyIdFormat: 'libtrust',
-  includeX5c: true,
-});
+const signer = await hubAuthSigner(keyFile, certificateFile);
 const claims = JSON.parse(claimsJson) as Record<string, unknown>;
 
 function signFor(ms: number): {count: number; ms: number; cpuMs: number} {
