@@ -18,6 +18,12 @@ type Grant = 'anonymous' | 'password' | 'refresh_token';
 
 const OUTCOMES = {400: 'bad_request', 401: 'unauthorized', 403: 'denied', 429: 'overloaded', 503: 'upstream_error'} as const;
 
+/**
+ * Everyone without credentials is the same requester: one object, so that the policy's answers
+ * for it are remembered (rememberingDecider) like anyone else's, as a public image's pulls repeat.
+ */
+const ANONYMOUS: Requester = Object.freeze({groups: Object.freeze([])});
+
 /** hub-auth's configuration does not fit the provider: a 503 that no retry cures. */
 const MISCONFIGURED = 'misconfigured';
 
@@ -75,7 +81,7 @@ export function registerTokenRoutes(app: FastifyInstance, deps: TokenServiceDeps
       const query = textFields(request.query, 'query parameter');
       checkService(query, deps);
       const token = credentialsFrom(request.headers.authorization);
-      const caller = token === undefined ? {requester: {groups: []}} : await requesterForAccessToken(token, request.ip);
+      const caller = token === undefined ? {requester: ANONYMOUS} : await requesterForAccessToken(token, request.ip);
       return {
         grant: token === undefined ? 'anonymous' : 'password',
         ...caller,
