@@ -51,8 +51,10 @@ export async function openAccountBindings(path: string, options: BindingsOptions
   async function current(): Promise<Map<string, Holder>> {
     const now = options.nowMs();
     if (now - lookedAt >= options.recheckMs) {
-      lookedAt = now;
       if (stampOf(path) !== known.stamp) known = await snapshot();
+      // Only after a good read: a file broken by an edit is looked at again by every request, and
+      // refuses them all until it is fixed, rather than letting the old copy answer meanwhile.
+      lookedAt = now;
     }
     return known.accounts;
   }

@@ -66,6 +66,21 @@ describe('account bindings', () => {
     expect(await two.claim('grace', first)).toBe(true);
   });
 
+  it('refuses every claim while an edit has left the file unreadable, until it is fixed', async () => {
+    const path = bindingsPath();
+    let nowMs = 0;
+    const bindings = await openAccountBindings(path, {recheckMs: 1000, nowMs: () => nowMs});
+    expect(await bindings.claim('heidi', first)).toBe(true);
+    const good = readFileSync(path, 'utf8');
+    writeFileSync(path, '{"accounts": {"heidi": ');
+    nowMs += 1000;
+    await expect(bindings.claim('heidi', first)).rejects.toThrow();
+    // Within the same second too: the copy from before the edit does not answer for the broken file.
+    await expect(bindings.claim('heidi', first)).rejects.toThrow();
+    writeFileSync(path, good);
+    expect(await bindings.claim('heidi', first)).toBe(true);
+  });
+
   it('handles names that are also properties of every object', async () => {
     const bindings = await openAccountBindings(bindingsPath());
     expect(await bindings.claim('constructor', first)).toBe(true);
