@@ -66,6 +66,21 @@ const extraPaths: (string | number)[][] = [
   ['signing', 'key', 'env'],
 ];
 
+/** Any JavaScript value fast-check makes, the awkward kinds (bigint, Map, boxed, sparse…) included. */
+function anyValue(maxDepth: number): fc.Arbitrary<unknown> {
+  return fc.anything({
+    maxDepth,
+    withBigInt: true,
+    withDate: true,
+    withMap: true,
+    withSet: true,
+    withTypedArray: true,
+    withNullPrototype: true,
+    withBoxedValues: true,
+    withSparseArray: true,
+  });
+}
+
 const oddValue: fc.Arbitrary<unknown> = fc.oneof(
   {weight: 3, arbitrary: fc.jsonValue({maxDepth: 2})},
   {
@@ -112,17 +127,7 @@ const oddValue: fc.Arbitrary<unknown> = fc.oneof(
   },
   {
     weight: 1,
-    arbitrary: fc.anything({
-      maxDepth: 2,
-      withBigInt: true,
-      withDate: true,
-      withMap: true,
-      withSet: true,
-      withTypedArray: true,
-      withNullPrototype: true,
-      withBoxedValues: true,
-      withSparseArray: true,
-    }),
+    arbitrary: anyValue(2),
   },
 );
 
@@ -252,24 +257,11 @@ describe("hub-auth's configuration (property-based)", () => {
 
   it('parseConfig on arbitrary values throws only ConfigError', () => {
     fc.assert(
-      fc.property(
-        fc.anything({
-          maxDepth: 3,
-          withBigInt: true,
-          withDate: true,
-          withMap: true,
-          withSet: true,
-          withTypedArray: true,
-          withNullPrototype: true,
-          withBoxedValues: true,
-          withSparseArray: true,
-        }),
-        (data) => {
-          const outcome = onlyThrows(ConfigError, () => parseConfig(data));
-          if ('error' in outcome) problemPaths(outcome.error as ConfigError, 'the configuration');
-          else checkAccepted(outcome.value);
-        },
-      ),
+      fc.property(anyValue(3), (data) => {
+        const outcome = onlyThrows(ConfigError, () => parseConfig(data));
+        if ('error' in outcome) problemPaths(outcome.error as ConfigError, 'the configuration');
+        else checkAccepted(outcome.value);
+      }),
       {numRuns: RUNS},
     );
   });
