@@ -12,7 +12,7 @@
  * Prints the port it listens on.
  */
 import {readFile} from 'node:fs/promises';
-import {createServer, type RequestListener} from 'node:http';
+import {createServer, type RequestListener, type Server} from 'node:http';
 import Fastify from 'fastify';
 import {hubAuthSigner} from './signer.js';
 
@@ -59,11 +59,15 @@ async function listen(): Promise<number> {
     const byName = Object.fromEntries(recorded.headers);
     app.get('/token', (_request, reply) => reply.code(recorded.status).headers(byName).send(body));
     await app.listen({host: '127.0.0.1', port: 0});
-    const address = app.server.address();
-    return typeof address === 'object' && address ? address.port : 0;
+    return portOf(app.server);
   }
   const server = createServer(await nodeHttpListener());
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  return portOf(server);
+}
+
+/** The port the system chose for a server listening on port 0. */
+function portOf(server: Server): number {
   const address = server.address();
   return typeof address === 'object' && address ? address.port : 0;
 }
