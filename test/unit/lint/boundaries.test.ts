@@ -12,61 +12,62 @@ async function problems(file: string, source: string): Promise<string[]> {
   return result!.messages.map((m) => `${m.ruleId}: ${m.message}`);
 }
 
+/** `source` in `file` gets exactly one problem, whose text holds `problem`. */
+async function expectRefused(file: string, source: string, problem: string): Promise<void> {
+  expect(await problems(file, source)).toEqual([expect.stringContaining(problem)]);
+}
+
+async function expectAllowed(file: string, source: string): Promise<void> {
+  expect(await problems(file, source)).toEqual([]);
+}
+
 // ESLint loads typescript-eslint once, which takes seconds on a busy machine.
 describe('import boundaries (eslint.config.js)', {timeout: 60_000}, () => {
   it('keeps openid-client, dockerode, oclif and zod off the credential helper’s and the fast path’s start-up path, types excepted', async () => {
     for (const pkg of ['openid-client', 'dockerode', '@oclif/core', 'zod']) {
-      expect(await problems('src/docker/credential-helper.ts', `import x from '${pkg}'; void x;`)).toEqual([
-        expect.stringContaining('hub/start-up-path'),
-      ]);
+      await expectRefused('src/docker/credential-helper.ts', `import x from '${pkg}'; void x;`, 'hub/start-up-path');
     }
-    expect(
-      await problems(
-        'src/store/keychain.ts',
-        "import type {Configuration} from 'openid-client'; let c: Configuration | undefined; void c;",
-      ),
-    ).toEqual([]);
-    expect(await problems('src/fast-path.ts', "import {readFileSync} from 'node:fs'; void readFileSync;")).toEqual([]);
+    await expectAllowed(
+      'src/store/keychain.ts',
+      "import type {Configuration} from 'openid-client'; let c: Configuration | undefined; void c;",
+    );
+    await expectAllowed('src/fast-path.ts', "import {readFileSync} from 'node:fs'; void readFileSync;");
   });
 
   it('refuses a module the start-up path does not list (it would bring its own imports along)', async () => {
-    expect(await problems('src/auth/session-refresh.ts', "import {discoverProvider} from './oidc.js'; void discoverProvider;")).toEqual([
-      expect.stringContaining('hub/start-up-path'),
-    ]);
-    expect(await problems('src/auth/session-refresh.ts', "import {HubError} from '@hub/common/errors'; void HubError;")).toEqual([]);
-    expect(await problems('src/auth/session-refresh.ts', "import {x} from '@hub/protocol/hub-configuration'; void x;")).toEqual([
-      expect.stringContaining('hub/start-up-path'),
-    ]);
+    await expectRefused(
+      'src/auth/session-refresh.ts',
+      "import {discoverProvider} from './oidc.js'; void discoverProvider;",
+      'hub/start-up-path',
+    );
+    await expectAllowed('src/auth/session-refresh.ts', "import {HubError} from '@hub/common/errors'; void HubError;");
+    await expectRefused('src/auth/session-refresh.ts', "import {x} from '@hub/protocol/hub-configuration'; void x;", 'hub/start-up-path');
   });
 
   it('refuses imports upward: adapters → flows or commands, flows → commands', async () => {
-    expect(await problems('src/registry/client.ts', "import {login} from '../flows/login.js'; void login;")).toEqual([
-      expect.stringContaining('imports upward'),
-    ]);
-    expect(await problems('src/flows/images.ts', "import Login from '../commands/login.js'; void Login;")).toEqual([
-      expect.stringContaining('imports upward'),
-    ]);
-    expect(await problems('src/commands/images.ts', "import {images} from '../flows/images.js'; void images;")).toEqual([]);
+    await expectRefused('src/registry/client.ts', "import {login} from '../flows/login.js'; void login;", 'imports upward');
+    await expectRefused('src/flows/images.ts', "import Login from '../commands/login.js'; void Login;", 'imports upward');
+    await expectAllowed('src/commands/images.ts', "import {images} from '../flows/images.js'; void images;");
   });
 
   it('keeps hub-auth and the CLI apart, with @hub/protocol and @hub/common between them', async () => {
     for (const source of ["import {x} from '../../packages/hub-auth/src/scope.js'; void x;", "import {x} from 'hub-auth'; void x;"]) {
-      expect(await problems('src/commands/login.ts', source)).toEqual([expect.stringContaining('imports nothing from hub-auth')]);
+      await expectRefused('src/commands/login.ts', source, 'imports nothing from hub-auth');
     }
-    expect(
-      await problems('packages/hub-auth/src/app.ts', "import {readSettings} from '../../../src/config/settings.js'; void readSettings;"),
-    ).toEqual([expect.stringContaining('imports other packages by name')]);
-    expect(await problems('packages/hub-auth/src/routes/token.ts', "import {x} from '../../../../src/auth/oidc.js'; void x;")).toEqual([
-      expect.stringContaining('imports other packages by name'),
-    ]);
-    expect(await problems('packages/protocol/src/catalog.ts', "import {x} from 'hub-auth'; void x;")).toEqual([
-      expect.stringContaining('imports other packages by name'),
-    ]);
-    expect(
-      await problems(
-        'packages/hub-auth/src/routes/token.ts',
-        "import {x} from '@hub/protocol/catalog'; import {y} from '../scope.js'; void x; void y;",
-      ),
-    ).toEqual([]);
+    await expectRefused(
+      'packages/hub-auth/src/app.ts',
+      "import {readSettings} from '../../../src/config/settings.js'; void readSettings;",
+      'imports other packages by name',
+    );
+    await expectRefused(
+      'packages/hub-auth/src/routes/token.ts',
+      "import {x} from '../../../../src/auth/oidc.js'; void x;",
+      'imports other packages by name',
+    );
+    await expectRefused('packages/protocol/src/catalog.ts', "import {x} from 'hub-auth'; void x;", 'imports other packages by name');
+    await expectAllowed(
+      'packages/hub-auth/src/routes/token.ts',
+      "import {x} from '@hub/protocol/catalog'; import {y} from '../scope.js'; void x; void y;",
+    );
   });
 });
