@@ -241,11 +241,14 @@ describe.runIf(e2eEnabled([...E2E_PROGRAMS, ...REGISTRY_PROGRAMS]))(
       expect((await runHub(['logout', registry], env)).code).toBe(0);
     });
 
-    it("prints a hostile registry's words, through the engine and the catalog, without their control characters", async () => {
-      const hostileText = '\x1b]0;owned\x07\x1b[2K\x1b[1Aall-good\x9b2J\u202e';
+    /**
+     * A registry with its own realm, which grants whatever is asked (the registry is the attacker).
+     * `catalogLink` is the `Link` its first catalog page sends; without `listing` it has no hub-auth
+     * listing of pullable repositories, so `hub images` reads the catalog.
+     */
+    async function startHostileRegistry(options: {text: string; listing: boolean; catalogLink?: string; port?: number}) {
       const base64url = (value: unknown) => Buffer.from(JSON.stringify(value)).toString('base64url');
-      // A registry with its own realm, which grants whatever is asked (the registry is the attacker).
-      const hostile = createServer((req, res) => {
+      const server = createServer((req, res) => {
         const url = new URL(req.url ?? '/', `http://${req.headers.host}`);
         const json = (status: number, body: unknown) =>
           res.writeHead(status, {'content-type': 'application/json'}).end(JSON.stringify(body));
@@ -264,30 +267,97 @@ describe.runIf(e2eEnabled([...E2E_PROGRAMS, ...REGISTRY_PROGRAMS]))(
           return json(200, {token: `${base64url({alg: 'none'})}.${base64url({access})}.x`});
         }
         // What hub images asks first: the token service's listing next to the realm.
-        if (url.pathname === '/repositories') return json(200, {repositories: [`evil/app${hostileText}`]});
+        if (url.pathname === '/repositories')
+          return options.listing ? json(200, {repositories: [`evil/app${options.text}`]}) : json(404, {});
         if (!req.headers.authorization?.startsWith('Bearer ')) {
           res.setHeader('www-authenticate', `Bearer realm="http://${req.headers.host}/token",service="hostile"`);
           return json(401, {errors: [{code: 'UNAUTHORIZED', message: 'authentication required'}]});
         }
         if (url.pathname === '/v2/') return json(200, {});
-        if (url.pathname === '/v2/_catalog') return json(200, {repositories: [`evil/app${hostileText}`]});
-        return json(404, {errors: [{code: 'MANIFEST_UNKNOWN', message: `manifest unknown${hostileText}`}]});
+        if (url.pathname === '/v2/_catalog') {
+          if (options.catalogLink && !url.searchParams.has('last')) res.setHeader('link', `<${options.catalogLink}>; rel="next"`);
+          return json(200, {repositories: [`evil/app${options.text}`]});
+        }
+        return json(404, {errors: [{code: 'MANIFEST_UNKNOWN', message: `manifest unknown${options.text}`}]});
       });
-      await new Promise<void>((resolve) => hostile.listen(0, '127.0.0.1', resolve));
+      await new Promise<void>((resolve, reject) => {
+        server.once('error', reject);
+        server.listen(options.port ?? 0, '127.0.0.1', resolve);
+      });
+      const host = `127.0.0.1:${(server.address() as AddressInfo).port}`;
+      return {host, env: {...env, HUB_TOKEN: 'not-a-real-token', HUB_REGISTRY: host}, close: () => closeServer(server)};
+    }
+
+    /** Where a hostile catalog Link points: it records every request, with its Authorization header. */
+    async function startRecorder(port = 0) {
+      const requests: Array<{url?: string; authorization?: string}> = [];
+      const server = createServer((req, res) => {
+        requests.push({url: req.url, authorization: req.headers.authorization});
+        res.writeHead(200, {'content-type': 'application/json'}).end('{"repositories":["stolen/token"]}');
+      });
+      await new Promise<void>((resolve, reject) => {
+        server.once('error', reject);
+        server.listen(port, '127.0.0.1', resolve);
+      });
+      return {origin: `http://127.0.0.1:${(server.address() as AddressInfo).port}`, requests, close: () => closeServer(server)};
+    }
+
+    it("prints a hostile registry's words, through the engine and the catalog, without their control characters", async () => {
+      const hostileText = '\x1b]0;owned\x07\x1b[2K\x1b[1Aall-good\x9b2J\u202e';
+      const hostile = await startHostileRegistry({text: hostileText, listing: true});
       try {
-        const host = `127.0.0.1:${(hostile.address() as AddressInfo).port}`;
-        const hostileEnv = {...env, HUB_TOKEN: 'not-a-real-token', HUB_REGISTRY: host};
-        const pulled = await runHub(['pull', `${host}/evil/app:1`], hostileEnv);
-        const listed = await runHub(['images'], hostileEnv);
+        const pulled = await runHub(['pull', `${hostile.host}/evil/app:1`], hostile.env);
+        const listed = await runHub(['images'], hostile.env);
         expect(pulled.code).toBe(1);
         expect(pulled.stderr).toContain('manifest unknown');
         expect(listed.code, listed.stderr).toBe(0);
-        expect(listed.stdout).toContain(`${host}/evil/appall-good`);
+        expect(listed.stdout).toContain(`${hostile.host}/evil/appall-good`);
         for (const {stdout, stderr} of [pulled, listed])
           expect(`${stdout}${stderr}`).not.toMatch(/[\x00-\x08\x0b-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]/);
       } finally {
-        await closeServer(hostile);
+        await hostile.close();
       }
+    });
+
+    it('hub images follows no catalog Link off the registry: the registry token never reaches the other origin', async () => {
+      const elsewhere = await startRecorder();
+      const hostile = await startHostileRegistry({text: '', listing: false, catalogLink: `${elsewhere.origin}/v2/_catalog?last=x`});
+      try {
+        const listed = await runHub(['images'], hostile.env);
+        expect(listed.code).toBe(1);
+        expect(listed.stderr).toContain(`${hostile.host} is not behaving as a registry`);
+        expect(listed.stderr).toContain('sent your token nowhere else');
+        expect(elsewhere.requests).toEqual([]);
+      } finally {
+        await Promise.all([hostile.close(), elsewhere.close()]);
+      }
+    });
+
+    it('hub images does not glue a catalog Link onto the registry address (registry on port P, Link "1/v2/…" → port P1)', async () => {
+      // The string-concatenation attack: `http://127.0.0.1:P` + `1/v2/_catalog` is port P1, another server.
+      for (let attempt = 0; attempt < 50; attempt++) {
+        const port = 2000 + Math.floor(Math.random() * 4500);
+        const elsewhere = await startRecorder(port * 10 + 1).catch(() => undefined);
+        if (!elsewhere) continue;
+        const hostile = await startHostileRegistry({text: '', listing: false, catalogLink: '1/v2/_catalog?last=x', port}).catch(
+          () => undefined,
+        );
+        if (!hostile) {
+          await elsewhere.close();
+          continue;
+        }
+        try {
+          const listed = await runHub(['images'], hostile.env);
+          expect(elsewhere.requests).toEqual([]);
+          // Resolved as a URL, the link is a path on the registry itself, one this registry does not serve.
+          expect(listed.code).toBe(1);
+          expect(listed.stderr).toContain(`${hostile.host} answered HTTP 404 for /v2/1/v2/_catalog?last=x`);
+        } finally {
+          await Promise.all([hostile.close(), elsewhere.close()]);
+        }
+        return;
+      }
+      throw new Error('found no free pair of ports P and P1');
     });
 
     it('never printed a token', async () => {
