@@ -44,6 +44,10 @@ export async function loginWithBrowser(options: BrowserLoginOptions): Promise<vo
     ],
     explainRefusal: (error, description) =>
       error === 'invalid_scope' ? scopeRefused(provider, settings, description ? `${error} (${description})` : error) : undefined,
+    onOtherUser: (uid) =>
+      options.say(
+        `Warning: another user of this machine (uid ${uid}) tried to use your sign-in link; hub refused them and goes on waiting for your browser. Tell your administrator if this was not expected.`,
+      ),
   });
 
   try {

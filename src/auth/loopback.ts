@@ -2,13 +2,15 @@ import {randomBytes} from 'node:crypto';
 import {createServer, type IncomingMessage, type ServerResponse} from 'node:http';
 import type {AddressInfo} from 'node:net';
 import {ExitCode, HubError} from '@hub/common/errors';
+import {connectionOwnerUid, isAnotherUser, type LoopbackConnection} from './local-peer.js';
 
 /**
  * The redirect target of a native app's authorization request (RFC 8252 §7.3): a one-shot HTTP
  * server on 127.0.0.1 that waits for the provider to send the browser back with a code. It also
  * serves the link the browser is opened on: a one-time path that redirects to the provider, so
  * that the authorization request (state, nonce, PKCE challenge) never is a command-line argument
- * that any local user can read in /proc.
+ * that any local user can read in /proc. The link itself is such an argument, so the server
+ * answers only its own user where the kernel tells who connected (local-peer.ts).
  */
 
 const CALLBACK_PATH = '/callback';
@@ -23,6 +25,10 @@ export interface LoopbackOptions {
   checksWhenNotSentBack?: string[];
   /** The login's own words for a refusal it knows more about than the provider says (invalid_scope: which scopes). */
   explainRefusal?: (error: string, description: string | undefined) => HubError | undefined;
+  /** Told, once per user, that another user of this machine tried the link or the callback. */
+  onOtherUser?: (uid: number) => void;
+  /** Who opened a connection (tests replace it); undefined when that cannot be told. */
+  connectionOwner?: (connection: LoopbackConnection) => Promise<number | undefined>;
 }
 
 export interface PageOutcome {
@@ -58,7 +64,22 @@ export async function startLoopbackServer(options: LoopbackOptions): Promise<Loo
   let authorizationUrl: URL | undefined;
   let started = false;
 
-  const server = createServer((req, res) => {
+  const connectionOwner = options.connectionOwner ?? connectionOwnerUid;
+  const otherUsers = new Set<number>();
+
+  const server = createServer((req, res) => void answer(req, res));
+
+  async function answer(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    const owner = await connectionOwner(req.socket);
+    if (owner !== undefined && isAnotherUser(owner)) {
+      // Someone who read the link in /proc: refused before the link is used up or the provider's URL is shown.
+      page(res, 403, {ok: false, message: 'This sign-in belongs to another user of this machine.'});
+      if (!otherUsers.has(owner)) {
+        otherUsers.add(owner);
+        options.onOtherUser?.(owner);
+      }
+      return;
+    }
     const url = requestUrl(req, expectedHost);
     if (settled) return page(res, 400, {ok: false, message: 'This sign-in has already been handled. You can close this tab.'});
     if (req.headers.host !== expectedHost) {
@@ -106,7 +127,7 @@ export async function startLoopbackServer(options: LoopbackOptions): Promise<Loo
     }
     pending = res;
     accept(url);
-  });
+  }
 
   const timer = setTimeout(() => fail(timedOut()), options.timeoutMs);
 

@@ -9,7 +9,7 @@ import {closeServer, USERS, type IdentityProvider} from '@hub/test-stack/identit
 import {secretServiceCount, type Keyring} from '@hub/test-stack/keyring';
 import {startLoginStack, type LoginStack} from '@hub/test-stack/login-stack';
 import {e2eEnabled} from '@hub/test-stack/prerequisites';
-import {sampleCommandLines} from '@hub/test-stack/process';
+import {canActAsAnotherUser, OTHER_USER_UID, runAsAnotherUser, sampleCommandLines} from '@hub/test-stack/process';
 import type {Sandbox} from '@hub/test-stack/sandbox';
 
 const [alice] = USERS as [(typeof USERS)[number]];
@@ -96,6 +96,44 @@ describe.runIf(e2eEnabled())('hub login refuses hostile and broken input, and st
     expect(result.stderr).toContain(link);
     expect(result.stderr).not.toContain(secrets[0]);
   });
+
+  /** Another user's program: finds the sign-in link in some process's arguments in /proc and opens it. */
+  const LINK_THIEF = `
+    import {readdir, readFile} from 'node:fs/promises';
+    const deadline = Date.now() + 30000;
+    while (Date.now() < deadline) {
+      for (const pid of await readdir('/proc')) {
+        if (!/^\\d+$/.test(pid)) continue;
+        const args = (await readFile('/proc/' + pid + '/cmdline', 'utf8').catch(() => '')).split('\\0');
+        const link = args.find((arg) => /^http:\\/\\/127\\.0\\.0\\.1:\\d+\\/[\\w-]{20,}$/.test(arg));
+        if (!link) continue;
+        const response = await fetch(link, {redirect: 'manual'});
+        console.log(JSON.stringify({link, status: response.status, location: response.headers.get('location')}));
+        process.exit(0);
+      }
+      await new Promise((resolve) => setTimeout(resolve, 2));
+    }
+    process.exit(3);
+  `;
+
+  it.runIf(canActAsAnotherUser() || process.env.CI === 'true')(
+    'another local user who reads the sign-in link in /proc and opens it first is refused; the person is warned and signs in',
+    async () => {
+      const thief = runAsAnotherUser(LINK_THIEF);
+      const login = startLogin();
+      const link = await browser.nextUrl();
+      // The worst order for the person: the other user's request comes before their own browser's.
+      const stolen = await thief;
+      expect(stolen.code, stolen.stderr).toBe(0);
+      expect(JSON.parse(stolen.stdout)).toEqual({link, status: 403, location: null});
+      expect(await browser.signIn(link, alice)).toContain('Signed in');
+      const result = await login;
+      expect(result.code, result.stderr).toBe(0);
+      expect(result.stderr).toContain(`another user of this machine (uid ${OTHER_USER_UID}) tried to use your sign-in link`);
+      expect(result.stderr).toContain(`Logged in to ${REGISTRY} as alice`);
+      expect((await runHub(['logout', REGISTRY], env)).code).toBe(0);
+    },
+  );
 
   it('ends the login with a warning when the sign-in link is opened twice (someone else opened it first)', async () => {
     const login = startLogin();

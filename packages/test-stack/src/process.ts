@@ -1,6 +1,7 @@
 import {spawn, type ChildProcess, type SpawnOptions} from 'node:child_process';
 import {openSync, closeSync, readFileSync} from 'node:fs';
 import {readdir, readFile} from 'node:fs/promises';
+import {findProgram} from '@hub/common/find-program';
 
 /** A background program whose output is kept for the error message when it misbehaves. */
 export interface Daemon {
@@ -76,4 +77,34 @@ export function sampleCommandLines(): {stop(): Promise<string[]>} {
       return [...seen];
     },
   };
+}
+
+/** nobody: a local user other than the one the tests run as. */
+export const OTHER_USER_UID = 65534;
+
+/** Whether this machine lets the tests act as another local user (root with setpriv, as in CI). */
+export function canActAsAnotherUser(): boolean {
+  return process.getuid?.() === 0 && findProgram('setpriv') !== undefined;
+}
+
+/**
+ * Runs an ES module's source as another local user (setpriv, no supplementary groups, an empty
+ * environment but PATH), the way a second person on a shared machine runs their own program.
+ * The source goes on stdin; stdout is what the program found.
+ */
+export function runAsAnotherUser(source: string, uid = OTHER_USER_UID): Promise<{code: number | null; stdout: string; stderr: string}> {
+  return new Promise((resolve, reject) => {
+    const child = spawn('setpriv', [`--reuid=${uid}`, `--regid=${uid}`, '--clear-groups', process.execPath, '--input-type=module', '-'], {
+      cwd: '/',
+      env: {PATH: process.env.PATH ?? '/usr/bin:/bin'},
+      stdio: ['pipe', 'pipe', 'pipe'],
+    });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
+    child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+    child.once('error', reject);
+    child.once('close', (code) => resolve({code, stdout, stderr}));
+    child.stdin.end(source);
+  });
 }

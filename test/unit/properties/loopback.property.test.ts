@@ -329,4 +329,34 @@ describe('the loopback callback server (property-based, real HTTP)', () => {
       await server.finish({ok: false, message: 'done'});
     }
   });
+
+  it('refuses the link and the callback to another user of the machine without using the link up, says so once, and still serves its own', async () => {
+    const asked: number[] = [];
+    const otherUsers: number[] = [];
+    // The first two requests come from uid 4242, the rest from this process's own user.
+    const server = await startLoopbackServer({
+      port: 0,
+      expectedState: 'our-state',
+      timeoutMs: 60_000,
+      connectionOwner: async () => (asked.push(asked.length) <= 2 ? 4242 : process.getuid?.()),
+      onOtherUser: (uid) => otherUsers.push(uid),
+    });
+    const link = new URL(server.startUrl(new URL('https://id.example/authorize?state=our-state')));
+    const port = Number(link.port);
+    try {
+      const refused = await send(port, {method: 'GET', target: link.pathname});
+      expect(refused).toMatchObject({status: 403});
+      expect((refused as {body: string}).body).not.toContain('id.example');
+      expect(await send(port, {method: 'GET', target: '/callback?state=our-state&code=stolen'})).toMatchObject({status: 403});
+      expect(otherUsers).toEqual([4242]);
+      expect((await settledWithin(server, 5)).outcome).toBe('pending');
+      expect(await send(port, {method: 'GET', target: link.pathname})).toMatchObject({status: 302});
+      const callback = send(port, {method: 'GET', target: '/callback?state=our-state&code=ours'});
+      expect((await server.callback).searchParams.get('code')).toBe('ours');
+      await server.finish({ok: true, message: 'Signed in'});
+      expect(await callback).toMatchObject({status: 200});
+    } finally {
+      await server.finish({ok: false, message: 'done'});
+    }
+  });
 });
