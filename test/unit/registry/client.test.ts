@@ -2,6 +2,7 @@ import {createServer, type Server} from 'node:http';
 import type {AddressInfo} from 'node:net';
 import {afterEach, describe, expect, it} from 'vitest';
 import {discoverRealm, registryBaseUrl, registryClient} from '../../../src/registry/client.js';
+import {requestIdentityToken} from '../../../src/registry/identity-token.js';
 
 let server: Server | undefined;
 
@@ -91,6 +92,36 @@ describe("the registry client's catalog", () => {
     });
     expect(elsewhere.authorizations).toEqual([]);
     expect(registry.authorizations).toEqual(['Bearer registry-token']);
+  });
+
+  it('sends neither the user’s credentials nor the registry token along a redirect to another origin', async () => {
+    const elsewhere = await serve((url, res) => res.end(url.startsWith('/token') ? '{"token":"t"}' : '{"repositories":[]}'));
+    const registry = await serve((url, res) => {
+      if (url === '/v2/') return void res.writeHead(401, {'www-authenticate': `Bearer realm="${registry.origin}/token"`}).end();
+      res.writeHead(302, {location: `${elsewhere.origin}${url}`}).end();
+    });
+    const client = registryClient({registry: registry.host, account: 'alice', accessToken: 'oidc-token'});
+    await client.token(['registry:catalog:*']);
+    await client.catalog('registry-token');
+    expect(registry.authorizations).toEqual([`Basic ${Buffer.from('alice:oidc-token').toString('base64')}`, 'Bearer registry-token']);
+    expect(elsewhere.authorizations).toEqual([]);
+  });
+
+  it.each([307, 308])('never resends the access token in a form along a %i redirect to another origin', async (status) => {
+    const bodies: string[] = [];
+    const recorder = createServer((req, res) => {
+      req.on('data', (chunk: Buffer) => bodies.push(chunk.toString()));
+      req.on('end', () => res.end('{"refresh_token":"x"}'));
+    });
+    await new Promise<void>((resolve) => recorder.listen(0, '127.0.0.1', resolve));
+    servers.push(recorder);
+    const elsewhere = `http://127.0.0.1:${(recorder.address() as AddressInfo).port}`;
+    const registry = await serve((url, res) => {
+      if (url === '/v2/') return void res.writeHead(401, {'www-authenticate': `Bearer realm="${registry.origin}/token"`}).end();
+      res.writeHead(status, {location: `${elsewhere}/token`}).end();
+    });
+    expect(await requestIdentityToken(registry.host, 'oidc-access-token')).toBeUndefined();
+    expect(bodies).toEqual([]);
   });
 
   it('refuses a Link that, glued onto the registry address, would name another port (the string-concatenation attack)', async () => {
