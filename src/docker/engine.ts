@@ -2,7 +2,7 @@ import type Dockerode from 'dockerode';
 import {HubError} from '@hub/common/errors';
 import {dockerConfigDir} from './config-file.js';
 import {dockerodeOptions, findEngine, type EngineAddress} from './engine-address.js';
-import {silenceModemDebug} from './modem-debug.js';
+import {silenceModemDebug} from './debug-output.js';
 
 export interface Engine {
   docker: Dockerode;

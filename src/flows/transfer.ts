@@ -1,4 +1,5 @@
 import type {Context} from '../context.js';
+import {refuseNodeHttpDebug} from '../docker/debug-output.js';
 import {connectEngine, type Engine} from '../docker/engine.js';
 import {formatImageReference, parseImageReference, qualifyReference} from '../docker/image-reference.js';
 import type {ProgressMode} from '../docker/progress.js';
@@ -23,6 +24,7 @@ export interface TransferOutcome {
 
 /** `hub push myapp:1.0`: tags the local image under the registry and the user's namespace, and pushes it. */
 export async function push(ctx: Context, options: TransferOptions): Promise<TransferOutcome> {
+  refuseNodeHttpDebug(ctx.env.NODE_DEBUG);
   const connecting = connectEngineMeanwhile(ctx);
   const {session, identityToken} = await credentialsFor(ctx, options);
   const target = qualifyReference(options.image, session.registry, session.account);
@@ -43,6 +45,7 @@ export async function push(ctx: Context, options: TransferOptions): Promise<Tran
 
 /** `hub pull myapp:1.0`: the same name resolution as push, then a pull through the engine. */
 export async function pull(ctx: Context, options: TransferOptions): Promise<TransferOutcome> {
+  refuseNodeHttpDebug(ctx.env.NODE_DEBUG);
   const connecting = connectEngineMeanwhile(ctx);
   const {session, identityToken} = await credentialsFor(ctx, options);
   const reference = formatImageReference(qualifyReference(options.image, session.registry, session.account).remote);

@@ -174,7 +174,8 @@ describe.runIf(e2eEnabled([...E2E_PROGRAMS, ...REGISTRY_PROGRAMS]))('faults: cle
   it('no token or secret in the arguments of any process, nor in DEBUG output, raw or encoded', async () => {
     const token = (await runHub(['token', registry], env)).stdout.trim();
     const sampler = sampleCommandLines();
-    const debugEnv = {...env, DEBUG: '*'};
+    // node's own sections that print no headers are allowed, and scanned too.
+    const debugEnv = {...env, DEBUG: '*', NODE_DEBUG: 'net,tls'};
     const pushed = await runHub(['push', 'faulty:1', '--registry', registry], debugEnv);
     await docker(['rmi', `${registry}/alice/faulty:1`]);
     const pulled = await docker(['pull', `${registry}/alice/faulty:1`]);
@@ -206,6 +207,19 @@ describe.runIf(e2eEnabled([...E2E_PROGRAMS, ...REGISTRY_PROGRAMS]))('faults: cle
     for (const output of [pushed, hubPulled, listed, status]) expect(leaksIn(`${output.stdout}\n${output.stderr}`, secrets)).toEqual([]);
     // stdout of `hub token` is the token: every other run in this file is read from its stderr.
     for (const {stderr} of transcript) expect(leaksIn(stderr, secrets)).toEqual([]);
+  });
+
+  it("hub push and hub pull refuse to run under NODE_DEBUG=http, which would print the engine requests' headers", async () => {
+    for (const [args, nodeDebug] of [
+      [['push', 'faulty:1', '--registry', registry], 'http'],
+      [['pull', 'faulty:1', '--registry', registry], 'net,http*'],
+    ] as const) {
+      const run = await runHub([...args], {...env, NODE_DEBUG: nodeDebug});
+      expect(run.code).toBe(2);
+      expect(run.stderr).toContain(`NODE_DEBUG=${nodeDebug} turns on node's http`);
+      expect(run.stderr).toContain('without NODE_DEBUG');
+      expect(run.stderr).not.toMatch(/X-Registry-Auth/i);
+    }
   });
 });
 

@@ -78,6 +78,7 @@ export type HubErrorCode =
   | 'token_service_error'
   | 'unaddressable_registry'
   | 'unauthorized'
+  | 'unsafe_debug_output'
   | 'unexpected_argument'
   | 'unknown_command'
   | 'unknown_flag'
