@@ -1,6 +1,5 @@
 import {execFile} from 'node:child_process';
 import {createServer} from 'node:http';
-import type {AddressInfo} from 'node:net';
 import {chmod, readFile, stat, writeFile} from 'node:fs/promises';
 import {join} from 'node:path';
 import {afterAll, beforeAll, describe, expect, it} from 'vitest';
@@ -8,6 +7,7 @@ import {makeImage} from '@hub/test-stack/docker-engine';
 import {withHubOnPath} from '@hub/test-stack/hub-bins';
 import {runHub, transcript} from '@hub/test-stack/hub-cli';
 import {closeServer, USERS} from '@hub/test-stack/identity-provider';
+import {listenOnLoopback, onPortsPAndP1} from '@hub/test-stack/ports';
 import {E2E_PROGRAMS, e2eEnabled} from '@hub/test-stack/prerequisites';
 import {REGISTRY_PROGRAMS, startRegistryStack, type RegistryStack} from '@hub/test-stack/registry-stack';
 
@@ -280,11 +280,7 @@ describe.runIf(e2eEnabled([...E2E_PROGRAMS, ...REGISTRY_PROGRAMS]))(
         }
         return json(404, {errors: [{code: 'MANIFEST_UNKNOWN', message: `manifest unknown${options.text}`}]});
       });
-      await new Promise<void>((resolve, reject) => {
-        server.once('error', reject);
-        server.listen(options.port ?? 0, '127.0.0.1', resolve);
-      });
-      const host = `127.0.0.1:${(server.address() as AddressInfo).port}`;
+      const host = `127.0.0.1:${await listenOnLoopback(server, options.port)}`;
       return {host, env: {...env, HUB_TOKEN: 'not-a-real-token', HUB_REGISTRY: host}, close: () => closeServer(server)};
     }
 
@@ -295,11 +291,7 @@ describe.runIf(e2eEnabled([...E2E_PROGRAMS, ...REGISTRY_PROGRAMS]))(
         requests.push({url: req.url, authorization: req.headers.authorization});
         res.writeHead(200, {'content-type': 'application/json'}).end('{"repositories":["stolen/token"]}');
       });
-      await new Promise<void>((resolve, reject) => {
-        server.once('error', reject);
-        server.listen(port, '127.0.0.1', resolve);
-      });
-      return {origin: `http://127.0.0.1:${(server.address() as AddressInfo).port}`, requests, close: () => closeServer(server)};
+      return {origin: `http://127.0.0.1:${await listenOnLoopback(server, port)}`, requests, close: () => closeServer(server)};
     }
 
     it("prints a hostile registry's words, through the engine and the catalog, without their control characters", async () => {
@@ -335,29 +327,18 @@ describe.runIf(e2eEnabled([...E2E_PROGRAMS, ...REGISTRY_PROGRAMS]))(
 
     it('hub images does not glue a catalog Link onto the registry address (registry on port P, Link "1/v2/…" → port P1)', async () => {
       // The string-concatenation attack: `http://127.0.0.1:P` + `1/v2/_catalog` is port P1, another server.
-      for (let attempt = 0; attempt < 50; attempt++) {
-        const port = 2000 + Math.floor(Math.random() * 4500);
-        const elsewhere = await startRecorder(port * 10 + 1).catch(() => undefined);
-        if (!elsewhere) continue;
-        const hostile = await startHostileRegistry({text: '', listing: false, catalogLink: '1/v2/_catalog?last=x', port}).catch(
-          () => undefined,
-        );
-        if (!hostile) {
-          await elsewhere.close();
-          continue;
-        }
-        try {
-          const listed = await runHub(['images'], hostile.env);
-          expect(elsewhere.requests).toEqual([]);
-          // Resolved as a URL, the link is a path on the registry itself, one this registry does not serve.
-          expect(listed.code).toBe(1);
-          expect(listed.stderr).toContain(`${hostile.host} answered HTTP 404 for /v2/1/v2/_catalog?last=x`);
-        } finally {
-          await Promise.all([hostile.close(), elsewhere.close()]);
-        }
-        return;
+      const {atP: hostile, atP1: elsewhere} = await onPortsPAndP1(startRecorder, (port) =>
+        startHostileRegistry({text: '', listing: false, catalogLink: '1/v2/_catalog?last=x', port}),
+      );
+      try {
+        const listed = await runHub(['images'], hostile.env);
+        expect(elsewhere.requests).toEqual([]);
+        // Resolved as a URL, the link is a path on the registry itself, one this registry does not serve.
+        expect(listed.code).toBe(1);
+        expect(listed.stderr).toContain(`${hostile.host} answered HTTP 404 for /v2/1/v2/_catalog?last=x`);
+      } finally {
+        await Promise.all([hostile.close(), elsewhere.close()]);
       }
-      throw new Error('found no free pair of ports P and P1');
     });
 
     it('never printed a token', async () => {

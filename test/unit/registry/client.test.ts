@@ -3,6 +3,7 @@ import type {AddressInfo} from 'node:net';
 import {afterEach, describe, expect, it} from 'vitest';
 import {discoverRealm, registryBaseUrl, registryClient} from '../../../src/registry/client.js';
 import {requestIdentityToken} from '../../../src/registry/identity-token.js';
+import {listenOnLoopback, onPortsPAndP1} from '@hub/test-stack/ports';
 
 let server: Server | undefined;
 
@@ -43,20 +44,26 @@ describe("the registry client's catalog", () => {
     for (const started of servers.splice(0)) await new Promise<void>((resolve) => started.close(() => resolve()));
   });
 
-  /** A loopback server; every Authorization header it receives is recorded. */
+  /** A loopback server; every Authorization header and every request body it receives is recorded. */
   async function serve(
     handle: (url: string, res: import('node:http').ServerResponse) => void,
     port = 0,
-  ): Promise<{origin: string; host: string; authorizations: string[]}> {
+  ): Promise<{origin: string; host: string; authorizations: string[]; bodies: string[]; close(): Promise<void>}> {
     const authorizations: string[] = [];
+    const bodies: string[] = [];
     const started = createServer((req, res) => {
       if (req.headers.authorization) authorizations.push(req.headers.authorization);
-      handle(req.url ?? '/', res);
+      let body = '';
+      req.on('data', (chunk: Buffer) => (body += chunk.toString()));
+      req.on('end', () => {
+        if (body) bodies.push(body);
+        handle(req.url ?? '/', res);
+      });
     });
-    await new Promise<void>((resolve, reject) => started.once('error', reject).listen(port, '127.0.0.1', resolve));
+    const host = `127.0.0.1:${await listenOnLoopback(started, port)}`;
     servers.push(started);
-    const host = `127.0.0.1:${(started.address() as AddressInfo).port}`;
-    return {origin: `http://${host}`, host, authorizations};
+    const close = () => new Promise<void>((resolve) => started.close(() => resolve()));
+    return {origin: `http://${host}`, host, authorizations, bodies, close};
   }
 
   /** A registry whose first catalog page links to `next`; later pages come from `/v2/_catalog?last=…`. */
@@ -108,39 +115,29 @@ describe("the registry client's catalog", () => {
   });
 
   it.each([307, 308])('never resends the access token in a form along a %i redirect to another origin', async (status) => {
-    const bodies: string[] = [];
-    const recorder = createServer((req, res) => {
-      req.on('data', (chunk: Buffer) => bodies.push(chunk.toString()));
-      req.on('end', () => res.end('{"refresh_token":"x"}'));
-    });
-    await new Promise<void>((resolve) => recorder.listen(0, '127.0.0.1', resolve));
-    servers.push(recorder);
-    const elsewhere = `http://127.0.0.1:${(recorder.address() as AddressInfo).port}`;
+    const elsewhere = await serve((_url, res) => res.end('{"refresh_token":"x"}'));
     const registry = await serve((url, res) => {
       if (url === '/v2/') return void res.writeHead(401, {'www-authenticate': `Bearer realm="${registry.origin}/token"`}).end();
-      res.writeHead(status, {location: `${elsewhere}/token`}).end();
+      res.writeHead(status, {location: `${elsewhere.origin}/token`}).end();
     });
     expect(await requestIdentityToken(registry.host, 'oidc-access-token')).toBeUndefined();
-    expect(bodies).toEqual([]);
+    expect(registry.bodies).toHaveLength(1);
+    expect(elsewhere.bodies).toEqual([]);
   });
 
   it('refuses a Link that, glued onto the registry address, would name another port (the string-concatenation attack)', async () => {
-    // The registry on port P, the attacker on P followed by one more digit: `http://127.0.0.1:P` + `1/v2/…` is port P1.
-    for (let attempt = 0; attempt < 50; attempt++) {
-      const port = 2000 + Math.floor(Math.random() * 4500);
-      const elsewhere = await serve((_url, res) => res.end('{"repositories":["stolen"]}'), port * 10 + 1).catch(() => undefined);
-      if (!elsewhere) continue;
-      const registry = await serve((url, res) => {
-        if (url.includes('last=')) return void res.end('{"repositories":[]}');
-        res.setHeader('link', '<1/v2/_catalog?last=x&n=1000>; rel="next"');
-        res.end('{"repositories":["alice/first"]}');
-      }, port).catch(() => undefined);
-      if (!registry) continue;
-      const client = registryClient({registry: registry.host, account: 'alice', accessToken: 'oidc-token'});
-      await client.catalog('registry-token').catch(() => undefined);
-      expect(elsewhere.authorizations).toEqual([]);
-      return;
-    }
-    throw new Error('found no free pair of ports P and P1');
+    // The registry on port P, the attacker on P1: `http://127.0.0.1:P` + `1/v2/…` is port P1.
+    const {atP: registry, atP1: elsewhere} = await onPortsPAndP1(
+      (port) => serve((_url, res) => res.end('{"repositories":["stolen"]}'), port),
+      (port) =>
+        serve((url, res) => {
+          if (url.includes('last=')) return void res.end('{"repositories":[]}');
+          res.setHeader('link', '<1/v2/_catalog?last=x&n=1000>; rel="next"');
+          res.end('{"repositories":["alice/first"]}');
+        }, port),
+    );
+    const client = registryClient({registry: registry.host, account: 'alice', accessToken: 'oidc-token'});
+    await client.catalog('registry-token').catch(() => undefined);
+    expect(elsewhere.authorizations).toEqual([]);
   });
 });
