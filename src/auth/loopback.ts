@@ -3,6 +3,7 @@ import {createServer, type IncomingMessage, type ServerResponse} from 'node:http
 import type {AddressInfo, Socket} from 'node:net';
 import {ExitCode, HubError} from '@hub/common/errors';
 import {connectionOwner, isAnotherUser, type ConnectionOwner, type LoopbackConnection} from './local-peer.js';
+import {passedOn, QUOTED_LENGTH} from '@hub/common/quote';
 
 /**
  * The redirect target of a native app's authorization request (RFC 8252 §7.3): a one-shot HTTP
@@ -236,10 +237,13 @@ function checkCallback(params: URLSearchParams, explainRefusal: LoopbackOptions[
     const description = params.get('error_description');
     const explained = explainRefusal?.(error, description ?? undefined);
     if (explained) return explained;
-    return new HubError(`The identity provider refused the sign-in: ${error}${description ? ` (${description})` : ''}.`, {
-      code: 'provider_error',
-      suggestions: ['Check with your identity provider administrator that you may use this registry, then try again.'],
-    });
+    return new HubError(
+      `The identity provider refused the sign-in: ${passedOn(error, QUOTED_LENGTH)}${description ? ` (${passedOn(description)})` : ''}.`,
+      {
+        code: 'provider_error',
+        suggestions: ['Check with your identity provider administrator that you may use this registry, then try again.'],
+      },
+    );
   }
   if (params.getAll('code').length !== 1 || !params.get('code')) {
     return new HubError('The sign-in response carries no authorization code; nothing was stored.', {

@@ -23,6 +23,7 @@ import type {AccessTokenVerifier} from './verify-access-token.js';
 import type {ResourceScope} from '@hub/protocol/resource-scope';
 import type {Requester} from './policy.js';
 import type {CallerResolver} from './routes/token.js';
+import {passedOn, quoted} from '@hub/common/quote';
 
 export interface TokenServiceDeps {
   config: TokenServiceConfig;
@@ -84,10 +85,10 @@ function refuse(error: FastifyError, request: FastifyRequest, reply: FastifyRepl
   const status = error.statusCode !== undefined && error.statusCode >= 400 && error.statusCode < 600 ? error.statusCode : 500;
   const message =
     error.code === 'FST_ERR_CTP_INVALID_MEDIA_TYPE'
-      ? `${request.method} ${request.url.split('?')[0]} takes an application/x-www-form-urlencoded form only (the OAuth2 token request), not ${JSON.stringify(request.headers['content-type'] ?? 'none')}`
+      ? `${request.method} ${request.url.split('?')[0]} takes an application/x-www-form-urlencoded form only (the OAuth2 token request), not ${quoted(request.headers['content-type'] ?? 'none')}`
       : status >= 500
         ? 'hub-auth failed to answer; the failure is in its log'
-        : error.message;
+        : passedOn(error.message);
   const outcome = status >= 500 ? 'error' : 'bad_request';
   deps.metrics.requests.inc('unknown', outcome);
   if (status >= 500) request.log.error({event: 'token', grant: 'unknown', outcome, err: error}, 'request failed');

@@ -4,6 +4,7 @@ import {LRUCache} from 'lru-cache';
 import * as client from 'openid-client';
 import {DEFAULT_GATE_LIMITS, introspectionGate, OverloadError, UpstreamError, type GateLimits} from './introspection-gate.js';
 import {lazyProviderMetadata, ProviderConfigurationError, type EndpointOverrides, type ProviderMetadata} from './provider-metadata.js';
+import {passedOn, quoted, QUOTED_LENGTH} from '@hub/common/quote';
 
 export {OverloadError, ProviderConfigurationError, UpstreamError};
 
@@ -293,7 +294,7 @@ function checkIntrospectedIsAccessToken(body: Record<string, unknown>, required:
   const markers = [body.token_type, body.typ, body.token_use].filter((marker) => marker !== undefined);
   for (const marker of markers) {
     if (typeof marker !== 'string' || !ACCESS_TOKEN_TYPES.has(marker.toLowerCase())) {
-      throw new InvalidTokenError(`the token is not an access token (the identity provider calls it ${JSON.stringify(marker)})`);
+      throw new InvalidTokenError(`the token is not an access token (the identity provider calls it ${quoted(marker)})`);
     }
   }
   if (required && markers.length === 0) {
@@ -310,11 +311,11 @@ function checkIntrospectedIsAccessToken(body: Record<string, unknown>, required:
 function checkJwtIsAccessToken(token: string, payload: JWTPayload): void {
   const header = decodeProtectedHeader(token).typ;
   if (header !== undefined && !/^(application\/)?(at\+jwt|jwt)$/i.test(header)) {
-    throw new InvalidTokenError(`the token is not an access token (its typ header is ${JSON.stringify(header)})`);
+    throw new InvalidTokenError(`the token is not an access token (its typ header is ${quoted(header)})`);
   }
   for (const marker of [payload.typ, payload.token_use]) {
     if (marker !== undefined && (typeof marker !== 'string' || !['bearer', 'access'].includes(marker.toLowerCase()))) {
-      throw new InvalidTokenError(`the token is not an access token (it says it is ${JSON.stringify(marker)})`);
+      throw new InvalidTokenError(`the token is not an access token (it says it is ${quoted(marker)})`);
     }
   }
 }
@@ -341,7 +342,7 @@ function httpStatusOf(error: unknown): number | undefined {
 function describeOAuthFailure(error: unknown): string {
   const status = httpStatusOf(error);
   if (error instanceof client.ResponseBodyError)
-    return `HTTP ${error.status} ${error.error}${error.error_description ? ` (${error.error_description})` : ''}`;
+    return `HTTP ${error.status} ${passedOn(error.error, QUOTED_LENGTH)}${error.error_description ? ` (${passedOn(error.error_description)})` : ''}`;
   if (status !== undefined) return `HTTP ${status}`;
   const cause = (error as {cause?: unknown}).cause;
   return cause instanceof Error ? `${(error as Error).message} (${cause.message})` : (error as Error).message;

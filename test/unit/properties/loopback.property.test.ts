@@ -331,6 +331,25 @@ describe('the loopback callback server (property-based, real HTTP)', () => {
     }
   });
 
+  it("passes on at most a few hundred characters of the provider's error, on the page and in the error", async () => {
+    const server = await startLoopbackServer({port: 0, expectedState: 'our-state', timeoutMs: 60_000});
+    const port = Number(new URL(server.redirectUri).port);
+    const description = 'd'.repeat(8 * 1024);
+    const page = send(port, {
+      method: 'GET',
+      target: `/callback?state=our-state&error=${'e'.repeat(4 * 1024)}&error_description=${description}`,
+    });
+    const settled = await settledWithin(server, 3000);
+    expect(settled.outcome).toBe('rejected');
+    const {message} = (settled as {error: HubError}).error;
+    expect(message).toMatch(
+      /^The identity provider refused the sign-in: e{100}… \(\d+ more characters cut\) \(d{300}… \(\d+ more characters cut\)\)\.$/,
+    );
+    const answer = (await page) as {status: number; body: string};
+    expect(answer.status).toBe(400);
+    expect(answer.body.length).toBeLessThan(1500);
+  });
+
   it('refuses the link and the callback to another user of the machine without using the link up, says so once, and still serves its own', async () => {
     const own: ConnectionOwner = {kind: 'user', uid: process.getuid?.() ?? 1000};
     // The first three requests come from uid 4242, the rest from this process's own user.

@@ -7,6 +7,7 @@ import type {Requester} from '../policy.js';
 import {readRefreshToken} from '../refresh-token.js';
 import {InvalidTokenError, OverloadError, ProviderConfigurationError, UpstreamError} from '../verify-access-token.js';
 import type {TokenServiceDeps} from '../app.js';
+import {passedOn, quoted} from '@hub/common/quote';
 
 /**
  * The token endpoint of the Docker registry token-auth spec: GET with Basic credentials (the
@@ -117,7 +118,7 @@ export function registerTokenRoutes(app: FastifyInstance, deps: TokenServiceDeps
       throw new TokenRequestError(
         400,
         'unsupported_grant_type',
-        `grant_type ${JSON.stringify(grantType ?? '')} is not supported: use password or refresh_token`,
+        `grant_type ${quoted(grantType ?? '')} is not supported: use password or refresh_token`,
       );
     }),
   );
@@ -261,7 +262,7 @@ async function checkBinding(deps: Pick<TokenServiceDeps, 'bindings'>, account: s
   throw new TokenRequestError(
     403,
     'access_denied',
-    `the account name ${JSON.stringify(account)} belongs to another identity on this registry: ask the registry's operator`,
+    `the account name ${quoted(account)} belongs to another identity on this registry: ask the registry's operator`,
     {operatorNote: {account, reason: `bound to another subject (presented with ${presented})`, subject: holder.subject}},
   );
 }
@@ -269,7 +270,7 @@ async function checkBinding(deps: Pick<TokenServiceDeps, 'bindings'>, account: s
 /** The warning an operator acts on: which account or claim, why, whose (never the token). */
 export function logRefusedAccount(request: FastifyRequest, note: Record<string, string>): void {
   request.log.warn(
-    {event: 'account refused', ...note},
+    {event: 'account refused', ...Object.fromEntries(Object.entries(note).map(([key, value]) => [key, passedOn(value)]))},
     'account refused: see README, Accounts (oidc.usernameClaim, accounts.bindingsFile)',
   );
 }
@@ -302,7 +303,7 @@ function textFields(params: unknown, what: string): Query {
     throw new TokenRequestError(400, 'invalid_request', `the request's ${what}s are not readable`);
   for (const [name, value] of Object.entries(params)) {
     if (typeof value !== 'string' && !(Array.isArray(value) && value.every((item) => typeof item === 'string'))) {
-      throw new TokenRequestError(400, 'invalid_request', `the ${what} ${JSON.stringify(name)} must be text`);
+      throw new TokenRequestError(400, 'invalid_request', `the ${what} ${quoted(name)} must be text`);
     }
   }
   return params as Query;
@@ -311,7 +312,7 @@ function textFields(params: unknown, what: string): Query {
 function checkService(params: Query, deps: TokenServiceDeps): void {
   const services = all(params.service);
   if (services.length > 1 || (services.length === 1 && services[0] !== deps.config.service)) {
-    throw new TokenRequestError(400, 'invalid_request', `this token service is for service ${JSON.stringify(deps.config.service)} only`);
+    throw new TokenRequestError(400, 'invalid_request', `this token service is for service ${quoted(deps.config.service)} only`);
   }
 }
 
