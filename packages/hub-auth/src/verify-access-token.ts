@@ -5,6 +5,7 @@ import * as client from 'openid-client';
 import {DEFAULT_GATE_LIMITS, introspectionGate, OverloadError, UpstreamError, type GateLimits} from './introspection-gate.js';
 import {lazyProviderMetadata, ProviderConfigurationError, type EndpointOverrides, type ProviderMetadata} from './provider-metadata.js';
 import {passedOn, quoted, QUOTED_LENGTH} from '@hub/common/quote';
+import {isCanonicalCompactJws} from './compact-jws.js';
 
 export {OverloadError, ProviderConfigurationError, UpstreamError};
 
@@ -105,6 +106,7 @@ export function createAccessTokenVerifier(options: VerifierOptions): AccessToken
   }
 
   async function verifyJwt(token: string): Promise<VerifiedClaims> {
+    if (!isCanonicalCompactJws(token)) throw new InvalidTokenError('the token is not spelled as a JWT is (unpadded base64url, RFC 7515)');
     let payload: JWTPayload;
     try {
       ({payload} = await jwtVerify(token, await keySet(), {
@@ -272,9 +274,12 @@ const MAX_JWT_LENGTH = 16_384;
  */
 const OPAQUE_TOKEN = /^[A-Za-z0-9\-._~+/]{16,4096}=*$/;
 
-/** Three base64url parts: a JWT or nothing, never worth an introspection call. */
+/**
+ * Three base64url parts: a JWT or nothing, never worth an introspection call. Padding after them
+ * still makes a JWT, one spelled wrong (verifyJwt refuses it), not an opaque token to send out.
+ */
 function isJwtShaped(token: string): boolean {
-  return /^[\w-]+\.[\w-]+\.[\w-]*$/.test(token);
+  return /^[\w-]+\.[\w-]+\.[\w-]*=*$/.test(token);
 }
 
 function checkOpaqueShape(token: string): void {
