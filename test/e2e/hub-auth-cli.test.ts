@@ -1,5 +1,5 @@
 import {execFile} from 'node:child_process';
-import {readFile, rm, writeFile} from 'node:fs/promises';
+import {lstat, readFile, rm, symlink, writeFile} from 'node:fs/promises';
 import {createServer, type Server} from 'node:net';
 import {join} from 'node:path';
 import {afterAll, beforeAll, describe, expect, it} from 'vitest';
@@ -121,6 +121,21 @@ describe('hub-auth keygen', () => {
     const forced = await hubAuth('keygen', '--out', out, ...REQUIRED, '--force');
     expect(forced.code).toBe(0);
     expect(await readFile(join(out, 'signing.key'), 'utf8')).not.toBe(key);
+  });
+
+  it('with --force replaces a symbolic link in place of the key, never writes the private key through it', async () => {
+    const out = join(sandbox.dir, 'keys-linked');
+    await keygen(out);
+    const elsewhere = join(sandbox.dir, 'world-readable.txt');
+    await writeFile(elsewhere, 'not a key\n', {mode: 0o644});
+    await rm(join(out, 'signing.key'));
+    await symlink(elsewhere, join(out, 'signing.key'));
+    const forced = await hubAuth('keygen', '--out', out, ...REQUIRED, '--force');
+    expect(forced.code, forced.stderr).toBe(0);
+    expect(await readFile(elsewhere, 'utf8')).toBe('not a key\n');
+    const key = await lstat(join(out, 'signing.key'));
+    expect(key.isFile()).toBe(true);
+    expect(key.mode & 0o777).toBe(0o600);
   });
 
   it('refuses when only the key is there (the certificate and snippet were moved elsewhere)', async () => {

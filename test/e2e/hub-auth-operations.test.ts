@@ -1,5 +1,5 @@
 import {X509Certificate} from 'node:crypto';
-import {readFile, writeFile} from 'node:fs/promises';
+import {lstat, mkdir, readFile, rm, symlink, writeFile} from 'node:fs/promises';
 import {join} from 'node:path';
 import {createLocalJWKSet, decodeJwt, decodeProtectedHeader, jwtVerify, type JSONWebKeySet} from 'jose';
 import {Client} from 'undici';
@@ -7,6 +7,7 @@ import {afterAll, beforeAll, describe, expect, it} from 'vitest';
 import {
   keygen,
   SERVICE,
+  spawnHubAuth,
   startHubAuth,
   writeHubAuthConfig,
   type HubAuth,
@@ -14,7 +15,8 @@ import {
   type SigningFiles,
   hubAuthLogLines,
 } from '@hub/test-stack/hub-auth';
-import {startIdentityProvider, type IdentityProvider} from '@hub/test-stack/identity-provider';
+import {CLI_CLIENT_ID, startIdentityProvider, subjectOf, type IdentityProvider} from '@hub/test-stack/identity-provider';
+import {registryAudience} from '@hub/protocol/registry-audience';
 import {freePort, waitFor} from '@hub/test-stack/ports';
 import {e2eEnabled} from '@hub/test-stack/prerequisites';
 import {waitForOutput} from '@hub/test-stack/process';
@@ -276,6 +278,92 @@ describe.runIf(e2eEnabled([]))('hub-auth operations', () => {
       hubAuth.daemon.child.kill('SIGTERM');
       expect(await exited(hubAuth)).toEqual({code: 0, signal: null});
       expect(hubAuthLogLines(hubAuth, 'drained: hub-auth exits')).toEqual([expect.objectContaining({signal: 'SIGTERM', cut: false})]);
+    });
+  });
+
+  describe('state files: never written through a symbolic link unless the operator says so', () => {
+    const VICTIM = '{"the operator\'s own file": true}\n';
+
+    /** A token of the provider's for a user whose name is not bound yet: the request binds it. */
+    async function firstLogin(hubAuth: HubAuth, username: string): Promise<number> {
+      const now = Math.floor(Date.now() / 1000);
+      const token = await idp.signWithProviderKey({
+        iss: idp.issuer,
+        aud: registryAudience('127.0.0.1:5000'),
+        sub: subjectOf(username),
+        preferred_username: username,
+        client_id: CLI_CLIENT_ID,
+        iat: now,
+        exp: now + 300,
+      });
+      const response = await fetch(`${hubAuth.url}${tokenPath(`${username}/app`)}`, {
+        headers: {authorization: `Basic ${Buffer.from(`${username}:${token}`).toString('base64')}`},
+      });
+      return response.status;
+    }
+
+    it('refuses to start on a bindings file that is a link, to a file or to nothing, and writes neither', async () => {
+      const options = optionsFor('symlinked-state', keysA);
+      await mkdir(options.dir, {recursive: true});
+      const bindings = join(options.dir, 'account-bindings.json');
+      const victim = join(sandbox.dir, 'victim.json');
+      const nowhere = join(sandbox.dir, 'nowhere.json');
+      await writeFile(victim, VICTIM);
+      const configFile = await writeHubAuthConfig(options, await freePort(), await freePort());
+      for (const target of [victim, nowhere]) {
+        await rm(bindings, {force: true});
+        await symlink(target, bindings);
+        const daemon = spawnHubAuth(configFile, join(options.dir, 'hub-auth.log'));
+        const code = await new Promise((resolve) => daemon.child.once('exit', resolve));
+        expect(code).not.toBe(0);
+        expect(daemon.output()).toContain(
+          `accounts.bindingsFile: ${bindings} is a symbolic link (to ${target}): hub-auth does not write its state through one`,
+        );
+      }
+      expect(await readFile(victim, 'utf8')).toBe(VICTIM);
+      await expect(lstat(nowhere)).rejects.toMatchObject({code: 'ENOENT'});
+      expect((await lstat(bindings)).isSymbolicLink()).toBe(true);
+    });
+
+    it('refuses to bind a name through a link put in place of the file after start (503), leaving its target alone', async () => {
+      const options = optionsFor('symlink-after-start', keysA);
+      const hubAuth = await startHubAuth(options);
+      try {
+        expect(await firstLogin(hubAuth, 'carol')).toBe(200);
+        const bindings = join(options.dir, 'account-bindings.json');
+        const victim = join(sandbox.dir, 'victim-after-start.json');
+        await writeFile(victim, VICTIM);
+        await rm(bindings);
+        await symlink(victim, bindings);
+        // The next look at the file comes within a second.
+        await new Promise((resolve) => setTimeout(resolve, 1100));
+        expect(await firstLogin(hubAuth, 'dave')).toBe(503);
+        expect(await readFile(victim, 'utf8')).toBe(VICTIM);
+      } finally {
+        await hubAuth.stop();
+      }
+    });
+
+    it('with accounts.followBindingsSymlink, says at start where the link leads and writes through it', async () => {
+      const options = {...optionsFor('symlink-followed', keysA), extra: {accounts: {followBindingsSymlink: true}}};
+      await mkdir(options.dir, {recursive: true});
+      const target = join(sandbox.dir, 'bindings-elsewhere.json');
+      await writeFile(target, '{"accounts": {}}\n');
+      await symlink(target, join(options.dir, 'account-bindings.json'));
+      const hubAuth = await startHubAuth(options);
+      try {
+        await waitFor(
+          'the line about the link',
+          async () => hubAuthLogLines(hubAuth, 'accounts.bindingsFile is a symbolic link').length > 0,
+        );
+        expect(hubAuthLogLines(hubAuth, 'accounts.bindingsFile is a symbolic link')).toEqual([
+          expect.objectContaining({target, msg: expect.stringContaining('as accounts.followBindingsSymlink says')}),
+        ]);
+        expect(await firstLogin(hubAuth, 'erin')).toBe(200);
+        expect(JSON.parse(await readFile(target, 'utf8'))).toMatchObject({accounts: {erin: {subject: subjectOf('erin')}}});
+      } finally {
+        await hubAuth.stop();
+      }
     });
   });
 

@@ -1,4 +1,4 @@
-import {statSync} from 'node:fs';
+import {existsSync, lstatSync, readlinkSync, realpathSync, statSync} from 'node:fs';
 import {readJsonFile, updateJsonFile} from '@hub/common/atomic-json-file';
 import {object, recordOf, string} from '@hub/common/json-shape';
 import {ConfigError} from './config.js';
@@ -32,12 +32,28 @@ export interface BindingsOptions {
   recheckMs: number;
   /** The clock `recheckMs` is counted on, in milliseconds. */
   nowMs: () => number;
+  /**
+   * Whether the path may be a symbolic link (accounts.followBindingsSymlink), resolved once at
+   * start. By default it may not: whoever can change the link would choose which file hub-auth
+   * writes (and a dangling one would be replaced by a file of hub-auth's).
+   */
+  followSymlink: boolean;
+  /** Told at start which file a followed link leads to. */
+  onSymlinkFollowed?: (target: string) => void;
 }
 
-const DEFAULT_OPTIONS: BindingsOptions = {recheckMs: 1000, nowMs: () => performance.now()};
+const DEFAULT_OPTIONS: BindingsOptions = {recheckMs: 1000, nowMs: () => performance.now(), followSymlink: false};
 
 /** Opens (creating it if need be) the bindings file; a file that cannot be written stops the start. */
-export async function openAccountBindings(path: string, options: BindingsOptions = DEFAULT_OPTIONS): Promise<AccountBindings> {
+export async function openAccountBindings(configuredPath: string, given: Partial<BindingsOptions> = {}): Promise<AccountBindings> {
+  const options = {...DEFAULT_OPTIONS, ...given};
+  let path: string;
+  try {
+    path = options.followSymlink ? followedPath(configuredPath, options.onSymlinkFollowed) : configuredPath;
+  } catch (error) {
+    throw new ConfigError(`accounts.bindingsFile: ${(error as Error).message}`);
+  }
+  const checkNotSymlink = () => refuseSymlink(path);
   let known = {stamp: '', accounts: new Map<string, Holder>()};
   let lookedAt = -Infinity;
   let queue: Promise<unknown> = Promise.resolve();
@@ -67,6 +83,8 @@ export async function openAccountBindings(path: string, options: BindingsOptions
       shape,
       () => ({accounts: {}}),
       (data) => {
+        // Looked at again under the lock, just before the write: a link put there since start is refused too.
+        checkNotSymlink();
         // Someone else (another instance) may have bound it since we looked: theirs stands.
         if (Object.hasOwn(data.accounts, account)) return data;
         return {accounts: {...data.accounts, [account]: {issuer: holder.issuer, subject: holder.subject, since: new Date().toISOString()}}};
@@ -76,12 +94,16 @@ export async function openAccountBindings(path: string, options: BindingsOptions
   }
 
   try {
+    checkNotSymlink();
     // Written at start so that a path hub-auth cannot write stops it now, not at someone's first login.
     await updateJsonFile(
       path,
       shape,
       () => ({accounts: {}}),
-      (data) => data,
+      (data) => {
+        checkNotSymlink();
+        return data;
+      },
     );
     known = await snapshot();
   } catch (error) {
@@ -104,6 +126,38 @@ export async function openAccountBindings(path: string, options: BindingsOptions
 
 function sameHolder(a: Holder, b: Holder): boolean {
   return a.issuer === b.issuer && a.subject === b.subject;
+}
+
+function refuseSymlink(path: string): void {
+  const target = symlinkTarget(path);
+  if (target === undefined) return;
+  throw new Error(
+    `${path} is a symbolic link (to ${target}): hub-auth does not write its state through one, since whoever can change the link chooses which file it writes. Point accounts.bindingsFile at the file itself, or set accounts.followBindingsSymlink: true if the link is yours.`,
+  );
+}
+
+/** The file a link that the operator allowed leads to; a link to nothing is refused all the same. */
+function followedPath(path: string, onFollowed: BindingsOptions['onSymlinkFollowed']): string {
+  const target = symlinkTarget(path);
+  if (target === undefined) return path;
+  if (!existsSync(path)) {
+    throw new Error(
+      `${path} is a symbolic link to ${target}, which does not exist (a volume not mounted?): hub-auth creates no state at the far end of a link. Create the file there, or point accounts.bindingsFile at a path of its own.`,
+    );
+  }
+  const real = realpathSync(path);
+  onFollowed?.(real);
+  return real;
+}
+
+/** Where the path links to, or undefined when it is no symbolic link (or does not exist). */
+function symlinkTarget(path: string): string | undefined {
+  try {
+    return lstatSync(path).isSymbolicLink() ? readlinkSync(path) : undefined;
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
+    throw error;
+  }
 }
 
 function stampOf(path: string): string {

@@ -1,4 +1,4 @@
-import {access, chmod, mkdir, writeFile} from 'node:fs/promises';
+import {access, chmod, mkdir, rm, writeFile} from 'node:fs/promises';
 import {join, resolve} from 'node:path';
 import {parseArgs} from 'node:util';
 import {honourProxyEnvironment} from '@hub/common/net/proxy-environment';
@@ -148,7 +148,7 @@ async function keygen(args: string[]): Promise<number> {
   if (!values.realm)
     throw new ConfigError("keygen needs --realm URL: where clients reach hub-auth's /token, e.g. https://auth.example.com/token");
   if (!URL.canParse(values.realm))
-    throw new ConfigError(`--realm must be a URL, e.g. https://auth.example.com/token (got ${values.realm})`);
+    throw new ConfigError(`--realm must be a URL, e.g. https://auth.example.com/token (got ${quoted(values.realm)})`);
   if (!values.service) throw new ConfigError("keygen needs --service NAME: the registry's service name, as in hub-auth's configuration");
   if (values.algorithm !== 'ES256' && values.algorithm !== 'RS256') throw new ConfigError('--algorithm must be ES256 or RS256');
   const days = Number(values.days);
@@ -165,9 +165,12 @@ async function keygen(args: string[]): Promise<number> {
     issuer: values.issuer,
     rootCertBundle: files.certificate,
   });
-  // 'wx' fails on a file that appeared since the check above, rather than replacing it.
-  const flag = values.force ? 'w' : 'wx';
+  // 'wx' fails on a file that appeared since the check above, rather than replacing it; --force
+  // removes the old files first, so that a symbolic link in their place is replaced, never
+  // written through (the private key would go wherever the link points).
+  const flag = 'wx';
   try {
+    if (values.force) for (const file of Object.values(files)) await rm(file, {force: true});
     await mkdir(dir, {recursive: true, mode: 0o700});
     await writeFile(files.key, material.privateKeyPem, {mode: 0o600, flag});
     await chmod(files.key, 0o600);

@@ -186,13 +186,15 @@ const configSchema = z
       .object({
         /** Which identity each account name belongs to; instances behind one load balancer share it. */
         bindingsFile: z.string().min(1).default(DEFAULT_BINDINGS_FILE),
+        /** Whether bindingsFile may be a symbolic link that hub-auth writes through (bindings.ts says why not by default). */
+        followBindingsSymlink: z.boolean().default(false),
         /** Names no user may have, on top of groups, robots, library and public. */
         reservedNames: z
           .array(z.string().refine((name) => namespaceNameProblem(name) === undefined, 'must be a repository path component'))
           .default([]),
       })
       .strict()
-      .default({bindingsFile: DEFAULT_BINDINGS_FILE, reservedNames: []}),
+      .default({bindingsFile: DEFAULT_BINDINGS_FILE, followBindingsSymlink: false, reservedNames: []}),
     policy: z
       .object({publicRepositories: z.array(z.string().min(1)).default([]), rules: z.array(aclRule).optional()})
       .strict()

@@ -54,7 +54,14 @@ export async function createTokenService(
     verificationKeys: keys.verificationKeys,
     verifier,
     rules: config.policy.rules ?? defaultPolicy({publicRepositories: config.policy.publicRepositories}),
-    bindings: await openAccountBindings(config.accounts.bindingsFile),
+    bindings: await openAccountBindings(config.accounts.bindingsFile, {
+      followSymlink: config.accounts.followBindingsSymlink,
+      onSymlinkFollowed: (target) =>
+        logger.warn(
+          {bindingsFile: config.accounts.bindingsFile, target},
+          'accounts.bindingsFile is a symbolic link; hub-auth writes through it, as accounts.followBindingsSymlink says',
+        ),
+    }),
     tokenReuse: createTokenReuse({windowSeconds: config.tokenReuseSeconds, maxEntries: config.cacheSize}),
     metrics,
     logger,

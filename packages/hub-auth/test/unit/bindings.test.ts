@@ -1,4 +1,5 @@
-import {mkdtempSync, readFileSync, writeFileSync} from 'node:fs';
+import {existsSync, mkdirSync, mkdtempSync, readFileSync, symlinkSync, writeFileSync} from 'node:fs';
+import {dirname} from 'node:path';
 import {tmpdir} from 'node:os';
 import {join} from 'node:path';
 import {describe, expect, it} from 'vitest';
@@ -93,5 +94,36 @@ describe('account bindings', () => {
     writeFileSync(path, '{not json');
     await expect(openAccountBindings(path)).rejects.toThrow(ConfigError);
     await expect(openAccountBindings(path)).rejects.toThrow(/accounts\.bindingsFile/);
+  });
+
+  describe('a bindings file that is a symbolic link', () => {
+    /** A bindings path that is a link to `target` (created with `contents` unless undefined). */
+    function linkedPath(contents: string | undefined): {path: string; target: string} {
+      const path = bindingsPath();
+      mkdirSync(dirname(path), {recursive: true});
+      const target = join(dirname(path), '..', 'elsewhere.json');
+      if (contents !== undefined) writeFileSync(target, contents);
+      symlinkSync(target, path);
+      return {path, target};
+    }
+
+    it('is refused at start, whether it leads to a file or to nothing, and neither is written', async () => {
+      for (const contents of ['{"not": "bindings"}\n', undefined]) {
+        const {path, target} = linkedPath(contents);
+        await expect(openAccountBindings(path)).rejects.toThrow(/is a symbolic link .*accounts\.followBindingsSymlink/);
+        if (contents === undefined) expect(existsSync(target)).toBe(false);
+        else expect(readFileSync(target, 'utf8')).toBe(contents);
+      }
+    });
+
+    it('is followed once at start when allowed, and said; a link to nothing is refused even then', async () => {
+      const {path, target} = linkedPath('{"accounts": {}}\n');
+      const followed: string[] = [];
+      const bindings = await openAccountBindings(path, {followSymlink: true, onSymlinkFollowed: (real) => followed.push(real)});
+      expect(followed).toHaveLength(1);
+      expect(await bindings.claim('alice', first)).toBe(true);
+      expect(JSON.parse(readFileSync(target, 'utf8'))).toMatchObject({accounts: {alice: {subject: first.subject}}});
+      await expect(openAccountBindings(linkedPath(undefined).path, {followSymlink: true})).rejects.toThrow(/which does not exist/);
+    });
   });
 });
