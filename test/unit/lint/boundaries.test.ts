@@ -51,23 +51,23 @@ describe('import boundaries (eslint.config.js)', {timeout: 60_000}, () => {
   });
 
   it('keeps hub-auth and the CLI apart, with @hub/protocol and @hub/common between them', async () => {
-    for (const source of ["import {x} from '../../packages/hub-auth/src/scope.js'; void x;", "import {x} from 'hub-auth'; void x;"]) {
+    for (const source of ["import {x} from '../../packages/hub-auth/src/tokens/scope.js'; void x;", "import {x} from 'hub-auth'; void x;"]) {
       await expectRefused('src/commands/login.ts', source, 'imports nothing from hub-auth');
     }
     await expectRefused(
-      'packages/hub-auth/src/app.ts',
+      'packages/hub-auth/src/config.ts',
       "import {readSettings} from '../../../src/config/settings.js'; void readSettings;",
       'imports other packages by name',
     );
     await expectRefused(
-      'packages/hub-auth/src/routes/token.ts',
+      'packages/hub-auth/src/http/app.ts',
       "import {x} from '../../../../src/auth/oidc.js'; void x;",
       'imports other packages by name',
     );
     await expectRefused('packages/protocol/src/catalog.ts', "import {x} from 'hub-auth'; void x;", 'imports other packages by name');
     await expectAllowed(
-      'packages/hub-auth/src/routes/token.ts',
-      "import {x} from '@hub/protocol/catalog'; import {y} from '../scope.js'; void x; void y;",
+      'packages/hub-auth/src/http/app.ts',
+      "import {x} from '@hub/protocol/catalog'; import {y} from '../tokens/scope.js'; void x; void y;",
     );
   });
 });

@@ -1,5 +1,5 @@
 import {describe, expect, it} from 'vitest';
-import {identityReader, RefusedIdentityError} from '../../src/identity.js';
+import {identityReader, RefusedIdentityError} from '../../../src/accounts/identity.js';
 
 const verified = (claims: Record<string, unknown>, subject = 'f3a1-uuid') => ({subject, claims, expiresAt: 0});
 /** An introspection answer without `sub`. */

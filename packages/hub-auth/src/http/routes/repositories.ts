@@ -3,7 +3,7 @@ import type {FastifyInstance} from 'fastify';
 import {fetch} from 'undici';
 import {FIRST_CATALOG_PAGE, MAX_CATALOG_PAGES, nextCatalogPage, REPOSITORY_LISTING, type RepositoryListing} from '@hub/protocol/catalog';
 import type {TokenServiceDeps} from '../app.js';
-import {decide} from '../policy.js';
+import {decide} from '../../policy/acl.js';
 import {isValidRepositoryName} from '@hub/protocol/repository-name';
 import {credentialsFrom, logRefusedAccount, registryErrorBody, TokenRequestError} from './token.js';
 

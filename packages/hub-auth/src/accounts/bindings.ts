@@ -1,7 +1,7 @@
 import {statSync} from 'node:fs';
 import {readJsonFile, updateJsonFile} from '@hub/common/atomic-json-file';
 import {object, recordOf, string} from '@hub/common/json-shape';
-import {ConfigError} from './config.js';
+import {ConfigError} from '../config.js';
 import type {Holder} from './identity.js';
 
 /**

@@ -1,6 +1,6 @@
 import {describe, expect, it} from 'vitest';
 import type {ResourceScope} from '@hub/protocol/resource-scope';
-import {createTokenReuse} from '../../src/token-reuse.js';
+import {createTokenReuse} from '../../../src/tokens/token-reuse.js';
 
 type Signed = {token: string; issuedAt: number};
 

@@ -7,17 +7,17 @@ import {Writable} from 'node:stream';
 import {decodeJwt} from 'jose';
 import {pino} from 'pino';
 import {afterEach, describe, expect, it} from 'vitest';
-import {createApp, createMonitoringApp, type TokenServiceDeps} from '../../src/app.js';
-import {openAccountBindings, type AccountBindings} from '../../src/bindings.js';
-import {parseConfig} from '../../src/config.js';
-import {generateSigningMaterial} from '../../src/keygen.js';
-import {createMetrics} from '../../src/metrics.js';
-import {defaultPolicy} from '../../src/policy.js';
-import {verificationKeysFromJwks} from '../../src/refresh-token.js';
-import {createSigner, verificationJwks} from '../../src/signing.js';
-import {createTokenReuse} from '../../src/token-reuse.js';
-import {InvalidTokenError, type VerifiedClaims} from '../../src/verify-access-token.js';
-import {withRequestWiring} from '../../src/request-wiring.js';
+import {createApp, createMonitoringApp, type TokenServiceDeps} from '../../../src/http/app.js';
+import {openAccountBindings, type AccountBindings} from '../../../src/accounts/bindings.js';
+import {parseConfig} from '../../../src/config.js';
+import {generateSigningMaterial} from '../../../src/tokens/keygen.js';
+import {createMetrics} from '../../../src/metrics.js';
+import {defaultPolicy} from '../../../src/policy/acl.js';
+import {verificationKeysFromJwks} from '../../../src/tokens/refresh-token.js';
+import {createSigner, verificationJwks} from '../../../src/tokens/signing.js';
+import {createTokenReuse} from '../../../src/tokens/token-reuse.js';
+import {InvalidTokenError, type VerifiedClaims} from '../../../src/oidc/verify-access-token.js';
+import {withRequestWiring} from '../../../src/http/request-wiring.js';
 
 const material = await generateSigningMaterial({algorithm: 'ES256', commonName: 'hub-auth route test', days: 30});
 const rawConfig = {

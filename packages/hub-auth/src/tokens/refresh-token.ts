@@ -1,5 +1,5 @@
 import {createPublicKey, randomUUID, verify as verifySignature, type JsonWebKey, type KeyObject} from 'node:crypto';
-import type {Holder} from './identity.js';
+import type {Holder} from '../accounts/identity.js';
 
 /**
  * hub-auth's own refresh tokens: what docker keeps as its `identitytoken` after `docker login`

@@ -1,7 +1,7 @@
 import {LRUCache} from 'lru-cache';
 import {isValidRepositoryName, MAX_REPOSITORY_NAME_LENGTH} from '@hub/protocol/repository-name';
 import type {ResourceScope} from '@hub/protocol/resource-scope';
-import {remembered} from './remember.js';
+import {remembered} from '../remember.js';
 
 /**
  * The resource scopes a registry client asks the token service for are written

@@ -1,6 +1,6 @@
 import {LRUCache} from 'lru-cache';
 import type {ResourceScope} from '@hub/protocol/resource-scope';
-import {remembered} from './remember.js';
+import {remembered} from '../remember.js';
 
 /**
  * Registry tokens handed out again, for a few seconds, instead of signed anew. A registry token

@@ -1,5 +1,5 @@
 import {describe, expect, it} from 'vitest';
-import {clientKey, introspectionGate, OverloadError, UpstreamError, type GateLimits} from '../../src/introspection-gate.js';
+import {clientKey, introspectionGate, OverloadError, UpstreamError, type GateLimits} from '../../../src/oidc/introspection-gate.js';
 
 const limits: GateLimits = {maxConcurrent: 2, perClient: 3, maxQueued: 4, maxWaitMs: 60_000, cooldownMs: 60_000};
 

@@ -1,7 +1,7 @@
-import {BUILT_IN_RESERVED_NAMES, namespaceNameProblem, ROBOTS_NAMESPACE} from './namespaces.js';
-import type {Requester} from './policy.js';
-import type {VerifiedClaims} from './verify-access-token.js';
-import {remembered} from './remember.js';
+import {BUILT_IN_RESERVED_NAMES, namespaceNameProblem, ROBOTS_NAMESPACE} from '../namespaces.js';
+import type {Requester} from '../policy/acl.js';
+import type {VerifiedClaims} from '../oidc/verify-access-token.js';
+import {remembered} from '../remember.js';
 
 /**
  * Who the registry should think the caller is. A person's account is the value of the configured

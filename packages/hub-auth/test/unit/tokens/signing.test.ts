@@ -2,8 +2,8 @@ import {execFileSync} from 'node:child_process';
 import {createPublicKey, generateKeyPairSync, verify, X509Certificate} from 'node:crypto';
 import {calculateJwkThumbprint, createLocalJWKSet, decodeProtectedHeader, importJWK, jwtVerify} from 'jose';
 import {describe, expect, it} from 'vitest';
-import {generateSigningMaterial} from '../../src/keygen.js';
-import {createSigner, jwkThumbprint, libtrustKeyId, verificationJwks, type SigningAlgorithm} from '../../src/signing.js';
+import {generateSigningMaterial} from '../../../src/tokens/keygen.js';
+import {createSigner, jwkThumbprint, libtrustKeyId, verificationJwks, type SigningAlgorithm} from '../../../src/tokens/signing.js';
 
 const material = {
   ES256: await generateSigningMaterial({algorithm: 'ES256', commonName: 'hub-auth test ES256', days: 30}),

@@ -1,11 +1,11 @@
 import type {FastifyInstance, FastifyReply, FastifyRequest} from 'fastify';
 import type {ResourceScope} from '@hub/protocol/resource-scope';
-import {formatScope} from '../scope.js';
-import {issueRegistryToken} from '../issue-token.js';
-import {identityReader, RefusedIdentityError, type Holder} from '../identity.js';
-import type {Requester} from '../policy.js';
-import {readRefreshToken} from '../refresh-token.js';
-import {InvalidTokenError, OverloadError, ProviderConfigurationError, UpstreamError} from '../verify-access-token.js';
+import {formatScope} from '../../tokens/scope.js';
+import {issueRegistryToken} from '../../tokens/issue-token.js';
+import {identityReader, RefusedIdentityError, type Holder} from '../../accounts/identity.js';
+import type {Requester} from '../../policy/acl.js';
+import {readRefreshToken} from '../../tokens/refresh-token.js';
+import {InvalidTokenError, OverloadError, ProviderConfigurationError, UpstreamError} from '../../oidc/verify-access-token.js';
 import type {TokenServiceDeps} from '../app.js';
 
 /**

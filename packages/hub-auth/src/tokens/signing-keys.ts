@@ -1,5 +1,5 @@
-import {readSecret, type TokenServiceConfig} from './config.js';
-import type {CertificateExpiry} from './metrics.js';
+import {readSecret, type TokenServiceConfig} from '../config.js';
+import type {CertificateExpiry} from '../metrics.js';
 import {verificationKeysFromJwks, type VerificationKey} from './refresh-token.js';
 import {certificateExpiry, createSigner, verificationJwks, type RegistryTokenSigner} from './signing.js';
 

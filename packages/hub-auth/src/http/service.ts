@@ -1,12 +1,12 @@
 import {destination, pino, type Logger} from 'pino';
 import {createApp, createMonitoringApp, type TokenServiceDeps} from './app.js';
-import {openAccountBindings} from './bindings.js';
-import {readSecret, type TokenServiceConfig} from './config.js';
-import {createMetrics, type TokenServiceMetrics} from './metrics.js';
-import {defaultPolicy} from './policy.js';
-import {loadSigningKeys} from './signing-keys.js';
-import {createTokenReuse} from './token-reuse.js';
-import {createAccessTokenVerifier} from './verify-access-token.js';
+import {openAccountBindings} from '../accounts/bindings.js';
+import {readSecret, type TokenServiceConfig} from '../config.js';
+import {createMetrics, type TokenServiceMetrics} from '../metrics.js';
+import {defaultPolicy} from '../policy/acl.js';
+import {loadSigningKeys} from '../tokens/signing-keys.js';
+import {createTokenReuse} from '../tokens/token-reuse.js';
+import {createAccessTokenVerifier} from '../oidc/verify-access-token.js';
 import {withRequestWiring} from './request-wiring.js';
 
 export function createLogger(level = process.env.HUB_AUTH_LOG_LEVEL ?? 'info'): Logger {

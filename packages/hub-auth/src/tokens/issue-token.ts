@@ -1,8 +1,8 @@
 import {randomUUID} from 'node:crypto';
-import type {TokenServiceConfig} from './config.js';
-import type {Holder} from './identity.js';
+import type {TokenServiceConfig} from '../config.js';
+import type {Holder} from '../accounts/identity.js';
 import type {ResourceScope} from '@hub/protocol/resource-scope';
-import type {Requester} from './policy.js';
+import type {Requester} from '../policy/acl.js';
 import {refreshClaims} from './refresh-token.js';
 import type {RegistryTokenSigner} from './signing.js';
 import type {TokenReuse} from './token-reuse.js';
@@ -41,7 +41,7 @@ export interface SignedToken {
 export interface IssueDeps {
   config: Pick<TokenServiceConfig, 'issuer' | 'service' | 'tokenLifetimeSeconds' | 'refreshTokens'>;
   signer: RegistryTokenSigner;
-  /** The policy's answer: what of the scopes the requester gets (policy.ts). */
+  /** The policy's answer: what of the scopes the requester gets (policy/acl.ts). */
   decide: (requester: Requester, scopes: readonly ResourceScope[]) => readonly ResourceScope[];
   tokenReuse: TokenReuse<SignedToken>;
   nowSeconds: () => number;

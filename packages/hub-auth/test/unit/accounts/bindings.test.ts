@@ -2,8 +2,8 @@ import {mkdtempSync, readFileSync, writeFileSync} from 'node:fs';
 import {tmpdir} from 'node:os';
 import {join} from 'node:path';
 import {describe, expect, it} from 'vitest';
-import {openAccountBindings} from '../../src/bindings.js';
-import {ConfigError} from '../../src/config.js';
+import {openAccountBindings} from '../../../src/accounts/bindings.js';
+import {ConfigError} from '../../../src/config.js';
 
 const first = {issuer: 'https://id.example', subject: 'sub-first'};
 const second = {issuer: 'https://id.example', subject: 'sub-second'};

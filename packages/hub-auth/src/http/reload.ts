@@ -1,6 +1,6 @@
 import type {Logger} from 'pino';
-import {loadConfig, type TokenServiceConfig} from './config.js';
-import {watchProviderUntilReady} from './provider-watch.js';
+import {loadConfig, type TokenServiceConfig} from '../config.js';
+import {watchProviderUntilReady} from '../oidc/provider-watch.js';
 import {createTokenService} from './service.js';
 
 type TokenService = Awaited<ReturnType<typeof createTokenService>>;

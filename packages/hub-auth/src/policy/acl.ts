@@ -1,6 +1,6 @@
 import type {ResourceScope} from '@hub/protocol/resource-scope';
-import {GROUPS_NAMESPACE, LIBRARY_NAMESPACE} from './namespaces.js';
-import {remembered} from './remember.js';
+import {GROUPS_NAMESPACE, LIBRARY_NAMESPACE} from '../namespaces.js';
+import {remembered} from '../remember.js';
 
 /**
  * One access-control rule. Rules are ordered and the first whose `match` fits a requested scope

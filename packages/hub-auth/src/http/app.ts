@@ -7,21 +7,21 @@ import Fastify, {
   type FastifyReply,
   type FastifyRequest,
 } from 'fastify';
-import type {AccountBindings} from './bindings.js';
-import type {TokenServiceConfig} from './config.js';
-import type {SignedToken} from './issue-token.js';
-import type {TokenServiceMetrics} from './metrics.js';
-import type {AclRule} from './policy.js';
-import type {VerificationKey} from './refresh-token.js';
+import type {AccountBindings} from '../accounts/bindings.js';
+import type {TokenServiceConfig} from '../config.js';
+import type {SignedToken} from '../tokens/issue-token.js';
+import type {TokenServiceMetrics} from '../metrics.js';
+import type {AclRule} from '../policy/acl.js';
+import type {VerificationKey} from '../tokens/refresh-token.js';
 import {registerHealthRoutes} from './routes/health.js';
 import {registerRepositoryListingRoute} from './routes/repositories.js';
 import {registerTokenRoutes} from './routes/token.js';
 import {registerWellKnownRoutes} from './routes/well-known.js';
-import type {RegistryTokenSigner, verificationJwks} from './signing.js';
-import type {TokenReuse} from './token-reuse.js';
-import type {AccessTokenVerifier} from './verify-access-token.js';
+import type {RegistryTokenSigner, verificationJwks} from '../tokens/signing.js';
+import type {TokenReuse} from '../tokens/token-reuse.js';
+import type {AccessTokenVerifier} from '../oidc/verify-access-token.js';
 import type {ResourceScope} from '@hub/protocol/resource-scope';
-import type {Requester} from './policy.js';
+import type {Requester} from '../policy/acl.js';
 import type {CallerResolver} from './routes/token.js';
 
 export interface TokenServiceDeps {
@@ -38,7 +38,7 @@ export interface TokenServiceDeps {
   nowSeconds: () => number;
   /** Resolves once tokens can be checked (the provider's metadata is loaded). */
   ready: () => Promise<void>;
-  /** The policy's answer: what of the scopes the requester gets (policy.ts, remembering recent answers). */
+  /** The policy's answer: what of the scopes the requester gets (policy/acl.ts, remembering recent answers). */
   decide: (requester: Requester, scopes: readonly ResourceScope[]) => readonly ResourceScope[];
   /** The scopes of a request's `scope` values (scope.ts, remembering recent texts). */
   parseScopes: (values: readonly string[]) => readonly ResourceScope[];

@@ -1,7 +1,7 @@
 import {createPrivateKey, X509Certificate} from 'node:crypto';
 import {describe, expect, it} from 'vitest';
 import {parse} from 'yaml';
-import {generateSigningMaterial, registryAuthSnippet} from '../../src/keygen.js';
+import {generateSigningMaterial, registryAuthSnippet} from '../../../src/tokens/keygen.js';
 
 const now = new Date('2030-05-01T12:00:00Z');
 

@@ -1,5 +1,5 @@
 import {describe, expect, it} from 'vitest';
-import {mergeMetadata, metadataUrls} from '../../src/provider-metadata.js';
+import {mergeMetadata, metadataUrls} from '../../../src/oidc/provider-metadata.js';
 
 describe("the provider's metadata", () => {
   it('reads both documents, the RFC 8414 one with its well-known path inserted before the issuer’s path (§3)', () => {

@@ -1,7 +1,7 @@
 import type {TokenServiceDeps} from './app.js';
-import {rememberingDecider} from './policy.js';
+import {rememberingDecider} from '../policy/acl.js';
 import {callerResolver} from './routes/token.js';
-import {rememberingScopeParser} from './scope.js';
+import {rememberingScopeParser} from '../tokens/scope.js';
 
 /**
  * What every request of one service shares, built once with the service: the policy's decider,

@@ -1,6 +1,6 @@
 import {describe, expect, it} from 'vitest';
-import {decide, defaultPolicy, rememberingDecider, type AclRule, type Requester} from '../../src/policy.js';
-import {parseScopes} from '../../src/scope.js';
+import {decide, defaultPolicy, rememberingDecider, type AclRule, type Requester} from '../../../src/policy/acl.js';
+import {parseScopes} from '../../../src/tokens/scope.js';
 
 const ALL = ['pull', 'push', 'delete'];
 const policy = defaultPolicy({publicRepositories: ['acme/website', 'mirror/*']});

@@ -1,6 +1,6 @@
 import {describe, expect, it} from 'vitest';
 import {isValidRepositoryName} from '@hub/protocol/repository-name';
-import {formatScope, parseScopes, rememberingScopeParser} from '../../src/scope.js';
+import {formatScope, parseScopes, rememberingScopeParser} from '../../../src/tokens/scope.js';
 
 describe('parseScopes', () => {
   it('parses a repository scope', () => {
