@@ -1,50 +1,10 @@
 import formBody from '@fastify/formbody';
-import Fastify, {
-  LogController,
-  type FastifyBaseLogger,
-  type FastifyError,
-  type FastifyInstance,
-  type FastifyReply,
-  type FastifyRequest,
-} from 'fastify';
-import type {AccountBindings} from '../accounts/bindings.js';
-import type {TokenServiceConfig} from '../config.js';
-import type {SignedToken} from '../tokens/issue-token.js';
-import type {TokenServiceMetrics} from '../metrics.js';
-import type {AclRule} from '../policy/acl.js';
-import type {VerificationKey} from '../tokens/refresh-token.js';
+import Fastify, {LogController, type FastifyError, type FastifyInstance, type FastifyReply, type FastifyRequest} from 'fastify';
 import {registerHealthRoutes} from './routes/health.js';
 import {registerRepositoryListingRoute} from './routes/repositories.js';
 import {registerTokenRoutes} from './routes/token.js';
 import {registerWellKnownRoutes} from './routes/well-known.js';
-import type {RegistryTokenSigner, verificationJwks} from '../tokens/signing.js';
-import type {TokenReuse} from '../tokens/token-reuse.js';
-import type {AccessTokenVerifier} from '../oidc/verify-access-token.js';
-import type {ResourceScope} from '@hub/protocol/resource-scope';
-import type {Requester} from '../policy/acl.js';
-import type {CallerResolver} from './routes/token.js';
-
-export interface TokenServiceDeps {
-  config: TokenServiceConfig;
-  signer: RegistryTokenSigner;
-  jwks: ReturnType<typeof verificationJwks>;
-  verificationKeys: VerificationKey[];
-  verifier: AccessTokenVerifier;
-  rules: readonly AclRule[];
-  bindings: AccountBindings;
-  tokenReuse: TokenReuse<SignedToken>;
-  metrics: TokenServiceMetrics;
-  logger: FastifyBaseLogger;
-  nowSeconds: () => number;
-  /** Resolves once tokens can be checked (the provider's metadata is loaded). */
-  ready: () => Promise<void>;
-  /** The policy's answer: what of the scopes the requester gets (policy/acl.ts, remembering recent answers). */
-  decide: (requester: Requester, scopes: readonly ResourceScope[]) => readonly ResourceScope[];
-  /** The scopes of a request's `scope` values (scope.ts, remembering recent texts). */
-  parseScopes: (values: readonly string[]) => readonly ResourceScope[];
-  /** Who presents an access token: the requester the policy sees and the identity behind it. */
-  callerOf: CallerResolver;
-}
+import type {TokenServiceDeps} from '../service-deps.js';
 
 /** The HTTP app, built apart from `listen` so that tests can inject requests into it. */
 export function createApp(deps: TokenServiceDeps): FastifyInstance {

@@ -1,6 +1,6 @@
-import type {TokenServiceDeps} from './app.js';
+import type {TokenServiceDeps} from '../service-deps.js';
 import {rememberingDecider} from '../policy/acl.js';
-import {callerResolver} from './routes/token.js';
+import {callerResolver} from '../tokens/caller.js';
 import {rememberingScopeParser} from '../tokens/scope.js';
 
 /**

@@ -1,5 +1,6 @@
 import {destination, pino, type Logger} from 'pino';
-import {createApp, createMonitoringApp, type TokenServiceDeps} from './app.js';
+import {createApp, createMonitoringApp} from './app.js';
+import type {TokenServiceDeps} from '../service-deps.js';
 import {openAccountBindings} from '../accounts/bindings.js';
 import {readSecret, type TokenServiceConfig} from '../config.js';
 import {createMetrics, type TokenServiceMetrics} from '../metrics.js';

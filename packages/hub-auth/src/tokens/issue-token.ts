@@ -1,20 +1,11 @@
 import {randomUUID} from 'node:crypto';
 import type {TokenServiceConfig} from '../config.js';
-import type {Holder} from '../accounts/identity.js';
 import type {ResourceScope} from '@hub/protocol/resource-scope';
 import type {Requester} from '../policy/acl.js';
 import {refreshClaims} from './refresh-token.js';
 import type {RegistryTokenSigner} from './signing.js';
 import type {TokenReuse} from './token-reuse.js';
-
-export interface IssueRequest {
-  requester: Requester;
-  /** Whose account it is, for a refresh token; absent for an anonymous requester. */
-  holder?: Holder;
-  scopes: readonly ResourceScope[];
-  /** Also hand out a refresh token (docker's `offline_token=true`, OAuth `access_type=offline`). */
-  offline: boolean;
-}
+import type {TokenRequest} from './token-request.js';
 
 export interface TokenResponse {
   token: string;
@@ -52,7 +43,7 @@ export interface IssueDeps {
  * user may not have: the registry then answers 401/403 itself, as the spec wants). The same grant
  * within the reuse window gets the same token (token-reuse.ts); a refresh token is always new.
  */
-export function issueRegistryToken(deps: IssueDeps, request: IssueRequest): IssuedToken {
+export function issueRegistryToken(deps: IssueDeps, request: TokenRequest): IssuedToken {
   const {config, signer} = deps;
   const now = deps.nowSeconds();
   const access = deps.decide(request.requester, request.scopes);

@@ -1,5 +1,5 @@
 import type {FastifyInstance} from 'fastify';
-import type {TokenServiceDeps} from '../app.js';
+import type {TokenServiceDeps} from '../../service-deps.js';
 
 export function registerHealthRoutes(app: FastifyInstance, deps: TokenServiceDeps): void {
   app.get('/healthz', () => ({status: 'ok'}));

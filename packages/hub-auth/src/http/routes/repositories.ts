@@ -2,10 +2,11 @@ import {randomUUID} from 'node:crypto';
 import type {FastifyInstance} from 'fastify';
 import {fetch} from 'undici';
 import {FIRST_CATALOG_PAGE, MAX_CATALOG_PAGES, nextCatalogPage, REPOSITORY_LISTING, type RepositoryListing} from '@hub/protocol/catalog';
-import type {TokenServiceDeps} from '../app.js';
+import type {TokenServiceDeps} from '../../service-deps.js';
 import {decide} from '../../policy/acl.js';
 import {isValidRepositoryName} from '@hub/protocol/repository-name';
-import {credentialsFrom, logRefusedAccount, registryErrorBody, TokenRequestError} from './token.js';
+import {TokenRequestError} from '../../tokens/token-request.js';
+import {credentialsFrom, logRefusedAccount, registryErrorBody} from './token.js';
 
 /**
  * The repositories the caller may pull, for `hub images`. The registry's catalog lists every

@@ -2,11 +2,11 @@ import type {FastifyInstance, FastifyReply, FastifyRequest} from 'fastify';
 import type {ResourceScope} from '@hub/protocol/resource-scope';
 import {formatScope} from '../../tokens/scope.js';
 import {issueRegistryToken} from '../../tokens/issue-token.js';
-import {identityReader, RefusedIdentityError, type Holder} from '../../accounts/identity.js';
 import type {Requester} from '../../policy/acl.js';
 import {readRefreshToken} from '../../tokens/refresh-token.js';
-import {InvalidTokenError, OverloadError, ProviderConfigurationError, UpstreamError} from '../../oidc/verify-access-token.js';
-import type {TokenServiceDeps} from '../app.js';
+import {checkBinding} from '../../tokens/caller.js';
+import {MISCONFIGURED, TokenRequestError, type Grant, type TokenRequest} from '../../tokens/token-request.js';
+import type {TokenServiceDeps} from '../../service-deps.js';
 
 /**
  * The token endpoint of the Docker registry token-auth spec: GET with Basic credentials (the
@@ -14,39 +14,11 @@ import type {TokenServiceDeps} from '../app.js';
  * an identity token (grant_type=refresh_token) or a password.
  */
 
-type Grant = 'anonymous' | 'password' | 'refresh_token';
-
-const OUTCOMES = {400: 'bad_request', 401: 'unauthorized', 403: 'denied', 429: 'overloaded', 503: 'upstream_error'} as const;
-
 /**
  * Everyone without credentials is the same requester: one object, so that the policy's answers
  * for it are remembered (rememberingDecider) like anyone else's, as a public image's pulls repeat.
  */
 const ANONYMOUS: Requester = Object.freeze({groups: Object.freeze([])});
-
-/** hub-auth's configuration does not fit the provider: a 503 that no retry cures. */
-const MISCONFIGURED = 'misconfigured';
-
-export class TokenRequestError extends Error {
-  readonly retryAfterSeconds?: number;
-  /** For the metrics and the log: a 503 is the provider's failure or hub-auth's own load. */
-  readonly outcome: string;
-  /** For a refused account: a warning for the operator, with the claim and the reason. */
-  readonly operatorNote?: Record<string, string>;
-
-  constructor(
-    readonly status: 400 | 401 | 403 | 429 | 503,
-    readonly oauthError: string,
-    message: string,
-    /** retryAfterSeconds: for 429 and 503, when to ask again. */
-    details: {retryAfterSeconds?: number; outcome?: string; operatorNote?: Record<string, string>} = {},
-  ) {
-    super(message);
-    this.retryAfterSeconds = details.retryAfterSeconds;
-    this.outcome = details.outcome ?? OUTCOMES[status];
-    this.operatorNote = details.operatorNote;
-  }
-}
 
 type Query = Record<string, string | string[] | undefined>;
 
@@ -74,92 +46,94 @@ const tokenAnswer = {
 };
 
 export function registerTokenRoutes(app: FastifyInstance, deps: TokenServiceDeps): void {
-  const {callerOf: requesterForAccessToken, parseScopes} = deps;
-
   app.get('/token', {schema: tokenAnswer}, (request, reply) =>
-    answer(request, reply, 'registry', async () => {
-      const query = textFields(request.query, 'query parameter');
-      checkService(query, deps);
-      const token = credentialsFrom(request.headers.authorization);
-      const caller = token === undefined ? {requester: ANONYMOUS} : await requesterForAccessToken(token, request.ip);
-      return {
-        grant: token === undefined ? 'anonymous' : 'password',
-        ...caller,
-        scopes: parseScopes(all(query.scope)),
-        offline: first(query.offline_token) === 'true',
-      };
-    }),
+    answer(request, reply, 'registry', deps, () => registryTokenRequest(request, deps)),
   );
-
   app.post('/token', {schema: tokenAnswer}, (request, reply) =>
-    answer(request, reply, 'oauth', async () => {
-      const form = textFields(request.body ?? {}, 'form field');
-      checkService(form, deps);
-      const grantType = first(form.grant_type);
-      const scopes = parseScopes(all(form.scope));
-      const offline = first(form.access_type) === 'offline';
-      if (grantType === 'password') {
-        const password = first(form.password);
-        if (!password) throw new TokenRequestError(400, 'invalid_request', 'password (the OIDC access token) is missing');
-        return {grant: 'password', ...(await requesterForAccessToken(password, request.ip)), scopes, offline};
-      }
-      if (grantType === 'refresh_token') {
-        const identity = readRefreshToken(first(form.refresh_token) ?? '', deps.verificationKeys, {
-          issuer: deps.config.issuer,
-          service: deps.config.service,
-          nowSeconds: deps.nowSeconds(),
-        });
-        if (!identity)
-          throw new TokenRequestError(400, 'invalid_grant', 'the refresh token is not valid or has expired: log in again (hub login)');
-        await checkBinding(deps, identity.account, identity.holder, 'refresh token');
-        return {grant: 'refresh_token', requester: {account: identity.account, groups: identity.groups}, scopes, offline: false};
-      }
-      throw new TokenRequestError(
-        400,
-        'unsupported_grant_type',
-        `grant_type ${JSON.stringify(grantType ?? '')} is not supported: use password or refresh_token`,
-      );
-    }),
+    answer(request, reply, 'oauth', deps, () => oauthTokenRequest(request, deps)),
   );
+}
 
-  async function answer(
-    request: FastifyRequest,
-    reply: FastifyReply,
-    style: 'registry' | 'oauth',
-    understand: () => Promise<{grant: Grant; requester: Requester; holder?: Holder; scopes: readonly ResourceScope[]; offline: boolean}>,
-  ): Promise<unknown> {
-    const started = performance.now();
-    let grant: Grant | 'unknown' = 'unknown';
-    try {
-      const understood = await understand();
-      grant = understood.grant;
-      const {response, access} = issueRegistryToken(deps, understood);
-      request.log.info(
-        decisionLine(grant, understood.requester, understood.scopes, access, response.refresh_token !== undefined),
-        'token issued',
+/** docker's GET: the access token as Basic password (or none, anonymous), the scopes in the query. */
+async function registryTokenRequest(request: FastifyRequest, deps: TokenServiceDeps): Promise<TokenRequest> {
+  const query = textFields(request.query, 'query parameter');
+  checkService(query, deps);
+  const token = credentialsFrom(request.headers.authorization);
+  const caller = token === undefined ? {requester: ANONYMOUS} : await deps.callerOf(token, request.ip);
+  return {
+    grant: token === undefined ? 'anonymous' : 'password',
+    ...caller,
+    scopes: deps.parseScopes(all(query.scope)),
+    offline: first(query.offline_token) === 'true',
+  };
+}
+
+/** The OAuth2 POST form: grant_type password (the access token) or refresh_token (ours). */
+async function oauthTokenRequest(request: FastifyRequest, deps: TokenServiceDeps): Promise<TokenRequest> {
+  const form = textFields(request.body ?? {}, 'form field');
+  checkService(form, deps);
+  const grantType = first(form.grant_type);
+  const scopes = deps.parseScopes(all(form.scope));
+  const offline = first(form.access_type) === 'offline';
+  if (grantType === 'password') {
+    const password = first(form.password);
+    if (!password) throw new TokenRequestError(400, 'invalid_request', 'password (the OIDC access token) is missing');
+    return {grant: 'password', ...(await deps.callerOf(password, request.ip)), scopes, offline};
+  }
+  if (grantType === 'refresh_token') {
+    const identity = readRefreshToken(first(form.refresh_token) ?? '', deps.verificationKeys, {
+      issuer: deps.config.issuer,
+      service: deps.config.service,
+      nowSeconds: deps.nowSeconds(),
+    });
+    if (!identity)
+      throw new TokenRequestError(400, 'invalid_grant', 'the refresh token is not valid or has expired: log in again (hub login)');
+    await checkBinding(deps, identity.account, identity.holder, 'refresh token');
+    return {grant: 'refresh_token', requester: {account: identity.account, groups: identity.groups}, scopes, offline: false};
+  }
+  throw new TokenRequestError(
+    400,
+    'unsupported_grant_type',
+    `grant_type ${JSON.stringify(grantType ?? '')} is not supported: use password or refresh_token`,
+  );
+}
+
+/** The token request `understand` reads, granted and signed, or refused; logged and counted either way. */
+async function answer(
+  request: FastifyRequest,
+  reply: FastifyReply,
+  style: 'registry' | 'oauth',
+  deps: TokenServiceDeps,
+  understand: () => Promise<TokenRequest>,
+): Promise<unknown> {
+  const started = performance.now();
+  let grant: Grant | 'unknown' = 'unknown';
+  try {
+    const understood = await understand();
+    grant = understood.grant;
+    const {response, access} = issueRegistryToken(deps, understood);
+    request.log.info(decisionLine(understood, access, response.refresh_token !== undefined), 'token issued');
+    deps.metrics.requests.inc(grant, 'issued');
+    return reply.header('cache-control', 'no-store').send(response);
+  } catch (error) {
+    if (!(error instanceof TokenRequestError)) throw error;
+    const {outcome} = error;
+    deps.metrics.requests.inc(grant, outcome);
+    if (outcome === MISCONFIGURED)
+      request.log.error(
+        {event: 'token', grant, outcome, reason: error.operatorNote?.reason},
+        "token refused: hub-auth's configuration does not fit the identity provider",
       );
-      deps.metrics.requests.inc(grant, 'issued');
-      return reply.header('cache-control', 'no-store').send(response);
-    } catch (error) {
-      if (!(error instanceof TokenRequestError)) throw error;
-      const {outcome} = error;
-      deps.metrics.requests.inc(grant, outcome);
-      if (outcome === MISCONFIGURED)
-        request.log.error(
-          {event: 'token', grant, outcome, reason: error.operatorNote?.reason},
-          "token refused: hub-auth's configuration does not fit the identity provider",
-        );
-      else if (error.operatorNote) logRefusedAccount(request, error.operatorNote);
-      else request.log.info({event: 'token', grant, outcome, reason: error.message}, 'token refused');
-      if (error.status === 401) reply.header('www-authenticate', `Basic realm="${deps.config.issuer}", charset="UTF-8"`);
-      if (error.retryAfterSeconds !== undefined) reply.header('retry-after', String(error.retryAfterSeconds));
-      reply.code(error.status).header('cache-control', 'no-store');
-      return style === 'oauth'
-        ? reply.send({error: error.oauthError, error_description: error.message})
-        : reply.send(registryErrorBody(error));
-    } finally {
-      deps.metrics.duration.observe(grant, (performance.now() - started) / 1000);
-    }
+    else if (error.operatorNote) logRefusedAccount(request, error.operatorNote);
+    else request.log.info({event: 'token', grant, outcome, reason: error.message}, 'token refused');
+    if (error.status === 401) reply.header('www-authenticate', `Basic realm="${deps.config.issuer}", charset="UTF-8"`);
+    if (error.retryAfterSeconds !== undefined) reply.header('retry-after', String(error.retryAfterSeconds));
+    reply.code(error.status).header('cache-control', 'no-store');
+    return style === 'oauth'
+      ? reply.send({error: error.oauthError, error_description: error.message})
+      : reply.send(registryErrorBody(error));
+  } finally {
+    deps.metrics.duration.observe(grant, (performance.now() - started) / 1000);
   }
 }
 
@@ -171,99 +145,11 @@ const REGISTRY_ERROR_CODES = {400: 'DENIED', 401: 'UNAUTHORIZED', 403: 'DENIED',
  * from what was granted (something was denied, or malformed): the line is written for every
  * request, and the same list twice would be most of it.
  */
-function decisionLine(
-  grant: Grant,
-  requester: Requester,
-  scopes: readonly ResourceScope[],
-  access: readonly ResourceScope[],
-  refresh: boolean,
-) {
+function decisionLine({grant, requester, scopes}: TokenRequest, access: readonly ResourceScope[], refresh: boolean) {
   const granted = access.map(formatScope);
   const requested = scopes.map(formatScope);
   const differs = requested.length !== granted.length || requested.some((scope, index) => scope !== granted[index]);
   return {event: 'token', grant, account: requester.account ?? null, granted, ...(differs ? {requested} : {}), refresh};
-}
-
-/**
- * Who an OIDC access token says the caller is, as the policy sees it: checked with the provider
- * (introspection takes turns by client address), read into an account (identity.ts), and that
- * account bound to this identity (bindings.ts).
- */
-export type CallerResolver = (token: string, client: string) => Promise<{requester: Requester & {account: string}; holder: Holder}>;
-
-export function callerResolver(deps: Omit<TokenServiceDeps, 'callerOf'>): CallerResolver {
-  const identityOf = identityReader({
-    issuer: deps.config.oidc.issuer,
-    usernameClaim: deps.config.oidc.usernameClaim,
-    groupsClaim: deps.config.oidc.groupsClaim,
-    reservedNames: deps.config.accounts.reservedNames,
-  });
-  // Once per access token, not per request: identityOf answers with the same object for one token.
-  const warnedGroups = new WeakSet<object>();
-  return async (token, client) => {
-    let identity;
-    try {
-      identity = identityOf(await deps.verifier.verify(token, client));
-      if (identity.ignoredGroups.length > 0 && !warnedGroups.has(identity)) {
-        warnedGroups.add(identity);
-        deps.logger.warn(
-          {event: 'groups ignored', groups: identity.ignoredGroups, subject: identity.holder.subject},
-          'groups that are not namespace names as they are grant nothing',
-        );
-      }
-    } catch (error) {
-      if (error instanceof ProviderConfigurationError) {
-        throw new TokenRequestError(
-          503,
-          'server_error',
-          `hub-auth cannot check this kind of access token: ${error.message}. This is the registry's setup, not your login: tell the registry's operator`,
-          {
-            outcome: MISCONFIGURED,
-            operatorNote: {reason: error.message},
-          },
-        );
-      }
-      if (error instanceof UpstreamError) {
-        throw new TokenRequestError(
-          503,
-          'temporarily_unavailable',
-          'the identity provider cannot be reached to check the token; try again',
-          {retryAfterSeconds: 5},
-        );
-      }
-      if (error instanceof OverloadError) {
-        throw new TokenRequestError(error.who === 'client' ? 429 : 503, 'temporarily_unavailable', error.message, {
-          retryAfterSeconds: error.retryAfterSeconds,
-          outcome: 'overloaded',
-        });
-      }
-      if (error instanceof RefusedIdentityError)
-        throw new TokenRequestError(403, 'access_denied', error.message, {operatorNote: error.log});
-      const why = error instanceof InvalidTokenError ? error.message : 'the token names no usable user';
-      throw new TokenRequestError(401, 'invalid_grant', `${why}: log in again (hub login)`);
-    }
-    await checkBinding(deps, identity.requester.account, identity.holder, 'access token');
-    return {requester: identity.requester, holder: identity.holder};
-  };
-}
-
-async function checkBinding(deps: Pick<TokenServiceDeps, 'bindings'>, account: string, holder: Holder, presented: string): Promise<void> {
-  let mine: boolean;
-  try {
-    mine = await deps.bindings.claim(account, holder);
-  } catch (error) {
-    // An operator's edit gone wrong, a full disk: nobody gets an account until it is fixed.
-    throw new TokenRequestError(503, 'temporarily_unavailable', "the registry's list of accounts cannot be read just now; try again", {
-      operatorNote: {account, reason: `accounts.bindingsFile: ${(error as Error).message}`, subject: holder.subject},
-    });
-  }
-  if (mine) return;
-  throw new TokenRequestError(
-    403,
-    'access_denied',
-    `the account name ${JSON.stringify(account)} belongs to another identity on this registry: ask the registry's operator`,
-    {operatorNote: {account, reason: `bound to another subject (presented with ${presented})`, subject: holder.subject}},
-  );
 }
 
 /** The warning an operator acts on: which account or claim, why, whose (never the token). */

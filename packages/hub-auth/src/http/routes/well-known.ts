@@ -1,6 +1,6 @@
 import type {FastifyInstance} from 'fastify';
 import {HUB_CONFIGURATION_PATH, type HubConfiguration} from '@hub/protocol/hub-configuration';
-import type {TokenServiceDeps} from '../app.js';
+import type {TokenServiceDeps} from '../../service-deps.js';
 
 /** What a client needs to log in with no flags, and the keys that verify our tokens. */
 export function registerWellKnownRoutes(app: FastifyInstance, deps: TokenServiceDeps): void {
