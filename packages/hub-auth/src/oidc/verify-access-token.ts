@@ -1,11 +1,22 @@
 import {hash} from 'node:crypto';
-import {createRemoteJWKSet, decodeProtectedHeader, errors as joseErrors, jwtVerify, type JWTPayload} from 'jose';
+import {createRemoteJWKSet, errors as joseErrors, jwtVerify, type JWTPayload, type ProtectedHeaderParameters} from 'jose';
 import {LRUCache} from 'lru-cache';
 import * as client from 'openid-client';
 import {DEFAULT_GATE_LIMITS, introspectionGate, OverloadError, UpstreamError, type GateLimits} from './introspection-gate.js';
 import {lazyProviderMetadata, ProviderConfigurationError, type EndpointOverrides, type ProviderMetadata} from './provider-metadata.js';
+import {
+  checkedIntrospection,
+  checkedJwt,
+  checkedUserInfo,
+  checkLength,
+  checkOpaqueShape,
+  InvalidTokenError,
+  isJwtShaped,
+  type VerifiedClaims,
+} from './access-token-checks.js';
 
-export {OverloadError, ProviderConfigurationError, UpstreamError};
+export {InvalidTokenError, OverloadError, ProviderConfigurationError, UpstreamError};
+export type {VerifiedClaims};
 
 /**
  * Checks the OIDC access token a user (or docker, through hub's credential helper) presents:
@@ -14,28 +25,9 @@ export {OverloadError, ProviderConfigurationError, UpstreamError};
  * token is remembered by its hash until it expires, so a push that asks for dozens of registry
  * tokens costs one check. What the provider says about an opaque token is trusted for a short
  * while only (`cacheActiveSeconds`): a token revoked there must stop working here soon after.
+ * What a token is checked for, and in which order, is access-token-checks.ts: here are the calls
+ * that fetch what those checks read, and the caches in front of them.
  */
-
-export interface VerifiedClaims {
-  /** The provider's `sub`; RFC 7662 makes it optional in an introspection answer. */
-  subject: string | undefined;
-  /** The raw claims, for the username and groups. */
-  claims: Record<string, unknown>;
-  /** Seconds since the epoch. */
-  expiresAt: number;
-}
-
-export class InvalidTokenError extends Error {
-  override name = 'InvalidTokenError';
-
-  /** False where a later look may differ: a key the provider may publish any moment now. */
-  constructor(
-    message: string,
-    readonly final = true,
-  ) {
-    super(message);
-  }
-}
 
 export interface VerifierOptions {
   issuer: string;
@@ -86,6 +78,14 @@ export function createAccessTokenVerifier(options: VerifierOptions): AccessToken
     timeoutSeconds: options.timeoutSeconds,
     client: options.introspection && {id: options.introspection.clientId, secret: options.introspection.clientSecret},
   });
+  const introspection = options.introspection && {
+    issuer: options.issuer,
+    audience: options.audience,
+    clockSkewSeconds: options.clockSkewSeconds,
+    requireTokenType: options.introspection.requireTokenType,
+    allowMissingAudience: options.introspection.allowMissingAudience,
+    acceptedClientIds: options.introspection.acceptedClientIds ?? [],
+  };
   let jwks: ReturnType<typeof createRemoteJWKSet> | undefined;
   let keysLoaded = false;
 
@@ -105,8 +105,9 @@ export function createAccessTokenVerifier(options: VerifierOptions): AccessToken
 
   async function verifyJwt(token: string): Promise<VerifiedClaims> {
     let payload: JWTPayload;
+    let header: ProtectedHeaderParameters;
     try {
-      ({payload} = await jwtVerify(token, await keySet(), {
+      ({payload, protectedHeader: header} = await jwtVerify(token, await keySet(), {
         issuer: options.issuer,
         audience: options.audience,
         algorithms: options.algorithms,
@@ -119,85 +120,20 @@ export function createAccessTokenVerifier(options: VerifierOptions): AccessToken
       }
       throw new InvalidTokenError(describeJoseError(error), !(error instanceof joseErrors.JWKSNoMatchingKey));
     }
-    checkJwtIsAccessToken(token, payload);
-    return {subject: payload.sub!, claims: payload as Record<string, unknown>, expiresAt: payload.exp!};
-  }
-
-  /**
-   * How opaque tokens are checked, or why they cannot be: a provider that publishes no endpoint
-   * for the configured way is a configuration problem, not an outage, and is said as one.
-   */
-  function opaqueCheck(provider: ProviderMetadata): {kind: 'introspection' | 'userinfo'; endpoint: string} | undefined {
-    const kind = options.userinfo ? 'userinfo' : options.introspection ? 'introspection' : undefined;
-    if (!kind) return undefined;
-    const endpoint = kind === 'userinfo' ? provider.metadata.userinfo_endpoint : provider.metadata.introspection_endpoint;
-    if (endpoint) return {kind, endpoint};
-    const field = kind === 'userinfo' ? 'userinfo_endpoint' : 'introspection_endpoint';
-    throw new ProviderConfigurationError(
-      `opaque access tokens cannot be checked: oidc.${kind} is configured, but ${options.issuer} publishes no ${field} (looked in ${provider.documents.join(' and ')}); ` +
-        `set oidc.endpoints.${kind} to the provider's ${kind} endpoint${kind === 'introspection' ? ', or remove oidc.introspection if the provider issues JWT access tokens only' : ''}`,
-    );
+    return checkedJwt({header, payload});
   }
 
   async function checkOpaque(token: string, client: string): Promise<VerifiedClaims> {
     const provider = await metadata();
-    const check = opaqueCheck(provider);
+    const check = opaqueCheck(options, provider);
     if (!check) throw new InvalidTokenError('not a JWT, and opaque tokens are not accepted (no introspection configured)');
     options.onCheck?.(check.kind);
-    if (check.kind === 'userinfo') return upstream.run(client, () => callUserInfo(provider.configuration, token));
+    if (check.kind === 'userinfo') {
+      const claims = await upstream.run(client, () => callUserInfo(provider.configuration, token));
+      return checkedUserInfo(claims, now() + options.userinfo!.cacheActiveSeconds);
+    }
     const body = await upstream.run(client, () => callIntrospection(provider.configuration, token));
-    return checkIntrospection(body, options.introspection!);
-  }
-
-  // openid-client, not a hand-made request: these calls leave for the network anyway, and the
-  // cache in front of them (verify) is what keeps a push's dozens of token requests fast.
-  async function callIntrospection(configuration: client.Configuration, token: string): Promise<Record<string, unknown>> {
-    try {
-      return {...(await client.tokenIntrospection(configuration, token, {token_type_hint: 'access_token'}))};
-    } catch (error) {
-      throw new UpstreamError(`introspection failed: ${describeOAuthFailure(error)}`);
-    }
-  }
-
-  /**
-   * UserInfo answers for a token it accepts, with the user's claims: that proves the token is
-   * current and whose it is, but not for whom it was issued (see SECURITY.md). It has no expiry:
-   * the answer is trusted for cacheActiveSeconds, then the provider is asked again.
-   */
-  async function callUserInfo(configuration: client.Configuration, token: string): Promise<VerifiedClaims> {
-    let claims: Record<string, unknown>;
-    try {
-      claims = {...(await client.fetchUserInfo(configuration, token, client.skipSubjectCheck))};
-    } catch (error) {
-      const status = httpStatusOf(error);
-      if (status === 401 || status === 403)
-        throw new InvalidTokenError('the identity provider does not accept the token (UserInfo refused it)');
-      throw new UpstreamError(`UserInfo failed: ${describeOAuthFailure(error)}`);
-    }
-    if (typeof claims.sub !== 'string' || !claims.sub)
-      throw new InvalidTokenError('the identity provider names no subject for the token (UserInfo has no sub)');
-    return {subject: claims.sub, claims, expiresAt: now() + options.userinfo!.cacheActiveSeconds};
-  }
-
-  function checkIntrospection(body: Record<string, unknown>, introspection: NonNullable<VerifierOptions['introspection']>): VerifiedClaims {
-    if (body.active !== true) throw new InvalidTokenError('the identity provider says the token is not active');
-    const exp = typeof body.exp === 'number' ? body.exp : undefined;
-    if (exp === undefined || exp + options.clockSkewSeconds < now()) throw new InvalidTokenError('the token has expired');
-    if (body.iss !== undefined && body.iss !== options.issuer) throw new InvalidTokenError('the token is from another issuer');
-    // Before the audience: a refresh token is refused for what it is, whatever audience it names.
-    checkIntrospectedIsAccessToken(body, introspection.requireTokenType);
-    const audiences = Array.isArray(body.aud) ? body.aud : body.aud === undefined ? [] : [body.aud];
-    // A token asked for another registry must not pass on its client id alone (issue #11, item 2).
-    const forUs =
-      audiences.length > 0
-        ? audiences.some((aud) => options.audience.includes(String(aud)))
-        : introspection.allowMissingAudience && (introspection.acceptedClientIds ?? []).includes(String(body.client_id));
-    if (!forUs)
-      throw new InvalidTokenError(
-        audiences.length > 0 ? 'the token was issued for another audience' : 'the identity provider names no audience for the token',
-      );
-    // No `sub` is legal (RFC 7662): identity.ts then goes by the username claims the answer has.
-    return {subject: typeof body.sub === 'string' && body.sub ? body.sub : undefined, claims: body, expiresAt: exp};
+    return checkedIntrospection(body, {...introspection!, nowSeconds: now()});
   }
 
   /** The claims, and until when (seconds since the epoch) they may be answered from the cache. */
@@ -219,7 +155,7 @@ export function createAccessTokenVerifier(options: VerifierOptions): AccessToken
     async ready() {
       const provider = await metadata();
       // Not ready while opaque tokens cannot be checked: every such request would fail.
-      opaqueCheck(provider);
+      opaqueCheck(options, provider);
       const uri = provider.metadata.jwks_uri;
       // Until the keys have been fetched once no JWT can be checked; after that the cached keys
       // carry over an outage of the provider, which readiness then does not report.
@@ -232,7 +168,7 @@ export function createAccessTokenVerifier(options: VerifierOptions): AccessToken
       keysLoaded = true;
     },
     async verify(token, client) {
-      if (token.length > MAX_JWT_LENGTH) throw new InvalidTokenError('the token is too long');
+      checkLength(token);
       // One-shot hashing: a Hash object per request costs more than the digest itself.
       const key = hash('sha256', token, 'base64url');
       const cached = cache.get(key);
@@ -263,59 +199,48 @@ export function createAccessTokenVerifier(options: VerifierOptions): AccessToken
 
 const REJECTION_TTL_MS = 60_000;
 
-const MAX_JWT_LENGTH = 16_384;
-
 /**
- * Bounds of an opaque token worth asking the provider about. Real ones are 20–100 characters of
- * RFC 6750's token68 alphabet; what falls outside is refused here, without a call.
+ * How opaque tokens are checked, or why they cannot be: a provider that publishes no endpoint
+ * for the configured way is a configuration problem, not an outage, and is said as one.
  */
-const OPAQUE_TOKEN = /^[A-Za-z0-9\-._~+/]{16,4096}=*$/;
-
-/** Three base64url parts: a JWT or nothing, never worth an introspection call. */
-function isJwtShaped(token: string): boolean {
-  return /^[\w-]+\.[\w-]+\.[\w-]*$/.test(token);
+function opaqueCheck(
+  options: VerifierOptions,
+  provider: ProviderMetadata,
+): {kind: 'introspection' | 'userinfo'; endpoint: string} | undefined {
+  const kind = options.userinfo ? 'userinfo' : options.introspection ? 'introspection' : undefined;
+  if (!kind) return undefined;
+  const endpoint = kind === 'userinfo' ? provider.metadata.userinfo_endpoint : provider.metadata.introspection_endpoint;
+  if (endpoint) return {kind, endpoint};
+  const field = kind === 'userinfo' ? 'userinfo_endpoint' : 'introspection_endpoint';
+  throw new ProviderConfigurationError(
+    `opaque access tokens cannot be checked: oidc.${kind} is configured, but ${options.issuer} publishes no ${field} (looked in ${provider.documents.join(' and ')}); ` +
+      `set oidc.endpoints.${kind} to the provider's ${kind} endpoint${kind === 'introspection' ? ', or remove oidc.introspection if the provider issues JWT access tokens only' : ''}`,
+  );
 }
 
-function checkOpaqueShape(token: string): void {
-  if (!OPAQUE_TOKEN.test(token))
-    throw new InvalidTokenError('the token is not an access token (not a JWT, nor of the length and characters of an opaque token)');
-}
-
-/** The token types of RFC 7662 answers (and Keycloak's `typ`, Hydra's `token_use`) that mean an access token. */
-const ACCESS_TOKEN_TYPES = new Set(['bearer', 'access_token', 'urn:ietf:params:oauth:token-type:access_token']);
-
-/**
- * A refresh token is active too, and names the same subject and client: without this check the
- * user's refresh token (whose answer lacks the username) would pass as an access token. DPoP
- * tokens are refused as well: hub-auth cannot check the proof of possession they need.
- */
-function checkIntrospectedIsAccessToken(body: Record<string, unknown>, required: boolean): void {
-  const markers = [body.token_type, body.typ, body.token_use].filter((marker) => marker !== undefined);
-  for (const marker of markers) {
-    if (typeof marker !== 'string' || !ACCESS_TOKEN_TYPES.has(marker.toLowerCase())) {
-      throw new InvalidTokenError(`the token is not an access token (the identity provider calls it ${JSON.stringify(marker)})`);
-    }
-  }
-  if (required && markers.length === 0) {
-    throw new InvalidTokenError(
-      'the identity provider does not say the token is an access token (no token_type): a refresh token is not accepted',
-    );
+// openid-client, not a hand-made request: these calls leave for the network anyway, and the
+// cache in front of them (verify) is what keeps a push's dozens of token requests fast.
+async function callIntrospection(configuration: client.Configuration, token: string): Promise<Record<string, unknown>> {
+  try {
+    return {...(await client.tokenIntrospection(configuration, token, {token_type_hint: 'access_token'}))};
+  } catch (error) {
+    throw new UpstreamError(`introspection failed: ${describeOAuthFailure(error)}`);
   }
 }
 
 /**
- * ID tokens and refresh tokens can be JWTs signed with the same key: RFC 9068's `typ` header,
- * Keycloak's `typ` claim and Cognito's `token_use` tell them apart where the provider sets them.
+ * UserInfo answers for a token it accepts, with the user's claims: that proves the token is
+ * current and whose it is, but not for whom it was issued (see SECURITY.md). It has no expiry:
+ * the answer is trusted for cacheActiveSeconds, then the provider is asked again.
  */
-function checkJwtIsAccessToken(token: string, payload: JWTPayload): void {
-  const header = decodeProtectedHeader(token).typ;
-  if (header !== undefined && !/^(application\/)?(at\+jwt|jwt)$/i.test(header)) {
-    throw new InvalidTokenError(`the token is not an access token (its typ header is ${JSON.stringify(header)})`);
-  }
-  for (const marker of [payload.typ, payload.token_use]) {
-    if (marker !== undefined && (typeof marker !== 'string' || !['bearer', 'access'].includes(marker.toLowerCase()))) {
-      throw new InvalidTokenError(`the token is not an access token (it says it is ${JSON.stringify(marker)})`);
-    }
+async function callUserInfo(configuration: client.Configuration, token: string): Promise<Record<string, unknown>> {
+  try {
+    return {...(await client.fetchUserInfo(configuration, token, client.skipSubjectCheck))};
+  } catch (error) {
+    const status = httpStatusOf(error);
+    if (status === 401 || status === 403)
+      throw new InvalidTokenError('the identity provider does not accept the token (UserInfo refused it)');
+    throw new UpstreamError(`UserInfo failed: ${describeOAuthFailure(error)}`);
   }
 }
 
