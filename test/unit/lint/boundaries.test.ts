@@ -112,7 +112,8 @@ describe('import boundaries (eslint.config.js)', {timeout: 60_000}, () => {
   });
 
   it('names only folders and files that exist', async () => {
-    const config = ((await import('../../../eslint.config.js')) as {default: Linter.Config[]}).default;
+    // By URL: the config is JavaScript without types, and its blocks are what is read here.
+    const {default: config} = (await import(new URL('../../../eslint.config.js', import.meta.url).href)) as {default: Linter.Config[]};
     const named = config.flatMap((block) => (block.files ?? []).flat()).filter((pattern): pattern is string => typeof pattern === 'string');
     // Up to the first wildcard: the folder (or, with none, the file) the pattern names.
     const missing = named.map((pattern) => pattern.split(/[*?{[]/)[0]!).filter((path) => path !== '' && !existsSync(join(ROOT, path)));
