@@ -1,7 +1,7 @@
 import * as client from 'openid-client';
 import {HubError, isTransientNetworkError, rootMessage} from '@hub/common/errors';
 import type {OpenBrowser} from './browser.js';
-import {startLoopbackServer} from './loopback.js';
+import {startLoopbackServer, type RefusedConnection} from './loopback.js';
 import {audienceParameters, describeOAuthError, scopeRefused, type ProviderSettings} from './oidc.js';
 
 export type TokenResponse = Awaited<ReturnType<typeof client.authorizationCodeGrant>>;
@@ -44,9 +44,9 @@ export async function loginWithBrowser(options: BrowserLoginOptions): Promise<vo
     ],
     explainRefusal: (error, description) =>
       error === 'invalid_scope' ? scopeRefused(provider, settings, description ? `${error} (${description})` : error) : undefined,
-    onOtherUser: (uid) =>
+    onRefused: (refused) =>
       options.say(
-        `Warning: another user of this machine (uid ${uid}) tried to use your sign-in link; hub refused them and goes on waiting for your browser. Tell your administrator if this was not expected.`,
+        `Warning: ${whoWasRefused(refused)} tried to use your sign-in link; hub refused it and goes on waiting for your browser. Tell your administrator if this was not expected.`,
       ),
   });
 
@@ -106,4 +106,10 @@ function codeExchangeError(error: unknown): HubError {
     cause: error,
     suggestions: ['Run the login again; if it keeps failing, tell your identity provider administrator.'],
   });
+}
+
+function whoWasRefused(refused: RefusedConnection): string {
+  return refused.kind === 'user'
+    ? `another user of this machine (uid ${refused.uid})`
+    : 'someone on this machine whose connection closed before hub could tell whose it was';
 }

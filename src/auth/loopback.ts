@@ -1,8 +1,9 @@
 import {randomBytes} from 'node:crypto';
 import {createServer, type IncomingMessage, type ServerResponse} from 'node:http';
-import type {AddressInfo} from 'node:net';
+import type {AddressInfo, Socket} from 'node:net';
 import {ExitCode, HubError} from '@hub/common/errors';
-import {connectionOwnerUid, isAnotherUser, type LoopbackConnection} from './local-peer.js';
+import {connectionOwner, isAnotherUser, type ConnectionOwner, type LoopbackConnection} from './local-peer.js';
+import {passedOn, QUOTED_LENGTH} from '@hub/common/quote';
 
 /**
  * The redirect target of a native app's authorization request (RFC 8252 §7.3): a one-shot HTTP
@@ -10,7 +11,8 @@ import {connectionOwnerUid, isAnotherUser, type LoopbackConnection} from './loca
  * serves the link the browser is opened on: a one-time path that redirects to the provider, so
  * that the authorization request (state, nonce, PKCE challenge) never is a command-line argument
  * that any local user can read in /proc. The link itself is such an argument, so the server
- * answers only its own user where the kernel tells who connected (local-peer.ts).
+ * answers only its own user where the kernel tells who connected, and nobody whose connection
+ * the kernel's tables should list but do not (local-peer.ts).
  */
 
 const CALLBACK_PATH = '/callback';
@@ -25,11 +27,17 @@ export interface LoopbackOptions {
   checksWhenNotSentBack?: string[];
   /** The login's own words for a refusal it knows more about than the provider says (invalid_scope: which scopes). */
   explainRefusal?: (error: string, description: string | undefined) => HubError | undefined;
-  /** Told, once per user, that another user of this machine tried the link or the callback. */
-  onOtherUser?: (uid: number) => void;
-  /** Who opened a connection (tests replace it); undefined when that cannot be told. */
-  connectionOwner?: (connection: LoopbackConnection) => Promise<number | undefined>;
+  /**
+   * Told, once per uid (and once for all the connections the kernel did not list), that a
+   * connection hub refused tried the link or the callback.
+   */
+  onRefused?: (refused: RefusedConnection) => void;
+  /** Who opened a connection (tests replace it). */
+  connectionOwner?: (connection: LoopbackConnection) => Promise<ConnectionOwner>;
 }
+
+/** Another user's connection, or one the kernel does not list as established (closed, reset, hidden). */
+export type RefusedConnection = {kind: 'user'; uid: number} | {kind: 'unlisted'};
 
 export interface PageOutcome {
   ok: boolean;
@@ -64,19 +72,23 @@ export async function startLoopbackServer(options: LoopbackOptions): Promise<Loo
   let authorizationUrl: URL | undefined;
   let started = false;
 
-  const connectionOwner = options.connectionOwner ?? connectionOwnerUid;
-  const otherUsers = new Set<number>();
+  const ownerOf = options.connectionOwner ?? connectionOwner;
+  const told = new Set<string>();
+  // Taken when the connection is accepted: once the client has closed, node no longer knows its address.
+  const addresses = new WeakMap<Socket, LoopbackConnection>();
 
   const server = createServer((req, res) => void answer(req, res));
+  server.on('connection', (socket: Socket) => addresses.set(socket, addressesOf(socket)));
 
   async function answer(req: IncomingMessage, res: ServerResponse): Promise<void> {
-    const owner = await connectionOwner(req.socket);
-    if (owner !== undefined && isAnotherUser(owner)) {
+    const refused = refusal(await ownerOf(addresses.get(req.socket) ?? addressesOf(req.socket)));
+    if (refused) {
       // Someone who read the link in /proc: refused before the link is used up or the provider's URL is shown.
       page(res, 403, {ok: false, message: 'This sign-in belongs to another user of this machine.'});
-      if (!otherUsers.has(owner)) {
-        otherUsers.add(owner);
-        options.onOtherUser?.(owner);
+      const key = refused.kind === 'user' ? String(refused.uid) : refused.kind;
+      if (!told.has(key)) {
+        told.add(key);
+        options.onRefused?.(refused);
       }
       return;
     }
@@ -203,6 +215,17 @@ export async function startLoopbackServer(options: LoopbackOptions): Promise<Loo
   };
 }
 
+function addressesOf({remoteAddress, remotePort, localAddress, localPort}: Socket): LoopbackConnection {
+  return {remoteAddress, remotePort, localAddress, localPort};
+}
+
+/** Whom the sign-in server does not serve: another user, or a client end the kernel does not list. */
+function refusal(owner: ConnectionOwner): RefusedConnection | undefined {
+  if (owner.kind === 'unlisted') return owner;
+  if (owner.kind === 'user' && isAnotherUser(owner.uid)) return owner;
+  return undefined;
+}
+
 function hasState(params: URLSearchParams, expectedState: string): boolean {
   return params.getAll('state').length === 1 && params.get('state') === expectedState;
 }
@@ -214,10 +237,13 @@ function checkCallback(params: URLSearchParams, explainRefusal: LoopbackOptions[
     const description = params.get('error_description');
     const explained = explainRefusal?.(error, description ?? undefined);
     if (explained) return explained;
-    return new HubError(`The identity provider refused the sign-in: ${error}${description ? ` (${description})` : ''}.`, {
-      code: 'provider_error',
-      suggestions: ['Check with your identity provider administrator that you may use this registry, then try again.'],
-    });
+    return new HubError(
+      `The identity provider refused the sign-in: ${passedOn(error, QUOTED_LENGTH)}${description ? ` (${passedOn(description)})` : ''}.`,
+      {
+        code: 'provider_error',
+        suggestions: ['Check with your identity provider administrator that you may use this registry, then try again.'],
+      },
+    );
   }
   if (params.getAll('code').length !== 1 || !params.get('code')) {
     return new HubError('The sign-in response carries no authorization code; nothing was stored.', {

@@ -4,6 +4,7 @@ import {fetchWithBareFormType} from '@hub/common/net/form-content-type';
 import {isLoopbackUrl} from '@hub/common/net/loopback';
 import {combinedMetadata, missingEndpoints} from '@hub/protocol/authorization-server-metadata';
 import type {HubEndpoint, HubEndpoints} from '../config/settings.js';
+import {passedOn, QUOTED_LENGTH} from '@hub/common/quote';
 
 /** What hub needs to know to talk to a registry's identity provider as a public client. */
 export interface ProviderSettings {
@@ -174,7 +175,9 @@ export function audienceParameters(audience: string | undefined): Record<string,
 /** The provider's own words for an OAuth error, without anything that could hold a secret. */
 export function describeOAuthError(error: unknown): string {
   if (error instanceof client.ResponseBodyError || error instanceof client.AuthorizationResponseError) {
-    return error.error_description ? `${error.error}: ${error.error_description}` : error.error;
+    return error.error_description
+      ? `${passedOn(error.error, QUOTED_LENGTH)}: ${passedOn(error.error_description)}`
+      : passedOn(error.error, QUOTED_LENGTH);
   }
   return rootMessage(error);
 }
@@ -189,7 +192,7 @@ export function scopeRefused(provider: client.Configuration, settings: ProviderS
   const unlisted = listed ? asked.filter((scope) => !listed.includes(scope)) : [];
   const offered = listed ? asked.filter((scope) => listed.includes(scope)) : [];
   return new HubError(
-    `The identity provider refused the scopes hub asked for (${settings.scopes})${unlisted.length > 0 ? `; it does not list ${unlisted.join(' ')}` : ''}: ${providerWords}. Nothing was stored.`,
+    `The identity provider refused the scopes hub asked for (${settings.scopes})${unlisted.length > 0 ? `; it does not list ${unlisted.join(' ')}` : ''}: ${passedOn(providerWords)}. Nothing was stored.`,
     {
       code: 'invalid_scope',
       suggestions: [

@@ -12,6 +12,7 @@ import {
   type RepositoryListing,
 } from '@hub/protocol/catalog';
 import {parseChallenge} from './challenge.js';
+import {passedOn} from '@hub/common/quote';
 
 /**
  * The registry's HTTP API (distribution's /v2/), authenticated the way docker does it: ask, read
@@ -191,5 +192,5 @@ async function serviceMessage(response: Awaited<ReturnType<typeof send>>): Promi
   const body = (await response.json().catch(() => undefined)) as
     {errors?: Array<{message?: unknown}>; error_description?: unknown} | undefined;
   const message = body?.errors?.[0]?.message ?? body?.error_description;
-  return typeof message === 'string' && message !== '' ? `: ${message.replace(/[^\x20-\x7e]/g, '').slice(0, 300)}` : '';
+  return typeof message === 'string' && message !== '' ? `: ${passedOn(message.replace(/[^\x20-\x7e]/g, ''))}` : '';
 }

@@ -97,43 +97,108 @@ describe.runIf(e2eEnabled())('hub login refuses hostile and broken input, and st
     expect(result.stderr).not.toContain(secrets[0]);
   });
 
-  /** Another user's program: finds the sign-in link in some process's arguments in /proc and opens it. */
-  const LINK_THIEF = `
+  /**
+   * Another user's program: finds the sign-in link in some process's arguments in /proc and opens
+   * it, in one of the ways such a program can: `fetch`; a raw request over an IPv6 socket to
+   * ::ffff:127.0.0.1 (listed only in /proc/net/tcp6); a request whose socket is half-closed at
+   * once (listed as FIN_WAIT, still able to read the answer); or one reset at once.
+   */
+  function linkThief(way: 'fetch' | 'mapped' | 'half-close' | 'reset'): string {
+    return `
     import {readdir, readFile} from 'node:fs/promises';
-    const deadline = Date.now() + 30000;
-    while (Date.now() < deadline) {
+    import {connect} from 'node:net';
+    const way = ${JSON.stringify(way)};
+    function raw(link, host) {
+      const {port, pathname} = new URL(link);
+      return new Promise((resolve) => {
+        const socket = connect({host, port: Number(port)}, () => {
+          socket.write('GET ' + pathname + ' HTTP/1.1\\r\\nHost: 127.0.0.1:' + port + '\\r\\n\\r\\n');
+          if (way === 'half-close') socket.end();
+          if (way === 'reset') { socket.resetAndDestroy(); resolve({link}); }
+        });
+        let answer = '';
+        socket.on('data', (chunk) => (answer += chunk));
+        socket.on('error', () => {});
+        socket.on('close', () => {
+          const status = Number(/^HTTP\\/1\\.1 (\\d+)/.exec(answer)?.[1]);
+          const location = /\\r\\nlocation: ([^\\r]*)/i.exec(answer)?.[1] ?? null;
+          resolve({link, status, location});
+        });
+      });
+    }
+    async function linksNow() {
+      const links = [];
       for (const pid of await readdir('/proc')) {
         if (!/^\\d+$/.test(pid)) continue;
         const args = (await readFile('/proc/' + pid + '/cmdline', 'utf8').catch(() => '')).split('\\0');
-        const link = args.find((arg) => /^http:\\/\\/127\\.0\\.0\\.1:\\d+\\/[\\w-]{20,}$/.test(arg));
-        if (!link) continue;
-        const response = await fetch(link, {redirect: 'manual'});
-        console.log(JSON.stringify({link, status: response.status, location: response.headers.get('location')}));
+        links.push(...args.filter((arg) => /^http:\\/\\/127\\.0\\.0\\.1:\\d+\\/[\\w-]{20,}$/.test(arg)));
+      }
+      return links;
+    }
+    // Started before the login: a link seen now is an earlier login's, still in a lingering browser.
+    const earlier = new Set(await linksNow());
+    const deadline = Date.now() + 30000;
+    while (Date.now() < deadline) {
+      for (const link of await linksNow()) {
+        if (earlier.has(link)) continue;
+        if (way === 'fetch') {
+          const response = await fetch(link, {redirect: 'manual'});
+          console.log(JSON.stringify({link, status: response.status, location: response.headers.get('location')}));
+        } else {
+          console.log(JSON.stringify(await raw(link, way === 'mapped' ? '::ffff:127.0.0.1' : '127.0.0.1')));
+        }
         process.exit(0);
       }
       await new Promise((resolve) => setTimeout(resolve, 2));
     }
     process.exit(3);
   `;
+  }
 
-  it.runIf(canActAsAnotherUser() || process.env.CI === 'true')(
-    'another local user who reads the sign-in link in /proc and opens it first is refused; the person is warned and signs in',
-    async () => {
-      const thief = runAsAnotherUser(LINK_THIEF);
+  const asAnotherUser = it.runIf(canActAsAnotherUser() || process.env.CI === 'true');
+
+  // A half-closed connection may see no answer at all: node's server ends it on the client's FIN.
+  asAnotherUser.each([
+    ['fetch', [403], `another user of this machine (uid ${OTHER_USER_UID})`],
+    ['mapped', [403], `another user of this machine (uid ${OTHER_USER_UID})`],
+    ['half-close', [403, null], 'someone on this machine whose connection closed before hub could tell whose it was'],
+  ] as const)(
+    'another local user who reads the sign-in link in /proc and opens it first (%s) is refused; the person is warned and signs in',
+    async (way, answers, who) => {
+      const thief = runAsAnotherUser(linkThief(way));
       const login = startLogin();
       const link = await browser.nextUrl();
       // The worst order for the person: the other user's request comes before their own browser's.
       const stolen = await thief;
       expect(stolen.code, stolen.stderr).toBe(0);
-      expect(JSON.parse(stolen.stdout)).toEqual({link, status: 403, location: null});
+      const {status, ...seen} = JSON.parse(stolen.stdout) as {status: number | null; link: string; location: string | null};
+      expect(seen).toEqual({link, location: null});
+      expect(answers).toContain(status);
       expect(await browser.signIn(link, alice)).toContain('Signed in');
       const result = await login;
       expect(result.code, result.stderr).toBe(0);
-      expect(result.stderr).toContain(`another user of this machine (uid ${OTHER_USER_UID}) tried to use your sign-in link`);
+      expect(result.stderr).toContain(`Warning: ${who} tried to use your sign-in link`);
       expect(result.stderr).toContain(`Logged in to ${REGISTRY} as alice`);
       expect((await runHub(['logout', REGISTRY], env)).code).toBe(0);
     },
   );
+
+  asAnotherUser('another local user who sends the sign-in link and resets the connection at once cannot use the link up', async () => {
+    const thief = runAsAnotherUser(linkThief('reset'));
+    const login = startLogin();
+    const link = await browser.nextUrl();
+    const stolen = await thief;
+    expect(stolen.code, stolen.stderr).toBe(0);
+    expect(JSON.parse(stolen.stdout)).toEqual({link});
+    // Time for hub to take the request, if the kernel handed it over before the reset.
+    await new Promise((resolve) => setTimeout(resolve, 500));
+    expect(await browser.signIn(link, alice)).toContain('Signed in');
+    const result = await login;
+    expect(result.code, result.stderr).toBe(0);
+    expect(result.stderr).not.toContain('opened a second time');
+    expect(result.stderr).toContain(`Logged in to ${REGISTRY} as alice`);
+    expect((await runHub(['logout', REGISTRY], env)).code).toBe(0);
+  });
 
   it('ends the login with a warning when the sign-in link is opened twice (someone else opened it first)', async () => {
     const login = startLogin();

@@ -8,7 +8,7 @@ import {generateSigningMaterial} from '../../packages/hub-auth/src/tokens/keygen
 import {keygen, SERVICE, startHubAuth, TOKEN_ISSUER, type HubAuth, type SigningFiles} from '@hub/test-stack/hub-auth';
 import {registryAudience} from '@hub/protocol/registry-audience';
 import {CLI_CLIENT_ID, startIdentityProvider, subjectOf, type IdentityProvider} from '@hub/test-stack/identity-provider';
-import {freePort} from '@hub/test-stack/ports';
+import {freePort, waitFor} from '@hub/test-stack/ports';
 import {waitForOutput} from '@hub/test-stack/process';
 import {assertPrograms, e2eEnabled} from '@hub/test-stack/prerequisites';
 import {startRegistry, type Registry} from '@hub/test-stack/registry';
@@ -293,6 +293,32 @@ describe.runIf(e2eEnabled(PROGRAMS))('hub-auth refuses what it must, and the reg
     expect(await (await post('grant_type=magic')).json()).toMatchObject({error: 'unsupported_grant_type'});
     expect((await post(`grant_type=password&grant_type=refresh_token&password=${token}`)).status).toBe(400);
     expect((await post('grant_type=refresh_token&refresh_token=not-ours')).status).toBe(400);
+  });
+
+  it('quotes at most a hundred characters of any value in a request, in its answer and in its log', async () => {
+    // Just under the 16 KB body limit, as in the report.
+    const huge = 'g'.repeat(16 * 1024 - 'grant_type='.length);
+    const logBefore = hubAuth.daemon.output().length;
+    const post = (body: string, type = 'application/x-www-form-urlencoded') =>
+      fetch(`${hubAuth.url}/token`, {method: 'POST', headers: {'content-type': type}, body});
+    const answers = [
+      // An unknown grant_type, the report's own case.
+      await (await post(`grant_type=${huge}`)).json(),
+      // A content type (a header can hold nearly 16 KB).
+      await (await post('{}', `application/${'j'.repeat(15 * 1024)}`)).json(),
+      // A typ header in a token the provider signed: quoted when it is refused as not an access token.
+      (await getToken(await idp.signWithProviderKey(claims(), `x${'t'.repeat(8 * 1024)}+jwt`))).body,
+      // A username claim that is no account name, quoted when the account is refused.
+      (await getToken(await idp.signWithProviderKey(claims({preferred_username: `A${'u'.repeat(8 * 1024)}`})))).body,
+    ] as Array<{error_description?: string; errors?: Array<{message: string}>}>;
+    for (const answer of answers) {
+      const message = answer.error_description ?? answer.errors?.[0]?.message ?? '';
+      expect(message).toMatch(/… \(\d+ more characters cut\)/);
+      expect(message.length).toBeLessThan(600);
+    }
+    const lines = () => hubAuth.daemon.output().slice(logBefore).split('\n').filter(Boolean);
+    await waitFor('a log line for each refusal', async () => lines().length >= answers.length);
+    for (const line of lines()) expect(line.length, line.slice(0, 200)).toBeLessThan(1200);
   });
 
   it('issues a refresh token with access_type=offline that works once decoded, and only as a refresh token', async () => {

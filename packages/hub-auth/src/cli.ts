@@ -8,6 +8,7 @@ import {reloadOnHangup} from './http/reload.js';
 import {createLogger, createTokenService} from './http/service.js';
 import {DRAIN_TIMEOUT_MS, drainOnSignals} from './http/shutdown.js';
 import {hubAuthVersion} from './version.js';
+import {quoted} from '@hub/common/quote';
 
 const USAGE = `hub-auth — the registry's token service for hub
 
@@ -71,7 +72,7 @@ export async function main(argv: string[]): Promise<number> {
     return 0;
   }
   if (!isCommand(command)) {
-    process.stderr.write(`hub-auth: unknown command ${JSON.stringify(command)}\n\n${USAGE}`);
+    process.stderr.write(`hub-auth: unknown command ${quoted(command)}\n\n${USAGE}`);
     return 2;
   }
   if (rest.some((arg) => arg === '--help' || arg === '-h')) {

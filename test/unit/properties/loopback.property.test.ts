@@ -1,7 +1,8 @@
 import {request} from 'node:http';
 import fc from 'fast-check';
 import {describe, expect, it} from 'vitest';
-import {startLoopbackServer, type LoopbackServer} from '../../../src/auth/loopback.js';
+import {startLoopbackServer, type LoopbackServer, type RefusedConnection} from '../../../src/auth/loopback.js';
+import type {ConnectionOwner} from '../../../src/auth/local-peer.js';
 import {HubError} from '@hub/common/errors';
 import {anyString, unicodeLookalikes} from '@hub/test-stack/properties';
 
@@ -330,25 +331,45 @@ describe('the loopback callback server (property-based, real HTTP)', () => {
     }
   });
 
-  it('refuses the link and the callback to another user of the machine without using the link up, says so once, and still serves its own', async () => {
-    const asked: number[] = [];
-    const otherUsers: number[] = [];
-    // The first two requests come from uid 4242, the rest from this process's own user.
-    const server = await startLoopbackServer({
-      port: 0,
-      expectedState: 'our-state',
-      timeoutMs: 60_000,
-      connectionOwner: async () => (asked.push(asked.length) <= 2 ? 4242 : process.getuid?.()),
-      onOtherUser: (uid) => otherUsers.push(uid),
+  it("passes on at most a few hundred characters of the provider's error, on the page and in the error", async () => {
+    const server = await startLoopbackServer({port: 0, expectedState: 'our-state', timeoutMs: 60_000});
+    const port = Number(new URL(server.redirectUri).port);
+    const description = 'd'.repeat(8 * 1024);
+    const page = send(port, {
+      method: 'GET',
+      target: `/callback?state=our-state&error=${'e'.repeat(4 * 1024)}&error_description=${description}`,
     });
+    const settled = await settledWithin(server, 3000);
+    expect(settled.outcome).toBe('rejected');
+    const {message} = (settled as {error: HubError}).error;
+    expect(message).toMatch(
+      /^The identity provider refused the sign-in: e{100}… \(\d+ more characters cut\) \(d{300}… \(\d+ more characters cut\)\)\.$/,
+    );
+    const answer = (await page) as {status: number; body: string};
+    expect(answer.status).toBe(400);
+    expect(answer.body.length).toBeLessThan(1500);
+  });
+
+  it('refuses the link and the callback to another user of the machine without using the link up, says so once, and still serves its own', async () => {
+    const own: ConnectionOwner = {kind: 'user', uid: process.getuid?.() ?? 1000};
+    // The first three requests come from uid 4242, the rest from this process's own user.
+    const {server, refused} = await ownedBy(
+      [
+        {kind: 'user', uid: 4242},
+        {kind: 'user', uid: 4242},
+        {kind: 'user', uid: 4242},
+      ],
+      own,
+    );
     const link = new URL(server.startUrl(new URL('https://id.example/authorize?state=our-state')));
     const port = Number(link.port);
     try {
-      const refused = await send(port, {method: 'GET', target: link.pathname});
-      expect(refused).toMatchObject({status: 403});
-      expect((refused as {body: string}).body).not.toContain('id.example');
+      const answer = await send(port, {method: 'GET', target: link.pathname});
+      expect(answer).toMatchObject({status: 403});
+      expect((answer as {body: string}).body).not.toContain('id.example');
       expect(await send(port, {method: 'GET', target: '/callback?state=our-state&code=stolen'})).toMatchObject({status: 403});
-      expect(otherUsers).toEqual([4242]);
+      expect(await send(port, {method: 'GET', target: link.pathname})).toMatchObject({status: 403});
+      expect(refused).toEqual([{kind: 'user', uid: 4242}]);
       expect((await settledWithin(server, 5)).outcome).toBe('pending');
       expect(await send(port, {method: 'GET', target: link.pathname})).toMatchObject({status: 302});
       const callback = send(port, {method: 'GET', target: '/callback?state=our-state&code=ours'});
@@ -359,4 +380,34 @@ describe('the loopback callback server (property-based, real HTTP)', () => {
       await server.finish({ok: false, message: 'done'});
     }
   });
+
+  it('fails closed on a connection the kernel does not list (closed or reset at once): refused, link kept, said once', async () => {
+    const {server, refused} = await ownedBy([{kind: 'unlisted'}, {kind: 'unlisted'}], {kind: 'untold'});
+    const link = new URL(server.startUrl(new URL('https://id.example/authorize?state=our-state')));
+    const port = Number(link.port);
+    try {
+      expect(await send(port, {method: 'GET', target: link.pathname})).toMatchObject({status: 403});
+      expect(await send(port, {method: 'GET', target: '/callback?state=our-state&code=stolen'})).toMatchObject({status: 403});
+      expect(refused).toEqual([{kind: 'unlisted'}]);
+      expect((await settledWithin(server, 5)).outcome).toBe('pending');
+      // Where the system cannot tell at all (no /proc), the person's browser is served.
+      expect(await send(port, {method: 'GET', target: link.pathname})).toMatchObject({status: 302});
+    } finally {
+      await server.finish({ok: false, message: 'done'});
+    }
+  });
+
+  /** A loopback server whose connections are owned, in turn, by `first`, then all by `rest`; and what it said it refused. */
+  async function ownedBy(first: ConnectionOwner[], rest: ConnectionOwner): Promise<{server: LoopbackServer; refused: RefusedConnection[]}> {
+    const refused: RefusedConnection[] = [];
+    const owners = [...first];
+    const server = await startLoopbackServer({
+      port: 0,
+      expectedState: 'our-state',
+      timeoutMs: 60_000,
+      connectionOwner: async () => owners.shift() ?? rest,
+      onRefused: (connection) => refused.push(connection),
+    });
+    return {server, refused};
+  }
 });

@@ -101,6 +101,19 @@ describe("the registry client's catalog", () => {
     expect(registry.authorizations).toEqual(['Bearer registry-token']);
   });
 
+  it("passes on at most a few hundred characters of a refusing realm's message", async () => {
+    // The registry is its own realm: /v2/ challenges, /token refuses at length.
+    const registry = await serve((url, res) =>
+      url === '/v2/'
+        ? res.writeHead(401, {'www-authenticate': `Bearer realm="http://${res.req.headers.host}/token",service="hub-registry"`}).end()
+        : res.writeHead(403, {'content-type': 'application/json'}).end(JSON.stringify({errors: [{message: 'm'.repeat(16 * 1024)}]})),
+    );
+    const client = registryClient({registry: registry.host, account: 'alice', accessToken: 'oidc-token'});
+    const refused = await client.token(['repository:alice/app:pull']).catch((error: Error) => error);
+    expect((refused as Error).message).toMatch(/m{300}… \(16084 more characters cut\)/);
+    expect((refused as Error).message.length).toBeLessThan(600);
+  });
+
   it('sends neither the user’s credentials nor the registry token along a redirect to another origin', async () => {
     const elsewhere = await serve((url, res) => res.end(url.startsWith('/token') ? '{"token":"t"}' : '{"repositories":[]}'));
     const registry = await serve((url, res) => {

@@ -2,6 +2,7 @@ import {BUILT_IN_RESERVED_NAMES, namespaceNameProblem, ROBOTS_NAMESPACE} from '.
 import type {Requester} from '../policy/acl.js';
 import type {VerifiedClaims} from '../oidc/verify-access-token.js';
 import {remembered} from '../remember.js';
+import {quoted} from '@hub/common/quote';
 
 /**
  * Who the registry should think the caller is. A person's account is the value of the configured
@@ -56,13 +57,13 @@ export function identityFromClaims(verified: VerifiedClaims, rules: IdentityRule
   if (subject !== undefined && typeof claims.client_id === 'string' && claims.client_id === subject) {
     const holder = {issuer: rules.issuer, subject};
     const problem = namespaceNameProblem(subject);
-    if (problem) throw refusal(`the client id ${JSON.stringify(subject)} ${problem}`, 'client_id', problem, subject);
+    if (problem) throw refusal(`the client id ${quoted(subject)} ${problem}`, 'client_id', problem, subject);
     return {requester: {account: `${ROBOTS_NAMESPACE}/${subject}`, groups: groups.usable}, holder, ignoredGroups: groups.ignored};
   }
   const [claim, name] = usernameOf(verified, rules.usernameClaim);
   const holder = {issuer: rules.issuer, subject: subject ?? `${SUBJECTLESS_PREFIX}${name}`};
   const problem = namespaceNameProblem(name) ?? (reserved.has(name) ? 'is reserved on this registry' : undefined);
-  if (problem) throw refusal(`your username ${JSON.stringify(name)} (claim ${claim}) ${problem}`, claim, problem, holder.subject);
+  if (problem) throw refusal(`your username ${quoted(name)} (claim ${claim}) ${problem}`, claim, problem, holder.subject);
   return {requester: {account: name, groups: groups.usable}, holder, ignoredGroups: groups.ignored};
 }
 

@@ -5,6 +5,7 @@ import {registerRepositoryListingRoute} from './routes/repositories.js';
 import {registerTokenRoutes} from './routes/token.js';
 import {registerWellKnownRoutes} from './routes/well-known.js';
 import type {TokenServiceDeps} from '../service-deps.js';
+import {passedOn, quoted} from '@hub/common/quote';
 
 /** The HTTP app, built apart from `listen` so that tests can inject requests into it. */
 export function createApp(deps: TokenServiceDeps): FastifyInstance {
@@ -44,10 +45,10 @@ function refuse(error: FastifyError, request: FastifyRequest, reply: FastifyRepl
   const status = error.statusCode !== undefined && error.statusCode >= 400 && error.statusCode < 600 ? error.statusCode : 500;
   const message =
     error.code === 'FST_ERR_CTP_INVALID_MEDIA_TYPE'
-      ? `${request.method} ${request.url.split('?')[0]} takes an application/x-www-form-urlencoded form only (the OAuth2 token request), not ${JSON.stringify(request.headers['content-type'] ?? 'none')}`
+      ? `${request.method} ${request.url.split('?')[0]} takes an application/x-www-form-urlencoded form only (the OAuth2 token request), not ${quoted(request.headers['content-type'] ?? 'none')}`
       : status >= 500
         ? 'hub-auth failed to answer; the failure is in its log'
-        : error.message;
+        : passedOn(error.message);
   const outcome = status >= 500 ? 'error' : 'bad_request';
   deps.metrics.requests.inc('unknown', outcome);
   if (status >= 500) request.log.error({event: 'token', grant: 'unknown', outcome, err: error}, 'request failed');

@@ -1,4 +1,5 @@
 import type {JWTPayload, ProtectedHeaderParameters} from 'jose';
+import {quoted} from '@hub/common/quote';
 
 /**
  * The checks an OIDC access token passes before hub-auth believes what it says, each a small
@@ -72,14 +73,14 @@ export interface SignedJwt {
  */
 export function checkTypHeader({header}: SignedJwt): void {
   if (header.typ !== undefined && !/^(application\/)?(at\+jwt|jwt)$/i.test(header.typ)) {
-    throw new InvalidTokenError(`the token is not an access token (its typ header is ${JSON.stringify(header.typ)})`);
+    throw new InvalidTokenError(`the token is not an access token (its typ header is ${quoted(header.typ)})`);
   }
 }
 
 export function checkJwtTokenUse({payload}: SignedJwt): void {
   for (const marker of [payload.typ, payload.token_use]) {
     if (marker !== undefined && (typeof marker !== 'string' || !['bearer', 'access'].includes(marker.toLowerCase()))) {
-      throw new InvalidTokenError(`the token is not an access token (it says it is ${JSON.stringify(marker)})`);
+      throw new InvalidTokenError(`the token is not an access token (it says it is ${quoted(marker)})`);
     }
   }
 }
@@ -132,7 +133,7 @@ export function checkIntrospectedIsAccessToken(body: IntrospectionAnswer, expect
   const markers = [body.token_type, body.typ, body.token_use].filter((marker) => marker !== undefined);
   for (const marker of markers) {
     if (typeof marker !== 'string' || !ACCESS_TOKEN_TYPES.has(marker.toLowerCase())) {
-      throw new InvalidTokenError(`the token is not an access token (the identity provider calls it ${JSON.stringify(marker)})`);
+      throw new InvalidTokenError(`the token is not an access token (the identity provider calls it ${quoted(marker)})`);
     }
   }
   if (expected.requireTokenType && markers.length === 0) {

@@ -14,6 +14,7 @@ import {
   isJwtShaped,
   type VerifiedClaims,
 } from './access-token-checks.js';
+import {passedOn, QUOTED_LENGTH} from '@hub/common/quote';
 
 export {InvalidTokenError, OverloadError, ProviderConfigurationError, UpstreamError};
 export type {VerifiedClaims};
@@ -266,7 +267,7 @@ function httpStatusOf(error: unknown): number | undefined {
 function describeOAuthFailure(error: unknown): string {
   const status = httpStatusOf(error);
   if (error instanceof client.ResponseBodyError)
-    return `HTTP ${error.status} ${error.error}${error.error_description ? ` (${error.error_description})` : ''}`;
+    return `HTTP ${error.status} ${passedOn(error.error, QUOTED_LENGTH)}${error.error_description ? ` (${passedOn(error.error_description)})` : ''}`;
   if (status !== undefined) return `HTTP ${status}`;
   const cause = (error as {cause?: unknown}).cause;
   return cause instanceof Error ? `${(error as Error).message} (${cause.message})` : (error as Error).message;

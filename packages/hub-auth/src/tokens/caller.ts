@@ -11,6 +11,7 @@ import {
 } from '../oidc/verify-access-token.js';
 import type {Requester} from '../policy/acl.js';
 import {MISCONFIGURED, TokenRequestError} from './token-request.js';
+import {quoted} from '@hub/common/quote';
 
 /** What the caller of a token request is read with. */
 export interface CallerDeps {
@@ -97,7 +98,7 @@ export async function checkBinding(deps: Pick<CallerDeps, 'bindings'>, account: 
   throw new TokenRequestError(
     403,
     'access_denied',
-    `the account name ${JSON.stringify(account)} belongs to another identity on this registry: ask the registry's operator`,
+    `the account name ${quoted(account)} belongs to another identity on this registry: ask the registry's operator`,
     {operatorNote: {account, reason: `bound to another subject (presented with ${presented})`, subject: holder.subject}},
   );
 }

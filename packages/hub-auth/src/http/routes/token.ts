@@ -7,6 +7,7 @@ import {readRefreshToken} from '../../tokens/refresh-token.js';
 import {checkBinding} from '../../tokens/caller.js';
 import {MISCONFIGURED, TokenRequestError, type Grant, type TokenRequest} from '../../tokens/token-request.js';
 import type {TokenServiceDeps} from '../../service-deps.js';
+import {passedOn, quoted} from '@hub/common/quote';
 
 /**
  * The token endpoint of the Docker registry token-auth spec: GET with Basic credentials (the
@@ -94,7 +95,7 @@ async function oauthTokenRequest(request: FastifyRequest, deps: TokenServiceDeps
   throw new TokenRequestError(
     400,
     'unsupported_grant_type',
-    `grant_type ${JSON.stringify(grantType ?? '')} is not supported: use password or refresh_token`,
+    `grant_type ${quoted(grantType ?? '')} is not supported: use password or refresh_token`,
   );
 }
 
@@ -155,7 +156,7 @@ function decisionLine({grant, requester, scopes}: TokenRequest, access: readonly
 /** The warning an operator acts on: which account or claim, why, whose (never the token). */
 export function logRefusedAccount(request: FastifyRequest, note: Record<string, string>): void {
   request.log.warn(
-    {event: 'account refused', ...note},
+    {event: 'account refused', ...Object.fromEntries(Object.entries(note).map(([key, value]) => [key, passedOn(value)]))},
     'account refused: see README, Accounts (oidc.usernameClaim, accounts.bindingsFile)',
   );
 }
@@ -188,7 +189,7 @@ function textFields(params: unknown, what: string): Query {
     throw new TokenRequestError(400, 'invalid_request', `the request's ${what}s are not readable`);
   for (const [name, value] of Object.entries(params)) {
     if (typeof value !== 'string' && !(Array.isArray(value) && value.every((item) => typeof item === 'string'))) {
-      throw new TokenRequestError(400, 'invalid_request', `the ${what} ${JSON.stringify(name)} must be text`);
+      throw new TokenRequestError(400, 'invalid_request', `the ${what} ${quoted(name)} must be text`);
     }
   }
   return params as Query;
@@ -197,7 +198,7 @@ function textFields(params: unknown, what: string): Query {
 function checkService(params: Query, deps: TokenServiceDeps): void {
   const services = all(params.service);
   if (services.length > 1 || (services.length === 1 && services[0] !== deps.config.service)) {
-    throw new TokenRequestError(400, 'invalid_request', `this token service is for service ${JSON.stringify(deps.config.service)} only`);
+    throw new TokenRequestError(400, 'invalid_request', `this token service is for service ${quoted(deps.config.service)} only`);
   }
 }
 
