@@ -114,7 +114,7 @@ const HUB_AUTH_WINGS = [
     {wing: 'policy', files: ['policy/*.ts']},
     {wing: 'oidc', files: ['oidc/*.ts']},
   ],
-  [{wing: 'shared', files: ['config.ts', 'metrics.ts', 'namespaces.ts', 'remember.ts', 'version.ts']}],
+  [{wing: 'shared', files: ['compact-jws.ts', 'config.ts', 'metrics.ts', 'namespaces.ts', 'remember.ts', 'version.ts']}],
 ];
 const WING_ORDER = 'imports upward or sideways: hub-auth wings import only downwards (eslint.config.js says which is where, and why)';
 

@@ -100,7 +100,14 @@ describe('the packed packages', () => {
       expect(paths, path).toContain(path);
     }
     console.info(`${packedHubAuth.filename}: ${packedHubAuth.files.map((file) => file.path).join(', ')}`);
-    expect(packedHubAuth.files.map((file) => file.path).sort()).toEqual(['LICENSE', 'bin/hub-auth.js', 'dist/hub-auth.js', 'package.json']);
+    // Its README is the operator guide (npm ships a package's README whatever `files` says).
+    expect(packedHubAuth.files.map((file) => file.path).sort()).toEqual([
+      'LICENSE',
+      'README.md',
+      'bin/hub-auth.js',
+      'dist/hub-auth.js',
+      'package.json',
+    ]);
   });
 
   it("a hub install pulls in none of the token service's packages, and hub-auth none of the CLI's", async () => {

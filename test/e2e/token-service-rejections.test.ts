@@ -362,6 +362,20 @@ describe.runIf(e2eEnabled(PROGRAMS))('hub-auth refuses what it must, and the reg
     const changed = {...JSON.parse(Buffer.from(p!, 'base64url').toString()), sub: 'bob'};
     const forgedRefresh = `${h}.${Buffer.from(JSON.stringify(changed)).toString('base64url')}.${s}`;
     expect((await form({grant_type: 'refresh_token', refresh_token: forgedRefresh, service: SERVICE})).status).toBe(400);
+    // Nor the same token spelled another way: padded, or with other unused bits in the last character.
+    for (const respelled of otherSpellings(first.refresh_token)) {
+      expect((await form({grant_type: 'refresh_token', refresh_token: respelled, service: SERVICE})).status, respelled).toBe(400);
+    }
+  });
+
+  it('refuses a provider-signed access token spelled another way than its one canonical form', async () => {
+    const token = await idp.signWithProviderKey(claims());
+    used.push(token);
+    expect((await getToken(token)).status).toBe(200);
+    for (const respelled of otherSpellings(token)) {
+      const result = await getToken(respelled);
+      expect(result.status, respelled).toBe(401);
+    }
   });
 
   it('the registry accepts hub-auth tokens and refuses tokens signed with a key outside its bundle', async () => {
@@ -497,4 +511,25 @@ function exchange(socket: ReturnType<typeof connect>): Promise<string> {
 function countOf(metrics: string, series: string): number {
   const line = metrics.split('\n').find((candidate) => candidate.startsWith(`${series} `));
   return line === undefined ? 0 : Number(line.slice(series.length + 1));
+}
+
+/**
+ * The same signed bytes in other texts a lenient base64url decoder reads alike: padding after the
+ * signature, and the last character with other values in the bits it does not use.
+ */
+function otherSpellings(token: string): string[] {
+  const signature = token.split('.')[2]!;
+  const bytes = Buffer.from(signature, 'base64url');
+  const alphabet = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_';
+  const unusedBits = (signature.length * 6) % 8;
+  const last = alphabet.indexOf(signature.at(-1)!);
+  const sameBytes = Array.from(
+    {length: 1 << unusedBits},
+    (_, low) => signature.slice(0, -1) + alphabet[(last & ~((1 << unusedBits) - 1)) | low],
+  )
+    .filter((candidate) => candidate !== signature)
+    .filter((candidate) => Buffer.from(candidate, 'base64url').equals(bytes));
+  expect(sameBytes.length).toBeGreaterThan(0);
+  const head = token.slice(0, -signature.length);
+  return [`${token}=`, `${token}==`, ...sameBytes.map((candidate) => head + candidate)];
 }

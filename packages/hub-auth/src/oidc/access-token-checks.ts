@@ -1,5 +1,6 @@
 import type {JWTPayload, ProtectedHeaderParameters} from 'jose';
 import {quoted} from '@hub/common/quote';
+import {isCanonicalCompactJws} from '../compact-jws.js';
 
 /**
  * The checks an OIDC access token passes before hub-auth believes what it says, each a small
@@ -8,8 +9,9 @@ import {quoted} from '@hub/common/quote';
  *
  * 1. any token: its length (before it is hashed or looked up), then its shape: a JWT, or an opaque
  *    token worth asking the provider about;
- * 2. a JWT, once jose has checked its signature, issuer, audience, algorithm and times: its `typ`
- *    header, then the claims that say what kind of token it is (JWT_CHECKS);
+ * 2. a JWT: its spelling, before jose reads it; once jose has checked its signature, issuer,
+ *    audience, algorithm and times, its `typ` header, then the claims that say what kind of token
+ *    it is (JWT_CHECKS);
  * 3. an introspection answer: active, not expired, from our issuer, an access token, for our
  *    audience (INTROSPECTION_CHECKS); the token type comes before the audience, so that a refresh
  *    token is refused for what it is whatever audience it names;
@@ -45,9 +47,12 @@ export function checkLength(token: string): void {
   if (token.length > MAX_TOKEN_LENGTH) throw new InvalidTokenError('the token is too long');
 }
 
-/** Three base64url parts: a JWT or nothing, never worth an introspection call. */
+/**
+ * Three base64url parts: a JWT or nothing, never worth an introspection call. Padding after them
+ * still makes a JWT, one spelled wrong (checkJwtSpelling refuses it), not an opaque token to send out.
+ */
 export function isJwtShaped(token: string): boolean {
-  return /^[\w-]+\.[\w-]+\.[\w-]*$/.test(token);
+  return /^[\w-]+\.[\w-]+\.[\w-]*=*$/.test(token);
 }
 
 /**
@@ -59,6 +64,11 @@ const OPAQUE_TOKEN = /^[A-Za-z0-9\-._~+/]{16,4096}=*$/;
 export function checkOpaqueShape(token: string): void {
   if (!OPAQUE_TOKEN.test(token))
     throw new InvalidTokenError('the token is not an access token (not a JWT, nor of the length and characters of an opaque token)');
+}
+
+/** Before jose reads it: a JWT in the one spelling its signature has (compact-jws.ts). */
+export function checkJwtSpelling(token: string): void {
+  if (!isCanonicalCompactJws(token)) throw new InvalidTokenError('the token is not spelled as a JWT is (unpadded base64url, RFC 7515)');
 }
 
 /** A JWT whose signature, issuer, audience, algorithm and times jose has checked. */

@@ -8,6 +8,7 @@ import {
   checkedIntrospection,
   checkedJwt,
   checkedUserInfo,
+  checkJwtSpelling,
   checkLength,
   checkOpaqueShape,
   InvalidTokenError,
@@ -105,6 +106,7 @@ export function createAccessTokenVerifier(options: VerifierOptions): AccessToken
   }
 
   async function verifyJwt(token: string): Promise<VerifiedClaims> {
+    checkJwtSpelling(token);
     let payload: JWTPayload;
     let header: ProtectedHeaderParameters;
     try {

@@ -1,4 +1,5 @@
 import {createPublicKey, randomUUID, verify as verifySignature, type JsonWebKey, type KeyObject} from 'node:crypto';
+import {isCanonicalCompactJws} from '../compact-jws.js';
 import type {Holder} from '../accounts/identity.js';
 
 /**
@@ -72,9 +73,8 @@ export function readRefreshToken(
   keys: readonly VerificationKey[],
   expected: {issuer: string; service: string; nowSeconds: number},
 ): RefreshIdentity | undefined {
-  const parts = token.split('.');
-  if (parts.length !== 3 || token.length > 8192) return undefined;
-  const [headerPart, payloadPart, signaturePart] = parts as [string, string, string];
+  if (token.length > 8192 || !isCanonicalCompactJws(token)) return undefined;
+  const [headerPart, payloadPart, signaturePart] = token.split('.') as [string, string, string];
   const header = decodeJson(headerPart);
   const key = keys.find((k) => k.kid === header?.kid && k.alg === header?.alg);
   if (!key) return undefined;

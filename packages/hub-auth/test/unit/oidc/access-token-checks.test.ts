@@ -7,6 +7,7 @@ import {
   checkedUserInfo,
   checkIntrospectedIsAccessToken,
   checkIssuer,
+  checkJwtSpelling,
   checkJwtTokenUse,
   checkLength,
   checkNotExpired,
@@ -49,6 +50,16 @@ describe('the access-token checks, one by one', () => {
     expect(isJwtShaped('eyJh.eyJz.')).toBe(true);
     expect(isJwtShaped('eyJh.eyJz')).toBe(false);
     expect(isJwtShaped('a.b.c.d')).toBe(false);
+    // Padded, it is still a JWT (spelled wrong), not an opaque token to send to the provider.
+    expect(isJwtShaped('eyJh.eyJz.c2ln==')).toBe(true);
+  });
+
+  it('takes a JWT in its one spelling only: unpadded base64url that re-encodes to itself', () => {
+    expect(() => checkJwtSpelling('eyJh.eyJz.c2k')).not.toThrow();
+    // 'c2l' decodes to the same bytes as 'c2k' ("si"): only the unused bits of its last character differ.
+    for (const token of ['eyJh.eyJz.c2k=', 'eyJh.eyJz.c2l', 'eyJh.eyJz.']) {
+      expectRefused(() => checkJwtSpelling(token), 'the token is not spelled as a JWT is (unpadded base64url, RFC 7515)');
+    }
   });
 
   it('asks the provider only about opaque tokens of the token68 alphabet and 16–4096 characters', () => {
