@@ -8,7 +8,7 @@ const ROOT = fileURLToPath(new URL('.', import.meta.url));
 /**
  * The layers of the CLI, outermost first. A module imports from its own layer and the layers
  * below it, never from one above: the entry points start commands, commands call flows, flows use
- * the adapters (provider, browser, docker, registry, stores, files). context.ts, the one place
+ * the adapters (provider, browser, config, docker, registry, stores, io). context.ts, the one place
  * that builds the adapters for every entry point, sits between flows and adapters.
  */
 const ENTRY = ['src/start.ts', 'src/cli.ts', 'src/fast-path.ts', 'src/code-cache.ts', 'src/docker/credential-helper-main.ts'];
@@ -22,7 +22,7 @@ const COMMANDS = [
 ];
 const FLOWS = ['src/flows/**', 'src/doctor/**'];
 const CONTEXT = ['src/context.ts'];
-const ADAPTERS = ['src/auth/**', 'src/config/**', 'src/docker/**', 'src/registry/**', 'src/store/**', 'src/files/**', 'src/io/**'];
+const ADAPTERS = ['src/auth/**', 'src/config/**', 'src/docker/**', 'src/registry/**', 'src/store/**', 'src/io/**'];
 
 /**
  * What docker-credential-hub and the fast path load before they answer (found from their entry
@@ -61,10 +61,7 @@ const into = (...names) => ({
   regex: `(^|/)(${names.map((n) => n.replaceAll('.', '\\.').replaceAll('/', '\\/')).join('|')})($|/|\\.js$)`,
 });
 const UPWARD = 'imports upward: commands → flows → adapters (eslint.config.js says which module is in which layer)';
-const restrict = (files, patterns, message) => ({
-  files,
-  rules: {'@typescript-eslint/no-restricted-imports': ['error', {patterns: patterns.map((p) => ({...p, message}))}]},
-});
+const restrict = (files, patterns) => ({files, rules: {'@typescript-eslint/no-restricted-imports': ['error', {patterns}]}});
 
 /**
  * Each layer with what lies above it, in one block per layer: ESLint replaces (does not merge) a
@@ -79,6 +76,66 @@ const LAYERS = [
   {files: CONTEXT, above: [...ENTRY_NAMES, ...COMMAND_NAMES, 'flows', 'doctor']},
   {files: ADAPTERS, ignores: ENTRY, above: [...ENTRY_NAMES, ...COMMAND_NAMES, 'flows', 'doctor', 'context']},
 ];
+
+/**
+ * What keeps a package to itself, for a module `depth` folders below its src/ (sources sit at
+ * most two folders deep): one `../` more than that leaves the sources. The shared packages import
+ * no program.
+ */
+const PACKAGE_DEPTHS = [0, 1, 2];
+const APART = 'a package imports other packages by name (@hub/protocol, @hub/common), never the CLI, hub-auth or a path outside itself';
+const packageApart = (depth) => [
+  {regex: `^(\\.\\./){${depth + 1}}`, message: APART},
+  {group: ['hub-auth', 'hub-auth/*', '@hub/test-stack/*'], message: APART},
+];
+
+/**
+ * hub-auth's wings, outermost first (paths under packages/hub-auth/src). A module imports from
+ * its own wing and the wings below it, never from one above, nor from one beside it in its row:
+ * - cli.ts starts the service;
+ * - http/ builds it and answers the requests: the app, the routes, reload, shutdown;
+ * - service-deps.ts is what the routes are given: its own module, so that the routes need not
+ *   import the app that registers them;
+ * - tokens/ turns a token request into a signed token: it asks accounts/ who the caller is and the
+ *   policy what the caller gets;
+ * - accounts/ makes an account of the claims oidc/ checked, and is the requester the policy sees;
+ * - policy/ decides on names and oidc/ checks tokens: neither needs the other;
+ * - the shared leaves, which every wing uses, import no wing. namespaces.ts is one of them, not a
+ *   part of accounts/, because the configuration checks reserved names with it and accounts/
+ *   reads the configuration.
+ */
+const HUB_AUTH_WINGS = [
+  [{wing: 'cli', files: ['cli.ts']}],
+  [{wing: 'http', files: ['http/*.ts', 'http/*/*.ts']}],
+  [{wing: 'service-deps', files: ['service-deps.ts']}],
+  [{wing: 'tokens', files: ['tokens/*.ts']}],
+  [{wing: 'accounts', files: ['accounts/*.ts']}],
+  [
+    {wing: 'policy', files: ['policy/*.ts']},
+    {wing: 'oidc', files: ['oidc/*.ts']},
+  ],
+  [{wing: 'shared', files: ['compact-jws.ts', 'config.ts', 'metrics.ts', 'namespaces.ts', 'remember.ts', 'version.ts']}],
+];
+const WING_ORDER = 'imports upward or sideways: hub-auth wings import only downwards (eslint.config.js says which is where, and why)';
+
+/**
+ * One block per wing and depth: a hub-auth module gets the wing rule and the package rule in one
+ * list of patterns, since a later block would replace, not add to, an earlier one's.
+ */
+const WING_BLOCKS = HUB_AUTH_WINGS.flatMap((row, index) => {
+  const above = HUB_AUTH_WINGS.slice(0, index).flat();
+  return row.flatMap(({wing, files}) => {
+    const forbidden = [...above, ...row.filter((other) => other.wing !== wing)].map((other) => other.wing);
+    return PACKAGE_DEPTHS.map((depth) => [depth, files.filter((file) => file.split('/').length === depth + 1)])
+      .filter(([, atDepth]) => atDepth.length > 0)
+      .map(([depth, atDepth]) =>
+        restrict(
+          atDepth.map((file) => `packages/hub-auth/src/${file}`),
+          [...packageApart(depth), ...(forbidden.length > 0 ? [{...into(...forbidden), message: WING_ORDER}] : [])],
+        ),
+      );
+  });
+});
 
 export default tseslint.config(
   {ignores: ['dist/**', 'packages/*/dist/**', 'node_modules/**', 'coverage/**', '.tmp/**']},
@@ -117,15 +174,13 @@ export default tseslint.config(
       ],
     },
   })),
-  // A package's sources reach other packages by name only: from packages/X/src/*.ts one `../`
-  // leaves the sources, from packages/X/src/Y/*.ts two. The shared packages import no program.
-  ...['packages/*/src/*.ts', 'packages/*/src/*/*.ts'].map((files, depth) =>
-    restrict(
-      [files],
-      [{regex: `^(\\.\\./){${depth + 1}}`}, {group: ['hub-auth', 'hub-auth/*', '@hub/test-stack/*']}],
-      'a package imports other packages by name (@hub/protocol, @hub/common), never the CLI, hub-auth or a path outside itself',
-    ),
+  ...PACKAGE_DEPTHS.map((depth) => restrict([`packages/*/src/${'*/'.repeat(depth)}*.ts`], packageApart(depth))),
+  // A module in none of the wings (a new folder, say) imports nothing until it is given a place.
+  restrict(
+    ['packages/hub-auth/src/**/*.ts'],
+    [{regex: '^', message: 'a hub-auth module in no wing: add it to HUB_AUTH_WINGS in eslint.config.js'}],
   ),
+  ...WING_BLOCKS,
   {
     files: ['src/**/*.ts'],
     plugins: {hub: {rules: {'start-up-path': startUpPathRule(ROOT, START_UP_PATH)}}},

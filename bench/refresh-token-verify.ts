@@ -9,8 +9,13 @@
 import {readFile} from 'node:fs/promises';
 import {performance} from 'node:perf_hooks';
 import {createLocalJWKSet, jwtVerify} from 'jose';
-import {readRefreshToken, refreshClaims, REFRESH_AUDIENCE, verificationKeysFromJwks} from '../packages/hub-auth/src/refresh-token.js';
-import {createSigner, verificationJwks} from '../packages/hub-auth/src/signing.js';
+import {
+  readRefreshToken,
+  refreshClaims,
+  REFRESH_AUDIENCE,
+  verificationKeysFromJwks,
+} from '../packages/hub-auth/src/tokens/refresh-token.js';
+import {createSigner, verificationJwks} from '../packages/hub-auth/src/tokens/signing.js';
 
 const [keyFile, certificateFile, seconds = '2'] = process.argv.slice(2) as [string, string, string?];
 const certificatePem = await readFile(certificateFile, 'utf8');

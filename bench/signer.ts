@@ -1,5 +1,5 @@
 import {readFile} from 'node:fs/promises';
-import {createSigner, type RegistryTokenSigner} from '../packages/hub-auth/src/signing.js';
+import {createSigner, type RegistryTokenSigner} from '../packages/hub-auth/src/tokens/signing.js';
 
 /**
  * hub-auth's own signer with hub-auth's defaults (a libtrust key ID and the certificate in x5c, as

@@ -3,10 +3,10 @@ import {join, resolve} from 'node:path';
 import {parseArgs} from 'node:util';
 import {honourProxyEnvironment} from '@hub/common/net/proxy-environment';
 import {ConfigError, loadConfig} from './config.js';
-import {watchProviderUntilReady} from './provider-watch.js';
-import {reloadOnHangup} from './reload.js';
-import {createLogger, createTokenService} from './service.js';
-import {DRAIN_TIMEOUT_MS, drainOnSignals} from './shutdown.js';
+import {watchProviderUntilReady} from './oidc/provider-watch.js';
+import {reloadOnHangup} from './http/reload.js';
+import {createLogger, createTokenService} from './http/service.js';
+import {DRAIN_TIMEOUT_MS, drainOnSignals} from './http/shutdown.js';
 import {hubAuthVersion} from './version.js';
 import {quoted} from '@hub/common/quote';
 
@@ -157,7 +157,7 @@ async function keygen(args: string[]): Promise<number> {
   const files = {key: join(dir, 'signing.key'), certificate: join(dir, 'signing.crt'), snippet: join(dir, 'registry-auth.yml')};
   if (!values.force) await refuseToReplace(Object.values(files));
   // Loaded here only: `serve` has no use for certificate generation.
-  const {generateSigningMaterial, registryAuthSnippet} = await import('./keygen.js');
+  const {generateSigningMaterial, registryAuthSnippet} = await import('./tokens/keygen.js');
   const material = await generateSigningMaterial({algorithm: values.algorithm, commonName: values['common-name'], days});
   const snippet = registryAuthSnippet({
     realm: values.realm,

@@ -177,7 +177,7 @@ const configSchema = z
     registry: z
       .object({
         host: z.string().min(1),
-        /** Where hub-auth itself reaches the registry, for the filtered repository listing (routes/catalog.ts). */
+        /** Where hub-auth itself reaches the registry, for the filtered repository listing (http/routes/repositories.ts). */
         url: z.url().optional(),
       })
       .strict(),

@@ -120,19 +120,9 @@ export async function startBrowser(): Promise<TestBrowser> {
         waiters.push(waiter);
       });
     },
-    signIn: (url, user) =>
-      signInWith(url, async (page) => {
-        await page.getByLabel('Username').fill(user.username);
-        await page.getByLabel('Password').fill(user.password);
-        await page.getByRole('button', {name: 'Sign in'}).click();
-      }),
+    signIn: (url, user) => signInWith(url, (page) => submitCredentials(page, user)),
     deny: (url) => signInWith(url, (page) => page.getByRole('button', {name: 'Cancel'}).click()),
-    approveDevice: (url, user) =>
-      onDevicePage(url, async (page) => {
-        await page.getByLabel('Username').fill(user.username);
-        await page.getByLabel('Password').fill(user.password);
-        await page.getByRole('button', {name: 'Sign in'}).click();
-      }),
+    approveDevice: (url, user) => onDevicePage(url, (page) => submitCredentials(page, user)),
     denyDevice: (url) => onDevicePage(url, (page) => page.getByRole('button', {name: 'Cancel'}).click()),
     signInWith,
     withPage,
@@ -146,4 +136,11 @@ export async function startBrowser(): Promise<TestBrowser> {
       await closeServer(inbox);
     },
   };
+}
+
+/** The provider's sign-in form, filled in and sent: the same form for the browser and the device flow. */
+async function submitCredentials(page: Page, user: TestUser): Promise<void> {
+  await page.getByLabel('Username').fill(user.username);
+  await page.getByLabel('Password').fill(user.password);
+  await page.getByRole('button', {name: 'Sign in'}).click();
 }

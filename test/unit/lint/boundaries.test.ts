@@ -1,6 +1,7 @@
+import {existsSync} from 'node:fs';
 import {fileURLToPath} from 'node:url';
 import {join} from 'node:path';
-import {ESLint} from 'eslint';
+import {ESLint, type Linter} from 'eslint';
 import {describe, expect, it} from 'vitest';
 
 /** The repository's own eslint.config.js, run on one line of source put in a given module's place. */
@@ -51,23 +52,71 @@ describe('import boundaries (eslint.config.js)', {timeout: 60_000}, () => {
   });
 
   it('keeps hub-auth and the CLI apart, with @hub/protocol and @hub/common between them', async () => {
-    for (const source of ["import {x} from '../../packages/hub-auth/src/scope.js'; void x;", "import {x} from 'hub-auth'; void x;"]) {
+    for (const source of [
+      "import {x} from '../../packages/hub-auth/src/tokens/scope.js'; void x;",
+      "import {x} from 'hub-auth'; void x;",
+    ]) {
       await expectRefused('src/commands/login.ts', source, 'imports nothing from hub-auth');
     }
     await expectRefused(
-      'packages/hub-auth/src/app.ts',
+      'packages/hub-auth/src/config.ts',
       "import {readSettings} from '../../../src/config/settings.js'; void readSettings;",
       'imports other packages by name',
     );
     await expectRefused(
-      'packages/hub-auth/src/routes/token.ts',
+      'packages/hub-auth/src/http/app.ts',
       "import {x} from '../../../../src/auth/oidc.js'; void x;",
       'imports other packages by name',
     );
     await expectRefused('packages/protocol/src/catalog.ts', "import {x} from 'hub-auth'; void x;", 'imports other packages by name');
     await expectAllowed(
-      'packages/hub-auth/src/routes/token.ts',
-      "import {x} from '@hub/protocol/catalog'; import {y} from '../scope.js'; void x; void y;",
+      'packages/hub-auth/src/http/app.ts',
+      "import {x} from '@hub/protocol/catalog'; import {y} from '../tokens/scope.js'; void x; void y;",
     );
+    await expectRefused(
+      'packages/hub-auth/src/http/routes/token.ts',
+      "import {x} from '../../../../../src/auth/oidc.js'; void x;",
+      'imports other packages by name',
+    );
+  });
+
+  it('keeps hub-auth’s wings in order: http → service-deps → tokens → accounts → policy, oidc → the shared leaves', async () => {
+    const upward = [
+      // The type-only cycle there was: the routes' dependencies declared in the app that registers them.
+      ['packages/hub-auth/src/service-deps.ts', "import type {x} from './http/app.js'; let y: x | undefined; void y;"],
+      [
+        'packages/hub-auth/src/tokens/issue-token.ts',
+        "import type {TokenServiceDeps} from '../service-deps.js'; let d: TokenServiceDeps | undefined; void d;",
+      ],
+      ['packages/hub-auth/src/accounts/identity.ts', "import {callerResolver} from '../tokens/caller.js'; void callerResolver;"],
+      ['packages/hub-auth/src/policy/acl.ts', "import type {Holder} from '../accounts/identity.js'; let h: Holder | undefined; void h;"],
+      ['packages/hub-auth/src/oidc/verify-access-token.ts', "import {decide} from '../policy/acl.js'; void decide;"],
+      ['packages/hub-auth/src/policy/acl.ts', "import {x} from '../oidc/access-token-checks.js'; void x;"],
+      ['packages/hub-auth/src/config.ts', "import {parseScopes} from './tokens/scope.js'; void parseScopes;"],
+      ['packages/hub-auth/src/http/routes/token.ts', "import {x} from '../../cli.js'; void x;"],
+    ];
+    for (const [file, source] of upward) await expectRefused(file!, source!, 'hub-auth wings import only downwards');
+    await expectAllowed(
+      'packages/hub-auth/src/http/routes/token.ts',
+      "import type {TokenServiceDeps} from '../../service-deps.js'; import {issueRegistryToken} from '../../tokens/issue-token.js'; let d: TokenServiceDeps | undefined; void d; void issueRegistryToken;",
+    );
+    await expectAllowed(
+      'packages/hub-auth/src/tokens/caller.ts',
+      "import {identityReader} from '../accounts/identity.js'; import {InvalidTokenError} from '../oidc/verify-access-token.js'; import {ConfigError} from '../config.js'; void identityReader; void InvalidTokenError; void ConfigError;",
+    );
+    await expectRefused(
+      'packages/hub-auth/src/store/queries.ts',
+      "import {ConfigError} from '../config.js'; void ConfigError;",
+      'in no wing',
+    );
+  });
+
+  it('names only folders and files that exist', async () => {
+    // By URL: the config is JavaScript without types, and its blocks are what is read here.
+    const {default: config} = (await import(new URL('../../../eslint.config.js', import.meta.url).href)) as {default: Linter.Config[]};
+    const named = config.flatMap((block) => (block.files ?? []).flat()).filter((pattern): pattern is string => typeof pattern === 'string');
+    // Up to the first wildcard: the folder (or, with none, the file) the pattern names.
+    const missing = named.map((pattern) => pattern.split(/[*?{[]/)[0]!).filter((path) => path !== '' && !existsSync(join(ROOT, path)));
+    expect(missing).toEqual([]);
   });
 });

@@ -1,0 +1,129 @@
+import {BUILT_IN_RESERVED_NAMES, namespaceNameProblem, ROBOTS_NAMESPACE} from '../namespaces.js';
+import type {Requester} from '../policy/acl.js';
+import type {VerifiedClaims} from '../oidc/verify-access-token.js';
+import {remembered} from '../remember.js';
+import {quoted} from '@hub/common/quote';
+
+/**
+ * Who the registry should think the caller is. A person's account is the value of the configured
+ * username claim (then `username`, as introspection names it, then the subject), taken as it is:
+ * a value that is not already a valid namespace name is refused, never rewritten, since a rewrite
+ * (`Alice`, `alice_`, `alice@` → `alice`) would hand one person's namespace to another. A robot
+ * (a client credentials token, whose subject is its client id, RFC 9068 §2.2) is `robots/<id>`.
+ *
+ * An introspection answer may name no subject (RFC 7662): the username claim is then the only
+ * identity the provider gives, and the account is bound to it (`username:<name>`, which no
+ * provider's `sub` of the same issuer is taken for: see SECURITY.md).
+ */
+
+/** The identity provider's identity of the caller: what an account name is bound to (bindings.ts). */
+export interface Holder {
+  issuer: string;
+  subject: string;
+}
+
+export interface ReadIdentity {
+  requester: Requester & {account: string};
+  holder: Holder;
+  /** Groups the token names that cannot name a namespace as they are: they grant nothing. */
+  ignoredGroups: string[];
+}
+
+export interface IdentityRules {
+  issuer: string;
+  usernameClaim: string;
+  groupsClaim: string;
+  /** On top of the built-in reserved names. */
+  reservedNames: readonly string[];
+}
+
+/** A token that is valid but names no acceptable account: the user is told why, the operator too. */
+export class RefusedIdentityError extends Error {
+  override name = 'RefusedIdentityError';
+
+  constructor(
+    /** For the user: what is wrong and that the operator can fix it. */
+    message: string,
+    /** For the operator's log: which claim, and why. Never the token. */
+    readonly log: {claim: string; reason: string; subject: string},
+  ) {
+    super(message);
+  }
+}
+
+export function identityFromClaims(verified: VerifiedClaims, rules: IdentityRules, reserved: ReadonlySet<string>): ReadIdentity {
+  const {claims, subject} = verified;
+  const groups = groupsFrom(claims[rules.groupsClaim]);
+  if (subject !== undefined && typeof claims.client_id === 'string' && claims.client_id === subject) {
+    const holder = {issuer: rules.issuer, subject};
+    const problem = namespaceNameProblem(subject);
+    if (problem) throw refusal(`the client id ${quoted(subject)} ${problem}`, 'client_id', problem, subject);
+    return {requester: {account: `${ROBOTS_NAMESPACE}/${subject}`, groups: groups.usable}, holder, ignoredGroups: groups.ignored};
+  }
+  const [claim, name] = usernameOf(verified, rules.usernameClaim);
+  const holder = {issuer: rules.issuer, subject: subject ?? `${SUBJECTLESS_PREFIX}${name}`};
+  const problem = namespaceNameProblem(name) ?? (reserved.has(name) ? 'is reserved on this registry' : undefined);
+  if (problem) throw refusal(`your username ${quoted(name)} (claim ${claim}) ${problem}`, claim, problem, holder.subject);
+  return {requester: {account: name, groups: groups.usable}, holder, ignoredGroups: groups.ignored};
+}
+
+/**
+ * The holder of an account whose token names no subject. A real `sub` that happens to read the
+ * same is told apart by the provider never sending both kinds for one person; see SECURITY.md.
+ */
+export const SUBJECTLESS_PREFIX = 'username:';
+
+/**
+ * identityFromClaims with the rules fixed, remembered per claims object: the verifier hands out
+ * the same object for every request with one access token, so a push that asks for dozens of
+ * registry tokens reads the claims once. A refusal is not remembered: it is the rare case.
+ */
+export function identityReader(rules: IdentityRules): (verified: VerifiedClaims) => ReadIdentity {
+  const reserved = new Set([...BUILT_IN_RESERVED_NAMES, ...rules.reservedNames]);
+  const read = new WeakMap<VerifiedClaims, ReadIdentity>();
+  return (verified) => remembered(read, verified, () => identityFromClaims(verified, rules, reserved));
+}
+
+function usernameOf(verified: VerifiedClaims, usernameClaim: string): [claim: string, name: string] {
+  const candidates = [...new Set([usernameClaim, 'username'])];
+  for (const claim of candidates) {
+    const value = verified.claims[claim];
+    if (typeof value === 'string' && value !== '') return [claim, value];
+  }
+  if (verified.subject !== undefined) return ['sub', verified.subject];
+  // Claim names, never their values: the operator learns which claim to configure.
+  const present = Object.keys(verified.claims).sort().join(', ') || 'none';
+  throw new RefusedIdentityError(
+    `the identity provider names no user for your token (no sub, nor ${candidates.join(' or ')}; it sent ${present}): ask the registry's operator to set oidc.usernameClaim to the claim that names you`,
+    {claim: candidates.join(','), reason: `absent, and no sub (claims present: ${present})`, subject: '(none)'},
+  );
+}
+
+function refusal(what: string, claim: string, reason: string, subject: string): RefusedIdentityError {
+  return new RefusedIdentityError(
+    `${what}, so it cannot be your namespace on this registry: ask the registry's operator to map your account`,
+    {
+      claim,
+      reason,
+      subject,
+    },
+  );
+}
+
+/**
+ * Group names as they are; Keycloak's full paths lose their leading '/' (`/dev` is `dev`). A name
+ * that is not a namespace name as it is grants nothing: merging `Dev` into `dev` would merge two
+ * groups.
+ */
+function groupsFrom(raw: unknown): {usable: string[]; ignored: string[]} {
+  const names = Array.isArray(raw) ? raw : typeof raw === 'string' ? raw.split(/[\s,]+/) : [];
+  const usable = new Set<string>();
+  const ignored: string[] = [];
+  for (const name of names) {
+    if (typeof name !== 'string' || name === '') continue;
+    const group = name.startsWith('/') ? name.slice(1) : name;
+    if (namespaceNameProblem(group) === undefined) usable.add(group);
+    else ignored.push(name);
+  }
+  return {usable: [...usable], ignored};
+}

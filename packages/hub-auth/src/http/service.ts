@@ -1,0 +1,83 @@
+import {destination, pino, type Logger} from 'pino';
+import {createApp, createMonitoringApp} from './app.js';
+import type {TokenServiceDeps} from '../service-deps.js';
+import {openAccountBindings} from '../accounts/bindings.js';
+import {readSecret, type TokenServiceConfig} from '../config.js';
+import {createMetrics, type TokenServiceMetrics} from '../metrics.js';
+import {defaultPolicy} from '../policy/acl.js';
+import {loadSigningKeys} from '../tokens/signing-keys.js';
+import {createTokenReuse} from '../tokens/token-reuse.js';
+import {createAccessTokenVerifier} from '../oidc/verify-access-token.js';
+import {withRequestWiring} from './request-wiring.js';
+
+export function createLogger(level = process.env.HUB_AUTH_LOG_LEVEL ?? 'info'): Logger {
+  // Tokens travel in Authorization headers and form bodies; neither is ever logged. Lines are
+  // written in synchronous batches of 4 KB (flushed every second when traffic is light): a busy
+  // service writes cheaply, and a log reader that falls behind slows it down instead of filling
+  // its memory.
+  const stream = destination({dest: 1, sync: true, minLength: 4096});
+  setInterval(() => stream.flush(), 1000).unref();
+  return pino({level, redact: {paths: ['req.headers.authorization', 'req.headers.cookie'], censor: '[redacted]'}}, stream);
+}
+
+/**
+ * Reads the secrets a configuration names and builds the token app and the monitoring app from
+ * them. `metrics` is given by a reload (reload.ts), so that the counts go on.
+ */
+export async function createTokenService(
+  config: TokenServiceConfig,
+  logger: Logger = createLogger(),
+  env: NodeJS.ProcessEnv = process.env,
+  metrics: TokenServiceMetrics = createMetrics(),
+) {
+  const keys = await loadSigningKeys(config.signing, env);
+  const introspection = config.oidc.introspection && {
+    ...config.oidc.introspection,
+    clientSecret: await readSecret(config.oidc.introspection.clientSecret, 'oidc.introspection.clientSecret', env),
+  };
+  metrics.showSigningCertificates(keys.certificates);
+  const verifier = createAccessTokenVerifier({
+    issuer: config.oidc.issuer,
+    audience: config.oidc.audience,
+    algorithms: config.oidc.algorithms,
+    clockSkewSeconds: config.oidc.clockSkewSeconds,
+    endpoints: {...config.oidc.endpoints, jwks: config.oidc.jwksUri},
+    introspection,
+    userinfo: config.oidc.userinfo,
+    timeoutSeconds: config.oidc.timeoutSeconds,
+    cacheSize: config.cacheSize,
+    onCheck: (method) => metrics.checks.inc(method),
+  });
+  const deps: TokenServiceDeps = withRequestWiring({
+    config,
+    signer: keys.signer,
+    jwks: keys.jwks,
+    verificationKeys: keys.verificationKeys,
+    verifier,
+    rules: config.policy.rules ?? defaultPolicy({publicRepositories: config.policy.publicRepositories}),
+    bindings: await openAccountBindings(config.accounts.bindingsFile, {
+      followSymlink: config.accounts.followBindingsSymlink,
+      onSymlinkFollowed: (target) =>
+        logger.warn(
+          {bindingsFile: config.accounts.bindingsFile, target},
+          'accounts.bindingsFile is a symbolic link; hub-auth writes through it, as accounts.followBindingsSymlink says',
+        ),
+    }),
+    tokenReuse: createTokenReuse({windowSeconds: config.tokenReuseSeconds, maxEntries: config.cacheSize}),
+    metrics,
+    logger,
+    nowSeconds: () => Math.floor(Date.now() / 1000),
+    ready: () => verifier.ready(),
+  });
+  return {
+    app: createApp(deps),
+    monitoring: createMonitoringApp(deps),
+    ready: deps.ready,
+    metrics,
+    keys,
+    /** /readyz follows another service's readiness from now on: the one a reload built. */
+    followReadiness(ready: () => Promise<void>): void {
+      deps.ready = ready;
+    },
+  };
+}

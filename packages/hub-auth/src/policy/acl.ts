@@ -1,0 +1,202 @@
+import type {ResourceScope} from '@hub/protocol/resource-scope';
+import {GROUPS_NAMESPACE, LIBRARY_NAMESPACE} from '../namespaces.js';
+import {remembered} from '../remember.js';
+
+/**
+ * One access-control rule. Rules are ordered and the first whose `match` fits a requested scope
+ * decides it alone, so a narrow rule must come before a broad one it should override.
+ *
+ * Globs: `*` matches any run of characters, '/' included; everything else is literal. In `name`,
+ * `${account}` stands for the requester's account and `${group}` for any of the requester's groups
+ * that also match `group`.
+ */
+export interface AclRule {
+  match: {
+    /** Glob; absent means any authenticated account. */
+    account?: string;
+    /** Glob; the requester must belong to a matching group. */
+    group?: string;
+    /** Glob; absent means any name. */
+    name?: string;
+    /** Resource type; absent means 'repository'. */
+    type?: string;
+    /** True matches only anonymous requesters; any other rule never matches them. */
+    anonymous?: boolean;
+  };
+  /** `*` grants every action, including a requested `*`. */
+  actions: string[];
+  comment?: string;
+}
+
+export interface Requester {
+  /** Undefined for an anonymous requester. */
+  account?: string;
+  groups: readonly string[];
+}
+
+const PLACEHOLDER = /\$\{(account|group)\}/;
+
+interface PlaceholderValues {
+  account?: string | undefined;
+  group?: string | undefined;
+}
+
+/**
+ * Grants, for each requested scope, the requested actions the first fitting rule allows. A scope
+ * no rule fits gets nothing, and scopes left with no action are omitted from the result.
+ */
+export function decide(rules: readonly AclRule[], requester: Requester, scopes: readonly ResourceScope[]): ResourceScope[] {
+  const entries: ResourceScope[] = [];
+  for (const scope of scopes) {
+    const rule = rules.find((candidate) => ruleFits(candidate, requester, scope));
+    const actions = rule === undefined ? [] : grantedActions(scope.actions, rule.actions);
+    if (actions.length > 0) entries.push(accessEntry(scope, actions));
+  }
+  return entries;
+}
+
+/**
+ * decide with these rules, remembering its answer for each requester and scope list it is given:
+ * the token route gets one requester object per access token (requesterReader) and one scope list
+ * per scope text (rememberingScopeParser), so a request repeated, as docker repeats them, is
+ * answered without matching any rule. Held weakly, the answers go with those objects. The
+ * answers are shared: read them, never change them.
+ */
+export function rememberingDecider(
+  rules: readonly AclRule[],
+): (requester: Requester, scopes: readonly ResourceScope[]) => readonly ResourceScope[] {
+  const answers = new WeakMap<Requester, WeakMap<readonly ResourceScope[], readonly ResourceScope[]>>();
+  return (requester, scopes) =>
+    remembered(
+      remembered(answers, requester, () => new WeakMap()),
+      scopes,
+      () => decide(rules, requester, scopes),
+    );
+}
+
+/**
+ * The default policy. Public repositories come first, so that no namespace rule can add push to
+ * a repository anyone may pull anonymously (under this policy nobody pushes to them: publish them
+ * with `policy.rules`). Then `library`, read-only. Then the owners: each user owns the namespace
+ * named after their account (a robot's account is `robots/<client-id>`, so that is its
+ * namespace), each group's members share `groups/<group>`. Account names are single path
+ * components outside the reserved names (identity.ts), so these namespaces never overlap.
+ * There is no catalog rule: listing every repository is for rules that grant it explicitly.
+ */
+export function defaultPolicy(options: {publicRepositories: readonly string[]}): AclRule[] {
+  return [
+    ...options.publicRepositories.flatMap((name): AclRule[] => [
+      {
+        match: {name},
+        actions: ['pull'],
+        comment: `Public: signed-in users pull ${name} too, since docker sends their credentials.`,
+      },
+      {
+        match: {anonymous: true, name},
+        actions: ['pull'],
+        comment: `Public: ${name} can be pulled without signing in.`,
+      },
+    ]),
+    {
+      match: {name: `${LIBRARY_NAMESPACE}/*`},
+      actions: ['pull'],
+      comment: 'Shared base images: every signed-in user pulls them, nobody pushes under the default policy.',
+    },
+    {
+      match: {name: '${account}/*'},
+      actions: ['*'],
+      comment: 'Each user (and each robot, under robots/) has a namespace of their own.',
+    },
+    {
+      match: {name: `${GROUPS_NAMESPACE}/\${group}/*`},
+      actions: ['*'],
+      comment: 'Members of a group share its namespace under groups/.',
+    },
+  ];
+}
+
+function ruleFits(rule: AclRule, requester: Requester, scope: ResourceScope): boolean {
+  const {match} = rule;
+  if ((match.type ?? 'repository') !== scope.type || !identityFits(rule, requester)) return false;
+  const groups = groupsFitting(match.group, requester.groups);
+  if (match.group !== undefined && groups.length === 0) return false;
+  return match.name === undefined || nameFits(match.name, scope.name, requester.account, groups);
+}
+
+function groupsFitting(glob: string | undefined, groups: readonly string[]): readonly string[] {
+  return glob === undefined ? groups : groups.filter((group) => globMatches(glob, group));
+}
+
+function identityFits({match}: AclRule, {account}: Requester): boolean {
+  if (account === undefined) return match.anonymous === true && match.account === undefined;
+  return match.anonymous !== true && (match.account === undefined || globMatches(match.account, account));
+}
+
+/** With `${group}` in the glob, any one of the candidate groups making the name fit is enough. */
+function nameFits(glob: string, name: string, account: string | undefined, groups: readonly string[]): boolean {
+  if (!glob.includes('${group}')) return placeholderGlobMatches(glob, name, {account});
+  return groups.some((group) => placeholderGlobMatches(glob, name, {account, group}));
+}
+
+function grantedActions(requested: readonly string[], allowed: readonly string[]): string[] {
+  return allowed.includes('*') ? [...requested] : requested.filter((action) => allowed.includes(action));
+}
+
+function accessEntry(scope: ResourceScope, actions: string[]): ResourceScope {
+  const {type, name} = scope;
+  return scope.class === undefined ? {type, name, actions} : {type, class: scope.class, name, actions};
+}
+
+function globMatches(glob: string, value: string): boolean {
+  return wholeMatch(globSource(glob), value);
+}
+
+/**
+ * Placeholder values are inserted as literals, never as glob text: a group called `*` must not
+ * become a wildcard. A placeholder with no value (`${account}` for an anonymous requester) fits
+ * no name.
+ */
+function placeholderGlobMatches(glob: string, value: string, values: PlaceholderValues): boolean {
+  const parts = translatedNameGlob(glob);
+  let source = parts[0]!;
+  for (let index = 1; index < parts.length; index += 2) {
+    const substitute = values[parts[index] as keyof PlaceholderValues];
+    if (substitute === undefined) return false;
+    source += escapeRegExp(substitute) + parts[index + 1]!;
+  }
+  return wholeMatch(source, value);
+}
+
+/**
+ * Name globs split at their placeholders, the parts between them already regex source: a name
+ * glob comes from a rule, so there are only as many as the rules have, each translated once.
+ */
+const translatedNameGlobs = new Map<string, readonly string[]>();
+
+function translatedNameGlob(glob: string): readonly string[] {
+  // Splitting on a pattern with one capturing group puts the placeholder names at odd indices.
+  return remembered(translatedNameGlobs, glob, () =>
+    glob.split(PLACEHOLDER).map((part, index) => (index % 2 === 0 ? globSource(part) : part)),
+  );
+}
+
+function globSource(glob: string): string {
+  return glob.split('*').map(escapeRegExp).join('.*');
+}
+
+/** Compiled patterns, reused across requests: compiling one costs more than the rest of a decision. */
+const compiled = new Map<string, RegExp>();
+const MAX_COMPILED = 10_000;
+
+function wholeMatch(source: string, value: string): boolean {
+  const pattern = remembered(compiled, source, () => {
+    // Sources embed account and group names, so the set is open-ended: start over rather than grow.
+    if (compiled.size >= MAX_COMPILED) compiled.clear();
+    return new RegExp(`^(?:${source})$`, 's');
+  });
+  return pattern.test(value);
+}
+
+function escapeRegExp(text: string): string {
+  return text.replace(/[\\^$.*+?()[\]{}|]/g, '\\$&');
+}

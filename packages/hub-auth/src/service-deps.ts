@@ -1,0 +1,38 @@
+import type {FastifyBaseLogger} from 'fastify';
+import type {ResourceScope} from '@hub/protocol/resource-scope';
+import type {AccountBindings} from './accounts/bindings.js';
+import type {TokenServiceConfig} from './config.js';
+import type {TokenServiceMetrics} from './metrics.js';
+import type {AccessTokenVerifier} from './oidc/verify-access-token.js';
+import type {AclRule, Requester} from './policy/acl.js';
+import type {CallerResolver} from './tokens/caller.js';
+import type {SignedToken} from './tokens/issue-token.js';
+import type {VerificationKey} from './tokens/refresh-token.js';
+import type {RegistryTokenSigner, verificationJwks} from './tokens/signing.js';
+import type {TokenReuse} from './tokens/token-reuse.js';
+
+/**
+ * What the routes of one token service work with, built once by http/service.ts. Its own module,
+ * not the app's, so that the routes the app registers do not import the app back.
+ */
+export interface TokenServiceDeps {
+  config: TokenServiceConfig;
+  signer: RegistryTokenSigner;
+  jwks: ReturnType<typeof verificationJwks>;
+  verificationKeys: VerificationKey[];
+  verifier: AccessTokenVerifier;
+  rules: readonly AclRule[];
+  bindings: AccountBindings;
+  tokenReuse: TokenReuse<SignedToken>;
+  metrics: TokenServiceMetrics;
+  logger: FastifyBaseLogger;
+  nowSeconds: () => number;
+  /** Resolves once tokens can be checked (the provider's metadata is loaded). */
+  ready: () => Promise<void>;
+  /** The policy's answer: what of the scopes the requester gets (policy/acl.ts, remembering recent answers). */
+  decide: (requester: Requester, scopes: readonly ResourceScope[]) => readonly ResourceScope[];
+  /** The scopes of a request's `scope` values (scope.ts, remembering recent texts). */
+  parseScopes: (values: readonly string[]) => readonly ResourceScope[];
+  /** Who presents an access token: the requester the policy sees and the identity behind it. */
+  callerOf: CallerResolver;
+}

@@ -1,0 +1,104 @@
+import type {FastifyBaseLogger} from 'fastify';
+import type {AccountBindings} from '../accounts/bindings.js';
+import {identityReader, RefusedIdentityError, type Holder} from '../accounts/identity.js';
+import type {TokenServiceConfig} from '../config.js';
+import {
+  InvalidTokenError,
+  OverloadError,
+  ProviderConfigurationError,
+  UpstreamError,
+  type AccessTokenVerifier,
+} from '../oidc/verify-access-token.js';
+import type {Requester} from '../policy/acl.js';
+import {MISCONFIGURED, TokenRequestError} from './token-request.js';
+import {quoted} from '@hub/common/quote';
+
+/** What the caller of a token request is read with. */
+export interface CallerDeps {
+  config: Pick<TokenServiceConfig, 'oidc' | 'accounts'>;
+  verifier: AccessTokenVerifier;
+  bindings: AccountBindings;
+  logger: FastifyBaseLogger;
+}
+
+/**
+ * Who an OIDC access token says the caller is, as the policy sees it: checked with the provider
+ * (introspection takes turns by client address), read into an account (identity.ts), and that
+ * account bound to this identity (bindings.ts).
+ */
+export type CallerResolver = (token: string, client: string) => Promise<{requester: Requester & {account: string}; holder: Holder}>;
+
+export function callerResolver(deps: CallerDeps): CallerResolver {
+  const identityOf = identityReader({
+    issuer: deps.config.oidc.issuer,
+    usernameClaim: deps.config.oidc.usernameClaim,
+    groupsClaim: deps.config.oidc.groupsClaim,
+    reservedNames: deps.config.accounts.reservedNames,
+  });
+  // Once per access token, not per request: identityOf answers with the same object for one token.
+  const warnedGroups = new WeakSet<object>();
+  return async (token, client) => {
+    let identity;
+    try {
+      identity = identityOf(await deps.verifier.verify(token, client));
+      if (identity.ignoredGroups.length > 0 && !warnedGroups.has(identity)) {
+        warnedGroups.add(identity);
+        deps.logger.warn(
+          {event: 'groups ignored', groups: identity.ignoredGroups, subject: identity.holder.subject},
+          'groups that are not namespace names as they are grant nothing',
+        );
+      }
+    } catch (error) {
+      if (error instanceof ProviderConfigurationError) {
+        throw new TokenRequestError(
+          503,
+          'server_error',
+          `hub-auth cannot check this kind of access token: ${error.message}. This is the registry's setup, not your login: tell the registry's operator`,
+          {
+            outcome: MISCONFIGURED,
+            operatorNote: {reason: error.message},
+          },
+        );
+      }
+      if (error instanceof UpstreamError) {
+        throw new TokenRequestError(
+          503,
+          'temporarily_unavailable',
+          'the identity provider cannot be reached to check the token; try again',
+          {retryAfterSeconds: 5},
+        );
+      }
+      if (error instanceof OverloadError) {
+        throw new TokenRequestError(error.who === 'client' ? 429 : 503, 'temporarily_unavailable', error.message, {
+          retryAfterSeconds: error.retryAfterSeconds,
+          outcome: 'overloaded',
+        });
+      }
+      if (error instanceof RefusedIdentityError)
+        throw new TokenRequestError(403, 'access_denied', error.message, {operatorNote: error.log});
+      const why = error instanceof InvalidTokenError ? error.message : 'the token names no usable user';
+      throw new TokenRequestError(401, 'invalid_grant', `${why}: log in again (hub login)`);
+    }
+    await checkBinding(deps, identity.requester.account, identity.holder, 'access token');
+    return {requester: identity.requester, holder: identity.holder};
+  };
+}
+
+export async function checkBinding(deps: Pick<CallerDeps, 'bindings'>, account: string, holder: Holder, presented: string): Promise<void> {
+  let mine: boolean;
+  try {
+    mine = await deps.bindings.claim(account, holder);
+  } catch (error) {
+    // An operator's edit gone wrong, a full disk: nobody gets an account until it is fixed.
+    throw new TokenRequestError(503, 'temporarily_unavailable', "the registry's list of accounts cannot be read just now; try again", {
+      operatorNote: {account, reason: `accounts.bindingsFile: ${(error as Error).message}`, subject: holder.subject},
+    });
+  }
+  if (mine) return;
+  throw new TokenRequestError(
+    403,
+    'access_denied',
+    `the account name ${quoted(account)} belongs to another identity on this registry: ask the registry's operator`,
+    {operatorNote: {account, reason: `bound to another subject (presented with ${presented})`, subject: holder.subject}},
+  );
+}

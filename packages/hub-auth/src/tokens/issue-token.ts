@@ -1,0 +1,85 @@
+import {randomUUID} from 'node:crypto';
+import type {TokenServiceConfig} from '../config.js';
+import type {ResourceScope} from '@hub/protocol/resource-scope';
+import type {Requester} from '../policy/acl.js';
+import {refreshClaims} from './refresh-token.js';
+import type {RegistryTokenSigner} from './signing.js';
+import type {TokenReuse} from './token-reuse.js';
+import type {TokenRequest} from './token-request.js';
+
+export interface TokenResponse {
+  token: string;
+  access_token: string;
+  expires_in: number;
+  issued_at: string;
+  refresh_token?: string;
+}
+
+export interface IssuedToken {
+  response: TokenResponse;
+  access: readonly ResourceScope[];
+}
+
+/** A registry token as reused: with its times, and issued_at as answers give it, made once. */
+export interface SignedToken {
+  token: string;
+  /** Seconds since the epoch. */
+  issuedAt: number;
+  expiresAt: number;
+  issuedAtText: string;
+}
+
+export interface IssueDeps {
+  config: Pick<TokenServiceConfig, 'issuer' | 'service' | 'tokenLifetimeSeconds' | 'refreshTokens'>;
+  signer: RegistryTokenSigner;
+  /** The policy's answer: what of the scopes the requester gets (policy/acl.ts). */
+  decide: (requester: Requester, scopes: readonly ResourceScope[]) => readonly ResourceScope[];
+  tokenReuse: TokenReuse<SignedToken>;
+  nowSeconds: () => number;
+}
+
+/**
+ * A registry token for what the policy grants of what was asked (never an error for a scope the
+ * user may not have: the registry then answers 401/403 itself, as the spec wants). The same grant
+ * within the reuse window gets the same token (token-reuse.ts); a refresh token is always new.
+ */
+export function issueRegistryToken(deps: IssueDeps, request: TokenRequest): IssuedToken {
+  const {config, signer} = deps;
+  const now = deps.nowSeconds();
+  const access = deps.decide(request.requester, request.scopes);
+  const subject = request.requester.account ?? '';
+  const signed = deps.tokenReuse.tokenFor(subject, access, now, () => ({
+    token: signer.sign({
+      iss: config.issuer,
+      sub: subject,
+      // distribution 2.8 parses `aud` as a string only; an array would be refused.
+      aud: config.service,
+      exp: now + config.tokenLifetimeSeconds,
+      nbf: now,
+      iat: now,
+      jti: randomUUID(),
+      access,
+    }),
+    issuedAt: now,
+    expiresAt: now + config.tokenLifetimeSeconds,
+    issuedAtText: new Date(now * 1000).toISOString(),
+  }));
+  // A reused token keeps its times, so the client is told how long it really has left.
+  const response: TokenResponse = {
+    token: signed.token,
+    access_token: signed.token,
+    expires_in: signed.expiresAt - now,
+    issued_at: signed.issuedAtText,
+  };
+  if (request.offline && request.requester.account && request.holder && config.refreshTokens.enabled) {
+    response.refresh_token = signer.sign(
+      refreshClaims(
+        {account: request.requester.account, groups: [...request.requester.groups], service: config.service, holder: request.holder},
+        config.issuer,
+        now,
+        config.refreshTokens.lifetimeSeconds,
+      ),
+    );
+  }
+  return {response, access};
+}

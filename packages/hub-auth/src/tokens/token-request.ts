@@ -1,0 +1,47 @@
+import type {ResourceScope} from '@hub/protocol/resource-scope';
+import type {Holder} from '../accounts/identity.js';
+import type {Requester} from '../policy/acl.js';
+
+export type Grant = 'anonymous' | 'password' | 'refresh_token';
+
+/**
+ * One request for a registry token, whatever form it came in: the route reads it from the query
+ * or the form (http/routes/token.ts), the policy decides which of its scopes the requester gets,
+ * and issueRegistryToken signs that (issue-token.ts).
+ */
+export interface TokenRequest {
+  grant: Grant;
+  requester: Requester;
+  /** Whose account it is, for a refresh token; absent for an anonymous requester. */
+  holder?: Holder;
+  scopes: readonly ResourceScope[];
+  /** Also hand out a refresh token (docker's `offline_token=true`, OAuth `access_type=offline`). */
+  offline: boolean;
+}
+
+const OUTCOMES = {400: 'bad_request', 401: 'unauthorized', 403: 'denied', 429: 'overloaded', 503: 'upstream_error'} as const;
+
+/** hub-auth's configuration does not fit the provider: a 503 that no retry cures. */
+export const MISCONFIGURED = 'misconfigured';
+
+/** A token request refused, with the HTTP status and the OAuth error code it is answered with. */
+export class TokenRequestError extends Error {
+  readonly retryAfterSeconds?: number;
+  /** For the metrics and the log: a 503 is the provider's failure or hub-auth's own load. */
+  readonly outcome: string;
+  /** For a refused account: a warning for the operator, with the claim and the reason. */
+  readonly operatorNote?: Record<string, string>;
+
+  constructor(
+    readonly status: 400 | 401 | 403 | 429 | 503,
+    readonly oauthError: string,
+    message: string,
+    /** retryAfterSeconds: for 429 and 503, when to ask again. */
+    details: {retryAfterSeconds?: number; outcome?: string; operatorNote?: Record<string, string>} = {},
+  ) {
+    super(message);
+    this.retryAfterSeconds = details.retryAfterSeconds;
+    this.outcome = details.outcome ?? OUTCOMES[status];
+    this.operatorNote = details.operatorNote;
+  }
+}

@@ -1,0 +1,407 @@
+import {mkdtempSync, writeFileSync} from 'node:fs';
+import {createServer, type Server} from 'node:http';
+import type {AddressInfo} from 'node:net';
+import {tmpdir} from 'node:os';
+import {join} from 'node:path';
+import {Writable} from 'node:stream';
+import {decodeJwt} from 'jose';
+import {pino} from 'pino';
+import {afterEach, describe, expect, it} from 'vitest';
+import {createApp, createMonitoringApp} from '../../../src/http/app.js';
+import type {TokenServiceDeps} from '../../../src/service-deps.js';
+import {openAccountBindings, type AccountBindings} from '../../../src/accounts/bindings.js';
+import {parseConfig} from '../../../src/config.js';
+import {generateSigningMaterial} from '../../../src/tokens/keygen.js';
+import {createMetrics} from '../../../src/metrics.js';
+import {defaultPolicy} from '../../../src/policy/acl.js';
+import {verificationKeysFromJwks} from '../../../src/tokens/refresh-token.js';
+import {createSigner, verificationJwks} from '../../../src/tokens/signing.js';
+import {createTokenReuse} from '../../../src/tokens/token-reuse.js';
+import {InvalidTokenError, type VerifiedClaims} from '../../../src/oidc/verify-access-token.js';
+import {withRequestWiring} from '../../../src/http/request-wiring.js';
+
+const material = await generateSigningMaterial({algorithm: 'ES256', commonName: 'hub-auth route test', days: 30});
+const rawConfig = {
+  service: 'registry.example.com',
+  signing: {key: {value: material.privateKeyPem}, certificate: {value: material.certificatePem}},
+  oidc: {issuer: 'https://id.example.com', audience: 'registry'},
+  client: {clientId: 'hub-cli'},
+  registry: {host: 'registry.example.com'},
+  tokenReuseSeconds: 5,
+};
+const config = parseConfig(rawConfig);
+
+/** Each test user has one subject, so one bindings file serves them all. */
+const sharedBindings = await openAccountBindings(join(mkdtempSync(join(tmpdir(), 'hub-auth-bindings-')), 'account-bindings.json'));
+
+interface TokenAnswer {
+  token?: string;
+  access_token?: string;
+  expires_in?: number;
+  issued_at?: string;
+  refresh_token?: string;
+  errors?: Array<{code: string; message?: string}>;
+  error?: string;
+  error_description?: string;
+}
+
+/** hub-auth's app with a clock the test sets and an identity provider that knows `users` (by token). */
+function service(
+  users: Record<string, {username: string; groups?: string[]; subject?: string}>,
+  options: {bindings?: AccountBindings; config?: typeof config; listen?: Partial<typeof config.listen>} = {},
+) {
+  const serviceConfig = options.config ?? config;
+  let now = 1_900_000_000;
+  /** The client address each check was made for. */
+  const clients: string[] = [];
+  const revoked = new Set<string>();
+  const lines: Array<Record<string, unknown>> = [];
+  const logStream = new Writable({
+    write(chunk: Buffer, _encoding, done) {
+      lines.push(JSON.parse(chunk.toString()) as Record<string, unknown>);
+      done();
+    },
+  });
+  const jwks = verificationJwks([material.certificatePem], config.signing.keyId);
+  const deps: TokenServiceDeps = withRequestWiring({
+    config: {...serviceConfig, listen: {...serviceConfig.listen, ...options.listen}},
+    signer: createSigner({
+      privateKeyPem: material.privateKeyPem,
+      certificatePem: material.certificatePem,
+      keyIdFormat: 'libtrust',
+      includeX5c: true,
+    }),
+    jwks,
+    verificationKeys: verificationKeysFromJwks(jwks),
+    verifier: {
+      ready: async () => {},
+      // What the real verifier answers for a token it has cached, and for one found bad.
+      async verify(token, client): Promise<VerifiedClaims> {
+        clients.push(client);
+        const user = users[token];
+        if (!user || revoked.has(token)) throw new InvalidTokenError('the identity provider says the token is not active');
+        return {
+          subject: user.subject ?? `sub-${user.username}`,
+          claims: {preferred_username: user.username, groups: user.groups ?? []},
+          expiresAt: now + 600,
+        };
+      },
+    },
+    rules: defaultPolicy({publicRepositories: []}),
+    bindings: options.bindings ?? sharedBindings,
+    tokenReuse: createTokenReuse({windowSeconds: config.tokenReuseSeconds, maxEntries: config.cacheSize}),
+    metrics: createMetrics(),
+    logger: pino({level: 'info'}, logStream),
+    nowSeconds: () => now,
+    ready: async () => {},
+  });
+  const app = createApp(deps);
+  return {
+    app,
+    clients,
+    monitoring: createMonitoringApp(deps),
+    lines,
+    tick: (seconds: number) => (now += seconds),
+    revoke: (token: string) => revoked.add(token),
+    async get(
+      token: string | undefined,
+      scope: string,
+      extra = '',
+      headers: Record<string, string> = {},
+    ): Promise<{status: number; body: TokenAnswer}> {
+      const response = await app.inject({
+        url: `/token?service=registry.example.com&scope=${encodeURIComponent(scope)}${extra}`,
+        headers: {...headers, ...(token === undefined ? {} : {authorization: `Basic ${Buffer.from(`user:${token}`).toString('base64')}`})},
+      });
+      return {status: response.statusCode, body: response.json()};
+    },
+    /** docker's identity-token request: POST /token with hub-auth's own refresh token. */
+    async refresh(refreshToken: string | undefined, scope: string): Promise<{status: number; body: TokenAnswer}> {
+      const response = await app.inject({
+        method: 'POST',
+        url: '/token',
+        payload: new URLSearchParams({
+          grant_type: 'refresh_token',
+          service: 'registry.example.com',
+          scope,
+          refresh_token: refreshToken ?? '',
+        }).toString(),
+        headers: {'content-type': 'application/x-www-form-urlencoded'},
+      });
+      return {status: response.statusCode, body: response.json()};
+    },
+  };
+}
+
+describe('GET /token with token reuse', () => {
+  it('answers the same grant within the window with the same token, its original issued_at and the time it has left', async () => {
+    const hub = service({'alice-token': {username: 'alice'}});
+    const first = await hub.get('alice-token', 'repository:alice/app:pull,push');
+    expect(first).toMatchObject({status: 200, body: {expires_in: 300}});
+    hub.tick(3);
+    const again = await hub.get('alice-token', 'repository:alice/app:pull,push');
+    expect(again.status).toBe(200);
+    expect(again.body.token).toBe(first.body.token);
+    expect(again.body.access_token).toBe(first.body.token);
+    expect(again.body.issued_at).toBe(first.body.issued_at);
+    expect(again.body.expires_in).toBe(297);
+    const claims = decodeJwt(again.body.token!);
+    expect(claims.exp! - claims.iat!).toBe(300);
+    expect(new Date(again.body.issued_at!).getTime() / 1000).toBe(claims.iat);
+  });
+
+  it('signs a new token once the window has passed', async () => {
+    const hub = service({'alice-token': {username: 'alice'}});
+    const first = await hub.get('alice-token', 'repository:alice/app:pull');
+    hub.tick(config.tokenReuseSeconds);
+    const later = await hub.get('alice-token', 'repository:alice/app:pull');
+    expect(later.body.token).not.toBe(first.body.token);
+    expect(later.body.expires_in).toBe(300);
+  });
+
+  it('gives another scope or another account a token of its own', async () => {
+    const hub = service({'alice-token': {username: 'alice'}, 'bob-token': {username: 'bob'}, 'alice-again': {username: 'alice'}});
+    const alicePull = await hub.get('alice-token', 'repository:alice/app:pull');
+    const alicePush = await hub.get('alice-token', 'repository:alice/app:pull,push');
+    const bobPull = await hub.get('bob-token', 'repository:alice/app:pull');
+    expect(new Set([alicePull.body.token, alicePush.body.token, bobPull.body.token]).size).toBe(3);
+    expect(decodeJwt(bobPull.body.token!)).toMatchObject({sub: 'bob', access: []});
+    // Another access token of the same account, granted the same: the same registry token.
+    expect((await hub.get('alice-again', 'repository:alice/app:pull')).body.token).toBe(alicePull.body.token);
+  });
+
+  it('refuses an access token that is no longer good even though a token for its grant is at hand', async () => {
+    const hub = service({'alice-token': {username: 'alice'}});
+    expect((await hub.get('alice-token', 'repository:alice/app:pull')).status).toBe(200);
+    hub.revoke('alice-token');
+    const refused = await hub.get('alice-token', 'repository:alice/app:pull');
+    expect(refused.status).toBe(401);
+    expect(refused.body.token).toBeUndefined();
+    expect(refused.body.errors?.[0]?.code).toBe('UNAUTHORIZED');
+    expect((await hub.get('forged-token', 'repository:alice/app:pull')).status).toBe(401);
+  });
+
+  it('reuses the registry token but signs a fresh refresh token for offline_token=true', async () => {
+    const hub = service({'alice-token': {username: 'alice'}});
+    const first = await hub.get('alice-token', 'repository:alice/app:pull', '&offline_token=true');
+    hub.tick(1);
+    const again = await hub.get('alice-token', 'repository:alice/app:pull', '&offline_token=true');
+    expect(again.body.token).toBe(first.body.token);
+    expect(first.body.refresh_token).toBeDefined();
+    expect(again.body.refresh_token).toBeDefined();
+    expect(again.body.refresh_token).not.toBe(first.body.refresh_token);
+    expect(decodeJwt(again.body.refresh_token!)).toMatchObject({sub: 'alice', iat: decodeJwt(first.body.refresh_token!).iat! + 1});
+
+    const refreshed = await hub.app.inject({
+      method: 'POST',
+      url: '/token',
+      payload: new URLSearchParams({
+        grant_type: 'refresh_token',
+        refresh_token: again.body.refresh_token!,
+        service: 'registry.example.com',
+        scope: 'repository:alice/app:pull',
+      }).toString(),
+      headers: {'content-type': 'application/x-www-form-urlencoded'},
+    });
+    expect(refreshed.statusCode).toBe(200);
+    expect(refreshed.json<TokenAnswer>().token).toBe(first.body.token);
+  });
+
+  it('logs every request, who got what, and what was asked only when it was not all granted', async () => {
+    const hub = service({'alice-token': {username: 'alice'}});
+    await hub.get('alice-token', 'repository:alice/app:pull');
+    await hub.get('alice-token', 'repository:alice/app:pull');
+    await hub.get('alice-token', 'repository:bob/app:pull');
+    const decisions = hub.lines.filter((line) => line.event === 'token');
+    expect(decisions).toHaveLength(3);
+    expect(decisions[1]).toMatchObject({
+      msg: 'token issued',
+      grant: 'password',
+      account: 'alice',
+      granted: ['repository:alice/app:pull'],
+      refresh: false,
+    });
+    expect(decisions[1]).not.toHaveProperty('requested');
+    expect(decisions[2]).toMatchObject({granted: [], requested: ['repository:bob/app:pull']});
+    expect(JSON.stringify(hub.lines)).not.toContain('alice-token');
+  });
+
+  it('checks tokens for the client address, the one X-Forwarded-For names only when the proxy is trusted', async () => {
+    const direct = service({'alice-token': {username: 'alice'}});
+    await direct.get('alice-token', 'repository:alice/app:pull', '', {'x-forwarded-for': '203.0.113.9'});
+    expect(direct.clients).toEqual(['127.0.0.1']);
+    const proxied = service({'alice-token': {username: 'alice'}}, {listen: {trustProxy: ['127.0.0.1']}});
+    await proxied.get('alice-token', 'repository:alice/app:pull', '', {'x-forwarded-for': '203.0.113.9'});
+    expect(proxied.clients).toEqual(['203.0.113.9']);
+  });
+
+  it('refuses a POST body other than the form with 415, and logs and counts the refusal', async () => {
+    const hub = service({'alice-token': {username: 'alice'}});
+    for (const [type, payload] of [
+      ['application/json', '{"scope":1}'],
+      ['text/plain', 'grant_type=password'],
+    ]) {
+      const response = await hub.app.inject({method: 'POST', url: '/token', payload, headers: {'content-type': type!}});
+      expect(response.statusCode, type).toBe(415);
+      expect(response.json()).toMatchObject({error: 'invalid_request', error_description: expect.stringContaining(`not "${type}"`)});
+    }
+    expect(hub.lines.filter((line) => line.msg === 'request refused')).toMatchObject([
+      {outcome: 'bad_request', status: 415},
+      {outcome: 'bad_request', status: 415},
+    ]);
+    expect((await hub.monitoring.inject({url: '/metrics'})).body).toMatch(
+      /^hub_auth_token_requests_total\{grant="unknown",outcome="bad_request"\} 2$/m,
+    );
+  });
+
+  it('shows the answer times as a Prometheus histogram by grant', async () => {
+    const hub = service({'alice-token': {username: 'alice'}});
+    await hub.get('alice-token', 'repository:alice/app:pull');
+    await hub.get(undefined, 'repository:alice/app:pull');
+    const metrics = (await hub.monitoring.inject({url: '/metrics'})).body;
+    expect((await hub.app.inject({url: '/metrics'})).statusCode).toBe(404);
+    expect(metrics).toContain('# TYPE hub_auth_token_request_duration_seconds histogram');
+    expect(metrics).toMatch(/^hub_auth_token_request_duration_seconds_bucket\{le="\+Inf",grant="password"\} 1$/m);
+    expect(metrics).toMatch(/^hub_auth_token_request_duration_seconds_count\{grant="anonymous"\} 1$/m);
+    expect(metrics).toMatch(/^hub_auth_token_requests_total\{grant="password",outcome="issued"\} 1$/m);
+  });
+});
+
+describe('GET /token refusing accounts', () => {
+  it.each(['Alice', 'alice_', '.alice.', 'alice@', 'public', 'groups', 'robots', 'library'])(
+    'refuses the username %s instead of making it into a namespace, telling the user and warning the operator',
+    async (username) => {
+      const hub = service({'odd-token': {username}});
+      const answer = await hub.get('odd-token', 'repository:alice/app:pull,push');
+      expect(answer.status).toBe(403);
+      expect(answer.body.token).toBeUndefined();
+      expect(answer.body.errors?.[0]).toMatchObject({code: 'DENIED', message: expect.stringContaining("ask the registry's operator")});
+      expect(answer.body.errors?.[0]?.message).toContain(JSON.stringify(username));
+      const warning = hub.lines.find((line) => line.event === 'account refused');
+      expect(warning).toMatchObject({level: 40, claim: 'preferred_username', subject: `sub-${username}`, reason: expect.any(String)});
+      expect(JSON.stringify(hub.lines)).not.toContain('odd-token');
+    },
+  );
+
+  it('binds a name to the first subject that uses it and refuses it to any other, on every grant', async () => {
+    const bindings = await openAccountBindings(join(mkdtempSync(join(tmpdir(), 'hub-auth-bindings-')), 'account-bindings.json'));
+    const hub = service(
+      {'first-token': {username: 'carol', subject: 'first'}, 'second-token': {username: 'carol', subject: 'second'}},
+      {bindings},
+    );
+    const first = await hub.get('first-token', 'repository:carol/app:pull,push', '&offline_token=true');
+    expect(first.status).toBe(200);
+    const second = await hub.get('second-token', 'repository:carol/app:pull,push');
+    expect(second.status).toBe(403);
+    expect(second.body.errors?.[0]?.message).toContain('belongs to another identity');
+    expect(hub.lines.find((line) => line.event === 'account refused')).toMatchObject({level: 40, subject: 'second'});
+    // The first subject keeps it, through its access token and its refresh token alike.
+    expect((await hub.get('first-token', 'repository:carol/app:push')).status).toBe(200);
+    expect((await hub.refresh(first.body.refresh_token, 'repository:carol/app:push')).status).toBe(200);
+  });
+
+  it('stops a refresh token once the operator has given its name to another identity', async () => {
+    const path = join(mkdtempSync(join(tmpdir(), 'hub-auth-bindings-')), 'account-bindings.json');
+    let nowMs = 0;
+    const hub = service(
+      {'first-token': {username: 'grace', subject: 'first'}, 'second-token': {username: 'grace', subject: 'second'}},
+      {bindings: await openAccountBindings(path, {recheckMs: 1000, nowMs: () => nowMs})},
+    );
+    const first = await hub.get('first-token', 'repository:grace/app:pull', '&offline_token=true');
+    expect(first.status).toBe(200);
+    // The operator releases the name (README, Accounts), and after a second the second subject takes it.
+    writeFileSync(path, JSON.stringify({accounts: {}}));
+    nowMs += 1000;
+    expect((await hub.get('second-token', 'repository:grace/app:push')).status).toBe(200);
+    const refreshed = await hub.refresh(first.body.refresh_token, 'repository:grace/app:push');
+    expect(refreshed.status).toBe(403);
+    expect(refreshed.body).toMatchObject({
+      error: 'access_denied',
+      error_description: expect.stringContaining('belongs to another identity'),
+    });
+  });
+
+  it('gives a group the groups/ namespace, never the one of a user named like it', async () => {
+    const hub = service({'member-token': {username: 'erin', groups: ['dev']}, 'dev-token': {username: 'dev'}});
+    const member = await hub.get('member-token', 'repository:groups/dev/app:push repository:dev/app:push');
+    expect(decodeJwt(member.body.token!).access).toEqual([{type: 'repository', name: 'groups/dev/app', actions: ['push']}]);
+    const dev = await hub.get('dev-token', 'repository:groups/dev/app:push repository:dev/app:push');
+    expect(decodeJwt(dev.body.token!).access).toEqual([{type: 'repository', name: 'dev/app', actions: ['push']}]);
+  });
+
+  it('grants nobody the catalog under the default policy', async () => {
+    const hub = service({'alice-token': {username: 'alice'}});
+    const answer = await hub.get('alice-token', 'registry:catalog:*');
+    expect(answer.status).toBe(200);
+    expect(decodeJwt(answer.body.token!).access).toEqual([]);
+  });
+});
+
+describe('GET /repositories', () => {
+  const servers: Server[] = [];
+  afterEach(async () => {
+    for (const started of servers.splice(0)) await new Promise<void>((resolve) => started.close(() => resolve()));
+  });
+
+  /** A registry on loopback serving `pages` of its catalog, each linking to the next by `link`. */
+  async function registry(pages: string[][], link: (index: number, origin: string) => string | undefined) {
+    const seen: Array<{url: string; access: unknown}> = [];
+    const started = createServer((req, res) => {
+      const index = Number(new URL(req.url ?? '/', 'http://x').searchParams.get('page') ?? 0);
+      const bearer = req.headers.authorization?.replace(/^Bearer /, '');
+      seen.push({url: req.url ?? '', access: bearer ? decodeJwt(bearer).access : undefined});
+      const next = link(index, `http://${req.headers.host}`);
+      if (next) res.setHeader('link', `<${next}>; rel="next"`);
+      res.setHeader('content-type', 'application/json').end(JSON.stringify({repositories: pages[index] ?? []}));
+    });
+    servers.push(started);
+    await new Promise<void>((resolve) => started.listen(0, '127.0.0.1', resolve));
+    return {origin: `http://127.0.0.1:${(started.address() as AddressInfo).port}`, seen};
+  }
+
+  function listingService(registryUrl: string) {
+    return service(
+      {'alice-token': {username: 'alice', groups: ['devs']}, 'bob-token': {username: 'bob'}},
+      {config: parseConfig({...rawConfig, registry: {host: 'registry.example.com', url: registryUrl}})},
+    );
+  }
+
+  async function list(hub: ReturnType<typeof service>, token?: string) {
+    const response = await hub.app.inject({
+      url: '/repositories',
+      headers: token ? {authorization: `Basic ${Buffer.from(`u:${token}`).toString('base64')}`} : {},
+    });
+    return {status: response.statusCode, body: response.json<{repositories?: string[]; errors?: Array<{message: string}>}>()};
+  }
+
+  it('lists, across catalog pages, only what the caller may pull, reading the catalog with a catalog-only token', async () => {
+    const pages = [
+      ['alice/app', 'bob/app', 'groups/devs/tool'],
+      ['library/debian', 'groups/ops/x', 'Bad/Name'],
+    ];
+    const upstream = await registry(pages, (index) => (index === 0 ? '/v2/_catalog?n=1000&page=1' : undefined));
+    const hub = listingService(upstream.origin);
+    expect(await list(hub, 'alice-token')).toEqual({
+      status: 200,
+      body: {repositories: ['alice/app', 'groups/devs/tool', 'library/debian']},
+    });
+    expect(await list(hub, 'bob-token')).toEqual({status: 200, body: {repositories: ['bob/app', 'library/debian']}});
+    // One read of the catalog served both listings, with a token for the catalog and nothing else.
+    expect(upstream.seen.map((request) => request.access)).toEqual(Array(2).fill([{type: 'registry', name: 'catalog', actions: ['*']}]));
+  });
+
+  it('refuses callers without credentials', async () => {
+    const hub = listingService((await registry([], () => undefined)).origin);
+    expect((await list(hub)).status).toBe(401);
+  });
+
+  it('stops at a Link to another origin, and the catalog token never goes there', async () => {
+    const elsewhere = await registry([['stolen/x']], () => undefined);
+    const upstream = await registry([['alice/app']], () => `${elsewhere.origin}/v2/_catalog?n=1000&page=1`);
+    const hub = listingService(upstream.origin);
+    const answer = await list(hub, 'alice-token');
+    expect(answer.status).toBe(502);
+    expect(elsewhere.seen).toEqual([]);
+    expect(hub.lines.find((line) => line.event === 'repositories')).toMatchObject({level: 40, error: expect.stringContaining('outside')});
+  });
+});
