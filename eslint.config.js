@@ -9,7 +9,10 @@ const ROOT = fileURLToPath(new URL('.', import.meta.url));
  * The layers of the CLI, outermost first. A module imports from its own layer and the layers
  * below it, never from one above: the entry points start commands, commands call flows, flows use
  * the adapters (provider, browser, config, docker, registry, stores, io). context.ts, the one place
- * that builds the adapters for every entry point, sits between flows and adapters.
+ * that builds the adapters for every entry point, sits between flows and adapters. session/ runs a
+ * session's life (read, refresh, identity token, save) for the flows and for docker-credential-hub,
+ * which answers docker without any flow: both entry and flows use it, and it works through the
+ * context's stores, clock and network, so it sits between flows and context.
  */
 const ENTRY = ['src/start.ts', 'src/cli.ts', 'src/fast-path.ts', 'src/code-cache.ts', 'src/docker/credential-helper-main.ts'];
 const COMMANDS = [
@@ -21,6 +24,7 @@ const COMMANDS = [
   'src/usage-error.ts',
 ];
 const FLOWS = ['src/flows/**', 'src/doctor/**'];
+const SESSION = ['src/session/**'];
 const CONTEXT = ['src/context.ts'];
 const ADAPTERS = ['src/auth/**', 'src/config/**', 'src/docker/**', 'src/registry/**', 'src/store/**', 'src/io/**'];
 
@@ -36,19 +40,24 @@ const START_UP_PATH = [
   'src/docker/credential-helper.ts',
   'src/context.ts',
   'src/flows/status.ts',
+  'src/session/build.ts',
+  'src/session/credentials.ts',
+  'src/session/environment-token.ts',
+  'src/session/identity-token.ts',
+  'src/session/refresh.ts',
   'src/auth/display.ts',
-  'src/auth/environment-token.ts',
-  'src/auth/identity-token.ts',
   'src/auth/jwt-claims.ts',
-  'src/auth/session-refresh.ts',
   'src/config/paths.ts',
   'src/config/registry-host.ts',
   'src/config/settings.ts',
+  'src/registry/registry.ts',
   'packages/common/src/errors.ts',
   'packages/common/src/atomic-json-file.ts',
   'packages/common/src/file-lock.ts',
   'packages/common/src/json-shape.ts',
+  'packages/common/src/net/loopback.ts',
   'packages/protocol/src/default-scopes.ts',
+  'packages/protocol/src/registry-audience.ts',
   'src/io/stdin.ts',
   'src/io/terminal-text.ts',
   'src/store/insecure-file.ts',
@@ -56,9 +65,13 @@ const START_UP_PATH = [
   'src/store/session.ts',
 ];
 
-/** An import of a module under one of these folders or files (relative specifiers, as src uses). */
+/**
+ * An import of a module under one of these folders or files (relative specifiers, as src uses).
+ * A name ending in `/` is a folder only: `session/` is src/session, not store/session.ts.
+ */
+const escaped = (name) => name.replaceAll('.', '\\.').replaceAll('/', '\\/');
 const into = (...names) => ({
-  regex: `(^|/)(${names.map((n) => n.replaceAll('.', '\\.').replaceAll('/', '\\/')).join('|')})($|/|\\.js$)`,
+  regex: `(^|/)(${names.map((n) => (n.endsWith('/') ? escaped(n) : `${escaped(n)}($|/|\\.js$)`)).join('|')})`,
 });
 const UPWARD = 'imports upward: commands → flows → adapters (eslint.config.js says which module is in which layer)';
 const restrict = (files, patterns) => ({files, rules: {'@typescript-eslint/no-restricted-imports': ['error', {patterns}]}});
@@ -73,8 +86,9 @@ const LAYERS = [
   {files: ENTRY, above: []},
   {files: COMMANDS, above: ENTRY_NAMES},
   {files: FLOWS, above: [...ENTRY_NAMES, ...COMMAND_NAMES]},
-  {files: CONTEXT, above: [...ENTRY_NAMES, ...COMMAND_NAMES, 'flows', 'doctor']},
-  {files: ADAPTERS, ignores: ENTRY, above: [...ENTRY_NAMES, ...COMMAND_NAMES, 'flows', 'doctor', 'context']},
+  {files: SESSION, above: [...ENTRY_NAMES, ...COMMAND_NAMES, 'flows', 'doctor']},
+  {files: CONTEXT, above: [...ENTRY_NAMES, ...COMMAND_NAMES, 'flows', 'doctor', 'session/']},
+  {files: ADAPTERS, ignores: ENTRY, above: [...ENTRY_NAMES, ...COMMAND_NAMES, 'flows', 'doctor', 'session/', 'context']},
 ];
 
 /**

@@ -3,7 +3,6 @@ import type {Input, ParserOutput} from '@oclif/core/interfaces';
 import {createContext, type Context} from './context.js';
 import {printError} from './error-output.js';
 import {HubError} from '@hub/common/errors';
-import {honourProxyEnvironment} from '@hub/common/net/proxy-environment';
 import {parseFailure} from './usage-error.js';
 
 /** oclif's FlagOutput and ArgOutput, which @oclif/core/interfaces does not export. */
@@ -29,7 +28,7 @@ export abstract class HubCommand extends Command {
   /** Every command's outgoing HTTP follows the proxy variables; a bad one is reported like any error. */
   override async init(): Promise<void> {
     await super.init();
-    await honourProxyEnvironment();
+    await this.hub.connect();
   }
 
   /** Whatever the parser refuses is a usage error (exit 2) in one line, not oclif's help page. */

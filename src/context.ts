@@ -3,7 +3,6 @@ import type {OpenBrowser} from './auth/browser.js';
 import {canOpenBrowser} from './auth/display.js';
 import type {Confirm} from './auth/issuer-trust.js';
 import type {DiscoveryOptions, ProviderSettings} from './auth/oidc.js';
-import type {SessionDeps} from './auth/session-refresh.js';
 import {hubConfigDir, hubPaths, type HubPaths} from './config/paths.js';
 import type {StorageKind} from './config/settings.js';
 import {printable} from './io/terminal-text.js';
@@ -30,6 +29,11 @@ export interface Context {
   /** Whether a browser can be opened here at all (HUB_BROWSER, or a display that is not over SSH). */
   browserAvailable: boolean;
   store(kind: StorageKind): TokenStore;
+  /**
+   * Makes this process's outgoing HTTP follow the proxy variables, once: a command does it as it
+   * starts, docker-credential-hub only when it has to go on the network.
+   */
+  connect(): Promise<void>;
   discover(settings: ProviderSettings, clientSecret?: string, options?: DiscoveryOptions): Promise<client.Configuration>;
 }
 
@@ -38,6 +42,7 @@ export function createContext(write: (line: string) => void, env: NodeJS.Process
   const paths = hubPaths(hubConfigDir(env));
   const stores = new Map<StorageKind, TokenStore>();
   const keychainTimeout = Number(env.HUB_KEYCHAIN_TIMEOUT_MS) || DEFAULT_KEYCHAIN_TIMEOUT_MS;
+  let connected: Promise<void> | undefined;
   return {
     env,
     paths,
@@ -64,10 +69,8 @@ export function createContext(write: (line: string) => void, env: NodeJS.Process
       }
       return store;
     },
+    connect: () =>
+      (connected ??= import('@hub/common/net/proxy-environment').then(({honourProxyEnvironment}) => honourProxyEnvironment(env))),
     discover: async (settings, clientSecret, options) => (await import('./auth/oidc.js')).discoverProvider(settings, clientSecret, options),
   };
-}
-
-export function sessionDeps(ctx: Context, kind: StorageKind): SessionDeps {
-  return {store: ctx.store(kind), lockDir: ctx.paths.locks, nowSeconds: ctx.nowSeconds, discover: ctx.discover};
 }

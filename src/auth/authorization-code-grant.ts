@@ -1,34 +1,37 @@
 import * as client from 'openid-client';
 import {HubError, isTransientNetworkError, rootMessage} from '@hub/common/errors';
-import type {OpenBrowser} from './browser.js';
-import {startLoopbackServer, type RefusedConnection} from './loopback.js';
+import {startLoopbackServer, type LoopbackServer, type RefusedConnection} from './loopback.js';
 import {audienceParameters, describeOAuthError, scopeRefused, type ProviderSettings} from './oidc.js';
+import type {Tokens} from './token-grants.js';
 
-export type TokenResponse = Awaited<ReturnType<typeof client.authorizationCodeGrant>>;
-
-export interface BrowserLoginOptions {
+export interface BrowserSignInOptions {
   provider: client.Configuration;
   settings: ProviderSettings;
   port?: number;
   timeoutMs: number;
   signal?: AbortSignal;
-  openBrowser: OpenBrowser;
   /** Prose for the person (stderr). */
   say: (line: string) => void;
+}
+
+/** The loopback server's callback and finish, with what the sign-in adds: the link and the code's exchange. */
+export interface BrowserSignIn extends Pick<LoopbackServer, 'callback' | 'finish'> {
   /**
-   * Runs once the provider has issued validated tokens and before the browser gets its answer,
-   * so that the page can tell the truth about the outcome. Returns the page's message.
+   * The one-time local link to open the browser on, never the authorization URL itself: a command
+   * line is readable by every user of this machine.
    */
-  complete: (tokens: TokenResponse) => Promise<string>;
-  /** Told how long the callback took to become stored tokens (the benchmark's figure). */
-  onStored?: (callbackToStoredMs: number) => void;
+  link: string;
+  /** The provider's tokens for the callback's code, with state, nonce and the ID token checked. */
+  exchange(callback: URL): Promise<Tokens>;
 }
 
 /**
  * OAuth 2.0 authorization code grant with PKCE (S256) through the loopback redirect (RFC 8252),
- * with state and nonce checked and the ID token validated by openid-client.
+ * with state and nonce checked and the ID token validated by openid-client. The login opens the
+ * link, waits for the callback, exchanges it, stores the tokens and only then finishes, so that
+ * the page can tell the truth about the outcome.
  */
-export async function loginWithBrowser(options: BrowserLoginOptions): Promise<void> {
+export async function startBrowserSignIn(options: BrowserSignInOptions): Promise<BrowserSignIn> {
   const {provider, settings} = options;
   const codeVerifier = client.randomPKCECodeVerifier();
   const state = client.randomState();
@@ -49,9 +52,9 @@ export async function loginWithBrowser(options: BrowserLoginOptions): Promise<vo
         `Warning: ${whoWasRefused(refused)} tried to use your sign-in link; hub refused it and goes on waiting for your browser. Tell your administrator if this was not expected.`,
       ),
   });
-
+  let authorizationUrl: URL;
   try {
-    const authorizationUrl = client.buildAuthorizationUrl(provider, {
+    authorizationUrl = client.buildAuthorizationUrl(provider, {
       redirect_uri: server.redirectUri,
       scope: settings.scopes,
       code_challenge: await client.calculatePKCECodeChallenge(codeVerifier),
@@ -60,37 +63,27 @@ export async function loginWithBrowser(options: BrowserLoginOptions): Promise<vo
       nonce,
       ...audienceParameters(settings.audience),
     });
-    // The browser gets a one-time local link, never the authorization URL itself: a command
-    // line is readable by every user of this machine.
-    const link = server.startUrl(authorizationUrl);
-    const opened = await options.openBrowser(link);
-    options.say(
-      opened
-        ? `Opened your browser to sign in. If it did not open, visit (once):\n  ${link}`
-        : `Could not open a browser here. Open this link in a browser on this machine to sign in (it works once):\n  ${link}`,
-    );
-    options.say('Waiting for the sign-in to finish… (Ctrl-C to cancel)');
-
-    const callbackUrl = await server.callback;
-    const callbackAt = performance.now();
-    let tokens: TokenResponse;
-    try {
-      tokens = await client.authorizationCodeGrant(
-        provider,
-        callbackUrl,
-        {pkceCodeVerifier: codeVerifier, expectedState: state, expectedNonce: nonce, idTokenExpected: true},
-        {redirect_uri: server.redirectUri, ...audienceParameters(settings.audience)},
-      );
-    } catch (error) {
-      throw codeExchangeError(error);
-    }
-    const message = await options.complete(tokens);
-    options.onStored?.(performance.now() - callbackAt);
-    await server.finish({ok: true, message});
   } catch (error) {
     await server.finish({ok: false, message: error instanceof Error ? error.message : 'The sign-in failed.'});
     throw error;
   }
+  return {
+    link: server.startUrl(authorizationUrl),
+    callback: server.callback,
+    async exchange(callback) {
+      try {
+        return await client.authorizationCodeGrant(
+          provider,
+          callback,
+          {pkceCodeVerifier: codeVerifier, expectedState: state, expectedNonce: nonce, idTokenExpected: true},
+          {redirect_uri: server.redirectUri, ...audienceParameters(settings.audience)},
+        );
+      } catch (error) {
+        throw codeExchangeError(error);
+      }
+    },
+    finish: (outcome) => server.finish(outcome),
+  };
 }
 
 function codeExchangeError(error: unknown): HubError {

@@ -1,7 +1,7 @@
 import * as client from 'openid-client';
 import {HubError, isTransientNetworkError, rootMessage} from '@hub/common/errors';
 import {fetchWithBareFormType} from '@hub/common/net/form-content-type';
-import {isLoopbackUrl} from '@hub/common/net/loopback';
+import {isHttpsOrLoopback} from '@hub/common/net/loopback';
 import {combinedMetadata, missingEndpoints} from '@hub/protocol/authorization-server-metadata';
 import type {HubEndpoint, HubEndpoints} from '../config/settings.js';
 import {passedOn, QUOTED_LENGTH} from '@hub/common/quote';
@@ -141,7 +141,7 @@ async function oauthMetadata(issuer: URL, clientId: string, http: HttpOptions): 
 }
 
 function checkEndpoint(name: string, value: string): void {
-  if (!httpsOrLoopback(new URL(value))) {
+  if (!isHttpsOrLoopback(new URL(value))) {
     throw new HubError(
       `hub talks to identity providers over https only (plain http only on loopback), not ${value} (${name} in hub's settings).`,
       {
@@ -159,7 +159,7 @@ function parseIssuer(value: string): URL {
   } catch {
     throw new HubError(`"${value}" is not a URL; the issuer must be the identity provider's https URL.`, {exit: 2, code: 'invalid_issuer'});
   }
-  if (httpsOrLoopback(url)) return url;
+  if (isHttpsOrLoopback(url)) return url;
   throw new HubError(`hub talks to identity providers over https only (plain http only on loopback), not ${url.href}.`, {
     exit: 2,
     code: 'invalid_issuer',
@@ -213,8 +213,4 @@ export function isGrantRejected(error: unknown): boolean {
     error instanceof client.ResponseBodyError &&
     ['invalid_grant', 'invalid_client', 'unauthorized_client', 'invalid_request'].includes(error.error)
   );
-}
-
-function httpsOrLoopback(url: URL): boolean {
-  return url.protocol === 'https:' || (url.protocol === 'http:' && isLoopbackUrl(url));
 }

@@ -36,33 +36,6 @@ export async function identify(provider: client.Configuration, tokens: Tokens): 
   }
 }
 
-/** The session a token response makes; a refresh keeps what the new response does not restate. */
-export function sessionFromTokens(
-  registry: string,
-  settings: ProviderSettings,
-  tokens: Tokens,
-  nowSeconds: number,
-  identity: Identity,
-  previous?: Session,
-): Session {
-  const {subject, account} = identity;
-  return {
-    registry,
-    issuer: settings.issuer,
-    clientId: settings.clientId,
-    account,
-    subject,
-    accessToken: tokens.access_token,
-    refreshToken: tokens.refresh_token ?? previous?.refreshToken,
-    // A robot renews with its secret each time: losing it would end the session at the next expiry.
-    clientSecret: previous?.clientSecret,
-    expiresAt: tokens.expires_in === undefined ? undefined : nowSeconds + tokens.expires_in,
-    scope: tokens.scope ?? previous?.scope,
-    // Same person, same registry: docker's identity token stays good across a refresh.
-    identityToken: previous?.identityToken,
-  };
-}
-
 function pickAccount(claims: Record<string, unknown>): string | undefined {
   for (const name of ['preferred_username', 'email'] as const) {
     const value = claims[name];
@@ -77,16 +50,10 @@ export async function renewalGrant(provider: client.Configuration, settings: Pro
   return client.clientCredentialsGrant(provider, clientCredentialsParameters(settings));
 }
 
-/** A robot's session, without the registry's name for it (the caller asks hub-auth). */
-export async function clientCredentialsSession(
-  provider: client.Configuration,
-  settings: ProviderSettings,
-  clientSecret: string,
-  nowSeconds: number,
-): Promise<Omit<Session, 'registry' | 'account' | 'subject'>> {
-  let tokens: Tokens;
+/** A robot's tokens (OAuth client credentials grant), with its secret as the client's. */
+export async function robotTokens(provider: client.Configuration, settings: ProviderSettings): Promise<Tokens> {
   try {
-    tokens = await client.clientCredentialsGrant(provider, clientCredentialsParameters(settings));
+    return await client.clientCredentialsGrant(provider, clientCredentialsParameters(settings));
   } catch (error) {
     throw new HubError(`The identity provider refused the client credentials of ${settings.clientId}: ${describeOAuthError(error)}.`, {
       code: 'client_credentials_refused',
@@ -94,14 +61,6 @@ export async function clientCredentialsSession(
       suggestions: ['Check the client id and HUB_CLIENT_SECRET, and that the client may use the client credentials grant.'],
     });
   }
-  return {
-    issuer: settings.issuer,
-    clientId: settings.clientId,
-    accessToken: tokens.access_token,
-    clientSecret,
-    expiresAt: tokens.expires_in === undefined ? undefined : nowSeconds + tokens.expires_in,
-    scope: tokens.scope,
-  };
 }
 
 /** Robots ask for the scopes given explicitly, never hub's interactive default (`openid` makes no sense here). */

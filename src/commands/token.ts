@@ -15,8 +15,8 @@ export default class Token extends HubCommand {
 
   async run(): Promise<{registry: string; accessToken: string; expiresAt?: string}> {
     const {args} = await this.parse(Token);
-    const {currentSession} = await import('../flows/current-session.js');
-    const session = await currentSession(this.hub, args.registry);
+    const {currentSession} = await import('../session/credentials.js');
+    const {session} = await currentSession(this.hub, args.registry);
     if (!this.jsonEnabled()) process.stdout.write(`${session.accessToken}\n`);
     return {
       registry: session.registry,

@@ -1,10 +1,9 @@
-import {environmentSession, TOKEN_FOR_OTHER_REGISTRY} from '../auth/environment-token.js';
-import {identityTokenFor} from '../auth/identity-token.js';
-import {freshSession} from '../auth/session-refresh.js';
 import {normalizeRegistryHost} from '../config/registry-host.js';
 import {readSettings} from '../config/settings.js';
-import {createContext, sessionDeps, type Context} from '../context.js';
+import {createContext, type Context} from '../context.js';
 import {HubError} from '@hub/common/errors';
+import {credentialsNow} from '../session/credentials.js';
+import {TOKEN_FOR_OTHER_REGISTRY} from '../session/environment-token.js';
 import {readStdin} from '../io/stdin.js';
 import {printable} from '../io/terminal-text.js';
 import {answerCredentialRequest, type CredentialSource} from './credential-helper.js';
@@ -31,7 +30,6 @@ function hubCredentials(
   version: () => string,
   ctx: Context = createContext((line) => process.stderr.write(`${line}\n`)),
 ): CredentialSource {
-  const {env, paths} = ctx;
   return {
     version,
     async get(serverUrl) {
@@ -41,44 +39,17 @@ function hubCredentials(
       } catch {
         return undefined;
       }
-      if (env.HUB_TOKEN) {
-        // In CI the token is for the registry HUB_REGISTRY names; docker gets nothing for any other.
-        try {
-          const session = environmentSession(env, registry);
-          return session && {username: session.account, secret: session.accessToken};
-        } catch (error) {
-          if (error instanceof HubError && error.code === TOKEN_FOR_OTHER_REGISTRY) return undefined;
-          throw error;
-        }
-      }
-      const saved = (await readSettings(paths.settings)).registries[registry];
-      if (!saved) return undefined;
       try {
-        const deps = sessionDeps(ctx, saved.storage);
-        const session = await freshSession(registry, saved, {
-          ...deps,
-          // Called only when the token must be renewed: the proxy agent is loaded then, not on each `get`.
-          discover: async (settings, clientSecret) => {
-            await (await import('@hub/common/net/proxy-environment')).honourProxyEnvironment(env);
-            return ctx.discover(settings, clientSecret);
-          },
-        });
-        const identityToken = await identityTokenFor(session, {
-          ...deps,
-          // Asked for only when the kept one is past half its life: loaded then, as above.
-          request: async (host, accessToken) => {
-            await (await import('@hub/common/net/proxy-environment')).honourProxyEnvironment(env);
-            return (await import('../registry/identity-token.js')).requestIdentityToken(host, accessToken);
-          },
-        });
+        const {session, identityToken} = await credentialsNow(ctx, registry);
         return {username: session.account, secret: session.accessToken, identityToken};
       } catch (error) {
-        if (error instanceof HubError && error.code === 'not_logged_in') return undefined;
+        // No session here, or HUB_TOKEN is for another registry (in CI docker gets nothing for any other).
+        if (error instanceof HubError && (error.code === 'not_logged_in' || error.code === TOKEN_FOR_OTHER_REGISTRY)) return undefined;
         throw error;
       }
     },
     async list() {
-      const {registries} = await readSettings(paths.settings);
+      const {registries} = await readSettings(ctx.paths.settings);
       return Object.fromEntries(Object.entries(registries).map(([registry, saved]) => [registry, saved.account ?? '']));
     },
   };

@@ -12,7 +12,7 @@ export const MISSING_SERVER_URL = 'no credentials server URL';
 export interface Credentials {
   username: string;
   secret: string;
-  /** docker's identity token for this registry (auth/identity-token.ts), given instead of the access token. */
+  /** docker's identity token for this registry (session/identity-token.ts), given instead of the access token. */
   identityToken?: string;
 }
 

@@ -1,4 +1,4 @@
-import {HubError, rootMessage} from '@hub/common/errors';
+import {causeChain, HubError, rootMessage} from '@hub/common/errors';
 
 /** The links between hub and a registry, in the order `hub doctor` walks them. */
 export const CHECK_NAMES = [
@@ -105,9 +105,8 @@ export function withoutFinalPeriod(text: string): string {
  * errors wrap it.
  */
 export function networkReason(error: unknown): string {
-  const chain: unknown[] = [];
-  for (let current = error; current instanceof Error && !chain.includes(current); current = current.cause) chain.push(current);
-  if (chain.some((e) => (e as Error).name === 'TimeoutError')) return 'timed out';
+  const chain = causeChain(error);
+  if (chain.some((e) => e.name === 'TimeoutError')) return 'timed out';
   // hub's own codes are lower case ('unreachable'); the system's are upper case.
   const code = chain
     .map((e) => (e as {code?: unknown}).code)

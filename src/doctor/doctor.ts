@@ -1,15 +1,17 @@
-import {freshSession} from '../auth/session-refresh.js';
-import {chooseRegistry} from '../config/registry-choice.js';
 import {readSettings, type RegistrySettings} from '../config/settings.js';
-import {sessionDeps, type Context} from '../context.js';
+import type {Context} from '../context.js';
 import {checkCredentialHelper} from './credential-helper-check.js';
 import {CheckFailed, Checkup, type CheckResult, type Passed} from './checkup.js';
 import {askRegistry, checkHubAuth, checkRegistry} from './registry-checks.js';
 import {connectEngine, describeEngine} from '../docker/engine.js';
+import {chooseRegistry, type Registry} from '../registry/registry.js';
+import {sessionDeps} from '../session/credentials.js';
+import {freshSession} from '../session/refresh.js';
 import type {Session} from '../store/session.js';
 
+/** The registry doctor checks, which login left settings for. */
 interface Target {
-  registry: string;
+  registry: Registry;
   settings: RegistrySettings;
 }
 
@@ -23,15 +25,15 @@ export async function doctor(ctx: Context, named: string | undefined): Promise<C
   await checkup.run('keychain', () => checkKeychain(ctx, checkup.need('config', target)));
   await checkup.run('identity provider', () => checkProvider(ctx, checkup.need('config', target)));
   const session = await checkup.run('session', async () => {
-    const {registry, settings} = checkup.need('config', target);
+    const checked = checkup.need('config', target);
     checkup.need('keychain');
-    return checkSession(ctx, registry, settings);
+    return checkSession(ctx, checked);
   });
   // Where hub-auth is, only the registry's answer says: it is asked once, for both checks.
-  const reached = session && {session, answer: await askRegistry(session.registry)};
+  const reached = session && {session, answer: await askRegistry(checkup.need('config', target).registry)};
   const grant = await checkup.run('hub-auth', async () => {
     const {session: current, answer} = checkup.need('session', reached);
-    return checkHubAuth(current, checkup.need('config', target).settings, answer);
+    return checkHubAuth(checkup.need('config', target), current, answer);
   });
   await checkup.run('registry', async () => {
     if (reached?.answer instanceof CheckFailed) throw reached.answer;
@@ -39,7 +41,7 @@ export async function doctor(ctx: Context, named: string | undefined): Promise<C
   });
   await checkup.run('Docker engine', () => checkEngine(ctx.env));
   await checkup.run('docker credential helper', () =>
-    checkCredentialHelper(ctx.env, checkup.need('config', target).registry, session !== undefined),
+    checkCredentialHelper(ctx.env, checkup.need('config', target).registry.host, session !== undefined),
   );
   const failed = checkup.results.filter((result) => !result.ok).length;
   ctx.say(failed === 0 ? `All ${checkup.results.length} checks passed.` : `${failed} of ${checkup.results.length} checks failed.`);
@@ -48,21 +50,20 @@ export async function doctor(ctx: Context, named: string | undefined): Promise<C
 
 /** Which registry (the one named, HUB_REGISTRY, or the only one), and that login left settings for it. */
 async function checkConfig(ctx: Context, named: string | undefined): Promise<Passed<Target>> {
-  const all = await readSettings(ctx.paths.settings);
-  const registry = chooseRegistry(named, all, ctx.env);
-  const settings = all.registries[registry];
+  const registry = chooseRegistry(named, await readSettings(ctx.paths.settings), ctx.env);
+  const {host, settings} = registry;
   if (!settings) {
     throw new CheckFailed(
-      `hub has no settings for ${registry} in ${ctx.paths.settings}`,
-      `Run \`hub login ${registry}\` (add --issuer and --client-id if the registry is not behind hub-auth).`,
+      `hub has no settings for ${host} in ${ctx.paths.settings}`,
+      `Run \`hub login ${host}\` (add --issuer and --client-id if the registry is not behind hub-auth).`,
     );
   }
-  return {detail: `${registry} signs in at ${settings.issuer} as client ${settings.clientId}`, value: {registry, settings}};
+  return {detail: `${host} signs in at ${settings.issuer} as client ${settings.clientId}`, value: {registry, settings}};
 }
 
 async function checkKeychain(ctx: Context, {registry, settings}: Target): Promise<Passed<never>> {
   const store = ctx.store(settings.storage);
-  await store.probe(registry);
+  await store.probe(registry.host);
   return {detail: store.description};
 }
 
@@ -72,8 +73,8 @@ async function checkProvider(ctx: Context, {settings}: Target): Promise<Passed<n
 }
 
 /** A token good for another minute, refreshed at the provider when needed: a revoked session fails here. */
-async function checkSession(ctx: Context, registry: string, settings: RegistrySettings): Promise<Passed<Session>> {
-  const session = await freshSession(registry, settings, sessionDeps(ctx, settings.storage));
+async function checkSession(ctx: Context, {registry}: Target): Promise<Passed<Session>> {
+  const session = await freshSession(sessionDeps(ctx, registry));
   const expiry =
     session.expiresAt === undefined ? 'with no expiry given' : `valid until ${new Date(session.expiresAt * 1000).toISOString()}`;
   return {detail: `signed in as ${session.account}, access token ${expiry}`, value: session};

@@ -1,6 +1,7 @@
 import type {RegistrySettings} from '../config/settings.js';
 import {HubError, rootMessage} from '@hub/common/errors';
-import {discoverRealm, registryBaseUrl, registryClient, type Realm, type RegistryClient} from '../registry/client.js';
+import {registryClient, type RegistryClient} from '../registry/client.js';
+import type {Realm, Registry} from '../registry/registry.js';
 import type {Session} from '../store/session.js';
 import {CheckFailed, networkReason, skipped, withoutFinalPeriod, type Passed} from './checkup.js';
 
@@ -9,11 +10,11 @@ import {CheckFailed, networkReason, skipped, withoutFinalPeriod, type Passed} fr
  * this fails is the registry's (down, or not set up for token auth), so it comes back as a value
  * for the registry check to report, and hub-auth's check is skipped.
  */
-export async function askRegistry(registry: string): Promise<Realm | CheckFailed> {
+export async function askRegistry(registry: Registry): Promise<Realm | CheckFailed> {
   try {
-    return await discoverRealm(registry);
+    return await registry.realm();
   } catch (error) {
-    if (!(error instanceof HubError)) return new CheckFailed(`${registry}: ${rootMessage(error)}`);
+    if (!(error instanceof HubError)) return new CheckFailed(`${registry.host}: ${rootMessage(error)}`);
     if (error.code === 'unreachable') return registryDown(registry, networkReason(error));
     return new CheckFailed(
       withoutFinalPeriod(error.message),
@@ -25,26 +26,26 @@ export async function askRegistry(registry: string): Promise<Realm | CheckFailed
 }
 
 export interface RegistryGrant {
-  registry: string;
+  registry: Registry;
   client: RegistryClient;
   token: string;
 }
 
 /** hub-auth, reached where the registry sends clients, trades the access token for a registry token. */
 export async function checkHubAuth(
+  {registry, settings}: {registry: Registry; settings: RegistrySettings},
   session: Session,
-  settings: RegistrySettings,
   answer: Realm | CheckFailed,
 ): Promise<Passed<RegistryGrant>> {
   if (answer instanceof CheckFailed) throw skipped('registry');
   const {realm} = answer;
-  const client = registryClient(session);
+  const client = registryClient(registry, session);
   try {
     // Any scope will do: hub-auth answers 200 to a token it accepts, whatever the policy grants.
     const token = await client.token([`repository:${session.account}/doctor-check:pull`]);
-    return {detail: `${realm} accepted the access token of ${session.account}`, value: {registry: session.registry, client, token}};
+    return {detail: `${realm} accepted the access token of ${session.account}`, value: {registry, client, token}};
   } catch (error) {
-    throw hubAuthFailure(error, realm, session.registry, settings);
+    throw hubAuthFailure(error, realm, registry, settings);
   }
 }
 
@@ -62,10 +63,10 @@ export async function checkRegistry({registry, client, token}: RegistryGrant): P
     }
     throw error;
   }
-  return {detail: `${registry} accepted hub-auth's token`};
+  return {detail: `${registry.host} accepted hub-auth's token`};
 }
 
-function hubAuthFailure(error: unknown, realm: string, registry: string, settings: RegistrySettings): unknown {
+function hubAuthFailure(error: unknown, realm: string, registry: Registry, settings: RegistrySettings): unknown {
   if (!(error instanceof HubError)) return error;
   if (error.code === 'unreachable') {
     return new CheckFailed(
@@ -77,7 +78,7 @@ function hubAuthFailure(error: unknown, realm: string, registry: string, setting
     const asked = settings.audience ? `the audience ${settings.audience}` : 'no audience';
     return new CheckFailed(
       `${realm} refused the access token from ${settings.issuer} (HTTP 401)`,
-      `hub-auth must trust this login: its oidc.issuer must be ${settings.issuer}, and its oidc.audience what the login asked for (${asked}); \`hub login ${registry} --audience AUDIENCE\` asks for another.`,
+      `hub-auth must trust this login: its oidc.issuer must be ${settings.issuer}, and its oidc.audience what the login asked for (${asked}); \`hub login ${registry.host} --audience AUDIENCE\` asks for another.`,
     );
   }
   if (error.code === 'token_service_error') {
@@ -86,9 +87,9 @@ function hubAuthFailure(error: unknown, realm: string, registry: string, setting
   return error;
 }
 
-function registryDown(registry: string, reason: string): CheckFailed {
+function registryDown(registry: Registry, reason: string): CheckFailed {
   return new CheckFailed(
-    `${registry} did not answer (${reason})`,
-    `Start the registry, or check that it is served at ${registryBaseUrl(registry)}/v2/.`,
+    `${registry.host} did not answer (${reason})`,
+    `Start the registry, or check that it is served at ${registry.baseUrl}/v2/.`,
   );
 }

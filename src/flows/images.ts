@@ -1,7 +1,7 @@
 import type {Context} from '../context.js';
 import {HubError} from '@hub/common/errors';
 import {grantedAccess, registryClient, type RegistryClient} from '../registry/client.js';
-import {currentSession} from './current-session.js';
+import {currentSession} from '../session/credentials.js';
 
 export interface ImagesResult {
   registry: string;
@@ -17,12 +17,12 @@ const SCOPES_PER_REQUEST = 50;
  * is asked for the catalog, kept to what a token grants `pull` on.
  */
 export async function images(ctx: Context, options: {registry?: string; repository?: string}): Promise<ImagesResult> {
-  const session = await currentSession(ctx, options.registry);
-  const client = registryClient(session);
+  const {registry, session} = await currentSession(ctx, options.registry);
+  const client = registryClient(registry, session);
   if (options.repository) {
     const name = options.repository.includes('/') ? options.repository : `${session.account}/${options.repository}`;
     // One answer for "absent" and "not yours": which names exist is not the user's to learn.
-    const unknown = new HubError(`No repository ${name} on ${session.registry} (or you may not pull it).`, {
+    const unknown = new HubError(`No repository ${name} on ${registry.host} (or you may not pull it).`, {
       code: 'repository_unknown',
       suggestions: ['Run `hub images` to see the repositories you may pull.'],
     });
@@ -30,13 +30,13 @@ export async function images(ctx: Context, options: {registry?: string; reposito
     if (grantedAccess(token).length === 0) throw unknown;
     try {
       const {tags} = await client.get<{tags: string[] | null}>(`/v2/${name}/tags/list`, token);
-      return {registry: session.registry, repositories: [{name, tags: tags ?? []}]};
+      return {registry: registry.host, repositories: [{name, tags: tags ?? []}]};
     } catch (error) {
       throw error instanceof HubError && error.code === 'registry_not_found' ? unknown : error;
     }
   }
   const repositories = (await client.pullableRepositories()) ?? (await pullableFromCatalog(client));
-  return {registry: session.registry, repositories: [...repositories].sort().map((name) => ({name}))};
+  return {registry: registry.host, repositories: [...repositories].sort().map((name) => ({name}))};
 }
 
 /** What `hub images` prints on stdout for a person: one image a line. */

@@ -1,12 +1,11 @@
 import {join, resolve} from 'node:path';
 import type {Configuration} from 'openid-client';
 import {loginWithDevice, supportsDeviceFlow} from '../auth/device-authorization-grant.js';
-import {loginWithBrowser} from '../auth/authorization-code-grant.js';
+import {startBrowserSignIn} from '../auth/authorization-code-grant.js';
 import type {ProviderSettings} from '../auth/oidc.js';
 import {jwtClaims} from '../auth/jwt-claims.js';
 import {confirmDiscoveredIssuer} from '../auth/issuer-trust.js';
-import {identify, sessionFromTokens, type Identity, type Tokens} from '../auth/token-grants.js';
-import {chooseRegistry} from '../config/registry-choice.js';
+import {identify, robotTokens, type Identity, type Tokens} from '../auth/token-grants.js';
 import {readSettings, saveRegistrySettings, type StorageKind} from '../config/settings.js';
 import {DEFAULT_SCOPES} from '@hub/protocol/default-scopes';
 import type {Context} from '../context.js';
@@ -16,7 +15,8 @@ import {findProgram} from '@hub/common/find-program';
 import {checkTokenWithRegistry} from '../registry/client.js';
 import {discoverHubConfiguration} from '../registry/hub-configuration.js';
 import type {HubConfiguration} from '@hub/protocol/hub-configuration';
-import {registryAudience} from '@hub/protocol/registry-audience';
+import {chooseRegistry, type Registry} from '../registry/registry.js';
+import {buildSession, grantFromTokens, presentedGrant} from '../session/build.js';
 import type {Session} from '../store/session.js';
 
 export interface LoginOptions {
@@ -50,15 +50,12 @@ export interface LoginResult {
 }
 
 export async function login(ctx: Context, options: LoginOptions): Promise<LoginResult> {
-  const settings = await readSettings(ctx.paths.settings);
-  const registry = chooseRegistry(options.registry, settings, ctx.env);
-  const saved = settings.registries[registry];
-  const {provider: asked, discovered, published} = await providerSettings(registry, options, saved);
-  let provider = asked;
+  const registry = chooseRegistry(options.registry, await readSettings(ctx.paths.settings), ctx.env);
+  const {provider, discovered, published} = await providerSettings(registry, options);
   if (discovered && options.credential?.kind === 'client-secret') {
     // A robot's secret is a password for the provider: a registry must not choose where it goes.
     throw new HubError(
-      `hub sends a client secret only to an identity provider you name, not to the one ${registry} announces (${provider.issuer}).`,
+      `hub sends a client secret only to an identity provider you name, not to the one ${registry.host} announces (${provider.issuer}).`,
       {
         exit: ExitCode.usage,
         code: 'issuer_required',
@@ -67,98 +64,139 @@ export async function login(ctx: Context, options: LoginOptions): Promise<LoginR
     );
   }
   // Named up front: with zero-config login the registry chose the provider, and the person should see which.
-  ctx.say(`Signing in to ${registry} at ${provider.issuer}`);
-  if (discovered && !options.yes && !options.credential) await confirmDiscoveredIssuer(registry, provider.issuer, ctx.confirm);
+  ctx.say(`Signing in to ${registry.host} at ${provider.issuer}`);
+  if (discovered && !options.yes && !options.credential) await confirmDiscoveredIssuer(registry.host, provider.issuer, ctx.confirm);
   const storage: StorageKind = options.insecureStorage ? 'insecure-file' : 'keychain';
   const store = ctx.store(storage);
   // Before the browser opens: nobody should sign in only to learn the tokens have nowhere to go.
-  await store.probe(registry).catch((error: unknown) => {
+  await store.probe(registry.host).catch((error: unknown) => {
     throw withInsecureStorageHint(error, ctx.paths.insecureSessions);
   });
   const dockerConfig = options.dockerConfig === 'none' ? undefined : resolve(options.dockerConfig ?? dockerConfigDir(ctx.env));
+  const keep: Keep = (session, signedInAt) => keepSession(ctx, {registry, signedInAt, storage, dockerConfig}, session);
 
-  let session: Session | undefined;
-  const persist = async (made: Session): Promise<string> => {
-    session = made;
-    if (saved?.account && saved.account !== made.account) {
-      ctx.say(`! This login replaces the session of ${saved.account} on ${registry}: you are now signed in as ${made.account}.`);
-    }
-    await store.write(made);
-    await saveRegistrySettings(ctx.paths.settings, registry, {...provider, storage, account: made.account, dockerConfig});
-    if (saved && saved.storage !== storage) {
-      // A login that moves the tokens leaves no copy behind in the old place.
-      await ctx
-        .store(saved.storage)
-        .remove(registry)
-        .catch(() => false);
-    }
-    return `Signed in to ${registry} as ${made.account}.`;
-  };
-  if (options.credential?.kind === 'access-token') {
-    await persist(await sessionFromPresentedToken(registry, provider, options.credential.value));
-  } else if (options.credential?.kind === 'client-secret') {
-    await persist(await sessionForClient(ctx, registry, provider, options.credential.value));
-  } else {
-    // The device endpoint may be only in the provider's RFC 8414 metadata.
-    const config = await ctx.discover(provider, undefined, {needs: ['device_authorization_endpoint']});
-    provider = withExactIssuer(ctx, provider, config);
-    // The session keeps the client its tokens were issued to: renewals and revocation use it.
-    const complete = (settings: ProviderSettings, used: Configuration) => async (tokens: Tokens) =>
-      persist(
-        sessionFromTokens(
-          registry,
-          settings,
-          tokens,
-          ctx.nowSeconds(),
-          await accountAtRegistry(ctx, registry, settings, tokens.access_token, await identify(used, tokens)),
-        ),
-      );
-    if (chooseDeviceFlow(ctx, options, config)) {
-      const clientId = await deviceClientId(registry, options, provider, published);
-      const settings = {...provider, clientId};
-      const used =
-        clientId === provider.clientId ? config : await ctx.discover(settings, undefined, {needs: ['device_authorization_endpoint']});
-      await complete(
-        settings,
-        used,
-      )(
-        await loginWithDevice({
-          provider: used,
-          settings,
-          signal: options.signal,
-          timeoutMs: options.timeoutSeconds * 1000,
-          say: ctx.say,
-          openBrowser: ctx.browserAvailable ? ctx.openBrowser : undefined,
-        }),
-      );
-    } else {
-      await loginWithBrowser({
-        provider: config,
-        settings: provider,
-        port: options.port,
-        timeoutMs: options.timeoutSeconds * 1000,
-        signal: options.signal,
-        openBrowser: ctx.openBrowser,
-        say: ctx.say,
-        complete: complete(provider, config),
-        // HUB_TIMING=1: one line for `npm run bench`, which measures the path from callback to keychain.
-        onStored:
-          ctx.env.HUB_TIMING === '1' ? (ms) => process.stderr.write(`hub-timing callback_to_stored_ms=${ms.toFixed(1)}\n`) : undefined,
-      });
-    }
-  }
+  const session =
+    options.credential?.kind === 'access-token'
+      ? await keep(await sessionFromPresentedToken(registry, provider, options.credential.value), provider)
+      : options.credential?.kind === 'client-secret'
+        ? await keep(await sessionForRobot(ctx, registry, provider, options.credential.value), provider)
+        : await signIn(ctx, registry, provider, options, published, keep);
 
-  const done = session!;
-  ctx.say(`✓ Logged in to ${registry} as ${done.account} (tokens in ${store.description}).`);
-  if (dockerConfig) await connectDocker(ctx, registry, dockerConfig);
+  ctx.say(`✓ Logged in to ${registry.host} as ${session.account} (tokens in ${store.description}).`);
+  if (dockerConfig) await connectDocker(ctx, registry.host, dockerConfig);
   return {
     dockerConfig: dockerConfig && join(dockerConfig, 'config.json'),
-    registry,
-    account: done.account,
-    issuer: done.issuer,
-    expiresAt: done.expiresAt === undefined ? undefined : new Date(done.expiresAt * 1000).toISOString(),
+    registry: registry.host,
+    account: session.account,
+    issuer: session.issuer,
+    expiresAt: session.expiresAt === undefined ? undefined : new Date(session.expiresAt * 1000).toISOString(),
     storage,
   };
+}
+
+/** Stores a new session and the settings it was signed in with; hands the session back. */
+type Keep = (session: Session, signedInAt: ProviderSettings) => Promise<Session>;
+
+/**
+ * The session goes to the chosen store and the registry's settings remember where, with the
+ * provider it was signed in at. A login that moves the tokens leaves no copy behind in the old place.
+ */
+async function keepSession(
+  ctx: Context,
+  login: {registry: Registry; signedInAt: ProviderSettings; storage: StorageKind; dockerConfig: string | undefined},
+  session: Session,
+): Promise<Session> {
+  const {registry, signedInAt, storage, dockerConfig} = login;
+  const saved = registry.settings;
+  if (saved?.account && saved.account !== session.account) {
+    ctx.say(`! This login replaces the session of ${saved.account} on ${registry.host}: you are now signed in as ${session.account}.`);
+  }
+  await ctx.store(storage).write(session);
+  await saveRegistrySettings(ctx.paths.settings, registry.host, {...signedInAt, storage, account: session.account, dockerConfig});
+  if (saved && saved.storage !== storage) {
+    await ctx
+      .store(saved.storage)
+      .remove(registry.host)
+      .catch(() => false);
+  }
+  return session;
+}
+
+/**
+ * A person signs in: in the browser here, through the one-time loopback server, or with a code on
+ * another device. The session is stored before the browser is answered, so that its page tells
+ * the truth about the outcome.
+ */
+async function signIn(
+  ctx: Context,
+  registry: Registry,
+  asked: ProviderSettings,
+  options: LoginOptions,
+  published: HubConfiguration | undefined,
+  keep: Keep,
+): Promise<Session> {
+  // The device endpoint may be only in the provider's RFC 8414 metadata.
+  const config = await ctx.discover(asked, undefined, {needs: ['device_authorization_endpoint']});
+  const provider = withExactIssuer(ctx, asked, config);
+  const timeoutMs = options.timeoutSeconds * 1000;
+
+  if (chooseDeviceFlow(ctx, options, config)) {
+    const clientId = await deviceClientId(registry, options, provider, published);
+    // The session keeps the client its tokens were issued to: renewals and revocation use it.
+    const settings = {...provider, clientId};
+    const used =
+      clientId === provider.clientId ? config : await ctx.discover(settings, undefined, {needs: ['device_authorization_endpoint']});
+    const tokens = await loginWithDevice({
+      provider: used,
+      settings,
+      signal: options.signal,
+      timeoutMs,
+      say: ctx.say,
+      openBrowser: ctx.browserAvailable ? ctx.openBrowser : undefined,
+    });
+    return keep(await sessionFromTokens(ctx, registry, settings, used, tokens), provider);
+  }
+
+  const browser = await startBrowserSignIn({
+    provider: config,
+    settings: provider,
+    port: options.port,
+    timeoutMs,
+    signal: options.signal,
+    say: ctx.say,
+  });
+  try {
+    const opened = await ctx.openBrowser(browser.link);
+    ctx.say(
+      opened
+        ? `Opened your browser to sign in. If it did not open, visit (once):\n  ${browser.link}`
+        : `Could not open a browser here. Open this link in a browser on this machine to sign in (it works once):\n  ${browser.link}`,
+    );
+    ctx.say('Waiting for the sign-in to finish… (Ctrl-C to cancel)');
+    const callback = await browser.callback;
+    const callbackAt = performance.now();
+    const session = await keep(await sessionFromTokens(ctx, registry, provider, config, await browser.exchange(callback)), provider);
+    // HUB_TIMING=1: one line for `npm run bench`, which measures the path from callback to keychain.
+    if (ctx.env.HUB_TIMING === '1')
+      process.stderr.write(`hub-timing callback_to_stored_ms=${(performance.now() - callbackAt).toFixed(1)}\n`);
+    await browser.finish({ok: true, message: `Signed in to ${registry.host} as ${session.account}.`});
+    return session;
+  } catch (error) {
+    await browser.finish({ok: false, message: error instanceof Error ? error.message : 'The sign-in failed.'});
+    throw error;
+  }
+}
+
+/** The session a person's sign-in makes, named as the registry's hub-auth names them. */
+async function sessionFromTokens(
+  ctx: Context,
+  registry: Registry,
+  settings: ProviderSettings,
+  used: Configuration,
+  tokens: Tokens,
+): Promise<Session> {
+  const identity = await accountAtRegistry(ctx, registry, settings, tokens.access_token, await identify(used, tokens));
+  return buildSession(registry.host, settings, identity, grantFromTokens(tokens, ctx.nowSeconds()));
 }
 
 /**
@@ -169,15 +207,15 @@ export async function login(ctx: Context, options: LoginOptions): Promise<LoginR
  * issuer came from the registry (trust on first use).
  */
 async function providerSettings(
-  registry: string,
+  registry: Registry,
   options: LoginOptions,
-  saved: ProviderSettings | undefined,
 ): Promise<{provider: ProviderSettings; discovered: boolean; published?: HubConfiguration}> {
+  const saved = registry.settings;
   const known = {
     issuer: options.issuer ?? saved?.issuer,
     clientId: options.clientId ?? saved?.clientId,
     scopes: options.scope ?? saved?.scopes,
-    audience: options.audience ?? saved?.audience ?? registryAudience(registry),
+    audience: options.audience ?? saved?.audience ?? registry.audience,
   };
   const endpoints = saved?.endpoints;
   const discovered = known.issuer && known.clientId ? undefined : await discoverHubConfiguration(registry);
@@ -200,7 +238,7 @@ async function providerSettings(
  * asked only when its provider is the one signed in at, not one named with --issuer.
  */
 async function deviceClientId(
-  registry: string,
+  registry: Registry,
   options: LoginOptions,
   provider: ProviderSettings,
   published: HubConfiguration | undefined,
@@ -220,7 +258,7 @@ async function deviceClientId(
  */
 async function accountAtRegistry(
   ctx: Context,
-  registry: string,
+  registry: Registry,
   provider: ProviderSettings,
   accessToken: string,
   identity: Identity | undefined,
@@ -231,21 +269,24 @@ async function accountAtRegistry(
   } catch (error) {
     if (!(error instanceof HubError)) throw error;
     if (error.code === 'token_refused') {
-      throw new HubError(`The token service of ${registry} does not accept the token the identity provider issued; nothing was stored.`, {
-        code: 'token_refused',
-        suggestions: [
-          `Its hub-auth must accept tokens from ${provider.issuer} for the audience ${provider.audience} (oidc.issuer, oidc.audience); ask its operator, or pass --audience if it expects another.`,
-        ],
-      });
+      throw new HubError(
+        `The token service of ${registry.host} does not accept the token the identity provider issued; nothing was stored.`,
+        {
+          code: 'token_refused',
+          suggestions: [
+            `Its hub-auth must accept tokens from ${provider.issuer} for the audience ${provider.audience} (oidc.issuer, oidc.audience); ask its operator, or pass --audience if it expects another.`,
+          ],
+        },
+      );
     }
     if (!identity) {
       throw new HubError(
-        `The identity provider returned no ID token, and ${registry} could not be asked who you are (${error.message.replace(/\.$/, '')}); nothing was stored.`,
-        {code: error.code, cause: error, suggestions: [`Try again once ${registry} answers.`]},
+        `The identity provider returned no ID token, and ${registry.host} could not be asked who you are (${error.message.replace(/\.$/, '')}); nothing was stored.`,
+        {code: error.code, cause: error, suggestions: [`Try again once ${registry.host} answers.`]},
       );
     }
     ctx.say(
-      `! ${registry} could not be asked for your account name (${error.message.replace(/\.$/, '')}); using ${identity.account} from the identity provider.`,
+      `! ${registry.host} could not be asked for your account name (${error.message.replace(/\.$/, '')}); using ${identity.account} from the identity provider.`,
     );
     return identity;
   }
@@ -261,29 +302,21 @@ function tokenSubject(accessToken: string, account: string): string {
  * `--with-token`: a token is worth storing only if the registry's hub-auth takes it; the name it
  * gives the token's owner is the account.
  */
-async function sessionFromPresentedToken(registry: string, provider: ProviderSettings, token: string): Promise<Session> {
+async function sessionFromPresentedToken(registry: Registry, provider: ProviderSettings, token: string): Promise<Session> {
   const {account} = await checkTokenWithRegistry(registry, token);
-  const claims = jwtClaims(token);
-  return {
-    registry,
-    issuer: provider.issuer,
-    clientId: provider.clientId,
-    account,
-    subject: tokenSubject(token, account),
-    accessToken: token,
-    expiresAt: typeof claims?.exp === 'number' ? claims.exp : undefined,
-  };
+  return buildSession(registry.host, provider, {account, subject: tokenSubject(token, account)}, presentedGrant(token));
 }
 
 /**
  * `--client-credentials`: a robot's own token (OAuth client credentials grant). The secret is kept
- * with the session, in the keychain, so that hub can get a new token when this one expires.
+ * with the session, in the keychain, so that hub can get a new token when this one expires: a
+ * robot renews with it, never with a refresh token.
  */
-async function sessionForClient(ctx: Context, registry: string, provider: ProviderSettings, clientSecret: string): Promise<Session> {
-  const {clientCredentialsSession} = await import('../auth/token-grants.js');
-  const partial = await clientCredentialsSession(await ctx.discover(provider, clientSecret), provider, clientSecret, ctx.nowSeconds());
-  const {account} = await checkTokenWithRegistry(registry, partial.accessToken);
-  return {...partial, registry, account, subject: account};
+async function sessionForRobot(ctx: Context, registry: Registry, provider: ProviderSettings, clientSecret: string): Promise<Session> {
+  const tokens = await robotTokens(await ctx.discover(provider, clientSecret), provider);
+  const {account} = await checkTokenWithRegistry(registry, tokens.access_token);
+  const grant = {...grantFromTokens(tokens, ctx.nowSeconds()), refreshToken: undefined, clientSecret};
+  return buildSession(registry.host, provider, {account, subject: account}, grant);
 }
 
 /**

@@ -1,11 +1,11 @@
 import {revokeSession} from '../auth/token-grants.js';
-import {sessionClient} from '../auth/session-refresh.js';
 import {describeOAuthError} from '../auth/oidc.js';
-import {chooseRegistry} from '../config/registry-choice.js';
 import {readSettings, removeRegistrySettings, type RegistrySettings} from '../config/settings.js';
 import type {Context} from '../context.js';
 import {removeCredentialHelper} from '../docker/config-file.js';
 import {notLoggedIn} from '@hub/common/errors';
+import {chooseRegistry, registryAt, type Registry} from '../registry/registry.js';
+import {sessionClient} from '../session/refresh.js';
 
 export interface LogoutResult {
   registry: string;
@@ -16,15 +16,16 @@ export interface LogoutResult {
 
 export async function logout(ctx: Context, options: {registry?: string; all: boolean}): Promise<LogoutResult[]> {
   const settings = await readSettings(ctx.paths.settings);
-  const registries = options.all ? Object.keys(settings.registries) : [chooseRegistry(options.registry, settings, ctx.env)];
+  const registries = options.all
+    ? Object.entries(settings.registries).map(([host, saved]) => registryAt(host, saved))
+    : [chooseRegistry(options.registry, settings, ctx.env)];
   if (options.all && registries.length === 0) ctx.say('Not logged in to any registry.');
   const results: LogoutResult[] = [];
   for (const registry of registries) {
-    const saved = settings.registries[registry];
-    if (!saved) {
-      throw notLoggedIn(registry);
+    if (!registry.settings) {
+      throw notLoggedIn(registry.host);
     }
-    results.push(await logoutOne(ctx, registry, saved));
+    results.push(await logoutOne(ctx, registry, registry.settings));
   }
   return results;
 }
@@ -33,9 +34,9 @@ export async function logout(ctx: Context, options: {registry?: string; all: boo
  * Revoke at the provider when it can be reached, then forget locally in any case: a provider
  * that is down must not keep the user from logging out of this machine.
  */
-async function logoutOne(ctx: Context, registry: string, saved: RegistrySettings): Promise<LogoutResult> {
+async function logoutOne(ctx: Context, {host}: Registry, saved: RegistrySettings): Promise<LogoutResult> {
   const store = ctx.store(saved.storage);
-  const session = await store.read(registry);
+  const session = await store.read(host);
   let revocation: LogoutResult['revocation'] = 'no-session';
   if (session) {
     try {
@@ -49,22 +50,22 @@ async function logoutOne(ctx: Context, registry: string, saved: RegistrySettings
       revocation = 'failed';
       ctx.say(`! Could not revoke the session at ${saved.issuer} (${describeOAuthError(error)}); it was removed from this machine anyway.`);
     }
-    await store.remove(registry);
+    await store.remove(host);
   }
   if (saved.dockerConfig) {
     // A config.json hub cannot read is left as it is; the logout itself goes on.
-    await removeCredentialHelper(saved.dockerConfig, registry).catch((error: Error) =>
+    await removeCredentialHelper(saved.dockerConfig, host).catch((error: Error) =>
       ctx.say(`! docker's credHelpers entry was not removed: ${error.message}`),
     );
   }
-  await removeRegistrySettings(ctx.paths.settings, registry);
+  await removeRegistrySettings(ctx.paths.settings, host);
   const who = session ? ` (${session.account})` : '';
-  ctx.say(`✓ Logged out of ${registry}${who}${revocation === 'revoked' ? '; the provider revoked the session' : ''}.`);
+  ctx.say(`✓ Logged out of ${host}${who}${revocation === 'revoked' ? '; the provider revoked the session' : ''}.`);
   if (revocation === 'unsupported') {
     // Said plainly: the person may believe the session is over, yet its refresh token still works at the provider.
     ctx.say(
       `! ${saved.issuer} offers no token revocation (no revocation_endpoint in its OpenID or OAuth metadata): the session there was not ended, and its refresh token stays valid until it expires. Sign out at the provider to end it.`,
     );
   }
-  return {registry, account: session?.account, revocation};
+  return {registry: host, account: session?.account, revocation};
 }

@@ -1,5 +1,5 @@
-import {environmentSession} from '../auth/environment-token.js';
-import {sessionState, type SessionState} from '../auth/session-refresh.js';
+import {environmentSession} from '../session/environment-token.js';
+import {sessionState, type SessionState} from '../session/refresh.js';
 import {readSettings, type StorageKind} from '../config/settings.js';
 import type {Context} from '../context.js';
 import {ExitCode, HubError} from '@hub/common/errors';
@@ -88,6 +88,7 @@ export function statusExitCode(registries: RegistryStatus[]): number {
 
 function describeExpiry(r: RegistryStatus): string {
   if (!r.expiresAt) return 'valid (no expiry given)';
-  const verb = Date.parse(r.expiresAt) > Date.now() ? 'expires' : 'expired';
+  // The state was told by the context's clock, with no minute of grace: only a valid token has not expired yet.
+  const verb = r.state === 'valid' ? 'expires' : 'expired';
   return r.state === 'refreshable' ? `${verb} ${r.expiresAt}, refreshed when next used` : `${verb} ${r.expiresAt}`;
 }

@@ -5,8 +5,7 @@ import {formatImageReference, parseImageReference, qualifyReference} from '../do
 import type {ProgressMode} from '../docker/progress.js';
 import {explainTransferFailure, pullImage, pushImage, TransferError, type RegistryAuth} from '../docker/transfer.js';
 import {HubError} from '@hub/common/errors';
-import type {Session} from '../store/session.js';
-import {currentTransferCredentials} from './current-session.js';
+import {credentialsNow, type Credentials} from '../session/credentials.js';
 
 export interface TransferOptions {
   image: string;
@@ -26,8 +25,8 @@ export interface TransferOutcome {
 export async function push(ctx: Context, options: TransferOptions): Promise<TransferOutcome> {
   refuseNodeHttpDebug(ctx.env.NODE_DEBUG);
   const connecting = connectEngineMeanwhile(ctx);
-  const {session, identityToken} = await credentialsFor(ctx, options);
-  const target = qualifyReference(options.image, session.registry, session.account);
+  const credentials = await credentialsFor(ctx, options);
+  const target = qualifyReference(options.image, credentials.registry.host, credentials.session.account);
   if (!target.tag)
     throw new HubError(`${options.image} names a digest, not a tag: push needs a tag.`, {exit: 2, code: 'invalid_reference'});
   const reference = `${target.remoteName}:${target.tag}`;
@@ -35,11 +34,11 @@ export async function push(ctx: Context, options: TransferOptions): Promise<Tran
   if (options.image !== reference) await tagImage(engine.docker, options.image, target.remoteName, target.tag);
   ctx.say(`Pushing ${reference}`);
   try {
-    const result = await pushImage(engine, target.remoteName, target.tag, authFor(session, identityToken), options.progress, options.out);
+    const result = await pushImage(engine, target.remoteName, target.tag, authFor(credentials), options.progress, options.out);
     ctx.say(`✓ Pushed ${reference}${result.digest ? ` (${result.digest})` : ''}`);
     return {reference, ...result};
   } catch (error) {
-    throw asHubError(error, session, 'push', reference);
+    throw asHubError(error, credentials, 'push', reference);
   }
 }
 
@@ -47,16 +46,16 @@ export async function push(ctx: Context, options: TransferOptions): Promise<Tran
 export async function pull(ctx: Context, options: TransferOptions): Promise<TransferOutcome> {
   refuseNodeHttpDebug(ctx.env.NODE_DEBUG);
   const connecting = connectEngineMeanwhile(ctx);
-  const {session, identityToken} = await credentialsFor(ctx, options);
-  const reference = formatImageReference(qualifyReference(options.image, session.registry, session.account).remote);
+  const credentials = await credentialsFor(ctx, options);
+  const reference = formatImageReference(qualifyReference(options.image, credentials.registry.host, credentials.session.account).remote);
   const engine = await connecting;
   ctx.say(`Pulling ${reference}`);
   try {
-    const result = await pullImage(engine, reference, authFor(session, identityToken), options.progress, options.out);
+    const result = await pullImage(engine, reference, authFor(credentials), options.progress, options.out);
     ctx.say(`✓ Pulled ${reference}${result.digest ? ` (${result.digest})` : ''}`);
     return {reference, ...result};
   } catch (error) {
-    throw asHubError(error, session, 'pull', reference);
+    throw asHubError(error, credentials, 'pull', reference);
   }
 }
 
@@ -72,13 +71,13 @@ function connectEngineMeanwhile(ctx: Context): Promise<Engine> {
 
 /** A reference that names its registry uses that registry's session; a bare one, the chosen registry's. */
 function credentialsFor(ctx: Context, options: TransferOptions) {
-  return currentTransferCredentials(ctx, parseImageReference(options.image).domain ?? options.registry);
+  return credentialsNow(ctx, parseImageReference(options.image).domain ?? options.registry);
 }
 
 /** The identity token when there is one, for this registry only (serveraddress): the access token would expire mid-way. */
-function authFor(session: Session, identityToken: string | undefined): RegistryAuth {
-  if (identityToken) return {identitytoken: identityToken, serveraddress: session.registry};
-  return {username: session.account, password: session.accessToken, serveraddress: session.registry};
+function authFor({registry, session, identityToken}: Credentials): RegistryAuth {
+  if (identityToken) return {identitytoken: identityToken, serveraddress: registry.host};
+  return {username: session.account, password: session.accessToken, serveraddress: registry.host};
 }
 
 async function tagImage(docker: import('dockerode'), local: string, repo: string, tag: string): Promise<void> {
@@ -95,6 +94,6 @@ async function tagImage(docker: import('dockerode'), local: string, repo: string
   }
 }
 
-function asHubError(error: unknown, session: Session, what: 'push' | 'pull', reference: string): unknown {
-  return error instanceof TransferError ? explainTransferFailure(error, session.registry, session.account, what, reference) : error;
+function asHubError(error: unknown, {registry, session}: Credentials, what: 'push' | 'pull', reference: string): unknown {
+  return error instanceof TransferError ? explainTransferFailure(error, registry.host, session.account, what, reference) : error;
 }

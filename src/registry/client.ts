@@ -1,7 +1,5 @@
-import {fetch} from 'undici';
 import {jwtClaims} from '../auth/jwt-claims.js';
-import {HubError, isTransientNetworkError, rootMessage} from '@hub/common/errors';
-import {isLoopbackUrl} from '@hub/common/net/loopback';
+import {HubError} from '@hub/common/errors';
 import type {Session} from '../store/session.js';
 import {
   FIRST_CATALOG_PAGE,
@@ -11,15 +9,14 @@ import {
   repositoryListingUrl,
   type RepositoryListing,
 } from '@hub/protocol/catalog';
-import {parseChallenge} from './challenge.js';
 import {passedOn} from '@hub/common/quote';
+import {send} from './http.js';
+import type {Registry} from './registry.js';
 
 /**
  * The registry's HTTP API (distribution's /v2/), authenticated the way docker does it: ask, read
  * the Bearer challenge, get a token for the scopes from the realm with the user's access token.
  */
-
-const TIMEOUT_MS = 30_000;
 
 export interface RegistryClient {
   /** A registry token for these scopes; what it grants is in its `access` claim. */
@@ -31,28 +28,20 @@ export interface RegistryClient {
   pullableRepositories(): Promise<string[] | undefined>;
 }
 
-/** docker's rule: a registry on loopback is spoken to in plain HTTP, any other over HTTPS. */
-export function registryBaseUrl(registry: string): string {
-  const http = `http://${registry}`;
-  return isLoopbackUrl(new URL(http)) ? http : `https://${registry}`;
-}
+/** The person's credentials at the registry's token service. */
+export type RegistryCredentials = Pick<Session, 'account' | 'accessToken'>;
 
-export function registryClient(session: Pick<Session, 'registry' | 'account' | 'accessToken'>): RegistryClient {
-  const base = registryBaseUrl(session.registry);
-  let realm: Promise<Realm> | undefined;
-
+export function registryClient(registry: Registry, credentials: RegistryCredentials): RegistryClient {
   return {
     async token(scopes) {
-      realm ??= discoverRealm(session.registry);
-      const {realm: url, service} = await realm;
+      const {realm: url, service} = await registry.realm();
       const query = new URLSearchParams(service ? {service} : {});
       for (const scope of scopes) query.append('scope', scope);
       const response = await askTokenService(`${url}?${query}`);
       return ((await response.json()) as {token: string}).token;
     },
     async pullableRepositories() {
-      realm ??= discoverRealm(session.registry);
-      const response = await askTokenService(repositoryListingUrl((await realm).realm).href, [404]);
+      const response = await askTokenService(repositoryListingUrl((await registry.realm()).realm).href, [404]);
       if (response.status === 404) return undefined;
       const {repositories} = (await response.json()) as Partial<RepositoryListing>;
       return Array.isArray(repositories) ? repositories.filter((name): name is string => typeof name === 'string') : [];
@@ -63,7 +52,7 @@ export function registryClient(session: Pick<Session, 'registry' | 'account' | '
     async catalog(token) {
       const names: string[] = [];
       // distribution serves at most 1000 entries a page (catalog.maxentries).
-      let page: URL | undefined = new URL(FIRST_CATALOG_PAGE, base);
+      let page: URL | undefined = new URL(FIRST_CATALOG_PAGE, registry.baseUrl);
       for (let count = 0; page && count < MAX_CATALOG_PAGES; count++) {
         const response = await getOk(page.pathname + page.search, token);
         names.push(...(((await response.json()) as {repositories?: string[]}).repositories ?? []));
@@ -72,7 +61,7 @@ export function registryClient(session: Pick<Session, 'registry' | 'account' | '
         } catch (error) {
           if (!(error instanceof ForeignCatalogLinkError)) throw error;
           throw new HubError(
-            `${session.registry} is not behaving as a registry: ${error.message}; hub stopped there and sent your token nowhere else.`,
+            `${registry.host} is not behaving as a registry: ${error.message}; hub stopped there and sent your token nowhere else.`,
             {
               code: 'foreign_link',
             },
@@ -85,13 +74,13 @@ export function registryClient(session: Pick<Session, 'registry' | 'account' | '
 
   /** The token service, with the user's credentials; `allowed` statuses are returned, not thrown. */
   async function askTokenService(url: string, allowed: number[] = []) {
-    const basic = Buffer.from(`${session.account}:${session.accessToken}`).toString('base64');
+    const basic = Buffer.from(`${credentials.account}:${credentials.accessToken}`).toString('base64');
     const response = await send(url, {authorization: `Basic ${basic}`, accept: 'application/json'});
     if (response.ok || allowed.includes(response.status)) return response;
     if (response.status === 401) {
       throw new HubError(`The registry's token service refused your credentials.`, {
         code: 'unauthorized',
-        suggestions: [`Run \`hub login ${session.registry}\`.`],
+        suggestions: [`Run \`hub login ${registry.host}\`.`],
       });
     }
     throw new HubError(`The registry's token service answered HTTP ${response.status}${await serviceMessage(response)}.`, {
@@ -100,56 +89,12 @@ export function registryClient(session: Pick<Session, 'registry' | 'account' | '
   }
 
   async function getOk(path: string, token: string) {
-    const response = await send(`${base}${path}`, {authorization: `Bearer ${token}`, accept: 'application/json'});
+    const response = await send(`${registry.baseUrl}${path}`, {authorization: `Bearer ${token}`, accept: 'application/json'});
     if (!response.ok)
-      throw new HubError(`${session.registry} answered HTTP ${response.status} for ${path}.`, {
+      throw new HubError(`${registry.host} answered HTTP ${response.status} for ${path}.`, {
         code: response.status === 404 ? 'registry_not_found' : 'registry_error',
       });
     return response;
-  }
-}
-
-export interface Realm {
-  realm: string;
-  service?: string;
-}
-
-/** Where the registry sends clients for tokens: the Bearer challenge of an unauthenticated `GET /v2/`. */
-export async function discoverRealm(registry: string): Promise<Realm> {
-  const response = await send(`${registryBaseUrl(registry)}/v2/`, {});
-  const challenge = parseChallenge(response.headers.get('www-authenticate') ?? '');
-  if (response.status !== 401 || challenge?.scheme !== 'bearer' || !challenge.params.realm) {
-    throw new HubError(`${registry} does not ask for a token (HTTP ${response.status}): it is not a registry behind hub-auth.`, {
-      code: 'not_token_auth',
-      suggestions: ['Pass --issuer and --client-id to log in to its identity provider directly.'],
-    });
-  }
-  const realm = challenge.params.realm;
-  // The user's OIDC token goes to the realm: a registry must not be able to send it over plain HTTP.
-  if (
-    !URL.canParse(realm) ||
-    !(new URL(realm).protocol === 'https:' || (new URL(realm).protocol === 'http:' && isLoopbackUrl(new URL(realm))))
-  ) {
-    throw new HubError(
-      `${registry} sends clients to ${realm} for tokens; hub sends credentials only over https (plain http only on loopback).`,
-      {
-        code: 'insecure_realm',
-      },
-    );
-  }
-  return {realm, service: challenge.params.service};
-}
-
-/** A GET, or with `form` an OAuth2 form POST (the token-auth spec's POST /token). */
-export async function send(url: string, headers: Record<string, string>, form?: URLSearchParams) {
-  try {
-    // undici drops Authorization on a redirect to another origin, but a 307 or 308 resends the
-    // body, with the access token in it, wherever it points (plain http too): a form goes nowhere else.
-    const request = form ? {method: 'POST', body: form, redirect: 'manual' as const} : {};
-    return await fetch(url, {headers, signal: AbortSignal.timeout(TIMEOUT_MS), ...request});
-  } catch (error) {
-    if (!isTransientNetworkError(error)) throw error;
-    throw new HubError(`Cannot reach ${new URL(url).host}: ${rootMessage(error)}.`, {code: 'unreachable', cause: error});
   }
 }
 
@@ -157,14 +102,14 @@ export async function send(url: string, headers: Record<string, string>, form?: 
  * Whether the registry's hub-auth takes an access token, and whose it says it is: the `sub` of the
  * registry token it signs for it.
  */
-export async function checkTokenWithRegistry(registry: string, accessToken: string): Promise<{account: string}> {
-  const client = registryClient({registry, account: 'hub', accessToken});
+export async function checkTokenWithRegistry(registry: Registry, accessToken: string): Promise<{account: string}> {
+  const client = registryClient(registry, {account: 'hub', accessToken});
   let token: string;
   try {
     token = await client.token([]);
   } catch (error) {
     if (error instanceof HubError && error.code === 'unauthorized') {
-      throw new HubError(`The token service of ${registry} does not accept this token; nothing was stored.`, {
+      throw new HubError(`The token service of ${registry.host} does not accept this token; nothing was stored.`, {
         code: 'token_refused',
         suggestions: ['Use an access token issued for this registry (e.g. `hub token` on a machine that is logged in).'],
       });
@@ -173,7 +118,7 @@ export async function checkTokenWithRegistry(registry: string, accessToken: stri
   }
   const sub = jwtClaims(token)?.sub;
   if (typeof sub !== 'string' || !sub)
-    throw new HubError(`The token service of ${registry} took the token but named no account.`, {code: 'token_refused'});
+    throw new HubError(`The token service of ${registry.host} took the token but named no account.`, {code: 'token_refused'});
   return {account: sub};
 }
 

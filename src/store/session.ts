@@ -18,6 +18,7 @@ export const sessionShape = object({
   identityToken: optional(object({token: string({nonEmpty: true}), issuedAt: finiteNumber, expiresAt: finiteNumber})),
 });
 export type Session = ShapeOf<typeof sessionShape>;
+export type IdentityToken = NonNullable<Session['identityToken']>;
 
 export interface TokenStore {
   readonly kind: 'keychain' | 'insecure-file' | 'memory';

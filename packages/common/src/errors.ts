@@ -108,32 +108,31 @@ export class HubError extends Error {
   }
 }
 
+/** An error and the errors it was caused by, outermost first (a cause that comes round again ends it). */
+export function causeChain(error: unknown): Error[] {
+  const chain: Error[] = [];
+  for (let current = error; current instanceof Error && !chain.includes(current); current = current.cause) chain.push(current);
+  return chain;
+}
+
 /** A network failure worth retrying, as opposed to an answer that says no. */
 export function isTransientNetworkError(error: unknown): boolean {
-  const seen = new Set<unknown>();
-  let current: unknown = error;
-  while (current instanceof Error && !seen.has(current)) {
-    seen.add(current);
+  return causeChain(error).some((current) => {
     const code = (current as {code?: unknown}).code;
-    if (
+    return (
       current.name === 'TimeoutError' ||
       current.name === 'AbortError' ||
       (typeof code === 'string' &&
-        /^(ECONNREFUSED|ECONNRESET|ETIMEDOUT|EHOSTUNREACH|ENETUNREACH|ENOTFOUND|EAI_AGAIN|EPIPE|UND_ERR_\w+)$/.test(code))
-    ) {
-      return true;
-    }
-    if (current instanceof TypeError && current.message === 'fetch failed') return true;
-    current = current.cause;
-  }
-  return false;
+        /^(ECONNREFUSED|ECONNRESET|ETIMEDOUT|EHOSTUNREACH|ENETUNREACH|ENOTFOUND|EAI_AGAIN|EPIPE|UND_ERR_\w+)$/.test(code)) ||
+      (current instanceof TypeError && current.message === 'fetch failed')
+    );
+  });
 }
 
 /** The innermost message of a cause chain, which is usually the one that says what happened. */
 export function rootMessage(error: unknown): string {
-  let current: unknown = error;
-  while (current instanceof Error && current.cause instanceof Error) current = current.cause;
-  return current instanceof Error ? current.message : String(current);
+  const root = causeChain(error).at(-1);
+  return root ? root.message : String(error);
 }
 
 export function notLoggedIn(registry: string): HubError {

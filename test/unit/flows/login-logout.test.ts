@@ -14,9 +14,13 @@ const provider = vi.hoisted(() => ({
 const registry = vi.hoisted(() => ({check: vi.fn(async (_registry: string, _token: string) => ({account: 'alice'}))}));
 
 vi.mock('../../../src/auth/authorization-code-grant.js', () => ({
-  // The browser login as the flow sees it: the provider's tokens arrive at `complete`.
-  loginWithBrowser: async (options: {complete: (tokens: unknown) => Promise<string>}) =>
-    options.complete({access_token: 'access-1', refresh_token: 'refresh-1', expires_in: 300, token_type: 'bearer'}),
+  // The browser login as the flow sees it: the browser comes back at once, and its code is worth the provider's tokens.
+  startBrowserSignIn: async () => ({
+    link: 'http://127.0.0.1:1/sign-in',
+    callback: Promise.resolve(new URL('http://127.0.0.1:1/callback?code=c&state=s')),
+    exchange: async () => ({access_token: 'access-1', refresh_token: 'refresh-1', expires_in: 300, token_type: 'bearer'}),
+    finish: async () => {},
+  }),
 }));
 vi.mock('../../../src/auth/device-authorization-grant.js', () => ({supportsDeviceFlow: () => false, loginWithDevice: vi.fn()}));
 vi.mock('../../../src/auth/token-grants.js', async (importOriginal) => ({

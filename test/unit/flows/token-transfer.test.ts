@@ -1,7 +1,7 @@
 import {PassThrough} from 'node:stream';
 import {describe, expect, it, vi} from 'vitest';
 import {saveRegistrySettings} from '../../../src/config/settings.js';
-import {currentSession} from '../../../src/flows/current-session.js';
+import {currentSession} from '../../../src/session/credentials.js';
 import {pull, push} from '../../../src/flows/transfer.js';
 import type {Session} from '../../../src/store/session.js';
 import {testWorld, type TestWorld} from './world.js';
@@ -56,7 +56,7 @@ describe('token flow (memory store, faked provider)', () => {
     const world = await testWorld({}, NOW);
     await loggedIn(world);
     provider.renew.mockClear();
-    expect(await currentSession(world.ctx, undefined)).toMatchObject({accessToken: 'access-1'});
+    expect((await currentSession(world.ctx, undefined)).session).toMatchObject({accessToken: 'access-1'});
     expect(provider.renew).not.toHaveBeenCalled();
   });
 
@@ -64,7 +64,7 @@ describe('token flow (memory store, faked provider)', () => {
     const world = await testWorld({}, NOW);
     await loggedIn(world, {expiresAt: NOW + 30});
     provider.renew.mockResolvedValueOnce({access_token: 'access-2', refresh_token: 'refresh-2', expires_in: 300, token_type: 'bearer'});
-    expect(await currentSession(world.ctx, REGISTRY)).toMatchObject({accessToken: 'access-2', expiresAt: NOW + 300});
+    expect((await currentSession(world.ctx, REGISTRY)).session).toMatchObject({accessToken: 'access-2', expiresAt: NOW + 300});
     expect(await world.stores.keychain.read(REGISTRY)).toMatchObject({
       accessToken: 'access-2',
       refreshToken: 'refresh-2',
@@ -91,7 +91,7 @@ describe('token flow (memory store, faked provider)', () => {
   it('prefers HUB_TOKEN to the stored session, and says "not logged in" without either', async () => {
     const world = await testWorld({HUB_TOKEN: 'e30.e30.sig', HUB_REGISTRY: REGISTRY, HUB_USERNAME: 'ci'}, NOW);
     await loggedIn(world);
-    expect(await currentSession(world.ctx, REGISTRY)).toMatchObject({accessToken: 'e30.e30.sig', account: 'ci'});
+    expect((await currentSession(world.ctx, REGISTRY)).session).toMatchObject({accessToken: 'e30.e30.sig', account: 'ci'});
     await expect(currentSession((await testWorld({}, NOW)).ctx, REGISTRY)).rejects.toMatchObject({code: 'not_logged_in'});
   });
 });

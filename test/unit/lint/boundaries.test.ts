@@ -37,18 +37,38 @@ describe('import boundaries (eslint.config.js)', {timeout: 60_000}, () => {
 
   it('refuses a module the start-up path does not list (it would bring its own imports along)', async () => {
     await expectRefused(
-      'src/auth/session-refresh.ts',
-      "import {discoverProvider} from './oidc.js'; void discoverProvider;",
+      'src/session/refresh.ts',
+      "import {discoverProvider} from '../auth/oidc.js'; void discoverProvider;",
       'hub/start-up-path',
     );
-    await expectAllowed('src/auth/session-refresh.ts', "import {HubError} from '@hub/common/errors'; void HubError;");
-    await expectRefused('src/auth/session-refresh.ts', "import {x} from '@hub/protocol/hub-configuration'; void x;", 'hub/start-up-path');
+    await expectAllowed('src/session/refresh.ts', "import {HubError} from '@hub/common/errors'; void HubError;");
+    await expectRefused('src/session/refresh.ts', "import {x} from '@hub/protocol/hub-configuration'; void x;", 'hub/start-up-path');
   });
 
   it('refuses imports upward: adapters → flows or commands, flows → commands', async () => {
     await expectRefused('src/registry/client.ts', "import {login} from '../flows/login.js'; void login;", 'imports upward');
     await expectRefused('src/flows/images.ts', "import Login from '../commands/login.js'; void Login;", 'imports upward');
     await expectAllowed('src/commands/images.ts', "import {images} from '../flows/images.js'; void images;");
+  });
+
+  it('puts session/ between the flows and the context: the flows and docker-credential-hub use it, the adapters do not', async () => {
+    await expectAllowed(
+      'src/docker/credential-helper-main.ts',
+      "import {credentialsNow} from '../session/credentials.js'; void credentialsNow;",
+    );
+    await expectAllowed('src/flows/transfer.ts', "import {credentialsNow} from '../session/credentials.js'; void credentialsNow;");
+    await expectRefused(
+      'src/registry/client.ts',
+      "import {credentialsNow} from '../session/credentials.js'; void credentialsNow;",
+      'imports upward',
+    );
+    await expectRefused(
+      'src/session/credentials.ts',
+      "import type {LoginOptions} from '../flows/login.js'; let o: LoginOptions | undefined; void o;",
+      'imports upward',
+    );
+    // store/session.ts is the stored session's shape, an adapter: the folder's name does not catch it.
+    await expectAllowed('src/store/keychain.ts', "import type {Session} from './session.js'; let s: Session | undefined; void s;");
   });
 
   it('keeps hub-auth and the CLI apart, with @hub/protocol and @hub/common between them', async () => {

@@ -1,8 +1,9 @@
 import {createServer, type Server} from 'node:http';
 import type {AddressInfo} from 'node:net';
 import {afterEach, describe, expect, it} from 'vitest';
-import {discoverRealm, registryBaseUrl, registryClient} from '../../../src/registry/client.js';
-import {requestIdentityToken} from '../../../src/registry/identity-token.js';
+import {registryClient} from '../../../src/registry/client.js';
+import {registryAt, registryBaseUrl} from '../../../src/registry/registry.js';
+import {requestIdentityToken} from '../../../src/session/identity-token.js';
 import {listenOnLoopback, onPortsPAndP1} from '@hub/test-stack/ports';
 
 let server: Server | undefined;
@@ -24,17 +25,17 @@ describe('the registry client', () => {
 
   it('follows a registry to its realm', async () => {
     const registry = await registryAnswering('Bearer realm="https://auth.example.com/token",service="reg"');
-    expect(await discoverRealm(registry)).toEqual({realm: 'https://auth.example.com/token', service: 'reg'});
+    expect(await registryAt(registry).realm()).toEqual({realm: 'https://auth.example.com/token', service: 'reg'});
   });
 
   it('refuses a realm that would receive the user’s token over plain HTTP', async () => {
     const registry = await registryAnswering('Bearer realm="http://evil.example.com/token",service="reg"');
-    await expect(discoverRealm(registry)).rejects.toMatchObject({code: 'insecure_realm'});
+    await expect(registryAt(registry).realm()).rejects.toMatchObject({code: 'insecure_realm'});
   });
 
   it('says a registry without token auth is not a hub registry', async () => {
     const registry = await registryAnswering('Basic realm="registry"');
-    await expect(discoverRealm(registry)).rejects.toMatchObject({code: 'not_token_auth'});
+    await expect(registryAt(registry).realm()).rejects.toMatchObject({code: 'not_token_auth'});
   });
 });
 
@@ -74,7 +75,7 @@ describe("the registry client's catalog", () => {
       res.setHeader('link', `<${next(`http://${res.req.headers.host}`)}>; rel="next"`);
       res.end(JSON.stringify({repositories: ['alice/first']}));
     });
-    return {registry, client: registryClient({registry: registry.host, account: 'alice', accessToken: 'oidc-token'})};
+    return {registry, client: registryClient(registryAt(registry.host), {account: 'alice', accessToken: 'oidc-token'})};
   }
 
   it.each([
@@ -108,7 +109,7 @@ describe("the registry client's catalog", () => {
         ? res.writeHead(401, {'www-authenticate': `Bearer realm="http://${res.req.headers.host}/token",service="hub-registry"`}).end()
         : res.writeHead(403, {'content-type': 'application/json'}).end(JSON.stringify({errors: [{message: 'm'.repeat(16 * 1024)}]})),
     );
-    const client = registryClient({registry: registry.host, account: 'alice', accessToken: 'oidc-token'});
+    const client = registryClient(registryAt(registry.host), {account: 'alice', accessToken: 'oidc-token'});
     const refused = await client.token(['repository:alice/app:pull']).catch((error: Error) => error);
     expect((refused as Error).message).toMatch(/m{300}… \(16084 more characters cut\)/);
     expect((refused as Error).message.length).toBeLessThan(600);
@@ -120,7 +121,7 @@ describe("the registry client's catalog", () => {
       if (url === '/v2/') return void res.writeHead(401, {'www-authenticate': `Bearer realm="${registry.origin}/token"`}).end();
       res.writeHead(302, {location: `${elsewhere.origin}${url}`}).end();
     });
-    const client = registryClient({registry: registry.host, account: 'alice', accessToken: 'oidc-token'});
+    const client = registryClient(registryAt(registry.host), {account: 'alice', accessToken: 'oidc-token'});
     await client.token(['registry:catalog:*']);
     await client.catalog('registry-token');
     expect(registry.authorizations).toEqual([`Basic ${Buffer.from('alice:oidc-token').toString('base64')}`, 'Bearer registry-token']);
@@ -133,7 +134,7 @@ describe("the registry client's catalog", () => {
       if (url === '/v2/') return void res.writeHead(401, {'www-authenticate': `Bearer realm="${registry.origin}/token"`}).end();
       res.writeHead(status, {location: `${elsewhere.origin}/token`}).end();
     });
-    expect(await requestIdentityToken(registry.host, 'oidc-access-token')).toBeUndefined();
+    expect(await requestIdentityToken(registryAt(registry.host), 'oidc-access-token')).toBeUndefined();
     expect(registry.bodies).toHaveLength(1);
     expect(elsewhere.bodies).toEqual([]);
   });
@@ -149,7 +150,7 @@ describe("the registry client's catalog", () => {
           res.end('{"repositories":["alice/first"]}');
         }, port),
     );
-    const client = registryClient({registry: registry.host, account: 'alice', accessToken: 'oidc-token'});
+    const client = registryClient(registryAt(registry.host), {account: 'alice', accessToken: 'oidc-token'});
     await client.catalog('registry-token').catch(() => undefined);
     expect(elsewhere.authorizations).toEqual([]);
   });

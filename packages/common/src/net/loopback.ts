@@ -10,3 +10,8 @@ export function isLoopbackHost(hostname: string): boolean {
 export function isLoopbackUrl(url: URL): boolean {
   return isLoopbackHost(url.hostname);
 }
+
+/** Where hub sends credentials: https, or plain http to this machine only. */
+export function isHttpsOrLoopback(url: URL): boolean {
+  return url.protocol === 'https:' || (url.protocol === 'http:' && isLoopbackUrl(url));
+}

@@ -1,8 +1,8 @@
 import {describe, expect, it} from 'vitest';
-import {sessionFromTokens, type Tokens} from '../../../src/auth/token-grants.js';
+import {buildSession, grantFromTokens} from '../../../src/session/build.js';
 import type {Session} from '../../../src/store/session.js';
 
-describe('sessionFromTokens', () => {
+describe('buildSession', () => {
   const settings = {issuer: 'https://idp.example.test', clientId: 'ci-robot', scopes: 'openid'};
   const robot: Session = {
     registry: 'r.example.test',
@@ -15,7 +15,7 @@ describe('sessionFromTokens', () => {
   };
 
   it("keeps a robot's client secret across renewals, so that it can renew again", () => {
-    const renewed = sessionFromTokens(robot.registry, settings, {access_token: 'new', expires_in: 300} as Tokens, 1000, robot, robot);
+    const renewed = buildSession(robot.registry, settings, robot, grantFromTokens({access_token: 'new', expires_in: 300}, 1000), robot);
     expect(renewed).toMatchObject({accessToken: 'new', clientSecret: 'robot-secret', expiresAt: 1300});
   });
 });

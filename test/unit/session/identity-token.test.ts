@@ -2,7 +2,7 @@ import {mkdtemp, rm} from 'node:fs/promises';
 import {tmpdir} from 'node:os';
 import {join} from 'node:path';
 import {afterEach, beforeEach, describe, expect, it} from 'vitest';
-import {identityTokenFor, type IdentityTokenDeps} from '../../../src/auth/identity-token.js';
+import {identityTokenFor, type IdentityTokenDeps} from '../../../src/session/identity-token.js';
 import {MemoryStore} from '../../../src/store/memory.js';
 import type {Session, TokenStore} from '../../../src/store/session.js';
 
@@ -31,7 +31,7 @@ describe('docker’s identity token in the session', () => {
       store,
       lockDir,
       nowSeconds: () => now,
-      request: async (_registry, accessToken) => {
+      requestIdentityToken: async (accessToken) => {
         asked.push(accessToken);
         return {token: `identity-${asked.length}`, issuedAt: now, expiresAt: now + 8 * 3600};
       },
@@ -73,7 +73,7 @@ describe('docker’s identity token in the session', () => {
 
   it('answers undefined when the token service offers none, so the access token serves as before', async () => {
     await store.write(alice);
-    expect(await identityTokenFor(alice, {...deps, request: async () => undefined})).toBeUndefined();
+    expect(await identityTokenFor(alice, {...deps, requestIdentityToken: async () => undefined})).toBeUndefined();
     expect((await store.read(alice.registry))!.identityToken).toBeUndefined();
   });
 });

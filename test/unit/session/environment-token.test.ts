@@ -1,5 +1,5 @@
 import {describe, expect, it} from 'vitest';
-import {environmentSession} from '../../../src/auth/environment-token.js';
+import {environmentSession} from '../../../src/session/environment-token.js';
 import {HubError} from '@hub/common/errors';
 
 const env = {HUB_TOKEN: 'opaque-token', HUB_REGISTRY: 'Registry.Example.com:5000'};

@@ -1,7 +1,8 @@
+import {jwtClaims} from '../auth/jwt-claims.js';
 import {normalizeRegistryHost} from '../config/registry-host.js';
 import {ExitCode, HubError, type HubErrorCode} from '@hub/common/errors';
 import type {Session} from '../store/session.js';
-import {jwtClaims} from './jwt-claims.js';
+import {buildSession, presentedGrant} from './build.js';
 
 export const TOKEN_FOR_OTHER_REGISTRY = 'token_for_other_registry' satisfies HubErrorCode;
 
@@ -35,15 +36,12 @@ export function environmentSession(env: NodeJS.ProcessEnv, named: string | undef
   }
   const claims = jwtClaims(token);
   const account = env.HUB_USERNAME || stringClaim(claims, 'preferred_username') || stringClaim(claims, 'sub') || 'hub';
-  return {
+  return buildSession(
     registry,
-    issuer: stringClaim(claims, 'iss') ?? '',
-    clientId: stringClaim(claims, 'client_id') ?? '',
-    account,
-    subject: stringClaim(claims, 'sub') ?? account,
-    accessToken: token,
-    expiresAt: typeof claims?.exp === 'number' ? claims.exp : undefined,
-  };
+    {issuer: stringClaim(claims, 'iss') ?? '', clientId: stringClaim(claims, 'client_id') ?? ''},
+    {account, subject: stringClaim(claims, 'sub') ?? account},
+    presentedGrant(token),
+  );
 }
 
 function stringClaim(claims: Record<string, unknown> | undefined, name: string): string | undefined {
