@@ -3,20 +3,35 @@ import * as Flags from '@oclif/core/flags';
 import {HubCommand} from './base-command.js';
 import type {TransferOutcome} from './flows/transfer.js';
 
-export const transferArgs = {
+const transferArgs = {
   image: Args.string({description: 'image reference', required: true}),
 };
 
-export const transferFlags = {
+const transferFlags = {
   registry: Flags.string({description: 'which logged-in registry a bare name goes to', env: 'HUB_REGISTRY'}),
   quiet: Flags.boolean({char: 'q', description: 'no progress output'}),
 };
 
 /**
- * What `hub push` and `hub pull` share. Each names `transferArgs` and `transferFlags` itself:
- * oclif reads a command's own static properties, not inherited ones.
+ * `hub push` or `hub pull`. Each is a class of its own with its own static properties: oclif
+ * reads a command's own, not inherited ones.
  */
-export abstract class TransferCommand extends HubCommand {
+export function transferCommand(direction: 'push' | 'pull', text: {summary: string; description: string}) {
+  return class extends TransferCommand {
+    static override summary = text.summary;
+    static override description = text.description;
+    // The same three uses either way: a bare name, a name with its registry, and --json.
+    static override examples = ['myapp:1.0', 'registry.example.com/team/app:2', 'myapp:1.0 --json'].map(
+      (image) => `<%= config.bin %> ${direction} ${image}`,
+    );
+    static override args = transferArgs;
+    static override flags = transferFlags;
+    protected readonly direction = direction;
+  };
+}
+
+/** What `hub push` and `hub pull` share. */
+abstract class TransferCommand extends HubCommand {
   protected abstract readonly direction: 'push' | 'pull';
 
   async run(): Promise<TransferOutcome> {

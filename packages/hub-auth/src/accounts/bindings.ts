@@ -1,6 +1,6 @@
 import {existsSync, lstatSync, readlinkSync, realpathSync, statSync} from 'node:fs';
 import {readJsonFile, updateJsonFile} from '@hub/common/atomic-json-file';
-import {object, recordOf, string} from '@hub/common/json-shape';
+import {object, recordOf, string, type ShapeOf} from '@hub/common/json-shape';
 import {ConfigError} from '../config.js';
 import type {Holder} from './identity.js';
 
@@ -26,6 +26,7 @@ export interface AccountBindings {
 }
 
 const shape = object({accounts: recordOf(object({issuer: string(), subject: string(), since: string()}))});
+type StoredBindings = ShapeOf<typeof shape>;
 
 export interface BindingsOptions {
   /** How long the file's contents are trusted before its identity is looked at again. */
@@ -75,9 +76,8 @@ export async function openAccountBindings(configuredPath: string, given: Partial
     return known.accounts;
   }
 
-  async function bind(account: string, holder: Holder): Promise<void> {
-    // Requests that queued behind the one that bound it need no write of their own.
-    if (known.accounts.has(account)) return;
+  /** Changes the file under its lock, then reads it back. */
+  async function update(change: (data: StoredBindings) => StoredBindings): Promise<void> {
     await updateJsonFile(
       path,
       shape,
@@ -85,27 +85,27 @@ export async function openAccountBindings(configuredPath: string, given: Partial
       (data) => {
         // Looked at again under the lock, just before the write: a link put there since start is refused too.
         checkNotSymlink();
-        // Someone else (another instance) may have bound it since we looked: theirs stands.
-        if (Object.hasOwn(data.accounts, account)) return data;
-        return {accounts: {...data.accounts, [account]: {issuer: holder.issuer, subject: holder.subject, since: new Date().toISOString()}}};
+        return change(data);
       },
     );
     known = await snapshot();
   }
 
+  async function bind(account: string, holder: Holder): Promise<void> {
+    // Requests that queued behind the one that bound it need no write of their own.
+    if (known.accounts.has(account)) return;
+    await update((data) =>
+      // Someone else (another instance) may have bound it since we looked: theirs stands.
+      Object.hasOwn(data.accounts, account)
+        ? data
+        : {accounts: {...data.accounts, [account]: {issuer: holder.issuer, subject: holder.subject, since: new Date().toISOString()}}},
+    );
+  }
+
   try {
     checkNotSymlink();
     // Written at start so that a path hub-auth cannot write stops it now, not at someone's first login.
-    await updateJsonFile(
-      path,
-      shape,
-      () => ({accounts: {}}),
-      (data) => {
-        checkNotSymlink();
-        return data;
-      },
-    );
-    known = await snapshot();
+    await update((data) => data);
   } catch (error) {
     throw new ConfigError(`accounts.bindingsFile: ${(error as Error).message}`);
   }
