@@ -68,7 +68,8 @@ export function checkOpaqueShape(token: string): void {
 
 /** Before jose reads it: a JWT in the one spelling its signature has (compact-jws.ts). */
 export function checkJwtSpelling(token: string): void {
-  if (!isCanonicalCompactJws(token)) throw new InvalidTokenError('the token is not spelled as a JWT is (unpadded base64url, RFC 7515)');
+  if (!isCanonicalCompactJws(token))
+    throw new InvalidTokenError('the token is not a valid JWT: its parts are not in unpadded base64url, the one spelling RFC 7515 allows');
 }
 
 /** A JWT whose signature, issuer, audience, algorithm and times jose has checked. */

@@ -163,7 +163,9 @@ function apply(config: unknown, m: Mutation): unknown {
   const path: (string | number)[] = ['config', ...m.path];
   for (const [i, key] of path.slice(0, -1).entries()) {
     let next = node[key];
-    if (next === null || typeof next !== 'object') {
+    // Only plain objects and arrays are walked into: an odd value an earlier mutation left there
+    // (a typed array, a Date) is replaced, as a YAML file could not hold it either.
+    if (next === null || typeof next !== 'object' || !(Array.isArray(next) || Object.getPrototypeOf(next) === Object.prototype)) {
       next = typeof path[i + 1] === 'number' ? [] : {};
       node[key] = next;
     }

@@ -58,7 +58,10 @@ describe('the access-token checks, one by one', () => {
     expect(() => checkJwtSpelling('eyJh.eyJz.c2k')).not.toThrow();
     // 'c2l' decodes to the same bytes as 'c2k' ("si"): only the unused bits of its last character differ.
     for (const token of ['eyJh.eyJz.c2k=', 'eyJh.eyJz.c2l', 'eyJh.eyJz.']) {
-      expectRefused(() => checkJwtSpelling(token), 'the token is not spelled as a JWT is (unpadded base64url, RFC 7515)');
+      expectRefused(
+        () => checkJwtSpelling(token),
+        'the token is not a valid JWT: its parts are not in unpadded base64url, the one spelling RFC 7515 allows',
+      );
     }
   });
 
