@@ -1,7 +1,7 @@
 import {createServer} from 'node:http';
 import type {AddressInfo} from 'node:net';
 import {describe, expect, it} from 'vitest';
-import {audienceParameters, discoverProvider} from '../../src/auth/oidc.js';
+import {audienceParameters, discoverProvider} from '../../../src/auth/oidc.js';
 import {isLoopbackUrl} from '@hub/common/net/loopback';
 
 describe('isLoopbackUrl', () => {

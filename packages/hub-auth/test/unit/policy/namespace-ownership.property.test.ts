@@ -1,7 +1,7 @@
 import fc from 'fast-check';
 import {describe, expect, it} from 'vitest';
-import {identityReader, RefusedIdentityError, type Holder} from '../../src/accounts/identity.js';
-import {decide, defaultPolicy, type Requester} from '../../src/policy/acl.js';
+import {identityReader, RefusedIdentityError, type Holder} from '../../../src/accounts/identity.js';
+import {decide, defaultPolicy, type Requester} from '../../../src/policy/acl.js';
 
 /** fuzz cases per property. */
 const RUNS = 500;

@@ -1,11 +1,11 @@
 import fc from 'fast-check';
 import {describe, expect, it} from 'vitest';
-import {identityReader, RefusedIdentityError} from '../../src/accounts/identity.js';
-import {BUILT_IN_RESERVED_NAMES} from '../../src/namespaces.js';
-import {decide, defaultPolicy, type Requester} from '../../src/policy/acl.js';
+import {identityReader, RefusedIdentityError} from '../../../src/accounts/identity.js';
+import {BUILT_IN_RESERVED_NAMES} from '../../../src/namespaces.js';
+import {decide, defaultPolicy, type Requester} from '../../../src/policy/acl.js';
 import {isValidRepositoryName} from '@hub/protocol/repository-name';
 import type {ResourceScope} from '@hub/protocol/resource-scope';
-import {formatScope, parseScopes} from '../../src/tokens/scope.js';
+import {formatScope, parseScopes} from '../../../src/tokens/scope.js';
 import {anyString, unicodeLookalikes} from '@hub/test-stack/properties';
 
 /** fuzz cases per property. */

@@ -1,5 +1,5 @@
 import {describe, expect, it} from 'vitest';
-import {normalizeRegistryHost} from '../../src/config/registry-host.js';
+import {normalizeRegistryHost} from '../../../src/config/registry-host.js';
 
 describe('normalizeRegistryHost', () => {
   it.each([

@@ -1,9 +1,9 @@
 import {Config} from '@oclif/core';
 import {fileURLToPath} from 'node:url';
 import {describe, expect, it} from 'vitest';
-import {hubConfigDir} from '../../src/config/paths.js';
+import {hubConfigDir} from '../../../src/config/paths.js';
 
-const root = fileURLToPath(new URL('../..', import.meta.url));
+const root = fileURLToPath(new URL('../../..', import.meta.url));
 
 describe('hubConfigDir', () => {
   it("is oclif's configDir for the hub CLI, so the credential helper and the CLI agree", async () => {

@@ -2,7 +2,7 @@ import {mkdtemp, readFile, stat, writeFile} from 'node:fs/promises';
 import {tmpdir} from 'node:os';
 import {join} from 'node:path';
 import {describe, expect, it} from 'vitest';
-import {readSettings, removeRegistrySettings, saveRegistrySettings, type RegistrySettings} from '../../src/config/settings.js';
+import {readSettings, removeRegistrySettings, saveRegistrySettings, type RegistrySettings} from '../../../src/config/settings.js';
 
 const alpha: RegistrySettings = {
   issuer: 'https://id.example.com',

@@ -1,5 +1,5 @@
 import {describe, expect, it} from 'vitest';
-import {confirmDiscoveredIssuer, issuerOnRegistryDomain} from '../../src/auth/issuer-trust.js';
+import {confirmDiscoveredIssuer, issuerOnRegistryDomain} from '../../../src/auth/issuer-trust.js';
 import {HubError} from '@hub/common/errors';
 import {registryAudience} from '@hub/protocol/registry-audience';
 

@@ -1,5 +1,5 @@
 import {describe, expect, it} from 'vitest';
-import {WINDOWS_PART_LENGTH, entryLimit, splitIntoParts} from '../../src/store/keychain.js';
+import {WINDOWS_PART_LENGTH, entryLimit, splitIntoParts} from '../../../src/store/keychain.js';
 
 /** Windows Credential Manager: at most 2,560 bytes a credential, stored as UTF-16. */
 const WINDOWS_LIMIT_BYTES = 2560;
