@@ -111,7 +111,7 @@ export async function startBench(settings: BenchSettings, log: (message: string)
   let restartedHubAuth: Daemon | undefined;
   try {
     // Long enough that no helper call refreshes in the middle of a measurement.
-    stack.idp.setAccessTokenTtl(3600);
+    stack.idp.behave({accessTokenTtl: 3600});
     const bin = await linkHubBins(join(stack.sandbox.dir, 'bin'));
     const port = Number(new URL(stack.registry.url).port);
     let generation = 0;

@@ -181,7 +181,7 @@ describe.runIf(e2eEnabled([...E2E_PROGRAMS, ...REGISTRY_PROGRAMS]))(
     });
 
     it('refreshes an access token that expired between two pushes, without the user noticing', async () => {
-      stack.idp.setAccessTokenTtl(30); // inside hub's one-minute margin: every use refreshes
+      stack.idp.behave({accessTokenTtl: 30}); // inside hub's one-minute margin: every use refreshes
       try {
         expect((await login()).code).toBe(0);
         const before = stack.idp.grants.refresh_token ?? 0;
@@ -190,14 +190,14 @@ describe.runIf(e2eEnabled([...E2E_PROGRAMS, ...REGISTRY_PROGRAMS]))(
         expect((await docker(['push', `${registry}/alice/second:1`])).code).toBe(0);
         expect(stack.idp.grants.refresh_token).toBeGreaterThanOrEqual(before + 2);
       } finally {
-        stack.idp.setAccessTokenTtl(600);
+        stack.idp.behave({accessTokenTtl: 600});
       }
     });
 
     it('ten concurrent helper calls at expiry cause exactly one refresh, and all get a valid token', async () => {
-      stack.idp.setAccessTokenTtl(30);
+      stack.idp.behave({accessTokenTtl: 30});
       expect((await login()).code).toBe(0);
-      stack.idp.setAccessTokenTtl(600); // the refreshed token is good for long: nobody needs a second refresh
+      stack.idp.behave({accessTokenTtl: 600}); // the refreshed token is good for long: nobody needs a second refresh
       const before = stack.idp.grants.refresh_token ?? 0;
       const answers = await Promise.all(Array.from({length: 10}, () => helper('get', registry)));
       expect(answers.map((a) => a.code)).toEqual(Array(10).fill(0));

@@ -35,7 +35,7 @@ describe.runIf(e2eEnabled([...E2E_PROGRAMS, ...REGISTRY_PROGRAMS]))(
       registry = stack.registry.host;
       ({env} = await withHubOnPath(stack.sandbox.dir, stack.env));
       // Inside hub's one-minute margin: every session check refreshes at the provider, so a revoked session shows.
-      stack.idp.setAccessTokenTtl(30);
+      stack.idp.behave({accessTokenTtl: 30});
       await login();
     });
 

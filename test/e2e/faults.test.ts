@@ -145,7 +145,7 @@ describe.runIf(e2eEnabled([...E2E_PROGRAMS, ...REGISTRY_PROGRAMS]))('faults: cle
       await removeCredentialHelper(dockerDir, `kill-${i}.test`);
     }
 
-    stack.idp.setAccessTokenTtl(30); // every `hub token` now refreshes, and the kill lands in refreshes
+    stack.idp.behave({accessTokenTtl: 30}); // every `hub token` now refreshes, and the kill lands in refreshes
     let lostToRotation = 0;
     try {
       for (let round = 0; round < 10; round++) {
@@ -165,7 +165,7 @@ describe.runIf(e2eEnabled([...E2E_PROGRAMS, ...REGISTRY_PROGRAMS]))('faults: cle
         expect((await login).code).toBe(0);
       }
     } finally {
-      stack.idp.setAccessTokenTtl(600);
+      stack.idp.behave({accessTokenTtl: 600});
     }
     console.log(`SIGKILL: 10 rounds while writing files, 10 while refreshing; sessions lost to refresh-token rotation: ${lostToRotation}`);
     expect(lostToRotation).toBeLessThanOrEqual(2);

@@ -384,7 +384,7 @@ describe.runIf(e2eEnabled([]))('hub-auth operations', () => {
   });
 
   it('started while the identity provider is down: logs the URL that failed, keeps trying, logs when it is back', async () => {
-    idp.setDown(true);
+    idp.behave({down: true});
     let hubAuth: HubAuth | undefined;
     try {
       hubAuth = await startHubAuth({...optionsFor('provider-down', keysA), untilAlive: true});
@@ -394,11 +394,11 @@ describe.runIf(e2eEnabled([]))('hub-auth operations', () => {
       expect(warning).toMatchObject({event: 'provider', level: 40, failures: 1});
       expect(String(warning!.reason)).toContain(discovery);
       expect((await fetch(`${hubAuth.monitoringUrl}/readyz`)).status).toBe(503);
-      idp.setDown(false);
+      idp.behave({down: false});
       await waitFor('the recovery log line', async () => hubAuthLogLines(hubAuth!, 'identity provider reachable').length === 1, 40_000);
       expect((await fetch(`${hubAuth.monitoringUrl}/readyz`)).status).toBe(200);
     } finally {
-      idp.setDown(false);
+      idp.behave({down: false});
       await hubAuth?.stop();
     }
   });

@@ -37,8 +37,8 @@ describe.runIf(e2eEnabled([]))('hub-auth and the provider’s metadata and answe
   });
 
   afterEach(async () => {
-    idp.hideMetadata({});
-    idp.shapeIntrospection({});
+    idp.behave({hiddenMetadata: {}});
+    idp.behave({introspectionShape: {}});
     await running?.stop();
     running = undefined;
   });
@@ -77,7 +77,7 @@ describe.runIf(e2eEnabled([]))('hub-auth and the provider’s metadata and answe
   }
 
   it('finds the introspection endpoint in the RFC 8414 metadata when OpenID discovery leaves it out', async () => {
-    idp.hideMetadata({openid: ['introspection_endpoint', 'revocation_endpoint']});
+    idp.behave({hiddenMetadata: {openid: ['introspection_endpoint', 'revocation_endpoint']}});
     const discovery = (await (await fetch(`${idp.issuer}/.well-known/openid-configuration`)).json()) as Record<string, unknown>;
     expect(discovery.introspection_endpoint).toBeUndefined();
     const hubAuth = await start();
@@ -87,7 +87,7 @@ describe.runIf(e2eEnabled([]))('hub-auth and the provider’s metadata and answe
   });
 
   it('uses oidc.endpoints.introspection when neither document names one', async () => {
-    idp.hideMetadata({everywhere: ['introspection_endpoint']});
+    idp.behave({hiddenMetadata: {everywhere: ['introspection_endpoint']}});
     const hubAuth = await start({oidc: {endpoints: {introspection: `${idp.issuer}/token/introspection`}}});
     const answer = await tokenRequest(hubAuth, await opaqueToken('alice'));
     expect(answer.status, answer.message).toBe(200);
@@ -95,7 +95,7 @@ describe.runIf(e2eEnabled([]))('hub-auth and the provider’s metadata and answe
   });
 
   it('with no introspection endpoint known: not ready, logs the setting to change, and answers that, not "try again"', async () => {
-    idp.hideMetadata({everywhere: ['introspection_endpoint']});
+    idp.behave({hiddenMetadata: {everywhere: ['introspection_endpoint']}});
     const hubAuth = await start({untilAlive: true});
     await waitFor(
       'the configuration problem in the log',
@@ -123,13 +123,13 @@ describe.runIf(e2eEnabled([]))('hub-auth and the provider’s metadata and answe
     // bob signs in once with a provider that names the subject: his name is bound to it.
     expect((await tokenRequest(hubAuth, await opaqueToken('bob'), 'bob/app')).account).toBe('bob');
 
-    idp.shapeIntrospection({omit: ['sub', 'preferred_username'], add: {username: 'alice'}});
+    idp.behave({introspectionShape: {omit: ['sub', 'preferred_username'], add: {username: 'alice'}}});
     const alice = await tokenRequest(hubAuth, await opaqueToken('alice'));
     expect(alice.status, alice.message).toBe(200);
     expect(alice.account).toBe('alice');
 
     // An answer without sub that says "bob" is not bob's subject: the name stays his.
-    idp.shapeIntrospection({omit: ['sub', 'preferred_username'], add: {username: 'bob'}});
+    idp.behave({introspectionShape: {omit: ['sub', 'preferred_username'], add: {username: 'bob'}}});
     const impostor = await tokenRequest(hubAuth, await opaqueToken('mallory'), 'bob/app');
     expect(impostor.status).toBe(403);
     expect(impostor.message).toContain('belongs to another identity');
@@ -137,7 +137,7 @@ describe.runIf(e2eEnabled([]))('hub-auth and the provider’s metadata and answe
 
   it('says which claims the answer had when it names neither a subject nor a username', async () => {
     const hubAuth = await start();
-    idp.shapeIntrospection({omit: ['sub', 'preferred_username', 'username']});
+    idp.behave({introspectionShape: {omit: ['sub', 'preferred_username', 'username']}});
     const answer = await tokenRequest(hubAuth, await opaqueToken('alice'));
     expect(answer.status).toBe(403);
     expect(answer.message).toMatch(/no sub, nor preferred_username or username; it sent .*\bactive\b.*\bclient_id\b/);
@@ -145,7 +145,7 @@ describe.runIf(e2eEnabled([]))('hub-auth and the provider’s metadata and answe
   });
 
   it('with oidc.userinfo, checks opaque tokens at the UserInfo endpoint where the provider offers no introspection, once per token while cached', async () => {
-    idp.hideMetadata({everywhere: ['introspection_endpoint']});
+    idp.behave({hiddenMetadata: {everywhere: ['introspection_endpoint']}});
     const hubAuth = await start({
       extra: {oidc: {introspection: undefined, userinfo: {acceptTokensIssuedToAnyClient: true, cacheActiveSeconds: 60}}},
     });

@@ -149,7 +149,7 @@ describe.runIf(e2eEnabled([...E2E_PROGRAMS, ...REGISTRY_PROGRAMS]))('login anywh
   });
 
   it('backs off when the provider says slow_down, and still finishes', async () => {
-    stack.idp.slowDownNextTokenRequests(1);
+    stack.idp.behave({slowDowns: 1});
     const {url, done} = startDeviceLogin(['--device'], headlessEnv);
     await stack.browser.approveDevice(await url, alice);
     const result = await done;
@@ -166,13 +166,13 @@ describe.runIf(e2eEnabled([...E2E_PROGRAMS, ...REGISTRY_PROGRAMS]))('login anywh
     expect(refused.code).toBe(1);
     expect(refused.stderr).toContain('The sign-in was refused at the identity provider');
 
-    stack.idp.setDeviceCodeTtl(2);
+    stack.idp.behave({deviceCodeTtl: 2});
     try {
       const expired = await startDeviceLogin(['--device'], headlessEnv).done;
       expect(expired.code).toBe(1);
       expect(expired.stderr).toContain('The code expired before the sign-in was finished');
     } finally {
-      stack.idp.setDeviceCodeTtl(600);
+      stack.idp.behave({deviceCodeTtl: 600});
     }
   });
 

@@ -274,14 +274,14 @@ describe.runIf(e2eEnabled())('hub login refuses hostile and broken input, and st
   });
 
   it('waits for a slow identity provider and still signs in', async () => {
-    idp.setDelay(1500);
+    idp.behave({delayMs: 1500});
     try {
       const login = startLogin();
       await browser.signIn(await browser.nextUrl(), alice);
       const result = await login;
       expect(result.code, result.stderr).toBe(0);
     } finally {
-      idp.setDelay(0);
+      idp.behave({delayMs: 0});
     }
     expect((await runHub(['logout', REGISTRY], env)).code).toBe(0);
   });

@@ -107,7 +107,7 @@ describe.runIf(e2eEnabled())('hub login / token / status / logout against a real
   });
 
   it('refreshes the access token when it is about to expire', async () => {
-    idp.setAccessTokenTtl(30); // within hub's one-minute margin: every use refreshes
+    idp.behave({accessTokenTtl: 30}); // within hub's one-minute margin: every use refreshes
     try {
       const {result} = await loginAs();
       expect(result.code).toBe(0);
@@ -127,7 +127,7 @@ describe.runIf(e2eEnabled())('hub login / token / status / logout against a real
       // The refresh asked for the registry's audience again.
       expect(await issuedForRegistry(token.stdout.trim())).toMatchObject({preferred_username: 'alice'});
     } finally {
-      idp.setAccessTokenTtl(600);
+      idp.behave({accessTokenTtl: 600});
     }
   });
 
@@ -171,12 +171,12 @@ describe.runIf(e2eEnabled())('hub login / token / status / logout against a real
     expect(ambiguous.stderr).toContain(`hub knows several: ${REGISTRY}, ${second}`);
 
     // A refresh that cannot reach the provider fails clearly and keeps the session.
-    idp.setAccessTokenTtl(30);
+    idp.behave({accessTokenTtl: 30});
     const {result} = await loginAs();
     expect(result.code).toBe(0);
     const before = await secretServiceSession(keyring.env, REGISTRY);
     seenTokens.add(before!.accessToken as string).add(before!.refreshToken as string);
-    idp.setDown(true);
+    idp.behave({down: true});
     try {
       const failed = await runHub(['token', REGISTRY], env);
       expect(failed.code).toBe(1);
@@ -184,14 +184,14 @@ describe.runIf(e2eEnabled())('hub login / token / status / logout against a real
       expect(failed.stderr).toContain('The session is kept; try again.');
       expect(await secretServiceSession(keyring.env, REGISTRY)).toEqual(before);
     } finally {
-      idp.setDown(false);
-      idp.setAccessTokenTtl(600);
+      idp.behave({down: false});
+      idp.behave({accessTokenTtl: 600});
     }
     const retried = await runHub(['token', REGISTRY], env);
     expect(retried.code).toBe(0);
 
     // Logging out while the provider is down still forgets the session here, and says so.
-    idp.setDown(true);
+    idp.behave({down: true});
     try {
       const out = await runHub(['logout', '--all'], env);
       expect(out.code).toBe(0);
@@ -199,7 +199,7 @@ describe.runIf(e2eEnabled())('hub login / token / status / logout against a real
       expect(out.stderr).toContain(`Logged out of ${REGISTRY}`);
       expect(out.stderr).toContain(`Logged out of ${second}`);
     } finally {
-      idp.setDown(false);
+      idp.behave({down: false});
     }
     expect(await secretServiceCount(keyring.env)).toBe(0);
     expect((await runHub(['status'], env)).code).toBe(1);

@@ -35,7 +35,7 @@ describe.runIf(e2eEnabled([...E2E_PROGRAMS, ...REGISTRY_PROGRAMS]))(
       });
       registry = stack.registry.host;
       ({env} = await withHubOnPath(stack.sandbox.dir, stack.env));
-      stack.idp.setAccessTokenTtl(ACCESS_TOKEN_SECONDS);
+      stack.idp.behave({accessTokenTtl: ACCESS_TOKEN_SECONDS});
       const login = runHub(['login', registry], env);
       await stack.browser.signIn(await stack.browser.nextUrl(), alice);
       expect((await login).code).toBe(0);

@@ -56,16 +56,16 @@ describe.runIf(e2eEnabled([]))('hub-auth under faults and load', () => {
   it('keeps verifying JWTs with the keys it has while the provider’s JWKS endpoint fails', async () => {
     expect((await ask(await jwt())).status).toBe(200); // keys fetched and cached
     const fresh = await jwt(); // a token never seen before: its signature must be checked now
-    idp.setDown(true);
+    idp.behave({down: true});
     try {
       expect((await ask(fresh)).status).toBe(200);
     } finally {
-      idp.setDown(false);
+      idp.behave({down: false});
     }
   });
 
   it('fails closed when introspection fails, and does not hammer the provider with a flood of bad tokens', async () => {
-    idp.setDown(true);
+    idp.behave({down: true});
     const before = idp.requests.get('/token/introspection') ?? 0;
     try {
       const tokens = Array.from({length: 300}, (_, i) => `opaque-flood-${i}-${crypto.randomUUID()}`);
@@ -78,7 +78,7 @@ describe.runIf(e2eEnabled([]))('hub-auth under faults and load', () => {
       // At most one batch of concurrent calls reached the provider before the pause.
       expect((idp.requests.get('/token/introspection') ?? 0) - before).toBeLessThanOrEqual(40);
     } finally {
-      idp.setDown(false);
+      idp.behave({down: false});
     }
     await new Promise((resolve) => setTimeout(resolve, 2100)); // the pause after a failure
     const good = await idp.issueOpaqueToken('alice', 600, AUDIENCE);
@@ -110,7 +110,7 @@ describe.runIf(e2eEnabled([]))('hub-auth under faults and load', () => {
 
   it('introspects in turn per client address: while one address floods it with junk tokens, every other user’s new token is checked', async () => {
     // A provider under strain (each answer 100 ms): the attacker alone could keep every slot busy.
-    idp.setDelay(100);
+    idp.behave({delayMs: 100});
     const attacker = new Pool(hubAuth.url, {connections: 40, localAddress: '127.0.0.2'});
     const users = Array.from({length: 20}, (_, i) => new Pool(hubAuth.url, {connections: 1, localAddress: `127.0.0.${10 + i}`}));
     const attack = {answers: new Map<number, number>(), honest429: 0, stop: false};
@@ -150,7 +150,7 @@ describe.runIf(e2eEnabled([]))('hub-auth under faults and load', () => {
       expect(attack.honest429).toBe(attack.answers.get(429));
     } finally {
       attack.stop = true;
-      idp.setDelay(0);
+      idp.behave({delayMs: 0});
       await Promise.all([attacker, ...users].map((pool) => pool.close()));
     }
   }, 120_000);

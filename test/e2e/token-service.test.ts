@@ -113,9 +113,9 @@ describe.runIf(e2eEnabled([...E2E_PROGRAMS, ...REGISTRY_PROGRAMS]))('hub-auth in
   it('accepts opaque access tokens through introspection', async () => {
     // The provider makes opaque tokens for this registry while the login runs (another registry
     // name, so that the session of the other tests stays as it is).
-    stack.idp.setOpaqueResource(registryAudience(registry));
+    stack.idp.behave({opaqueResource: registryAudience(registry)});
     const opaque = await accessTokenFor(alice, registryAudience(registry), 'opaque.registry.test').finally(() =>
-      stack.idp.setOpaqueResource(undefined),
+      stack.idp.behave({opaqueResource: undefined}),
     );
     expect(opaque.split('.')).not.toHaveLength(3);
     const response = await fetch(`${stack.hubAuth.url}/token?service=hub-registry&scope=repository:alice/app:pull`, {

@@ -63,36 +63,42 @@ export const INTROSPECTION_CLIENT = {id: 'hub-auth', secret: 'hub-auth-introspec
  */
 export const READ_WRITE_CLIENT = {id: 'hub-cli-read-write', scope: 'openid read write'};
 
+/** How the provider behaves from now on; each field stays as set until it is set again. */
+export interface ProviderBehaviour {
+  /** Access token lifetime in seconds for tokens issued from now on. */
+  accessTokenTtl: number;
+  /** Makes every request fail by closing the connection while true: a provider that is down. */
+  down: boolean;
+  /** Answers every request this much later: a provider that is slow. */
+  delayMs: number;
+  /** Device codes issued from now on expire after this many seconds. */
+  deviceCodeTtl: number;
+  /** The next this many token requests are answered `slow_down`, as a provider that wants slower polling. */
+  slowDowns: number;
+  /** Access tokens asked for this resource are opaque (introspected) instead of JWTs. */
+  opaqueResource: string | undefined;
+  /**
+   * Metadata fields the provider leaves out: from its OpenID discovery document only (`openid`),
+   * as providers that publish introspection and revocation in their RFC 8414 metadata only, or
+   * from both documents (`everywhere`), as providers without introspection.
+   */
+  hiddenMetadata: {openid?: string[]; everywhere?: string[]};
+  /** Introspection answers leave these claims out (e.g. `sub`, which RFC 7662 makes optional) and add these. */
+  introspectionShape: {omit?: string[]; add?: Record<string, unknown>};
+}
+
 export interface IdentityProvider {
   issuer: string;
   clientId: string;
   provider: Provider;
-  /** Access token lifetime in seconds for tokens issued from now on. */
-  setAccessTokenTtl(seconds: number): void;
+  /** Changes how the provider behaves from now on. */
+  behave(change: Partial<ProviderBehaviour>): void;
   /** Successful token endpoint grants by grant type. */
   grants: Record<string, number>;
-  /** Makes every request fail by closing the connection while true: a provider that is down. */
-  setDown(down: boolean): void;
-  /** Answers every request this much later: a provider that is slow. */
-  setDelay(ms: number): void;
-  /** Device codes issued from now on expire after this many seconds. */
-  setDeviceCodeTtl(seconds: number): void;
-  /** The next `count` token requests are answered `slow_down`, as a provider that wants slower polling. */
-  slowDownNextTokenRequests(count: number): void;
   /** Requests that reached the provider, by path (counted even while it is down). */
   requests: Map<string, number>;
   /** An opaque access token for a user, issued directly (as after a sign-in) for this audience, for load tests. */
   issueOpaqueToken(username: string, ttlSeconds?: number, audience?: string): Promise<string>;
-  /** Access tokens asked for this resource from now on are opaque (introspected) instead of JWTs. */
-  setOpaqueResource(indicator: string | undefined): void;
-  /**
-   * Metadata fields the provider leaves out from now on: from its OpenID discovery document only
-   * (`openid`), as providers that publish introspection and revocation in their RFC 8414 metadata
-   * only, or from both documents (`everywhere`), as providers without introspection.
-   */
-  hideMetadata(fields: {openid?: string[]; everywhere?: string[]}): void;
-  /** Introspection answers leave these claims out from now on (e.g. `sub`, which RFC 7662 makes optional) and add these. */
-  shapeIntrospection(change: {omit?: string[]; add?: Record<string, unknown>}): void;
   /** When each token-endpoint request arrived (ms since the epoch). */
   tokenRequestTimes: number[];
   /** Signs a JWT with the provider's own signing key, for tests that need tokens with odd claims (or another `typ` header). */
@@ -138,15 +144,17 @@ export async function startIdentityProvider(options: IdentityProviderOptions = {
   const oauthMetadataPath = `/.well-known/oauth-authorization-server${mount}`;
   /** Requests for the RFC 8414 document, which the provider answers with its full metadata. */
   const oauthMetadataRequests = new WeakSet<IncomingMessage>();
-  let accessTokenTtl = 600;
-  let down = false;
-  let delayMs = 0;
-  let deviceCodeTtl = 600;
-  let slowDowns = 0;
-  let opaqueResource: string | undefined;
-  // What the provider leaves out of its documents: the options say it from the start, hideMetadata() from then on.
-  let hidden: {openid?: string[]; everywhere?: string[]} = {openid: options.onlyInOAuthMetadata, everywhere: options.unlisted};
-  let introspectionChange: {omit?: string[]; add?: Record<string, unknown>} = {};
+  // What the provider leaves out of its documents: the options say it from the start, behave() from then on.
+  const behaviour: ProviderBehaviour = {
+    accessTokenTtl: 600,
+    down: false,
+    delayMs: 0,
+    deviceCodeTtl: 600,
+    slowDowns: 0,
+    opaqueResource: undefined,
+    hiddenMetadata: {openid: options.onlyInOAuthMetadata, everywhere: options.unlisted},
+    introspectionShape: {},
+  };
   const tokenRequestTimes: number[] = [];
   const requests = new Map<string, number>();
   const grants: Record<string, number> = {};
@@ -231,7 +239,7 @@ export async function startIdentityProvider(options: IdentityProviderOptions = {
         useGrantedResource: () => true,
         getResourceServerInfo: (_ctx, indicator) => {
           if (!indicator.startsWith('https://')) throw new Error(`unknown resource ${indicator}`);
-          if (indicator === opaqueResource) return {scope: '', audience: indicator, accessTokenFormat: 'opaque'};
+          if (indicator === behaviour.opaqueResource) return {scope: '', audience: indicator, accessTokenFormat: 'opaque'};
           return {scope: '', audience: indicator, accessTokenFormat: 'jwt', jwt: {sign: {alg: 'RS256'}}};
         },
       },
@@ -245,14 +253,14 @@ export async function startIdentityProvider(options: IdentityProviderOptions = {
     // Keycloak, Okta and Dex hand a native client a refresh token without a consent prompt.
     issueRefreshToken: async (_ctx, client) => client.grantTypeAllowed('refresh_token'),
     ttl: {
-      AccessToken: () => accessTokenTtl,
+      AccessToken: () => behaviour.accessTokenTtl,
       IdToken: 600,
       RefreshToken: 24 * 3600,
       Grant: 24 * 3600,
       Session: 24 * 3600,
       Interaction: 600,
       AuthorizationCode: 60,
-      DeviceCode: () => deviceCodeTtl,
+      DeviceCode: () => behaviour.deviceCodeTtl,
     },
     cookies: {keys: ['test-cookie-key-not-secret']},
     jwks: {keys: [signingJwk]},
@@ -273,11 +281,15 @@ export async function startIdentityProvider(options: IdentityProviderOptions = {
     const discovery =
       ctx.path === '/.well-known/openid-configuration' ? (oauthMetadataRequests.has(ctx.req) ? 'oauth' : 'openid') : undefined;
     if (discovery) {
-      for (const field of [...(hidden.everywhere ?? []), ...(discovery === 'openid' ? (hidden.openid ?? []) : [])]) delete body[field];
+      for (const field of [
+        ...(behaviour.hiddenMetadata.everywhere ?? []),
+        ...(discovery === 'openid' ? (behaviour.hiddenMetadata.openid ?? []) : []),
+      ])
+        delete body[field];
     }
     if (ctx.path === '/token/introspection' && body.active === true) {
-      for (const claim of introspectionChange.omit ?? []) delete body[claim];
-      Object.assign(body, introspectionChange.add);
+      for (const claim of behaviour.introspectionShape.omit ?? []) delete body[claim];
+      Object.assign(body, behaviour.introspectionShape.add);
     }
   });
   provider.use(async (ctx, next) => {
@@ -287,8 +299,8 @@ export async function startIdentityProvider(options: IdentityProviderOptions = {
       return;
     }
     if (ctx.method === 'POST' && ctx.path === '/token') tokenRequestTimes.push(Date.now());
-    if (slowDowns > 0 && ctx.method === 'POST' && ctx.path === '/token') {
-      slowDowns -= 1;
+    if (behaviour.slowDowns > 0 && ctx.method === 'POST' && ctx.path === '/token') {
+      behaviour.slowDowns -= 1;
       ctx.status = 400;
       ctx.body = {error: 'slow_down', error_description: 'poll less often'};
       return;
@@ -309,11 +321,11 @@ export async function startIdentityProvider(options: IdentityProviderOptions = {
   server.on('request', (req: IncomingMessage, res: ServerResponse) => {
     const path = (req.url ?? '/').split('?')[0]!;
     requests.set(path, (requests.get(path) ?? 0) + 1);
-    if (down) {
+    if (behaviour.down) {
       req.socket.destroy();
       return;
     }
-    if (delayMs > 0) setTimeout(() => serve(req, res), delayMs);
+    if (behaviour.delayMs > 0) setTimeout(() => serve(req, res), behaviour.delayMs);
     else serve(req, res);
   });
   function serve(req: IncomingMessage, res: ServerResponse): void {
@@ -362,29 +374,8 @@ export async function startIdentityProvider(options: IdentityProviderOptions = {
       if (audience) token.setAudience(audience);
       return token.save();
     },
-    hideMetadata: (fields) => {
-      hidden = fields;
-    },
-    shapeIntrospection: (change) => {
-      introspectionChange = change;
-    },
-    setOpaqueResource: (indicator) => {
-      opaqueResource = indicator;
-    },
-    setAccessTokenTtl: (seconds) => {
-      accessTokenTtl = seconds;
-    },
-    setDown: (value) => {
-      down = value;
-    },
-    setDelay: (ms) => {
-      delayMs = ms;
-    },
-    setDeviceCodeTtl: (seconds) => {
-      deviceCodeTtl = seconds;
-    },
-    slowDownNextTokenRequests: (count) => {
-      slowDowns = count;
+    behave: (change) => {
+      Object.assign(behaviour, change);
     },
     signWithProviderKey: (payload, typ = 'at+jwt') =>
       new SignJWT(payload).setProtectedHeader({alg: 'RS256', kid: signingJwk.kid, typ}).sign(privateKey),

@@ -23,7 +23,7 @@ export const startOidcProvider: StartProvider = async () => {
       introspection: {clientId: INTROSPECTION_CLIENT.id, clientSecret: {env: 'HUB_AUTH_INTROSPECTION_SECRET'}},
     }),
     hubAuthEnv: {HUB_AUTH_INTROSPECTION_SECRET: INTROSPECTION_CLIENT.secret},
-    setAccessTokenTtl: async (seconds) => idp.setAccessTokenTtl(seconds),
+    setAccessTokenTtl: async (seconds) => idp.behave({accessTokenTtl: seconds}),
     async signIn(page, user) {
       await page.getByLabel('Username').fill(user.username);
       await page.getByLabel('Password').fill(user.password);

@@ -16,6 +16,7 @@ import {
   type VerifiedClaims,
 } from './access-token-checks.js';
 import {passedOn, QUOTED_LENGTH} from '@hub/common/quote';
+import {isTransientNetworkError} from '@hub/common/errors';
 
 export {InvalidTokenError, OverloadError, ProviderConfigurationError, UpstreamError};
 export type {VerifiedClaims};
@@ -118,7 +119,7 @@ export function createAccessTokenVerifier(options: VerifierOptions): AccessToken
         requiredClaims: ['sub', 'exp'],
       }));
     } catch (error) {
-      if (error instanceof joseErrors.JWKSTimeout || error instanceof joseErrors.JWKSInvalid || isNetworkError(error)) {
+      if (error instanceof joseErrors.JWKSTimeout || error instanceof joseErrors.JWKSInvalid || isTransientNetworkError(error)) {
         throw new UpstreamError(`cannot fetch the identity provider's keys: ${(error as Error).message}`);
       }
       throw new InvalidTokenError(describeJoseError(error), !(error instanceof joseErrors.JWKSNoMatchingKey));
@@ -245,10 +246,6 @@ async function callUserInfo(configuration: client.Configuration, token: string):
       throw new InvalidTokenError('the identity provider does not accept the token (UserInfo refused it)');
     throw new UpstreamError(`UserInfo failed: ${describeOAuthFailure(error)}`);
   }
-}
-
-function isNetworkError(error: unknown): boolean {
-  return error instanceof TypeError || (error instanceof Error && /fetch failed|ECONNREFUSED|ECONNRESET|ETIMEDOUT/.test(error.message));
 }
 
 function describeJoseError(error: unknown): string {
