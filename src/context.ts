@@ -2,7 +2,7 @@ import type * as client from 'openid-client';
 import type {OpenBrowser} from './auth/browser.js';
 import {canOpenBrowser} from './auth/display.js';
 import type {Confirm} from './auth/issuer-trust.js';
-import type {DiscoveryOptions, ProviderSettings} from './auth/oidc.js';
+import type {DiscoveryOptions, SignInSettings} from './auth/oidc.js';
 import {hubConfigDir, hubPaths, type HubPaths} from './config/paths.js';
 import type {StorageKind} from './config/settings.js';
 import {printable} from './io/terminal-text.js';
@@ -34,7 +34,7 @@ export interface Context {
    * starts, docker-credential-hub only when it has to go on the network.
    */
   connect(): Promise<void>;
-  discover(settings: ProviderSettings, clientSecret?: string, options?: DiscoveryOptions): Promise<client.Configuration>;
+  discover(settings: SignInSettings, clientSecret?: string, options?: DiscoveryOptions): Promise<client.Configuration>;
 }
 
 export function createContext(write: (line: string) => void, env: NodeJS.ProcessEnv = process.env): Context {

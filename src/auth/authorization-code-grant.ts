@@ -1,12 +1,12 @@
 import * as client from 'openid-client';
 import {HubError, isTransientNetworkError, rootMessage} from '@hub/common/errors';
 import {startLoopbackServer, type LoopbackServer, type RefusedConnection} from './loopback.js';
-import {audienceParameters, describeOAuthError, scopeRefused, type ProviderSettings} from './oidc.js';
+import {audienceParameters, describeOAuthError, scopeRefused, type SignInSettings} from './oidc.js';
 import type {Tokens} from './token-grants.js';
 
 export interface BrowserSignInOptions {
-  provider: client.Configuration;
-  settings: ProviderSettings;
+  oidcConfig: client.Configuration;
+  settings: SignInSettings;
   port?: number;
   timeoutMs: number;
   signal?: AbortSignal;
@@ -32,7 +32,7 @@ export interface BrowserSignIn extends Pick<LoopbackServer, 'callback' | 'finish
  * the page can tell the truth about the outcome.
  */
 export async function startBrowserSignIn(options: BrowserSignInOptions): Promise<BrowserSignIn> {
-  const {provider, settings} = options;
+  const {oidcConfig, settings} = options;
   const codeVerifier = client.randomPKCECodeVerifier();
   const state = client.randomState();
   const nonce = client.randomNonce();
@@ -46,7 +46,7 @@ export async function startBrowserSignIn(options: BrowserSignInOptions): Promise
       `Check that the client id ${settings.clientId} is registered at ${settings.issuer} (--client-id, HUB_CLIENT_ID) and allows the redirect URI ${options.port ? `http://127.0.0.1:${options.port}/callback` : 'http://127.0.0.1/callback on any port'}.`,
     ],
     explainRefusal: (error, description) =>
-      error === 'invalid_scope' ? scopeRefused(provider, settings, description ? `${error} (${description})` : error) : undefined,
+      error === 'invalid_scope' ? scopeRefused(oidcConfig, settings, description ? `${error} (${description})` : error) : undefined,
     onRefused: (refused) =>
       options.say(
         `Warning: ${whoWasRefused(refused)} tried to use your sign-in link; hub refused it and goes on waiting for your browser. Tell your administrator if this was not expected.`,
@@ -54,7 +54,7 @@ export async function startBrowserSignIn(options: BrowserSignInOptions): Promise
   });
   let authorizationUrl: URL;
   try {
-    authorizationUrl = client.buildAuthorizationUrl(provider, {
+    authorizationUrl = client.buildAuthorizationUrl(oidcConfig, {
       redirect_uri: server.redirectUri,
       scope: settings.scopes,
       code_challenge: await client.calculatePKCECodeChallenge(codeVerifier),
@@ -73,7 +73,7 @@ export async function startBrowserSignIn(options: BrowserSignInOptions): Promise
     async exchange(callback) {
       try {
         return await client.authorizationCodeGrant(
-          provider,
+          oidcConfig,
           callback,
           {pkceCodeVerifier: codeVerifier, expectedState: state, expectedNonce: nonce, idTokenExpected: true},
           {redirect_uri: server.redirectUri, ...audienceParameters(settings.audience)},

@@ -1,17 +1,17 @@
 import * as client from 'openid-client';
 import {ExitCode, HubError, isTransientNetworkError, rootMessage} from '@hub/common/errors';
 import type {OpenBrowser} from './browser.js';
-import {audienceParameters, describeOAuthError, scopeRefused, type ProviderSettings} from './oidc.js';
+import {audienceParameters, describeOAuthError, scopeRefused, type SignInSettings} from './oidc.js';
 import type {Tokens} from './token-grants.js';
 
 /** Whether the provider offers the OAuth 2.0 device authorization grant (RFC 8628). */
-export function supportsDeviceFlow(provider: client.Configuration): boolean {
-  return Boolean(provider.serverMetadata().device_authorization_endpoint);
+export function supportsDeviceFlow(oidcConfig: client.Configuration): boolean {
+  return Boolean(oidcConfig.serverMetadata().device_authorization_endpoint);
 }
 
 export interface DeviceLoginOptions {
-  provider: client.Configuration;
-  settings: ProviderSettings;
+  oidcConfig: client.Configuration;
+  settings: SignInSettings;
   signal?: AbortSignal;
   /** How long to wait for the sign-in (--timeout), or less when the code expires sooner. */
   timeoutMs: number;
@@ -25,13 +25,16 @@ export interface DeviceLoginOptions {
  * provider's interval (openid-client backs off by 5 s on `slow_down`).
  */
 export async function loginWithDevice(options: DeviceLoginOptions): Promise<Tokens> {
-  const {provider, settings} = options;
+  const {oidcConfig, settings} = options;
   let authorization: client.DeviceAuthorizationResponse;
   try {
-    authorization = await client.initiateDeviceAuthorization(provider, {scope: settings.scopes, ...audienceParameters(settings.audience)});
+    authorization = await client.initiateDeviceAuthorization(oidcConfig, {
+      scope: settings.scopes,
+      ...audienceParameters(settings.audience),
+    });
   } catch (error) {
     if (error instanceof client.ResponseBodyError && error.error === 'invalid_scope')
-      throw scopeRefused(provider, settings, describeOAuthError(error));
+      throw scopeRefused(oidcConfig, settings, describeOAuthError(error));
     throw new HubError(`The identity provider did not start a device sign-in: ${describeOAuthError(error)}.`, {
       code: 'device_flow_failed',
       cause: error,
@@ -47,7 +50,7 @@ export async function loginWithDevice(options: DeviceLoginOptions): Promise<Toke
   options.say(`Waiting for the sign-in to finish (hub waits ${describeSeconds(waitSeconds)}; Ctrl-C to cancel)…`);
   const deadline = AbortSignal.timeout(options.timeoutMs);
   try {
-    return await client.pollDeviceAuthorizationGrant(provider, authorization, audienceParameters(settings.audience), {
+    return await client.pollDeviceAuthorizationGrant(oidcConfig, authorization, audienceParameters(settings.audience), {
       signal: options.signal ? AbortSignal.any([options.signal, deadline]) : deadline,
     });
   } catch (error) {

@@ -6,8 +6,8 @@ import {combinedMetadata, missingEndpoints} from '@hub/protocol/authorization-se
 import type {HubEndpoint, HubEndpoints} from '../config/settings.js';
 import {passedOn, QUOTED_LENGTH} from '@hub/common/quote';
 
-/** What hub needs to know to talk to a registry's identity provider as a public client. */
-export interface ProviderSettings {
+/** The sign-in part of a registry's settings: what hub needs to talk to its identity provider as a public client. */
+export interface SignInSettings {
   issuer: string;
   clientId: string;
   scopes: string;
@@ -30,7 +30,7 @@ export interface DiscoveryOptions {
 
 /** OIDC discovery for hub as a public client (PKCE, no secret), or for a robot with its secret. */
 export async function discoverProvider(
-  settings: ProviderSettings,
+  settings: SignInSettings,
   clientSecret?: string,
   options: DiscoveryOptions = {},
 ): Promise<client.Configuration> {
@@ -186,9 +186,9 @@ export function describeOAuthError(error: unknown): string {
  * `invalid_scope`: the provider does not know, or does not allow this client, a scope hub asked
  * for. Names what hub asked and which of it the provider does not list, and how to change either.
  */
-export function scopeRefused(provider: client.Configuration, settings: ProviderSettings, providerWords: string): HubError {
+export function scopeRefused(oidcConfig: client.Configuration, settings: SignInSettings, providerWords: string): HubError {
   const asked = settings.scopes.split(' ').filter(Boolean);
-  const listed = provider.serverMetadata().scopes_supported;
+  const listed = oidcConfig.serverMetadata().scopes_supported;
   const unlisted = listed ? asked.filter((scope) => !listed.includes(scope)) : [];
   const offered = listed ? asked.filter((scope) => listed.includes(scope)) : [];
   return new HubError(

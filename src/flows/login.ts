@@ -2,10 +2,10 @@ import {join, resolve} from 'node:path';
 import type {Configuration} from 'openid-client';
 import {loginWithDevice, supportsDeviceFlow} from '../auth/device-authorization-grant.js';
 import {startBrowserSignIn} from '../auth/authorization-code-grant.js';
-import type {ProviderSettings} from '../auth/oidc.js';
+import type {SignInSettings} from '../auth/oidc.js';
 import {jwtClaims} from '../auth/jwt-claims.js';
 import {confirmDiscoveredIssuer} from '../auth/issuer-trust.js';
-import {identify, robotTokens, type Identity, type Tokens} from '../auth/token-grants.js';
+import {whoSignedIn, robotTokens, type SignedInUser, type Tokens} from '../auth/token-grants.js';
 import {readSettings, saveRegistrySettings, type StorageKind} from '../config/settings.js';
 import {DEFAULT_SCOPES} from '@hub/protocol/default-scopes';
 import type {Context} from '../context.js';
@@ -51,21 +51,21 @@ export interface LoginResult {
 
 export async function login(ctx: Context, options: LoginOptions): Promise<LoginResult> {
   const registry = chooseRegistry(options.registry, await readSettings(ctx.paths.settings), ctx.env);
-  const {provider, discovered, published} = await providerSettings(registry, options);
+  const {settings, discovered, published} = await signInSettings(registry, options);
   if (discovered && options.credential?.kind === 'client-secret') {
     // A robot's secret is a password for the provider: a registry must not choose where it goes.
     throw new HubError(
-      `hub sends a client secret only to an identity provider you name, not to the one ${registry.host} announces (${provider.issuer}).`,
+      `hub sends a client secret only to an identity provider you name, not to the one ${registry.host} announces (${settings.issuer}).`,
       {
         exit: ExitCode.usage,
         code: 'issuer_required',
-        suggestions: [`Pass the issuer with the client credentials: --issuer ${provider.issuer} if that is your provider.`],
+        suggestions: [`Pass the issuer with the client credentials: --issuer ${settings.issuer} if that is your provider.`],
       },
     );
   }
   // Named up front: with zero-config login the registry chose the provider, and the person should see which.
-  ctx.say(`Signing in to ${registry.host} at ${provider.issuer}`);
-  if (discovered && !options.yes && !options.credential) await confirmDiscoveredIssuer(registry.host, provider.issuer, ctx.confirm);
+  ctx.say(`Signing in to ${registry.host} at ${settings.issuer}`);
+  if (discovered && !options.yes && !options.credential) await confirmDiscoveredIssuer(registry.host, settings.issuer, ctx.confirm);
   const storage: StorageKind = options.insecureStorage ? 'insecure-file' : 'keychain';
   const store = ctx.store(storage);
   // Before the browser opens: nobody should sign in only to learn the tokens have nowhere to go.
@@ -77,10 +77,10 @@ export async function login(ctx: Context, options: LoginOptions): Promise<LoginR
 
   const session =
     options.credential?.kind === 'access-token'
-      ? await keep(await sessionFromPresentedToken(registry, provider, options.credential.value), provider)
+      ? await keep(await sessionFromPresentedToken(registry, settings, options.credential.value), settings)
       : options.credential?.kind === 'client-secret'
-        ? await keep(await sessionForRobot(ctx, registry, provider, options.credential.value), provider)
-        : await signIn(ctx, registry, provider, options, published, keep);
+        ? await keep(await sessionForRobot(ctx, registry, settings, options.credential.value), settings)
+        : await signIn(ctx, registry, settings, options, published, keep);
 
   ctx.say(`✓ Logged in to ${registry.host} as ${session.account} (tokens in ${store.description}).`);
   if (dockerConfig) await connectDocker(ctx, registry.host, dockerConfig);
@@ -95,7 +95,7 @@ export async function login(ctx: Context, options: LoginOptions): Promise<LoginR
 }
 
 /** Stores a new session and the settings it was signed in with; hands the session back. */
-type Keep = (session: Session, signedInAt: ProviderSettings) => Promise<Session>;
+type Keep = (session: Session, signedInAt: SignInSettings) => Promise<Session>;
 
 /**
  * The session goes to the chosen store and the registry's settings remember where, with the
@@ -103,7 +103,7 @@ type Keep = (session: Session, signedInAt: ProviderSettings) => Promise<Session>
  */
 async function keepSession(
   ctx: Context,
-  login: {registry: Registry; signedInAt: ProviderSettings; storage: StorageKind; dockerConfig: string | undefined},
+  login: {registry: Registry; signedInAt: SignInSettings; storage: StorageKind; dockerConfig: string | undefined},
   session: Session,
 ): Promise<Session> {
   const {registry, signedInAt, storage, dockerConfig} = login;
@@ -130,36 +130,38 @@ async function keepSession(
 async function signIn(
   ctx: Context,
   registry: Registry,
-  asked: ProviderSettings,
+  asked: SignInSettings,
   options: LoginOptions,
   published: HubConfiguration | undefined,
   keep: Keep,
 ): Promise<Session> {
   // The device endpoint may be only in the provider's RFC 8414 metadata.
-  const config = await ctx.discover(asked, undefined, {needs: ['device_authorization_endpoint']});
-  const provider = withExactIssuer(ctx, asked, config);
+  const oidcConfig = await ctx.discover(asked, undefined, {needs: ['device_authorization_endpoint']});
+  const settings = withExactIssuer(ctx, asked, oidcConfig);
   const timeoutMs = options.timeoutSeconds * 1000;
 
-  if (chooseDeviceFlow(ctx, options, config)) {
-    const clientId = await deviceClientId(registry, options, provider, published);
+  if (chooseDeviceFlow(ctx, options, oidcConfig)) {
+    const clientId = await deviceClientId(registry, options, settings, published);
     // The session keeps the client its tokens were issued to: renewals and revocation use it.
-    const settings = {...provider, clientId};
+    const deviceSettings = {...settings, clientId};
     const used =
-      clientId === provider.clientId ? config : await ctx.discover(settings, undefined, {needs: ['device_authorization_endpoint']});
+      clientId === settings.clientId
+        ? oidcConfig
+        : await ctx.discover(deviceSettings, undefined, {needs: ['device_authorization_endpoint']});
     const tokens = await loginWithDevice({
-      provider: used,
-      settings,
+      oidcConfig: used,
+      settings: deviceSettings,
       signal: options.signal,
       timeoutMs,
       say: ctx.say,
       openBrowser: ctx.browserAvailable ? ctx.openBrowser : undefined,
     });
-    return keep(await sessionFromTokens(ctx, registry, settings, used, tokens), provider);
+    return keep(await sessionFromTokens(ctx, registry, deviceSettings, used, tokens), settings);
   }
 
   const browser = await startBrowserSignIn({
-    provider: config,
-    settings: provider,
+    oidcConfig,
+    settings,
     port: options.port,
     timeoutMs,
     signal: options.signal,
@@ -175,7 +177,7 @@ async function signIn(
     ctx.say('Waiting for the sign-in to finish… (Ctrl-C to cancel)');
     const callback = await browser.callback;
     const callbackAt = performance.now();
-    const session = await keep(await sessionFromTokens(ctx, registry, provider, config, await browser.exchange(callback)), provider);
+    const session = await keep(await sessionFromTokens(ctx, registry, settings, oidcConfig, await browser.exchange(callback)), settings);
     // HUB_TIMING=1: one line for `npm run bench`, which measures the path from callback to keychain.
     if (ctx.env.HUB_TIMING === '1')
       process.stderr.write(`hub-timing callback_to_stored_ms=${(performance.now() - callbackAt).toFixed(1)}\n`);
@@ -191,12 +193,12 @@ async function signIn(
 async function sessionFromTokens(
   ctx: Context,
   registry: Registry,
-  settings: ProviderSettings,
+  settings: SignInSettings,
   used: Configuration,
   tokens: Tokens,
 ): Promise<Session> {
-  const identity = await accountAtRegistry(ctx, registry, settings, tokens.access_token, await identify(used, tokens));
-  return buildSession(registry.host, settings, identity, grantFromTokens(tokens, ctx.nowSeconds()));
+  const user = await accountAtRegistry(ctx, registry, settings, tokens.access_token, await whoSignedIn(used, tokens));
+  return buildSession(registry.host, settings, user, grantFromTokens(tokens, ctx.nowSeconds()));
 }
 
 /**
@@ -206,10 +208,10 @@ async function sessionFromTokens(
  * copying another's hub-configuration gets tokens good only for itself. `discovered` says the
  * issuer came from the registry (trust on first use).
  */
-async function providerSettings(
+async function signInSettings(
   registry: Registry,
   options: LoginOptions,
-): Promise<{provider: ProviderSettings; discovered: boolean; published?: HubConfiguration}> {
+): Promise<{settings: SignInSettings; discovered: boolean; published?: HubConfiguration}> {
   const saved = registry.settings;
   const known = {
     issuer: options.issuer ?? saved?.issuer,
@@ -220,7 +222,7 @@ async function providerSettings(
   const endpoints = saved?.endpoints;
   const discovered = known.issuer && known.clientId ? undefined : await discoverHubConfiguration(registry);
   return {
-    provider: {
+    settings: {
       issuer: known.issuer ?? discovered!.issuer,
       clientId: known.clientId ?? discovered!.client_id,
       scopes: known.scopes ?? discovered?.scopes ?? DEFAULT_SCOPES,
@@ -240,13 +242,13 @@ async function providerSettings(
 async function deviceClientId(
   registry: Registry,
   options: LoginOptions,
-  provider: ProviderSettings,
+  settings: SignInSettings,
   published: HubConfiguration | undefined,
 ): Promise<string> {
   if (options.clientId) return options.clientId;
   const configuration =
     published ?? (options.issuer === undefined ? await discoverHubConfiguration(registry).catch(() => undefined) : undefined);
-  return configuration?.issuer === provider.issuer && configuration.device_client_id ? configuration.device_client_id : provider.clientId;
+  return configuration?.issuer === settings.issuer && configuration.device_client_id ? configuration.device_client_id : settings.clientId;
 }
 
 /**
@@ -259,13 +261,13 @@ async function deviceClientId(
 async function accountAtRegistry(
   ctx: Context,
   registry: Registry,
-  provider: ProviderSettings,
+  settings: SignInSettings,
   accessToken: string,
-  identity: Identity | undefined,
-): Promise<Identity> {
+  user: SignedInUser | undefined,
+): Promise<SignedInUser> {
   try {
     const {account} = await checkTokenWithRegistry(registry, accessToken);
-    return {subject: identity?.subject ?? tokenSubject(accessToken, account), account};
+    return {subject: user?.subject ?? tokenSubject(accessToken, account), account};
   } catch (error) {
     if (!(error instanceof HubError)) throw error;
     if (error.code === 'token_refused') {
@@ -274,21 +276,21 @@ async function accountAtRegistry(
         {
           code: 'token_refused',
           suggestions: [
-            `Its hub-auth must accept tokens from ${provider.issuer} for the audience ${provider.audience} (oidc.issuer, oidc.audience); ask its operator, or pass --audience if it expects another.`,
+            `Its hub-auth must accept tokens from ${settings.issuer} for the audience ${settings.audience} (oidc.issuer, oidc.audience); ask its operator, or pass --audience if it expects another.`,
           ],
         },
       );
     }
-    if (!identity) {
+    if (!user) {
       throw new HubError(
         `The identity provider returned no ID token, and ${registry.host} could not be asked who you are (${error.message.replace(/\.$/, '')}); nothing was stored.`,
         {code: error.code, cause: error, suggestions: [`Try again once ${registry.host} answers.`]},
       );
     }
     ctx.say(
-      `! ${registry.host} could not be asked for your account name (${error.message.replace(/\.$/, '')}); using ${identity.account} from the identity provider.`,
+      `! ${registry.host} could not be asked for your account name (${error.message.replace(/\.$/, '')}); using ${user.account} from the identity provider.`,
     );
-    return identity;
+    return user;
   }
 }
 
@@ -302,9 +304,9 @@ function tokenSubject(accessToken: string, account: string): string {
  * `--with-token`: a token is worth storing only if the registry's hub-auth takes it; the name it
  * gives the token's owner is the account.
  */
-async function sessionFromPresentedToken(registry: Registry, provider: ProviderSettings, token: string): Promise<Session> {
+async function sessionFromPresentedToken(registry: Registry, settings: SignInSettings, token: string): Promise<Session> {
   const {account} = await checkTokenWithRegistry(registry, token);
-  return buildSession(registry.host, provider, {account, subject: tokenSubject(token, account)}, presentedGrant(token));
+  return buildSession(registry.host, settings, {account, subject: tokenSubject(token, account)}, presentedGrant(token));
 }
 
 /**
@@ -312,27 +314,27 @@ async function sessionFromPresentedToken(registry: Registry, provider: ProviderS
  * with the session, in the keychain, so that hub can get a new token when this one expires: a
  * robot renews with it, never with a refresh token.
  */
-async function sessionForRobot(ctx: Context, registry: Registry, provider: ProviderSettings, clientSecret: string): Promise<Session> {
-  const tokens = await robotTokens(await ctx.discover(provider, clientSecret), provider);
+async function sessionForRobot(ctx: Context, registry: Registry, settings: SignInSettings, clientSecret: string): Promise<Session> {
+  const tokens = await robotTokens(await ctx.discover(settings, clientSecret), settings);
   const {account} = await checkTokenWithRegistry(registry, tokens.access_token);
   const grant = {...grantFromTokens(tokens, ctx.nowSeconds()), refreshToken: undefined, clientSecret};
-  return buildSession(registry.host, provider, {account, subject: account}, grant);
+  return buildSession(registry.host, settings, {account, subject: account}, grant);
 }
 
 /**
  * The issuer as the provider spells it, which discovery accepted for one typed with or without a
  * trailing slash: saved that way, later commands and hub-auth's oidc.issuer compare equal.
  */
-function withExactIssuer(ctx: Context, provider: ProviderSettings, config: Configuration): ProviderSettings {
-  const {issuer} = config.serverMetadata();
-  if (issuer === provider.issuer) return provider;
-  ctx.say(`Using the issuer as ${provider.issuer} spells it: ${issuer}`);
-  return {...provider, issuer};
+function withExactIssuer(ctx: Context, settings: SignInSettings, oidcConfig: Configuration): SignInSettings {
+  const {issuer} = oidcConfig.serverMetadata();
+  if (issuer === settings.issuer) return settings;
+  ctx.say(`Using the issuer as ${settings.issuer} spells it: ${issuer}`);
+  return {...settings, issuer};
 }
 
 /** The device flow when asked for, or when no browser can open here and the provider offers it. */
-function chooseDeviceFlow(ctx: Context, options: LoginOptions, config: Configuration): boolean {
-  const offered = supportsDeviceFlow(config);
+function chooseDeviceFlow(ctx: Context, options: LoginOptions, oidcConfig: Configuration): boolean {
+  const offered = supportsDeviceFlow(oidcConfig);
   if (options.device && !offered) {
     throw new HubError('The identity provider does not offer the device flow (no device_authorization_endpoint).', {
       exit: 2,

@@ -1,4 +1,4 @@
-import type {Identity, Tokens} from '../auth/token-grants.js';
+import type {SignedInUser, Tokens} from '../auth/token-grants.js';
 import {jwtClaims} from '../auth/jwt-claims.js';
 import type {Session} from '../store/session.js';
 
@@ -21,7 +21,7 @@ export interface Grant {
 export function buildSession(
   registry: string,
   client: {issuer: string; clientId: string},
-  {subject, account}: Identity,
+  {subject, account}: SignedInUser,
   grant: Grant,
   previous?: Session,
 ): Session {

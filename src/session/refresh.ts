@@ -2,7 +2,7 @@ import {join} from 'node:path';
 import type * as client from 'openid-client';
 import {HubError, notLoggedIn} from '@hub/common/errors';
 import {lockFile} from '@hub/common/file-lock';
-import type {ProviderSettings} from '../auth/oidc.js';
+import type {SignInSettings} from '../auth/oidc.js';
 import type {Registry} from '../registry/registry.js';
 import type {IdentityToken, Session, TokenStore} from '../store/session.js';
 import {buildSession, grantFromTokens} from './build.js';
@@ -21,12 +21,12 @@ export function sessionState(session: Session, nowSeconds: number, minValidity =
 export interface SessionDeps {
   registry: Registry;
   /** The provider the session renews at: what login saved for the registry. */
-  settings: ProviderSettings;
+  settings: SignInSettings;
   store: TokenStore;
   lockDir: string;
   nowSeconds: () => number;
   /** OIDC discovery; with a client secret for a confidential client (robots). */
-  discover: (settings: ProviderSettings, clientSecret?: string) => Promise<client.Configuration>;
+  discover: (settings: SignInSettings, clientSecret?: string) => Promise<client.Configuration>;
   /** docker's identity token from the registry's token service (identity-token.ts), for this access token. */
   requestIdentityToken: (accessToken: string) => Promise<IdentityToken | undefined>;
 }
@@ -85,8 +85,8 @@ export function lockRefreshes(deps: Pick<SessionDeps, 'lockDir'>, host: string):
   return lockFile(join(deps.lockDir, `${encodeURIComponent(host)}.refresh`));
 }
 
-/** The registry's provider settings with the client the session's tokens were issued to (the device flow may use its own). */
-export function sessionClient(settings: ProviderSettings, session: Session): ProviderSettings {
+/** The registry's sign-in settings with the client the session's tokens were issued to (the device flow may use its own). */
+export function sessionClient(settings: SignInSettings, session: Session): SignInSettings {
   return {...settings, clientId: session.clientId};
 }
 

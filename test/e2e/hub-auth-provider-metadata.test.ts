@@ -132,7 +132,7 @@ describe.runIf(e2eEnabled([]))('hub-auth and the provider’s metadata and answe
     idp.behave({introspectionShape: {omit: ['sub', 'preferred_username'], add: {username: 'bob'}}});
     const impostor = await tokenRequest(hubAuth, await opaqueToken('mallory'), 'bob/app');
     expect(impostor.status).toBe(403);
-    expect(impostor.message).toContain('belongs to another identity');
+    expect(impostor.message).toContain('belongs to someone else');
   });
 
   it('says which claims the answer had when it names neither a subject nor a username', async () => {

@@ -184,7 +184,7 @@ const configSchema = z
     /** Account names: see bindings.ts and namespaces.ts. */
     accounts: z
       .object({
-        /** Which identity each account name belongs to; instances behind one load balancer share it. */
+        /** Which holder (issuer and `sub`) each account name belongs to; instances behind one load balancer share it. */
         bindingsFile: z.string().min(1).default(DEFAULT_BINDINGS_FILE),
         /** Whether bindingsFile may be a symbolic link that hub-auth writes through (bindings.ts says why not by default). */
         followBindingsSymlink: z.boolean().default(false),

@@ -33,6 +33,6 @@ export interface TokenServiceDeps {
   decide: (requester: Requester, scopes: readonly ResourceScope[]) => readonly ResourceScope[];
   /** The scopes of a request's `scope` values (scope.ts, remembering recent texts). */
   parseScopes: (values: readonly string[]) => readonly ResourceScope[];
-  /** Who presents an access token: the requester the policy sees and the identity behind it. */
+  /** Who presents an access token: the requester the policy sees and the holder behind it. */
   callerOf: CallerResolver;
 }

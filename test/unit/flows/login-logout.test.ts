@@ -8,7 +8,7 @@ import {testWorld} from './world.js';
 // The provider, the browser and the registry, faked: these tests are about what the flows decide
 // and store. The real ones are exercised end to end (test/e2e/login.test.ts and others).
 const provider = vi.hoisted(() => ({
-  identity: {subject: 'sub-alice', account: 'alice'},
+  user: {subject: 'sub-alice', account: 'alice'},
   revoke: vi.fn(async () => true),
 }));
 const registry = vi.hoisted(() => ({check: vi.fn(async (_registry: string, _token: string) => ({account: 'alice'}))}));
@@ -25,7 +25,7 @@ vi.mock('../../../src/auth/authorization-code-grant.js', () => ({
 vi.mock('../../../src/auth/device-authorization-grant.js', () => ({supportsDeviceFlow: () => false, loginWithDevice: vi.fn()}));
 vi.mock('../../../src/auth/token-grants.js', async (importOriginal) => ({
   ...(await importOriginal<typeof import('../../../src/auth/token-grants.js')>()),
-  identify: async () => provider.identity,
+  whoSignedIn: async () => provider.user,
   revokeSession: provider.revoke,
 }));
 vi.mock('../../../src/registry/client.js', async (importOriginal) => ({

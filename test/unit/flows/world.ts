@@ -27,8 +27,8 @@ afterEach(async () => {
   await Promise.all(folders.splice(0).map((dir) => rm(dir, {recursive: true, force: true})));
 });
 
-/** A provider configuration as the flows see it: they hand it on to the (faked) grant modules. */
-export const fakeProvider = {serverMetadata: () => ({issuer: 'https://id.example.com'})} as unknown as Configuration;
+/** An OIDC configuration as the flows see it: they hand it on to the (faked) grant modules. */
+export const fakeOidcConfig = {serverMetadata: () => ({issuer: 'https://id.example.com'})} as unknown as Configuration;
 
 export async function testWorld(env: NodeJS.ProcessEnv = {}, now = 1_800_000_000): Promise<TestWorld> {
   const dir = await mkdtemp(join(tmpdir(), 'hub-flow-'));
@@ -43,7 +43,7 @@ export async function testWorld(env: NodeJS.ProcessEnv = {}, now = 1_800_000_000
     openBrowser: async () => true,
     browserAvailable: true,
     store: (kind) => stores[kind],
-    discover: async () => fakeProvider,
+    discover: async () => fakeOidcConfig,
   };
   return {
     ctx,

@@ -109,7 +109,7 @@ describe('import boundaries (eslint.config.js)', {timeout: 60_000}, () => {
         "import type {TokenServiceDeps} from '../service-deps.js'; let d: TokenServiceDeps | undefined; void d;",
       ],
       ['packages/hub-auth/src/accounts/identity.ts', "import {callerResolver} from '../tokens/caller.js'; void callerResolver;"],
-      ['packages/hub-auth/src/policy/acl.ts', "import type {Holder} from '../accounts/identity.js'; let h: Holder | undefined; void h;"],
+      ['packages/hub-auth/src/policy/acl.ts', "import type {Holder} from '../accounts/requester.js'; let h: Holder | undefined; void h;"],
       ['packages/hub-auth/src/oidc/verify-access-token.ts', "import {decide} from '../policy/acl.js'; void decide;"],
       ['packages/hub-auth/src/policy/acl.ts', "import {x} from '../oidc/access-token-checks.js'; void x;"],
       ['packages/hub-auth/src/config.ts', "import {parseScopes} from './tokens/scope.js'; void parseScopes;"],
@@ -122,7 +122,7 @@ describe('import boundaries (eslint.config.js)', {timeout: 60_000}, () => {
     );
     await expectAllowed(
       'packages/hub-auth/src/tokens/caller.ts',
-      "import {identityReader} from '../accounts/identity.js'; import {InvalidTokenError} from '../oidc/verify-access-token.js'; import {ConfigError} from '../config.js'; void identityReader; void InvalidTokenError; void ConfigError;",
+      "import {requesterReader} from '../accounts/requester.js'; import {InvalidTokenError} from '../oidc/verify-access-token.js'; import {ConfigError} from '../config.js'; void requesterReader; void InvalidTokenError; void ConfigError;",
     );
     await expectRefused(
       'packages/hub-auth/src/store/queries.ts',

@@ -2,16 +2,16 @@ import {existsSync, lstatSync, readlinkSync, realpathSync, statSync} from 'node:
 import {readJsonFile, updateJsonFile} from '@hub/common/atomic-json-file';
 import {object, recordOf, string, type ShapeOf} from '@hub/common/json-shape';
 import {ConfigError} from '../config.js';
-import type {Holder} from './identity.js';
+import type {Holder} from './requester.js';
 
 /**
- * Which identity (issuer and subject) each account name belongs to. OIDC does not promise that a
- * username is unique, nor that it stays with one person, so the first identity that uses a name
+ * Which holder (issuer and subject) each account name belongs to. OIDC does not promise that a
+ * username is unique, nor that it stays with one person, so the first holder that uses a name
  * keeps it: another subject presenting the same name is refused, and never shares its namespace.
  *
  * The bindings live in one JSON file, written under a lock and renamed into place, so instances
  * that share the file (a shared volume) agree. Each instance keeps the file's contents in memory
- * and looks at the file's identity (inode, size, mtime) again once `recheckMs` has passed since it
+ * and looks at the file's inode, size and mtime again once `recheckMs` has passed since it
  * last looked: an operator who removes an entry to release a name is obeyed within a second, by
  * every instance. Looking on every request cost a twelfth of a cached token request (a `stat`
  * call; bench/hub-auth-load.ts, BENCH_CPU_PROFILE), and the second adds nothing an attacker can
@@ -29,7 +29,7 @@ const shape = object({accounts: recordOf(object({issuer: string(), subject: stri
 type StoredBindings = ShapeOf<typeof shape>;
 
 export interface BindingsOptions {
-  /** How long the file's contents are trusted before its identity is looked at again. */
+  /** How long the file's contents are trusted before its inode, size and mtime are looked at again. */
   recheckMs: number;
   /** The clock `recheckMs` is counted on, in milliseconds. */
   nowMs: () => number;

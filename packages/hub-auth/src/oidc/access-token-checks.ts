@@ -178,7 +178,7 @@ const INTROSPECTION_CHECKS: readonly ((body: IntrospectionAnswer, expected: Intr
 /** The claims of an introspection answer that passes INTROSPECTION_CHECKS. */
 export function checkedIntrospection(body: IntrospectionAnswer, expected: IntrospectionExpectations): VerifiedClaims {
   for (const check of INTROSPECTION_CHECKS) check(body, expected);
-  // No `sub` is legal (RFC 7662): identity.ts then goes by the username claims the answer has.
+  // No `sub` is legal (RFC 7662): accounts/requester.ts then goes by the username claims the answer has.
   return {subject: typeof body.sub === 'string' && body.sub ? body.sub : undefined, claims: body, expiresAt: expiryOf(body)!};
 }
 

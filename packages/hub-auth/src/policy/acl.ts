@@ -80,7 +80,7 @@ export function rememberingDecider(
  * with `policy.rules`). Then `library`, read-only. Then the owners: each user owns the namespace
  * named after their account (a robot's account is `robots/<client-id>`, so that is its
  * namespace), each group's members share `groups/<group>`. Account names are single path
- * components outside the reserved names (identity.ts), so these namespaces never overlap.
+ * components outside the reserved names (accounts/requester.ts), so these namespaces never overlap.
  * There is no catalog rule: listing every repository is for rules that grant it explicitly.
  */
 export function defaultPolicy(options: {publicRepositories: readonly string[]}): AclRule[] {
@@ -117,7 +117,7 @@ export function defaultPolicy(options: {publicRepositories: readonly string[]}):
 
 function ruleFits(rule: AclRule, requester: Requester, scope: ResourceScope): boolean {
   const {match} = rule;
-  if ((match.type ?? 'repository') !== scope.type || !identityFits(rule, requester)) return false;
+  if ((match.type ?? 'repository') !== scope.type || !accountFits(rule, requester)) return false;
   const groups = groupsFitting(match.group, requester.groups);
   if (match.group !== undefined && groups.length === 0) return false;
   return match.name === undefined || nameFits(match.name, scope.name, requester.account, groups);
@@ -127,7 +127,7 @@ function groupsFitting(glob: string | undefined, groups: readonly string[]): rea
   return glob === undefined ? groups : groups.filter((group) => globMatches(glob, group));
 }
 
-function identityFits({match}: AclRule, {account}: Requester): boolean {
+function accountFits({match}: AclRule, {account}: Requester): boolean {
   if (account === undefined) return match.anonymous === true && match.account === undefined;
   return match.anonymous !== true && (match.account === undefined || globMatches(match.account, account));
 }

@@ -1,6 +1,6 @@
 import type {FastifyBaseLogger} from 'fastify';
 import type {AccountBindings} from '../accounts/bindings.js';
-import {identityReader, RefusedIdentityError, type Holder} from '../accounts/identity.js';
+import {requesterReader, RefusedAccountError, type Holder} from '../accounts/requester.js';
 import type {TokenServiceConfig} from '../config.js';
 import {
   InvalidTokenError,
@@ -23,28 +23,28 @@ export interface CallerDeps {
 
 /**
  * Who an OIDC access token says the caller is, as the policy sees it: checked with the provider
- * (introspection takes turns by client address), read into an account (identity.ts), and that
- * account bound to this identity (bindings.ts).
+ * (introspection takes turns by client address), read into an account (requester.ts), and that
+ * account bound to this holder (bindings.ts).
  */
 export type CallerResolver = (token: string, client: string) => Promise<{requester: Requester & {account: string}; holder: Holder}>;
 
 export function callerResolver(deps: CallerDeps): CallerResolver {
-  const identityOf = identityReader({
+  const requesterOf = requesterReader({
     issuer: deps.config.oidc.issuer,
     usernameClaim: deps.config.oidc.usernameClaim,
     groupsClaim: deps.config.oidc.groupsClaim,
     reservedNames: deps.config.accounts.reservedNames,
   });
-  // Once per access token, not per request: identityOf answers with the same object for one token.
+  // Once per access token, not per request: requesterOf answers with the same object for one token.
   const warnedGroups = new WeakSet<object>();
   return async (token, client) => {
-    let identity;
+    let who;
     try {
-      identity = identityOf(await deps.verifier.verify(token, client));
-      if (identity.ignoredGroups.length > 0 && !warnedGroups.has(identity)) {
-        warnedGroups.add(identity);
+      who = requesterOf(await deps.verifier.verify(token, client));
+      if (who.ignoredGroups.length > 0 && !warnedGroups.has(who)) {
+        warnedGroups.add(who);
         deps.logger.warn(
-          {event: 'groups ignored', groups: identity.ignoredGroups, subject: identity.holder.subject},
+          {event: 'groups ignored', groups: who.ignoredGroups, subject: who.holder.subject},
           'groups that are not namespace names as they are grant nothing',
         );
       }
@@ -74,13 +74,12 @@ export function callerResolver(deps: CallerDeps): CallerResolver {
           outcome: 'overloaded',
         });
       }
-      if (error instanceof RefusedIdentityError)
-        throw new TokenRequestError(403, 'access_denied', error.message, {operatorNote: error.log});
+      if (error instanceof RefusedAccountError) throw new TokenRequestError(403, 'access_denied', error.message, {operatorNote: error.log});
       const why = error instanceof InvalidTokenError ? error.message : 'the token names no usable user';
       throw new TokenRequestError(401, 'invalid_grant', `${why}: log in again (hub login)`);
     }
-    await checkBinding(deps, identity.requester.account, identity.holder, 'access token');
-    return {requester: identity.requester, holder: identity.holder};
+    await checkBinding(deps, who.requester.account, who.holder, 'access token');
+    return {requester: who.requester, holder: who.holder};
   };
 }
 
@@ -98,7 +97,7 @@ export async function checkBinding(deps: Pick<CallerDeps, 'bindings'>, account: 
   throw new TokenRequestError(
     403,
     'access_denied',
-    `the account name ${quoted(account)} belongs to another identity on this registry: ask the registry's operator`,
+    `the account name ${quoted(account)} belongs to someone else on this registry: ask the registry's operator`,
     {operatorNote: {account, reason: `bound to another subject (presented with ${presented})`, subject: holder.subject}},
   );
 }

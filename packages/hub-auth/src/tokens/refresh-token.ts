@@ -1,6 +1,6 @@
 import {createPublicKey, randomUUID, verify as verifySignature, type JsonWebKey, type KeyObject} from 'node:crypto';
 import {isCanonicalCompactJws} from '../compact-jws.js';
-import type {Holder} from '../accounts/identity.js';
+import type {Holder} from '../accounts/requester.js';
 
 /**
  * hub-auth's own refresh tokens: what docker keeps as its `identitytoken` after `docker login`
@@ -11,7 +11,7 @@ import type {Holder} from '../accounts/identity.js';
 
 export const REFRESH_AUDIENCE = 'hub-auth-refresh';
 
-export interface RefreshIdentity {
+export interface RefreshTokenContents {
   account: string;
   groups: string[];
   service: string;
@@ -32,14 +32,14 @@ type RefreshClaims = {
   jti: string;
 };
 
-export function refreshClaims(identity: RefreshIdentity, issuer: string, nowSeconds: number, lifetimeSeconds: number): RefreshClaims {
+export function refreshClaims(contents: RefreshTokenContents, issuer: string, nowSeconds: number, lifetimeSeconds: number): RefreshClaims {
   return {
     iss: issuer,
     aud: REFRESH_AUDIENCE,
-    sub: identity.account,
-    svc: identity.service,
-    grp: identity.groups,
-    hld: {iss: identity.holder.issuer, sub: identity.holder.subject},
+    sub: contents.account,
+    svc: contents.service,
+    grp: contents.groups,
+    hld: {iss: contents.holder.issuer, sub: contents.holder.subject},
     token_use: 'refresh',
     iat: nowSeconds,
     exp: nowSeconds + lifetimeSeconds,
@@ -58,7 +58,7 @@ export function verificationKeysFromJwks(jwks: {keys: Array<JsonWebKey & {kid: s
 }
 
 /**
- * The identity in a refresh token, or undefined when it is not one of ours, or no longer good.
+ * What a refresh token carries, or undefined when it is not one of ours, or no longer good.
  *
  * Checked with node:crypto, not jose's jwtVerify: docker sends the refresh token with every token
  * request of a push or pull, and no cache stands in front of this check. Measured with
@@ -72,7 +72,7 @@ export function readRefreshToken(
   token: string,
   keys: readonly VerificationKey[],
   expected: {issuer: string; service: string; nowSeconds: number},
-): RefreshIdentity | undefined {
+): RefreshTokenContents | undefined {
   if (token.length > 8192 || !isCanonicalCompactJws(token)) return undefined;
   const [headerPart, payloadPart, signaturePart] = token.split('.') as [string, string, string];
   const header = decodeJson(headerPart);

@@ -82,15 +82,15 @@ async function oauthTokenRequest(request: FastifyRequest, deps: TokenServiceDeps
     return {grant: 'password', ...(await deps.callerOf(password, request.ip)), scopes, offline};
   }
   if (grantType === 'refresh_token') {
-    const identity = readRefreshToken(first(form.refresh_token) ?? '', deps.verificationKeys, {
+    const contents = readRefreshToken(first(form.refresh_token) ?? '', deps.verificationKeys, {
       issuer: deps.config.issuer,
       service: deps.config.service,
       nowSeconds: deps.nowSeconds(),
     });
-    if (!identity)
+    if (!contents)
       throw new TokenRequestError(400, 'invalid_grant', 'the refresh token is not valid or has expired: log in again (hub login)');
-    await checkBinding(deps, identity.account, identity.holder, 'refresh token');
-    return {grant: 'refresh_token', requester: {account: identity.account, groups: identity.groups}, scopes, offline: false};
+    await checkBinding(deps, contents.account, contents.holder, 'refresh token');
+    return {grant: 'refresh_token', requester: {account: contents.account, groups: contents.groups}, scopes, offline: false};
   }
   throw new TokenRequestError(
     400,

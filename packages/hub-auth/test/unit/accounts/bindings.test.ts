@@ -15,7 +15,7 @@ function bindingsPath(): string {
 }
 
 describe('account bindings', () => {
-  it('gives a name to the first identity that uses it, and never to another subject or issuer', async () => {
+  it('gives a name to the first holder that uses it, and never to another subject or issuer', async () => {
     const bindings = await openAccountBindings(bindingsPath());
     expect(await bindings.claim('alice', first)).toBe(true);
     expect(await bindings.claim('alice', second)).toBe(false);
@@ -23,7 +23,7 @@ describe('account bindings', () => {
     expect(await bindings.claim('alice', first)).toBe(true);
   });
 
-  it('lets only one of two identities racing for a free name have it', async () => {
+  it('lets only one of two holders racing for a free name have it', async () => {
     const bindings = await openAccountBindings(bindingsPath());
     const answers = await Promise.all([bindings.claim('carol', first), bindings.claim('carol', second)]);
     expect(answers.filter(Boolean)).toHaveLength(1);

@@ -1,6 +1,6 @@
 import fc from 'fast-check';
 import {describe, expect, it} from 'vitest';
-import {identityReader, RefusedIdentityError, type Holder} from '../../../src/accounts/identity.js';
+import {requesterReader, RefusedAccountError, type Holder} from '../../../src/accounts/requester.js';
 import {decide, defaultPolicy, type Requester} from '../../../src/policy/acl.js';
 
 /** fuzz cases per property. */
@@ -69,15 +69,15 @@ function candidateNames(requesters: Requester[]): string[] {
 }
 
 describe('namespace ownership under the default policy (property-based)', () => {
-  it('two distinct identities (issuer and subject) with no group in common can never push to the same repository', () => {
+  it('two distinct holders (issuer and subject) with no group in common can never push to the same repository', () => {
     fc.assert(
       fc.property(
         fc.array(caller, {minLength: 2, maxLength: 4}),
         fc.subarray(['public/*', 'library/*', 'alice/public-*', 'groups/dev/*', '*/shared'], {maxLength: 2}),
         (callers, publicRepositories) => {
           const rules = defaultPolicy({publicRepositories});
-          // The route: read the identity, then the account must be bound to this holder (bindings.ts: the first one keeps it).
-          const read = identityReader({issuer: 'ignored', usernameClaim: 'preferred_username', groupsClaim: 'groups', reservedNames: []});
+          // The route: read the requester and holder, then the account must be bound to this holder (bindings.ts: the first one keeps it).
+          const read = requesterReader({issuer: 'ignored', usernameClaim: 'preferred_username', groupsClaim: 'groups', reservedNames: []});
           const bound = new Map<string, string>();
           const admitted: Array<{holder: string; requester: Requester}> = [];
           for (const {holder, claims} of callers) {
@@ -86,7 +86,7 @@ describe('namespace ownership under the default policy (property-based)', () => 
             try {
               requester = read({subject: holder.subject, claims, expiresAt: 0}).requester;
             } catch (error) {
-              expect(error).toBeInstanceOf(RefusedIdentityError);
+              expect(error).toBeInstanceOf(RefusedAccountError);
               continue;
             }
             if (!bound.has(requester.account)) bound.set(requester.account, key);

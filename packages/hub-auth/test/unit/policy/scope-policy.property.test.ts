@@ -1,6 +1,6 @@
 import fc from 'fast-check';
 import {describe, expect, it} from 'vitest';
-import {identityReader, RefusedIdentityError} from '../../../src/accounts/identity.js';
+import {requesterReader, RefusedAccountError} from '../../../src/accounts/requester.js';
 import {BUILT_IN_RESERVED_NAMES} from '../../../src/namespaces.js';
 import {decide, defaultPolicy, type Requester} from '../../../src/policy/acl.js';
 import {isValidRepositoryName} from '@hub/protocol/repository-name';
@@ -340,7 +340,7 @@ describe('scopes and the default policy (property-based)', () => {
   });
 
   it('a username claim is either the account exactly as it is (a valid, unreserved component) or refused, never rewritten', () => {
-    const read = identityReader({
+    const read = requesterReader({
       issuer: 'https://id.example',
       usernameClaim: 'preferred_username',
       groupsClaim: 'groups',
@@ -353,7 +353,7 @@ describe('scopes and the default policy (property-based)', () => {
         try {
           ({account, groups: usable} = read({subject: 'sub-1', claims: {preferred_username: raw, groups}, expiresAt: 0}).requester);
         } catch (error) {
-          expect(error).toBeInstanceOf(RefusedIdentityError);
+          expect(error).toBeInstanceOf(RefusedAccountError);
           expect(validComponent(raw) && raw.length <= 64 && !BUILT_IN_RESERVED_NAMES.includes(raw)).toBe(false);
           return;
         }

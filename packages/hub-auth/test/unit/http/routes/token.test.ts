@@ -293,14 +293,14 @@ describe('GET /token refusing accounts', () => {
     expect(first.status).toBe(200);
     const second = await hub.get('second-token', 'repository:carol/app:pull,push');
     expect(second.status).toBe(403);
-    expect(second.body.errors?.[0]?.message).toContain('belongs to another identity');
+    expect(second.body.errors?.[0]?.message).toContain('belongs to someone else');
     expect(hub.lines.find((line) => line.event === 'account refused')).toMatchObject({level: 40, subject: 'second'});
     // The first subject keeps it, through its access token and its refresh token alike.
     expect((await hub.get('first-token', 'repository:carol/app:push')).status).toBe(200);
     expect((await hub.refresh(first.body.refresh_token, 'repository:carol/app:push')).status).toBe(200);
   });
 
-  it('stops a refresh token once the operator has given its name to another identity', async () => {
+  it('stops a refresh token once the operator has given its name to another holder', async () => {
     const path = join(mkdtempSync(join(tmpdir(), 'hub-auth-bindings-')), 'account-bindings.json');
     let nowMs = 0;
     const hub = service(
@@ -317,7 +317,7 @@ describe('GET /token refusing accounts', () => {
     expect(refreshed.status).toBe(403);
     expect(refreshed.body).toMatchObject({
       error: 'access_denied',
-      error_description: expect.stringContaining('belongs to another identity'),
+      error_description: expect.stringContaining('belongs to someone else'),
     });
   });
 

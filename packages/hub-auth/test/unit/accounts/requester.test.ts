@@ -1,13 +1,13 @@
 import {describe, expect, it} from 'vitest';
-import {identityReader, RefusedIdentityError} from '../../../src/accounts/identity.js';
+import {requesterReader, RefusedAccountError} from '../../../src/accounts/requester.js';
 
 const verified = (claims: Record<string, unknown>, subject = 'f3a1-uuid') => ({subject, claims, expiresAt: 0});
 /** An introspection answer without `sub`. */
 const subjectless = (claims: Record<string, unknown>) => ({subject: undefined, claims, expiresAt: 0});
 const rules = {issuer: 'https://id.example', usernameClaim: 'preferred_username', groupsClaim: 'groups', reservedNames: ['admin']};
 
-describe('identityReader', () => {
-  const read = identityReader(rules);
+describe('requesterReader', () => {
+  const read = requesterReader(rules);
 
   it('takes the configured username claim as it is, and the groups that are namespace names as they are', () => {
     expect(read(verified({preferred_username: 'alice.smith', groups: ['Dev Team', '/platform', 'dev-team', 'a/b']}))).toEqual({
@@ -34,11 +34,11 @@ describe('identityReader', () => {
       try {
         read(subjectless({active: true, client_id: 'hub-cli', email: 'alice@example.test'}));
       } catch (error) {
-        return error as RefusedIdentityError;
+        return error as RefusedAccountError;
       }
       throw new Error('accepted');
     })();
-    expect(refusal).toBeInstanceOf(RefusedIdentityError);
+    expect(refusal).toBeInstanceOf(RefusedAccountError);
     expect(refusal.message).toContain('no sub, nor preferred_username or username; it sent active, client_id, email');
     expect(refusal.message).toContain('oidc.usernameClaim');
     expect(refusal.message).not.toContain('alice@example.test');
@@ -47,7 +47,7 @@ describe('identityReader', () => {
 
   it('reads a group claim given as one space- or comma-separated string', () => {
     expect(
-      identityReader({...rules, groupsClaim: 'roles'})(verified({preferred_username: 'a', roles: 'dev, ops'})).requester.groups,
+      requesterReader({...rules, groupsClaim: 'roles'})(verified({preferred_username: 'a', roles: 'dev, ops'})).requester.groups,
     ).toEqual(['dev', 'ops']);
   });
 
@@ -72,10 +72,10 @@ describe('identityReader', () => {
     } catch (caught) {
       error = caught;
     }
-    expect(error).toBeInstanceOf(RefusedIdentityError);
-    expect((error as RefusedIdentityError).message).toContain(JSON.stringify(name));
-    expect((error as RefusedIdentityError).message).toContain("ask the registry's operator");
-    expect((error as RefusedIdentityError).log).toMatchObject({
+    expect(error).toBeInstanceOf(RefusedAccountError);
+    expect((error as RefusedAccountError).message).toContain(JSON.stringify(name));
+    expect((error as RefusedAccountError).message).toContain("ask the registry's operator");
+    expect((error as RefusedAccountError).log).toMatchObject({
       claim: 'preferred_username',
       subject: 'f3a1-uuid',
       reason: expect.stringContaining(why),
@@ -83,7 +83,7 @@ describe('identityReader', () => {
   });
 
   it('does not fall back to another claim when the username claim is unusable', () => {
-    expect(() => read(verified({preferred_username: 'Bob', username: 'bob'}))).toThrow(RefusedIdentityError);
+    expect(() => read(verified({preferred_username: 'Bob', username: 'bob'}))).toThrow(RefusedAccountError);
   });
 
   it('makes a client credentials token (subject = client id) the robot robots/<client-id>, whatever username it carries', () => {

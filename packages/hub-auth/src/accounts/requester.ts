@@ -12,24 +12,25 @@ import {quoted} from '@hub/common/quote';
  * (a client credentials token, whose subject is its client id, RFC 9068 §2.2) is `robots/<id>`.
  *
  * An introspection answer may name no subject (RFC 7662): the username claim is then the only
- * identity the provider gives, and the account is bound to it (`username:<name>`, which no
+ * name the provider gives, and the account is bound to it (`username:<name>`, which no
  * provider's `sub` of the same issuer is taken for: see SECURITY.md).
  */
 
-/** The identity provider's identity of the caller: what an account name is bound to (bindings.ts). */
+/** The holder: the person (or robot) at the identity provider, issuer and `sub`, that an account name is bound to (bindings.ts). */
 export interface Holder {
   issuer: string;
   subject: string;
 }
 
-export interface ReadIdentity {
+/** What the claims of one verified access token come to: who the policy sees, and whose account it is. */
+export interface RequesterAndHolder {
   requester: Requester & {account: string};
   holder: Holder;
   /** Groups the token names that cannot name a namespace as they are: they grant nothing. */
   ignoredGroups: string[];
 }
 
-export interface IdentityRules {
+export interface ClaimRules {
   issuer: string;
   usernameClaim: string;
   groupsClaim: string;
@@ -38,8 +39,8 @@ export interface IdentityRules {
 }
 
 /** A token that is valid but names no acceptable account: the user is told why, the operator too. */
-export class RefusedIdentityError extends Error {
-  override name = 'RefusedIdentityError';
+export class RefusedAccountError extends Error {
+  override name = 'RefusedAccountError';
 
   constructor(
     /** For the user: what is wrong and that the operator can fix it. */
@@ -51,7 +52,7 @@ export class RefusedIdentityError extends Error {
   }
 }
 
-export function identityFromClaims(verified: VerifiedClaims, rules: IdentityRules, reserved: ReadonlySet<string>): ReadIdentity {
+export function requesterFromClaims(verified: VerifiedClaims, rules: ClaimRules, reserved: ReadonlySet<string>): RequesterAndHolder {
   const {claims, subject} = verified;
   const groups = groupsFrom(claims[rules.groupsClaim]);
   if (subject !== undefined && typeof claims.client_id === 'string' && claims.client_id === subject) {
@@ -74,14 +75,14 @@ export function identityFromClaims(verified: VerifiedClaims, rules: IdentityRule
 export const SUBJECTLESS_PREFIX = 'username:';
 
 /**
- * identityFromClaims with the rules fixed, remembered per claims object: the verifier hands out
+ * requesterFromClaims with the rules fixed, remembered per claims object: the verifier hands out
  * the same object for every request with one access token, so a push that asks for dozens of
  * registry tokens reads the claims once. A refusal is not remembered: it is the rare case.
  */
-export function identityReader(rules: IdentityRules): (verified: VerifiedClaims) => ReadIdentity {
+export function requesterReader(rules: ClaimRules): (verified: VerifiedClaims) => RequesterAndHolder {
   const reserved = new Set([...BUILT_IN_RESERVED_NAMES, ...rules.reservedNames]);
-  const read = new WeakMap<VerifiedClaims, ReadIdentity>();
-  return (verified) => remembered(read, verified, () => identityFromClaims(verified, rules, reserved));
+  const read = new WeakMap<VerifiedClaims, RequesterAndHolder>();
+  return (verified) => remembered(read, verified, () => requesterFromClaims(verified, rules, reserved));
 }
 
 function usernameOf(verified: VerifiedClaims, usernameClaim: string): [claim: string, name: string] {
@@ -93,14 +94,14 @@ function usernameOf(verified: VerifiedClaims, usernameClaim: string): [claim: st
   if (verified.subject !== undefined) return ['sub', verified.subject];
   // Claim names, never their values: the operator learns which claim to configure.
   const present = Object.keys(verified.claims).sort().join(', ') || 'none';
-  throw new RefusedIdentityError(
+  throw new RefusedAccountError(
     `the identity provider names no user for your token (no sub, nor ${candidates.join(' or ')}; it sent ${present}): ask the registry's operator to set oidc.usernameClaim to the claim that names you`,
     {claim: candidates.join(','), reason: `absent, and no sub (claims present: ${present})`, subject: '(none)'},
   );
 }
 
-function refusal(what: string, claim: string, reason: string, subject: string): RefusedIdentityError {
-  return new RefusedIdentityError(
+function refusal(what: string, claim: string, reason: string, subject: string): RefusedAccountError {
+  return new RefusedAccountError(
     `${what}, so it cannot be your namespace on this registry: ask the registry's operator to map your account`,
     {
       claim,
