@@ -1,7 +1,7 @@
 import {readFile, writeFile} from 'node:fs/promises';
 import {connect} from 'node:net';
 import {join} from 'node:path';
-import {decodeJwt, generateKeyPair, SignJWT} from 'jose';
+import {decodeJwt, decodeProtectedHeader, generateKeyPair, SignJWT} from 'jose';
 import {afterAll, beforeAll, describe, expect, it} from 'vitest';
 import {createSigner} from '../../packages/hub-auth/src/tokens/signing.js';
 import {generateSigningMaterial} from '../../packages/hub-auth/src/tokens/keygen.js';
@@ -16,6 +16,9 @@ import {createSandbox, type Sandbox} from '@hub/test-stack/sandbox';
 
 const PROGRAMS = ['docker-registry'];
 const REVOCATION_SECONDS = 3;
+
+/** distribution 2.8 accepts a token until this long after its exp (registry/auth/token's Leeway). */
+const REGISTRY_LEEWAY_SECONDS = 60;
 
 describe.runIf(e2eEnabled(PROGRAMS))('hub-auth refuses what it must, and the registry checks its signatures', () => {
   let sandbox: Sandbox;
@@ -366,6 +369,61 @@ describe.runIf(e2eEnabled(PROGRAMS))('hub-auth refuses what it must, and the reg
     for (const respelled of otherSpellings(first.refresh_token)) {
       expect((await form({grant_type: 'refresh_token', refresh_token: respelled, service: SERVICE})).status, respelled).toBe(400);
     }
+  });
+
+  it('a registry token never outlives the identity token or the access token it was traded for', {timeout: 120_000}, async () => {
+    // An identity token of hub-auth's own, signed with its key like any other, that ends in 3 s.
+    const token = await idp.signWithProviderKey(claims());
+    used.push(token);
+    const issued = (await (
+      await fetch(`${hubAuth.url}/token`, {
+        method: 'POST',
+        headers: {'content-type': 'application/x-www-form-urlencoded'},
+        body: new URLSearchParams({grant_type: 'password', password: token, service: SERVICE, access_type: 'offline'}).toString(),
+      })
+    ).json()) as {refresh_token: string};
+    const {kid} = decodeProtectedHeader(issued.refresh_token);
+    const signers = (['libtrust', 'thumbprint'] as const).map(async (keyIdFormat) =>
+      createSigner({
+        privateKeyPem: await readFile(signing.key, 'utf8'),
+        certificatePem: await readFile(signing.certificate, 'utf8'),
+        keyIdFormat,
+        includeX5c: true,
+      }),
+    );
+    const signer = (await Promise.all(signers)).find((candidate) => candidate.kid === kid)!;
+    const endsAt = now() + 3;
+    const ending = signer.sign({...decodeJwt(issued.refresh_token), exp: endsAt});
+
+    // Traded at its last moment, for the default lifetime of 300 s.
+    const traded = await fetch(`${hubAuth.url}/token`, {
+      method: 'POST',
+      headers: {'content-type': 'application/x-www-form-urlencoded'},
+      body: new URLSearchParams({
+        grant_type: 'refresh_token',
+        refresh_token: ending,
+        service: SERVICE,
+        scope: 'repository:alice/app:pull',
+      }).toString(),
+    });
+    expect(traded.status).toBe(200);
+    const {access_token, expires_in} = (await traded.json()) as {access_token: string; expires_in: number};
+    expect(decodeJwt(access_token).exp).toBeLessThanOrEqual(endsAt);
+    expect(expires_in).toBeLessThanOrEqual(3);
+
+    // The same for a provider's access token that ends then too.
+    const shortLived = await idp.signWithProviderKey(claims({exp: endsAt}));
+    used.push(shortLived);
+    const fromAccessToken = await getToken(shortLived, 'repository:alice/app:pull');
+    expect(decodeJwt(fromAccessToken.body.token!).exp).toBeLessThanOrEqual(endsAt);
+
+    // Once they have ended, the registry refuses both registry tokens: after distribution's
+    // 60 s of leeway for clock skew, which it adds to every exp it checks.
+    const tagsWith = (bearer: string) => fetch(`${registry.url}/v2/alice/app/tags/list`, {headers: {authorization: `Bearer ${bearer}`}});
+    expect((await tagsWith(access_token)).status).toBe(404); // authorized; the repository does not exist
+    await new Promise((resolve) => setTimeout(resolve, (endsAt + REGISTRY_LEEWAY_SECONDS + 1 - now()) * 1000));
+    expect((await tagsWith(access_token)).status).toBe(401);
+    expect((await tagsWith(fromAccessToken.body.token!)).status).toBe(401);
   });
 
   it('refuses a provider-signed access token spelled another way than its one canonical form', async () => {

@@ -26,7 +26,10 @@ export interface CallerDeps {
  * (introspection takes turns by client address), read into an account (requester.ts), and that
  * account bound to this holder (bindings.ts).
  */
-export type CallerResolver = (token: string, client: string) => Promise<{requester: Requester & {account: string}; holder: Holder}>;
+export type CallerResolver = (
+  token: string,
+  client: string,
+) => Promise<{requester: Requester & {account: string}; holder: Holder; notAfter: number}>;
 
 export function callerResolver(deps: CallerDeps): CallerResolver {
   const requesterOf = requesterReader({
@@ -39,8 +42,11 @@ export function callerResolver(deps: CallerDeps): CallerResolver {
   const warnedGroups = new WeakSet<object>();
   return async (token, client) => {
     let who;
+    let notAfter: number;
     try {
-      who = requesterOf(await deps.verifier.verify(token, client));
+      const verified = await deps.verifier.verify(token, client);
+      notAfter = verified.expiresAt;
+      who = requesterOf(verified);
       if (who.ignoredGroups.length > 0 && !warnedGroups.has(who)) {
         warnedGroups.add(who);
         deps.logger.warn(
@@ -79,7 +85,7 @@ export function callerResolver(deps: CallerDeps): CallerResolver {
       throw new TokenRequestError(401, 'invalid_grant', `${why}: log in again (hub login)`);
     }
     await checkBinding(deps, who.requester.account, who.holder, 'access token');
-    return {requester: who.requester, holder: who.holder};
+    return {requester: who.requester, holder: who.holder, notAfter};
   };
 }
 

@@ -48,20 +48,21 @@ export function issueRegistryToken(deps: IssueDeps, request: TokenRequest): Issu
   const now = deps.nowSeconds();
   const access = deps.decide(request.requester, request.scopes);
   const subject = request.requester.account ?? '';
-  const signed = deps.tokenReuse.tokenFor(subject, access, now, () => ({
+  const expiresAt = Math.min(now + config.tokenLifetimeSeconds, request.notAfter ?? Infinity);
+  const signed = deps.tokenReuse.tokenFor(subject, access, now, expiresAt, () => ({
     token: signer.sign({
       iss: config.issuer,
       sub: subject,
       // distribution 2.8 parses `aud` as a string only; an array would be refused.
       aud: config.service,
-      exp: now + config.tokenLifetimeSeconds,
+      exp: expiresAt,
       nbf: now,
       iat: now,
       jti: randomUUID(),
       access,
     }),
     issuedAt: now,
-    expiresAt: now + config.tokenLifetimeSeconds,
+    expiresAt,
     issuedAtText: new Date(now * 1000).toISOString(),
   }));
   // A reused token keeps its times, so the client is told how long it really has left.

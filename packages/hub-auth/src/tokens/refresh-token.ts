@@ -72,7 +72,7 @@ export function readRefreshToken(
   token: string,
   keys: readonly VerificationKey[],
   expected: {issuer: string; service: string; nowSeconds: number},
-): RefreshTokenContents | undefined {
+): (RefreshTokenContents & {expiresAt: number}) | undefined {
   if (token.length > 8192 || !isCanonicalCompactJws(token)) return undefined;
   const [headerPart, payloadPart, signaturePart] = token.split('.') as [string, string, string];
   const header = decodeJson(headerPart);
@@ -102,6 +102,7 @@ export function readRefreshToken(
     return undefined;
   }
   return {
+    expiresAt: claims.exp,
     account: claims.sub,
     groups: claims.grp.filter((g): g is string => typeof g === 'string'),
     service: claims.svc,

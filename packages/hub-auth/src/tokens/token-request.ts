@@ -17,6 +17,12 @@ export interface TokenRequest {
   scopes: readonly ResourceScope[];
   /** Also hand out a refresh token (docker's `offline_token=true`, OAuth `access_type=offline`). */
   offline: boolean;
+  /**
+   * When the credential presented stops being good (seconds since the epoch): the identity
+   * token's `exp`, or how long the provider's answer for an access token stands. A registry
+   * token never outlives it, so that a credential traded at its last moment buys no extra time.
+   */
+  notAfter?: number;
 }
 
 const OUTCOMES = {400: 'bad_request', 401: 'unauthorized', 403: 'denied', 429: 'overloaded', 503: 'upstream_error'} as const;

@@ -16,11 +16,15 @@ import {remembered} from '../remember.js';
 export interface Reusable {
   token: string;
   issuedAt: number;
+  expiresAt: number;
 }
 
 export interface TokenReuse<Signed extends Reusable> {
-  /** A token for this grant signed less than the window ago, or the one `sign` makes now. */
-  tokenFor(subject: string, access: readonly ResourceScope[], nowSeconds: number, sign: () => Signed): Signed;
+  /**
+   * A token for this grant signed less than the window ago that expires no later than
+   * `notAfter`, or the one `sign` makes now.
+   */
+  tokenFor(subject: string, access: readonly ResourceScope[], nowSeconds: number, notAfter: number, sign: () => Signed): Signed;
 }
 
 export interface TokenReuseOptions {
@@ -37,7 +41,7 @@ export interface TokenReuseOptions {
 const MAX_CACHED_CHARACTERS = 16 * 1024 * 1024;
 
 export function createTokenReuse<Signed extends Reusable>(options: TokenReuseOptions): TokenReuse<Signed> {
-  if (options.windowSeconds <= 0 || options.maxEntries <= 0) return {tokenFor: (_subject, _access, _now, sign) => sign()};
+  if (options.windowSeconds <= 0 || options.maxEntries <= 0) return {tokenFor: (_subject, _access, _now, _notAfter, sign) => sign()};
   const recent = new LRUCache<string, Signed>({
     max: options.maxEntries,
     maxSize: MAX_CACHED_CHARACTERS,
@@ -47,14 +51,16 @@ export function createTokenReuse<Signed extends Reusable>(options: TokenReuseOpt
   // its text is made once too.
   const accessTexts = new WeakMap<readonly ResourceScope[], string>();
   return {
-    tokenFor(subject, access, nowSeconds, sign) {
+    tokenFor(subject, access, nowSeconds, notAfter, sign) {
       const accessText = remembered(accessTexts, access, () => JSON.stringify(access));
       // The token's claims are exactly these two and the times: the same key, the same token. A
       // JSON string ends at its first unescaped quote, so the subject cannot run into the access.
       const key = JSON.stringify(subject) + accessText;
       const known = recent.get(key);
       // Ages are counted on the caller's clock, not the cache's: a clock set back signs anew.
-      if (known !== undefined && nowSeconds >= known.issuedAt && nowSeconds - known.issuedAt < options.windowSeconds) return known;
+      // One traded for a credential that stays good longer must not serve one that ends sooner.
+      const fresh = known !== undefined && nowSeconds >= known.issuedAt && nowSeconds - known.issuedAt < options.windowSeconds;
+      if (fresh && known.expiresAt <= notAfter) return known;
       const signed = sign();
       recent.set(key, signed);
       return signed;

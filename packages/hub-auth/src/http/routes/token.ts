@@ -90,7 +90,13 @@ async function oauthTokenRequest(request: FastifyRequest, deps: TokenServiceDeps
     if (!contents)
       throw new TokenRequestError(400, 'invalid_grant', 'the refresh token is not valid or has expired: log in again (hub login)');
     await checkBinding(deps, contents.account, contents.holder, 'refresh token');
-    return {grant: 'refresh_token', requester: {account: contents.account, groups: contents.groups}, scopes, offline: false};
+    return {
+      grant: 'refresh_token',
+      requester: {account: contents.account, groups: contents.groups},
+      scopes,
+      offline: false,
+      notAfter: contents.expiresAt,
+    };
   }
   throw new TokenRequestError(
     400,
