@@ -1,3 +1,4 @@
+import * as Args from '@oclif/core/args';
 import {HubCommand} from '../base-command.js';
 import type {RegistryStatus} from '../flows/status.js';
 
@@ -6,13 +7,23 @@ import type {RegistryStatus} from '../flows/status.js';
 export default class Status extends HubCommand {
   static override summary = 'Show the registries hub is logged in to, and whether each session is usable.';
   static override description = 'Exits with 1 when a session cannot be used (or there is none). Reads only local state.';
-  static override examples = ['<%= config.bin %> status', '<%= config.bin %> status --json'];
+  static override examples = [
+    '<%= config.bin %> status',
+    '<%= config.bin %> status registry.example.com',
+    '<%= config.bin %> status --json',
+  ];
+
+  // An argument also keeps oclif from reading a second word as part of the command's name, which
+  // split `hub status host:port` at the colon into "Unexpected arguments: host port".
+  static override args = {
+    registry: Args.string({description: 'only this registry (default: every one hub is logged in to)'}),
+  };
 
   async run(): Promise<RegistryStatus[]> {
-    await this.parse(Status);
+    const {args} = await this.parse(Status);
     const {describeStatus, status, statusExitCode} = await import('../flows/status.js');
-    const registries = await status(this.hub);
-    for (const line of describeStatus(registries)) this.hub.say(line);
+    const registries = await status(this.hub, args.registry);
+    for (const line of describeStatus(registries, args.registry)) this.hub.say(line);
     process.exitCode = statusExitCode(registries);
     return registries;
   }

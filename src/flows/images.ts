@@ -2,6 +2,7 @@ import type {Context} from '../context.js';
 import {HubError} from '@hub/common/errors';
 import {grantedAccess, registryClient, type RegistryClient} from '../registry/client.js';
 import {currentSession} from '../session/credentials.js';
+import {parseImageReference} from '../docker/image-reference.js';
 
 export interface ImagesResult {
   registry: string;
@@ -17,10 +18,12 @@ const SCOPES_PER_REQUEST = 50;
  * is asked for the catalog, kept to what a token grants `pull` on.
  */
 export async function images(ctx: Context, options: {registry?: string; repository?: string}): Promise<ImagesResult> {
-  const {registry, session} = await currentSession(ctx, options.registry);
+  // What `hub images` prints (REGISTRY/path[:tag]) is taken back as push and pull take it: its registry wins.
+  const wanted = options.repository === undefined ? undefined : parseImageReference(options.repository);
+  const {registry, session} = await currentSession(ctx, wanted?.domain ?? options.registry);
   const client = registryClient(registry, session);
-  if (options.repository) {
-    const name = options.repository.includes('/') ? options.repository : `${session.account}/${options.repository}`;
+  if (wanted) {
+    const name = wanted.path.includes('/') ? wanted.path : `${session.account}/${wanted.path}`;
     // One answer for "absent" and "not yours": which names exist is not the user's to learn.
     const unknown = new HubError(`No repository ${name} on ${registry.host} (or you may not pull it).`, {
       code: 'repository_unknown',
@@ -30,7 +33,9 @@ export async function images(ctx: Context, options: {registry?: string; reposito
     if (grantedAccess(token).length === 0) throw unknown;
     try {
       const {tags} = await client.get<{tags: string[] | null}>(`/v2/${name}/tags/list`, token);
-      return {registry: registry.host, repositories: [{name, tags: tags ?? []}]};
+      // A tag named, as in a printed line, keeps the list to that tag, as `docker images REPO:TAG` does.
+      const listed = (tags ?? []).filter((tag) => wanted.tag === undefined || tag === wanted.tag);
+      return {registry: registry.host, repositories: [{name, tags: listed}]};
     } catch (error) {
       throw error instanceof HubError && error.code === 'registry_not_found' ? unknown : error;
     }

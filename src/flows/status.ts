@@ -2,6 +2,7 @@ import {environmentSession} from '../session/environment-token.js';
 import {sessionState, type SessionState} from '../session/refresh.js';
 import {readSettings, type StorageKind} from '../config/settings.js';
 import type {Context} from '../context.js';
+import {normalizeRegistryHost} from '../config/registry-host.js';
 import {ExitCode, HubError} from '@hub/common/errors';
 import type {Session} from '../store/session.js';
 
@@ -20,12 +21,15 @@ export interface RegistryStatus {
 }
 
 /** What hub knows of every registry, read from the stores only: no network. */
-export async function status(ctx: Context): Promise<RegistryStatus[]> {
-  const fromEnvironment = environmentSession(ctx.env, undefined);
+export async function status(ctx: Context, named?: string): Promise<RegistryStatus[]> {
+  const fromEnvironment = environmentSession(ctx.env, named);
   if (fromEnvironment) return [environmentStatus(fromEnvironment, ctx.nowSeconds())];
+  // `hub status REG`, like `gh auth status -h HOST`: that registry only, written as docker writes it.
+  const only = named === undefined ? undefined : normalizeRegistryHost(named);
   const settings = await readSettings(ctx.paths.settings);
   const results: RegistryStatus[] = [];
   for (const [registry, saved] of Object.entries(settings.registries)) {
+    if (only !== undefined && registry !== only) continue;
     const store = ctx.store(saved.storage);
     const base = {registry, account: saved.account, issuer: saved.issuer, storage: saved.storage, storageDescription: store.description};
     try {
@@ -70,8 +74,14 @@ function environmentStatus(session: Session, nowSeconds: number): RegistryStatus
 }
 
 /** What `hub status` prints for a person: one block per registry. */
-export function describeStatus(registries: RegistryStatus[]): string[] {
-  if (registries.length === 0) return ['Not logged in to any registry. Run `hub login REGISTRY`.'];
+export function describeStatus(registries: RegistryStatus[], named?: string): string[] {
+  if (registries.length === 0) {
+    return [
+      named === undefined
+        ? 'Not logged in to any registry. Run `hub login REGISTRY`.'
+        : `Not logged in to ${named}. Run \`hub login ${named}\`.`,
+    ];
+  }
   return registries.flatMap((r) => [
     `${r.usable ? '✓' : '✗'} ${r.registry}`,
     `    account:  ${r.account ?? '(unknown)'}`,

@@ -57,16 +57,18 @@ export function chooseRegistry(named: string | undefined, settings: Settings, en
 function onlyKnown(settings: Settings): string {
   const known = Object.keys(settings.registries);
   if (known.length === 1) return known[0]!;
-  throw new HubError(
-    known.length === 0
-      ? 'No registry given, and hub is not logged in to any.'
-      : `No registry given, and hub knows several: ${known.join(', ')}.`,
-    {
-      exit: ExitCode.usage,
-      code: 'registry_required',
-      suggestions: ['Name the registry, e.g. `hub login registry.example.com`, or set HUB_REGISTRY.'],
-    },
-  );
+  // Not logged in is a state, not a usage error: exit 1, as when a registry is named (notLoggedIn).
+  if (known.length === 0) {
+    throw new HubError('You are not logged in to any registry.', {
+      code: 'not_logged_in',
+      suggestions: ['Run `hub login REGISTRY`, e.g. `hub login registry.example.com`.'],
+    });
+  }
+  throw new HubError(`No registry given, and hub knows several: ${known.join(', ')}.`, {
+    exit: ExitCode.usage,
+    code: 'registry_required',
+    suggestions: ['Name the registry, e.g. `hub push registry.example.com/team/app`, or set HUB_REGISTRY.'],
+  });
 }
 
 /**
@@ -77,6 +79,13 @@ async function discoverRealm(registry: Registry): Promise<Realm> {
   const [{send}, {parseChallenge}] = await Promise.all([import('./http.js'), import('./challenge.js')]);
   const response = await send(`${registry.baseUrl}/v2/`, {});
   const challenge = parseChallenge(response.headers.get('www-authenticate') ?? '');
+  // A 404 means no registry API answers there at all: --issuer would not help, the address is wrong.
+  if (response.status === 404) {
+    throw new HubError(`${registry.host} has no registry API: GET ${registry.baseUrl}/v2/ answered HTTP 404.`, {
+      code: 'not_a_registry',
+      suggestions: ['Check the address: give the host (and port) docker pushes to, e.g. registry.example.com or localhost:5000.'],
+    });
+  }
   if (response.status !== 401 || challenge?.scheme !== 'bearer' || !challenge.params.realm) {
     throw new HubError(`${registry.host} does not ask for a token (HTTP ${response.status}): it is not a registry behind hub-auth.`, {
       code: 'not_token_auth',

@@ -102,8 +102,9 @@ describe('a typo', () => {
     expect(stderr).toBe("Error: 'frobnicate' is not a hub command.\n  → See 'hub --help'.\n");
   });
 
-  it('words after a command without arguments are its unexpected arguments', async () => {
-    const {code, stderr} = await hub('status', 'extra');
+  it('words after a command beyond its arguments are its unexpected arguments', async () => {
+    // `hub status` takes an optional REGISTRY since issue #25 (item 11): the second word is the extra one.
+    const {code, stderr} = await hub('status', 'registry.example.com', 'extra');
     expect(code).toBe(2);
     expect(stderr).toBe("Error: Unexpected argument: extra\n  → See 'hub status --help'.\n");
   });
@@ -163,9 +164,26 @@ describe('usage errors', () => {
   });
 
   it('a failure that is not a usage error keeps its exit code and comes as the same JSON shape', async () => {
+    // Not logged in anywhere is exit 1, as with a registry named (issue #25, item 10; was 2, registry_required).
     const {code, stdout} = await hub('token', '--json');
+    expect(code).toBe(1);
+    expect(jsonError(stdout)).toMatchObject({code: 'not_logged_in'});
+  });
+
+  it('hub status HOST:PORT keeps the argument whole: that registry, not "Unexpected arguments: HOST PORT"', async () => {
+    for (const args of [
+      ['status', '127.0.0.1:42323'],
+      ['status', '--json', '127.0.0.1:42323'],
+    ]) {
+      const {code, stdout, stderr} = await hub(...args);
+      expect(code).toBe(1);
+      expect(stderr).not.toContain('Unexpected');
+      if (args.includes('--json')) expect(JSON.parse(stdout)).toEqual([]);
+      else expect(stderr).toContain('Not logged in to 127.0.0.1:42323.');
+    }
+    const {code, stderr} = await hub('status', 'a', 'b:c');
     expect(code).toBe(2);
-    expect(jsonError(stdout)).toMatchObject({code: 'registry_required'});
+    expect(stderr).toContain('Unexpected argument: b:c');
   });
 });
 

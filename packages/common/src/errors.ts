@@ -54,6 +54,7 @@ export type HubErrorCode =
   | 'missing_code'
   | 'no_id_token'
   | 'no_such_image'
+  | 'not_a_registry'
   | 'not_hub_registry'
   | 'not_logged_in'
   | 'not_token_auth'

@@ -1,5 +1,8 @@
-import {describe, expect, it} from 'vitest';
-import {imageLines, nothingToList} from '../../../src/flows/images.js';
+import {createServer, type Server} from 'node:http';
+import type {AddressInfo} from 'node:net';
+import {afterEach, describe, expect, it} from 'vitest';
+import {createContext} from '../../../src/context.js';
+import {imageLines, images, nothingToList} from '../../../src/flows/images.js';
 
 describe('what hub images prints', () => {
   it('one image a line, and nothing said besides', () => {
@@ -14,5 +17,51 @@ describe('what hub images prints', () => {
     expect(nothingToList({registry: 'r.example.com', repositories: [{name: 'alice/app', tags: []}]})).toBe(
       'r.example.com/alice/app has no tags.',
     );
+  });
+});
+
+describe('hub images REPOSITORY', () => {
+  let server: Server | undefined;
+  afterEach(() => new Promise<void>((resolve) => (server ? server.close(() => resolve()) : resolve())));
+
+  /** A registry whose token service grants pull on alice/app and whose alice/app has two tags. */
+  async function registryWithAliceApp(): Promise<string> {
+    const access = [{type: 'repository', name: 'alice/app', actions: ['pull']}];
+    const token = `e30.${Buffer.from(JSON.stringify({access})).toString('base64url')}.sig`;
+    server = createServer((req, res) => {
+      const here = `http://${req.headers.host}`;
+      if (req.url === '/v2/') res.writeHead(401, {'www-authenticate': `Bearer realm="${here}/token",service="reg"`}).end();
+      else if (req.url?.startsWith('/token')) res.writeHead(200, {'content-type': 'application/json'}).end(JSON.stringify({token}));
+      else if (req.url === '/v2/alice/app/tags/list') res.writeHead(200).end(JSON.stringify({name: 'alice/app', tags: ['1.0', '2.0']}));
+      else res.writeHead(404).end();
+    });
+    await new Promise<void>((resolve) => server!.listen(0, '127.0.0.1', resolve));
+    return `127.0.0.1:${(server.address() as AddressInfo).port}`;
+  }
+
+  it('takes back what hub images prints: REGISTRY/alice/app, and REGISTRY/alice/app:TAG for that tag', async () => {
+    const registry = await registryWithAliceApp();
+    const ctx = createContext(() => {}, {
+      HUB_CONFIG_DIR: '/nonexistent/hub-images-test',
+      HUB_TOKEN: 'e30.e30.sig',
+      HUB_REGISTRY: registry,
+      HUB_USERNAME: 'alice',
+    });
+    const tags = {registry, repositories: [{name: 'alice/app', tags: ['1.0', '2.0']}]};
+    expect(await images(ctx, {repository: `${registry}/alice/app`})).toEqual(tags);
+    expect(await images(ctx, {repository: 'app'})).toEqual(tags);
+    expect(await images(ctx, {repository: `${registry}/alice/app:2.0`})).toEqual({
+      registry,
+      repositories: [{name: 'alice/app', tags: ['2.0']}],
+    });
+  });
+
+  it('uses the registry a printed name carries, not the default one', async () => {
+    const ctx = createContext(() => {}, {
+      HUB_CONFIG_DIR: '/nonexistent/hub-images-test',
+      HUB_TOKEN: 'e30.e30.sig',
+      HUB_REGISTRY: 'r.example.com',
+    });
+    await expect(images(ctx, {repository: 'other.example.com/alice/app'})).rejects.toMatchObject({code: 'token_for_other_registry'});
   });
 });

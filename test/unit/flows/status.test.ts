@@ -1,6 +1,9 @@
+import {mkdir, writeFile} from 'node:fs/promises';
+import {dirname} from 'node:path';
 import {describe, expect, it} from 'vitest';
 import {createContext} from '../../../src/context.js';
 import {describeStatus, status, statusExitCode} from '../../../src/flows/status.js';
+import {testWorld} from './world.js';
 
 /** An unsigned JWT: status reads the claims only, as the rest of hub does for HUB_TOKEN. */
 function token(claims: Record<string, unknown>): string {
@@ -50,5 +53,29 @@ describe('hub status with HUB_TOKEN', () => {
     expect(lines).toContain('✗ r.example.com');
     expect(lines).toContain('issuer:   (not named in the token)');
     expect(lines).toContain('HUB_TOKEN expired');
+  });
+});
+
+describe('hub status REGISTRY', () => {
+  async function worldWithTwo() {
+    const world = await testWorld();
+    const saved = {issuer: 'https://id.example.com', clientId: 'hub', scopes: 'openid', storage: 'keychain'};
+    await mkdir(dirname(world.ctx.paths.settings), {recursive: true});
+    await writeFile(world.ctx.paths.settings, JSON.stringify({registries: {'a.example.com': saved, 'localhost:5000': saved}}));
+    return world;
+  }
+
+  it('reports that registry only, named as docker names it (host:port kept whole)', async () => {
+    const world = await worldWithTwo();
+    expect((await status(world.ctx)).map((r) => r.registry)).toEqual(['a.example.com', 'localhost:5000']);
+    expect((await status(world.ctx, 'LocalHost:5000')).map((r) => r.registry)).toEqual(['localhost:5000']);
+  });
+
+  it('says it is not logged in to a registry it does not know, and fails (exit 1)', async () => {
+    const world = await worldWithTwo();
+    const registries = await status(world.ctx, 'b.example.com');
+    expect(registries).toEqual([]);
+    expect(describeStatus(registries, 'b.example.com')).toEqual(['Not logged in to b.example.com. Run `hub login b.example.com`.']);
+    expect(statusExitCode(registries)).toBe(1);
   });
 });

@@ -2,7 +2,7 @@ import {createServer, type Server} from 'node:http';
 import type {AddressInfo} from 'node:net';
 import {afterEach, describe, expect, it} from 'vitest';
 import {registryClient} from '../../../src/registry/client.js';
-import {registryAt, registryBaseUrl} from '../../../src/registry/registry.js';
+import {chooseRegistry, registryAt, registryBaseUrl} from '../../../src/registry/registry.js';
 import {requestIdentityToken} from '../../../src/session/identity-token.js';
 import {listenOnLoopback, onPortsPAndP1} from '@hub/test-stack/ports';
 
@@ -31,6 +31,30 @@ describe('the registry client', () => {
   it('refuses a realm that would receive the user’s token over plain HTTP', async () => {
     const registry = await registryAnswering('Bearer realm="http://evil.example.com/token",service="reg"');
     await expect(registryAt(registry).realm()).rejects.toMatchObject({code: 'insecure_realm'});
+  });
+
+  it('says a host whose /v2/ is 404 has no registry API there, rather than to pass --issuer', async () => {
+    server = createServer((_req, res) => res.writeHead(404).end());
+    await new Promise<void>((resolve) => server!.listen(0, '127.0.0.1', resolve));
+    const host = `127.0.0.1:${(server.address() as AddressInfo).port}`;
+    const error = await registryAt(host)
+      .realm()
+      .catch((e: unknown) => e);
+    expect(error).toMatchObject({
+      code: 'not_a_registry',
+      message: `${host} has no registry API: GET http://${host}/v2/ answered HTTP 404.`,
+    });
+    expect(JSON.stringify(error)).not.toContain('--issuer');
+  });
+
+  it('says "not logged in" (exit 1, not a usage error) when no registry is given and hub knows none', () => {
+    let error: unknown;
+    try {
+      chooseRegistry(undefined, {registries: {}}, {});
+    } catch (caught) {
+      error = caught;
+    }
+    expect(error).toMatchObject({code: 'not_logged_in', exit: 1, message: 'You are not logged in to any registry.'});
   });
 
   it('says a registry without token auth is not a hub registry', async () => {
