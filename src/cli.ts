@@ -1,5 +1,8 @@
 import {fileURLToPath} from 'node:url';
-import {execute} from '@oclif/core/execute';
+import {flush} from '@oclif/core/flush';
+import {handle} from '@oclif/core/handle';
+import {run as runOclif} from '@oclif/core/run';
+import {ExitCode} from '@hub/common/errors';
 import Doctor from './commands/doctor.js';
 import Images from './commands/images.js';
 import Login from './commands/login.js';
@@ -8,6 +11,8 @@ import Pull from './commands/pull.js';
 import Push from './commands/push.js';
 import Status from './commands/status.js';
 import Token from './commands/token.js';
+import {printError, wantsJson} from './error-output.js';
+import {parseFailure} from './usage-error.js';
 
 /**
  * hub's commands for oclif's "explicit" discovery (package.json `oclif.commands`), so that the
@@ -38,5 +43,21 @@ export const PLUGINS = ['@oclif/plugin-help', '@oclif/plugin-autocomplete'];
 
 export async function run(args: string[] = process.argv.slice(2)): Promise<void> {
   const hubCommand = args[0] !== undefined && Object.hasOwn(COMMANDS, args[0]);
-  await execute({args, loadOptions: {root: fileURLToPath(import.meta.url), pluginAdditions: hubCommand ? undefined : {core: PLUGINS}}});
+  // oclif's `execute`, but with the plugins' parse errors (`hub autocomplete fish`) in hub's own
+  // usage-error format: hub's commands make theirs in base-command.ts, the plugins know nothing of it.
+  await runOclif(args, {root: fileURLToPath(import.meta.url), pluginAdditions: hubCommand ? undefined : {core: PLUGINS}})
+    .then(async () => flush())
+    .catch(async (error: unknown) => {
+      if (!hubCommand && isParseError(error)) {
+        printError(parseFailure(error, `hub ${args[0]}`), wantsJson(args));
+        process.exitCode = ExitCode.usage;
+        return;
+      }
+      return handle(error as Error);
+    });
+}
+
+/** oclif's CLIParseError (a refused argument or flag), which carries what it parsed. */
+function isParseError(error: unknown): error is Error {
+  return error instanceof Error && 'parse' in error;
 }

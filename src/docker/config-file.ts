@@ -65,10 +65,10 @@ async function changeDockerConfig<Outcome>(configDir: string, change: (config: D
   const file = configFilePath(configDir);
   const release = await lockFile(file);
   try {
-    const {config, exists} = await loadDockerConfig(file);
-    const before = formatLikeDocker(file, config);
+    const {config, exists, order} = await loadDockerConfig(file);
+    const before = formatLikeDocker(file, config, order);
     const outcome = change(config);
-    const after = formatLikeDocker(file, config);
+    const after = formatLikeDocker(file, config, order);
     if (after !== before) await saveDockerConfig(file, after, exists);
     return outcome;
   } finally {
@@ -76,15 +76,40 @@ async function changeDockerConfig<Outcome>(configDir: string, change: (config: D
   }
 }
 
-async function loadDockerConfig(file: string): Promise<{config: DockerConfig; exists: boolean}> {
+/** `order`: the top-level keys as the file lists them (the object itself lists integer-like keys first). */
+async function loadDockerConfig(file: string): Promise<{config: DockerConfig; exists: boolean; order: string[]}> {
   let text: string;
   try {
     text = await readFile(file, 'utf8');
   } catch (error) {
-    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return {config: {}, exists: false};
+    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return {config: {}, exists: false, order: []};
     throw new HubError(`Cannot read ${file}: ${(error as Error).message}`, {cause: error});
   }
-  return {config: parseDockerConfig(file, text), exists: true};
+  const config = parseDockerConfig(file, text);
+  return {config, exists: true, order: Object.keys(config).length > 0 ? topLevelKeys(text) : []};
+}
+
+/**
+ * The top-level keys of JSON text that JSON.parse has accepted, in the order written, each once
+ * (where it first appears, as the parsed object has it). Needed because a JavaScript object lists
+ * integer-like keys ("1") before all others, whatever the file said.
+ */
+export function topLevelKeys(text: string): string[] {
+  const keys = new Set<string>();
+  const colon = /\s*:/y;
+  let depth = 0;
+  for (let i = 0; i < text.length; i++) {
+    const character = text[i];
+    if (character === '{' || character === '[') depth++;
+    else if (character === '}' || character === ']') depth--;
+    else if (character === '"') {
+      const start = i;
+      for (i++; text[i] !== '"'; i++) if (text[i] === '\\') i++;
+      colon.lastIndex = i + 1;
+      if (depth === 1 && colon.test(text)) keys.add(JSON.parse(text.slice(start, i + 1)) as string);
+    }
+  }
+  return [...keys];
 }
 
 function parseDockerConfig(file: string, text: string): DockerConfig {
@@ -118,11 +143,13 @@ function isStringMap(value: unknown): value is Record<string, string> {
  * U+2028 and U+2029. Those characters can only occur inside strings in JSON text, so escaping them
  * in the whole output is safe, and a file docker wrote comes back byte for byte.
  */
-function formatLikeDocker(file: string, config: DockerConfig): string {
-  return stringifyOrRefuse(file, config, '\t').replace(
-    /[<>&\u2028\u2029]/g,
-    (character) => `\\u${character.charCodeAt(0).toString(16).padStart(4, '0')}`,
-  );
+function formatLikeDocker(file: string, config: DockerConfig, order: readonly string[]): string {
+  // The top level by hand, in the order read and then any key hub added: JSON.stringify would put
+  // integer-like keys first. Below it, JSON.stringify's own layout, one tab deeper.
+  const keys = [...order.filter((key) => Object.hasOwn(config, key)), ...Object.keys(config).filter((key) => !order.includes(key))];
+  const members = keys.map((key) => `\t${JSON.stringify(key)}: ${stringifyOrRefuse(file, config[key], '\t').replaceAll('\n', '\n\t')}`);
+  const text = members.length === 0 ? '{}' : `{\n${members.join(',\n')}\n}`;
+  return text.replace(/[<>&\u2028\u2029]/g, (character) => `\\u${character.charCodeAt(0).toString(16).padStart(4, '0')}`);
 }
 
 async function saveDockerConfig(file: string, text: string, exists: boolean): Promise<void> {

@@ -1,4 +1,3 @@
-import {normalizeRegistryHost} from '../config/registry-host.js';
 import {readSettings} from '../config/settings.js';
 import {createContext, type Context} from '../context.js';
 import {HubError} from '@hub/common/errors';
@@ -6,23 +5,26 @@ import {credentialsNow} from '../session/credentials.js';
 import {TOKEN_FOR_OTHER_REGISTRY} from '../session/environment-token.js';
 import {readStdin} from '../io/stdin.js';
 import {printable} from '../io/terminal-text.js';
-import {answerCredentialRequest, type CredentialSource} from './credential-helper.js';
+import {answerCredentialRequest, type CredentialSource, type HelperAnswer} from './credential-helper.js';
 
 /**
  * `docker-credential-hub`: the only place that touches argv, stdin, stdout and the exit code.
  * docker runs it for every operation on a hub registry, so it loads no more than the answer needs.
  */
 export async function serve(version: () => string): Promise<number> {
-  const answer = await answerCredentialRequest(process.argv[2], await readStdin(), hubCredentials(version)).catch((error: unknown) => {
-    // The message may quote a provider's or a registry's words.
-    const message = printable(error instanceof HubError ? error.message : `docker-credential-hub failed: ${(error as Error).message}`);
-    // docker pull and push drop a failed `get` (stdout) and go on without credentials, so the person
-    // would see only the registry's "access denied": docker passes the helper's stderr through.
-    const hints = error instanceof HubError ? error.suggestions.map((line) => `  ${printable(line)}\n`).join('') : '';
-    process.stderr.write(`docker-credential-hub: ${message}\n${hints}`);
-    return {stdout: `${message}\n`, exitCode: 1 as const};
-  });
+  const answer: HelperAnswer = await answerCredentialRequest(process.argv[2], await readStdin(), hubCredentials(version)).catch(
+    (error: unknown) => {
+      // The message may quote a provider's or a registry's words.
+      const message = printable(error instanceof HubError ? error.message : `docker-credential-hub failed: ${(error as Error).message}`);
+      // docker pull and push drop a failed `get` (stdout) and go on without credentials, so the person
+      // would see only the registry's "access denied": docker passes the helper's stderr through.
+      const hints = error instanceof HubError ? error.suggestions.map((line) => `  ${printable(line)}\n`).join('') : '';
+      process.stderr.write(`docker-credential-hub: ${message}\n${hints}`);
+      return {stdout: `${message}\n`, exitCode: 1 as const};
+    },
+  );
   process.stdout.write(answer.stdout);
+  if (answer.stderr) process.stderr.write(`docker-credential-hub: ${answer.stderr}\n`);
   return answer.exitCode;
 }
 
@@ -32,13 +34,7 @@ function hubCredentials(
 ): CredentialSource {
   return {
     version,
-    async get(serverUrl) {
-      let registry: string;
-      try {
-        registry = normalizeRegistryHost(serverUrl);
-      } catch {
-        return undefined;
-      }
+    async get(registry) {
       try {
         const {session, identityToken} = await credentialsNow(ctx, registry);
         return {username: session.account, secret: session.accessToken, identityToken};

@@ -97,8 +97,9 @@ export function explainTransferFailure(
   reference: string,
 ): HubError {
   const message = error.message;
+  const said = asSentence(message);
   if (/denied|forbidden|insufficient_scope/i.test(message)) {
-    return new HubError(`The registry refused to let you ${what} ${reference}: ${message}.`, {
+    return new HubError(`The registry refused to let you ${what} ${reference}: ${said}`, {
       code: 'denied',
       suggestions: [
         `As ${account} you may push to ${registry}/${account}/… and to the namespaces of your groups (${registry}/<group>/…); ask an administrator for access to others.`,
@@ -111,7 +112,7 @@ export function explainTransferFailure(
       message,
     )
   ) {
-    return new HubError(`The ${what} of ${reference} was interrupted: ${message}.`, {
+    return new HubError(`The ${what} of ${reference} was interrupted: ${said}`, {
       code: `${what}_interrupted`,
       suggestions: [
         `Nothing needs a new login: retry the same command (\`hub ${what} ${reference}\`); what already reached ${what === 'push' ? 'the registry' : 'this engine'} is not sent again.`,
@@ -119,10 +120,20 @@ export function explainTransferFailure(
     });
   }
   if (/unauthorized|authentication required|401/i.test(message)) {
-    return new HubError(`The registry did not accept your credentials for ${reference}: ${message}.`, {
+    return new HubError(`The registry did not accept your credentials for ${reference}: ${said}`, {
       code: 'unauthorized',
       suggestions: [`Run \`hub login ${registry}\` and try again.`],
     });
   }
-  return new HubError(`The ${what} of ${reference} failed: ${message}.`, {code: `${what}_failed`});
+  return new HubError(`The ${what} of ${reference} failed: ${said}`, {code: `${what}_failed`});
+}
+
+/**
+ * The engine's words ending one of hub's sentences: a period only where they have none of their
+ * own. The engine's messages can end in a space ("manifest unknown ") or in punctuation, and a
+ * period after either reads as a stray " ." or "..". Trailing space is dropped, not kept.
+ */
+export function asSentence(text: string): string {
+  const trimmed = text.trimEnd();
+  return /[.!?:;…]$/.test(trimmed) || trimmed === '' ? trimmed : `${trimmed}.`;
 }

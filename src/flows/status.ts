@@ -65,7 +65,8 @@ function environmentStatus(session: Session, nowSeconds: number): RegistryStatus
     account: session.account,
     issuer: session.issuer,
     storage: 'environment',
-    storageDescription: 'HUB_TOKEN (hub login sessions are not used while it is set)',
+    // The README's word for it, as `--json` says (storage: 'environment'), then what it means.
+    storageDescription: 'environment (HUB_TOKEN; hub login sessions are not used while it is set)',
     expiresAt: session.expiresAt === undefined ? undefined : new Date(session.expiresAt * 1000).toISOString(),
     state,
     usable: state !== 'expired',

@@ -204,6 +204,12 @@ describe('completion', () => {
     expect(stdout).toContain('HUB_AC_BASH_SETUP_PATH');
   });
 
+  it('hub autocomplete fish is a usage error in hub’s format, not oclif’s', async () => {
+    const {code, stderr} = await hub('autocomplete', 'fish');
+    expect(code).toBe(2);
+    expect(stderr).toBe("Error: Expected fish to be one of: zsh, bash, powershell\n  → See 'hub autocomplete --help'.\n");
+  });
+
   it('an unsupported shell is a usage error', async () => {
     const {code, stderr} = await hub('autocomplete', 'tcsh');
     expect(code).toBe(2);

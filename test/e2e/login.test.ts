@@ -89,7 +89,7 @@ describe.runIf(e2eEnabled())('hub login / token / status / logout against a real
     const human = await statusBothWays(['status'], ci);
     expect(human.code).toBe(0);
     expect(human.stderr).toContain(`✓ ${REGISTRY}\n    account:  alice\n    issuer:   ${idp.issuer}\n    token:    expires `);
-    expect(human.stderr).toContain('storage:  HUB_TOKEN');
+    expect(human.stderr).toContain('storage:  environment (HUB_TOKEN');
     expect(human.stderr).not.toContain('Not logged in');
     const json = await statusBothWays(['status', '--json'], ci);
     expect(JSON.parse(json.stdout)).toMatchObject([

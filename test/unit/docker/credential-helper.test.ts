@@ -24,7 +24,10 @@ describe('the credential-helper protocol', () => {
   });
 
   it('uses docker’s exact words for an unknown registry and a missing URL', async () => {
-    expect(await answerCredentialRequest('get', 'other.example.com', source)).toEqual({stdout: `${CREDENTIALS_NOT_FOUND}\n`, exitCode: 1});
+    expect(await answerCredentialRequest('get', 'other.example.com', source)).toMatchObject({
+      stdout: `${CREDENTIALS_NOT_FOUND}\n`,
+      exitCode: 1,
+    });
     expect(await answerCredentialRequest('get', '', source)).toEqual({stdout: 'no credentials server URL\n', exitCode: 1});
   });
 
@@ -39,7 +42,7 @@ describe('the credential-helper protocol', () => {
         'hub keeps the credentials for registry.example.com itself: sign in with "hub login registry.example.com" instead of "docker login".\n',
       exitCode: 1,
     });
-    expect(await answerCredentialRequest('erase', 'registry.example.com', source)).toEqual({stdout: '', exitCode: 0});
+    expect(await answerCredentialRequest('erase', 'registry.example.com', source)).toMatchObject({stdout: '', exitCode: 0});
   });
 
   it('lists, tells its version, and answers anything else with usage', async () => {
@@ -51,4 +54,51 @@ describe('the credential-helper protocol', () => {
     });
     expect((await answerCredentialRequest(undefined, '', source)).exitCode).toBe(1);
   });
+
+  it('erase leaves the session and says so on stderr, with the command that ends it (podman says "Removed login credentials")', async () => {
+    expect(await answerCredentialRequest('erase', 'https://registry.example.com\n', source)).toEqual({
+      stdout: '',
+      exitCode: 0,
+      stderr: 'the hub session for registry.example.com stays, and the next pull uses it: end it with "hub logout registry.example.com".',
+    });
+    expect((await answerCredentialRequest('erase', '', source)).stderr).toContain('"hub logout"');
+  });
+
+  it('get without a session keeps docker’s exact stdout and points at hub login for that registry on stderr', async () => {
+    expect(await answerCredentialRequest('get', 'https://Other.example.com/v1/', source)).toEqual({
+      stdout: `${CREDENTIALS_NOT_FOUND}\n`,
+      exitCode: 1,
+      stderr: 'hub has no session for other.example.com: sign in with "hub login other.example.com".',
+    });
+    // Not a registry at all: nothing to sign in to.
+    expect(await answerCredentialRequest('get', 'https://user:pw@x', source)).toEqual({stdout: `${CREDENTIALS_NOT_FOUND}\n`, exitCode: 1});
+  });
+
+  // docker sends the host, podman `host` or `host:port`, nerdctl also `https://host` and `https://host/v1/`.
+  it.each([
+    'registry.example.com',
+    'Registry.Example.COM',
+    'https://registry.example.com',
+    'https://registry.example.com/',
+    'https://registry.example.com/v1/',
+    'https://registry.example.com/v2/',
+    'http://registry.example.com',
+    ' registry.example.com\n',
+  ])('get answers %j, as sent, for the same registry', async (serverUrl) => {
+    const answer = await answerCredentialRequest('get', serverUrl, source);
+    expect(answer.exitCode).toBe(0);
+    expect(JSON.parse(answer.stdout)).toEqual({ServerURL: serverUrl.trim(), Username: 'alice', Secret: 'access-token'});
+  });
+
+  it.each(['localhost:5000', 'http://localhost:5000', 'https://LOCALHOST:5000/v1/', 'localhost:5000/'])(
+    'get answers %j for localhost:5000 and not for localhost',
+    async (serverUrl) => {
+      const local: CredentialSource = {
+        ...source,
+        get: async (registry) => (registry === 'localhost:5000' ? {username: 'bob', secret: 's'} : undefined),
+      };
+      expect((await answerCredentialRequest('get', serverUrl, local)).exitCode).toBe(0);
+      expect((await answerCredentialRequest('get', serverUrl.replace(':5000', ''), local)).exitCode).toBe(1);
+    },
+  );
 });

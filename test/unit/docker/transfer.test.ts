@@ -1,5 +1,5 @@
 import {describe, expect, it} from 'vitest';
-import {explainTransferFailure, TransferError} from '../../../src/docker/transfer.js';
+import {asSentence, explainTransferFailure, TransferError} from '../../../src/docker/transfer.js';
 
 const explain = (message: string) =>
   explainTransferFailure(new TransferError(message), 'registry.example.com', 'alice', 'push', 'registry.example.com/alice/app:1');
@@ -22,5 +22,20 @@ describe('what a failed push tells the person to do', () => {
     const error = explain('unauthorized: the token has expired: log in again (hub login)');
     expect(error.code).toBe('unauthorized');
     expect(error.suggestions.join(' ')).toContain('hub login registry.example.com');
+  });
+});
+
+describe('the engine’s words inside hub’s sentence', () => {
+  it.each([
+    ['manifest unknown: manifest unknown ', 'manifest unknown: manifest unknown.'],
+    ['manifest unknown', 'manifest unknown.'],
+    ['denied: requested access to the resource is denied.', 'denied: requested access to the resource is denied.'],
+    ['something went wrong!', 'something went wrong!'],
+    ['unknown: try again?  ', 'unknown: try again?'],
+  ])('%j ends as %j, without a stray " ." or ".."', (engine, said) => {
+    expect(asSentence(engine)).toBe(said);
+    const {message} = explain(engine);
+    expect(message.endsWith(`: ${said}`), message).toBe(true);
+    expect(message).not.toMatch(/ \.|\.\.|[!?]\.$/);
   });
 });

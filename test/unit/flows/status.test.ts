@@ -37,7 +37,7 @@ describe('hub status with HUB_TOKEN', () => {
     expect(statusExitCode(registries)).toBe(0);
     const lines = describeStatus(registries).join('\n');
     expect(lines).toContain('✓ registry.example.com\n    account:  ci-bot');
-    expect(lines).toContain('storage:  HUB_TOKEN');
+    expect(lines).toContain('storage:  environment (HUB_TOKEN');
     expect(lines).not.toContain('Not logged in');
   });
 
