@@ -7,17 +7,17 @@ import type {RegistryStatus} from '../flows/status.js';
 export default class Status extends HubCommand {
   static override summary = 'Show the registries hub is logged in to, and whether each session is usable.';
   static override description = 'Exits with 1 when a session cannot be used (or there is none). Reads only local state.';
-  static override examples = [
-    '<%= config.bin %> status',
-    '<%= config.bin %> status registry.example.com',
-    '<%= config.bin %> status --json',
-  ];
-
   // An argument also keeps oclif from reading a second word as part of the command's name, which
   // split `hub status host:port` at the colon into "Unexpected arguments: host port".
   static override args = {
     registry: Args.string({description: 'only this registry (default: every one hub is logged in to)'}),
   };
+
+  static override examples = [
+    '<%= config.bin %> status',
+    '<%= config.bin %> status registry.example.com',
+    '<%= config.bin %> status --json',
+  ];
 
   async run(): Promise<RegistryStatus[]> {
     const {args} = await this.parse(Status);
