@@ -48,7 +48,9 @@ export function issueRegistryToken(deps: IssueDeps, request: TokenRequest): Issu
   const now = deps.nowSeconds();
   const access = deps.decide(request.requester, request.scopes);
   const subject = request.requester.account ?? '';
-  const expiresAt = Math.min(now + config.tokenLifetimeSeconds, request.notAfter ?? Infinity);
+  // Never before now: an access token is accepted until clockSkewSeconds past its exp, and a
+  // token that ended before it was issued would tell the client a negative expires_in.
+  const expiresAt = Math.max(now, Math.min(now + config.tokenLifetimeSeconds, request.notAfter ?? Infinity));
   const signed = deps.tokenReuse.tokenFor(subject, access, now, expiresAt, () => ({
     token: signer.sign({
       iss: config.issuer,
