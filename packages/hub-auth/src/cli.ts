@@ -168,14 +168,13 @@ async function keygen(args: string[]): Promise<number> {
   // 'wx' fails on a file that appeared since the check above, rather than replacing it; --force
   // removes the old files first, so that a symbolic link in their place is replaced, never
   // written through (the private key would go wherever the link points).
-  const flag = 'wx';
   try {
     if (values.force) for (const file of Object.values(files)) await rm(file, {force: true});
     await mkdir(dir, {recursive: true, mode: 0o700});
-    await writeFile(files.key, material.privateKeyPem, {mode: 0o600, flag});
+    await writeFile(files.key, material.privateKeyPem, {mode: 0o600, flag: 'wx'});
     await chmod(files.key, 0o600);
-    await writeFile(files.certificate, material.certificatePem, {mode: 0o644, flag});
-    await writeFile(files.snippet, snippet, {flag});
+    await writeFile(files.certificate, material.certificatePem, {mode: 0o644, flag: 'wx'});
+    await writeFile(files.snippet, snippet, {flag: 'wx'});
   } catch (error) {
     const {code, path} = error as NodeJS.ErrnoException;
     const reason = WRITE_FAILURES[code ?? ''] ?? code ?? (error as Error).message;
