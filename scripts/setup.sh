@@ -7,7 +7,7 @@ cd "$(dirname "$0")/.."
 packages=(
   chromium                # the browser the tests drive through HUB_BROWSER
   gnome-keyring           # a real Secret Service
-  dbus                    # dbus-run-session, dbus-send
+  dbus                    # dbus-daemon, dbus-send
   libsecret-tools         # secret-tool: the tests read the keychain without hub
   procps                  # pkill: the tests freeze the keyring daemon
   docker.io               # dockerd and the docker CLI: the engine hub drives
@@ -27,7 +27,7 @@ packages=(
   libmime-tools-perl libemail-sender-perl libconvert-base32-perl libdigest-hmac-perl libcrypt-openssl-bignum-perl
   libnet-ldap-perl libipc-run-perl libio-socket-timeout-perl libunicode-string-perl
 )
-programs=(chromium gnome-keyring-daemon dbus-run-session dbus-send secret-tool pkill dockerd docker docker-registry docker-credential-secretservice htpasswd script tmux openssl glewlwyd sqlite3 llng-fastcgi-server nginx)
+programs=(chromium gnome-keyring-daemon dbus-daemon dbus-send secret-tool pkill dockerd docker docker-registry docker-credential-secretservice htpasswd script tmux openssl glewlwyd sqlite3 llng-fastcgi-server nginx)
 
 missing=()
 for program in "${programs[@]}"; do command -v "$program" >/dev/null || missing+=("$program"); done

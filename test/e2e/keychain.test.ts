@@ -6,7 +6,7 @@ import {secretServiceCount, secretServiceLookup, startKeyring, type Keyring} fro
 import {assertPrograms, e2eEnabled} from '@hub/test-stack/prerequisites';
 import {createSandbox, type Sandbox} from '@hub/test-stack/sandbox';
 
-const PROGRAMS = ['dbus-run-session', 'dbus-send', 'gnome-keyring-daemon', 'secret-tool', 'pkill'];
+const PROGRAMS = ['dbus-daemon', 'dbus-send', 'gnome-keyring-daemon', 'secret-tool'];
 
 describe.runIf(e2eEnabled(PROGRAMS))('the keychain store on a real Secret Service', () => {
   let sandbox: Sandbox;

@@ -1,13 +1,20 @@
 import {execFile, spawn, type ChildProcess} from 'node:child_process';
+import {rmSync} from 'node:fs';
+import {join} from 'node:path';
 import {promisify} from 'node:util';
 import type {Sandbox} from './sandbox.js';
 
 const run = promisify(execFile);
 
+const PASSWORD = 'test-keyring-password';
+/** Past this many, a daemon that keeps dying is left dead, and the tests say what it printed. */
+const MAX_RESTARTS = 5;
+
 /**
- * A Secret Service of the sandbox's own: a D-Bus session (dbus-run-session) with
- * gnome-keyring-daemon unlocked by a password on stdin. It must own org.freedesktop.secrets
- * before anything asks for it, or D-Bus would start a locked keyring on demand.
+ * A Secret Service of the sandbox's own: a D-Bus session bus whose socket is in the sandbox's
+ * XDG_RUNTIME_DIR (dbus-run-session would put it in the shared /tmp), with gnome-keyring-daemon
+ * unlocked by a password on stdin. It must own org.freedesktop.secrets before anything asks for
+ * it, or D-Bus would start a locked keyring on demand.
  */
 export interface Keyring {
   /** DBUS_SESSION_BUS_ADDRESS, for the processes that should see this keyring. */
@@ -17,33 +24,72 @@ export interface Keyring {
   stop(): Promise<void>;
 }
 
+/**
+ * A daemon of the pair that exits unasked is started again, with the keyring it had (its file is in
+ * the sandbox's XDG_DATA_HOME), and says so on the test's stderr with its last output: one daemon
+ * dying under a loaded machine must show as that, not as a keychain hub cannot use.
+ */
 export async function startKeyring(sandbox: Sandbox): Promise<Keyring> {
-  const child = spawn(
-    'dbus-run-session',
-    ['--', 'sh', '-c', 'printf "%s\\n" "$DBUS_SESSION_BUS_ADDRESS"; exec gnome-keyring-daemon --foreground --unlock --components=secrets'],
-    {env: sandbox.env, detached: true, stdio: ['pipe', 'pipe', 'pipe']},
-  );
-  let log = '';
-  child.stderr!.on('data', (chunk) => (log += chunk));
-  child.stdin!.end('test-keyring-password');
-  const address = await firstLine(child);
-  const env = {...sandbox.env, DBUS_SESSION_BUS_ADDRESS: address};
+  const socket = join(sandbox.env.XDG_RUNTIME_DIR!, 'bus');
+  const env = {...sandbox.env, DBUS_SESSION_BUS_ADDRESS: `unix:path=${socket}`};
+  let stopping = false;
+  const bus = supervise('dbus-daemon', () => {
+    rmSync(socket, {force: true});
+    return spawn('dbus-daemon', ['--session', '--nofork', '--nopidfile', `--address=${env.DBUS_SESSION_BUS_ADDRESS}`], {
+      env,
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+  });
+  const secrets = supervise('gnome-keyring-daemon', () => {
+    const child = spawn('gnome-keyring-daemon', ['--foreground', '--unlock', '--components=secrets'], {
+      env,
+      stdio: ['pipe', 'pipe', 'pipe'],
+    });
+    child.stdin!.end(`${PASSWORD}\n`);
+    return child;
+  });
+
+  function supervise(name: string, start: () => ChildProcess): {current(): ChildProcess; output(): string} {
+    let output = '';
+    let child: ChildProcess;
+    let restarts = 0;
+    const launch = () => {
+      child = start();
+      const keep = (chunk: Buffer) => (output = (output + chunk.toString()).slice(-5000));
+      child.stdout!.on('data', keep);
+      child.stderr!.on('data', keep);
+      child.once('exit', (code, signal) => {
+        if (stopping || restarts >= MAX_RESTARTS) return;
+        restarts += 1;
+        process.stderr.write(
+          `test-stack: ${name} exited unasked (code ${code}, signal ${signal}); starting it again. Its output:\n${output}\n`,
+        );
+        // The keyring daemon leaves when the bus does: give the bus a moment to come back first.
+        setTimeout(launch, 200);
+      });
+    };
+    launch();
+    return {current: () => child, output: () => output};
+  }
+
+  const stop = async () => {
+    stopping = true;
+    for (const daemon of [secrets, bus]) daemon.current().kill('SIGTERM');
+  };
   const deadline = Date.now() + 15_000;
   while (!(await ownsSecrets(env))) {
-    if (Date.now() > deadline || child.exitCode !== null) {
-      stopGroup(child);
-      throw new Error(`gnome-keyring-daemon did not take org.freedesktop.secrets:\n${log}`);
+    if (Date.now() > deadline) {
+      await stop();
+      throw new Error(`gnome-keyring-daemon did not take org.freedesktop.secrets:\n${bus.output()}\n${secrets.output()}`);
     }
     await new Promise((resolve) => setTimeout(resolve, 50));
   }
   return {
     env,
     async freeze(frozen) {
-      await run('pkill', [frozen ? '-STOP' : '-CONT', '-P', String(child.pid), 'gnome-keyring-d']);
+      secrets.current().kill(frozen ? 'SIGSTOP' : 'SIGCONT');
     },
-    async stop() {
-      stopGroup(child);
-    },
+    stop,
   };
 }
 
@@ -64,27 +110,6 @@ async function ownsSecrets(env: NodeJS.ProcessEnv): Promise<boolean> {
     return stdout.includes('boolean true');
   } catch {
     return false;
-  }
-}
-
-function firstLine(child: ChildProcess): Promise<string> {
-  return new Promise((resolve, reject) => {
-    let buffer = '';
-    child.stdout!.on('data', (chunk) => {
-      buffer += chunk;
-      const end = buffer.indexOf('\n');
-      if (end >= 0) resolve(buffer.slice(0, end).trim());
-    });
-    child.once('exit', (code) => reject(new Error(`dbus-run-session exited with ${code} before printing the bus address`)));
-    child.once('error', reject);
-  });
-}
-
-function stopGroup(child: ChildProcess): void {
-  try {
-    process.kill(-child.pid!, 'SIGTERM');
-  } catch {
-    // already gone
   }
 }
 

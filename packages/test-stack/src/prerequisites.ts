@@ -1,7 +1,7 @@
 import {findProgram} from '@hub/common/find-program';
 
 /** Programs the end-to-end suites run for real; `.ci/run` installs them. */
-export const E2E_PROGRAMS = ['dbus-run-session', 'dbus-send', 'gnome-keyring-daemon', 'secret-tool', 'chromium'];
+export const E2E_PROGRAMS = ['dbus-daemon', 'dbus-send', 'gnome-keyring-daemon', 'secret-tool', 'chromium'];
 
 export function missingPrograms(programs: string[] = E2E_PROGRAMS): string[] {
   return programs.filter((program) => !findProgram(program));
