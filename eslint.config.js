@@ -113,6 +113,9 @@ const packageApart = (depth) => [
  * - tokens/ turns a token request into a signed token: it asks accounts/ who the caller is and the
  *   policy what the caller gets;
  * - accounts/ makes an account of the claims oidc/ checked, and is the requester the policy sees;
+ *   its bindings are rows of
+ * - store/, the state in PostgreSQL (embedded or a server): connections, schema, state paths; it
+ *   knows no account, only SQL;
  * - policy/ decides on names and oidc/ checks tokens: neither needs the other;
  * - the shared leaves, which every wing uses, import no wing. namespaces.ts is one of them, not a
  *   part of accounts/, because the configuration checks reserved names with it and accounts/
@@ -124,6 +127,7 @@ const HUB_AUTH_WINGS = [
   [{wing: 'service-deps', files: ['service-deps.ts']}],
   [{wing: 'tokens', files: ['tokens/*.ts']}],
   [{wing: 'accounts', files: ['accounts/*.ts']}],
+  [{wing: 'store', files: ['store/*.ts']}],
   [
     {wing: 'policy', files: ['policy/*.ts']},
     {wing: 'oidc', files: ['oidc/*.ts']},

@@ -19,6 +19,7 @@ packages=(
   openssl                 # the proxy tests' private CA and https provider
   glewlwyd                # a real OpenID provider for the provider suite (SQLite, its own config per run)
   sqlite3                 # creates glewlwyd's database with the package's own SQL script
+  postgresql              # hub-auth's store on a server: the tests run initdb and pg_ctl (packages/test-stack/src/postgres.ts)
   # LemonLDAP::NG, a real OpenID provider for the provider suite: its portal under the FastCGI
   # server behind nginx, its people in SQLite (DBI), and the modules its default portal loads
   # (apt would install them as Recommends: captcha, issuer, registration and mail, TOTP)
@@ -31,6 +32,8 @@ programs=(chromium gnome-keyring-daemon dbus-daemon dbus-send secret-tool pkill 
 
 missing=()
 for program in "${programs[@]}"; do command -v "$program" >/dev/null || missing+=("$program"); done
+# Debian keeps the server's programs off PATH, under its major version.
+compgen -G '/usr/lib/postgresql/*/bin/pg_ctl' >/dev/null || missing+=(initdb pg_ctl)
 if [ ${#missing[@]} -gt 0 ]; then
   echo "setup: installing Debian packages (missing: ${missing[*]})"
   sudo=""; [ "$(id -u)" -eq 0 ] || sudo="sudo"

@@ -3,6 +3,7 @@ import {join, resolve} from 'node:path';
 import {parseArgs} from 'node:util';
 import {honourProxyEnvironment} from '@hub/common/net/proxy-environment';
 import {ConfigError, loadConfig} from './config.js';
+import {openStore} from './store/open-store.js';
 import {watchProviderUntilReady} from './oidc/provider-watch.js';
 import {reloadOnHangup} from './http/reload.js';
 import {createLogger, createTokenService} from './http/service.js';
@@ -107,23 +108,25 @@ async function serve(args: string[]): Promise<number> {
     throw new ConfigError(error.message);
   });
   const logger = createLogger();
-  const service = await createTokenService(config, logger);
+  const store = await openStore(config.store, logger);
+  logger.info({event: 'store', where: store.where}, 'store opened');
+  const service = await createTokenService(config, store, logger);
   const {app, monitoring} = service;
   const listen = async (server: typeof app, section: 'listen' | 'monitoring'): Promise<string> => {
     const {host, port} = config[section];
     try {
       return await server.listen({host, port});
     } catch (error) {
-      await Promise.all([app.close(), monitoring.close()]);
+      await Promise.all([app.close(), monitoring.close(), store.close()]);
       throw listenFailure(error, `${host}:${port}`, section, configFile);
     }
   };
   const address = await listen(app, 'listen');
   const monitoringAddress = await listen(monitoring, 'monitoring');
   logger.info({address, monitoring: monitoringAddress, service: config.service, issuer: config.oidc.issuer}, 'hub-auth listening');
-  watchProviderUntilReady(service.ready, logger);
-  drainOnSignals({app, monitoring}, logger);
-  reloadOnHangup(configFile, config, service, logger);
+  watchProviderUntilReady(service.providerReady, logger);
+  drainOnSignals({app, monitoring, store}, logger);
+  reloadOnHangup(configFile, config, service, store, logger);
   return new Promise<number>(() => {});
 }
 

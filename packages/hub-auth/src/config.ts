@@ -19,6 +19,43 @@ const secretSource = z.union([
 export type SecretSource = z.infer<typeof secretSource>;
 
 const DEFAULT_BINDINGS_FILE = '/var/lib/hub-auth/account-bindings.json';
+const DEFAULT_STORE_DIR = '/var/lib/hub-auth/store';
+const STORE_DEFAULTS = {followSymlink: false, poolSize: 10, statementTimeoutSeconds: 5};
+
+/**
+ * Where hub-auth keeps its state (store/): PostgreSQL in the process (PGlite) in dataDir, for one
+ * instance, or a PostgreSQL server at `url`, which several instances share.
+ */
+const storeSchema = z
+  .object({
+    /** A PostgreSQL connection string; it holds the password, so it is a secret like the others. */
+    url: z
+      .union([
+        z
+          .string()
+          .min(1)
+          .transform((value) => ({value})),
+        secretSource,
+      ])
+      .optional(),
+    dataDir: z.string().min(1).optional(),
+    /** Whether dataDir may be a symbolic link (store/state-path.ts says why not by default). */
+    followSymlink: z.boolean().default(false),
+    /** PEM files for TLS to the server: the CA that signed its certificate, and a client certificate and key where it asks for one. */
+    tls: z.object({ca: secretSource.optional(), certificate: secretSource.optional(), key: secretSource.optional()}).strict().optional(),
+    /** Connections to the server at most, per instance: a bounded pool. */
+    poolSize: z.number().int().min(1).max(100).default(STORE_DEFAULTS.poolSize),
+    /** A statement (and a connection attempt) that takes longer fails: the request gets 503, never waits for ever. */
+    statementTimeoutSeconds: z.number().min(0.1).max(60).default(STORE_DEFAULTS.statementTimeoutSeconds),
+  })
+  .strict()
+  .refine((store) => !(store.url && store.dataDir), {
+    path: ['dataDir'],
+    message: 'cannot be set with store.url: the state is either in a PostgreSQL server (url) or embedded in this directory (dataDir)',
+  })
+  .refine((store) => store.url || !store.tls, {path: ['tls'], message: 'is for a PostgreSQL server: set store.url too'})
+  .transform((store) => (store.url ? store : {...store, dataDir: store.dataDir ?? DEFAULT_STORE_DIR}));
+export type StoreConfig = z.infer<typeof storeSchema>;
 
 const asymmetricAlgorithms = ['RS256', 'RS384', 'RS512', 'PS256', 'PS384', 'PS512', 'ES256', 'ES384', 'ES512', 'EdDSA'] as const;
 
@@ -184,17 +221,23 @@ const configSchema = z
     /** Account names: see bindings.ts and namespaces.ts. */
     accounts: z
       .object({
-        /** Which holder (issuer and `sub`) each account name belongs to; instances behind one load balancer share it. */
+        /** The bindings file of earlier versions: imported into the store once, at its first start, and never written. */
         bindingsFile: z.string().min(1).default(DEFAULT_BINDINGS_FILE),
-        /** Whether bindingsFile may be a symbolic link that hub-auth writes through (bindings.ts says why not by default). */
-        followBindingsSymlink: z.boolean().default(false),
+        /** Gone with the file's writes: the store's data directory is what may not be a link now. */
+        followBindingsSymlink: z
+          .never({
+            error:
+              'is gone: hub-auth no longer writes the bindings file. Use store.followSymlink: true if store.dataDir is a symbolic link of yours',
+          })
+          .optional(),
         /** Names no user may have, on top of groups, robots, library and public. */
         reservedNames: z
           .array(z.string().refine((name) => namespaceNameProblem(name) === undefined, 'must be a repository path component'))
           .default([]),
       })
       .strict()
-      .default({bindingsFile: DEFAULT_BINDINGS_FILE, followBindingsSymlink: false, reservedNames: []}),
+      .default({bindingsFile: DEFAULT_BINDINGS_FILE, reservedNames: []}),
+    store: storeSchema.default({...STORE_DEFAULTS, dataDir: DEFAULT_STORE_DIR}),
     policy: z
       .object({publicRepositories: z.array(z.string().min(1)).default([]), rules: z.array(aclRule).optional()})
       .strict()

@@ -54,6 +54,11 @@ export interface HubAuthOptions {
   oidc?: Record<string, unknown>;
   /** The whole `oidc` section instead of the one for the tests' oidc-provider: another provider's. */
   oidcSection?: Record<string, unknown>;
+  /**
+   * The `store` section: by default PGlite in DIR/store, which one instance only may open; instances
+   * that share state (scale-out) get `{url}` of a PostgreSQL server (postgres.ts).
+   */
+  store?: Record<string, unknown>;
   /** Merged into the configuration, object by object (`{oidc: {introspection: {…}}}` changes just those fields). */
   extra?: Record<string, unknown>;
   /** Return once it is alive (/healthz) rather than ready (/readyz): for a provider that is down. */
@@ -83,8 +88,9 @@ export async function writeHubAuthConfig(options: HubAuthOptions, port: number, 
     client: {clientId: CLI_CLIENT_ID},
     // hub-auth reads the catalog itself (GET /repositories): a loopback registry speaks plain HTTP.
     registry: {host: options.registryHost, url: `http://${options.registryHost}`},
-    // Instances started with the same dir share it, as instances behind one load balancer must.
+    // Imported into the store once if a test put one there, as an upgrade from an earlier version does.
     accounts: {bindingsFile: join(options.dir, 'account-bindings.json')},
+    store: options.store ?? {dataDir: join(options.dir, 'store')},
     policy: {publicRepositories: options.publicRepositories ?? ['public/*']},
   };
   await writeFile(file, stringify(merged(config, options.extra ?? {})));

@@ -100,7 +100,7 @@ describe('import boundaries (eslint.config.js)', {timeout: 60_000}, () => {
     );
   });
 
-  it('keeps hub-auth’s wings in order: http → service-deps → tokens → accounts → policy, oidc → the shared leaves', async () => {
+  it('keeps hub-auth’s wings in order: http → service-deps → tokens → accounts → store → policy, oidc → the shared leaves', async () => {
     const upward = [
       // The type-only cycle there was: the routes' dependencies declared in the app that registers them.
       ['packages/hub-auth/src/service-deps.ts', "import type {x} from './http/app.js'; let y: x | undefined; void y;"],
@@ -110,6 +110,8 @@ describe('import boundaries (eslint.config.js)', {timeout: 60_000}, () => {
       ],
       ['packages/hub-auth/src/accounts/identity.ts', "import {callerResolver} from '../tokens/caller.js'; void callerResolver;"],
       ['packages/hub-auth/src/policy/acl.ts', "import type {Holder} from '../accounts/requester.js'; let h: Holder | undefined; void h;"],
+      ['packages/hub-auth/src/store/migrations.ts', "import {accountBindings} from '../accounts/bindings.js'; void accountBindings;"],
+      ['packages/hub-auth/src/oidc/verify-access-token.ts', "import {migrate} from '../store/migrations.js'; void migrate;"],
       ['packages/hub-auth/src/oidc/verify-access-token.ts', "import {decide} from '../policy/acl.js'; void decide;"],
       ['packages/hub-auth/src/policy/acl.ts', "import {x} from '../oidc/access-token-checks.js'; void x;"],
       ['packages/hub-auth/src/config.ts', "import {parseScopes} from './tokens/scope.js'; void parseScopes;"],
@@ -120,12 +122,13 @@ describe('import boundaries (eslint.config.js)', {timeout: 60_000}, () => {
       'packages/hub-auth/src/http/routes/token.ts',
       "import type {TokenServiceDeps} from '../../service-deps.js'; import {issueRegistryToken} from '../../tokens/issue-token.js'; let d: TokenServiceDeps | undefined; void d; void issueRegistryToken;",
     );
+    await expectAllowed('packages/hub-auth/src/accounts/bindings.ts', "import {migrate} from '../store/migrations.js'; void migrate;");
     await expectAllowed(
       'packages/hub-auth/src/tokens/caller.ts',
       "import {requesterReader} from '../accounts/requester.js'; import {InvalidTokenError} from '../oidc/verify-access-token.js'; import {ConfigError} from '../config.js'; void requesterReader; void InvalidTokenError; void ConfigError;",
     );
     await expectRefused(
-      'packages/hub-auth/src/store/queries.ts',
+      'packages/hub-auth/src/unplaced/queries.ts',
       "import {ConfigError} from '../config.js'; void ConfigError;",
       'in no wing',
     );

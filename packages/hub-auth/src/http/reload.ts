@@ -1,13 +1,14 @@
 import type {Logger} from 'pino';
 import {loadConfig, type TokenServiceConfig} from '../config.js';
 import {watchProviderUntilReady} from '../oidc/provider-watch.js';
+import type {Store} from '../store/open-store.js';
 import {createTokenService} from './service.js';
 
 type TokenService = Awaited<ReturnType<typeof createTokenService>>;
 
 /**
  * SIGHUP reads the configuration file again, with the secrets and keys it names, and builds the
- * token service anew from it: key rotation (publish the new key, later sign with it, later drop
+ * token service anew from it, on the store opened at start: key rotation (publish the new key, later sign with it, later drop
  * the old one), policy, lifetimes, the provider, without a restart. Requests that arrived before
  * are answered by the service they arrived at; the listening socket, and what is set on it (the
  * addresses, timeouts and connection limit), stay: those changes are named in the log as waiting
@@ -18,6 +19,7 @@ export function reloadOnHangup(
   configFile: string,
   config: TokenServiceConfig,
   service: TokenService,
+  store: Store,
   logger: Logger,
   env: NodeJS.ProcessEnv = process.env,
 ): void {
@@ -26,7 +28,7 @@ export function reloadOnHangup(
   let queue = Promise.resolve();
   process.on('SIGHUP', () => {
     queue = queue.then(async () => {
-      running = await reload(configFile, running, service, logger, env);
+      running = await reload(configFile, running, service, store, logger, env);
       logger.flush();
     });
   });
@@ -36,6 +38,7 @@ async function reload(
   configFile: string,
   running: {config: TokenServiceConfig; app: TokenService['app']},
   listening: TokenService,
+  store: Store,
   logger: Logger,
   env: NodeJS.ProcessEnv,
 ): Promise<typeof running> {
@@ -43,7 +46,7 @@ async function reload(
   let next: TokenService;
   try {
     config = await loadConfig(configFile);
-    next = await createTokenService(config, logger, env, listening.metrics);
+    next = await createTokenService(config, store, logger, env, listening.metrics);
     await next.app.ready();
   } catch (error) {
     logger.error(
@@ -58,7 +61,7 @@ async function reload(
   server.removeListener('request', running.app.routing);
   server.on('request', next.app.routing);
   listening.followReadiness(next.ready);
-  watchProviderUntilReady(next.ready, logger);
+  watchProviderUntilReady(next.providerReady, logger);
   logger.info(
     {event: 'reload', file: configFile, signingKid: next.keys.signer.kid, publishedKids: next.keys.jwks.keys.map((key) => key.kid)},
     'reloaded the configuration and the keys',
@@ -69,7 +72,12 @@ async function reload(
   }
   // What waits for a restart stays as it runs, so that the next reload names it again.
   return {
-    config: {...config, listen: {...config.listen, ...pick(running.config.listen, SOCKET_SETTINGS)}, monitoring: running.config.monitoring},
+    config: {
+      ...config,
+      listen: {...config.listen, ...pick(running.config.listen, SOCKET_SETTINGS)},
+      monitoring: running.config.monitoring,
+      store: running.config.store,
+    },
     app: next.app,
   };
 }
@@ -80,6 +88,8 @@ const SOCKET_SETTINGS = ['host', 'port', 'requestTimeoutSeconds', 'maxConnection
 function socketSettingsChanged(running: TokenServiceConfig, next: TokenServiceConfig): string[] {
   const changed: string[] = SOCKET_SETTINGS.filter((key) => running.listen[key] !== next.listen[key]).map((key) => `listen.${key}`);
   if (JSON.stringify(running.monitoring) !== JSON.stringify(next.monitoring)) changed.push('monitoring');
+  // The store is opened once, at start: the embedded one can be open in one place only.
+  if (JSON.stringify(running.store) !== JSON.stringify(next.store)) changed.push('store');
   return changed;
 }
 

@@ -1,13 +1,14 @@
 import {destination, pino, type Logger} from 'pino';
 import {createApp, createMonitoringApp} from './app.js';
 import type {TokenServiceDeps} from '../service-deps.js';
-import {openAccountBindings} from '../accounts/bindings.js';
+import {accountBindings} from '../accounts/bindings.js';
 import {readSecret, type TokenServiceConfig} from '../config.js';
 import {createMetrics, type TokenServiceMetrics} from '../metrics.js';
 import {defaultPolicy} from '../policy/acl.js';
 import {loadSigningKeys} from '../tokens/signing-keys.js';
 import {createTokenReuse} from '../tokens/token-reuse.js';
 import {createAccessTokenVerifier} from '../oidc/verify-access-token.js';
+import type {Store} from '../store/open-store.js';
 import {withRequestWiring} from './request-wiring.js';
 
 export function createLogger(level = process.env.HUB_AUTH_LOG_LEVEL ?? 'info'): Logger {
@@ -22,10 +23,12 @@ export function createLogger(level = process.env.HUB_AUTH_LOG_LEVEL ?? 'info'): 
 
 /**
  * Reads the secrets a configuration names and builds the token app and the monitoring app from
- * them. `metrics` is given by a reload (reload.ts), so that the counts go on.
+ * them, on the store opened at start (store/open-store.ts: a reload keeps it). `metrics` is given
+ * by a reload (reload.ts), so that the counts go on.
  */
 export async function createTokenService(
   config: TokenServiceConfig,
+  store: Store,
   logger: Logger = createLogger(),
   env: NodeJS.ProcessEnv = process.env,
   metrics: TokenServiceMetrics = createMetrics(),
@@ -48,6 +51,15 @@ export async function createTokenService(
     cacheSize: config.cacheSize,
     onCheck: (method) => metrics.checks.inc(method),
   });
+  const bindings = accountBindings(store, {
+    maxEntries: config.cacheSize,
+    importFile: config.accounts.bindingsFile,
+    onImported: (imported) =>
+      logger.info(
+        {event: 'store', ...imported},
+        'imported the bindings file into the store: it is left as it was, and no longer read or written',
+      ),
+  });
   const deps: TokenServiceDeps = withRequestWiring({
     config,
     signer: keys.signer,
@@ -55,24 +67,21 @@ export async function createTokenService(
     verificationKeys: keys.verificationKeys,
     verifier,
     rules: config.policy.rules ?? defaultPolicy({publicRepositories: config.policy.publicRepositories}),
-    bindings: await openAccountBindings(config.accounts.bindingsFile, {
-      followSymlink: config.accounts.followBindingsSymlink,
-      onSymlinkFollowed: (target) =>
-        logger.warn(
-          {bindingsFile: config.accounts.bindingsFile, target},
-          'accounts.bindingsFile is a symbolic link; hub-auth writes through it, as accounts.followBindingsSymlink says',
-        ),
-    }),
+    bindings,
     tokenReuse: createTokenReuse({windowSeconds: config.tokenReuseSeconds, maxEntries: config.cacheSize}),
     metrics,
     logger,
     nowSeconds: () => Math.floor(Date.now() / 1000),
-    ready: () => verifier.ready(),
+    ready: async () => {
+      await Promise.all([verifier.ready(), bindings.ready()]);
+    },
   });
   return {
     app: createApp(deps),
     monitoring: createMonitoringApp(deps),
     ready: deps.ready,
+    /** Ready as far as the identity provider goes: what provider-watch.ts waits for and names. */
+    providerReady: () => verifier.ready(),
     metrics,
     keys,
     /** /readyz follows another service's readiness from now on: the one a reload built. */

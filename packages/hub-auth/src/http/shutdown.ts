@@ -19,6 +19,8 @@ const IDLE_CLOSE_INTERVAL_MS = 2000;
 export interface Servers {
   app: FastifyInstance;
   monitoring: FastifyInstance;
+  /** Closed last, once no request needs it: the embedded store writes its files to the end. */
+  store: {close(): Promise<void>};
 }
 
 /**
@@ -30,7 +32,7 @@ export function drainOnSignals(servers: Servers, logger: Logger): void {
   for (const signal of ['SIGINT', 'SIGTERM'] as const) process.once(signal, () => void drain(signal, servers, logger));
 }
 
-async function drain(signal: NodeJS.Signals, {app, monitoring}: Servers, logger: Logger): Promise<void> {
+async function drain(signal: NodeJS.Signals, {app, monitoring, store}: Servers, logger: Logger): Promise<void> {
   const server = app.server;
   const started = Date.now();
   logger.info(
@@ -55,6 +57,7 @@ async function drain(signal: NodeJS.Signals, {app, monitoring}: Servers, logger:
   clearInterval(idle);
   clearTimeout(deadline);
   await monitoring.close();
+  await store.close().catch((error: Error) => logger.warn({event: 'shutdown', reason: error.message}, 'the store did not close cleanly'));
   logger.info({event: 'shutdown', signal, seconds: (Date.now() - started) / 1000, cut}, 'drained: hub-auth exits');
   logger.flush();
   process.exit(0);

@@ -94,9 +94,10 @@ export async function checkBinding(deps: Pick<CallerDeps, 'bindings'>, account: 
   try {
     mine = await deps.bindings.claim(account, holder);
   } catch (error) {
-    // An operator's edit gone wrong, a full disk: nobody gets an account until it is fixed.
+    // The store is down or slow: nobody's name is decided until it answers, so never a wrong allow.
     throw new TokenRequestError(503, 'temporarily_unavailable', "the registry's list of accounts cannot be read just now; try again", {
-      operatorNote: {account, reason: `accounts.bindingsFile: ${(error as Error).message}`, subject: holder.subject},
+      retryAfterSeconds: 5,
+      operatorNote: {account, reason: `store: ${(error as Error).message}`, subject: holder.subject},
     });
   }
   if (mine) return;

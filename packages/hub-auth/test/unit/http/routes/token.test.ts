@@ -1,15 +1,13 @@
-import {mkdtempSync, writeFileSync} from 'node:fs';
 import {createServer, type Server} from 'node:http';
 import type {AddressInfo} from 'node:net';
-import {tmpdir} from 'node:os';
-import {join} from 'node:path';
 import {Writable} from 'node:stream';
 import {decodeJwt} from 'jose';
 import {pino} from 'pino';
 import {afterEach, describe, expect, it} from 'vitest';
 import {createApp, createMonitoringApp} from '../../../../src/http/app.js';
 import type {TokenServiceDeps} from '../../../../src/service-deps.js';
-import {openAccountBindings, type AccountBindings} from '../../../../src/accounts/bindings.js';
+import {accountBindings, type AccountBindings} from '../../../../src/accounts/bindings.js';
+import {embedded, emptied} from '../../../stores.js';
 import {parseConfig} from '../../../../src/config.js';
 import {generateSigningMaterial} from '../../../../src/tokens/keygen.js';
 import {createMetrics} from '../../../../src/metrics.js';
@@ -31,8 +29,9 @@ const rawConfig = {
 };
 const config = parseConfig(rawConfig);
 
-/** Each test user has one subject, so one bindings file serves them all. */
-const sharedBindings = await openAccountBindings(join(mkdtempSync(join(tmpdir(), 'hub-auth-bindings-')), 'account-bindings.json'));
+/** Each test user has one subject, so one store serves them all; the tests that bind a name to two subjects empty it first. */
+const store = await embedded.fresh();
+const sharedBindings = accountBindings(store);
 
 interface TokenAnswer {
   token?: string;
@@ -284,7 +283,7 @@ describe('GET /token refusing accounts', () => {
   );
 
   it('binds a name to the first subject that uses it and refuses it to any other, on every grant', async () => {
-    const bindings = await openAccountBindings(join(mkdtempSync(join(tmpdir(), 'hub-auth-bindings-')), 'account-bindings.json'));
+    const bindings = accountBindings(await emptied(store));
     const hub = service(
       {'first-token': {username: 'carol', subject: 'first'}, 'second-token': {username: 'carol', subject: 'second'}},
       {bindings},
@@ -301,16 +300,15 @@ describe('GET /token refusing accounts', () => {
   });
 
   it('stops a refresh token once the operator has given its name to another holder', async () => {
-    const path = join(mkdtempSync(join(tmpdir(), 'hub-auth-bindings-')), 'account-bindings.json');
     let nowMs = 0;
     const hub = service(
       {'first-token': {username: 'grace', subject: 'first'}, 'second-token': {username: 'grace', subject: 'second'}},
-      {bindings: await openAccountBindings(path, {recheckMs: 1000, nowMs: () => nowMs})},
+      {bindings: accountBindings(await emptied(store), {recheckMs: 1000, nowMs: () => nowMs})},
     );
     const first = await hub.get('first-token', 'repository:grace/app:pull', '&offline_token=true');
     expect(first.status).toBe(200);
     // The operator releases the name (README, Accounts), and after a second the second subject takes it.
-    writeFileSync(path, JSON.stringify({accounts: {}}));
+    await store.query('DELETE FROM account_bindings WHERE account = $1', ['grace']);
     nowMs += 1000;
     expect((await hub.get('second-token', 'repository:grace/app:push')).status).toBe(200);
     const refreshed = await hub.refresh(first.body.refresh_token, 'repository:grace/app:push');
