@@ -1,5 +1,5 @@
 import {X509Certificate} from 'node:crypto';
-import {lstat, mkdir, readFile, rm, symlink, writeFile} from 'node:fs/promises';
+import {lstat, mkdir, readdir, readFile, rm, symlink, writeFile} from 'node:fs/promises';
 import {join} from 'node:path';
 import {createLocalJWKSet, decodeJwt, decodeProtectedHeader, jwtVerify, type JSONWebKeySet} from 'jose';
 import {Client} from 'undici';
@@ -281,9 +281,7 @@ describe.runIf(e2eEnabled([]))('hub-auth operations', () => {
     });
   });
 
-  describe('state files: never written through a symbolic link unless the operator says so', () => {
-    const VICTIM = '{"the operator\'s own file": true}\n';
-
+  describe('state: never written through a symbolic link unless the operator says so', () => {
     /** A token of the provider's for a user whose name is not bound yet: the request binds it. */
     async function firstLogin(hubAuth: HubAuth, username: string): Promise<number> {
       const now = Math.floor(Date.now() / 1000);
@@ -302,65 +300,64 @@ describe.runIf(e2eEnabled([]))('hub-auth operations', () => {
       return response.status;
     }
 
-    it('refuses to start on a bindings file that is a link, to a file or to nothing, and writes neither', async () => {
+    it('refuses to start on a data directory that is a link, to a directory or to nothing, and creates nothing there', async () => {
       const options = optionsFor('symlinked-state', keysA);
       await mkdir(options.dir, {recursive: true});
-      const bindings = join(options.dir, 'account-bindings.json');
-      const victim = join(sandbox.dir, 'victim.json');
-      const nowhere = join(sandbox.dir, 'nowhere.json');
-      await writeFile(victim, VICTIM);
+      const dataDir = join(options.dir, 'store');
+      const victim = join(sandbox.dir, 'victim-dir');
+      const nowhere = join(sandbox.dir, 'nowhere');
+      await mkdir(victim);
+      await writeFile(join(victim, 'the operator’s own file'), 'untouched\n');
       const configFile = await writeHubAuthConfig(options, await freePort(), await freePort());
       for (const target of [victim, nowhere]) {
-        await rm(bindings, {force: true});
-        await symlink(target, bindings);
+        await rm(dataDir, {force: true});
+        await symlink(target, dataDir);
         const daemon = spawnHubAuth(configFile, join(options.dir, 'hub-auth.log'));
         const code = await new Promise((resolve) => daemon.child.once('exit', resolve));
-        expect(code).not.toBe(0);
+        expect(code).toBe(2);
         expect(daemon.output()).toContain(
-          `accounts.bindingsFile: ${bindings} is a symbolic link (to ${target}): hub-auth does not write its state through one`,
+          `store.dataDir: ${dataDir} is a symbolic link (to ${target}): hub-auth does not write its state through one`,
         );
+        expect(daemon.output()).toContain('store.followSymlink: true');
       }
-      expect(await readFile(victim, 'utf8')).toBe(VICTIM);
+      expect(await readdir(victim)).toEqual(['the operator’s own file']);
       await expect(lstat(nowhere)).rejects.toMatchObject({code: 'ENOENT'});
-      expect((await lstat(bindings)).isSymbolicLink()).toBe(true);
+      expect((await lstat(dataDir)).isSymbolicLink()).toBe(true);
     });
 
-    it('refuses to bind a name through a link put in place of the file after start (503), leaving its target alone', async () => {
-      const options = optionsFor('symlink-after-start', keysA);
+    it('with store.followSymlink, says at start where the link leads and keeps its state there', async () => {
+      const options = {...optionsFor('symlink-followed', keysA), store: {dataDir: join(sandbox.dir, 'link-to-store'), followSymlink: true}};
+      const target = join(sandbox.dir, 'store-elsewhere');
+      await mkdir(target);
+      await symlink(target, join(sandbox.dir, 'link-to-store'));
       const hubAuth = await startHubAuth(options);
       try {
-        expect(await firstLogin(hubAuth, 'carol')).toBe(200);
-        const bindings = join(options.dir, 'account-bindings.json');
-        const victim = join(sandbox.dir, 'victim-after-start.json');
-        await writeFile(victim, VICTIM);
-        await rm(bindings);
-        await symlink(victim, bindings);
-        // The next look at the file comes within a second.
-        await new Promise((resolve) => setTimeout(resolve, 1100));
-        expect(await firstLogin(hubAuth, 'dave')).toBe(503);
-        expect(await readFile(victim, 'utf8')).toBe(VICTIM);
+        await waitFor('the line about the link', async () => hubAuthLogLines(hubAuth, 'store.dataDir is a symbolic link').length > 0);
+        expect(hubAuthLogLines(hubAuth, 'store.dataDir is a symbolic link')).toEqual([
+          expect.objectContaining({target, msg: expect.stringContaining('as store.followSymlink says')}),
+        ]);
+        expect(await firstLogin(hubAuth, 'erin')).toBe(200);
+        expect(await readdir(target)).toContain('PG_VERSION');
       } finally {
         await hubAuth.stop();
       }
     });
 
-    it('with accounts.followBindingsSymlink, says at start where the link leads and writes through it', async () => {
-      const options = {...optionsFor('symlink-followed', keysA), extra: {accounts: {followBindingsSymlink: true}}};
+    it('imports a bindings file of an earlier version once, through a link too (only read), and leaves it as it was', async () => {
+      const options = optionsFor('bindings-import', keysA);
       await mkdir(options.dir, {recursive: true});
-      const target = join(sandbox.dir, 'bindings-elsewhere.json');
-      await writeFile(target, '{"accounts": {}}\n');
-      await symlink(target, join(options.dir, 'account-bindings.json'));
+      const file = join(sandbox.dir, 'old-bindings.json');
+      const old = `${JSON.stringify({accounts: {frank: {issuer: idp.issuer, subject: 'someone-else', since: '2026-01-01T00:00:00.000Z'}}})}\n`;
+      await writeFile(file, old);
+      await symlink(file, join(options.dir, 'account-bindings.json'));
       const hubAuth = await startHubAuth(options);
       try {
-        await waitFor(
-          'the line about the link',
-          async () => hubAuthLogLines(hubAuth, 'accounts.bindingsFile is a symbolic link').length > 0,
-        );
-        expect(hubAuthLogLines(hubAuth, 'accounts.bindingsFile is a symbolic link')).toEqual([
-          expect.objectContaining({target, msg: expect.stringContaining('as accounts.followBindingsSymlink says')}),
-        ]);
-        expect(await firstLogin(hubAuth, 'erin')).toBe(200);
-        expect(JSON.parse(await readFile(target, 'utf8'))).toMatchObject({accounts: {erin: {subject: subjectOf('erin')}}});
+        await waitFor('the import', async () => hubAuthLogLines(hubAuth, 'imported the bindings file').length > 0);
+        expect(hubAuthLogLines(hubAuth, 'imported the bindings file')).toEqual([expect.objectContaining({file, entries: 1})]);
+        // frank's name stays with the holder the file gave it to.
+        expect(await firstLogin(hubAuth, 'frank')).toBe(403);
+        expect(await firstLogin(hubAuth, 'gail')).toBe(200);
+        expect(await readFile(file, 'utf8')).toBe(old);
       } finally {
         await hubAuth.stop();
       }
