@@ -7,6 +7,7 @@ import {freePort} from '@hub/test-stack/ports';
 import {waitForOutput} from '@hub/test-stack/process';
 import {startRegistry} from '@hub/test-stack/registry';
 import {startProxy} from '@hub/test-stack/proxy';
+import {startPostgres} from '@hub/test-stack/postgres';
 import {runHub} from '@hub/test-stack/hub-cli';
 import {USERS} from '@hub/test-stack/identity-provider';
 import {registryAudience} from '@hub/protocol/registry-audience';
@@ -166,10 +167,19 @@ describe.runIf(e2eEnabled([...E2E_PROGRAMS, ...REGISTRY_PROGRAMS]))('hub-auth in
     expect(asGrant.status).toBe(401);
   });
 
-  it('scales out: two hub-auth instances with the same key behind a round-robin proxy both serve the registry', async () => {
+  it('scales out: two hub-auth instances with the same key on one PostgreSQL behind a round-robin proxy both serve the registry', async () => {
     const dir = join(stack.sandbox.dir, 'scale');
     const port = await freePort();
-    const options = {dir, oidcIssuer: stack.idp.issuer, registryHost: `127.0.0.1:${port}`, signing: stack.signing};
+    const postgres = await startPostgres();
+    // The connection string holds the password: given by the environment, never on a command line.
+    const options = {
+      dir,
+      oidcIssuer: stack.idp.issuer,
+      registryHost: `127.0.0.1:${port}`,
+      signing: stack.signing,
+      store: {url: {env: 'HUB_AUTH_STORE_URL'}},
+      env: {HUB_AUTH_STORE_URL: await postgres.database('scale')},
+    };
     const instances = [await startHubAuth(options), await startHubAuth(options)];
     const proxy = await startProxy(instances.map((i) => i.url));
     const scaled = await startRegistry(
@@ -187,12 +197,15 @@ describe.runIf(e2eEnabled([...E2E_PROGRAMS, ...REGISTRY_PROGRAMS]))('hub-auth in
       await docker(['rmi', `${scaled.host}/alice/scaled:1`]);
       const pull = await docker(['pull', `${scaled.host}/alice/scaled:1`]);
       expect(pull.code, pull.output).toBe(0);
-      for (const instance of instances)
+      for (const instance of instances) {
         expect(await waitForOutput(instance.daemon, '"msg":"token issued"')).toContain('"msg":"token issued"');
+        expect(instance.daemon.output()).not.toContain(postgres.password);
+      }
     } finally {
       await scaled.stop();
       await proxy.stop();
       for (const instance of instances) await instance.stop();
+      await postgres.remove();
     }
   });
 });

@@ -5,7 +5,7 @@ import type {Shape} from './json-shape.js';
 
 /**
  * JSON files that several hub processes may change at once (the settings, the insecure session
- * file, hub-auth's account bindings): read-modify-write happens under a lock, and the write goes
+ * file): read-modify-write happens under a lock, and the write goes
  * to a temporary file that is renamed over the old one, so a reader never sees half a file and a
  * crash never leaves one. A file whose contents do not fit its shape is refused, never rewritten.
  */

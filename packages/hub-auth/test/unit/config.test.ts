@@ -22,8 +22,29 @@ describe('hub-auth configuration', () => {
       signing: {keyId: 'libtrust', x5c: true, publish: []},
       oidc: {audience: ['registry'], usernameClaim: 'preferred_username', groupsClaim: 'groups', clockSkewSeconds: 30},
       policy: {publicRepositories: []},
+      store: {dataDir: '/var/lib/hub-auth/store', followSymlink: false, poolSize: 10, statementTimeoutSeconds: 5},
     });
     expect(config.oidc.algorithms).not.toContain('none');
+  });
+
+  it('takes the store on a server from a connection string, as a secret, and never with a data directory', () => {
+    expect(parseConfig({...minimal, store: {url: 'postgres://h/db'}}).store).toEqual({
+      url: {value: 'postgres://h/db'},
+      followSymlink: false,
+      poolSize: 10,
+      statementTimeoutSeconds: 5,
+    });
+    expect(parseConfig({...minimal, store: {url: {env: 'HUB_AUTH_STORE_URL'}}}).store.url).toEqual({env: 'HUB_AUTH_STORE_URL'});
+    expect(() => parseConfig({...minimal, store: {url: 'postgres://h/db', dataDir: '/d'}})).toThrow(
+      'store.dataDir: cannot be set with store.url',
+    );
+    expect(() => parseConfig({...minimal, store: {tls: {ca: {file: '/ca.pem'}}}})).toThrow('store.tls: is for a PostgreSQL server');
+  });
+
+  it('names the setting that replaced accounts.followBindingsSymlink', () => {
+    expect(() => parseConfig({...minimal, accounts: {followBindingsSymlink: true}})).toThrow(
+      'accounts.followBindingsSymlink: is gone: hub-auth no longer writes the bindings file. Use store.followSymlink: true',
+    );
   });
 
   it('trusts an introspected "active" for 30 s and wants it to say access token, unless told otherwise', () => {
