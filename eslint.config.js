@@ -127,12 +127,13 @@ const HUB_AUTH_WINGS = [
   [{wing: 'service-deps', files: ['service-deps.ts']}],
   [{wing: 'tokens', files: ['tokens/*.ts']}],
   [{wing: 'accounts', files: ['accounts/*.ts']}],
+  [{wing: 'sessions', files: ['sessions/*.ts']}],
   [{wing: 'store', files: ['store/*.ts']}],
   [
     {wing: 'policy', files: ['policy/*.ts']},
     {wing: 'oidc', files: ['oidc/*.ts']},
   ],
-  [{wing: 'shared', files: ['compact-jws.ts', 'config.ts', 'metrics.ts', 'namespaces.ts', 'remember.ts', 'version.ts']}],
+  [{wing: 'shared', files: ['compact-jws.ts', 'config.ts', 'holder.ts', 'metrics.ts', 'namespaces.ts', 'remember.ts', 'version.ts']}],
 ];
 const WING_ORDER = 'imports upward or sideways: hub-auth wings import only downwards (eslint.config.js says which is where, and why)';
 

@@ -5,6 +5,7 @@ import type {TokenServiceConfig} from './config.js';
 import type {TokenServiceMetrics} from './metrics.js';
 import type {AccessTokenVerifier} from './oidc/verify-access-token.js';
 import type {AclRule, Requester} from './policy/acl.js';
+import type {Sessions} from './sessions/sessions.js';
 import type {CallerResolver} from './tokens/caller.js';
 import type {SignedToken} from './tokens/issue-token.js';
 import type {VerificationKey} from './tokens/refresh-token.js';
@@ -23,6 +24,8 @@ export interface TokenServiceDeps {
   verifier: AccessTokenVerifier;
   rules: readonly AclRule[];
   bindings: AccountBindings;
+  /** Sign-in sessions: what each identity token stands for, and whether it still works. */
+  sessions: Sessions;
   tokenReuse: TokenReuse<SignedToken>;
   metrics: TokenServiceMetrics;
   logger: FastifyBaseLogger;

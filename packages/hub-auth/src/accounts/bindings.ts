@@ -1,7 +1,7 @@
 import {LRUCache} from 'lru-cache';
 import type {Store} from '../store/open-store.js';
 import {importBindingsFile, type ImportedBindings} from './bindings-import.js';
-import type {Holder} from './requester.js';
+import type {Holder} from '../holder.js';
 
 /**
  * Which holder (issuer and subject) each account name belongs to. OIDC does not promise that a

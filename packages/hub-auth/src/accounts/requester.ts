@@ -1,4 +1,5 @@
 import {BUILT_IN_RESERVED_NAMES, namespaceNameProblem, ROBOTS_NAMESPACE} from '../namespaces.js';
+import type {Holder} from '../holder.js';
 import type {Requester} from '../policy/acl.js';
 import type {VerifiedClaims} from '../oidc/verify-access-token.js';
 import {remembered} from '../remember.js';
@@ -15,12 +16,6 @@ import {quoted} from '@hub/common/quote';
  * name the provider gives, and the account is bound to it (`username:<name>`, which no
  * provider's `sub` of the same issuer is taken for: see SECURITY.md).
  */
-
-/** The holder: the person (or robot) at the identity provider, issuer and `sub`, that an account name is bound to (bindings.ts). */
-export interface Holder {
-  issuer: string;
-  subject: string;
-}
 
 /** What the claims of one verified access token come to: who the policy sees, and whose account it is. */
 export interface RequesterAndHolder {

@@ -2,6 +2,7 @@ import {destination, pino, type Logger} from 'pino';
 import {createApp, createMonitoringApp} from './app.js';
 import type {TokenServiceDeps} from '../service-deps.js';
 import {accountBindings} from '../accounts/bindings.js';
+import {signInSessions} from '../sessions/sessions.js';
 import {readSecret, type TokenServiceConfig} from '../config.js';
 import {createMetrics, type TokenServiceMetrics} from '../metrics.js';
 import {defaultPolicy} from '../policy/acl.js';
@@ -68,6 +69,7 @@ export async function createTokenService(
     verifier,
     rules: config.policy.rules ?? defaultPolicy({publicRepositories: config.policy.publicRepositories}),
     bindings,
+    sessions: signInSessions(store, {maxRemembered: config.cacheSize}),
     tokenReuse: createTokenReuse({windowSeconds: config.tokenReuseSeconds, maxEntries: config.cacheSize}),
     metrics,
     logger,

@@ -27,6 +27,61 @@ const MIGRATIONS: ReadonlyArray<{version: number; name: string; statements: read
       )`,
     ],
   },
+  {
+    version: 2,
+    name: 'sign-in sessions',
+    statements: [
+      // One row per sign-in: what its identity tokens may do, and whether they still may. Times are
+      // hub-auth's clock (the one its tokens' iat and exp are on), given with each statement.
+      `CREATE TABLE sessions (
+        id uuid PRIMARY KEY,
+        issuer text NOT NULL,
+        subject text NOT NULL,
+        account text NOT NULL,
+        groups text[] NOT NULL,
+        client text NOT NULL,
+        address text NOT NULL,
+        provider_session text,
+        created_at timestamptz NOT NULL,
+        last_used_at timestamptz NOT NULL,
+        checked_at timestamptz NOT NULL,
+        expires_at timestamptz NOT NULL,
+        revoked_at timestamptz,
+        revoked_reason text
+      )`,
+      // Revocations and re-checks name a person, an account or a provider session; only live sessions matter to them.
+      'CREATE INDEX sessions_holder ON sessions (issuer, subject) WHERE revoked_at IS NULL',
+      'CREATE INDEX sessions_account ON sessions (account) WHERE revoked_at IS NULL',
+      'CREATE INDEX sessions_provider_session ON sessions (issuer, provider_session) WHERE revoked_at IS NULL',
+      // The identity tokens issued for a session, by their jti: never the token itself.
+      `CREATE TABLE identity_tokens (
+        id uuid PRIMARY KEY,
+        session_id uuid NOT NULL REFERENCES sessions (id) ON DELETE CASCADE,
+        issued_at timestamptz NOT NULL,
+        expires_at timestamptz NOT NULL
+      )`,
+      'CREATE INDEX identity_tokens_session ON identity_tokens (session_id)',
+      // What happened, for audits: sign-ins, identity tokens issued, revocations.
+      `CREATE TABLE events (
+        id bigserial PRIMARY KEY,
+        at timestamptz NOT NULL,
+        kind text NOT NULL,
+        session_id uuid,
+        account text,
+        issuer text,
+        subject text,
+        detail jsonb NOT NULL DEFAULT '{}'
+      )`,
+      'CREATE INDEX events_at ON events (at)',
+      // Back-channel logout tokens already acted on (their jti), kept until they expire: each is accepted once.
+      `CREATE TABLE logout_tokens (
+        issuer text NOT NULL,
+        jti text NOT NULL,
+        expires_at timestamptz NOT NULL,
+        PRIMARY KEY (issuer, jti)
+      )`,
+    ],
+  },
 ];
 
 /**

@@ -1,6 +1,7 @@
 import type {FastifyBaseLogger} from 'fastify';
 import type {AccountBindings} from '../accounts/bindings.js';
-import {requesterReader, RefusedAccountError, type Holder} from '../accounts/requester.js';
+import {requesterReader, RefusedAccountError} from '../accounts/requester.js';
+import type {Holder} from '../holder.js';
 import type {TokenServiceConfig} from '../config.js';
 import {
   InvalidTokenError,

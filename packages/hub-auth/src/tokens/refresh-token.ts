@@ -1,6 +1,6 @@
 import {createPublicKey, randomUUID, verify as verifySignature, type JsonWebKey, type KeyObject} from 'node:crypto';
 import {isCanonicalCompactJws} from '../compact-jws.js';
-import type {Holder} from '../accounts/requester.js';
+import type {Holder} from '../holder.js';
 
 /**
  * hub-auth's own refresh tokens: what docker keeps as its `identitytoken` after `docker login`

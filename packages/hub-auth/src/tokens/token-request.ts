@@ -1,5 +1,5 @@
 import type {ResourceScope} from '@hub/protocol/resource-scope';
-import type {Holder} from '../accounts/requester.js';
+import type {Holder} from '../holder.js';
 import type {Requester} from '../policy/acl.js';
 
 export type Grant = 'anonymous' | 'password' | 'refresh_token';

@@ -1,7 +1,7 @@
 import fc from 'fast-check';
 import {afterAll, beforeAll, describe, expect, it} from 'vitest';
 import {accountBindings} from '../../../src/accounts/bindings.js';
-import type {Holder} from '../../../src/accounts/requester.js';
+import type {Holder} from '../../../src/holder.js';
 import type {Store} from '../../../src/store/open-store.js';
 import {BACKENDS} from '../../stores.js';
 

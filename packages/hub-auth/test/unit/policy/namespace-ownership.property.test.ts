@@ -1,6 +1,7 @@
 import fc from 'fast-check';
 import {describe, expect, it} from 'vitest';
-import {requesterReader, RefusedAccountError, type Holder} from '../../../src/accounts/requester.js';
+import {requesterReader, RefusedAccountError} from '../../../src/accounts/requester.js';
+import type {Holder} from '../../../src/holder.js';
 import {decide, defaultPolicy, type Requester} from '../../../src/policy/acl.js';
 
 /** fuzz cases per property. */

@@ -7,6 +7,7 @@ import {afterEach, describe, expect, it} from 'vitest';
 import {createApp, createMonitoringApp} from '../../../../src/http/app.js';
 import type {TokenServiceDeps} from '../../../../src/service-deps.js';
 import {accountBindings, type AccountBindings} from '../../../../src/accounts/bindings.js';
+import {signInSessions} from '../../../../src/sessions/sessions.js';
 import {embedded, emptied} from '../../../stores.js';
 import {parseConfig} from '../../../../src/config.js';
 import {generateSigningMaterial} from '../../../../src/tokens/keygen.js';
@@ -32,6 +33,7 @@ const config = parseConfig(rawConfig);
 /** Each test user has one subject, so one store serves them all; the tests that bind a name to two subjects empty it first. */
 const store = await embedded.fresh();
 const sharedBindings = accountBindings(store);
+const sharedSessions = signInSessions(store);
 
 interface TokenAnswer {
   token?: string;
@@ -88,6 +90,7 @@ function service(
     },
     rules: defaultPolicy({publicRepositories: []}),
     bindings: options.bindings ?? sharedBindings,
+    sessions: sharedSessions,
     tokenReuse: createTokenReuse({windowSeconds: config.tokenReuseSeconds, maxEntries: config.cacheSize}),
     metrics: createMetrics(),
     logger: pino({level: 'info'}, logStream),

@@ -1,0 +1,38 @@
+import type {SessionRecord} from './sessions.js';
+
+/**
+ * Whether an identity token's session still lets it be traded, checked in this order: it exists,
+ * it was not ended, it was re-checked at the provider within the window. Each refusal says what
+ * happened and what the person does next, since docker shows it as it is.
+ */
+export type SessionVerdict =
+  {ok: true; session: SessionRecord} | {ok: false; reason: 'unknown' | 'revoked' | 'not rechecked'; message: string};
+
+export function checkSession(session: SessionRecord | undefined, nowSeconds: number, revalidateSeconds: number): SessionVerdict {
+  if (!session)
+    return {
+      ok: false,
+      reason: 'unknown',
+      message: 'this sign-in is not known to the registry (any more): sign in again (hub login, or docker login)',
+    };
+  if (session.revoked)
+    return {
+      ok: false,
+      reason: 'revoked',
+      message: `this sign-in was ended (${session.revoked.reason}): sign in again (hub login, or docker login)`,
+    };
+  if (nowSeconds - session.checkedAt > revalidateSeconds) {
+    return {
+      ok: false,
+      reason: 'not rechecked',
+      message: `this sign-in was last confirmed by the identity provider more than ${describeSeconds(revalidateSeconds)} ago: sign in again (docker login), or use hub's credential helper (hub login), which keeps it confirmed`,
+    };
+  }
+  return {ok: true, session};
+}
+
+function describeSeconds(seconds: number): string {
+  if (seconds % 3600 === 0) return `${seconds / 3600} h`;
+  if (seconds % 60 === 0) return `${seconds / 60} min`;
+  return `${seconds} s`;
+}
