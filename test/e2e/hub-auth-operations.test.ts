@@ -283,12 +283,12 @@ describe.runIf(e2eEnabled([]))('hub-auth operations', () => {
 
   describe('state: never written through a symbolic link unless the operator says so', () => {
     /** A token of the provider's for a user whose name is not bound yet: the request binds it. */
-    async function firstLogin(hubAuth: HubAuth, username: string): Promise<number> {
+    async function firstLogin(hubAuth: HubAuth, username: string, subject = subjectOf(username)): Promise<number> {
       const now = Math.floor(Date.now() / 1000);
       const token = await idp.signWithProviderKey({
         iss: idp.issuer,
         aud: registryAudience('127.0.0.1:5000'),
-        sub: subjectOf(username),
+        sub: subject,
         preferred_username: username,
         client_id: CLI_CLIENT_ID,
         iat: now,
@@ -324,6 +324,42 @@ describe.runIf(e2eEnabled([]))('hub-auth operations', () => {
       await expect(lstat(nowhere)).rejects.toMatchObject({code: 'ENOENT'});
       expect((await lstat(dataDir)).isSymbolicLink()).toBe(true);
     });
+
+    it('one instance per data directory: a second is refused, naming both, while the first runs or is stopped (SIGSTOP); after a SIGKILL the next starts with the state intact', async () => {
+      const options = optionsFor('one-instance', keysA);
+      const dataDir = join(options.dir, 'store');
+      const first = await startHubAuth(options);
+      const refused = async () => {
+        const daemon = spawnHubAuth(await writeHubAuthConfig(options, await freePort(), await freePort()), join(options.dir, 'second.log'));
+        expect(await new Promise((resolve) => daemon.child.once('exit', resolve))).toBe(2);
+        expect(daemon.output()).toContain(
+          `store.dataDir: cannot open the store in ${dataDir}: ${dataDir} is in use by another hub-auth, process ${first.daemon.child.pid} on`,
+        );
+        expect(daemon.output()).toContain('run several instances on a PostgreSQL server (store.url)');
+      };
+      try {
+        expect(await firstLogin(first, 'hana')).toBe(200);
+        await refused();
+        first.daemon.child.kill('SIGSTOP');
+        // Longer than every timeout hub-auth has, and than proper-lockfile's 4 s stale.
+        await new Promise((resolve) => setTimeout(resolve, 8000));
+        await refused();
+        first.daemon.child.kill('SIGCONT');
+        expect(await firstLogin(first, 'hana')).toBe(200);
+        first.daemon.child.kill('SIGKILL');
+        await exited(first);
+        const next = await startHubAuth(options);
+        try {
+          expect(await firstLogin(next, 'hana', 'someone-else')).toBe(403);
+          expect(await firstLogin(next, 'hana')).toBe(200);
+        } finally {
+          await next.stop();
+        }
+      } finally {
+        first.daemon.child.kill('SIGCONT');
+        await first.stop();
+      }
+    }, 120_000);
 
     it('with store.followSymlink, says at start where the link leads and keeps its state there', async () => {
       const options = {...optionsFor('symlink-followed', keysA), store: {dataDir: join(sandbox.dir, 'link-to-store'), followSymlink: true}};

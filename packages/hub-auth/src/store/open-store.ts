@@ -1,5 +1,6 @@
 import {mkdir} from 'node:fs/promises';
 import {ConfigError, readSecret, type StoreConfig} from '../config.js';
+import {lockDataDir, type DataDirLock} from './data-dir-lock.js';
 import {migrate} from './migrations.js';
 import {StoreUnavailableError, type StoreConnection} from './sql.js';
 import {statePath} from './state-path.js';
@@ -45,11 +46,14 @@ export async function openStore(config: StoreConfig, logger: StoreLogger, env: N
       );
     }
     const {openEmbedded} = await import('./embedded.js');
-    let store: Store;
+    let lock: DataDirLock | undefined;
+    let store: Store | undefined;
     try {
-      store = withReadiness(await openEmbedded(path), logger);
+      lock = await lockDataDir(path);
+      store = withReadiness(lockedUntilClosed(await openEmbedded(path), lock), logger);
       await store.ready();
     } catch (error) {
+      await (store?.close() ?? lock?.release());
       throw new ConfigError(`store.dataDir: cannot open the store in ${path}: ${(error as Error).message}`);
     }
     return store;
@@ -83,6 +87,11 @@ export async function openStore(config: StoreConfig, logger: StoreLogger, env: N
     () => undefined,
   );
   return store;
+}
+
+/** The data directory stays locked until its store is closed. */
+function lockedUntilClosed(connection: StoreConnection, lock: DataDirLock): StoreConnection {
+  return {...connection, close: () => connection.close().finally(() => lock.release())};
 }
 
 /**
