@@ -4,7 +4,7 @@ import {dirname, join} from 'node:path';
 import {afterAll, describe, expect, it} from 'vitest';
 import {parse as parseYaml} from 'yaml';
 import {loadConfig, type TokenServiceConfig} from '../../src/config.js';
-import {configMapText, DEPLOY_DIR, deployText, kubernetesObject} from './deploy-files.js';
+import {configMapText, DEPLOY_DIR, deployText, kubernetesObject, kubernetesObjects} from './deploy-files.js';
 
 /**
  * The shipped configurations start: each goes through hub-auth's own loader (YAML and schema), and
@@ -116,9 +116,23 @@ describe('deploy/hub-auth.yml (compose)', () => {
     expect(config.listen.trustProxy).toEqual(addresses);
   });
 
-  it('keeps the account bindings on the volume all replicas share', async () => {
+  it('keeps the state in the postgres service, reached by a connection string from .env, and no replica writes a volume', async () => {
     const config = await loadConfig(join(DEPLOY_DIR, 'hub-auth.yml'));
-    expect(compose.services['hub-auth']?.volumes).toContain(`hub-auth-state:${dirname(config.accounts.bindingsFile)}`);
+    const variable = (config.store.url as {env: string}).env;
+    const service = compose.services['hub-auth'];
+    // postgres://USER:${POSTGRES_PASSWORD:?…}@SERVICE:5432/DATABASE, the password filled in by compose from .env.
+    const [, user, password, host, database] =
+      /^postgres:\/\/([^:]+):(\$\{POSTGRES_PASSWORD:\?[^}]*deploy\/\.env[^}]*\})@([^:/]+):5432\/(\w+)$/.exec(
+        service?.environment?.[variable] ?? '',
+      ) ?? [];
+    const postgres = compose.services[host ?? ''];
+    expect(postgres?.environment).toEqual({POSTGRES_USER: user, POSTGRES_DB: database, POSTGRES_PASSWORD: password});
+    expect(postgres?.healthcheck?.test).toContain('pg_isready');
+    expect(postgres?.volumes).toEqual(['postgres-data:/var/lib/postgresql/data']);
+    expect(config.store.dataDir).toBeUndefined();
+    // The earlier version's bindings file, only read: imported once into the store.
+    expect(service?.volumes).toContain(`hub-auth-state:${dirname(config.accounts.bindingsFile)}:ro`);
+    expect(service?.volumes?.filter((volume) => typeof volume === 'string' && !volume.endsWith(':ro'))).toEqual([]);
   });
 
   it('has a keygen step that writes the keys as root for the node user, with the service and realm the rest uses', async () => {
@@ -205,14 +219,13 @@ describe('the Kubernetes ConfigMap hub-auth', () => {
     expect(pod.container.env?.find((entry) => entry.name === variable)?.valueFrom?.secretKeyRef?.name).toBe('hub-auth');
   });
 
-  it('keeps the account bindings on the ReadWriteMany volume all replicas mount', async () => {
+  it('keeps the state in PostgreSQL through the connection string of the Secret hub-auth-store, mounted as a file; no volume is shared', async () => {
     const config = await loadConfigMap();
-    const volume = volumeHolding(podOf('hub-auth'), config.accounts.bindingsFile);
-    const claim = kubernetesObject<{spec: {accessModes: string[]}}>(
-      'PersistentVolumeClaim',
-      volume?.persistentVolumeClaim?.claimName ?? '',
-    );
-    expect(claim.spec.accessModes).toEqual(['ReadWriteMany']);
+    const pod = podOf('hub-auth');
+    expect(volumeHolding(pod, (config.store.url as {file: string}).file)?.secret?.secretName).toBe('hub-auth-store');
+    expect(config.store.dataDir).toBeUndefined();
+    expect(pod.volumes.filter((volume) => volume.persistentVolumeClaim)).toEqual([]);
+    expect(kubernetesObjects().filter(({object}) => object.kind === 'PersistentVolumeClaim')).toEqual([]);
   });
 });
 
