@@ -104,7 +104,7 @@ async function bareFastifyReadyMs(): Promise<number> {
  * Milliseconds from the daemon's spawn (taken as now: call it right after spawning) until `url`
  * answers 200, polled every millisecond or so; both sides of a ratio are timed by this same poll.
  */
-async function msUntilReady(url: string, daemon: Daemon): Promise<number> {
+export async function msUntilReady(url: string, daemon: Daemon): Promise<number> {
   const start = performance.now();
   while (performance.now() - start < READY_TIMEOUT_MS) {
     if (daemon.child.exitCode !== null) break;

@@ -32,6 +32,14 @@ export interface BenchSettings {
   /** Fresh opaque tokens for the cache-miss measurement, each used for one request. */
   coldRequests: number;
   signSeconds: number;
+  /** Rounds of hub-auth starts with each kind of store. */
+  storeStartRounds: number;
+  /** Sessions stored for the growth figures: few, many, and one account's for the revocation. */
+  fewSessions: number;
+  manySessions: number;
+  crowdSessions: number;
+  lookupSeconds: number;
+  growthRounds: number;
 }
 
 const MB = 1024 * 1024;
@@ -55,6 +63,12 @@ export function benchSettings(smoke: boolean): BenchSettings {
         connections: 50,
         coldRequests: 20,
         signSeconds: 0.3,
+        storeStartRounds: 1,
+        fewSessions: 100,
+        manySessions: 2000,
+        crowdSessions: 100,
+        lookupSeconds: 0.3,
+        growthRounds: 1,
       }
     : {
         smoke,
@@ -73,6 +87,12 @@ export function benchSettings(smoke: boolean): BenchSettings {
         connections: 50,
         coldRequests: 500,
         signSeconds: 3,
+        storeStartRounds: 5,
+        fewSessions: 1000,
+        manySessions: 1_000_000,
+        crowdSessions: 10_000,
+        lookupSeconds: 5,
+        growthRounds: 3,
       };
 }
 

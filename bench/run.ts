@@ -16,6 +16,7 @@ import {benchLongTransfer} from './long-transfer.js';
 import {benchLogin} from './login.js';
 import {machine, markdownTable, writeResults, type BenchResults} from './report.js';
 import {benchStartup} from './startup.js';
+import {benchStore} from './store.js';
 import {benchTokenAuthCost} from './token-auth-cost.js';
 import {benchTransfer} from './transfer.js';
 
@@ -30,7 +31,7 @@ export interface BenchOptions {
 
 const BUILT_HELPER = fileURLToPath(new URL('../dist/bundle/credential-helper-main.cjs', import.meta.url));
 
-export const PARTS = ['startup', 'transfer', 'token-auth-cost', 'cold-paths', 'hub-auth', 'long-transfer'] as const;
+export const PARTS = ['startup', 'transfer', 'token-auth-cost', 'cold-paths', 'hub-auth', 'store', 'long-transfer'] as const;
 export type Part = (typeof PARTS)[number];
 
 export async function runBench(options: BenchOptions): Promise<BenchResults> {
@@ -63,6 +64,7 @@ export async function runBench(options: BenchOptions): Promise<BenchResults> {
     }
     if (runs('cold-paths')) figures.push(...(await benchColdPaths(ctx)));
     if (runs('hub-auth')) figures.push(...(await benchHubAuthLoad(ctx)));
+    if (runs('store')) figures.push(...(await benchStore(ctx)));
     // Last: it signs in again with short-lived access tokens, and its 1 GB image fills the engine.
     if (runs('long-transfer')) figures.push(...(await benchLongTransfer(ctx)));
     const results: BenchResults = {

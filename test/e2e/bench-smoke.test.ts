@@ -25,7 +25,17 @@ describe.runIf(e2eEnabled(BENCH_PROGRAMS))('the benchmark, in its smoke mode', (
       expect(results.smoke).toBe(true);
       expect(results.machine.cores).toBeGreaterThan(0);
       expect(new Set(results.figures.map((f) => f.benchmark.split(',')[0]))).toEqual(
-        new Set(['Login', 'Start-up', 'Push and pull', 'Cost of token auth', 'Cold paths', 'hub-auth GET /token', 'Long push and pull']),
+        new Set([
+          'Login',
+          'Start-up',
+          'Push and pull',
+          'Cost of token auth',
+          'Cold paths',
+          'hub-auth GET /token',
+          'hub-auth start',
+          'Sessions store on PostgreSQL',
+          'Long push and pull',
+        ]),
       );
       for (const f of results.figures) {
         const what = `${f.benchmark}: ${f.name}`;

@@ -49,7 +49,7 @@ export function createMetrics(): TokenServiceMetrics {
   });
   const requests = new LabeledCounter<[grant: string, outcome: string]>(
     'hub_auth_token_requests_total',
-    'Token requests by grant (anonymous, password, refresh_token, unknown) and outcome (issued, unauthorized, denied, bad_request, overloaded, upstream_error, misconfigured, error)',
+    'Token requests by grant (anonymous, password, refresh_token, unknown) and outcome (issued, unauthorized, denied, bad_request, overloaded, upstream_error, store_unavailable, misconfigured, error)',
     ['grant', 'outcome'],
   );
   const duration = new LatencyHistogram(

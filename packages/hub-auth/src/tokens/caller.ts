@@ -11,7 +11,7 @@ import {
   type AccessTokenVerifier,
 } from '../oidc/verify-access-token.js';
 import type {Requester} from '../policy/acl.js';
-import {MISCONFIGURED, TokenRequestError} from './token-request.js';
+import {MISCONFIGURED, STORE_UNAVAILABLE, TokenRequestError} from './token-request.js';
 import {quoted} from '@hub/common/quote';
 
 /** What the caller of a token request is read with. */
@@ -98,6 +98,7 @@ export async function checkBinding(deps: Pick<CallerDeps, 'bindings'>, account: 
     // The store is down or slow: nobody's name is decided until it answers, so never a wrong allow.
     throw new TokenRequestError(503, 'temporarily_unavailable', "the registry's list of accounts cannot be read just now; try again", {
       retryAfterSeconds: 5,
+      outcome: STORE_UNAVAILABLE,
       operatorNote: {account, reason: `store: ${(error as Error).message}`, subject: holder.subject},
     });
   }

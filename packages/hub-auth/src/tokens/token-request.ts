@@ -29,6 +29,8 @@ const OUTCOMES = {400: 'bad_request', 401: 'unauthorized', 403: 'denied', 429: '
 
 /** hub-auth's configuration does not fit the provider: a 503 that no retry cures. */
 export const MISCONFIGURED = 'misconfigured';
+/** The store cannot answer (down, slow): a 503 that a retry cures once it is back. */
+export const STORE_UNAVAILABLE = 'store_unavailable';
 
 /** A token request refused, with the HTTP status and the OAuth error code it is answered with. */
 export class TokenRequestError extends Error {

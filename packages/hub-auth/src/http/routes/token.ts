@@ -5,7 +5,7 @@ import {issueRegistryToken} from '../../tokens/issue-token.js';
 import type {Requester} from '../../policy/acl.js';
 import {readRefreshToken} from '../../tokens/refresh-token.js';
 import {checkBinding} from '../../tokens/caller.js';
-import {MISCONFIGURED, TokenRequestError, type Grant, type TokenRequest} from '../../tokens/token-request.js';
+import {MISCONFIGURED, STORE_UNAVAILABLE, TokenRequestError, type Grant, type TokenRequest} from '../../tokens/token-request.js';
 import type {TokenServiceDeps} from '../../service-deps.js';
 import {passedOn, quoted} from '@hub/common/quote';
 
@@ -131,6 +131,11 @@ async function answer(
         {event: 'token', grant, outcome, reason: error.operatorNote?.reason},
         "token refused: hub-auth's configuration does not fit the identity provider",
       );
+    else if (outcome === STORE_UNAVAILABLE)
+      request.log.error(
+        {event: 'token', grant, outcome, ...passedOnAll(error.operatorNote)},
+        'token refused: the store cannot answer (503, try again)',
+      );
     else if (error.operatorNote) logRefusedAccount(request, error.operatorNote);
     else request.log.info({event: 'token', grant, outcome, reason: error.message}, 'token refused');
     if (error.status === 401) reply.header('www-authenticate', `Basic realm="${deps.config.issuer}", charset="UTF-8"`);
@@ -162,10 +167,14 @@ function decisionLine({grant, requester, scopes}: TokenRequest, access: readonly
 /** The warning an operator acts on: which account or claim, why, whose (never the token). */
 export function logRefusedAccount(request: FastifyRequest, note: Record<string, string>): void {
   request.log.warn(
-    {event: 'account refused', ...Object.fromEntries(Object.entries(note).map(([key, value]) => [key, passedOn(value)]))},
+    {event: 'account refused', ...passedOnAll(note)},
     'account refused: see README, Accounts (oidc.usernameClaim, accounts.bindingsFile)',
   );
 }
+
+/** A note's values come from the token (the account name): each passed on as passedOn says. */
+const passedOnAll = (note: Record<string, string> = {}) =>
+  Object.fromEntries(Object.entries(note).map(([key, value]) => [key, passedOn(value)]));
 
 /** A refusal as the registry's clients read one (docker's error body). */
 export function registryErrorBody(error: TokenRequestError) {
