@@ -295,7 +295,7 @@ describe.runIf(e2eEnabled(PROGRAMS))('hub-auth refuses what it must, and the reg
     expect((await post('grant_type=client_credentials&service=hub-registry')).status).toBe(400);
     expect(await (await post('grant_type=magic')).json()).toMatchObject({error: 'unsupported_grant_type'});
     expect((await post(`grant_type=password&grant_type=refresh_token&password=${token}`)).status).toBe(400);
-    expect((await post('grant_type=refresh_token&refresh_token=not-ours')).status).toBe(400);
+    expect((await post('grant_type=refresh_token&refresh_token=not-ours')).status).toBe(401);
   });
 
   it('quotes at most a hundred characters of any value in a request, in its answer and in its log', async () => {
@@ -364,10 +364,10 @@ describe.runIf(e2eEnabled(PROGRAMS))('hub-auth refuses what it must, and the reg
     const [h, p, s] = first.refresh_token.split('.');
     const changed = {...JSON.parse(Buffer.from(p!, 'base64url').toString()), sub: 'bob'};
     const forgedRefresh = `${h}.${Buffer.from(JSON.stringify(changed)).toString('base64url')}.${s}`;
-    expect((await form({grant_type: 'refresh_token', refresh_token: forgedRefresh, service: SERVICE})).status).toBe(400);
+    expect((await form({grant_type: 'refresh_token', refresh_token: forgedRefresh, service: SERVICE})).status).toBe(401);
     // Nor the same token spelled another way: padded, or with other unused bits in the last character.
     for (const respelled of otherSpellings(first.refresh_token)) {
-      expect((await form({grant_type: 'refresh_token', refresh_token: respelled, service: SERVICE})).status, respelled).toBe(400);
+      expect((await form({grant_type: 'refresh_token', refresh_token: respelled, service: SERVICE})).status, respelled).toBe(401);
     }
   });
 
