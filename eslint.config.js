@@ -57,6 +57,7 @@ const START_UP_PATH = [
   'packages/common/src/json-shape.ts',
   'packages/common/src/net/loopback.ts',
   'packages/protocol/src/default-scopes.ts',
+  'packages/protocol/src/identity-token.ts',
   'packages/protocol/src/registry-audience.ts',
   'src/io/stdin.ts',
   'src/io/terminal-text.ts',

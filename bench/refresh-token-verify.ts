@@ -6,6 +6,7 @@
  * libuv's pool), the median of 5 alternating runs, so that other load on the machine counts
  * little. Arguments: the signing key and certificate files, the seconds per run.
  */
+import {randomUUID} from 'node:crypto';
 import {readFile} from 'node:fs/promises';
 import {performance} from 'node:perf_hooks';
 import {createLocalJWKSet, jwtVerify} from 'jose';
@@ -24,12 +25,10 @@ const jwks = verificationJwks([certificatePem], 'libtrust');
 const keys = verificationKeysFromJwks(jwks);
 const now = Math.floor(Date.now() / 1000);
 const token = signer.sign(
-  refreshClaims(
-    {account: 'alice', groups: ['dev'], service: 'registry', holder: {issuer: 'https://id.example', subject: 'sub-1'}},
-    'hub-auth',
-    now,
-    3600,
-  ),
+  refreshClaims({account: 'alice', service: 'registry', sessionId: randomUUID(), tokenId: randomUUID()}, 'hub-auth', now, {
+    lifetimeSeconds: 3600,
+    revalidateSeconds: 3600,
+  }),
 );
 const expected = {issuer: 'hub-auth', service: 'registry', nowSeconds: now};
 const keySet = createLocalJWKSet(jwks as Parameters<typeof createLocalJWKSet>[0]);

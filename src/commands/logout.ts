@@ -5,9 +5,10 @@ import type {LogoutResult} from '../flows/logout.js';
 import {usageError} from '../usage-error.js';
 
 export default class Logout extends HubCommand {
-  static override summary = 'Sign out of a registry: revoke the session at the provider and forget it here.';
+  static override summary =
+    "Sign out of a registry: end the sign-in at the registry's token service, revoke the session at the provider, and forget it here.";
   // oclif's usage line knows exclusive flags, not a flag exclusive with an argument.
-  static override usage = '[REGISTRY | --all] [--json]';
+  static override usage = '[REGISTRY | --all] [--force] [--json]';
   static override examples = ['<%= config.bin %> logout registry.example.com', '<%= config.bin %> logout --all'];
 
   static override args = {
@@ -16,6 +17,9 @@ export default class Logout extends HubCommand {
 
   static override flags = {
     all: Flags.boolean({description: 'log out of every registry (no REGISTRY then)'}),
+    force: Flags.boolean({
+      description: "forget the session here even when the registry's token service cannot end it (copies then work until they lapse)",
+    }),
   };
 
   async run(): Promise<LogoutResult[]> {
@@ -28,6 +32,6 @@ export default class Logout extends HubCommand {
       );
     }
     const {logout} = await import('../flows/logout.js');
-    return logout(this.hub, {registry: args.registry, all: flags.all});
+    return logout(this.hub, {registry: args.registry, all: flags.all, force: flags.force});
   }
 }

@@ -3,42 +3,80 @@ import {describeOAuthError} from '../auth/oidc.js';
 import {readSettings, removeRegistrySettings, type RegistrySettings} from '../config/settings.js';
 import type {Context} from '../context.js';
 import {removeCredentialHelper} from '../docker/config-file.js';
-import {notLoggedIn} from '@hub/common/errors';
+import {HubError, notLoggedIn, rootMessage} from '@hub/common/errors';
 import {chooseRegistry, registryAt, type Registry} from '../registry/registry.js';
+import {sessionDeps} from '../session/credentials.js';
+import {recheckWindow} from '../session/identity-token.js';
 import {sessionClient} from '../session/refresh.js';
+import type {IdentityToken} from '../store/session.js';
 
 export interface LogoutResult {
   registry: string;
   account?: string;
   /** revoked: the provider ended the grant; unsupported: it has no revocation endpoint. */
   revocation: 'revoked' | 'unsupported' | 'failed' | 'no-session';
+  /**
+   * The sign-in at the registry's token service (hub-auth), whose identity token docker holds:
+   * ended (every copy is refused), not-ended (it could not be reached; --force forgot it here
+   * anyway), unsupported (the service has no revocation endpoint), or none (no identity token:
+   * not hub-auth, or the insecure file store).
+   */
+  registrySession: 'ended' | 'not-ended' | 'unsupported' | 'none';
 }
 
-export async function logout(ctx: Context, options: {registry?: string; all: boolean}): Promise<LogoutResult[]> {
+export interface LogoutOptions {
+  registry?: string;
+  all: boolean;
+  /** Forget the session here even when the registry's token service cannot end it. */
+  force?: boolean;
+}
+
+/**
+ * Logs out of each registry named. One whose sign-in at the registry's token service cannot be
+ * ended keeps its session here (so that `hub logout` can try again, and nothing claims an end that
+ * did not happen), unless `force`; the others are logged out all the same, and the command fails
+ * naming it.
+ */
+export async function logout(ctx: Context, options: LogoutOptions): Promise<LogoutResult[]> {
   const settings = await readSettings(ctx.paths.settings);
   const registries = options.all
     ? Object.entries(settings.registries).map(([host, saved]) => registryAt(host, saved))
     : [chooseRegistry(options.registry, settings, ctx.env)];
   if (options.all && registries.length === 0) ctx.say('Not logged in to any registry.');
   const results: LogoutResult[] = [];
+  const kept: HubError[] = [];
   for (const registry of registries) {
     if (!registry.settings) {
       throw notLoggedIn(registry.host);
     }
-    results.push(await logoutOne(ctx, registry, registry.settings));
+    try {
+      results.push(await logoutOne(ctx, registry, registry.settings, options.force === true));
+    } catch (error) {
+      if (!(error instanceof HubError && error.code === 'revocation_failed')) throw error;
+      kept.push(error);
+    }
+  }
+  if (kept.length === 1) throw kept[0];
+  if (kept.length > 1) {
+    throw new HubError(kept.map((error) => error.message).join('\n'), {code: 'revocation_failed', suggestions: kept[0]!.suggestions});
   }
   return results;
 }
 
 /**
- * Revoke at the provider when it can be reached, then forget locally in any case: a provider
- * that is down must not keep the user from logging out of this machine.
+ * First the sign-in at the registry's token service (hub-auth's RFC 7009 endpoint), since copies of
+ * its identity token may be anywhere docker put them; then the provider's grant when it can be
+ * reached; then everything here. A provider that is down must not keep the user from logging out of
+ * this machine: its refresh token is deleted with the session.
  */
-async function logoutOne(ctx: Context, {host}: Registry, saved: RegistrySettings): Promise<LogoutResult> {
+async function logoutOne(ctx: Context, registry: Registry, saved: RegistrySettings, force: boolean): Promise<LogoutResult> {
+  const {host} = registry;
   const store = ctx.store(saved.storage);
   const session = await store.read(host);
   let revocation: LogoutResult['revocation'] = 'no-session';
+  let registrySession: LogoutResult['registrySession'] = 'none';
   if (session) {
+    if (session.identityToken) registrySession = await endRegistrySession(ctx, registry, session.identityToken, force);
     try {
       revocation = (await revokeSession(
         await ctx.discover(sessionClient(saved, session), undefined, {needs: ['revocation_endpoint']}),
@@ -60,12 +98,58 @@ async function logoutOne(ctx: Context, {host}: Registry, saved: RegistrySettings
   }
   await removeRegistrySettings(ctx.paths.settings, host);
   const who = session ? ` (${session.account})` : '';
-  ctx.say(`✓ Logged out of ${host}${who}${revocation === 'revoked' ? '; the provider revoked the session' : ''}.`);
+  const ended = [
+    ...(registrySession === 'ended' ? ["the registry ended the sign-in (every copy of docker's identity token is refused)"] : []),
+    ...(revocation === 'revoked' ? ['the provider revoked the session'] : []),
+  ];
+  ctx.say(`✓ Logged out of ${host}${who}${ended.length > 0 ? `; ${ended.join('; ')}` : ''}.`);
   if (revocation === 'unsupported') {
     // Said plainly: the person may believe the session is over, yet its refresh token still works at the provider.
     ctx.say(
       `! ${saved.issuer} offers no token revocation (no revocation_endpoint in its OpenID or OAuth metadata): the session there was not ended, and its refresh token stays valid until it expires. Sign out at the provider to end it.`,
     );
   }
-  return {registry: host, account: session?.account, revocation};
+  return {registry: host, account: session?.account, revocation, registrySession};
+}
+
+/** 'ended', or with `force` 'not-ended' said plainly; without it, the logout of this registry stops here, its session kept. */
+async function endRegistrySession(
+  ctx: Context,
+  registry: Registry,
+  identityToken: IdentityToken,
+  force: boolean,
+): Promise<LogoutResult['registrySession']> {
+  try {
+    if ((await sessionDeps(ctx, registry).revokeIdentityToken(identityToken.token)) === 'revoked') return 'ended';
+    ctx.say(
+      `! ${registry.host}'s token service offers no revocation: the sign-in there was not ended, and copies of its identity token (docker's) keep working until they expire.`,
+    );
+    return 'unsupported';
+  } catch (error) {
+    const why = error instanceof HubError ? error.message.replace(/\.$/, '') : rootMessage(error);
+    const lapse = `copies of its identity token (docker's) keep working until hub-auth's re-check window lapses, at most ${describeWindow(identityToken.token)} after the last re-check`;
+    if (force) {
+      ctx.say(
+        `! The sign-in at ${registry.host}'s token service was not ended (${why}): ${lapse}. It was removed from this machine anyway (--force).`,
+      );
+      return 'not-ended';
+    }
+    throw new HubError(
+      `Could not end the sign-in at ${registry.host}'s token service: ${why}. Nothing was removed from this machine, so that \`hub logout\` can try again; until then ${lapse}.`,
+      {
+        code: 'revocation_failed',
+        cause: error,
+        suggestions: [
+          `Run \`hub logout ${registry.host}\` again once the registry answers.`,
+          `Or \`hub logout ${registry.host} --force\` to forget the session here anyway.`,
+        ],
+      },
+    );
+  }
+}
+
+function describeWindow(token: string): string {
+  const seconds = recheckWindow(token);
+  if (seconds === undefined) return "the identity token's lifetime";
+  return seconds % 3600 === 0 ? `${seconds / 3600} h` : seconds % 60 === 0 ? `${seconds / 60} min` : `${seconds} s`;
 }

@@ -6,6 +6,7 @@ import type {ProgressMode} from '../docker/progress.js';
 import {explainTransferFailure, pullImage, pushImage, TransferError, type RegistryAuth} from '../docker/transfer.js';
 import {HubError} from '@hub/common/errors';
 import {credentialsNow, type Credentials} from '../session/credentials.js';
+import {keepSessionChecked} from '../session/keep-checked.js';
 
 export interface TransferOptions {
   image: string;
@@ -33,12 +34,15 @@ export async function push(ctx: Context, options: TransferOptions): Promise<Tran
   const engine = await connecting;
   if (options.image !== reference) await tagImage(engine.docker, options.image, target.remoteName, target.tag);
   ctx.say(`Pushing ${reference}`);
+  const stopChecking = keepSessionChecked(ctx, credentials);
   try {
     const result = await pushImage(engine, target.remoteName, target.tag, authFor(credentials), options.progress, options.out);
     ctx.say(`✓ Pushed ${reference}${result.digest ? ` (${result.digest})` : ''}`);
     return {reference, ...result};
   } catch (error) {
     throw asHubError(error, credentials, 'push', reference);
+  } finally {
+    stopChecking();
   }
 }
 
@@ -50,12 +54,15 @@ export async function pull(ctx: Context, options: TransferOptions): Promise<Tran
   const reference = formatImageReference(qualifyReference(options.image, credentials.registry.host, credentials.session.account).remote);
   const engine = await connecting;
   ctx.say(`Pulling ${reference}`);
+  const stopChecking = keepSessionChecked(ctx, credentials);
   try {
     const result = await pullImage(engine, reference, authFor(credentials), options.progress, options.out);
     ctx.say(`✓ Pulled ${reference}${result.digest ? ` (${result.digest})` : ''}`);
     return {reference, ...result};
   } catch (error) {
     throw asHubError(error, credentials, 'pull', reference);
+  } finally {
+    stopChecking();
   }
 }
 

@@ -4,7 +4,7 @@ import {notLoggedIn} from '@hub/common/errors';
 import {chooseRegistry, registryAt, type Registry} from '../registry/registry.js';
 import type {Session} from '../store/session.js';
 import {environmentSession} from './environment-token.js';
-import {identityTokenFor, requestIdentityToken} from './identity-token.js';
+import {identityTokenFor, requestIdentityToken, revokeIdentityToken} from './identity-token.js';
 import {freshSession, type SessionDeps} from './refresh.js';
 
 export interface CurrentSession {
@@ -60,9 +60,13 @@ export function sessionDeps(ctx: Context, registry: Registry): SessionDeps {
       await ctx.connect();
       return ctx.discover(settings, clientSecret);
     },
-    requestIdentityToken: async (accessToken) => {
+    requestIdentityToken: async (accessToken, current) => {
       await ctx.connect();
-      return requestIdentityToken(registry, accessToken);
+      return requestIdentityToken(registry, accessToken, current);
+    },
+    revokeIdentityToken: async (token) => {
+      await ctx.connect();
+      return revokeIdentityToken(registry, token);
     },
   };
 }

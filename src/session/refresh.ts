@@ -27,8 +27,10 @@ export interface SessionDeps {
   nowSeconds: () => number;
   /** OIDC discovery; with a client secret for a confidential client (robots). */
   discover: (settings: SignInSettings, clientSecret?: string) => Promise<client.Configuration>;
-  /** docker's identity token from the registry's token service (identity-token.ts), for this access token. */
-  requestIdentityToken: (accessToken: string) => Promise<IdentityToken | undefined>;
+  /** docker's identity token from the registry's token service (identity-token.ts), for this access token, continuing `current`'s session. */
+  requestIdentityToken: (accessToken: string, current?: string) => Promise<IdentityToken | undefined>;
+  /** Ends an identity token's session at the registry's token service (identity-token.ts); throws when it cannot now. */
+  revokeIdentityToken: (token: string) => Promise<'revoked' | 'unsupported'>;
 }
 
 /**

@@ -11,6 +11,7 @@ import {CLI_CLIENT_ID, startIdentityProvider, subjectOf, type IdentityProvider} 
 import {freePort, waitFor} from '@hub/test-stack/ports';
 import {waitForOutput} from '@hub/test-stack/process';
 import {assertPrograms, e2eEnabled} from '@hub/test-stack/prerequisites';
+import {startPostgres} from '@hub/test-stack/postgres';
 import {startRegistry, type Registry} from '@hub/test-stack/registry';
 import {createSandbox, type Sandbox} from '@hub/test-stack/sandbox';
 
@@ -295,7 +296,7 @@ describe.runIf(e2eEnabled(PROGRAMS))('hub-auth refuses what it must, and the reg
     expect((await post('grant_type=client_credentials&service=hub-registry')).status).toBe(400);
     expect(await (await post('grant_type=magic')).json()).toMatchObject({error: 'unsupported_grant_type'});
     expect((await post(`grant_type=password&grant_type=refresh_token&password=${token}`)).status).toBe(400);
-    expect((await post('grant_type=refresh_token&refresh_token=not-ours')).status).toBe(400);
+    expect((await post('grant_type=refresh_token&refresh_token=not-ours')).status).toBe(401);
   });
 
   it('quotes at most a hundred characters of any value in a request, in its answer and in its log', async () => {
@@ -364,10 +365,10 @@ describe.runIf(e2eEnabled(PROGRAMS))('hub-auth refuses what it must, and the reg
     const [h, p, s] = first.refresh_token.split('.');
     const changed = {...JSON.parse(Buffer.from(p!, 'base64url').toString()), sub: 'bob'};
     const forgedRefresh = `${h}.${Buffer.from(JSON.stringify(changed)).toString('base64url')}.${s}`;
-    expect((await form({grant_type: 'refresh_token', refresh_token: forgedRefresh, service: SERVICE})).status).toBe(400);
+    expect((await form({grant_type: 'refresh_token', refresh_token: forgedRefresh, service: SERVICE})).status).toBe(401);
     // Nor the same token spelled another way: padded, or with other unused bits in the last character.
     for (const respelled of otherSpellings(first.refresh_token)) {
-      expect((await form({grant_type: 'refresh_token', refresh_token: respelled, service: SERVICE})).status, respelled).toBe(400);
+      expect((await form({grant_type: 'refresh_token', refresh_token: respelled, service: SERVICE})).status, respelled).toBe(401);
     }
   });
 
@@ -469,13 +470,22 @@ describe.runIf(e2eEnabled(PROGRAMS))('hub-auth refuses what it must, and the reg
     const bundle = join(rotation, 'bundle.crt');
     await writeFile(bundle, `${await readFile(signing.certificate, 'utf8')}${await readFile(next.certificate, 'utf8')}`);
     const port = await freePort();
-    const rotated = await startHubAuth({
-      dir: join(rotation, 'hub-auth'),
+    // Rotation among instances that share the store, as every instance of one registry does: the
+    // sessions behind the identity tokens are there, whichever key signed them.
+    const postgres = await startPostgres();
+    const shared = {
       oidcIssuer: idp.issuer,
       registryHost: `127.0.0.1:${port}`,
-      signing: next,
-      // The instance that replaces the first one: it keeps accepting the tokens for that registry.
+      // The instances that replace the first one: they keep accepting the tokens for that registry.
       oidc: {audience: registryAudience(registry.host)},
+      store: {url: {env: 'HUB_AUTH_STORE_URL'}},
+      env: {HUB_AUTH_STORE_URL: await postgres.database('rotation')},
+    };
+    const old = await startHubAuth({...shared, dir: join(rotation, 'hub-auth-old'), signing});
+    const rotated = await startHubAuth({
+      ...shared,
+      dir: join(rotation, 'hub-auth'),
+      signing: next,
       extra: {signing: {key: {file: next.key}, certificate: {file: next.certificate}, publish: [{file: signing.certificate}]}},
     });
     const bundled = await startRegistry(
@@ -488,7 +498,7 @@ describe.runIf(e2eEnabled(PROGRAMS))('hub-auth refuses what it must, and the reg
       expect(jwks.keys).toHaveLength(2);
       const token = await idp.signWithProviderKey(claims());
       used.push(token);
-      for (const instance of [hubAuth, rotated]) {
+      for (const instance of [old, rotated]) {
         const issued = (await (
           await fetch(`${instance.url}/token?service=${SERVICE}&scope=repository:alice/app:pull&offline_token=true`, {
             headers: {authorization: `Basic ${Buffer.from(`alice:${token}`).toString('base64')}`},
@@ -507,6 +517,8 @@ describe.runIf(e2eEnabled(PROGRAMS))('hub-auth refuses what it must, and the reg
     } finally {
       await bundled.stop();
       await rotated.stop();
+      await old.stop();
+      await postgres.remove();
     }
   });
 

@@ -70,6 +70,7 @@ export type HubErrorCode =
   | 'registry_not_found'
   | 'registry_required'
   | 'repository_unknown'
+  | 'revocation_failed'
   | 'session_ended'
   | 'sign_in_link_reused'
   | 'stdin_is_terminal'

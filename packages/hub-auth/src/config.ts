@@ -117,9 +117,25 @@ const configSchema = z
           .min(60)
           .max(30 * 24 * 3600)
           .default(8 * 3600),
+        /**
+         * An identity token is traded only while its session was re-checked at the identity
+         * provider (a valid access token of that person passed) within this window.
+         */
+        revalidateSeconds: z
+          .number()
+          .int()
+          .min(60)
+          .max(30 * 24 * 3600)
+          .optional(),
       })
       .strict()
-      .default({enabled: true, lifetimeSeconds: 8 * 3600}),
+      // An hour, or the whole lifetime when that is shorter: a shorter lifetime alone does not make a configuration wrong.
+      .transform((refresh) => ({...refresh, revalidateSeconds: refresh.revalidateSeconds ?? Math.min(3600, refresh.lifetimeSeconds)}))
+      .refine((refresh) => refresh.revalidateSeconds <= refresh.lifetimeSeconds, {
+        path: ['revalidateSeconds'],
+        message: 'must be at most refreshTokens.lifetimeSeconds',
+      })
+      .default({enabled: true, lifetimeSeconds: 8 * 3600, revalidateSeconds: 3600}),
     signing: z
       .object({
         key: secretSource,

@@ -3,7 +3,8 @@ import {readSettings} from '../../../src/config/settings.js';
 import {HubError} from '@hub/common/errors';
 import {login, type LoginOptions} from '../../../src/flows/login.js';
 import {logout} from '../../../src/flows/logout.js';
-import {testWorld} from './world.js';
+import {loggedIn, testWorld} from './world.js';
+import {fakeHubAuth, type FakeHubAuth} from './fake-hub-auth.js';
 
 // The provider, the browser and the registry, faked: these tests are about what the flows decide
 // and store. The real ones are exercised end to end (test/e2e/login.test.ts and others).
@@ -109,7 +110,7 @@ describe('logout flow (memory store, faked provider)', () => {
     await login(world.ctx, {...options(), dockerConfig: world.dockerConfig});
     provider.revoke.mockClear();
     expect(await logout(world.ctx, {registry: REGISTRY, all: false})).toEqual([
-      {registry: REGISTRY, account: 'alice', revocation: 'revoked'},
+      {registry: REGISTRY, account: 'alice', revocation: 'revoked', registrySession: 'none'},
     ]);
     expect(provider.revoke).toHaveBeenCalledOnce();
     expect(world.stores.keychain.sessions.size).toBe(0);
@@ -122,7 +123,7 @@ describe('logout flow (memory store, faked provider)', () => {
     await login(world.ctx, options({dockerConfig: 'none'}));
     provider.revoke.mockRejectedValueOnce(new TypeError('fetch failed'));
     expect(await logout(world.ctx, {registry: REGISTRY, all: false})).toEqual([
-      {registry: REGISTRY, account: 'alice', revocation: 'failed'},
+      {registry: REGISTRY, account: 'alice', revocation: 'failed', registrySession: 'none'},
     ]);
     expect(world.stores.keychain.sessions.size).toBe(0);
     expect(world.said.join('\n')).toContain('it was removed from this machine anyway');
@@ -131,5 +132,74 @@ describe('logout flow (memory store, faked provider)', () => {
   it('says "not logged in" for a registry it knows nothing of', async () => {
     const world = await testWorld();
     await expect(logout(world.ctx, {registry: 'other.example.com', all: false})).rejects.toMatchObject({code: 'not_logged_in'});
+  });
+});
+
+describe('logout flow with a registry behind hub-auth (faked hub-auth on loopback)', () => {
+  const NOW = 1_800_000_000;
+
+  async function signedIn() {
+    const world = await testWorld({}, NOW);
+    const hubAuth = await fakeHubAuth(() => NOW);
+    const identityToken = hubAuth.identityToken(NOW - 60, NOW + 3600, 3600);
+    await loggedIn(world, {identityToken: {token: identityToken, issuedAt: NOW - 60, expiresAt: NOW + 3600}}, hubAuth.host);
+    return {world, hubAuth, identityToken};
+  }
+
+  it('ends the sign-in at hub-auth (RFC 7009, next to the realm) before it forgets the session here', async () => {
+    const {world, hubAuth, identityToken} = await signedIn();
+    provider.revoke.mockClear();
+    provider.revoke.mockImplementationOnce(async () => {
+      // The provider is asked after hub-auth, while the session is still here.
+      expect(hubAuth.forms).toEqual([{path: '/revoke', form: {token: identityToken, token_type_hint: 'refresh_token'}}]);
+      expect(await world.stores.keychain.read(hubAuth.host)).toBeDefined();
+      return true;
+    });
+    expect(await logout(world.ctx, {registry: hubAuth.host, all: false})).toEqual([
+      {registry: hubAuth.host, account: 'alice', revocation: 'revoked', registrySession: 'ended'},
+    ]);
+    expect(provider.revoke).toHaveBeenCalledOnce();
+    expect(world.stores.keychain.sessions.size).toBe(0);
+    expect(world.said.join('\n')).toContain("the registry ended the sign-in (every copy of docker's identity token is refused)");
+  });
+
+  it.each([
+    ['unreachable', async (hubAuth: FakeHubAuth) => hubAuth.close(), 'Cannot reach'],
+    [
+      'answering 503',
+      async (hubAuth: FakeHubAuth) => void (hubAuth.revokeStatus = 503),
+      'answered HTTP 503 to the revocation (try again in 5 s)',
+    ],
+  ])(
+    'never claims a logout hub-auth did not do (%s): the session stays here for a retry, or goes with --force, said plainly',
+    async (_case, breakIt, reason) => {
+      const {world, hubAuth} = await signedIn();
+      await breakIt(hubAuth);
+      const refused = await logout(world.ctx, {registry: hubAuth.host, all: false}).catch((error: HubError) => error);
+      expect(refused).toBeInstanceOf(HubError);
+      expect(refused).toMatchObject({
+        code: 'revocation_failed',
+        message: expect.stringContaining(`Could not end the sign-in at ${hubAuth.host}'s token service: `),
+        suggestions: [expect.stringContaining(`hub logout ${hubAuth.host}\` again`), expect.stringContaining('--force')],
+      });
+      expect((refused as HubError).message).toContain(reason);
+      expect((refused as HubError).message).toContain('Nothing was removed from this machine');
+      expect((refused as HubError).message).toContain('at most 1 h after the last re-check');
+      expect(await world.stores.keychain.read(hubAuth.host)).toBeDefined();
+      expect((await readSettings(world.ctx.paths.settings)).registries[hubAuth.host]).toBeDefined();
+
+      expect(await logout(world.ctx, {registry: hubAuth.host, all: false, force: true})).toMatchObject([{registrySession: 'not-ended'}]);
+      expect(world.stores.keychain.sessions.size).toBe(0);
+      expect(world.said.join('\n')).toMatch(/The sign-in at .* was not ended .*It was removed from this machine anyway \(--force\)/);
+      expect(world.said.join('\n')).not.toContain('the registry ended the sign-in');
+    },
+  );
+
+  it('says so when the token service has no revocation endpoint, and logs out', async () => {
+    const {world, hubAuth} = await signedIn();
+    hubAuth.revokeStatus = 404;
+    expect(await logout(world.ctx, {registry: hubAuth.host, all: false})).toMatchObject([{registrySession: 'unsupported'}]);
+    expect(world.stores.keychain.sessions.size).toBe(0);
+    expect(world.said.join('\n')).toContain('token service offers no revocation: the sign-in there was not ended');
   });
 });

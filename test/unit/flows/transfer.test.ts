@@ -1,10 +1,10 @@
 import {PassThrough} from 'node:stream';
 import {describe, expect, it, vi} from 'vitest';
-import {saveRegistrySettings} from '../../../src/config/settings.js';
+import {setTimeout as sleep} from 'node:timers/promises';
 import {currentSession} from '../../../src/session/credentials.js';
 import {pull, push} from '../../../src/flows/transfer.js';
-import type {Session} from '../../../src/store/session.js';
-import {testWorld, type TestWorld} from './world.js';
+import {loggedIn, testWorld} from './world.js';
+import {fakeHubAuth} from './fake-hub-auth.js';
 
 // The provider's token endpoint and the Docker engine, faked: these tests are about which session
 // a flow hands out, refreshes or keeps, and what it asks the engine to do with it.
@@ -29,27 +29,6 @@ vi.mock('../../../src/docker/transfer.js', async (importOriginal) => ({
 
 const REGISTRY = 'registry.example.com';
 const NOW = 1_800_000_000;
-
-async function loggedIn(world: TestWorld, session: Partial<Session> = {}): Promise<void> {
-  await saveRegistrySettings(world.ctx.paths.settings, REGISTRY, {
-    issuer: 'https://id.example.com',
-    clientId: 'hub',
-    scopes: 'openid',
-    storage: 'keychain',
-    account: 'alice',
-  });
-  await world.stores.keychain.write({
-    registry: REGISTRY,
-    issuer: 'https://id.example.com',
-    clientId: 'hub',
-    account: 'alice',
-    subject: 'sub-alice',
-    accessToken: 'access-1',
-    refreshToken: 'refresh-1',
-    expiresAt: NOW + 600,
-    ...session,
-  });
-}
 
 describe('token flow (memory store, faked provider)', () => {
   it('hands out the stored token while it is good for more than a minute, without asking the provider', async () => {
@@ -143,5 +122,43 @@ describe('push and pull flows (memory store, faked engine)', () => {
     await expect(push(world.ctx, transfer('myapp:1.0'))).rejects.toMatchObject({code: 'denied'});
     engine.tag.mockRejectedValueOnce(Object.assign(new Error('no such image'), {statusCode: 404}));
     await expect(push(world.ctx, transfer('nothing:1.0'))).rejects.toMatchObject({code: 'no_such_image'});
+  });
+
+  it('keeps the engine’s session re-checked at hub-auth for as long as a push runs, with the identity token it holds, and stops after', async () => {
+    const world = await testWorld({}, NOW);
+    let clock = NOW;
+    world.ctx.nowSeconds = () => clock;
+    const hubAuth = await fakeHubAuth(() => clock);
+    hubAuth.recheckSeconds = 2;
+    const engineToken = hubAuth.identityToken(NOW, NOW + 8 * 3600);
+    await loggedIn(
+      world,
+      {refreshToken: undefined, identityToken: {token: engineToken, issuedAt: NOW, expiresAt: NOW + 8 * 3600}},
+      hubAuth.host,
+    );
+    engine.connect.mockResolvedValue(fakeEngine());
+    engine.push.mockClear();
+    engine.push.mockImplementationOnce(async () => {
+      // A push that outlasts the window (2 s here): hub looks four times a window, the clock moves with the push.
+      for (let step = 0; step < 6; step++) {
+        await sleep(400);
+        clock += 1;
+      }
+      return {digest: 'sha256:pushed'};
+    });
+    await push(world.ctx, transfer(`${hubAuth.host}/alice/myapp:1.0`));
+    expect(engine.push.mock.calls[0]?.[3]).toMatchObject({identitytoken: engineToken});
+    const trades = hubAuth.forms.filter((sent) => sent.path === '/token');
+    expect(trades.length).toBeGreaterThanOrEqual(2);
+    expect(trades[0]?.form).toMatchObject({
+      grant_type: 'password',
+      access_type: 'offline',
+      password: 'access-1',
+      refresh_token: engineToken,
+    });
+    const after = hubAuth.forms.length;
+    clock += 10;
+    await sleep(1000);
+    expect(hubAuth.forms.length).toBe(after);
   });
 });

@@ -6,6 +6,8 @@ import {afterEach} from 'vitest';
 import {createContext, type Context} from '../../../src/context.js';
 import type {StorageKind} from '../../../src/config/settings.js';
 import {MemoryStore} from '../../../src/store/memory.js';
+import type {Session} from '../../../src/store/session.js';
+import {saveRegistrySettings} from '../../../src/config/settings.js';
 
 /**
  * The outside world of a flow test: hub's files in a temporary folder of their own, the tokens in
@@ -54,4 +56,26 @@ export async function testWorld(env: NodeJS.ProcessEnv = {}, now = 1_800_000_000
     dockerConfigFile: async () =>
       JSON.parse(await readFile(join(dockerConfig, 'config.json'), 'utf8')) as {credHelpers?: Record<string, string>},
   };
+}
+
+/** alice logged in to `registry` (registry.example.com), her session's tokens good for ten minutes more: `session` changes it. */
+export async function loggedIn(world: TestWorld, session: Partial<Session> = {}, registry = 'registry.example.com'): Promise<void> {
+  await saveRegistrySettings(world.ctx.paths.settings, registry, {
+    issuer: 'https://id.example.com',
+    clientId: 'hub',
+    scopes: 'openid',
+    storage: 'keychain',
+    account: 'alice',
+  });
+  await world.stores.keychain.write({
+    registry,
+    issuer: 'https://id.example.com',
+    clientId: 'hub',
+    account: 'alice',
+    subject: 'sub-alice',
+    accessToken: 'access-1',
+    refreshToken: 'refresh-1',
+    expiresAt: world.ctx.nowSeconds() + 600,
+    ...session,
+  });
 }

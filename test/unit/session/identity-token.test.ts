@@ -19,6 +19,7 @@ describe('docker’s identity token in the session', () => {
   let lockDir: string;
   let now: number;
   let asked: string[];
+  let presented: Array<string | undefined>;
   let store: MemoryStore;
   let deps: IdentityTokenDeps;
 
@@ -26,13 +27,15 @@ describe('docker’s identity token in the session', () => {
     lockDir = await mkdtemp(join(tmpdir(), 'hub-identity-'));
     now = 1_000_000;
     asked = [];
+    presented = [];
     store = new MemoryStore();
     deps = {
       store,
       lockDir,
       nowSeconds: () => now,
-      requestIdentityToken: async (accessToken) => {
+      requestIdentityToken: async (accessToken, current) => {
         asked.push(accessToken);
+        presented.push(current);
         return {token: `identity-${asked.length}`, issuedAt: now, expiresAt: now + 8 * 3600};
       },
     };
@@ -75,5 +78,21 @@ describe('docker’s identity token in the session', () => {
     await store.write(alice);
     expect(await identityTokenFor(alice, {...deps, requestIdentityToken: async () => undefined})).toBeUndefined();
     expect((await store.read(alice.registry))!.identityToken).toBeUndefined();
+  });
+
+  it('asks again once half of hub-auth’s re-check window (chk) has passed, continuing the session with the token it holds', async () => {
+    // hub-auth's tokens are JWTs whose `chk` is refreshTokens.revalidateSeconds; hub reads it, never checks it.
+    const jwt = (claims: object) => `e30.${Buffer.from(JSON.stringify(claims)).toString('base64url')}.sig`;
+    const held = {token: jwt({iat: now, exp: now + 8 * 3600, chk: 3600}), issuedAt: now, expiresAt: now + 8 * 3600};
+    await store.write({...alice, identityToken: held});
+    const session = (await store.read(alice.registry))!;
+    now += 1800;
+    expect(await identityTokenFor(session, deps)).toBe(held.token);
+    expect(asked).toEqual([]);
+    now += 1;
+    expect(await identityTokenFor(session, deps)).toBe('identity-1');
+    expect(presented).toEqual([held.token]);
+    // A token without the claim (no sessions at its hub-auth) is renewed at half its lifetime, as before.
+    expect(await identityTokenFor((await store.read(alice.registry))!, deps)).toBe('identity-1');
   });
 });

@@ -20,6 +20,12 @@ import type {Holder} from '../holder.js';
 export interface AccountBindings {
   /** True when `account` is `holder`'s (bound now if it was free), false when another's. */
   claim(account: string, holder: Holder): Promise<boolean>;
+  /**
+   * True when `account` is bound to `holder` now; never binds. For credentials that stand for a
+   * binding made earlier (identity tokens): a name released since is nobody's, and a departed
+   * holder's copied token must not claim it back.
+   */
+  holds(account: string, holder: Holder): Promise<boolean>;
   /** Resolves once the store answers and the bindings file of earlier versions is in it; rejects with why not yet. */
   ready(): Promise<void>;
 }
@@ -69,25 +75,36 @@ export function accountBindings(store: Store, given: Partial<BindingsOptions> = 
     return row && {issuer: row.issuer, subject: row.subject};
   }
 
+  /** Who holds `account`: as read within `recheckMs`, else as the store says now (remembered when someone does). */
+  async function currentHolder(account: string, now: number): Promise<Holder | undefined> {
+    if (!imported) await ready();
+    const remembered = known.get(account);
+    if (remembered && now - remembered.readAt < options.recheckMs) return remembered.holder;
+    const held = await holderOf(account);
+    if (held) known.set(account, {holder: held, readAt: now});
+    return held;
+  }
+
   return {
     ready,
+    async holds(account, holder) {
+      const held = await currentHolder(account, options.nowMs());
+      return held !== undefined && sameHolder(held, holder);
+    },
     async claim(account, holder) {
-      if (!imported) await ready();
       const now = options.nowMs();
-      const remembered = known.get(account);
-      if (remembered && now - remembered.readAt < options.recheckMs) return sameHolder(remembered.holder, holder);
-      let held = await holderOf(account);
+      let held = await currentHolder(account, now);
       if (!held) {
         await store.query(CLAIM, [account, holder.issuer, holder.subject]);
         // Ours, or the one who got there first: either way the row that stands.
         held = await holderOf(account);
+        if (!held) {
+          // Released between our insert and our read: nobody holds it, so it is not this caller's either.
+          known.delete(account);
+          return false;
+        }
+        known.set(account, {holder: held, readAt: now});
       }
-      if (!held) {
-        // Released between our insert and our read: nobody holds it, so it is not this caller's either.
-        known.delete(account);
-        return false;
-      }
-      known.set(account, {holder: held, readAt: now});
       return sameHolder(held, holder);
     },
   };

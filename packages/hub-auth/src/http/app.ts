@@ -2,6 +2,7 @@ import formBody from '@fastify/formbody';
 import Fastify, {LogController, type FastifyError, type FastifyInstance, type FastifyReply, type FastifyRequest} from 'fastify';
 import {registerHealthRoutes} from './routes/health.js';
 import {registerRepositoryListingRoute} from './routes/repositories.js';
+import {registerRevocationRoute} from './routes/revoke.js';
 import {registerTokenRoutes} from './routes/token.js';
 import {registerWellKnownRoutes} from './routes/well-known.js';
 import type {TokenServiceDeps} from '../service-deps.js';
@@ -33,6 +34,7 @@ export function createApp(deps: TokenServiceDeps): FastifyInstance {
   app.setErrorHandler((error: FastifyError, request, reply) => refuse(error, request, reply, deps));
   registerTokenRoutes(app, deps);
   registerRepositoryListingRoute(app, deps);
+  registerRevocationRoute(app, deps);
   registerWellKnownRoutes(app, deps);
   return app;
 }

@@ -126,8 +126,9 @@ const INSERT_EVENT = `INSERT INTO events (at, kind, session_id, account, issuer,
 const EXTEND = `UPDATE sessions SET checked_at = to_timestamp($4), groups = $5, expires_at = GREATEST(expires_at, to_timestamp($6))
   WHERE id = $1 AND issuer = $2 AND subject = $3 AND revoked_at IS NULL RETURNING account`;
 const OF_TOKEN = `SELECT ${COLUMNS} FROM identity_tokens t JOIN sessions s ON s.id = t.session_id WHERE t.id = $1`;
-const RECHECK = `UPDATE sessions SET checked_at = to_timestamp($3), groups = $4
-  WHERE issuer = $1 AND subject = $2 AND revoked_at IS NULL AND checked_at < to_timestamp($3)`;
+// Changed groups apply even within the second of the last re-check; checked_at never goes back (instances' clocks differ).
+const RECHECK = `UPDATE sessions SET checked_at = GREATEST(checked_at, to_timestamp($3)), groups = $4
+  WHERE issuer = $1 AND subject = $2 AND revoked_at IS NULL AND (checked_at < to_timestamp($3) OR groups IS DISTINCT FROM $4::text[])`;
 const TOUCH = 'UPDATE sessions SET last_used_at = to_timestamp($2) WHERE id = $1 AND last_used_at < to_timestamp($2)';
 
 /** The WHERE clause and parameters (from $3 on: $1 and $2 are the time and the reason) of a target. */

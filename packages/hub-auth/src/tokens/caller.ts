@@ -11,6 +11,7 @@ import {
   type AccessTokenVerifier,
 } from '../oidc/verify-access-token.js';
 import type {Requester} from '../policy/acl.js';
+import type {Sessions} from '../sessions/sessions.js';
 import {MISCONFIGURED, STORE_UNAVAILABLE, TokenRequestError} from './token-request.js';
 import {quoted} from '@hub/common/quote';
 
@@ -19,18 +20,27 @@ export interface CallerDeps {
   config: Pick<TokenServiceConfig, 'oidc' | 'accounts'>;
   verifier: AccessTokenVerifier;
   bindings: AccountBindings;
+  /** Each verified access token re-checks its person's sign-in sessions. */
+  sessions: Pick<Sessions, 'recheck'>;
+  nowSeconds: () => number;
   logger: FastifyBaseLogger;
 }
 
 /**
  * Who an OIDC access token says the caller is, as the policy sees it: checked with the provider
  * (introspection takes turns by client address), read into an account (requester.ts), and that
- * account bound to this holder (bindings.ts).
+ * account bound to this holder (bindings.ts). The token is proof that the provider still knows
+ * the person, with these groups: their sign-in sessions are re-checked with it (sessions.ts).
  */
-export type CallerResolver = (
-  token: string,
-  client: string,
-) => Promise<{requester: Requester & {account: string}; holder: Holder; notAfter: number}>;
+export type CallerResolver = (token: string, client: string) => Promise<Caller>;
+
+export interface Caller {
+  requester: Requester & {account: string};
+  holder: Holder;
+  notAfter: number;
+  /** The provider's session id (the token's `sid`), when it names one: back-channel logout ends by it. */
+  providerSession: string | undefined;
+}
 
 export function callerResolver(deps: CallerDeps): CallerResolver {
   const requesterOf = requesterReader({
@@ -44,9 +54,11 @@ export function callerResolver(deps: CallerDeps): CallerResolver {
   return async (token, client) => {
     let who;
     let notAfter: number;
+    let providerSession: string | undefined;
     try {
       const verified = await deps.verifier.verify(token, client);
       notAfter = verified.expiresAt;
+      providerSession = typeof verified.claims.sid === 'string' ? verified.claims.sid : undefined;
       who = requesterOf(verified);
       if (who.ignoredGroups.length > 0 && !warnedGroups.has(who)) {
         warnedGroups.add(who);
@@ -86,8 +98,24 @@ export function callerResolver(deps: CallerDeps): CallerResolver {
       throw new TokenRequestError(401, 'invalid_grant', `${why}: log in again (hub login)`);
     }
     await checkBinding(deps, who.requester.account, who.holder, 'access token');
-    return {requester: who.requester, holder: who.holder, notAfter};
+    await recheckSessions(deps, who.holder, who.requester.groups);
+    return {requester: who.requester, holder: who.holder, notAfter, providerSession};
   };
+}
+
+/**
+ * A re-check that cannot be written costs this request nothing: the person's token is good, and a
+ * session not re-checked only lapses sooner (never an allow that should not be).
+ */
+async function recheckSessions(deps: CallerDeps, holder: Holder, groups: readonly string[]): Promise<void> {
+  try {
+    await deps.sessions.recheck(holder, groups, deps.nowSeconds());
+  } catch (error) {
+    deps.logger.warn(
+      {event: 'session recheck', subject: holder.subject, reason: (error as Error).message},
+      'session re-check not recorded',
+    );
+  }
 }
 
 export async function checkBinding(deps: Pick<CallerDeps, 'bindings'>, account: string, holder: Holder, presented: string): Promise<void> {

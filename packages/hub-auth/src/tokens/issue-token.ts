@@ -74,13 +74,13 @@ export function issueRegistryToken(deps: IssueDeps, request: TokenRequest): Issu
     expires_in: signed.expiresAt - now,
     issued_at: signed.issuedAtText,
   };
-  if (request.offline && request.requester.account && request.holder && config.refreshTokens.enabled) {
+  if (request.identity && request.requester.account) {
     response.refresh_token = signer.sign(
       refreshClaims(
-        {account: request.requester.account, groups: [...request.requester.groups], service: config.service, holder: request.holder},
+        {account: request.requester.account, service: config.service, ...request.identity},
         config.issuer,
         now,
-        config.refreshTokens.lifetimeSeconds,
+        config.refreshTokens,
       ),
     );
   }

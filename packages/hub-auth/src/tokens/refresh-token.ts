@@ -1,49 +1,59 @@
-import {createPublicKey, randomUUID, verify as verifySignature, type JsonWebKey, type KeyObject} from 'node:crypto';
+import {createPublicKey, verify as verifySignature, type JsonWebKey, type KeyObject} from 'node:crypto';
+import {IDENTITY_TOKEN_CLAIMS} from '@hub/protocol/identity-token';
 import {isCanonicalCompactJws} from '../compact-jws.js';
-import type {Holder} from '../holder.js';
 
 /**
- * hub-auth's own refresh tokens: what docker keeps as its `identitytoken` after `docker login`
+ * hub-auth's refresh tokens: what docker keeps as its `identitytoken` after `docker login`
  * and sends back (grant_type=refresh_token) for every later push and pull. They are JWTs signed
- * with the registry-token key, so any instance can check them without shared state. Their
- * audience is not the registry's service, so a registry never takes one for an access token.
+ * with the registry-token key, and name the sign-in session they stand for and their own id
+ * (jti, as recorded in identity_tokens): the session row in the store says whose they are, with
+ * which groups, and whether they still work, so the token carries nothing more (it goes with
+ * every token request). Their audience is not the registry's service, so a registry never takes
+ * one for an access token.
  */
 
 export const REFRESH_AUDIENCE = 'hub-auth-refresh';
 
 export interface RefreshTokenContents {
   account: string;
-  groups: string[];
   service: string;
-  /** Whose account it is: checked against the bindings on every use, so a released name is not kept. */
-  holder: Holder;
+  sessionId: string;
+  tokenId: string;
 }
+
+const {session: SESSION, recheckWindow: RECHECK_WINDOW} = IDENTITY_TOKEN_CLAIMS;
 
 type RefreshClaims = {
   iss: string;
   aud: string;
   sub: string;
   svc: string;
-  grp: string[];
-  hld: {iss: string; sub: string};
   token_use: 'refresh';
   iat: number;
   exp: number;
   jti: string;
+  [SESSION]: string;
+  /** refreshTokens.revalidateSeconds, for hub: when to re-check the session before it lapses. */
+  [RECHECK_WINDOW]: number;
 };
 
-export function refreshClaims(contents: RefreshTokenContents, issuer: string, nowSeconds: number, lifetimeSeconds: number): RefreshClaims {
+export function refreshClaims(
+  contents: RefreshTokenContents,
+  issuer: string,
+  nowSeconds: number,
+  lifetime: {lifetimeSeconds: number; revalidateSeconds: number},
+): RefreshClaims {
   return {
     iss: issuer,
     aud: REFRESH_AUDIENCE,
     sub: contents.account,
     svc: contents.service,
-    grp: contents.groups,
-    hld: {iss: contents.holder.issuer, sub: contents.holder.subject},
     token_use: 'refresh',
     iat: nowSeconds,
-    exp: nowSeconds + lifetimeSeconds,
-    jti: randomUUID(),
+    exp: nowSeconds + lifetime.lifetimeSeconds,
+    jti: contents.tokenId,
+    [SESSION]: contents.sessionId,
+    [RECHECK_WINDOW]: lifetime.revalidateSeconds,
   };
 }
 
@@ -73,6 +83,19 @@ export function readRefreshToken(
   keys: readonly VerificationKey[],
   expected: {issuer: string; service: string; nowSeconds: number},
 ): (RefreshTokenContents & {expiresAt: number}) | undefined {
+  const contents = signedRefreshToken(token, keys, expected);
+  return contents && contents.expiresAt >= expected.nowSeconds ? contents : undefined;
+}
+
+/**
+ * A refresh token we signed, expired or not: an expired one still names its session, which a
+ * revocation ends (RFC 7009 lets a client revoke what it holds, whatever its age).
+ */
+export function signedRefreshToken(
+  token: string,
+  keys: readonly VerificationKey[],
+  expected: {issuer: string; service: string},
+): (RefreshTokenContents & {expiresAt: number}) | undefined {
   if (token.length > 8192 || !isCanonicalCompactJws(token)) return undefined;
   const [headerPart, payloadPart, signaturePart] = token.split('.') as [string, string, string];
   const header = decodeJson(headerPart);
@@ -93,21 +116,18 @@ export function readRefreshToken(
     claims.iss !== expected.issuer ||
     claims.svc !== expected.service ||
     typeof claims.sub !== 'string' ||
-    !Array.isArray(claims.grp) ||
-    typeof claims.hld?.iss !== 'string' ||
-    typeof claims.hld.sub !== 'string' ||
-    typeof claims.exp !== 'number' ||
-    claims.exp < expected.nowSeconds
+    !isUuid(claims[SESSION]) ||
+    !isUuid(claims.jti) ||
+    typeof claims.exp !== 'number'
   ) {
     return undefined;
   }
-  return {
-    expiresAt: claims.exp,
-    account: claims.sub,
-    groups: claims.grp.filter((g): g is string => typeof g === 'string'),
-    service: claims.svc,
-    holder: {issuer: claims.hld.iss, subject: claims.hld.sub},
-  };
+  return {expiresAt: claims.exp, account: claims.sub, service: claims.svc, sessionId: claims[SESSION], tokenId: claims.jti};
+}
+
+/** The store keys sessions and tokens by uuid: anything else never reaches a query. */
+function isUuid(value: unknown): value is string {
+  return typeof value === 'string' && /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/.test(value);
 }
 
 function decodeJson(part: string): Record<string, unknown> | undefined {

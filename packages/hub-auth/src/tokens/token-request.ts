@@ -1,6 +1,6 @@
 import type {ResourceScope} from '@hub/protocol/resource-scope';
-import type {Holder} from '../holder.js';
 import type {Requester} from '../policy/acl.js';
+import type {IssuedIdentity} from '../sessions/sessions.js';
 
 export type Grant = 'anonymous' | 'password' | 'refresh_token';
 
@@ -12,11 +12,12 @@ export type Grant = 'anonymous' | 'password' | 'refresh_token';
 export interface TokenRequest {
   grant: Grant;
   requester: Requester;
-  /** Whose account it is, for a refresh token; absent for an anonymous requester. */
-  holder?: Holder;
   scopes: readonly ResourceScope[];
-  /** Also hand out a refresh token (docker's `offline_token=true`, OAuth `access_type=offline`). */
-  offline: boolean;
+  /**
+   * Also hand out a refresh token (docker's `offline_token=true`, OAuth `access_type=offline`):
+   * the session and token id it is issued for (identity-sessions.ts).
+   */
+  identity?: IssuedIdentity;
   /**
    * When the credential presented stops being good (seconds since the epoch): the identity
    * token's `exp`, or how long the provider's answer for an access token stands. A registry

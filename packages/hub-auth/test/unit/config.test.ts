@@ -18,13 +18,22 @@ describe('hub-auth configuration', () => {
       issuer: 'hub-auth',
       tokenLifetimeSeconds: 300,
       tokenReuseSeconds: 5,
-      refreshTokens: {enabled: true, lifetimeSeconds: 28_800},
+      refreshTokens: {enabled: true, lifetimeSeconds: 28_800, revalidateSeconds: 3600},
       signing: {keyId: 'libtrust', x5c: true, publish: []},
       oidc: {audience: ['registry'], usernameClaim: 'preferred_username', groupsClaim: 'groups', clockSkewSeconds: 30},
       policy: {publicRepositories: []},
       store: {dataDir: '/var/lib/hub-auth/store', followSymlink: false, poolSize: 10, statementTimeoutSeconds: 5},
     });
     expect(config.oidc.algorithms).not.toContain('none');
+  });
+
+  it('re-checks sessions hourly, or within the whole lifetime when that is shorter', () => {
+    expect(parseConfig({...minimal, refreshTokens: {lifetimeSeconds: 600}}).refreshTokens.revalidateSeconds).toBe(600);
+    expect(parseConfig({...minimal, refreshTokens: {revalidateSeconds: 60}}).refreshTokens).toEqual({
+      enabled: true,
+      lifetimeSeconds: 28_800,
+      revalidateSeconds: 60,
+    });
   });
 
   it('takes the store on a server from a connection string, as a secret, and never with a data directory', () => {
@@ -78,6 +87,8 @@ describe('hub-auth configuration', () => {
     [{...minimal, tokenLifetimeSeconds: 5}, 'tokenLifetimeSeconds'],
     [{...minimal, tokenLifetimeSeconds: 60, tokenReuseSeconds: 31}, 'tokenReuseSeconds'],
     [{...minimal, tokenReuseSeconds: -1}, 'tokenReuseSeconds'],
+    [{...minimal, refreshTokens: {revalidateSeconds: 59}}, 'refreshTokens.revalidateSeconds'],
+    [{...minimal, refreshTokens: {lifetimeSeconds: 600, revalidateSeconds: 601}}, 'refreshTokens.revalidateSeconds'],
     [{...minimal, signing: {...minimal.signing, key: {path: '/x'}}}, 'signing.key'],
     [{...minimal, policy: {rules: [{match: {acount: 'x'}, actions: ['pull']}]}}, 'policy.rules.0.match'],
     [{...minimal, surprise: true}, '(top level)'],

@@ -3,8 +3,8 @@ import type {ResourceScope} from '@hub/protocol/resource-scope';
 import {formatScope} from '../../tokens/scope.js';
 import {issueRegistryToken} from '../../tokens/issue-token.js';
 import type {Requester} from '../../policy/acl.js';
-import {readRefreshToken} from '../../tokens/refresh-token.js';
-import {checkBinding} from '../../tokens/caller.js';
+import type {Caller} from '../../tokens/caller.js';
+import {identityFor, refreshGrantCaller} from '../../tokens/identity-sessions.js';
 import {MISCONFIGURED, STORE_UNAVAILABLE, TokenRequestError, type Grant, type TokenRequest} from '../../tokens/token-request.js';
 import type {TokenServiceDeps} from '../../service-deps.js';
 import {passedOn, quoted} from '@hub/common/quote';
@@ -60,13 +60,11 @@ async function registryTokenRequest(request: FastifyRequest, deps: TokenServiceD
   const query = textFields(request.query, 'query parameter');
   checkService(query, deps);
   const token = credentialsFrom(request.headers.authorization);
-  const caller = token === undefined ? {requester: ANONYMOUS} : await deps.callerOf(token, request.ip);
-  return {
-    grant: token === undefined ? 'anonymous' : 'password',
-    ...caller,
-    scopes: deps.parseScopes(all(query.scope)),
-    offline: first(query.offline_token) === 'true',
-  };
+  const scopes = deps.parseScopes(all(query.scope));
+  if (token === undefined) return {grant: 'anonymous', requester: ANONYMOUS, scopes};
+  const caller = await deps.callerOf(token, request.ip);
+  const offline = first(query.offline_token) === 'true';
+  return {grant: 'password', ...caller, scopes, ...(offline && (await signIn(deps, caller, request, query)))};
 }
 
 /** The OAuth2 POST form: grant_type password (the access token) or refresh_token (ours). */
@@ -75,34 +73,32 @@ async function oauthTokenRequest(request: FastifyRequest, deps: TokenServiceDeps
   checkService(form, deps);
   const grantType = first(form.grant_type);
   const scopes = deps.parseScopes(all(form.scope));
-  const offline = first(form.access_type) === 'offline';
   if (grantType === 'password') {
     const password = first(form.password);
     if (!password) throw new TokenRequestError(400, 'invalid_request', 'password (the OIDC access token) is missing');
-    return {grant: 'password', ...(await deps.callerOf(password, request.ip)), scopes, offline};
+    const caller = await deps.callerOf(password, request.ip);
+    const offline = first(form.access_type) === 'offline';
+    return {grant: 'password', ...caller, scopes, ...(offline && (await signIn(deps, caller, request, form)))};
   }
   if (grantType === 'refresh_token') {
-    const contents = readRefreshToken(first(form.refresh_token) ?? '', deps.verificationKeys, {
-      issuer: deps.config.issuer,
-      service: deps.config.service,
-      nowSeconds: deps.nowSeconds(),
-    });
-    if (!contents)
-      throw new TokenRequestError(400, 'invalid_grant', 'the refresh token is not valid or has expired: log in again (hub login)');
-    await checkBinding(deps, contents.account, contents.holder, 'refresh token');
-    return {
-      grant: 'refresh_token',
-      requester: {account: contents.account, groups: contents.groups},
-      scopes,
-      offline: false,
-      notAfter: contents.expiresAt,
-    };
+    return {grant: 'refresh_token', ...(await refreshGrantCaller(deps, first(form.refresh_token) ?? '')), scopes};
   }
   throw new TokenRequestError(
     400,
     'unsupported_grant_type',
     `grant_type ${quoted(grantType ?? '')} is not supported: use password or refresh_token`,
   );
+}
+
+/**
+ * The identity token an offline request also gets: for the session of the one it presents
+ * (`refresh_token`: hub continuing its sign-in), or a new session from this client. None when
+ * refresh tokens are off.
+ */
+async function signIn(deps: TokenServiceDeps, caller: Caller, request: FastifyRequest, params: Query) {
+  if (!deps.config.refreshTokens.enabled) return undefined;
+  const origin = {client: first(params.client_id) ?? '', address: request.ip, presented: first(params.refresh_token)};
+  return {identity: await identityFor(deps, caller, origin)};
 }
 
 /** The token request `understand` reads, granted and signed, or refused; logged and counted either way. */

@@ -17,7 +17,7 @@ function deps(): IssueDeps {
       issuer: 'hub-auth',
       service: 'hub-registry',
       tokenLifetimeSeconds: 300,
-      refreshTokens: {enabled: false, lifetimeSeconds: 3600},
+      refreshTokens: {enabled: false, lifetimeSeconds: 3600, revalidateSeconds: 3600},
     },
     signer: createSigner({
       privateKeyPem: material.privateKeyPem,
@@ -35,7 +35,6 @@ const request = (notAfter?: number): TokenRequest => ({
   grant: 'password',
   requester: {account: 'alice', groups: []},
   scopes: pull,
-  offline: false,
   ...(notAfter === undefined ? {} : {notAfter}),
 });
 

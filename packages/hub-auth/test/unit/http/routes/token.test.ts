@@ -1,139 +1,13 @@
 import {createServer, type Server} from 'node:http';
 import type {AddressInfo} from 'node:net';
-import {Writable} from 'node:stream';
 import {decodeJwt} from 'jose';
-import {pino} from 'pino';
 import {afterEach, describe, expect, it} from 'vitest';
-import {createApp, createMonitoringApp} from '../../../../src/http/app.js';
-import type {TokenServiceDeps} from '../../../../src/service-deps.js';
-import {accountBindings, type AccountBindings} from '../../../../src/accounts/bindings.js';
+import {accountBindings} from '../../../../src/accounts/bindings.js';
+import {emptied} from '../../../stores.js';
 import {signInSessions} from '../../../../src/sessions/sessions.js';
-import {embedded, emptied} from '../../../stores.js';
+import {StoreUnavailableError} from '../../../../src/store/sql.js';
 import {parseConfig} from '../../../../src/config.js';
-import {generateSigningMaterial} from '../../../../src/tokens/keygen.js';
-import {createMetrics} from '../../../../src/metrics.js';
-import {defaultPolicy} from '../../../../src/policy/acl.js';
-import {verificationKeysFromJwks} from '../../../../src/tokens/refresh-token.js';
-import {createSigner, verificationJwks} from '../../../../src/tokens/signing.js';
-import {createTokenReuse} from '../../../../src/tokens/token-reuse.js';
-import {InvalidTokenError, type VerifiedClaims} from '../../../../src/oidc/verify-access-token.js';
-import {withRequestWiring} from '../../../../src/http/request-wiring.js';
-
-const material = await generateSigningMaterial({algorithm: 'ES256', commonName: 'hub-auth route test', days: 30});
-const rawConfig = {
-  service: 'registry.example.com',
-  signing: {key: {value: material.privateKeyPem}, certificate: {value: material.certificatePem}},
-  oidc: {issuer: 'https://id.example.com', audience: 'registry'},
-  client: {clientId: 'hub-cli'},
-  registry: {host: 'registry.example.com'},
-  tokenReuseSeconds: 5,
-};
-const config = parseConfig(rawConfig);
-
-/** Each test user has one subject, so one store serves them all; the tests that bind a name to two subjects empty it first. */
-const store = await embedded.fresh();
-const sharedBindings = accountBindings(store);
-const sharedSessions = signInSessions(store);
-
-interface TokenAnswer {
-  token?: string;
-  access_token?: string;
-  expires_in?: number;
-  issued_at?: string;
-  refresh_token?: string;
-  errors?: Array<{code: string; message?: string}>;
-  error?: string;
-  error_description?: string;
-}
-
-/** hub-auth's app with a clock the test sets and an identity provider that knows `users` (by token). */
-function service(
-  users: Record<string, {username: string; groups?: string[]; subject?: string}>,
-  options: {bindings?: AccountBindings; config?: typeof config; listen?: Partial<typeof config.listen>} = {},
-) {
-  const serviceConfig = options.config ?? config;
-  let now = 1_900_000_000;
-  /** The client address each check was made for. */
-  const clients: string[] = [];
-  const revoked = new Set<string>();
-  const lines: Array<Record<string, unknown>> = [];
-  const logStream = new Writable({
-    write(chunk: Buffer, _encoding, done) {
-      lines.push(JSON.parse(chunk.toString()) as Record<string, unknown>);
-      done();
-    },
-  });
-  const jwks = verificationJwks([material.certificatePem], config.signing.keyId);
-  const deps: TokenServiceDeps = withRequestWiring({
-    config: {...serviceConfig, listen: {...serviceConfig.listen, ...options.listen}},
-    signer: createSigner({
-      privateKeyPem: material.privateKeyPem,
-      certificatePem: material.certificatePem,
-      keyIdFormat: 'libtrust',
-      includeX5c: true,
-    }),
-    jwks,
-    verificationKeys: verificationKeysFromJwks(jwks),
-    verifier: {
-      ready: async () => {},
-      // What the real verifier answers for a token it has cached, and for one found bad.
-      async verify(token, client): Promise<VerifiedClaims> {
-        clients.push(client);
-        const user = users[token];
-        if (!user || revoked.has(token)) throw new InvalidTokenError('the identity provider says the token is not active');
-        return {
-          subject: user.subject ?? `sub-${user.username}`,
-          claims: {preferred_username: user.username, groups: user.groups ?? []},
-          expiresAt: now + 600,
-        };
-      },
-    },
-    rules: defaultPolicy({publicRepositories: []}),
-    bindings: options.bindings ?? sharedBindings,
-    sessions: sharedSessions,
-    tokenReuse: createTokenReuse({windowSeconds: config.tokenReuseSeconds, maxEntries: config.cacheSize}),
-    metrics: createMetrics(),
-    logger: pino({level: 'info'}, logStream),
-    nowSeconds: () => now,
-    ready: async () => {},
-  });
-  const app = createApp(deps);
-  return {
-    app,
-    clients,
-    monitoring: createMonitoringApp(deps),
-    lines,
-    tick: (seconds: number) => (now += seconds),
-    revoke: (token: string) => revoked.add(token),
-    async get(
-      token: string | undefined,
-      scope: string,
-      extra = '',
-      headers: Record<string, string> = {},
-    ): Promise<{status: number; body: TokenAnswer}> {
-      const response = await app.inject({
-        url: `/token?service=registry.example.com&scope=${encodeURIComponent(scope)}${extra}`,
-        headers: {...headers, ...(token === undefined ? {} : {authorization: `Basic ${Buffer.from(`user:${token}`).toString('base64')}`})},
-      });
-      return {status: response.statusCode, body: response.json()};
-    },
-    /** docker's identity-token request: POST /token with hub-auth's own refresh token. */
-    async refresh(refreshToken: string | undefined, scope: string): Promise<{status: number; body: TokenAnswer}> {
-      const response = await app.inject({
-        method: 'POST',
-        url: '/token',
-        payload: new URLSearchParams({
-          grant_type: 'refresh_token',
-          service: 'registry.example.com',
-          scope,
-          refresh_token: refreshToken ?? '',
-        }).toString(),
-        headers: {'content-type': 'application/x-www-form-urlencoded'},
-      });
-      return {status: response.statusCode, body: response.json()};
-    },
-  };
-}
+import {config, rawConfig, service, store, type TokenAnswer} from './token-service.js';
 
 describe('GET /token with token reuse', () => {
   it('answers the same grant within the window with the same token, its original issued_at and the time it has left', async () => {
@@ -315,11 +189,31 @@ describe('GET /token refusing accounts', () => {
     nowMs += 1000;
     expect((await hub.get('second-token', 'repository:grace/app:push')).status).toBe(200);
     const refreshed = await hub.refresh(first.body.refresh_token, 'repository:grace/app:push');
-    expect(refreshed.status).toBe(403);
+    expect(refreshed.status).toBe(401);
     expect(refreshed.body).toMatchObject({
-      error: 'access_denied',
-      error_description: expect.stringContaining('belongs to someone else'),
+      error: 'invalid_grant',
+      error_description: expect.stringContaining('"grace" is no longer bound to this sign-in'),
     });
+  });
+
+  it('never lets an identity token claim a released name back: its old holder is refused and the name stays free', async () => {
+    let nowMs = 0;
+    const hub = service(
+      {'departed-token': {username: 'heidi', subject: 'departed'}},
+      {
+        bindings: accountBindings(await emptied(store), {recheckMs: 1000, nowMs: () => nowMs}),
+      },
+    );
+    const copied = (await hub.get('departed-token', 'repository:heidi/app:pull', '&offline_token=true')).body.refresh_token;
+    await store.query('DELETE FROM account_bindings WHERE account = $1', ['heidi']);
+    nowMs += 1000;
+    const refreshed = await hub.refresh(copied, 'repository:heidi/app:push');
+    expect(refreshed).toMatchObject({
+      status: 401,
+      body: {error: 'invalid_grant', error_description: expect.stringContaining('sign in again')},
+    });
+    expect(refreshed.body.token).toBeUndefined();
+    expect(await store.query('SELECT account FROM account_bindings WHERE account = $1', ['heidi'])).toEqual([]);
   });
 
   it('gives a group the groups/ namespace, never the one of a user named like it', async () => {
@@ -404,5 +298,116 @@ describe('GET /repositories', () => {
     expect(answer.status).toBe(502);
     expect(elsewhere.seen).toEqual([]);
     expect(hub.lines.find((line) => line.event === 'repositories')).toMatchObject({level: 40, error: expect.stringContaining('outside')});
+  });
+});
+
+describe('identity tokens and their sign-in sessions', () => {
+  const offline = (password: string, more: Record<string, string> = {}) => ({
+    grant_type: 'password',
+    client_id: 'docker',
+    access_type: 'offline',
+    service: 'registry.example.com',
+    scope: 'repository:ivan/app:pull',
+    password,
+    ...more,
+  });
+  const sessionOf = async (identityToken: string) =>
+    (
+      await store.query<{session_id: string; client: string; address: string; provider_session: string | null; groups: string[]}>(
+        'SELECT t.session_id, s.client, s.address, s.provider_session, s.groups FROM identity_tokens t JOIN sessions s ON s.id = t.session_id WHERE t.id = $1',
+        [decodeJwt(identityToken).jti],
+      )
+    )[0];
+
+  it('names its session and its own id as the store records them, and the re-check window; nothing else', async () => {
+    const hub = service({'ivan-token': {username: 'ivan', groups: ['dev'], sid: 'provider-session-1'}});
+    const answer = await hub.post('/token', offline('ivan-token'));
+    expect(answer.status).toBe(200);
+    const claims = decodeJwt(answer.body!.refresh_token!);
+    expect(Object.keys(claims).sort()).toEqual(['aud', 'chk', 'exp', 'iat', 'iss', 'jti', 'sid', 'sub', 'svc', 'token_use']);
+    expect(claims).toMatchObject({
+      sub: 'ivan',
+      chk: config.refreshTokens.revalidateSeconds,
+      exp: claims.iat! + config.refreshTokens.lifetimeSeconds,
+    });
+    expect(await sessionOf(answer.body!.refresh_token!)).toEqual({
+      session_id: claims.sid,
+      client: 'docker',
+      address: '127.0.0.1',
+      provider_session: 'provider-session-1',
+      groups: ['dev'],
+    });
+  });
+
+  it('continues the session of the identity token it is given, for the same holder and a live session only', async () => {
+    const hub = service({'judy-token': {username: 'judy'}, 'judy-again': {username: 'judy'}, 'mallory-token': {username: 'mallory'}});
+    const first = (await hub.post('/token', offline('judy-token'))).body!.refresh_token!;
+    const continued = (await hub.post('/token', offline('judy-again', {client_id: 'hub', refresh_token: first}))).body!.refresh_token!;
+    expect(decodeJwt(continued).sid).toBe(decodeJwt(first).sid);
+    expect(decodeJwt(continued).jti).not.toBe(decodeJwt(first).jti);
+    // Someone else's token presented with it: a session of their own, never judy's.
+    const other = (await hub.post('/token', offline('mallory-token', {refresh_token: first}))).body!.refresh_token!;
+    expect(decodeJwt(other).sid).not.toBe(decodeJwt(first).sid);
+    await hub.post('/revoke', {token: first});
+    const afterLogout = (await hub.post('/token', offline('judy-token', {refresh_token: continued}))).body!.refresh_token!;
+    expect(decodeJwt(afterLogout).sid).not.toBe(decodeJwt(first).sid);
+  });
+
+  it('trades one only while its session was re-checked within refreshTokens.revalidateSeconds, and says what to do after', async () => {
+    const hub = service({'kim-token': {username: 'kim'}});
+    const identity = (await hub.get('kim-token', 'repository:kim/app:pull', '&offline_token=true')).body.refresh_token;
+    hub.tick(config.refreshTokens.revalidateSeconds + 1);
+    const lapsed = await hub.refresh(identity, 'repository:kim/app:push');
+    expect(lapsed).toMatchObject({
+      status: 401,
+      body: {
+        error: 'invalid_grant',
+        error_description: expect.stringMatching(/more than 1 h ago: sign in again \(docker login\).*hub login/),
+      },
+    });
+    // A valid access token of kim's passing (GET with Basic) is the re-check.
+    expect((await hub.get('kim-token', 'repository:kim/app:pull')).status).toBe(200);
+    expect((await hub.refresh(identity, 'repository:kim/app:push')).status).toBe(200);
+  });
+
+  it('grants what the groups the last access token showed allow, read from the session', async () => {
+    const users = {'lena-token': {username: 'lena', groups: ['dev']}};
+    const hub = service(users);
+    const identity = (await hub.get('lena-token', 'repository:lena/app:pull', '&offline_token=true')).body.refresh_token;
+    const push = 'repository:groups/dev/app:push';
+    expect(decodeJwt((await hub.refresh(identity, push)).body.token!).access).toEqual([
+      {type: 'repository', name: 'groups/dev/app', actions: ['push']},
+    ]);
+    users['lena-token'].groups = [];
+    await hub.get('lena-token', 'repository:lena/app:pull');
+    expect(decodeJwt((await hub.refresh(identity, push)).body.token!).access).toEqual([]);
+  });
+
+  it('refuses a token whose session was ended, saying why', async () => {
+    const hub = service({'mona-token': {username: 'mona'}});
+    const identity = (await hub.get('mona-token', 'repository:mona/app:pull', '&offline_token=true')).body.refresh_token!;
+    await signInSessions(store).revoke({session: decodeJwt(identity).sid as string}, 'ended by the operator', hub.now());
+    expect(await hub.refresh(identity, 'repository:mona/app:pull')).toMatchObject({
+      status: 401,
+      body: {error: 'invalid_grant', error_description: expect.stringContaining('ended (ended by the operator): sign in again')},
+    });
+    expect(await hub.refresh('not-a-token', 'repository:mona/app:pull')).toMatchObject({
+      status: 401,
+      body: {error: 'invalid_grant', error_description: expect.stringContaining('hub login, or docker login')},
+    });
+  });
+
+  it('answers 503 temporarily_unavailable with Retry-After when the store cannot answer, and no token', async () => {
+    const identity = (
+      await service({'nina-token': {username: 'nina'}}).get('nina-token', 'repository:nina/app:pull', '&offline_token=true')
+    ).body.refresh_token!;
+    const down = async (): Promise<never> => {
+      throw new StoreUnavailableError('the store cannot answer: connection refused');
+    };
+    const hub = service({'nina-token': {username: 'nina'}}, {sessions: {...signInSessions(store), ofToken: down, start: down}});
+    const refused = await hub.post('/token', {grant_type: 'refresh_token', service: 'registry.example.com', refresh_token: identity});
+    expect(refused).toMatchObject({status: 503, headers: {'retry-after': '5'}, body: {error: 'temporarily_unavailable'}});
+    expect(refused.body?.token).toBeUndefined();
+    expect((await hub.post('/token', offline('nina-token'))).status).toBe(503);
   });
 });
