@@ -17,6 +17,8 @@ export interface AdminClient {
 }
 
 const TIMEOUT_MS = 15_000;
+/** The admin API's own 404s; any other is a listener without it. */
+const OWN_NOT_FOUND = new Set(['unknown_session', 'unknown_account']);
 
 export async function adminClient(configFile: string, env: NodeJS.ProcessEnv = process.env): Promise<AdminClient> {
   const config = await loadConfig(configFile);
@@ -47,7 +49,7 @@ export async function adminClient(configFile: string, env: NodeJS.ProcessEnv = p
         throw new OperatorFailure(
           `hub-auth at ${base} refused the admin credential: the one ${configFile} names (admin.credential, or the file the instance wrote) is not the running instance's. Was it restarted with another configuration?`,
         );
-      if (response.status === 404 && answer.error === undefined)
+      if (response.status === 404 && !OWN_NOT_FOUND.has(answer.error ?? ''))
         throw new OperatorFailure(`${base} has no admin API: is it a hub-auth of this version, and ${configFile} its configuration?`);
       if (response.status === 400) throw new ConfigError(said);
       throw new OperatorFailure(said);

@@ -64,7 +64,7 @@ export function registerAdminRoutes(
 
       admin.get('/sessions', async (request) => {
         const query = parsed(listQuery, request.query, 'the query');
-        const sessions = await deps.sessions.list(query);
+        const sessions = await deps.sessions.list({...query, nowSeconds: deps.nowSeconds()});
         return {sessions: sessions.map(shown), limit: query.limit, complete: sessions.length < query.limit};
       });
 

@@ -5,6 +5,7 @@ import {afterAll, beforeEach, describe, expect, it} from 'vitest';
 import {accountBindings} from '../../../../src/accounts/bindings.js';
 import {registerAdminRoutes, type AdminAccess} from '../../../../src/http/routes/admin.js';
 import {signInSessions, type SessionStart} from '../../../../src/sessions/sessions.js';
+import {StoreUnavailableError} from '../../../../src/store/sql.js';
 import {embedded, emptied} from '../../../stores.js';
 
 const CREDENTIAL = 'admin-credential-of-the-test-0123456789';
@@ -85,13 +86,16 @@ describe('the admin API: sessions and revocation', () => {
         lastUsedAt: new Date(NOW * 1000).toISOString(),
       }),
     ]);
+    // Expired before the admin clock (NOW + 60): not live, not listed.
+    await sessions.start({...signIn(), expiresAt: NOW + 30});
+    expect((await call('GET', '/admin/sessions?account=alice')).json().sessions).toHaveLength(1);
     const limited = (await call('GET', '/admin/sessions?limit=1')).json();
     expect(limited).toMatchObject({limit: 1, complete: false});
     expect(limited.sessions).toHaveLength(1);
   });
 
   it('revokes by account, by issuer and subject, and by session id, saying how many it ended', async () => {
-    const {call, sessions} = adminApp();
+    const {call, sessions, lines} = adminApp();
     await sessions.start(signIn());
     await sessions.start(signIn());
     const bobs = await sessions.start(signIn(bob, 'bob'));
@@ -104,6 +108,37 @@ describe('the admin API: sessions and revocation', () => {
     expect((await call('GET', '/admin/sessions')).json().sessions).toEqual([]);
     const revoked = await sessions.ofToken(bobs.tokenId);
     expect(revoked?.revoked).toEqual({at: NOW + 60, reason: 'revoked by the operator'});
+    expect(lines.filter((line) => line.includes('sessions revoked by the operator'))).toHaveLength(4);
+  });
+
+  it('answers 503 with the reason when the store cannot answer, never a guess', async () => {
+    const app = Fastify();
+    const down = async () => {
+      throw new StoreUnavailableError('connection refused');
+    };
+    const sessions = {...signInSessions(store), list: down, revoke: down};
+    registerAdminRoutes(app, {sessions, bindings: accountBindings(store), nowSeconds: () => NOW}, {credential: CREDENTIAL});
+    const headers = {authorization: `Bearer ${CREDENTIAL}`};
+    for (const request of [
+      {method: 'GET' as const, url: '/admin/sessions'},
+      {method: 'POST' as const, url: '/admin/revoke', payload: {account: 'alice'}},
+    ]) {
+      const answer = await app.inject({...request, headers});
+      expect(answer.statusCode).toBe(503);
+      expect(answer.json()).toEqual({error: 'store_unavailable', message: 'the store cannot answer: connection refused; try again'});
+    }
+  });
+
+  it('refuses a body that is not JSON, naming what it takes', async () => {
+    const {app} = adminApp();
+    const answer = await app.inject({
+      method: 'POST',
+      url: '/admin/revoke',
+      headers: {authorization: `Bearer ${CREDENTIAL}`, 'content-type': 'application/json'},
+      payload: 'account=alice',
+    });
+    expect(answer.statusCode).toBe(400);
+    expect(answer.json().error).toBe('bad_request');
   });
 
   it('answers 404 for a session that is unknown or ended already', async () => {
