@@ -124,6 +124,7 @@ const packageApart = (depth) => [
  */
 const HUB_AUTH_WINGS = [
   [{wing: 'cli', files: ['cli.ts']}],
+  [{wing: 'operator', files: ['operator/*.ts']}],
   [{wing: 'http', files: ['http/*.ts', 'http/*/*.ts']}],
   [{wing: 'service-deps', files: ['service-deps.ts']}],
   [{wing: 'tokens', files: ['tokens/*.ts']}],
@@ -134,7 +135,21 @@ const HUB_AUTH_WINGS = [
     {wing: 'policy', files: ['policy/*.ts']},
     {wing: 'oidc', files: ['oidc/*.ts']},
   ],
-  [{wing: 'shared', files: ['compact-jws.ts', 'config.ts', 'holder.ts', 'metrics.ts', 'namespaces.ts', 'remember.ts', 'version.ts']}],
+  [
+    {
+      wing: 'shared',
+      files: [
+        'compact-jws.ts',
+        'config.ts',
+        'holder.ts',
+        'admin-credential.ts',
+        'metrics.ts',
+        'namespaces.ts',
+        'remember.ts',
+        'version.ts',
+      ],
+    },
+  ],
 ];
 const WING_ORDER = 'imports upward or sideways: hub-auth wings import only downwards (eslint.config.js says which is where, and why)';
 

@@ -10,6 +10,9 @@ import {createLogger, createTokenService} from './http/service.js';
 import {DRAIN_TIMEOUT_MS, drainOnSignals} from './http/shutdown.js';
 import {hubAuthVersion} from './version.js';
 import {quoted} from '@hub/common/quote';
+import {establishAdminCredential} from './admin-credential.js';
+import {OperatorFailure} from './operator/admin-client.js';
+import {OPERATOR_COMMANDS, OPERATOR_USAGE} from './operator/commands.js';
 
 const USAGE = `hub-auth — the registry's token service for hub
 
@@ -17,13 +20,20 @@ Usage:
   hub-auth serve --config FILE
   hub-auth keygen --out DIR --realm URL --service NAME [--issuer NAME] [--algorithm ES256|RS256]
                   [--days 365] [--common-name NAME] [--force]
+  hub-auth sessions list --config FILE [--account NAME] [--json]
+  hub-auth revoke --config FILE (--account NAME | --subject ISS SUB | --session ID)
+  hub-auth accounts release NAME --config FILE [--to ISS SUB]
   hub-auth --version
   hub-auth COMMAND --help
 
 serve    answers the registry's token requests (Docker token auth) with the policy in FILE
 keygen   writes signing.key (0600), signing.crt and the registry's auth.token config snippet
+sessions lists the live sign-in sessions of the instance FILE configures
+revoke   ends sign-in sessions: their identity tokens are refused on every instance
+accounts release frees an account name (or gives it to --to) and ends its old holder's sessions
 
-Exit codes: 0 success, 1 failure (port in use, files that cannot be written), 2 bad usage or configuration.
+Exit codes: 0 success, 1 failure (port in use, files that cannot be written, the instance not running
+or refusing the admin credential, an unknown session), 2 bad usage or configuration.
 `;
 
 const COMMAND_USAGE = {
@@ -53,6 +63,7 @@ for the registry's config.yml, also printed on stdout. Refuses to replace existi
   --force                replace existing files: a new key, which the registry must be given
   -h, --help             this help
 `,
+  ...OPERATOR_USAGE,
 } as const;
 
 type Command = keyof typeof COMMAND_USAGE;
@@ -81,9 +92,10 @@ export async function main(argv: string[]): Promise<number> {
     return 0;
   }
   try {
-    return await (command === 'serve' ? serve(rest) : keygen(rest));
+    if (command === 'serve') return await serve(rest);
+    return await (command === 'keygen' ? keygen(rest) : OPERATOR_COMMANDS[command](rest));
   } catch (error) {
-    if (error instanceof Failure) {
+    if (error instanceof Failure || error instanceof OperatorFailure) {
       process.stderr.write(`hub-auth: ${error.message}\n`);
       return 1;
     }
@@ -110,7 +122,18 @@ async function serve(args: string[]): Promise<number> {
   const logger = createLogger();
   const store = await openStore(config.store, logger);
   logger.info({event: 'store', where: store.where}, 'store opened');
-  const service = await createTokenService(config, store, logger);
+  const admin = await establishAdminCredential(config).then(
+    ({credential, file}) => {
+      if (file) logger.info({event: 'admin', credentialFile: file}, 'the admin API takes the credential in this file');
+      return {credential};
+    },
+    // Logins go on without it: a state directory hub-auth cannot write must not stop the registry.
+    (error: Error) => {
+      logger.error({event: 'admin', reason: error.message}, 'the admin API is off: it has no credential');
+      return {problem: error.message};
+    },
+  );
+  const service = await createTokenService(config, store, logger, process.env, undefined, admin);
   const {app, monitoring} = service;
   const listen = async (server: typeof app, section: 'listen' | 'monitoring'): Promise<string> => {
     const {host, port} = config[section];

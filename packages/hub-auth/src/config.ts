@@ -254,6 +254,15 @@ const configSchema = z
       .strict()
       .default({bindingsFile: DEFAULT_BINDINGS_FILE, reservedNames: []}),
     store: storeSchema.default({...STORE_DEFAULTS, dataDir: DEFAULT_STORE_DIR}),
+    /**
+     * The admin API on the monitoring listener (http/routes/admin.ts) and the commands that use it:
+     * its bearer credential, or, without one, the file the instance writes a generated one to
+     * (admin-credential.ts says where by default).
+     */
+    admin: z
+      .object({credential: secretSource.optional(), credentialFile: z.string().min(1).optional()})
+      .strict()
+      .default({}),
     policy: z
       .object({publicRepositories: z.array(z.string().min(1)).default([]), rules: z.array(aclRule).optional()})
       .strict()

@@ -2,7 +2,7 @@ import {mkdtempSync} from 'node:fs';
 import {tmpdir} from 'node:os';
 import {join} from 'node:path';
 import {afterAll} from 'vitest';
-import {parseConfig, type StoreConfig} from '../src/config.js';
+import {parseConfig, type StoreConfig, type TokenServiceConfig} from '../src/config.js';
 import {openStore, type Store} from '../src/store/open-store.js';
 import {postgresEnabled, startPostgres, type Postgres} from '@hub/test-stack/postgres';
 
@@ -20,16 +20,21 @@ export function recordingLogger(): RecordingLogger {
   return {lines, info: at('info'), warn: at('warn'), error: at('error')};
 }
 
-/** store settings as hub-auth reads them from its configuration. */
-export function storeConfig(store: Record<string, unknown>): StoreConfig {
+/** A configuration with what hub-auth requires and these sections, as hub-auth reads it. */
+export function configWith(sections: Record<string, unknown>): TokenServiceConfig {
   return parseConfig({
     service: 's',
     signing: {key: {value: 'k'}, certificate: {value: 'c'}},
     oidc: {issuer: 'https://id.example'},
     client: {clientId: 'c'},
     registry: {host: 'r.example'},
-    store,
-  }).store;
+    ...sections,
+  });
+}
+
+/** store settings as hub-auth reads them from its configuration. */
+export function storeConfig(store: Record<string, unknown>): StoreConfig {
+  return configWith({store}).store;
 }
 
 export const temporaryDir = (name: string) => mkdtempSync(join(tmpdir(), `hub-auth-${name}-`));

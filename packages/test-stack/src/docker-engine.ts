@@ -104,3 +104,13 @@ export async function makeLayeredImage(env: NodeJS.ProcessEnv, dir: string, refe
   await run('tar', ['-C', archive, '-cf', `${root}.tar`, '.']);
   await run('docker', ['load', '-i', `${root}.tar`], {env});
 }
+
+/** `docker ARGS` with `input` on its stdin, as a user types it: its exit code and what it printed, never a throw. */
+export function runDocker(env: NodeJS.ProcessEnv, args: string[], input?: string): Promise<{code: number; output: string}> {
+  return new Promise((resolve) => {
+    const child = execFile('docker', args, {env}, (error, stdout, stderr) => {
+      resolve({code: error ? Number((error as {code?: number}).code ?? 1) : 0, output: `${stdout}${stderr}`});
+    });
+    child.stdin?.end(input ?? '');
+  });
+}

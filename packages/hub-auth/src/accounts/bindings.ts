@@ -2,6 +2,7 @@ import {LRUCache} from 'lru-cache';
 import type {Store} from '../store/open-store.js';
 import {importBindingsFile, type ImportedBindings} from './bindings-import.js';
 import type {Holder} from '../holder.js';
+import type {Sessions} from '../sessions/sessions.js';
 
 /**
  * Which holder (issuer and subject) each account name belongs to. OIDC does not promise that a
@@ -16,18 +17,29 @@ import type {Holder} from '../holder.js';
  * A holder read is trusted for `recheckMs` (a second): looking on every request would cost a query
  * per token request, and the second adds nothing an attacker can use, since the registry tokens a
  * released name's old holder already has stay valid for their whole lifetime (minutes) anyway.
+ * Only a holder's own name is answered from memory: a refusal reads the store again, so that the
+ * name's new holder after a release is served at once on every instance.
  */
 export interface AccountBindings {
   /** True when `account` is `holder`'s (bound now if it was free), false when another's. */
   claim(account: string, holder: Holder): Promise<boolean>;
-  /**
-   * True when `account` is bound to `holder` now; never binds. For credentials that stand for a
-   * binding made earlier (identity tokens): a name released since is nobody's, and a departed
-   * holder's copied token must not claim it back.
-   */
+  /** True when `account` is `holder`'s now; a free name stays free (an identity token never claims one). */
   holds(account: string, holder: Holder): Promise<boolean>;
+  /**
+   * Frees `account`, or gives it to `to`, and ends every session of it, in one transaction: the
+   * old holder's identity tokens stop working as the name stops being theirs. Undefined when
+   * nobody held it.
+   */
+  release(account: string, to: Holder | undefined, sessions: Pick<Sessions, 'revoke'>, nowSeconds: number): Promise<Released | undefined>;
   /** Resolves once the store answers and the bindings file of earlier versions is in it; rejects with why not yet. */
   ready(): Promise<void>;
+}
+
+export interface Released {
+  from: Holder;
+  to: Holder | undefined;
+  /** The ids of the sessions it ended. */
+  endedSessions: string[];
 }
 
 export interface BindingsOptions {
@@ -46,6 +58,10 @@ const DEFAULT_OPTIONS: BindingsOptions = {recheckMs: 1000, nowMs: () => performa
 
 const CLAIM = 'INSERT INTO account_bindings (account, issuer, subject) VALUES ($1, $2, $3) ON CONFLICT (account) DO NOTHING';
 const HOLDER = 'SELECT issuer, subject FROM account_bindings WHERE account = $1';
+const HOLDER_FOR_RELEASE = `${HOLDER} FOR UPDATE`;
+const FREE = 'DELETE FROM account_bindings WHERE account = $1';
+const MOVE = 'UPDATE account_bindings SET issuer = $2, subject = $3, since = to_timestamp($4) WHERE account = $1';
+const RELEASE_EVENT = `INSERT INTO events (at, kind, account, issuer, subject, detail) VALUES (to_timestamp($1), 'release', $2, $3, $4, $5)`;
 
 export function accountBindings(store: Store, given: Partial<BindingsOptions> = {}): AccountBindings {
   const options = {...DEFAULT_OPTIONS, ...given};
@@ -70,42 +86,71 @@ export function accountBindings(store: Store, given: Partial<BindingsOptions> = 
     }
   };
 
-  async function holderOf(account: string): Promise<Holder | undefined> {
-    const [row] = await store.query<Holder>(HOLDER, [account]);
+  async function holderOf(account: string, sql: Pick<Store, 'query'> = store, text = HOLDER): Promise<Holder | undefined> {
+    const [row] = await sql.query<Holder>(text, [account]);
     return row && {issuer: row.issuer, subject: row.subject};
   }
 
-  /** Who holds `account`: as read within `recheckMs`, else as the store says now (remembered when someone does). */
-  async function currentHolder(account: string, now: number): Promise<Holder | undefined> {
-    if (!imported) await ready();
+  /** The holder remembered within recheckMs, when it is `holder`. */
+  function remembersAs(account: string, holder: Holder, now: number): boolean {
     const remembered = known.get(account);
-    if (remembered && now - remembered.readAt < options.recheckMs) return remembered.holder;
-    const held = await holderOf(account);
+    return remembered !== undefined && now - remembered.readAt < options.recheckMs && sameHolder(remembered.holder, holder);
+  }
+
+  function remember(account: string, held: Holder | undefined, now: number): void {
     if (held) known.set(account, {holder: held, readAt: now});
-    return held;
+    else known.delete(account);
   }
 
   return {
     ready,
-    async holds(account, holder) {
-      const held = await currentHolder(account, options.nowMs());
-      return held !== undefined && sameHolder(held, holder);
-    },
     async claim(account, holder) {
+      if (!imported) await ready();
       const now = options.nowMs();
-      let held = await currentHolder(account, now);
+      if (remembersAs(account, holder, now)) return true;
+      let held = await holderOf(account);
       if (!held) {
         await store.query(CLAIM, [account, holder.issuer, holder.subject]);
         // Ours, or the one who got there first: either way the row that stands.
         held = await holderOf(account);
-        if (!held) {
-          // Released between our insert and our read: nobody holds it, so it is not this caller's either.
-          known.delete(account);
-          return false;
-        }
-        known.set(account, {holder: held, readAt: now});
       }
-      return sameHolder(held, holder);
+      // Undefined when released between our insert and our read: nobody holds it, so not this caller either.
+      remember(account, held, now);
+      return held !== undefined && sameHolder(held, holder);
+    },
+    async holds(account, holder) {
+      if (!imported) await ready();
+      const now = options.nowMs();
+      if (remembersAs(account, holder, now)) return true;
+      const held = await holderOf(account);
+      remember(account, held, now);
+      return held !== undefined && sameHolder(held, holder);
+    },
+    async release(account, to, sessions, nowSeconds) {
+      if (!imported) await ready();
+      const released = await store.transaction(async (sql) => {
+        // Locked: a claim of the freed name waits for this transaction, and finds it free or moved.
+        const from = await holderOf(account, sql, HOLDER_FOR_RELEASE);
+        if (!from) return undefined;
+        await (to ? sql.query(MOVE, [account, to.issuer, to.subject, nowSeconds]) : sql.query(FREE, [account]));
+        const ended = await sessions.revoke(
+          {account},
+          to ? 'account name given to another holder' : 'account name released',
+          nowSeconds,
+          sql,
+        );
+        await sql.query(RELEASE_EVENT, [
+          nowSeconds,
+          account,
+          from.issuer,
+          from.subject,
+          JSON.stringify({to: to ?? null, endedSessions: ended.length}),
+        ]);
+        return {from, to, endedSessions: ended.map((session) => session.id)};
+      });
+      // This instance forgets the old holder now; the others re-read within recheckMs.
+      known.delete(account);
+      return released;
     },
   };
 }

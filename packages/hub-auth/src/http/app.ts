@@ -1,5 +1,6 @@
 import formBody from '@fastify/formbody';
 import Fastify, {LogController, type FastifyError, type FastifyInstance, type FastifyReply, type FastifyRequest} from 'fastify';
+import {registerAdminRoutes, type AdminAccess} from './routes/admin.js';
 import {registerHealthRoutes} from './routes/health.js';
 import {registerRepositoryListingRoute} from './routes/repositories.js';
 import {registerRevocationRoute} from './routes/revoke.js';
@@ -63,17 +64,21 @@ function refuse(error: FastifyError, request: FastifyRequest, reply: FastifyRepl
 
 /**
  * Metrics and health checks, on a listener of their own (loopback by default): what they tell
- * is for the operator's monitoring, not for anyone who can reach the token endpoint.
+ * is for the operator's monitoring, not for anyone who can reach the token endpoint. The admin
+ * API too, behind its own credential.
  */
-export function createMonitoringApp(deps: TokenServiceDeps): FastifyInstance {
+export function createMonitoringApp(deps: TokenServiceDeps, admin: AdminAccess = {problem: 'not set up'}): FastifyInstance {
   const app = Fastify({
     loggerInstance: deps.logger,
     logController: new LogController({disableRequestLogging: true}),
     requestTimeout: deps.config.listen.requestTimeoutSeconds * 1000,
     connectionTimeout: deps.config.listen.requestTimeoutSeconds * 1000,
+    // The admin API's requests are a few names and ids.
+    bodyLimit: 16 * 1024,
   });
   app.server.maxConnections = MONITORING_MAX_CONNECTIONS;
   registerHealthRoutes(app, deps);
+  registerAdminRoutes(app, deps, admin);
   return app;
 }
 

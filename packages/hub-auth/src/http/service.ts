@@ -11,6 +11,7 @@ import {createTokenReuse} from '../tokens/token-reuse.js';
 import {createAccessTokenVerifier} from '../oidc/verify-access-token.js';
 import type {Store} from '../store/open-store.js';
 import {withRequestWiring} from './request-wiring.js';
+import type {AdminAccess} from './routes/admin.js';
 
 export function createLogger(level = process.env.HUB_AUTH_LOG_LEVEL ?? 'info'): Logger {
   // Tokens travel in Authorization headers and form bodies; neither is ever logged. Lines are
@@ -25,7 +26,8 @@ export function createLogger(level = process.env.HUB_AUTH_LOG_LEVEL ?? 'info'): 
 /**
  * Reads the secrets a configuration names and builds the token app and the monitoring app from
  * them, on the store opened at start (store/open-store.ts: a reload keeps it). `metrics` is given
- * by a reload (reload.ts), so that the counts go on.
+ * by a reload (reload.ts), so that the counts go on; `admin` by the start only, since a reload keeps
+ * the monitoring listener and its admin API as they are.
  */
 export async function createTokenService(
   config: TokenServiceConfig,
@@ -33,6 +35,7 @@ export async function createTokenService(
   logger: Logger = createLogger(),
   env: NodeJS.ProcessEnv = process.env,
   metrics: TokenServiceMetrics = createMetrics(),
+  admin?: AdminAccess,
 ) {
   const keys = await loadSigningKeys(config.signing, env);
   const introspection = config.oidc.introspection && {
@@ -80,7 +83,7 @@ export async function createTokenService(
   });
   return {
     app: createApp(deps),
-    monitoring: createMonitoringApp(deps),
+    monitoring: createMonitoringApp(deps, admin),
     ready: deps.ready,
     /** Ready as far as the identity provider goes: what provider-watch.ts waits for and names. */
     providerReady: () => verifier.ready(),

@@ -82,8 +82,8 @@ export interface Sessions {
   touch(sessionId: string, nowSeconds: number): Promise<void>;
   /** Ends the live sessions `target` names, in `sql` when given (a transaction of the caller's); the sessions it ended. */
   revoke(target: RevocationTarget, reason: string, nowSeconds: number, sql?: Sql): Promise<SessionRecord[]>;
-  /** Live sessions, newest first; of one account when given. */
-  list(filter?: {account?: string; limit?: number}): Promise<SessionRecord[]>;
+  /** Live sessions, newest first; of one account when given; with `nowSeconds`, none that expired by then. */
+  list(filter?: {account?: string; limit?: number; nowSeconds?: number}): Promise<SessionRecord[]>;
 }
 
 export interface SessionsOptions {
@@ -245,7 +245,8 @@ export function signInSessions(store: Store, given: Partial<SessionsOptions> = {
 
     async list(filter = {}) {
       const params: unknown[] = [filter.limit ?? 1000];
-      const where = filter.account === undefined ? '' : `AND s.account = $${params.push(filter.account)}`;
+      let where = filter.account === undefined ? '' : `AND s.account = $${params.push(filter.account)}`;
+      if (filter.nowSeconds !== undefined) where += ` AND s.expires_at > to_timestamp($${params.push(filter.nowSeconds)})`;
       const rows = await store.query<Row>(
         `SELECT ${COLUMNS} FROM sessions s WHERE s.revoked_at IS NULL ${where} ORDER BY s.created_at DESC LIMIT $1`,
         params,

@@ -118,10 +118,17 @@ async function recheckSessions(deps: CallerDeps, holder: Holder, groups: readonl
   }
 }
 
-export async function checkBinding(deps: Pick<CallerDeps, 'bindings'>, account: string, holder: Holder, presented: string): Promise<void> {
+export async function checkBinding(
+  deps: Pick<CallerDeps, 'bindings'>,
+  account: string,
+  holder: Holder,
+  presented: 'access token' | 'refresh token',
+): Promise<void> {
   let mine: boolean;
   try {
-    mine = await deps.bindings.claim(account, holder);
+    // An identity token never claims a free name: the name it was issued for may have been released
+    // (accounts release) so that someone else gets it, and its old holder's copy must not take it back.
+    mine = await (presented === 'refresh token' ? deps.bindings.holds(account, holder) : deps.bindings.claim(account, holder));
   } catch (error) {
     // The store is down or slow: nobody's name is decided until it answers, so never a wrong allow.
     throw new TokenRequestError(503, 'temporarily_unavailable', "the registry's list of accounts cannot be read just now; try again", {
@@ -131,6 +138,15 @@ export async function checkBinding(deps: Pick<CallerDeps, 'bindings'>, account: 
     });
   }
   if (mine) return;
+  if (presented === 'refresh token')
+    throw new TokenRequestError(
+      403,
+      'access_denied',
+      `the account name ${quoted(account)} is no longer yours on this registry: log in again (hub login, or docker login)`,
+      {
+        operatorNote: {account, reason: 'not bound to this subject (released, or given to another)', subject: holder.subject},
+      },
+    );
   throw new TokenRequestError(
     403,
     'access_denied',
