@@ -1,5 +1,6 @@
 import formBody from '@fastify/formbody';
 import Fastify, {LogController, type FastifyError, type FastifyInstance, type FastifyReply, type FastifyRequest} from 'fastify';
+import {registerBackchannelLogoutRoute} from './routes/backchannel-logout.js';
 import {registerHealthRoutes} from './routes/health.js';
 import {registerRepositoryListingRoute} from './routes/repositories.js';
 import {registerTokenRoutes} from './routes/token.js';
@@ -34,6 +35,7 @@ export function createApp(deps: TokenServiceDeps): FastifyInstance {
   registerTokenRoutes(app, deps);
   registerRepositoryListingRoute(app, deps);
   registerWellKnownRoutes(app, deps);
+  registerBackchannelLogoutRoute(app, deps);
   return app;
 }
 

@@ -7,6 +7,7 @@ import {afterEach, describe, expect, it} from 'vitest';
 import {createApp, createMonitoringApp} from '../../../../src/http/app.js';
 import type {TokenServiceDeps} from '../../../../src/service-deps.js';
 import {accountBindings, type AccountBindings} from '../../../../src/accounts/bindings.js';
+import {providerLogouts} from '../../../../src/sessions/provider-logout.js';
 import {signInSessions} from '../../../../src/sessions/sessions.js';
 import {embedded, emptied} from '../../../stores.js';
 import {parseConfig} from '../../../../src/config.js';
@@ -76,6 +77,7 @@ function service(
     verificationKeys: verificationKeysFromJwks(jwks),
     verifier: {
       ready: async () => {},
+      providerKeys: () => Promise.reject(new Error('no provider keys in these tests')),
       // What the real verifier answers for a token it has cached, and for one found bad.
       async verify(token, client): Promise<VerifiedClaims> {
         clients.push(client);
@@ -91,6 +93,7 @@ function service(
     rules: defaultPolicy({publicRepositories: []}),
     bindings: options.bindings ?? sharedBindings,
     sessions: sharedSessions,
+    providerLogouts: providerLogouts(store, sharedSessions, {clockSkewSeconds: 30}),
     tokenReuse: createTokenReuse({windowSeconds: config.tokenReuseSeconds, maxEntries: config.cacheSize}),
     metrics: createMetrics(),
     logger: pino({level: 'info'}, logStream),
