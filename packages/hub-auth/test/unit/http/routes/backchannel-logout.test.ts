@@ -63,7 +63,7 @@ function logoutToken(
 }
 
 /** One hub-auth instance on `store`, and its log lines. */
-async function instance(store: Store) {
+async function instance(store: Store, settings: {client?: Record<string, unknown>; oidc?: Record<string, unknown>} = {}) {
   const lines: Array<Record<string, unknown> & {msg: string}> = [];
   const logStream = new Writable({
     write(chunk: Buffer, _encoding, done) {
@@ -74,8 +74,8 @@ async function instance(store: Store) {
   const config = parseConfig({
     service: 'hub-registry',
     signing: {key: {value: material.privateKeyPem}, certificate: {value: material.certificatePem}},
-    oidc: {issuer},
-    client: {clientId: 'hub-cli'},
+    oidc: {issuer, ...settings.oidc},
+    client: {clientId: 'hub-cli', ...settings.client},
     registry: {host: 'registry.example.com'},
   });
   const service = await createTokenService(config, store, pino({level: 'info'}, logStream));
@@ -239,4 +239,15 @@ it('answers 503 when the store cannot answer, so that the provider sends the log
     'back-channel logout not acted on now: answered 503, the identity provider sends it again',
   );
   expect(await service.metrics.text()).toContain('hub_auth_backchannel_logouts_total{outcome="unavailable"} 1');
+});
+
+it("takes logout tokens for hub's clients (client.clientId, client.deviceClientId), or for those oidc.backchannelLogout.clientIds names", async () => {
+  const store = await BACKENDS[0]!.fresh();
+  const withDevice = await instance(store, {client: {deviceClientId: 'hub-device'}});
+  const named = await instance(store, {oidc: {backchannelLogout: {clientIds: ['hub-web']}}});
+  const statuses = async (service: typeof named) =>
+    Promise.all(['hub-cli', 'hub-device', 'hub-web'].map(async (aud) => (await service.logout(await logoutToken({aud}))).status));
+  expect(await statuses(withDevice)).toEqual([200, 200, 400]);
+  expect(await statuses(named)).toEqual([400, 400, 200]);
+  await store.close();
 });
