@@ -46,7 +46,12 @@ afterAll(() => new Promise<void>((resolve) => provider.close(() => resolve())));
 /** A logout token as oidc-provider sends one, with these claims changed (undefined: left out), signed by `key`. */
 function logoutToken(
   claims: Record<string, unknown> = {},
-  {key = providerKey.privateKey, kid = PROVIDER_KID, typ = 'logout+jwt'}: {key?: CryptoKey; kid?: string; typ?: string} = {},
+  {
+    key = providerKey.privateKey,
+    kid = PROVIDER_KID,
+    typ = 'logout+jwt',
+    alg = 'RS256',
+  }: {key?: CryptoKey | Uint8Array; kid?: string; typ?: string; alg?: string} = {},
 ) {
   const all: Record<string, unknown> = {
     iss: issuer,
@@ -59,7 +64,7 @@ function logoutToken(
     ...claims,
   };
   for (const [name, value] of Object.entries(all)) if (value === undefined) delete all[name];
-  return new SignJWT(all).setProtectedHeader({alg: 'RS256', kid, typ}).sign(key);
+  return new SignJWT(all).setProtectedHeader({alg, kid, typ}).sign(key);
 }
 
 /** One hub-auth instance on `store`, and its log lines. */
@@ -197,6 +202,11 @@ describe.each(BACKENDS)('back-channel logout on $kind PostgreSQL', (backend) => 
       'a key the provider does not publish',
       () => logoutToken({}, {key: attackerKey.privateKey, kid: 'attacker'}),
       'the token is signed by a key the identity provider does not publish',
+    ],
+    [
+      "HS256 with the provider's public key as the secret (algorithm confusion)",
+      async () => logoutToken({}, {alg: 'HS256', key: new TextEncoder().encode(JSON.stringify(await exportJWK(providerKey.publicKey)))}),
+      'signed with an algorithm that is not allowed',
     ],
     ['another issuer', () => logoutToken({iss: 'https://evil.example'}), 'from another issuer'],
     ['another audience', () => logoutToken({aud: 'another-app'}), "not for this service's clients"],
