@@ -2,7 +2,9 @@ import {afterAll, beforeAll, describe, expect, it} from 'vitest';
 import {exportJWK, generateKeyPair, SignJWT} from 'jose';
 import type {Page} from 'playwright-core';
 import {submitCredentials} from '@hub/test-stack/browser';
-import {BACKCHANNEL_LOGOUT_PATH, hubAuthLogLines, SERVICE} from '@hub/test-stack/hub-auth';
+import {join} from 'node:path';
+import {BACKCHANNEL_LOGOUT_PATH, hubAuthLogLines, SERVICE, startHubAuth, type HubAuth} from '@hub/test-stack/hub-auth';
+import {startPostgres} from '@hub/test-stack/postgres';
 import {FORM_CONTENT_TYPE, subjectOf, USERS} from '@hub/test-stack/identity-provider';
 import {runHub} from '@hub/test-stack/hub-cli';
 import {waitFor} from '@hub/test-stack/ports';
@@ -157,7 +159,8 @@ describe.runIf(e2eEnabled([...E2E_PROGRAMS, ...REGISTRY_PROGRAMS]))('back-channe
     exp: Math.floor(Date.now() / 1000) + 120,
     events: {'http://schemas.openid.net/event/backchannel-logout': {}},
   });
-  const postLogout = (token: string) => fetch(`${stack.hubAuth.url}${BACKCHANNEL_LOGOUT_PATH}`, form({logout_token: token}));
+  const postLogout = (token: string, to: HubAuth = stack.hubAuth) =>
+    fetch(`${to.url}${BACKCHANNEL_LOGOUT_PATH}`, form({logout_token: token}));
 
   it('an attacker POSTing a forged logout token (their key under the provider key id, or their key in the header) ends nothing', async () => {
     const attacker = await generateKeyPair('RS256', {extractable: true});
@@ -170,6 +173,8 @@ describe.runIf(e2eEnabled([...E2E_PROGRAMS, ...REGISTRY_PROGRAMS]))('back-channe
         .setProtectedHeader({alg: 'RS256', typ: 'logout+jwt', jwk: await exportJWK(attacker.publicKey)})
         .sign(attacker.privateKey),
     ];
+    const refused = () => hubAuthLogLines(stack.hubAuth, 'back-channel logout refused');
+    const refusedBefore = refused().length;
     await signedIn(async (identityToken) => {
       const before = accepted().length;
       for (const token of forged) {
@@ -180,7 +185,9 @@ describe.runIf(e2eEnabled([...E2E_PROGRAMS, ...REGISTRY_PROGRAMS]))('back-channe
       expect(accepted()).toHaveLength(before);
       expect(await refreshStatus(identityToken)).toBe(200);
     });
-    for (const line of hubAuthLogLines(stack.hubAuth, 'back-channel logout refused').slice(-2))
+    // hub-auth writes its log in batches, flushed within a second.
+    await waitFor("the refusals in hub-auth's log", async () => refused().length === refusedBefore + 2);
+    for (const line of refused().slice(-2))
       expect(line.reason).toMatch(/^the token (signature is not valid|is signed by a key the identity provider does not publish)$/);
     for (const token of forged) expect(stack.hubAuth.daemon.output()).not.toContain(token);
   });
@@ -189,6 +196,7 @@ describe.runIf(e2eEnabled([...E2E_PROGRAMS, ...REGISTRY_PROGRAMS]))('back-channe
     const sent = await stack.idp.signWithProviderKey({...logoutClaims(), jti: `seen-${Date.now()}`}, 'logout+jwt');
     const before = accepted().length;
     expect((await postLogout(sent)).status).toBe(200);
+    await acceptedLogout(before);
     const identityToken = await signedIn(async (token) => token);
     const replayed = await postLogout(sent);
     expect(replayed.status).toBe(400);
@@ -198,5 +206,36 @@ describe.runIf(e2eEnabled([...E2E_PROGRAMS, ...REGISTRY_PROGRAMS]))('back-channe
     expect(accepted()).toHaveLength(before + 1);
     expect(await refreshStatus(identityToken)).toBe(200);
     expect(stack.hubAuth.daemon.output()).not.toContain(sent);
+  });
+
+  it('two instances on one PostgreSQL: a logout token accepted at one, replayed at the other, is refused there', async () => {
+    const postgres = await startPostgres();
+    const options = {
+      dir: join(stack.sandbox.dir, 'scale'),
+      oidcIssuer: stack.idp.issuer,
+      registryHost: stack.registry.host,
+      signing: stack.signing,
+      store: {url: {env: 'HUB_AUTH_STORE_URL'}},
+      env: {HUB_AUTH_STORE_URL: await postgres.database('backchannel')},
+    };
+    const [one, two] = [await startHubAuth(options), await startHubAuth(options)];
+    try {
+      const sent = await stack.idp.signWithProviderKey({...logoutClaims(), jti: `scaled-${Date.now()}`}, 'logout+jwt');
+      expect((await postLogout(sent, one)).status).toBe(200);
+      const replayed = await postLogout(sent, two);
+      expect(replayed.status).toBe(400);
+      expect(((await replayed.json()) as {error_description: string}).error_description).toContain('used before');
+      // hub-auth writes its log in batches, flushed within a second.
+      await waitFor(
+        "the refusal in the second instance's log",
+        async () => hubAuthLogLines(two, 'back-channel logout refused').length === 1,
+      );
+      expect(hubAuthLogLines(one, 'back-channel logout accepted')).toHaveLength(1);
+      expect(hubAuthLogLines(two, 'back-channel logout accepted')).toHaveLength(0);
+    } finally {
+      await one.stop();
+      await two.stop();
+      await postgres.remove();
+    }
   });
 });

@@ -106,7 +106,7 @@ describe.each(BACKENDS)('back-channel logout on $kind PostgreSQL', (backend) => 
   let two: Awaited<ReturnType<typeof instance>>;
   beforeAll(async () => {
     stores = await backend.twice();
-    [one, two] = (await Promise.all(stores.map(instance))) as [typeof one, typeof two];
+    [one, two] = (await Promise.all(stores.map((store) => instance(store)))) as [typeof one, typeof two];
   });
   afterAll(async () => {
     // PGlite's two instances share one store (its directory opens once): closed once.
