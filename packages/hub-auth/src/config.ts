@@ -211,6 +211,15 @@ const configSchema = z
           .strict()
           .optional(),
         timeoutSeconds: z.number().min(1).max(60).default(10),
+        /**
+         * Back-channel logout (http/routes/backchannel-logout.ts): the client ids a logout token's
+         * `aud` may name. Default: client.clientId and client.deviceClientId, the clients people
+         * sign in to hub with, for which the provider sends them.
+         */
+        backchannelLogout: z
+          .object({clientIds: z.array(z.string().min(1)).min(1).optional()})
+          .strict()
+          .default({}),
       })
       .strict()
       .refine((oidc) => !(oidc.introspection && oidc.userinfo), {

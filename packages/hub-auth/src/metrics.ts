@@ -3,8 +3,8 @@ import {hubAuthVersion} from './version.js';
 
 /**
  * What /metrics shows: requests by grant and outcome, their latency, access token checks, the
- * version, when each signing certificate expires, and the process's own (prom-client's default
- * metrics). The per-request ones are kept here rather than
+ * provider's back-channel logouts by outcome, the version, when each signing certificate expires,
+ * and the process's own (prom-client's default metrics). The per-request ones are kept here rather than
  * by prom-client, which checks and hashes the labels on every update and finds a histogram's
  * bucket through an object keyed by the bound's text: together a tenth of a token request's time
  * once the signature is reused. Here an update is a map lookup and a few additions. Even with
@@ -18,6 +18,7 @@ export interface TokenServiceMetrics {
   requests: LabeledCounter<[grant: string, outcome: string]>;
   duration: LatencyHistogram;
   checks: LabeledCounter<[method: string]>;
+  backchannelLogouts: LabeledCounter<[outcome: string]>;
   /** Replaces the certificates shown: the signing one and those published beside it. */
   showSigningCertificates(certificates: readonly CertificateExpiry[]): void;
   /** The Prometheus text of all of them. */
@@ -62,16 +63,22 @@ export function createMetrics(): TokenServiceMetrics {
     'OIDC access token checks by how they were answered: cache, jwt (local signature check), introspection or userinfo',
     ['method'],
   );
+  const backchannelLogouts = new LabeledCounter<[outcome: string]>(
+    'hub_auth_backchannel_logouts_total',
+    "The identity provider's back-channel logouts by outcome: accepted, refused (a bad or replayed logout token) or unavailable (the store or the provider's keys could not answer; the provider sends it again)",
+    ['outcome'],
+  );
   return {
     registry,
     requests,
     duration,
     checks,
+    backchannelLogouts,
     showSigningCertificates(certificates) {
       certificateExpiry.reset();
       for (const {kid, role, notAfter} of certificates) certificateExpiry.set({kid, role}, Math.floor(notAfter.getTime() / 1000));
     },
-    text: async () => [await registry.metrics(), requests.text(), duration.text(), checks.text()].join('\n'),
+    text: async () => [await registry.metrics(), requests.text(), duration.text(), checks.text(), backchannelLogouts.text()].join('\n'),
   };
 }
 

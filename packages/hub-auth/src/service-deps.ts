@@ -5,6 +5,7 @@ import type {TokenServiceConfig} from './config.js';
 import type {TokenServiceMetrics} from './metrics.js';
 import type {AccessTokenVerifier} from './oidc/verify-access-token.js';
 import type {AclRule, Requester} from './policy/acl.js';
+import type {ProviderLogouts} from './sessions/provider-logout.js';
 import type {Sessions} from './sessions/sessions.js';
 import type {CallerResolver} from './tokens/caller.js';
 import type {SignedToken} from './tokens/issue-token.js';
@@ -26,6 +27,8 @@ export interface TokenServiceDeps {
   bindings: AccountBindings;
   /** Sign-in sessions: what each identity token stands for, and whether it still works. */
   sessions: Sessions;
+  /** What the provider's back-channel logouts end, each once across instances. */
+  providerLogouts: ProviderLogouts;
   tokenReuse: TokenReuse<SignedToken>;
   metrics: TokenServiceMetrics;
   logger: FastifyBaseLogger;

@@ -139,7 +139,7 @@ export async function startBrowser(): Promise<TestBrowser> {
 }
 
 /** The provider's sign-in form, filled in and sent: the same form for the browser and the device flow. */
-async function submitCredentials(page: Page, user: TestUser): Promise<void> {
+export async function submitCredentials(page: Page, user: TestUser): Promise<void> {
   await page.getByLabel('Username').fill(user.username);
   await page.getByLabel('Password').fill(user.password);
   await page.getByRole('button', {name: 'Sign in'}).click();

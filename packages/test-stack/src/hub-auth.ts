@@ -12,6 +12,8 @@ const run = promisify(execFile);
 const BIN = fileURLToPath(new URL('../../hub-auth/bin/hub-auth.js', import.meta.url));
 
 export const SERVICE = 'hub-registry';
+/** Where hub-auth receives back-channel logout (its README, Back-channel logout): the URL a provider registers. */
+export const BACKCHANNEL_LOGOUT_PATH = '/backchannel-logout';
 export const TOKEN_ISSUER = 'hub-auth';
 
 export interface SigningFiles {
@@ -67,6 +69,8 @@ export interface HubAuthOptions {
   env?: NodeJS.ProcessEnv;
   /** Options for node itself, before hub-auth's bin (e.g. --cpu-prof, which NODE_OPTIONS refuses). */
   nodeOptions?: string[];
+  /** The token port, chosen up front where a provider must know hub-auth's URL before it starts (back-channel logout). */
+  port?: number;
 }
 
 /** The configuration file for one hub-auth, as the README describes it. */
@@ -139,7 +143,7 @@ export function spawnHubAuth(configFile: string, logFile: string, env: NodeJS.Pr
 
 /** The real `hub-auth serve`, in its own process, on a free loopback port. */
 export async function startHubAuth(options: HubAuthOptions): Promise<HubAuth> {
-  const port = await freePort();
+  const port = options.port ?? (await freePort());
   const monitoringPort = await freePort();
   const config = await writeHubAuthConfig(options, port, monitoringPort);
   const daemon = spawnHubAuth(config, join(options.dir, `hub-auth-${port}.log`), options.env, options.nodeOptions);

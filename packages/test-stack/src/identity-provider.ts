@@ -103,6 +103,15 @@ export interface IdentityProvider {
   tokenRequestTimes: number[];
   /** Signs a JWT with the provider's own signing key, for tests that need tokens with odd claims (or another `typ` header). */
   signWithProviderKey(payload: JWTPayload, typ?: string): Promise<string>;
+  /**
+   * The stack's "disable this person": what an administrator's disable does at a provider that
+   * sends back-channel logout, here oidc-provider's own `Client#backchannelLogout(sub, sid)` for the
+   * hub client, which signs a logout token and POSTs it to the client's backchannel_logout_uri.
+   * Rejects when the receiver does not answer 200.
+   */
+  disablePerson(username: string): Promise<void>;
+  /** Each back-channel logout the provider sent (end-session or disablePerson): to whom, and whether it was answered 200. */
+  backchannelLogouts: Array<{subject: string; providerSession: string | undefined; error?: string}>;
   stop(): Promise<void>;
 }
 
@@ -131,6 +140,12 @@ export interface IdentityProviderOptions {
    * exactly, as glewlwyd's HTTP library (ulfius) compares it; anything else is refused with 400.
    */
   strictFormContentType?: boolean;
+  /**
+   * The hub client's backchannel_logout_uri (OIDC Back-Channel Logout 1.0, with
+   * backchannel_logout_session_required, so that logout tokens from a sign-out name the provider
+   * session): where hub-auth will listen, known before it starts (registry-stack.ts reserves its port).
+   */
+  backchannelLogoutUri?: string;
 }
 
 export const FORM_CONTENT_TYPE = 'application/x-www-form-urlencoded';
@@ -172,6 +187,9 @@ export async function startIdentityProvider(options: IdentityProviderOptions = {
         response_types: ['code'],
         // Native loopback redirects match on any port (RFC 8252 §7.3).
         redirect_uris: ['http://127.0.0.1/callback'],
+        ...(options.backchannelLogoutUri
+          ? {backchannel_logout_uri: options.backchannelLogoutUri, backchannel_logout_session_required: true}
+          : {}),
       },
       {
         client_id: ROBOT_CLIENT.id,
@@ -230,6 +248,7 @@ export async function startIdentityProvider(options: IdentityProviderOptions = {
       userinfo: {enabled: true},
       deviceFlow: {enabled: true},
       clientCredentials: {enabled: true},
+      backchannelLogout: {enabled: true},
       resourceIndicators: {
         enabled: true,
         // No resource asked: an opaque token for userinfo. A registry's (https://HOST, as hub asks):
@@ -262,6 +281,13 @@ export async function startIdentityProvider(options: IdentityProviderOptions = {
       AuthorizationCode: 60,
       DeviceCode: () => behaviour.deviceCodeTtl,
     },
+    // oidc-provider refuses to call loopback addresses (its SSRF guard, a dispatcher it adds): the
+    // stack's hub-auth, the receiver of its back-channel logouts, is on loopback; elsewhere the guard stays.
+    fetch: (input, init) =>
+      globalThis.fetch(
+        input,
+        new URL(input instanceof Request ? input.url : input).hostname === '127.0.0.1' ? withoutDispatcher(init) : init,
+      ),
     cookies: {keys: ['test-cookie-key-not-secret']},
     jwks: {keys: [signingJwk]},
     interactions: {url: (_ctx, interaction) => `${mount}/interaction/${interaction.uid}`},
@@ -307,6 +333,13 @@ export async function startIdentityProvider(options: IdentityProviderOptions = {
     }
     await next();
   });
+  const backchannelLogouts: IdentityProvider['backchannelLogouts'] = [];
+  provider.on('backchannel.success', (_ctx, _client, subject: string, providerSession: string | undefined) =>
+    backchannelLogouts.push({subject, providerSession}),
+  );
+  provider.on('backchannel.error', (_ctx, error: Error, _client, subject: string, providerSession: string | undefined) =>
+    backchannelLogouts.push({subject, providerSession, error: error.message}),
+  );
   provider.on('grant.success', (ctx) => {
     const type = String(ctx.oidc.params?.grant_type ?? 'unknown');
     grants[type] = (grants[type] ?? 0) + 1;
@@ -376,6 +409,21 @@ export async function startIdentityProvider(options: IdentityProviderOptions = {
     },
     behave: (change) => {
       Object.assign(behaviour, change);
+    },
+    backchannelLogouts,
+    async disablePerson(username) {
+      const client = await provider.Client.find(CLI_CLIENT_ID);
+      if (!client?.backchannelLogoutUri)
+        throw new Error('the hub client has no backchannel_logout_uri (IdentityProviderOptions.backchannelLogoutUri)');
+      const subject = subjectOf(username);
+      try {
+        // Public in oidc-provider (lib/models/client.js, and end_session.js's own call), missing from its types.
+        await (client as unknown as {backchannelLogout(sub: string, sid?: string): Promise<void>}).backchannelLogout(subject);
+        backchannelLogouts.push({subject, providerSession: undefined});
+      } catch (error) {
+        backchannelLogouts.push({subject, providerSession: undefined, error: (error as Error).message});
+        throw error;
+      }
     },
     signWithProviderKey: (payload, typ = 'at+jwt') =>
       new SignJWT(payload).setProtectedHeader({alg: 'RS256', kid: signingJwk.kid, typ}).sign(privateKey),
@@ -447,6 +495,12 @@ async function readBody(req: IncomingMessage): Promise<string> {
     if (body.length > 10_000) throw new Error('form too large');
   }
   return body;
+}
+
+function withoutDispatcher(init: RequestInit | undefined): RequestInit | undefined {
+  if (!init) return init;
+  const {dispatcher: _guard, ...rest} = init as RequestInit & {dispatcher?: unknown};
+  return rest;
 }
 
 export function closeServer(server: Server | TlsServer): Promise<void> {

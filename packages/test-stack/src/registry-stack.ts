@@ -1,6 +1,15 @@
 import {join} from 'node:path';
 import {startDockerEngine, type DockerEngine} from './docker-engine.js';
-import {keygen, SERVICE, startHubAuth, TOKEN_ISSUER, type HubAuth, type HubAuthOptions, type SigningFiles} from './hub-auth.js';
+import {
+  BACKCHANNEL_LOGOUT_PATH,
+  keygen,
+  SERVICE,
+  startHubAuth,
+  TOKEN_ISSUER,
+  type HubAuth,
+  type HubAuthOptions,
+  type SigningFiles,
+} from './hub-auth.js';
 import {startLoginStack, type LoginStack} from './login-stack.js';
 import {freePort} from './ports.js';
 import {assertPrograms} from './prerequisites.js';
@@ -34,12 +43,15 @@ export interface RegistryStackOptions {
 
 export async function startRegistryStack(options: RegistryStackOptions = {}): Promise<RegistryStack> {
   assertPrograms(REGISTRY_PROGRAMS);
-  const login = await startLoginStack();
+  // The provider sends back-channel logouts to hub-auth, which starts after it: its port is chosen first.
+  const hubAuthPort = await freePort();
+  const login = await startLoginStack({backchannelLogoutUri: `http://127.0.0.1:${hubAuthPort}${BACKCHANNEL_LOGOUT_PATH}`});
   try {
     const parts = await startRegistryParts({
       dir: login.sandbox.dir,
       registryPort: await freePort(),
       hubAuth: {
+        port: hubAuthPort,
         oidcIssuer: login.idp.issuer,
         publicRepositories: options.publicRepositories,
         extra: {...options.hubAuth, ...(options.rules ? {policy: {rules: options.rules}} : {})},

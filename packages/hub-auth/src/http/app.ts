@@ -1,6 +1,7 @@
 import formBody from '@fastify/formbody';
 import Fastify, {LogController, type FastifyError, type FastifyInstance, type FastifyReply, type FastifyRequest} from 'fastify';
 import {registerAdminRoutes, type AdminAccess} from './routes/admin.js';
+import {registerBackchannelLogoutRoute} from './routes/backchannel-logout.js';
 import {registerHealthRoutes} from './routes/health.js';
 import {registerRepositoryListingRoute} from './routes/repositories.js';
 import {registerRevocationRoute} from './routes/revoke.js';
@@ -37,6 +38,7 @@ export function createApp(deps: TokenServiceDeps): FastifyInstance {
   registerRepositoryListingRoute(app, deps);
   registerRevocationRoute(app, deps);
   registerWellKnownRoutes(app, deps);
+  registerBackchannelLogoutRoute(app, deps);
   return app;
 }
 

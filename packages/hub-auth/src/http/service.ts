@@ -2,6 +2,7 @@ import {destination, pino, type Logger} from 'pino';
 import {createApp, createMonitoringApp} from './app.js';
 import type {TokenServiceDeps} from '../service-deps.js';
 import {accountBindings} from '../accounts/bindings.js';
+import {providerLogouts} from '../sessions/provider-logout.js';
 import {signInSessions} from '../sessions/sessions.js';
 import {readSecret, type TokenServiceConfig} from '../config.js';
 import {createMetrics, type TokenServiceMetrics} from '../metrics.js';
@@ -64,6 +65,7 @@ export async function createTokenService(
         'imported the bindings file into the store: it is left as it was, and no longer read or written',
       ),
   });
+  const sessions = signInSessions(store, {maxRemembered: config.cacheSize});
   const deps: TokenServiceDeps = withRequestWiring({
     config,
     signer: keys.signer,
@@ -72,7 +74,8 @@ export async function createTokenService(
     verifier,
     rules: config.policy.rules ?? defaultPolicy({publicRepositories: config.policy.publicRepositories}),
     bindings,
-    sessions: signInSessions(store, {maxRemembered: config.cacheSize}),
+    sessions,
+    providerLogouts: providerLogouts(store, sessions, {clockSkewSeconds: config.oidc.clockSkewSeconds}),
     tokenReuse: createTokenReuse({windowSeconds: config.tokenReuseSeconds, maxEntries: config.cacheSize}),
     metrics,
     logger,

@@ -1,5 +1,12 @@
 import {hash} from 'node:crypto';
-import {createRemoteJWKSet, errors as joseErrors, jwtVerify, type JWTPayload, type ProtectedHeaderParameters} from 'jose';
+import {
+  createRemoteJWKSet,
+  errors as joseErrors,
+  jwtVerify,
+  type JWTPayload,
+  type ProtectedHeaderParameters,
+  type RemoteJWKSet,
+} from 'jose';
 import {LRUCache} from 'lru-cache';
 import * as client from 'openid-client';
 import {DEFAULT_GATE_LIMITS, introspectionGate, OverloadError, UpstreamError, type GateLimits} from './introspection-gate.js';
@@ -65,6 +72,8 @@ export interface AccessTokenVerifier {
   verify(token: string, client: string): Promise<VerifiedClaims>;
   /** Resolves once the provider's metadata, and its keys if it publishes any, have been loaded. */
   ready(): Promise<void>;
+  /** The provider's signing keys (its jwks_uri, refetched for a key id it does not know yet): what its logout tokens are checked with too. */
+  providerKeys(): Promise<RemoteJWKSet>;
 }
 
 export function createAccessTokenVerifier(options: VerifierOptions): AccessTokenVerifier {
@@ -89,10 +98,10 @@ export function createAccessTokenVerifier(options: VerifierOptions): AccessToken
     allowMissingAudience: options.introspection.allowMissingAudience,
     acceptedClientIds: options.introspection.acceptedClientIds ?? [],
   };
-  let jwks: ReturnType<typeof createRemoteJWKSet> | undefined;
+  let jwks: RemoteJWKSet | undefined;
   let keysLoaded = false;
 
-  async function keySet(): Promise<ReturnType<typeof createRemoteJWKSet>> {
+  async function keySet(): Promise<RemoteJWKSet> {
     if (!jwks) {
       const uri = (await metadata()).metadata.jwks_uri;
       if (!uri) throw new UpstreamError(`${options.issuer} publishes no jwks_uri`);
@@ -119,10 +128,7 @@ export function createAccessTokenVerifier(options: VerifierOptions): AccessToken
         requiredClaims: ['sub', 'exp'],
       }));
     } catch (error) {
-      if (error instanceof joseErrors.JWKSTimeout || error instanceof joseErrors.JWKSInvalid || isTransientNetworkError(error)) {
-        throw new UpstreamError(`cannot fetch the identity provider's keys: ${(error as Error).message}`);
-      }
-      throw new InvalidTokenError(describeJoseError(error), !(error instanceof joseErrors.JWKSNoMatchingKey));
+      throw verificationFailure(error);
     }
     return checkedJwt({header, payload});
   }
@@ -156,6 +162,7 @@ export function createAccessTokenVerifier(options: VerifierOptions): AccessToken
   }
 
   return {
+    providerKeys: keySet,
     async ready() {
       const provider = await metadata();
       // Not ready while opaque tokens cannot be checked: every such request would fail.
@@ -246,6 +253,14 @@ async function callUserInfo(configuration: client.Configuration, token: string):
       throw new InvalidTokenError('the identity provider does not accept the token (UserInfo refused it)');
     throw new UpstreamError(`UserInfo failed: ${describeOAuthFailure(error)}`);
   }
+}
+
+/** What jose's refusal of a signed token means: the provider's keys out of reach (UpstreamError), or a bad token. */
+export function verificationFailure(error: unknown): UpstreamError | InvalidTokenError {
+  if (error instanceof joseErrors.JWKSTimeout || error instanceof joseErrors.JWKSInvalid || isTransientNetworkError(error)) {
+    return new UpstreamError(`cannot fetch the identity provider's keys: ${(error as Error).message}`);
+  }
+  return new InvalidTokenError(describeJoseError(error), !(error instanceof joseErrors.JWKSNoMatchingKey));
 }
 
 function describeJoseError(error: unknown): string {

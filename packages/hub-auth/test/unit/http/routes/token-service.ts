@@ -4,6 +4,7 @@ import {pino} from 'pino';
 import {createApp, createMonitoringApp} from '../../../../src/http/app.js';
 import type {TokenServiceDeps} from '../../../../src/service-deps.js';
 import {accountBindings, type AccountBindings} from '../../../../src/accounts/bindings.js';
+import {providerLogouts} from '../../../../src/sessions/provider-logout.js';
 import {signInSessions, type Sessions} from '../../../../src/sessions/sessions.js';
 import {embedded} from '../../../stores.js';
 import {parseConfig} from '../../../../src/config.js';
@@ -73,6 +74,7 @@ export function service(
     verificationKeys: verificationKeysFromJwks(jwks),
     verifier: {
       ready: async () => {},
+      providerKeys: () => Promise.reject(new Error('no provider keys in these tests')),
       // What the real verifier answers for a token it has cached, and for one found bad.
       async verify(token, client): Promise<VerifiedClaims> {
         clients.push(client);
@@ -88,6 +90,7 @@ export function service(
     rules: defaultPolicy({publicRepositories: []}),
     bindings: options.bindings ?? sharedBindings,
     sessions: options.sessions ?? sharedSessions,
+    providerLogouts: providerLogouts(store, options.sessions ?? sharedSessions, {clockSkewSeconds: 30}),
     tokenReuse: createTokenReuse({windowSeconds: config.tokenReuseSeconds, maxEntries: config.cacheSize}),
     metrics: createMetrics(),
     logger: pino({level: 'info'}, logStream),

@@ -216,21 +216,6 @@ describe('GET /token refusing accounts', () => {
     expect(await store.query('SELECT account FROM account_bindings WHERE account = $1', ['heidi'])).toEqual([]);
   });
 
-  it('never lets a refresh token claim a name that was released: it stays free for the next sign-in', async () => {
-    const bindings = accountBindings(await emptied(store));
-    const hub = service(
-      {'first-token': {username: 'heidi', subject: 'first'}, 'second-token': {username: 'heidi', subject: 'second'}},
-      {bindings},
-    );
-    const first = await hub.get('first-token', 'repository:heidi/app:pull', '&offline_token=true');
-    expect(first.status).toBe(200);
-    expect((await bindings.release('heidi', undefined, sharedSessions, 1_900_000_000))?.from.subject).toBe('first');
-    const refreshed = await hub.refresh(first.body.refresh_token, 'repository:heidi/app:push');
-    expect(refreshed.status).toBe(401);
-    expect(await store.query('SELECT * FROM account_bindings WHERE account = $1', ['heidi'])).toEqual([]);
-    expect((await hub.get('second-token', 'repository:heidi/app:push')).status).toBe(200);
-  });
-
   it('gives a group the groups/ namespace, never the one of a user named like it', async () => {
     const hub = service({'member-token': {username: 'erin', groups: ['dev']}, 'dev-token': {username: 'dev'}});
     const member = await hub.get('member-token', 'repository:groups/dev/app:push repository:dev/app:push');
