@@ -2,7 +2,8 @@ import {revokeSession} from '../auth/token-grants.js';
 import {describeOAuthError} from '../auth/oidc.js';
 import {readSettings, removeRegistrySettings, type RegistrySettings} from '../config/settings.js';
 import type {Context} from '../context.js';
-import {removeCredentialHelper} from '../docker/config-file.js';
+import {dockerConfigFile, removeCredentialHelper, type HelperFile} from '../docker/config-file.js';
+import {containersAuthFile} from '../docker/containers-auth-file.js';
 import {notLoggedIn} from '@hub/common/errors';
 import {chooseRegistry, registryAt, type Registry} from '../registry/registry.js';
 import {sessionClient} from '../session/refresh.js';
@@ -52,12 +53,8 @@ async function logoutOne(ctx: Context, {host}: Registry, saved: RegistrySettings
     }
     await store.remove(host);
   }
-  if (saved.dockerConfig) {
-    // A config.json hub cannot read is left as it is; the logout itself goes on.
-    await removeCredentialHelper(saved.dockerConfig, host).catch((error: Error) =>
-      ctx.say(`! docker's credHelpers entry was not removed: ${error.message}`),
-    );
-  }
+  if (saved.dockerConfig) await disconnectTool(ctx, host, dockerConfigFile(saved.dockerConfig), "docker's");
+  if (saved.containersAuth) await disconnectTool(ctx, host, containersAuthFile({REGISTRY_AUTH_FILE: saved.containersAuth}), "podman's");
   await removeRegistrySettings(ctx.paths.settings, host);
   const who = session ? ` (${session.account})` : '';
   ctx.say(`✓ Logged out of ${host}${who}${revocation === 'revoked' ? '; the provider revoked the session' : ''}.`);
@@ -68,4 +65,11 @@ async function logoutOne(ctx: Context, {host}: Registry, saved: RegistrySettings
     );
   }
   return {registry: host, account: session?.account, revocation};
+}
+
+/** A file hub cannot read is left as it is; the logout itself goes on. */
+async function disconnectTool(ctx: Context, host: string, file: HelperFile, whose: string): Promise<void> {
+  await removeCredentialHelper(file, host).catch((error: Error) =>
+    ctx.say(`! ${whose} credHelpers entry was not removed: ${error.message}`),
+  );
 }
