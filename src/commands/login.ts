@@ -56,6 +56,10 @@ export default class Login extends HubCommand {
     'docker-config': Flags.string({
       description: "docker's config folder to add the credential helper entry to, or 'none' [default: $DOCKER_CONFIG or ~/.docker]",
     }),
+    'containers-auth': Flags.string({
+      description:
+        "podman's and buildah's auth file to add the credential helper entry to, or 'none' [default: $REGISTRY_AUTH_FILE or $XDG_RUNTIME_DIR/containers/auth.json, when podman or buildah is installed or the file exists]",
+    }),
   };
 
   async run(): Promise<LoginResult> {
@@ -92,6 +96,7 @@ export default class Login extends HubCommand {
         timeoutSeconds: flags.timeout,
         insecureStorage: flags['insecure-storage'],
         dockerConfig: flags['docker-config'],
+        containersAuth: flags['containers-auth'],
         device: flags.device,
         credential,
         signal: abort.signal,

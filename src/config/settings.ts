@@ -23,6 +23,8 @@ export const registrySettings = object({
   account: optional(string()),
   /** The docker config folder whose credHelpers entry login wrote; absent with --docker-config=none. */
   dockerConfig: optional(string()),
+  /** The containers auth file (podman, buildah) whose credHelpers entry login wrote, if any. */
+  containersAuth: optional(string()),
   /** Endpoints to use whatever the provider's metadata says, by their metadata names (revocation_endpoint, ...). */
   endpoints: optional(
     closedObject(

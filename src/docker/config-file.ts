@@ -7,15 +7,30 @@ import {lockFile} from '@hub/common/file-lock';
 import {isRecord} from '@hub/common/json-shape';
 
 /**
- * hub's edits to docker's `config.json`: pointing `credHelpers` entries at `docker-credential-hub`.
- * The file belongs to docker and to the user, so hub changes only its own entries, writes the rest
- * back as docker itself would (tab-indented, no trailing newline, same key order, same
- * permissions), never rewrites a file it cannot read, and does not touch the file at all when
- * nothing changes. Docker does not honour hub's lock, but it also replaces the file by rename, so
- * neither side ever reads half a file.
+ * hub's edits to docker's `config.json`, and to the containers tools' `auth.json`
+ * (containers-auth.json(5): the same format, written by the same kind of Go encoder), pointing
+ * `credHelpers` entries at `docker-credential-hub`. The file belongs to its tool and to the user,
+ * so hub changes only its own entries, writes the rest back as the tool itself would
+ * (tab-indented, no trailing newline, same key order, same permissions), never rewrites a file it
+ * cannot read, and does not touch the file at all when nothing changes. The tools do not honour
+ * hub's lock, but they also replace the file by rename, so neither side ever reads half a file.
  */
 
 type DockerConfig = Record<string, unknown> & {credHelpers?: Record<string, string>};
+
+/** A file in docker's config format, and how messages name it. */
+export interface HelperFile {
+  path: string;
+  /** "Docker's config file", "The containers auth file": what an error calls it. */
+  title: string;
+  /** The program whose `login` writes it too (docker, podman). */
+  tool: string;
+}
+
+/** docker's `config.json` in its config folder. */
+export function dockerConfigFile(configDir: string): HelperFile {
+  return {path: join(configDir, 'config.json'), title: "Docker's config file", tool: 'docker'};
+}
 
 /** docker's `config.Dir()`: `$DOCKER_CONFIG`, else `.docker` in the home folder docker would pick. */
 export function dockerConfigDir(env: NodeJS.ProcessEnv = process.env): string {
@@ -25,8 +40,8 @@ export function dockerConfigDir(env: NodeJS.ProcessEnv = process.env): string {
 }
 
 /** Points `registry` at `docker-credential-<helper>`, replacing whatever helper it used before. */
-export async function addCredentialHelper(configDir: string, registry: string, helper = 'hub'): Promise<'added' | 'unchanged'> {
-  return changeDockerConfig(configDir, (config) => {
+export async function addCredentialHelper(file: HelperFile, registry: string, helper = 'hub'): Promise<'added' | 'unchanged'> {
+  return changeDockerConfig(file, (config) => {
     const helpers = config.credHelpers ?? {};
     if (helpers[registry] === helper) return 'unchanged';
     helpers[registry] = helper;
@@ -41,8 +56,8 @@ export async function addCredentialHelper(configDir: string, registry: string, h
  * an add followed by a remove must give back the file as it was, and hub cannot tell across
  * processes whether it created that key; an empty one means nothing to docker either way.
  */
-export async function removeCredentialHelper(configDir: string, registry: string, helper = 'hub'): Promise<'removed' | 'absent'> {
-  return changeDockerConfig(configDir, (config) => {
+export async function removeCredentialHelper(file: HelperFile, registry: string, helper = 'hub'): Promise<'removed' | 'absent'> {
+  return changeDockerConfig(file, (config) => {
     const helpers = config.credHelpers;
     if (helpers?.[registry] !== helper) return 'absent';
     delete helpers[registry];
@@ -52,23 +67,18 @@ export async function removeCredentialHelper(configDir: string, registry: string
 }
 
 /** The `credHelpers` map as docker would read it; empty when the file does not exist. */
-export async function readCredentialHelpers(configDir: string): Promise<Record<string, string>> {
-  const {config} = await loadDockerConfig(configFilePath(configDir));
+export async function readCredentialHelpers(file: HelperFile): Promise<Record<string, string>> {
+  const {config} = await loadDockerConfig(file);
   return {...config.credHelpers};
 }
 
-function configFilePath(configDir: string): string {
-  return join(configDir, 'config.json');
-}
-
-async function changeDockerConfig<Outcome>(configDir: string, change: (config: DockerConfig) => Outcome): Promise<Outcome> {
-  const file = configFilePath(configDir);
-  const release = await lockFile(file);
+async function changeDockerConfig<Outcome>(file: HelperFile, change: (config: DockerConfig) => Outcome): Promise<Outcome> {
+  const release = await lockFile(file.path);
   try {
     const {config, exists, order} = await loadDockerConfig(file);
-    const before = formatLikeDocker(file, config, order);
+    const before = formatLikeDocker(file.path, config, order);
     const outcome = change(config);
-    const after = formatLikeDocker(file, config, order);
+    const after = formatLikeDocker(file.path, config, order);
     if (after !== before) await saveDockerConfig(file, after, exists);
     return outcome;
   } finally {
@@ -77,13 +87,13 @@ async function changeDockerConfig<Outcome>(configDir: string, change: (config: D
 }
 
 /** `order`: the top-level keys as the file lists them (the object itself lists integer-like keys first). */
-async function loadDockerConfig(file: string): Promise<{config: DockerConfig; exists: boolean; order: string[]}> {
+async function loadDockerConfig(file: HelperFile): Promise<{config: DockerConfig; exists: boolean; order: string[]}> {
   let text: string;
   try {
-    text = await readFile(file, 'utf8');
+    text = await readFile(file.path, 'utf8');
   } catch (error) {
     if ((error as NodeJS.ErrnoException).code === 'ENOENT') return {config: {}, exists: false, order: []};
-    throw new HubError(`Cannot read ${file}: ${(error as Error).message}`, {cause: error});
+    throw new HubError(`Cannot read ${file.path}: ${(error as Error).message}`, {cause: error});
   }
   const config = parseDockerConfig(file, text);
   return {config, exists: true, order: Object.keys(config).length > 0 ? topLevelKeys(text) : []};
@@ -112,14 +122,14 @@ export function topLevelKeys(text: string): string[] {
   return [...keys];
 }
 
-function parseDockerConfig(file: string, text: string): DockerConfig {
+function parseDockerConfig(file: HelperFile, text: string): DockerConfig {
   // docker's decoder reports an empty or blank file as EOF and carries on with an empty config.
   if (/^[ \t\r\n]*$/.test(text)) return {};
   let data: unknown;
   try {
     data = JSON.parse(text, refuseUnrepresentableNumbers);
   } catch (error) {
-    throw corruptDockerConfig(file, `it is not JSON docker can read: ${(error as Error).message}`);
+    throw corruptDockerConfig(file, `it is not JSON ${file.tool} can read: ${(error as Error).message}`);
   }
   if (!isRecord(data)) throw corruptDockerConfig(file, 'its top level is not a JSON object');
   if (data.credHelpers !== undefined && !isStringMap(data.credHelpers)) {
@@ -152,24 +162,24 @@ function formatLikeDocker(file: string, config: DockerConfig, order: readonly st
   return text.replace(/[<>&\u2028\u2029]/g, (character) => `\\u${character.charCodeAt(0).toString(16).padStart(4, '0')}`);
 }
 
-async function saveDockerConfig(file: string, text: string, exists: boolean): Promise<void> {
+async function saveDockerConfig(file: HelperFile, text: string, exists: boolean): Promise<void> {
   // Loaded here: a push or pull reads docker's config, and only login and logout write it.
   const {default: writeFileAtomic} = await import('write-file-atomic');
   try {
     // Without `mode`, write-file-atomic gives the new file the old one's mode and owner, as docker
     // does; a file hub creates may hold credentials one day, so it starts private.
-    await writeFileAtomic(file, text, exists ? {} : {mode: 0o600});
+    await writeFileAtomic(file.path, text, exists ? {} : {mode: 0o600});
   } catch (error) {
-    throw new HubError(`Cannot write ${file}: ${(error as Error).message}`, {
+    throw new HubError(`Cannot write ${file.path}: ${(error as Error).message}`, {
       cause: error,
-      suggestions: [`Check that you own ${file} and its folder (a \`sudo docker login\` can leave them owned by root).`],
+      suggestions: [`Check that you own ${file.path} and its folder (a \`sudo ${file.tool} login\` can leave them owned by root).`],
     });
   }
 }
 
-function corruptDockerConfig(file: string, detail: string): HubError {
-  return new HubError(`Docker's config file ${file} is not valid (${detail}); hub left it untouched.`, {
+function corruptDockerConfig(file: HelperFile, detail: string): HubError {
+  return new HubError(`${file.title} ${file.path} is not valid (${detail}); hub left it untouched.`, {
     code: 'corrupt_file',
-    suggestions: [`Fix ${file} by hand (docker reads it too, so do not just delete it), then try again.`],
+    suggestions: [`Fix ${file.path} by hand (${file.tool} reads it too, so do not just delete it), then try again.`],
   });
 }

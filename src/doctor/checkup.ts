@@ -10,6 +10,7 @@ export const CHECK_NAMES = [
   'registry',
   'Docker engine',
   'docker credential helper',
+  'podman credential helper',
 ] as const;
 export type CheckName = (typeof CHECK_NAMES)[number];
 

@@ -1,6 +1,6 @@
 import {execFile} from 'node:child_process';
-import {join} from 'node:path';
-import {dockerConfigDir, readCredentialHelpers} from '../docker/config-file.js';
+import {dockerConfigDir, dockerConfigFile, readCredentialHelpers, type HelperFile} from '../docker/config-file.js';
+import {containersAuthFile, containersToolsPresent} from '../docker/containers-auth-file.js';
 import {jwtClaims} from '../auth/jwt-claims.js';
 import {CREDENTIALS_NOT_FOUND, IDENTITY_TOKEN_USERNAME} from '../docker/credential-helper.js';
 import {findProgram} from '@hub/common/find-program';
@@ -16,17 +16,36 @@ const HELPER_TIMEOUT_MS = 30_000;
  * are checked even when the session is broken.
  */
 export async function checkCredentialHelper(env: NodeJS.ProcessEnv, registry: string, sessionUsable: boolean): Promise<Passed<never>> {
-  const configDir = dockerConfigDir(env);
-  const configFile = join(configDir, 'config.json');
-  const helper = (await readCredentialHelpers(configDir))[registry];
-  if (helper !== 'hub') {
-    throw new CheckFailed(
-      helper
-        ? `${configFile} sends ${registry} to docker-credential-${helper}, not to hub`
-        : `${configFile} has no credHelpers entry for ${registry}`,
-      `Run \`hub login ${registry}\`, which adds "credHelpers": {"${registry}": "hub"}, or add that entry yourself.`,
-    );
-  }
+  const file = dockerConfigFile(dockerConfigDir(env));
+  await expectHubEntry(file, registry);
+  return checkHelperAnswers(env, registry, sessionUsable, `credHelpers in ${file.path}`);
+}
+
+/**
+ * What podman and buildah do for the registry, read as containers/image reads it: their own auth
+ * file first, and docker's config.json when that file names nothing for the registry.
+ */
+export async function checkContainersHelper(env: NodeJS.ProcessEnv, registry: string, sessionUsable: boolean): Promise<Passed<never>> {
+  const own = containersAuthFile(env);
+  if (!containersToolsPresent(own, env)) return {detail: `neither podman nor buildah is on PATH, and ${own.path} does not exist`};
+  const docker = dockerConfigFile(dockerConfigDir(env));
+  const file = (await readCredentialHelpers(own))[registry] === undefined && (await readCredentialHelpers(docker))[registry] ? docker : own;
+  await expectHubEntry(file, registry, `or \`hub login ${registry} --containers-auth ${own.path}\``);
+  return checkHelperAnswers(env, registry, sessionUsable, `podman and buildah find it through credHelpers in ${file.path}`);
+}
+
+async function expectHubEntry(file: HelperFile, registry: string, otherLogin = 'or add that entry yourself'): Promise<void> {
+  const helper = (await readCredentialHelpers(file))[registry];
+  if (helper === 'hub') return;
+  throw new CheckFailed(
+    helper
+      ? `${file.path} sends ${registry} to docker-credential-${helper}, not to hub`
+      : `${file.path} has no credHelpers entry for ${registry}`,
+    `Run \`hub login ${registry}\`, which adds "credHelpers": {"${registry}": "hub"}, ${otherLogin}.`,
+  );
+}
+
+async function checkHelperAnswers(env: NodeJS.ProcessEnv, registry: string, sessionUsable: boolean, where: string): Promise<Passed<never>> {
   const program = findProgram(HELPER, env);
   if (!program) {
     throw new CheckFailed(
@@ -36,7 +55,7 @@ export async function checkCredentialHelper(env: NodeJS.ProcessEnv, registry: st
   }
   if (!sessionUsable) throw skipped('session');
   const username = await askHelper(program, registry, env);
-  return {detail: `${program} answers for ${registry} as ${username} (credHelpers in ${configFile})`};
+  return {detail: `${program} answers for ${registry} as ${username} (${where})`};
 }
 
 /** `docker-credential-hub get`, as docker runs it; the secret it answers with stays here. */

@@ -1,6 +1,6 @@
 import {readSettings, type RegistrySettings} from '../config/settings.js';
 import type {Context} from '../context.js';
-import {checkCredentialHelper} from './credential-helper-check.js';
+import {checkContainersHelper, checkCredentialHelper} from './credential-helper-check.js';
 import {CheckFailed, Checkup, type CheckResult, type Passed} from './checkup.js';
 import {askRegistry, checkHubAuth, checkRegistry} from './registry-checks.js';
 import {connectEngine, describeEngine} from '../docker/engine.js';
@@ -42,6 +42,9 @@ export async function doctor(ctx: Context, named: string | undefined): Promise<C
   await checkup.run('Docker engine', () => checkEngine(ctx.env));
   await checkup.run('docker credential helper', () =>
     checkCredentialHelper(ctx.env, checkup.need('config', target).registry.host, session !== undefined),
+  );
+  await checkup.run('podman credential helper', () =>
+    checkContainersHelper(ctx.env, checkup.need('config', target).registry.host, session !== undefined),
   );
   const failed = checkup.results.filter((result) => !result.ok).length;
   ctx.say(failed === 0 ? `All ${checkup.results.length} checks passed.` : `${failed} of ${checkup.results.length} checks failed.`);

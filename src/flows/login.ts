@@ -9,7 +9,8 @@ import {whoSignedIn, robotTokens, type SignedInUser, type Tokens} from '../auth/
 import {readSettings, saveRegistrySettings, type StorageKind} from '../config/settings.js';
 import {DEFAULT_SCOPES} from '@hub/protocol/default-scopes';
 import type {Context} from '../context.js';
-import {addCredentialHelper, dockerConfigDir} from '../docker/config-file.js';
+import {addCredentialHelper, dockerConfigDir, dockerConfigFile, type HelperFile} from '../docker/config-file.js';
+import {containersAuthFile, containersToolsPresent} from '../docker/containers-auth-file.js';
 import {ExitCode, HubError} from '@hub/common/errors';
 import {findProgram} from '@hub/common/find-program';
 import {checkTokenWithRegistry} from '../registry/client.js';
@@ -32,6 +33,8 @@ export interface LoginOptions {
   insecureStorage: boolean;
   /** docker's config folder for the credHelpers entry, or 'none' to leave docker alone. */
   dockerConfig?: string;
+  /** The containers auth file (podman, buildah) for the credHelpers entry, or 'none'; by default written only where those tools are. */
+  containersAuth?: string;
   /** The device flow (RFC 8628) instead of the browser here; chosen anyway when no browser can open. */
   device: boolean;
   /** No browser at all: an access token to store as it is (`--with-token`), or a robot's client secret (`--client-credentials`). */
@@ -47,6 +50,8 @@ export interface LoginResult {
   storage: StorageKind;
   /** The docker config.json that now sends docker to hub for this registry. */
   dockerConfig?: string;
+  /** The containers auth file that now sends podman and buildah to hub for this registry. */
+  containersAuth?: string;
 }
 
 export async function login(ctx: Context, options: LoginOptions): Promise<LoginResult> {
@@ -73,7 +78,9 @@ export async function login(ctx: Context, options: LoginOptions): Promise<LoginR
     throw withInsecureStorageHint(error, ctx.paths.insecureSessions);
   });
   const dockerConfig = options.dockerConfig === 'none' ? undefined : resolve(options.dockerConfig ?? dockerConfigDir(ctx.env));
-  const keep: Keep = (session, signedInAt) => keepSession(ctx, {registry, signedInAt, storage, dockerConfig}, session);
+  const containersAuth = containersAuthFor(ctx.env, options.containersAuth);
+  const keep: Keep = (session, signedInAt) =>
+    keepSession(ctx, {registry, signedInAt, storage, dockerConfig, containersAuth: containersAuth?.path}, session);
 
   const session =
     options.credential?.kind === 'access-token'
@@ -83,9 +90,16 @@ export async function login(ctx: Context, options: LoginOptions): Promise<LoginR
         : await signIn(ctx, registry, settings, options, published, keep);
 
   ctx.say(`✓ Logged in to ${registry.host} as ${session.account} (tokens in ${store.description}).`);
-  if (dockerConfig) await connectDocker(ctx, registry.host, dockerConfig);
+  if (dockerConfig) await connectTool(ctx, registry.host, dockerConfigFile(dockerConfig), 'docker', '--docker-config=none');
+  if (containersAuth) await connectTool(ctx, registry.host, containersAuth, 'podman and buildah', '--containers-auth=none');
+  if ((dockerConfig || containersAuth) && !findProgram('docker-credential-hub', ctx.env)) {
+    ctx.say(
+      '! docker-credential-hub is not on your PATH, so plain docker cannot use this login yet: install hub with `npm install -g` (or run `npm link` in a checkout of hub).',
+    );
+  }
   return {
     dockerConfig: dockerConfig && join(dockerConfig, 'config.json'),
+    containersAuth: containersAuth?.path,
     registry: registry.host,
     account: session.account,
     issuer: session.issuer,
@@ -103,16 +117,22 @@ type Keep = (session: Session, signedInAt: SignInSettings) => Promise<Session>;
  */
 async function keepSession(
   ctx: Context,
-  login: {registry: Registry; signedInAt: SignInSettings; storage: StorageKind; dockerConfig: string | undefined},
+  login: {registry: Registry; signedInAt: SignInSettings; storage: StorageKind; dockerConfig?: string; containersAuth?: string},
   session: Session,
 ): Promise<Session> {
-  const {registry, signedInAt, storage, dockerConfig} = login;
+  const {registry, signedInAt, storage, dockerConfig, containersAuth} = login;
   const saved = registry.settings;
   if (saved?.account && saved.account !== session.account) {
     ctx.say(`! This login replaces the session of ${saved.account} on ${registry.host}: you are now signed in as ${session.account}.`);
   }
   await ctx.store(storage).write(session);
-  await saveRegistrySettings(ctx.paths.settings, registry.host, {...signedInAt, storage, account: session.account, dockerConfig});
+  await saveRegistrySettings(ctx.paths.settings, registry.host, {
+    ...signedInAt,
+    storage,
+    account: session.account,
+    dockerConfig,
+    containersAuth,
+  });
   if (saved && saved.storage !== storage) {
     await ctx
       .store(saved.storage)
@@ -349,26 +369,31 @@ function chooseDeviceFlow(ctx: Context, options: LoginOptions, oidcConfig: Confi
 }
 
 /**
- * Sends plain `docker` to hub for this registry. The session is already stored when this runs, so
- * a config.json hub cannot read fails the command without losing the login.
+ * The containers auth file to write: the one named, none, or by default the one podman and buildah
+ * read, when either is installed or the file is there already.
  */
-async function connectDocker(ctx: Context, registry: string, dockerConfig: string): Promise<void> {
+function containersAuthFor(env: NodeJS.ProcessEnv, option: string | undefined): HelperFile | undefined {
+  if (option === 'none') return undefined;
+  const file = containersAuthFile(option ? {REGISTRY_AUTH_FILE: resolve(option)} : env);
+  return option || containersToolsPresent(file, env) ? file : undefined;
+}
+
+/**
+ * Sends plain `docker` (or podman and buildah) to hub for this registry. The session is already
+ * stored when this runs, so a file hub cannot read fails the command without losing the login.
+ */
+async function connectTool(ctx: Context, registry: string, file: HelperFile, tools: string, leaveAlone: string): Promise<void> {
+  const plural = tools.includes(' and ');
   try {
-    await addCredentialHelper(dockerConfig, registry);
+    await addCredentialHelper(file, registry);
   } catch (error) {
     if (!(error instanceof HubError)) throw error;
-    throw new HubError(`You are logged in, but docker was not set up: ${error.message}`, {
+    throw new HubError(`You are logged in, but ${tools} ${plural ? 'were' : 'was'} not set up: ${error.message}`, {
       code: error.code,
-      suggestions: [...error.suggestions, `Then run \`hub login ${registry}\` again, or pass --docker-config=none to leave docker alone.`],
+      suggestions: [...error.suggestions, `Then run \`hub login ${registry}\` again, or pass ${leaveAlone} to leave ${tools} alone.`],
     });
   }
-  if (findProgram('docker-credential-hub', ctx.env)) {
-    ctx.say(`✓ docker uses hub for ${registry} (credHelpers in ${join(dockerConfig, 'config.json')}).`);
-  } else {
-    ctx.say(
-      '! docker-credential-hub is not on your PATH, so plain docker cannot use this login yet: install hub with `npm install -g` (or run `npm link` in a checkout of hub).',
-    );
-  }
+  ctx.say(`✓ ${tools} ${plural ? 'use' : 'uses'} hub for ${registry} (credHelpers in ${file.path}).`);
 }
 
 function withInsecureStorageHint(error: unknown, file: string): unknown {

@@ -2,7 +2,8 @@ import {revokeSession} from '../auth/token-grants.js';
 import {describeOAuthError} from '../auth/oidc.js';
 import {readSettings, removeRegistrySettings, type RegistrySettings} from '../config/settings.js';
 import type {Context} from '../context.js';
-import {removeCredentialHelper} from '../docker/config-file.js';
+import {dockerConfigFile, removeCredentialHelper, type HelperFile} from '../docker/config-file.js';
+import {containersAuthFile} from '../docker/containers-auth-file.js';
 import {HubError, notLoggedIn, rootMessage} from '@hub/common/errors';
 import {chooseRegistry, registryAt, type Registry} from '../registry/registry.js';
 import {sessionDeps} from '../session/credentials.js';
@@ -90,12 +91,8 @@ async function logoutOne(ctx: Context, registry: Registry, saved: RegistrySettin
     }
     await store.remove(host);
   }
-  if (saved.dockerConfig) {
-    // A config.json hub cannot read is left as it is; the logout itself goes on.
-    await removeCredentialHelper(saved.dockerConfig, host).catch((error: Error) =>
-      ctx.say(`! docker's credHelpers entry was not removed: ${error.message}`),
-    );
-  }
+  if (saved.dockerConfig) await disconnectTool(ctx, host, dockerConfigFile(saved.dockerConfig), "docker's");
+  if (saved.containersAuth) await disconnectTool(ctx, host, containersAuthFile({REGISTRY_AUTH_FILE: saved.containersAuth}), "podman's");
   await removeRegistrySettings(ctx.paths.settings, host);
   const who = session ? ` (${session.account})` : '';
   const ended = [
@@ -152,4 +149,11 @@ function describeWindow(token: string): string {
   const seconds = recheckWindow(token);
   if (seconds === undefined) return "the identity token's lifetime";
   return seconds % 3600 === 0 ? `${seconds / 3600} h` : seconds % 60 === 0 ? `${seconds / 60} min` : `${seconds} s`;
+}
+
+/** A file hub cannot read is left as it is; the logout itself goes on. */
+async function disconnectTool(ctx: Context, host: string, file: HelperFile, whose: string): Promise<void> {
+  await removeCredentialHelper(file, host).catch((error: Error) =>
+    ctx.say(`! ${whose} credHelpers entry was not removed: ${error.message}`),
+  );
 }

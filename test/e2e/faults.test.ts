@@ -9,7 +9,7 @@ import {SERVICE, TOKEN_ISSUER} from '@hub/test-stack/hub-auth';
 import {runHub, transcript} from '@hub/test-stack/hub-cli';
 import {USERS} from '@hub/test-stack/identity-provider';
 import {removeRegistrySettings} from '../../src/config/settings.js';
-import {removeCredentialHelper} from '../../src/docker/config-file.js';
+import {dockerConfigFile, removeCredentialHelper} from '../../src/docker/config-file.js';
 import {secretServiceSession} from '@hub/test-stack/keyring';
 import {sampleCommandLines} from '@hub/test-stack/process';
 import {E2E_PROGRAMS, e2eEnabled} from '@hub/test-stack/prerequisites';
@@ -125,8 +125,8 @@ describe.runIf(e2eEnabled([...E2E_PROGRAMS, ...REGISTRY_PROGRAMS]))('faults: cle
       const settings = {issuer: 'https://id.example.test', clientId: 'hub', scopes: 'openid', storage: 'keychain', account: 'x'};
       for (let i = 0; ; i++) {
         await saveRegistrySettings(${JSON.stringify(settingsFile)}, 'kill-' + (i % 5) + '.test', settings);
-        await addCredentialHelper(${JSON.stringify(dockerDir)}, 'kill-' + (i % 5) + '.test');
-        await removeCredentialHelper(${JSON.stringify(dockerDir)}, 'kill-' + ((i + 2) % 5) + '.test');
+        await addCredentialHelper(dockerConfigFile(${JSON.stringify(dockerDir)}), 'kill-' + (i % 5) + '.test');
+        await removeCredentialHelper(dockerConfigFile(${JSON.stringify(dockerDir)}), 'kill-' + ((i + 2) % 5) + '.test');
       }`;
     for (let round = 0; round < 10; round++) {
       const child = spawn(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', writer], {env, stdio: 'ignore'});
@@ -142,7 +142,7 @@ describe.runIf(e2eEnabled([...E2E_PROGRAMS, ...REGISTRY_PROGRAMS]))('faults: cle
     }
     for (let i = 0; i < 5; i++) {
       await removeRegistrySettings(settingsFile, `kill-${i}.test`);
-      await removeCredentialHelper(dockerDir, `kill-${i}.test`);
+      await removeCredentialHelper(dockerConfigFile(dockerDir), `kill-${i}.test`);
     }
 
     stack.idp.behave({accessTokenTtl: 30}); // every `hub token` now refreshes, and the kill lands in refreshes

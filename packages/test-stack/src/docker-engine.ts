@@ -61,6 +61,11 @@ function ping(socket: string): Promise<boolean> {
  * generated files (`sizeBytes` of random, incompressible content).
  */
 export async function makeImage(env: NodeJS.ProcessEnv, dir: string, reference: string, sizeBytes = 64 * 1024): Promise<void> {
+  await run('docker', ['import', await rootfsTarball(dir, reference, sizeBytes), reference], {env});
+}
+
+/** A tarball of generated files for `docker import` or `podman import`: `sizeBytes` of random, incompressible content. */
+export async function rootfsTarball(dir: string, reference: string, sizeBytes = 64 * 1024): Promise<string> {
   const root = join(dir, `rootfs-${Date.now()}-${Math.random().toString(36).slice(2)}`);
   await mkdir(join(root, 'data'), {recursive: true});
   const {randomBytes} = await import('node:crypto');
@@ -68,7 +73,7 @@ export async function makeImage(env: NodeJS.ProcessEnv, dir: string, reference: 
   await writeFile(join(root, 'hello.txt'), `made for ${reference} at ${new Date().toISOString()}\n`);
   const tarball = `${root}.tar`;
   await run('tar', ['-C', root, '-cf', tarball, '.']);
-  await run('docker', ['import', tarball, reference], {env});
+  return tarball;
 }
 
 /**

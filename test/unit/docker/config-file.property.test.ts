@@ -3,7 +3,7 @@ import {tmpdir} from 'node:os';
 import {join} from 'node:path';
 import fc from 'fast-check';
 import {afterAll, beforeAll, describe, expect, it} from 'vitest';
-import {addCredentialHelper, readCredentialHelpers, removeCredentialHelper} from '../../../src/docker/config-file.js';
+import {addCredentialHelper, dockerConfigFile, readCredentialHelpers, removeCredentialHelper} from '../../../src/docker/config-file.js';
 import {normalizeRegistryHost} from '../../../src/config/registry-host.js';
 import {HubError} from '@hub/common/errors';
 import {anyString, onlyRejects, withTempDir} from '@hub/test-stack/properties';
@@ -149,9 +149,9 @@ afterAll(async () => {
 });
 
 async function run(op: Operation) {
-  if (op.kind === 'read') return readCredentialHelpers(dir);
-  if (op.kind === 'add') return addCredentialHelper(dir, op.registry, op.helper);
-  return removeCredentialHelper(dir, op.registry, op.helper);
+  if (op.kind === 'read') return readCredentialHelpers(dockerConfigFile(dir));
+  if (op.kind === 'add') return addCredentialHelper(dockerConfigFile(dir), op.registry, op.helper);
+  return removeCredentialHelper(dockerConfigFile(dir), op.registry, op.helper);
 }
 
 /** Writes `bytes` as config.json (or no file), runs `op`, and checks the outcome against the file before and after. */
@@ -244,8 +244,8 @@ describe("docker's config.json (property-based)", () => {
           await writeFile(file, text);
           const helpersBefore = (own(config, 'credHelpers') ?? {}) as Record<string, unknown>;
           fc.pre(own(helpersBefore, registry) === undefined);
-          await addCredentialHelper(dir, registry);
-          await removeCredentialHelper(dir, registry);
+          await addCredentialHelper(dockerConfigFile(dir), registry);
+          await removeCredentialHelper(dockerConfigFile(dir), registry);
           expect(await readFile(file, 'utf8')).toBe(text);
         },
       ),
@@ -268,7 +268,7 @@ describe("docker's config.json (property-based)", () => {
           async (keys) => {
             const file = join(folder, 'config.json');
             await writeFile(file, `{${keys.map((k, i) => `"${k}": ${i}`).join(', ')}}`);
-            await addCredentialHelper(folder, 'registry.example.com');
+            await addCredentialHelper(dockerConfigFile(folder), 'registry.example.com');
             const written = [...(await readFile(file, 'utf8')).matchAll(/^\t"([^"]*)":/gm)].map((m) => m[1]);
             expect(written).toEqual([...keys, 'credHelpers']);
           },
@@ -291,7 +291,7 @@ describe("docker's config.json (property-based)", () => {
           const file = join(folder, 'config.json');
           const text = `{"a": ${negative ? '-' : ''}1e${exponent}}`;
           await writeFile(file, text);
-          await onlyRejects(HubError, () => addCredentialHelper(folder, 'registry.example.com'));
+          await onlyRejects(HubError, () => addCredentialHelper(dockerConfigFile(folder), 'registry.example.com'));
           expect(await readFile(file, 'utf8')).toBe(text);
         }),
         {numRuns: 20, endOnFailure: true},
@@ -308,7 +308,9 @@ describe("docker's config.json (property-based)", () => {
           const text = `{"credHelpers": {"r.example": "hub"}, "a": ${'['.repeat(depth)}${']'.repeat(depth)}}`;
           await writeFile(file, text);
           await onlyRejects(HubError, () =>
-            kind === 'add' ? addCredentialHelper(folder, 'other.example') : removeCredentialHelper(folder, 'r.example'),
+            kind === 'add'
+              ? addCredentialHelper(dockerConfigFile(folder), 'other.example')
+              : removeCredentialHelper(dockerConfigFile(folder), 'r.example'),
           );
         }),
         {numRuns: 10, endOnFailure: true},

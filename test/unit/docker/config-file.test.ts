@@ -2,7 +2,13 @@ import {chmod, mkdtemp, readdir, readFile, stat, writeFile} from 'node:fs/promis
 import {homedir, tmpdir} from 'node:os';
 import {join} from 'node:path';
 import {describe, expect, it} from 'vitest';
-import {addCredentialHelper, dockerConfigDir, readCredentialHelpers, removeCredentialHelper} from '../../../src/docker/config-file.js';
+import {
+  addCredentialHelper,
+  dockerConfigDir,
+  dockerConfigFile,
+  readCredentialHelpers,
+  removeCredentialHelper,
+} from '../../../src/docker/config-file.js';
 import {HubError} from '@hub/common/errors';
 
 const registry = 'registry.example.com';
@@ -82,11 +88,11 @@ describe('credential helper entries in docker’s config.json', () => {
   it('gives back a docker-written file byte for byte after add then remove', async () => {
     const dir = await configDirWith(dockerWritten);
 
-    expect(await addCredentialHelper(dir, registry)).toBe('added');
+    expect(await addCredentialHelper(dockerConfigFile(dir), registry)).toBe('added');
     expect(await configText(dir)).toBe(dockerWritten.replace(/\n}$/, `,\n\t"credHelpers": {\n\t\t"${registry}": "hub"\n\t}\n}`));
-    expect(await readCredentialHelpers(dir)).toEqual({[registry]: 'hub'});
+    expect(await readCredentialHelpers(dockerConfigFile(dir))).toEqual({[registry]: 'hub'});
 
-    expect(await removeCredentialHelper(dir, registry)).toBe('removed');
+    expect(await removeCredentialHelper(dockerConfigFile(dir), registry)).toBe('removed');
     expect(await configText(dir)).toBe(dockerWritten);
   });
 
@@ -102,40 +108,40 @@ describe('credential helper entries in docker’s config.json', () => {
     );
     const dir = await configDirWith(original);
 
-    expect(await addCredentialHelper(dir, 'localhost:5000')).toBe('added');
-    expect(await readCredentialHelpers(dir)).toEqual({
+    expect(await addCredentialHelper(dockerConfigFile(dir), 'localhost:5000')).toBe('added');
+    expect(await readCredentialHelpers(dockerConfigFile(dir))).toEqual({
       '123456789012.dkr.ecr.eu-west-1.amazonaws.com': 'ecr-login',
       'localhost:5000': 'hub',
     });
-    expect(await removeCredentialHelper(dir, 'localhost:5000')).toBe('removed');
+    expect(await removeCredentialHelper(dockerConfigFile(dir), 'localhost:5000')).toBe('removed');
     expect(await configText(dir)).toBe(original);
   });
 
   it('reports repeated adds and removes without rewriting the file', async () => {
     const dir = await configDirWith('{\n  "auths": {}\n}\n');
-    expect(await removeCredentialHelper(dir, registry)).toBe('absent');
+    expect(await removeCredentialHelper(dockerConfigFile(dir), registry)).toBe('absent');
     expect(await configText(dir)).toBe('{\n  "auths": {}\n}\n');
 
-    expect(await addCredentialHelper(dir, registry)).toBe('added');
+    expect(await addCredentialHelper(dockerConfigFile(dir), registry)).toBe('added');
     const added = await configText(dir);
-    expect(await addCredentialHelper(dir, registry)).toBe('unchanged');
+    expect(await addCredentialHelper(dockerConfigFile(dir), registry)).toBe('unchanged');
     expect(await configText(dir)).toBe(added);
 
-    expect(await removeCredentialHelper(dir, registry)).toBe('removed');
-    expect(await removeCredentialHelper(dir, registry)).toBe('absent');
+    expect(await removeCredentialHelper(dockerConfigFile(dir), registry)).toBe('removed');
+    expect(await removeCredentialHelper(dockerConfigFile(dir), registry)).toBe('absent');
   });
 
   it('leaves an entry that points at another helper when removing', async () => {
     const original = dockerJson('{', '\t"credHelpers": {', `\t\t"${registry}": "ecr-login"`, '\t}', '}');
     const dir = await configDirWith(original);
-    expect(await removeCredentialHelper(dir, registry)).toBe('absent');
+    expect(await removeCredentialHelper(dockerConfigFile(dir), registry)).toBe('absent');
     expect(await configText(dir)).toBe(original);
   });
 
   it('takes over an entry that points at another helper when adding', async () => {
     const dir = await configDirWith(dockerJson('{', '\t"credHelpers": {', `\t\t"${registry}": "ecr-login"`, '\t}', '}'));
-    expect(await addCredentialHelper(dir, registry)).toBe('added');
-    expect(await readCredentialHelpers(dir)).toEqual({[registry]: 'hub'});
+    expect(await addCredentialHelper(dockerConfigFile(dir), registry)).toBe('added');
+    expect(await readCredentialHelpers(dockerConfigFile(dir))).toEqual({[registry]: 'hub'});
   });
 
   it.skipIf(!checksModes)('keeps the file’s permissions on add and on remove', async () => {
@@ -143,17 +149,17 @@ describe('credential helper entries in docker’s config.json', () => {
     const file = join(dir, 'config.json');
     await chmod(file, 0o640);
 
-    await addCredentialHelper(dir, registry);
+    await addCredentialHelper(dockerConfigFile(dir), registry);
     expect(await modeOf(file)).toBe(0o640);
-    await removeCredentialHelper(dir, registry);
+    await removeCredentialHelper(dockerConfigFile(dir), registry);
     expect(await modeOf(file)).toBe(0o640);
   });
 
   it('creates a missing file 0600 in a missing folder 0700', async () => {
     const dir = await tempConfigDir();
-    expect(await readCredentialHelpers(dir)).toEqual({});
+    expect(await readCredentialHelpers(dockerConfigFile(dir))).toEqual({});
 
-    expect(await addCredentialHelper(dir, 'localhost:5000')).toBe('added');
+    expect(await addCredentialHelper(dockerConfigFile(dir), 'localhost:5000')).toBe('added');
     expect(await configText(dir)).toBe(dockerJson('{', '\t"credHelpers": {', '\t\t"localhost:5000": "hub"', '\t}', '}'));
     if (checksModes) {
       expect(await modeOf(dir)).toBe(0o700);
@@ -163,9 +169,9 @@ describe('credential helper entries in docker’s config.json', () => {
 
   it('treats an empty file as an empty config, as docker does', async () => {
     const dir = await configDirWith('');
-    expect(await readCredentialHelpers(dir)).toEqual({});
-    expect(await addCredentialHelper(dir, registry)).toBe('added');
-    expect(await removeCredentialHelper(dir, registry)).toBe('removed');
+    expect(await readCredentialHelpers(dockerConfigFile(dir))).toEqual({});
+    expect(await addCredentialHelper(dockerConfigFile(dir), registry)).toBe('added');
+    expect(await removeCredentialHelper(dockerConfigFile(dir), registry)).toBe('removed');
     expect(await configText(dir)).toBe('{}');
   });
 
@@ -182,9 +188,9 @@ describe('credential helper entries in docker’s config.json', () => {
     const file = join(dir, 'config.json');
 
     for (const attempt of [
-      () => addCredentialHelper(dir, registry),
-      () => removeCredentialHelper(dir, registry),
-      () => readCredentialHelpers(dir),
+      () => addCredentialHelper(dockerConfigFile(dir), registry),
+      () => removeCredentialHelper(dockerConfigFile(dir), registry),
+      () => readCredentialHelpers(dockerConfigFile(dir)),
     ]) {
       const error: unknown = await attempt().catch((caught: unknown) => caught);
       expect(error).toBeInstanceOf(HubError);
@@ -200,8 +206,8 @@ describe('credential helper entries in docker’s config.json', () => {
   it('keeps every entry when 20 adds for 20 hosts run at once', {timeout: 20_000}, async () => {
     const dir = await tempConfigDir();
     const hosts = Array.from({length: 20}, (_, i) => `r${i}.example:5000`);
-    await Promise.all(hosts.map((host) => addCredentialHelper(dir, host)));
-    expect(Object.keys(await readCredentialHelpers(dir)).sort()).toEqual([...hosts].sort());
+    await Promise.all(hosts.map((host) => addCredentialHelper(dockerConfigFile(dir), host)));
+    expect(Object.keys(await readCredentialHelpers(dockerConfigFile(dir))).sort()).toEqual([...hosts].sort());
     expect(await readdir(dir)).toEqual(['config.json']);
   });
 });

@@ -1,3 +1,6 @@
+import {existsSync} from 'node:fs';
+import {readFile, writeFile} from 'node:fs/promises';
+import {join} from 'node:path';
 import {describe, expect, it, vi} from 'vitest';
 import {readSettings} from '../../../src/config/settings.js';
 import {HubError} from '@hub/common/errors';
@@ -201,5 +204,39 @@ describe('logout flow with a registry behind hub-auth (faked hub-auth on loopbac
     expect(await logout(world.ctx, {registry: hubAuth.host, all: false})).toMatchObject([{registrySession: 'unsupported'}]);
     expect(world.stores.keychain.sessions.size).toBe(0);
     expect(world.said.join('\n')).toContain('token service offers no revocation: the sign-in there was not ended');
+  });
+});
+
+describe('the containers auth file (podman, buildah) in login and logout', () => {
+  const entryIn = async (file: string) => (JSON.parse(await readFile(file, 'utf8')) as {credHelpers?: object}).credHelpers;
+
+  it('is left alone where neither podman nor buildah is installed and the file is not there', async () => {
+    const world = await testWorld();
+    const file = join(world.dir, 'containers', 'auth.json');
+    world.ctx.env.REGISTRY_AUTH_FILE = file;
+    const result = await login(world.ctx, options({dockerConfig: 'none'}));
+    expect(result.containersAuth).toBeUndefined();
+    expect(existsSync(file)).toBe(false);
+  });
+
+  it('gets the credHelpers entry when it exists, which logout removes; --containers-auth none leaves it', async () => {
+    const world = await testWorld();
+    const file = join(world.dir, 'auth.json');
+    await writeFile(file, '{\n\t"auths": {}\n}');
+    world.ctx.env.REGISTRY_AUTH_FILE = file;
+    await login(world.ctx, options({dockerConfig: 'none', containersAuth: 'none'}));
+    expect(await readFile(file, 'utf8')).toBe('{\n\t"auths": {}\n}');
+    expect((await login(world.ctx, options({dockerConfig: 'none'}))).containersAuth).toBe(file);
+    expect(await entryIn(file)).toEqual({[REGISTRY]: 'hub'});
+    expect(world.said).toContain(`✓ podman and buildah use hub for ${REGISTRY} (credHelpers in ${file}).`);
+    await logout(world.ctx, {registry: REGISTRY, all: false});
+    expect(await readFile(file, 'utf8')).toBe('{\n\t"auths": {}\n}');
+  });
+
+  it('is the file --containers-auth names, written even with no containers tool installed', async () => {
+    const world = await testWorld();
+    const file = join(world.dir, 'named', 'auth.json');
+    await login(world.ctx, options({dockerConfig: 'none', containersAuth: file}));
+    expect(await entryIn(file)).toEqual({[REGISTRY]: 'hub'});
   });
 });
