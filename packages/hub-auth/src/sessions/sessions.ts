@@ -50,12 +50,13 @@ export interface SessionStart {
 export type RevocationTarget =
   | {session: string}
   | {account: string}
+  /** A person at a provider; with `providerSession`, only the sessions signed in through that provider session. */
+  | {issuer: string; subject?: string; providerSession?: string}
   /**
-   * A person at a provider; with `providerSession`, only the sessions signed in through that
-   * provider session, and with `unrecordedToo` also the person's sessions whose provider session
-   * is not known (their tokens carried no `sid`): which of those the provider meant, nobody can tell.
+   * That person's sessions of that provider session, and those whose provider session is not
+   * known (their tokens carried no `sid`): which of those the provider meant, nobody can tell.
    */
-  | {issuer: string; subject?: string; providerSession?: string; unrecordedToo?: boolean};
+  | {issuer: string; subject: string; providerSession: string; unrecordedToo: true};
 
 /** An identity token to sign: its id and its session's. */
 export interface IssuedIdentity {
@@ -144,7 +145,7 @@ function targetClause(target: RevocationTarget): {where: string; params: unknown
   if (target.subject !== undefined) parts.push(`subject = $${params.push(target.subject) + 2}`);
   if (target.providerSession !== undefined) {
     const named = `provider_session = $${params.push(target.providerSession) + 2}`;
-    parts.push(target.unrecordedToo ? `(${named} OR provider_session IS NULL)` : named);
+    parts.push('unrecordedToo' in target ? `(${named} OR provider_session IS NULL)` : named);
   }
   return {where: parts.join(' AND '), params};
 }
