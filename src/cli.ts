@@ -1,8 +1,10 @@
 import {fileURLToPath} from 'node:url';
+import {Config} from '@oclif/core/config';
 import {flush} from '@oclif/core/flush';
 import {handle} from '@oclif/core/handle';
 import {run as runOclif} from '@oclif/core/run';
-import {ExitCode} from '@hub/common/errors';
+import {ExitCode, HubError} from '@hub/common/errors';
+import {assertWritableFolder} from './config/writable-folder.js';
 import Doctor from './commands/doctor.js';
 import Images from './commands/images.js';
 import Login from './commands/login.js';
@@ -45,9 +47,16 @@ export async function run(args: string[] = process.argv.slice(2)): Promise<void>
   const hubCommand = args[0] !== undefined && Object.hasOwn(COMMANDS, args[0]);
   // oclif's `execute`, but with the plugins' parse errors (`hub autocomplete fish`) in hub's own
   // usage-error format: hub's commands make theirs in base-command.ts, the plugins know nothing of it.
-  await runOclif(args, {root: fileURLToPath(import.meta.url), pluginAdditions: hubCommand ? undefined : {core: PLUGINS}})
+  const options = {root: fileURLToPath(import.meta.url), pluginAdditions: hubCommand ? undefined : {core: PLUGINS}};
+  await (args[0] === 'autocomplete' ? autocompleteConfig(options) : Promise.resolve(options))
+    .then(async (config) => runOclif(args, config))
     .then(async () => flush())
     .catch(async (error: unknown) => {
+      if (error instanceof HubError) {
+        printError(error, wantsJson(args));
+        process.exitCode = error.exit;
+        return;
+      }
       if (!hubCommand && isParseError(error)) {
         printError(parseFailure(error, `hub ${args[0]}`), wantsJson(args));
         process.exitCode = ExitCode.usage;
@@ -55,6 +64,16 @@ export async function run(args: string[] = process.argv.slice(2)): Promise<void>
       }
       return handle(error as Error);
     });
+}
+
+/**
+ * oclif's autocomplete builds its cache in oclif's cache folder and, when it cannot, prints a raw
+ * `ENOTDIR … mkdir` and exits 0: the folder is checked first, where oclif's own config puts it.
+ */
+async function autocompleteConfig(options: {root: string; pluginAdditions?: {core: string[]}}): Promise<Config> {
+  const config = await Config.load(options);
+  assertWritableFolder(config.cacheDir, 'its completion cache', 'XDG_CACHE_HOME (or HUB_CACHE_DIR)');
+  return config;
 }
 
 /** oclif's CLIParseError (a refused argument or flag), which carries what it parsed. */

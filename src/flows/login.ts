@@ -7,6 +7,7 @@ import {jwtClaims} from '../auth/jwt-claims.js';
 import {confirmDiscoveredIssuer} from '../auth/issuer-trust.js';
 import {whoSignedIn, robotTokens, type SignedInUser, type Tokens} from '../auth/token-grants.js';
 import {readSettings, saveRegistrySettings, type StorageKind} from '../config/settings.js';
+import {assertWritableFolder} from '../config/writable-folder.js';
 import {DEFAULT_SCOPES} from '@hub/protocol/default-scopes';
 import type {Context} from '../context.js';
 import {addCredentialHelper, dockerConfigDir, dockerConfigFile, type HelperFile} from '../docker/config-file.js';
@@ -77,6 +78,12 @@ export async function login(ctx: Context, options: LoginOptions): Promise<LoginR
   await store.probe(registry.host).catch((error: unknown) => {
     throw withInsecureStorageHint(error, ctx.paths.insecureSessions);
   });
+  // The settings (and with --insecure-storage the tokens) go there once the sign-in is over.
+  assertWritableFolder(
+    ctx.paths.dir,
+    storage === 'insecure-file' ? 'its settings and tokens' : 'its settings',
+    'HUB_CONFIG_DIR (or XDG_CONFIG_HOME)',
+  );
   const dockerConfig = options.dockerConfig === 'none' ? undefined : resolve(options.dockerConfig ?? dockerConfigDir(ctx.env));
   const containersAuth = containersAuthFor(ctx.env, options.containersAuth);
   const keep: Keep = (session, signedInAt) =>

@@ -28,6 +28,7 @@ export type HubErrorCode =
   | 'engine_unreachable'
   | 'expired_token'
   | 'failure'
+  | 'folder_unwritable'
   | 'foreign_link'
   | 'insecure_realm'
   | 'invalid_argument'

@@ -24,9 +24,19 @@ export type RunningHub = Promise<HubResult> & {child: ChildProcess};
 export function runHub(
   args: string[],
   env: NodeJS.ProcessEnv,
-  options: {input?: string; timeoutMs?: number; onStderr?: (text: string) => void; throughOclif?: boolean} = {},
+  options: {
+    input?: string;
+    timeoutMs?: number;
+    onStderr?: (text: string) => void;
+    throughOclif?: boolean;
+    /** Run as this local user (setpriv, no supplementary groups), for folders root could write anyway. */
+    uid?: number;
+  } = {},
 ): RunningHub {
-  const child = spawn(process.execPath, [...(options.throughOclif ? THROUGH_OCLIF : [BIN]), ...args], {
+  const node = [process.execPath, ...(options.throughOclif ? THROUGH_OCLIF : [BIN]), ...args];
+  const asUser = options.uid === undefined ? [] : ['setpriv', `--reuid=${options.uid}`, `--regid=${options.uid}`, '--clear-groups'];
+  const [command, ...commandArgs] = [...asUser, ...node] as [string, ...string[]];
+  const child = spawn(command, commandArgs, {
     env,
     stdio: ['pipe', 'pipe', 'pipe'],
   });
