@@ -9,6 +9,8 @@ export default defineConfig({
           include: ['test/unit/**/*.test.ts', 'packages/*/test/**/*.test.ts'],
           // Property tests run hundreds of cases; on a loaded CI machine 5 s is not enough for some.
           testTimeout: 60_000,
+          // hub-auth's store suites create a PGlite data directory or a PostgreSQL database in beforeAll: seconds, more when loaded.
+          hookTimeout: 60_000,
         },
       },
       {

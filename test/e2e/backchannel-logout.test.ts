@@ -17,10 +17,6 @@ import {REGISTRY_PROGRAMS, startRegistryStack, type RegistryStack} from '@hub/te
  * signs out in her browser (its end-session endpoint) and when the stack disables her (its
  * Client#backchannelLogout); hub-auth ends her sessions. An attacker who POSTs a forged or a
  * replayed logout token ends nothing.
- *
- * The identity token refused after the logout needs the token route to start sessions and the
- * refresh grant to check them (the "tokens" work of issue #23): until it is merged here those
- * assertions are `it.fails`, and become `it` at the merge.
  */
 
 const [alice] = USERS as [(typeof USERS)[number]];
@@ -114,7 +110,7 @@ describe.runIf(e2eEnabled([...E2E_PROGRAMS, ...REGISTRY_PROGRAMS]))('back-channe
 
   /** Resolves once the identity token is refused, within the bound SECURITY.md promises. */
   const refusedWithin = (identityToken: string) =>
-    waitFor('the identity token refused after the logout', async () => (await refreshStatus(identityToken)) === 400, WITHIN_MS);
+    waitFor('the identity token refused after the logout', async () => (await refreshStatus(identityToken)) === 401, WITHIN_MS);
 
   it('end-session in the browser: the provider sends the logout token with her sub and sid, and hub-auth accepts it', async () => {
     const before = accepted().length;
@@ -124,7 +120,7 @@ describe.runIf(e2eEnabled([...E2E_PROGRAMS, ...REGISTRY_PROGRAMS]))('back-channe
     expect(stack.idp.backchannelLogouts.at(-1)).toEqual({subject: subjectOf(alice.username), providerSession: line.providerSession});
   });
 
-  it.fails('end-session in the browser: her identity token is refused within 5 s (needs the tokens work)', async () => {
+  it('end-session in the browser: her identity token is refused within 5 s', async () => {
     const before = accepted().length;
     const identityToken = await signedIn(async (token, page) => {
       await signOutInBrowser(page);
@@ -143,7 +139,7 @@ describe.runIf(e2eEnabled([...E2E_PROGRAMS, ...REGISTRY_PROGRAMS]))('back-channe
     expect(stack.idp.backchannelLogouts.at(-1)).toEqual({subject: subjectOf(alice.username), providerSession: undefined});
   });
 
-  it.fails('the stack disables her: every identity token of hers is refused within 5 s (needs the tokens work)', async () => {
+  it('the stack disables her: every identity token of hers is refused within 5 s', async () => {
     const identityToken = await signedIn(async (token) => token);
     const before = accepted().length;
     await stack.idp.disablePerson(alice.username);
