@@ -6,14 +6,11 @@ import {afterAll, beforeAll, describe, expect, it} from 'vitest';
 import {registryAudience} from '@hub/protocol/registry-audience';
 import {makeImage} from '@hub/test-stack/docker-engine';
 import {withHubOnPath} from '@hub/test-stack/hub-bins';
-import {SERVICE, startHubAuth, TOKEN_ISSUER} from '@hub/test-stack/hub-auth';
+import {SERVICE} from '@hub/test-stack/hub-auth';
 import {runHub} from '@hub/test-stack/hub-cli';
 import {USERS, type TestUser} from '@hub/test-stack/identity-provider';
-import {freePort} from '@hub/test-stack/ports';
-import {startPostgres} from '@hub/test-stack/postgres';
 import {E2E_PROGRAMS, e2eEnabled} from '@hub/test-stack/prerequisites';
-import {startProxy} from '@hub/test-stack/proxy';
-import {startRegistry} from '@hub/test-stack/registry';
+import {startScaledRegistry} from '@hub/test-stack/scale-out';
 import {REGISTRY_PROGRAMS, startRegistryStack, type RegistryStack} from '@hub/test-stack/registry-stack';
 
 const [alice, bob] = USERS as [TestUser, TestUser];
@@ -106,23 +103,11 @@ describe.runIf(e2eEnabled([...E2E_PROGRAMS, ...REGISTRY_PROGRAMS]))('sign-in ses
 
   it('after hub logout, a copy of the identity token taken before is refused by every one of three hub-auth instances, and docker pull with it fails', async () => {
     const dir = join(stack.sandbox.dir, 'scale');
-    const port = await freePort();
-    const postgres = await startPostgres();
-    const options = {
-      dir,
-      oidcIssuer: stack.idp.issuer,
-      registryHost: `127.0.0.1:${port}`,
-      signing: stack.signing,
-      store: {url: {env: 'HUB_AUTH_STORE_URL'}},
-      env: {HUB_AUTH_STORE_URL: await postgres.database('sessions')},
-    };
-    const instances = [await startHubAuth(options), await startHubAuth(options), await startHubAuth(options)];
-    const proxy = await startProxy(instances.map((instance) => instance.url));
-    const scaled = await startRegistry(
-      join(dir, 'registry'),
-      {realm: `${proxy.url}/token`, service: SERVICE, issuer: TOKEN_ISSUER, rootCertBundle: stack.signing.certificate},
-      port,
-    );
+    const {
+      instances,
+      registry: scaled,
+      stop,
+    } = await startScaledRegistry({dir, oidcIssuer: stack.idp.issuer, signing: stack.signing, count: 3});
     try {
       const host = scaled.host;
       const reference = `${host}/alice/sessions:1`;
@@ -153,10 +138,7 @@ describe.runIf(e2eEnabled([...E2E_PROGRAMS, ...REGISTRY_PROGRAMS]))('sign-in ses
       const refused = await pull(reference, thief);
       expect(refused.code, refused.output).not.toBe(0);
     } finally {
-      await scaled.stop();
-      await proxy.stop();
-      for (const instance of instances) await instance.stop();
-      await postgres.remove();
+      await stop();
     }
   });
 

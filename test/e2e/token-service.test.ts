@@ -2,12 +2,8 @@ import {execFile} from 'node:child_process';
 import {afterAll, beforeAll, describe, expect, it} from 'vitest';
 import {join} from 'node:path';
 import {makeImage} from '@hub/test-stack/docker-engine';
-import {SERVICE, startHubAuth, TOKEN_ISSUER} from '@hub/test-stack/hub-auth';
-import {freePort} from '@hub/test-stack/ports';
 import {waitForOutput} from '@hub/test-stack/process';
-import {startRegistry} from '@hub/test-stack/registry';
-import {startProxy} from '@hub/test-stack/proxy';
-import {startPostgres} from '@hub/test-stack/postgres';
+import {startScaledRegistry} from '@hub/test-stack/scale-out';
 import {runHub} from '@hub/test-stack/hub-cli';
 import {USERS} from '@hub/test-stack/identity-provider';
 import {registryAudience} from '@hub/protocol/registry-audience';
@@ -168,25 +164,17 @@ describe.runIf(e2eEnabled([...E2E_PROGRAMS, ...REGISTRY_PROGRAMS]))('hub-auth in
   });
 
   it('scales out: two hub-auth instances with the same key on one PostgreSQL behind a round-robin proxy both serve the registry', async () => {
-    const dir = join(stack.sandbox.dir, 'scale');
-    const port = await freePort();
-    const postgres = await startPostgres();
-    // The connection string holds the password: given by the environment, never on a command line.
-    const options = {
-      dir,
+    const {
+      instances,
+      registry: scaled,
+      storePassword,
+      stop,
+    } = await startScaledRegistry({
+      dir: join(stack.sandbox.dir, 'scale'),
       oidcIssuer: stack.idp.issuer,
-      registryHost: `127.0.0.1:${port}`,
       signing: stack.signing,
-      store: {url: {env: 'HUB_AUTH_STORE_URL'}},
-      env: {HUB_AUTH_STORE_URL: await postgres.database('scale')},
-    };
-    const instances = [await startHubAuth(options), await startHubAuth(options)];
-    const proxy = await startProxy(instances.map((i) => i.url));
-    const scaled = await startRegistry(
-      join(dir, 'registry'),
-      {realm: `${proxy.url}/token`, service: SERVICE, issuer: TOKEN_ISSUER, rootCertBundle: stack.signing.certificate},
-      port,
-    );
+      count: 2,
+    });
     try {
       // A token for this registry: one for the other registry is refused here (its audience).
       const token = await accessTokenFor(alice, undefined, scaled.host);
@@ -199,13 +187,10 @@ describe.runIf(e2eEnabled([...E2E_PROGRAMS, ...REGISTRY_PROGRAMS]))('hub-auth in
       expect(pull.code, pull.output).toBe(0);
       for (const instance of instances) {
         expect(await waitForOutput(instance.daemon, '"msg":"token issued"')).toContain('"msg":"token issued"');
-        expect(instance.daemon.output()).not.toContain(postgres.password);
+        expect(instance.daemon.output()).not.toContain(storePassword);
       }
     } finally {
-      await scaled.stop();
-      await proxy.stop();
-      for (const instance of instances) await instance.stop();
-      await postgres.remove();
+      await stop();
     }
   });
 });
