@@ -46,7 +46,8 @@ export async function benchHubAuthLoad(ctx: BenchContext): Promise<Figure[]> {
     const serve = async (name: string, extra: Record<string, unknown> = {}): Promise<HubAuth> => {
       const profileDir = process.env.BENCH_CPU_PROFILE;
       const hubAuth = await startHubAuth({
-        dir: join(ctx.dir, 'hub-auth-load'),
+        // A directory each: its embedded store opens in one process only (four ran on one before the lock).
+        dir: join(ctx.dir, 'hub-auth-load', name),
         oidcIssuer: stack.idp.issuer,
         registryHost: ctx.registryHost,
         signing: stack.signing,

@@ -1,3 +1,4 @@
+import {setFlagsFromString} from 'node:v8';
 import type {StoreConnection} from './sql.js';
 
 /**
@@ -7,8 +8,18 @@ import type {StoreConnection} from './sql.js';
  */
 const SETTINGS = ['shared_buffers=1MB'];
 
+/**
+ * PGlite's WebAssembly compiled by V8's baseline compiler (Liftoff) only, never tiered up to
+ * TurboFan: the optimised code of PostgreSQL's whole build is what costs most of the rest of its
+ * memory. Measured on a reopen (bench/RESULTS.md, "The store"): the RSS it adds went from 72 to
+ * 39 MB, for queries about a fifth slower, which hub-auth's few small queries do not feel. Set
+ * only here, before the module is compiled: an instance on a PostgreSQL server keeps V8's default.
+ */
+const WASM_FLAGS = '--liftoff-only';
+
 /** PostgreSQL in the process (PGlite), its files in `dataDir`: for one instance with nothing else to run. */
 export async function openEmbedded(dataDir: string): Promise<StoreConnection> {
+  setFlagsFromString(WASM_FLAGS);
   // Loaded only here: an instance on a PostgreSQL server has no use for the WebAssembly build.
   const {PGlite} = await import('@electric-sql/pglite');
   const db = await PGlite.create(dataDir, {postgresqlconf: SETTINGS});
