@@ -4,6 +4,7 @@ import {readSettings, removeRegistrySettings, type RegistrySettings} from '../co
 import type {Context} from '../context.js';
 import {dockerConfigFile, removeCredentialHelper, type HelperFile} from '../docker/config-file.js';
 import {containersAuthFile} from '../docker/containers-auth-file.js';
+import {describeSeconds} from '@hub/common/duration';
 import {HubError, notLoggedIn, rootMessage} from '@hub/common/errors';
 import {chooseRegistry, registryAt, type Registry} from '../registry/registry.js';
 import {sessionDeps} from '../session/credentials.js';
@@ -148,7 +149,7 @@ async function endRegistrySession(
 function describeWindow(token: string): string {
   const seconds = recheckWindow(token);
   if (seconds === undefined) return "the identity token's lifetime";
-  return seconds % 3600 === 0 ? `${seconds / 3600} h` : seconds % 60 === 0 ? `${seconds / 60} min` : `${seconds} s`;
+  return describeSeconds(seconds);
 }
 
 /** A file hub cannot read is left as it is; the logout itself goes on. */

@@ -1,4 +1,8 @@
+import {describeSeconds} from '@hub/common/duration';
 import type {SessionRecord} from './sessions.js';
+
+/** What every refused identity token is told to do. */
+export const SIGN_IN_AGAIN = 'sign in again (hub login, or docker login)';
 
 /**
  * Whether an identity token's session still lets it be traded, checked in this order: it exists,
@@ -13,13 +17,13 @@ export function checkSession(session: SessionRecord | undefined, nowSeconds: num
     return {
       ok: false,
       reason: 'unknown',
-      message: 'this sign-in is not known to the registry (any more): sign in again (hub login, or docker login)',
+      message: `this sign-in is not known to the registry (any more): ${SIGN_IN_AGAIN}`,
     };
   if (session.revoked)
     return {
       ok: false,
       reason: 'revoked',
-      message: `this sign-in was ended (${session.revoked.reason}): sign in again (hub login, or docker login)`,
+      message: `this sign-in was ended (${session.revoked.reason}): ${SIGN_IN_AGAIN}`,
     };
   if (nowSeconds - session.checkedAt > revalidateSeconds) {
     return {
@@ -29,10 +33,4 @@ export function checkSession(session: SessionRecord | undefined, nowSeconds: num
     };
   }
   return {ok: true, session};
-}
-
-function describeSeconds(seconds: number): string {
-  if (seconds % 3600 === 0) return `${seconds / 3600} h`;
-  if (seconds % 60 === 0) return `${seconds / 60} min`;
-  return `${seconds} s`;
 }

@@ -97,7 +97,7 @@ export function callerResolver(deps: CallerDeps): CallerResolver {
       const why = error instanceof InvalidTokenError ? error.message : 'the token names no usable user';
       throw new TokenRequestError(401, 'invalid_grant', `${why}: log in again (hub login)`);
     }
-    await checkBinding(deps, who.requester.account, who.holder, 'access token');
+    await checkBinding(deps, who.requester.account, who.holder);
     await recheckSessions(deps, who.holder, who.requester.groups);
     return {requester: who.requester, holder: who.holder, notAfter, providerSession};
   };
@@ -118,17 +118,10 @@ async function recheckSessions(deps: CallerDeps, holder: Holder, groups: readonl
   }
 }
 
-export async function checkBinding(
-  deps: Pick<CallerDeps, 'bindings'>,
-  account: string,
-  holder: Holder,
-  presented: 'access token' | 'refresh token',
-): Promise<void> {
+async function checkBinding(deps: Pick<CallerDeps, 'bindings'>, account: string, holder: Holder): Promise<void> {
   let mine: boolean;
   try {
-    // An identity token never claims a free name: the name it was issued for may have been released
-    // (accounts release) so that someone else gets it, and its old holder's copy must not take it back.
-    mine = await (presented === 'refresh token' ? deps.bindings.holds(account, holder) : deps.bindings.claim(account, holder));
+    mine = await deps.bindings.claim(account, holder);
   } catch (error) {
     // The store is down or slow: nobody's name is decided until it answers, so never a wrong allow.
     throw new TokenRequestError(503, 'temporarily_unavailable', "the registry's list of accounts cannot be read just now; try again", {
@@ -138,19 +131,10 @@ export async function checkBinding(
     });
   }
   if (mine) return;
-  if (presented === 'refresh token')
-    throw new TokenRequestError(
-      403,
-      'access_denied',
-      `the account name ${quoted(account)} is no longer yours on this registry: log in again (hub login, or docker login)`,
-      {
-        operatorNote: {account, reason: 'not bound to this subject (released, or given to another)', subject: holder.subject},
-      },
-    );
   throw new TokenRequestError(
     403,
     'access_denied',
     `the account name ${quoted(account)} belongs to someone else on this registry: ask the registry's operator`,
-    {operatorNote: {account, reason: `bound to another subject (presented with ${presented})`, subject: holder.subject}},
+    {operatorNote: {account, reason: 'bound to another subject (presented with access token)', subject: holder.subject}},
   );
 }

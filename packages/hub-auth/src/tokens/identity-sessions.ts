@@ -1,6 +1,6 @@
 import type {AccountBindings} from '../accounts/bindings.js';
 import type {TokenServiceConfig} from '../config.js';
-import {checkSession} from '../sessions/session-check.js';
+import {checkSession, SIGN_IN_AGAIN} from '../sessions/session-check.js';
 import type {IssuedIdentity, Sessions} from '../sessions/sessions.js';
 import {StoreUnavailableError} from '../store/sql.js';
 import type {Caller} from './caller.js';
@@ -29,8 +29,6 @@ export interface SignInOrigin {
   /** The identity token the client already holds (hub's), whose session this continues. */
   presented?: string | undefined;
 }
-
-const SIGN_IN_AGAIN = 'sign in again (hub login, or docker login)';
 
 /**
  * The session a new identity token is issued for: the presented token's, when it is live and the
