@@ -13,6 +13,7 @@ packages=(
   docker.io               # dockerd and the docker CLI: the engine hub drives
   docker-registry         # CNCF distribution 2.8, with token auth against hub-auth
   podman buildah          # the containers tools, which find hub's helper through their auth file
+  containerd              # containerd and ctr, which has no credential helpers: the README's way with hub token
   golang-docker-credential-helpers  # docker-credential-secretservice, the baseline in the benchmarks
   apache2-utils           # htpasswd: the benchmark's basic-auth registry
   bsdutils                # script: runs hub under a pseudo-terminal in the progress tests
@@ -29,7 +30,7 @@ packages=(
   libmime-tools-perl libemail-sender-perl libconvert-base32-perl libdigest-hmac-perl libcrypt-openssl-bignum-perl
   libnet-ldap-perl libipc-run-perl libio-socket-timeout-perl libunicode-string-perl
 )
-programs=(chromium gnome-keyring-daemon dbus-daemon dbus-send secret-tool pkill dockerd docker docker-registry podman buildah docker-credential-secretservice htpasswd script tmux openssl glewlwyd sqlite3 llng-fastcgi-server nginx)
+programs=(chromium gnome-keyring-daemon dbus-daemon dbus-send secret-tool pkill dockerd docker docker-registry podman buildah containerd ctr docker-credential-secretservice htpasswd script tmux openssl glewlwyd sqlite3 llng-fastcgi-server nginx)
 
 missing=()
 for program in "${programs[@]}"; do command -v "$program" >/dev/null || missing+=("$program"); done

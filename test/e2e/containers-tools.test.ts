@@ -1,19 +1,21 @@
 import {mkdir, readFile, writeFile} from 'node:fs/promises';
 import {join} from 'node:path';
 import {afterAll, beforeAll, describe, expect, it} from 'vitest';
+import {CONTAINERD_PROGRAMS, startContainerd} from '@hub/test-stack/containerd';
 import {CONTAINERS_PROGRAMS, containersTools, type ContainersTools} from '@hub/test-stack/containers-tools';
 import {withHubOnPath} from '@hub/test-stack/hub-bins';
 import {runHub, transcript} from '@hub/test-stack/hub-cli';
 import {USERS} from '@hub/test-stack/identity-provider';
 import {E2E_PROGRAMS, e2eEnabled} from '@hub/test-stack/prerequisites';
 import {REGISTRY_PROGRAMS, startRegistryStack, type RegistryStack} from '@hub/test-stack/registry-stack';
+import {answerOnTerminal, TERMINAL_PROGRAMS} from '@hub/test-stack/terminal';
 
 const [alice] = USERS as [(typeof USERS)[number]];
 
 /** An auth file as podman writes it (tabs, no final newline), with a login and a helper hub must not touch. */
 const PODMAN_WRITTEN = JSON.stringify({auths: {'quay.io': {auth: 'dXNlcjpwYXNz'}}, credHelpers: {'gcr.io': 'gcloud'}}, null, '\t');
 
-describe.runIf(e2eEnabled([...E2E_PROGRAMS, ...REGISTRY_PROGRAMS, ...CONTAINERS_PROGRAMS]))(
+describe.runIf(e2eEnabled([...E2E_PROGRAMS, ...REGISTRY_PROGRAMS, ...CONTAINERS_PROGRAMS, ...CONTAINERD_PROGRAMS, ...TERMINAL_PROGRAMS]))(
   'podman and buildah pull and push through docker-credential-hub, from the containers auth file hub login writes',
   () => {
     let stack: RegistryStack;
@@ -108,6 +110,31 @@ describe.runIf(e2eEnabled([...E2E_PROGRAMS, ...REGISTRY_PROGRAMS, ...CONTAINERS_
       expect(pushed.code).not.toBe(0);
       expect(pushed.output).toMatch(/denied|unauthorized/i);
       expect((await runHub(['images', 'bob/stolen'], env)).code).toBe(1);
+    });
+
+    it('containerd’s ctr, which has no credential helpers, pulls with hub token typed at its password prompt', async () => {
+      const {tools, authFile} = await loggedIn();
+      const image = `${registry}/alice/ctrapp:1`;
+      await tools.makeImage(image);
+      expect((await tools.podman(['push', plainHttp, image])).code).toBe(0);
+      const containerd = await startContainerd(join(authFile, '..', 'containerd'));
+      try {
+        const token = (await runHub(['token', registry], env)).stdout.trim();
+        const pull = containerd.ctr('images', 'pull', '--plain-http', '--snapshotter', 'native', '--user', 'hub', image);
+        const pulled = await answerOnTerminal(pull, env, 'Password:', token);
+        expect(pulled.code, pulled.bytes).toBe(0);
+        // ctr turns the echo off for the password: the token is on nobody's screen or command line.
+        expect(pulled.bytes).not.toContain(token);
+        const anonymous = await answerOnTerminal(
+          pull.filter((arg) => arg !== '--user' && arg !== 'hub'),
+          env,
+          'never asked',
+          '',
+        );
+        expect(anonymous.code).not.toBe(0);
+      } finally {
+        await containerd.stop();
+      }
     });
 
     it('hub doctor checks that podman finds the helper', async () => {

@@ -1,4 +1,4 @@
-import {execFile, spawn} from 'node:child_process';
+import {execFile} from 'node:child_process';
 import {createServer, type IncomingMessage, type Server} from 'node:http';
 import type {AddressInfo} from 'node:net';
 import {join} from 'node:path';
@@ -8,6 +8,7 @@ import {registryAudience} from '@hub/protocol/registry-audience';
 import {withHubOnPath} from '@hub/test-stack/hub-bins';
 import {keygen, SERVICE, startHubAuth, TOKEN_ISSUER, type HubAuth} from '@hub/test-stack/hub-auth';
 import {runHub} from '@hub/test-stack/hub-cli';
+import {answerOnTerminal} from '@hub/test-stack/terminal';
 import {closeServer, ROBOT_CLIENT, subjectOf, USERS} from '@hub/test-stack/identity-provider';
 import {startLoginStack, type LoginStack} from '@hub/test-stack/login-stack';
 import {freePort} from '@hub/test-stack/ports';
@@ -181,22 +182,14 @@ describe.runIf(e2eEnabled([...E2E_PROGRAMS, 'docker-registry', 'script']))(
     });
 
     /** `hub login` on a real terminal (a pty from util-linux `script`), answering its question with `answer`. */
-    function loginOnTerminal(args: string[], answer: string, configDir: string): Promise<{code: number | null; output: string}> {
-      const command = [process.execPath, HUB, 'login', ...args].map((word) => JSON.stringify(word)).join(' ');
-      const child = spawn('script', ['-qefc', command, '/dev/null'], {
-        env: {...env, HUB_CONFIG_DIR: configDir},
-        stdio: ['pipe', 'pipe', 'pipe'],
-      });
-      let output = '';
-      let answered = false;
-      child.stdout.on('data', (chunk: Buffer) => {
-        output += chunk.toString();
-        if (!answered && output.includes('Sign in there? [y/N]')) {
-          answered = true;
-          child.stdin.write(`${answer}\n`);
-        }
-      });
-      return new Promise((resolve) => child.once('close', (code) => resolve({code, output})));
+    async function loginOnTerminal(args: string[], answer: string, configDir: string): Promise<{code: number | null; output: string}> {
+      const {code, bytes} = await answerOnTerminal(
+        [process.execPath, HUB, 'login', ...args],
+        {...env, HUB_CONFIG_DIR: configDir},
+        'Sign in there? [y/N]',
+        answer,
+      );
+      return {code, output: bytes};
     }
 
     it('on a terminal, asks about the issuer: no ends the login, yes goes on to the browser', async () => {

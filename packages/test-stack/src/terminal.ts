@@ -24,15 +24,39 @@ export interface TerminalRun {
  * would. Without `size` the terminal is as script leaves it when nobody sizes it: 0 rows, 0 columns.
  */
 export function runInTerminal(command: string[], env: NodeJS.ProcessEnv, size?: TerminalSize): Promise<TerminalRun> {
+  return onTerminal(command, env, size);
+}
+
+/**
+ * Runs `command` on a pseudo-terminal, as `runInTerminal` does, and types `answer` and Enter once
+ * the program has written `prompt` there: a person answering a question at a terminal.
+ */
+export function answerOnTerminal(command: string[], env: NodeJS.ProcessEnv, prompt: string, answer: string): Promise<TerminalRun> {
+  return onTerminal(command, env, undefined, {prompt, answer});
+}
+
+function onTerminal(
+  command: string[],
+  env: NodeJS.ProcessEnv,
+  size: TerminalSize | undefined,
+  reply?: {prompt: string; answer: string},
+): Promise<TerminalRun> {
   const quoted = command.map((arg) => `'${arg.replaceAll("'", `'\\''`)}'`).join(' ');
   const line = size ? `stty cols ${size.columns} rows ${size.rows} && exec ${quoted}` : `exec ${quoted}`;
   const child = spawn('script', ['--quiet', '--flush', '--return', '--command', line, '/dev/null'], {
     env: {...env, SHELL: '/bin/sh'},
-    stdio: ['ignore', 'pipe', 'inherit'],
+    stdio: [reply ? 'pipe' : 'ignore', 'pipe', 'inherit'],
   });
   return new Promise((resolve, reject) => {
     let bytes = '';
-    child.stdout.on('data', (chunk) => (bytes += chunk));
+    let answered = false;
+    child.stdout?.on('data', (chunk: Buffer) => {
+      bytes += chunk.toString();
+      if (reply && !answered && bytes.includes(reply.prompt)) {
+        answered = true;
+        child.stdin?.write(`${reply.answer}\n`);
+      }
+    });
     child.once('error', reject);
     child.once('close', (code) => resolve({code, bytes}));
   });
