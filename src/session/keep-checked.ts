@@ -1,4 +1,5 @@
 import type {Context} from '../context.js';
+import {describeSeconds} from '@hub/common/duration';
 import {HubError} from '@hub/common/errors';
 import {credentialsNow, type Credentials} from './credentials.js';
 import {recheckWindow} from './identity-token.js';
@@ -28,7 +29,7 @@ export function keepSessionChecked(ctx: Context, credentials: Credentials): () =
       warned = true;
       const why = error instanceof HubError ? error.message : String(error);
       ctx.say(
-        `! Could not re-check the session for ${credentials.registry.host} (${why}); hub keeps trying. A transfer that outlasts hub-auth's window (${window} s) without one fails.`,
+        `! Could not re-check the session for ${credentials.registry.host} (${why}); hub keeps trying. A transfer that outlasts hub-auth's window (${describeSeconds(window)}) without one fails.`,
       );
     }
   };
