@@ -30,36 +30,33 @@ const dependencies = dependenciesOf('package.json');
 /**
  * Inside the cli bundle: oclif and dockerode, whose hundreds of small files cost most to load, and
  * debug, which both use and hub configures (src/docker/modem-debug.ts): one copy for all three.
+ * dockerode is all inside (a devDependency of hub's package): see LEFT_OUT.
  */
 const BUNDLED_PACKAGES = ['@oclif/core', 'dockerode', 'debug'];
 
 /**
- * dockerode loads, as it starts, gRPC and protobuf (for BuildKit sessions) and ssh2 (for ssh://
- * engines): ~100 ms that a push or pull over a socket or TCP never uses. These modules are left
- * out of the bundle and loaded from node_modules on first call.
+ * dockerode loads, as it starts, BuildKit's gRPC session (for buildImage) and docker-modem's ssh
+ * agent (for ssh:// engines), and BuildKit's progress reader on docker.followProgress: hub builds
+ * no image, refuses ssh:// engines (src/docker/engine-address.ts) and follows progress through
+ * the modem. Each gets a stand-in that throws if ever called, so hub's package needs neither
+ * dockerode nor gRPC, protobufjs and ssh2 (whose install scripts npm would list) in node_modules.
  */
-const LOADED_ON_FIRST_CALL: Record<string, string> = {
-  'dockerode/lib/session': 'dockerode/lib/session.js',
-  'docker-modem/lib/ssh': 'docker-modem/lib/ssh.js',
+const LEFT_OUT: Record<string, string> = {
+  'dockerode/lib/session': 'module.exports = refuse;',
+  'dockerode/lib/buildkit': 'module.exports = {followProgress: refuse};',
+  'docker-modem/lib/ssh': 'module.exports = refuse;',
 };
-const LEFT_OUT: Record<string, string> = {'dockerode/lib/buildkit': 'dockerode/lib/buildkit.js'};
 
-const dockerodeOnDemand: Plugin = {
-  name: 'dockerode-on-demand',
+const dockerodeWithoutBuildOrSsh: Plugin = {
+  name: 'dockerode-without-build-or-ssh',
   setup(builder) {
     builder.onResolve({filter: /^\.\/(session|ssh|buildkit)$/}, (args) => {
       const library = /node_modules\/(dockerode|docker-modem)\/lib\/[^/]+$/.exec(args.importer);
-      if (!library) return undefined;
-      const key = `${library[1]}/lib/${args.path.slice(2)}`;
-      if (LEFT_OUT[key]) return {path: LEFT_OUT[key], external: true};
-      if (LOADED_ON_FIRST_CALL[key]) return {path: LOADED_ON_FIRST_CALL[key], namespace: 'on-first-call'};
-      return undefined;
+      const key = library && `${library[1]}/lib/${args.path.slice(2)}`;
+      return key && LEFT_OUT[key] ? {path: key, namespace: 'left-out'} : undefined;
     });
-    // The stand-in's own require() stays a require() of the module in node_modules.
-    builder.onResolve({filter: /.*/, namespace: 'on-first-call'}, (args) => ({path: args.path, external: true}));
-    // Each of these modules exports one function: a stand-in that loads the module when called.
-    builder.onLoad({filter: /.*/, namespace: 'on-first-call'}, (args) => ({
-      contents: `module.exports = function () { return require(${JSON.stringify(args.path)}).apply(this, arguments); };`,
+    builder.onLoad({filter: /.*/, namespace: 'left-out'}, (args) => ({
+      contents: `function refuse() { throw new Error(${JSON.stringify(`hub's bundle leaves out ${args.path}`)}); }\n${LEFT_OUT[args.path]}`,
       loader: 'js',
     }));
   },
@@ -105,7 +102,7 @@ await Promise.all([
     entryPoints: ['src/cli.ts'],
     // typescript: oclif loads it only to run commands from .ts sources in development.
     external: [...dependencies.filter((name) => !BUNDLED_PACKAGES.includes(name)), 'typescript'],
-    plugins: [dockerodeOnDemand, oclifPluginsByRequire],
+    plugins: [dockerodeWithoutBuildOrSsh, oclifPluginsByRequire],
     // import() turned into require(): node 20 loses vm.Script's import() callback in code
     // restored from a code cache ("A dynamic import callback was not specified").
     supported: {'dynamic-import': false},
