@@ -1,5 +1,6 @@
 import {execFile} from 'node:child_process';
 import {createServer} from 'node:http';
+import {createServer as createNetServer} from 'node:net';
 import {chmod, readFile, stat, writeFile} from 'node:fs/promises';
 import {join} from 'node:path';
 import {afterAll, beforeAll, describe, expect, it} from 'vitest';
@@ -184,6 +185,22 @@ describe.runIf(e2eEnabled([...E2E_PROGRAMS, ...REGISTRY_PROGRAMS]))(
       const result = await runHub(['push', 'myapp:1.0'], {...env, DOCKER_HOST: `unix://${socket}`});
       expect(result.code).toBe(1);
       expect(result.stderr).toContain(`Cannot reach the Docker engine at unix://${socket} (from DOCKER_HOST)`);
+    });
+
+    it('says an engine that accepts and never answers did not answer within 10 s', async () => {
+      const socket = join(stack.sandbox.dir, 'hung-engine.sock');
+      const hung = createNetServer(() => undefined);
+      await new Promise<void>((resolve) => hung.listen(socket, resolve));
+      try {
+        const result = await runHub(['push', 'myapp:1.0'], {...env, DOCKER_HOST: `unix://${socket}`});
+        expect(result.code).toBe(1);
+        expect(result.stderr).toContain(
+          `Cannot reach the Docker engine at unix://${socket} (from DOCKER_HOST): it did not answer within 10 s.`,
+        );
+        expect(result.stderr).not.toContain('ABORT_ERR');
+      } finally {
+        hung.close();
+      }
     });
 
     it('a push to another user’s namespace fails with a message that says where one may push', async () => {

@@ -1,6 +1,6 @@
 import {randomUUID} from 'node:crypto';
 import type {FastifyInstance, FastifyReply, FastifyRequest} from 'fastify';
-import {fetch} from 'undici';
+import {httpRequest} from '@hub/common/net/http-request';
 import {
   FIRST_CATALOG_PAGE,
   MAX_CATALOG_PAGES,
@@ -141,7 +141,8 @@ async function readCatalog(registry: URL, token: string, namespace?: string): Pr
   if (namespace !== undefined) page.searchParams.set('last', namespace);
   const inside = (name: string) => namespace === undefined || name.startsWith(`${namespace}/`);
   for (let count = 0; page && count < MAX_CATALOG_PAGES; count++) {
-    const response = await fetch(page, {
+    // Not fetch: the registry may be on a port browsers block (10080), as docker allows.
+    const response = await httpRequest(page, {
       headers: {authorization: `Bearer ${token}`, accept: 'application/json'},
       signal: AbortSignal.timeout(READ_TIMEOUT_MS),
     });
