@@ -6,6 +6,9 @@ import type {ImagesResult} from '../flows/images.js';
 
 export default class Images extends HubCommand {
   static override summary = 'List the repositories you may pull from a hub registry, or the tags of one.';
+  static override description =
+    "What you just pushed to a namespace you may push to (yours, your groups') is listed at once; a repository new " +
+    "elsewhere (a public one) can take up to 30 s to appear, as hub-auth reuses its read of the registry's catalog that long.";
   static override examples = ['<%= config.bin %> images', '<%= config.bin %> images myapp', '<%= config.bin %> images team/app --json'];
 
   static override args = {

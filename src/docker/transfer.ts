@@ -1,6 +1,7 @@
 import type {Readable} from 'node:stream';
 import {HubError} from '@hub/common/errors';
 import type {Engine} from './engine.js';
+import {parseImageReference} from './image-reference.js';
 import {createProgressRenderer, type ProgressEvent, type ProgressMode} from './progress.js';
 
 /**
@@ -88,22 +89,36 @@ function engineMessage(error: unknown): string {
   return error instanceof Error ? error.message.replace(/^\(HTTP code \d+\)\s*[\w ]+-\s*/, '') : String(error);
 }
 
-/** What the person can do about a refused push or pull. */
-export function explainTransferFailure(
-  error: TransferError,
-  registry: string,
-  account: string,
-  what: 'push' | 'pull',
-  reference: string,
-): HubError {
-  const message = error.message;
+/** A push or pull, as its failure is explained. */
+export interface TransferAttempt {
+  registry: string;
+  account: string;
+  what: 'push' | 'pull';
+  /** The full reference, registry first. */
+  reference: string;
+}
+
+/** Whether the registry refused the push or pull (the token lacked the scope): then the hint says where this account may go. */
+export function isRefusal(error: TransferError): boolean {
+  return /denied|forbidden|insufficient_scope/i.test(error.message);
+}
+
+/**
+ * What the person can do about a failed push or pull. A refusal says where the account may push
+ * or pull (`granted`: the token service's names, NamespaceListing), or to ask when it does not say.
+ */
+export function explainTransferFailure(error: TransferError, attempt: TransferAttempt, granted?: readonly string[]): HubError {
+  const {registry, what, reference} = attempt;
+  // docker's advice to `docker login` is wrong here: hub signed in, and the account lacks the access.
+  const message = error.message.replace(
+    /repository does not exist or may require 'docker login'/,
+    'repository does not exist or this account may not pull it',
+  );
   const said = asSentence(message);
-  if (/denied|forbidden|insufficient_scope/i.test(message)) {
+  if (isRefusal(error)) {
     return new HubError(`The registry refused to let you ${what} ${reference}: ${said}`, {
       code: 'denied',
-      suggestions: [
-        `As ${account} you may push to ${registry}/${account}/… and to the namespaces of your groups (${registry}/<group>/…); ask an administrator for access to others.`,
-      ],
+      suggestions: whereAllowed(attempt, granted),
     });
   }
   // The realm or the registry unreachable, overloaded or restarting: the credentials are fine.
@@ -126,6 +141,32 @@ export function explainTransferFailure(
     });
   }
   return new HubError(`The ${what} of ${reference} failed: ${said}`, {code: `${what}_failed`});
+}
+
+/**
+ * Where this account may push or pull, with the policy's layout as the token service gave it:
+ * `groups/dev/*` is shown as REGISTRY/groups/dev/…, and a name refused under a namespace's last
+ * part (`dev/teamapp`) is offered where that namespace is (REGISTRY/groups/dev/teamapp).
+ */
+function whereAllowed({registry, account, what, reference}: TransferAttempt, granted: readonly string[] | undefined): string[] {
+  if (granted === undefined) return [`Ask the registry's administrator where ${account} may ${what}.`];
+  const verb = what === 'push' ? 'push to' : 'pull';
+  if (granted.length === 0) return [`As ${account} you may ${verb} nothing on ${registry}; ask the registry's administrator for access.`];
+  const shown = granted.map((name) => `${registry}/${name.endsWith('/*') ? `${name.slice(0, -1)}…` : name.replaceAll('*', '…')}`);
+  const hints = [`As ${account} you may ${verb} ${listed(shown)}; ask the registry's administrator for access to others.`];
+  const [first, ...rest] = parseImageReference(reference).path.split('/');
+  for (const name of granted) {
+    const namespace = name.endsWith('/*') ? name.slice(0, -2) : undefined;
+    if (rest.length > 0 && namespace?.includes('/') && namespace.endsWith(`/${first}`)) {
+      hints.unshift(`Did you mean ${registry}/${namespace}/${rest.join('/')}? That is where ${first}'s namespace is on ${registry}.`);
+    }
+  }
+  return hints;
+}
+
+/** "a", "a and b", "a, b and c". */
+function listed(items: readonly string[]): string {
+  return items.length <= 1 ? items.join('') : `${items.slice(0, -1).join(', ')} and ${items.at(-1)!}`;
 }
 
 /**

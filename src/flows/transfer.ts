@@ -3,7 +3,16 @@ import {refuseNodeHttpDebug} from '../docker/debug-output.js';
 import {connectEngine, type Engine} from '../docker/engine.js';
 import {formatImageReference, parseImageReference, qualifyReference} from '../docker/image-reference.js';
 import type {ProgressMode} from '../docker/progress.js';
-import {explainTransferFailure, pullImage, pushImage, TransferError, type RegistryAuth} from '../docker/transfer.js';
+import {
+  explainTransferFailure,
+  isRefusal,
+  pullImage,
+  pushImage,
+  TransferError,
+  type RegistryAuth,
+  type TransferResult,
+} from '../docker/transfer.js';
+import {registryClient} from '../registry/client.js';
 import {HubError} from '@hub/common/errors';
 import {credentialsNow, type Credentials} from '../session/credentials.js';
 import {keepSessionChecked} from '../session/keep-checked.js';
@@ -22,7 +31,10 @@ export interface TransferOutcome {
   size?: number;
 }
 
-/** `hub push myapp:1.0`: tags the local image under the registry and the user's namespace, and pushes it. */
+/**
+ * `hub push myapp:1.0`: tags the local image under the registry and the user's namespace, and
+ * pushes it. A refused push takes back the tag it made: the name was hub's doing, and wrong.
+ */
 export async function push(ctx: Context, options: TransferOptions): Promise<TransferOutcome> {
   refuseNodeHttpDebug(ctx.env.NODE_DEBUG);
   const connecting = connectEngineMeanwhile(ctx);
@@ -32,17 +44,14 @@ export async function push(ctx: Context, options: TransferOptions): Promise<Tran
     throw new HubError(`${options.image} names a digest, not a tag: push needs a tag.`, {exit: 2, code: 'invalid_reference'});
   const reference = `${target.remoteName}:${target.tag}`;
   const engine = await connecting;
-  if (options.image !== reference) await tagImage(engine.docker, options.image, target.remoteName, target.tag);
-  ctx.say(`Pushing ${reference}`);
-  const stopChecking = keepSessionChecked(ctx, credentials);
+  const untag = options.image === reference ? undefined : await tagImage(engine.docker, options.image, target.remoteName, target.tag);
   try {
-    const result = await pushImage(engine, target.remoteName, target.tag, authFor(credentials), options.progress, options.out);
-    ctx.say(`✓ Pushed ${reference}${result.digest ? ` (${result.digest})` : ''}`);
-    return {reference, ...result};
+    return await transfer(ctx, credentials, 'push', reference, () =>
+      pushImage(engine, target.remoteName, target.tag, authFor(credentials), options.progress, options.out),
+    );
   } catch (error) {
-    throw asHubError(error, credentials, 'push', reference);
-  } finally {
-    stopChecking();
+    if (error instanceof HubError && error.code === 'denied') await untag?.();
+    throw error;
   }
 }
 
@@ -53,16 +62,44 @@ export async function pull(ctx: Context, options: TransferOptions): Promise<Tran
   const credentials = await credentialsFor(ctx, options);
   const reference = formatImageReference(qualifyReference(options.image, credentials.registry.host, credentials.session.account).remote);
   const engine = await connecting;
-  ctx.say(`Pulling ${reference}`);
+  return transfer(ctx, credentials, 'pull', reference, () =>
+    pullImage(engine, reference, authFor(credentials), options.progress, options.out),
+  );
+}
+
+/** A push or pull run with the session kept checked meanwhile (keep-checked.ts), said as it starts and ends. */
+async function transfer(
+  ctx: Context,
+  credentials: Credentials,
+  what: 'push' | 'pull',
+  reference: string,
+  run: () => Promise<TransferResult>,
+): Promise<TransferOutcome> {
+  const [doing, done] = what === 'push' ? ['Pushing', 'Pushed'] : ['Pulling', 'Pulled'];
+  ctx.say(`${doing} ${reference}`);
   const stopChecking = keepSessionChecked(ctx, credentials);
   try {
-    const result = await pullImage(engine, reference, authFor(credentials), options.progress, options.out);
-    ctx.say(`✓ Pulled ${reference}${result.digest ? ` (${result.digest})` : ''}`);
+    const result = await run();
+    ctx.say(`✓ ${done} ${reference}${result.digest ? ` (${result.digest})` : ''}`);
     return {reference, ...result};
   } catch (error) {
-    throw asHubError(error, credentials, 'pull', reference);
+    if (!(error instanceof TransferError)) throw error;
+    const attempt = {registry: credentials.registry.host, account: credentials.session.account, what, reference};
+    throw explainTransferFailure(error, attempt, isRefusal(error) ? await namesGranted(credentials, what) : undefined);
   } finally {
     stopChecking();
+  }
+}
+
+/**
+ * Where the token service lets this account push or pull, for a refusal's hint. Only a hint: when
+ * it cannot be had (another token service, or none answering), the refusal is told without it.
+ */
+async function namesGranted({registry, session}: Credentials, what: 'push' | 'pull'): Promise<string[] | undefined> {
+  try {
+    return (await registryClient(registry, session).namespaces())?.[what];
+  } catch {
+    return undefined;
   }
 }
 
@@ -87,7 +124,22 @@ function authFor({registry, session, identityToken}: Credentials): RegistryAuth 
   return {username: session.account, password: session.accessToken, serveraddress: registry.host};
 }
 
-async function tagImage(docker: import('dockerode'), local: string, repo: string, tag: string): Promise<void> {
+/**
+ * Tags the local image as `repo:tag`; the answer takes the tag back, when hub made it (a tag the
+ * engine had already is left as it was).
+ */
+async function tagImage(docker: import('dockerode'), local: string, repo: string, tag: string): Promise<(() => Promise<void>) | undefined> {
+  const reference = `${repo}:${tag}`;
+  const existed = await docker
+    .getImage(reference)
+    .inspect()
+    .then(
+      () => true,
+      (error: unknown) => {
+        if ((error as {statusCode?: number}).statusCode === 404) return false;
+        throw error;
+      },
+    );
   try {
     await docker.getImage(local).tag({repo, tag});
   } catch (error) {
@@ -99,8 +151,15 @@ async function tagImage(docker: import('dockerode'), local: string, repo: string
     }
     throw error;
   }
-}
-
-function asHubError(error: unknown, {registry, session}: Credentials, what: 'push' | 'pull', reference: string): unknown {
-  return error instanceof TransferError ? explainTransferFailure(error, registry.host, session.account, what, reference) : error;
+  if (existed) return undefined;
+  // noprune: only the name goes; the image stays under the name it had.
+  // A tag that cannot be taken back costs a stray name, not the refusal's message: it is not waited on as an error.
+  return () =>
+    docker
+      .getImage(reference)
+      .remove({noprune: true})
+      .then(
+        () => undefined,
+        () => undefined,
+      );
 }

@@ -5,8 +5,10 @@ import {
   FIRST_CATALOG_PAGE,
   ForeignCatalogLinkError,
   MAX_CATALOG_PAGES,
+  namespaceListingUrl,
   nextCatalogPage,
   repositoryListingUrl,
+  type NamespaceListing,
   type RepositoryListing,
 } from '@hub/protocol/catalog';
 import {passedOn} from '@hub/common/quote';
@@ -26,6 +28,8 @@ export interface RegistryClient {
   catalog(token: string): Promise<string[]>;
   /** What the token service lists as pullable by this user (protocol/catalog.ts); undefined when it has no such listing. */
   pullableRepositories(): Promise<string[] | undefined>;
+  /** The names this user may push to and pull from, as the token service's policy has them; undefined when it does not say. */
+  namespaces(): Promise<NamespaceListing | undefined>;
 }
 
 /** The person's credentials at the registry's token service. */
@@ -43,8 +47,13 @@ export function registryClient(registry: Registry, credentials: RegistryCredenti
     async pullableRepositories() {
       const response = await askTokenService(repositoryListingUrl((await registry.realm()).realm).href, [404]);
       if (response.status === 404) return undefined;
-      const {repositories} = (await response.json()) as Partial<RepositoryListing>;
-      return Array.isArray(repositories) ? repositories.filter((name): name is string => typeof name === 'string') : [];
+      return strings(((await response.json()) as Partial<RepositoryListing>).repositories);
+    },
+    async namespaces() {
+      const response = await askTokenService(namespaceListingUrl((await registry.realm()).realm).href, [404]);
+      if (response.status === 404) return undefined;
+      const {push, pull, account} = (await response.json()) as Partial<NamespaceListing>;
+      return {account: typeof account === 'string' ? account : credentials.account, push: strings(push), pull: strings(pull)};
     },
     async get(path, token) {
       return (await (await getOk(path, token)).json()) as never;
@@ -96,6 +105,11 @@ export function registryClient(registry: Registry, credentials: RegistryCredenti
       });
     return response;
   }
+}
+
+/** The strings of a list in another server's answer; nothing when it is not a list. */
+function strings(list: unknown): string[] {
+  return Array.isArray(list) ? list.filter((name): name is string => typeof name === 'string') : [];
 }
 
 /**

@@ -1,5 +1,6 @@
 import {execFile} from 'node:child_process';
 import {createServer} from 'node:http';
+import {createServer as createNetServer} from 'node:net';
 import {chmod, readFile, stat, writeFile} from 'node:fs/promises';
 import {join} from 'node:path';
 import {afterAll, beforeAll, describe, expect, it} from 'vitest';
@@ -132,6 +133,13 @@ describe.runIf(e2eEnabled([...E2E_PROGRAMS, ...REGISTRY_PROGRAMS]))(
       expect(tags.stdout).toBe(`${registry}/alice/myapp:1.0\n`);
     });
 
+    it('hub images lists a repository pushed a moment ago into the user’s namespace, though a listing just read the catalog', async () => {
+      await makeImage(env, stack.sandbox.dir, 'fresh:1');
+      expect((await runHub(['push', 'fresh:1', '-q'], env)).code).toBe(0);
+      const listed = await runHub(['images'], env);
+      expect(listed.stdout).toBe(`${registry}/alice/fresh\n${registry}/alice/myapp\n`);
+    });
+
     it('hub images for a repository that is not there (or not yours) says so, without a raw HTTP status', async () => {
       for (const name of ['nothere', 'bob/private']) {
         const result = await runHub(['images', name], env);
@@ -165,11 +173,34 @@ describe.runIf(e2eEnabled([...E2E_PROGRAMS, ...REGISTRY_PROGRAMS]))(
       expect(refused.output).not.toContain(token);
     });
 
+    it('docker login with a typed password is told to use hub login, by hub-auth through the engine', async () => {
+      const refused = await docker(['login', registry, '--username', 'alice', '--password-stdin'], {}, 'secret');
+      expect(refused.code).not.toBe(0);
+      expect(refused.output).toContain(`docker login with a password is not how ${registry} signs you in: run "hub login ${registry}"`);
+      expect(refused.output).not.toContain('not an access token');
+    });
+
     it('names the engine it tried when none answers', async () => {
       const socket = join(stack.sandbox.dir, 'no-engine.sock');
       const result = await runHub(['push', 'myapp:1.0'], {...env, DOCKER_HOST: `unix://${socket}`});
       expect(result.code).toBe(1);
       expect(result.stderr).toContain(`Cannot reach the Docker engine at unix://${socket} (from DOCKER_HOST)`);
+    });
+
+    it('says an engine that accepts and never answers did not answer within 10 s', async () => {
+      const socket = join(stack.sandbox.dir, 'hung-engine.sock');
+      const hung = createNetServer(() => undefined);
+      await new Promise<void>((resolve) => hung.listen(socket, resolve));
+      try {
+        const result = await runHub(['push', 'myapp:1.0'], {...env, DOCKER_HOST: `unix://${socket}`});
+        expect(result.code).toBe(1);
+        expect(result.stderr).toContain(
+          `Cannot reach the Docker engine at unix://${socket} (from DOCKER_HOST): it did not answer within 10 s.`,
+        );
+        expect(result.stderr).not.toContain('ABORT_ERR');
+      } finally {
+        hung.close();
+      }
     });
 
     it('a push to another user’s namespace fails with a message that says where one may push', async () => {
@@ -178,6 +209,28 @@ describe.runIf(e2eEnabled([...E2E_PROGRAMS, ...REGISTRY_PROGRAMS]))(
       expect(result.code).toBe(1);
       expect(result.stderr).toContain(`The registry refused to let you push ${registry}/bob/stolen:1`);
       expect(result.stderr).toContain(`you may push to ${registry}/alice/`);
+    });
+
+    it('a push of dev/teamapp by a member of dev is refused naming groups/dev/teamapp, and the tag hub made is gone', async () => {
+      await makeImage(env, stack.sandbox.dir, 'dev/teamapp:1');
+      const result = await runHub(['push', 'dev/teamapp:1'], env);
+      expect(result.code).toBe(1);
+      expect(result.stderr).toContain(`The registry refused to let you push ${registry}/dev/teamapp:1`);
+      expect(result.stderr).toContain(`Did you mean ${registry}/groups/dev/teamapp?`);
+      expect(result.stderr).toContain(`As alice you may push to ${registry}/alice/… and ${registry}/groups/dev/…`);
+      expect(result.stderr).not.toContain('docker login');
+      expect((await docker(['image', 'inspect', `${registry}/dev/teamapp:1`])).code).not.toBe(0);
+      expect((await docker(['image', 'inspect', 'dev/teamapp:1'])).code).toBe(0);
+    });
+
+    it('a refused pull says what the account may pull, without docker’s advice to docker login', async () => {
+      const result = await runHub(['pull', `${registry}/bob/stolen:1`], env);
+      expect(result.code).toBe(1);
+      expect(result.stderr).toContain(`The registry refused to let you pull ${registry}/bob/stolen:1`);
+      expect(result.stderr).toContain(
+        `As alice you may pull ${registry}/public/…, ${registry}/library/…, ${registry}/alice/… and ${registry}/groups/dev/…`,
+      );
+      expect(result.stderr).not.toContain('docker login');
     });
 
     it('refreshes an access token that expired between two pushes, without the user noticing', async () => {

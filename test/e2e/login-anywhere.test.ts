@@ -11,6 +11,7 @@ import {closeServer, ROBOT_CLIENT, USERS} from '@hub/test-stack/identity-provide
 import {E2E_PROGRAMS, e2eEnabled} from '@hub/test-stack/prerequisites';
 import {REGISTRY_PROGRAMS, startRegistryStack, type RegistryStack} from '@hub/test-stack/registry-stack';
 import {startRegistry} from '@hub/test-stack/registry';
+import {freeBlockedPort} from '@hub/test-stack/ports';
 
 const [alice] = USERS as [(typeof USERS)[number]];
 
@@ -24,7 +25,8 @@ describe.runIf(e2eEnabled([...E2E_PROGRAMS, ...REGISTRY_PROGRAMS]))('login anywh
   let ciEnv: NodeJS.ProcessEnv;
 
   beforeAll(async () => {
-    stack = await startRegistryStack();
+    // On a port browsers block (10080): docker uses it, and so must hub and hub-auth (not fetch).
+    stack = await startRegistryStack({registryPort: await freeBlockedPort()});
     registry = stack.registry.host;
     ({env} = await withHubOnPath(stack.sandbox.dir, stack.env));
     const {HUB_BROWSER: _browser, HUB_TEST_BROWSER_INBOX: _inbox, ...rest} = env;
@@ -69,7 +71,8 @@ describe.runIf(e2eEnabled([...E2E_PROGRAMS, ...REGISTRY_PROGRAMS]))('login anywh
     return {url, done};
   }
 
-  it('logs in with nothing but the registry name: settings come from hub-auth', async () => {
+  it('logs in with nothing but the registry name, on a port browsers block: settings come from hub-auth', async () => {
+    expect(registry).toMatch(/:(10080|6000|6665|5060|4190)$/);
     const login = runHub(['login', registry], env);
     await stack.browser.signIn(await stack.browser.nextUrl(), alice);
     const result = await login;
@@ -84,8 +87,24 @@ describe.runIf(e2eEnabled([...E2E_PROGRAMS, ...REGISTRY_PROGRAMS]))('login anywh
     await makeImage(env, stack.sandbox.dir, 'zero:1');
     const push = await runHub(['push', 'zero:1', '-q'], env);
     expect(push.code, push.stderr).toBe(0);
+    // hub-auth reads the catalog on that port too.
+    expect((await runHub(['images'], env)).stdout).toContain(`${registry}/alice/zero\n`);
     // The registry name is normalised as docker does.
     expect((await runHub(['token', `http://${registry}/`], env)).code).toBe(0);
+  });
+
+  it('says a host whose /v2/ is 404 has no registry API there, rather than to pass --issuer', async () => {
+    const plain = createServer((_req, res) => res.writeHead(404).end('404 page not found'));
+    await new Promise<void>((resolve) => plain.listen(0, '127.0.0.1', resolve));
+    try {
+      const host = `127.0.0.1:${(plain.address() as AddressInfo).port}`;
+      const result = await runHub(['login', host], env);
+      expect(result.code).toBe(1);
+      expect(result.stderr).toContain(`${host} has no registry API: GET http://${host}/v2/ answered HTTP 404.`);
+      expect(result.stderr).not.toContain('--issuer');
+    } finally {
+      await closeServer(plain);
+    }
   });
 
   it('says clearly when a registry is not a hub registry', async () => {

@@ -179,9 +179,19 @@ describe.runIf(e2eEnabled([...E2E_PROGRAMS, ...REGISTRY_PROGRAMS]))('hub-auth in
       // A token for this registry: one for the other registry is refused here (its audience).
       const token = await accessTokenFor(alice, undefined, scaled.host);
       expect((await docker(['login', scaled.host, '--username', 'alice', '--password-stdin'], token)).code).toBe(0);
+      // Each instance's listing (`hub images`), asked directly: the first read fills its catalog cache.
+      const listed = async (instance: (typeof instances)[number]) => {
+        const response = await fetch(`${instance.url}/repositories`, {
+          headers: {authorization: `Basic ${Buffer.from(`alice:${token}`).toString('base64')}`},
+        });
+        return ((await response.json()) as {repositories: string[]}).repositories;
+      };
+      for (const instance of instances) expect(await listed(instance)).toEqual([]);
       await makeImage(stack.env, stack.sandbox.dir, `${scaled.host}/alice/scaled:1`, 512 * 1024);
       const push = await docker(['push', `${scaled.host}/alice/scaled:1`]);
       expect(push.code, push.output).toBe(0);
+      // The push went through one instance or the other; both list it at once, cache or not.
+      for (const instance of instances) expect(await listed(instance)).toEqual(['alice/scaled']);
       await docker(['rmi', `${scaled.host}/alice/scaled:1`]);
       const pull = await docker(['pull', `${scaled.host}/alice/scaled:1`]);
       expect(pull.code, pull.output).toBe(0);

@@ -1,6 +1,6 @@
 /**
  * Listing repositories, as hub and hub-auth both do it: distribution's catalog, page by page, and
- * hub-auth's listing of what one user may pull.
+ * hub-auth's listings of what one user may pull, and of the names they may push and pull under.
  */
 
 /** distribution serves at most this many entries a page (catalog.maxentries). */
@@ -22,6 +22,25 @@ export function repositoryListingUrl(realm: string): URL {
 
 export interface RepositoryListing {
   repositories: string[];
+}
+
+/**
+ * hub-auth's listing of the names the caller may push to and pull from under its policy, next to
+ * the realm (`…/token` → `…/namespaces`), with the same credentials as a token request: what a
+ * refused `hub push` or `hub pull` tells the person. Each entry is a name or a glob whose `*`
+ * stands for any run of characters, with the caller's account and groups filled in: `alice/*`,
+ * `groups/dev/*`, `library/*`.
+ */
+export const NAMESPACE_LISTING = 'namespaces';
+
+export function namespaceListingUrl(realm: string): URL {
+  return new URL(NAMESPACE_LISTING, realm);
+}
+
+export interface NamespaceListing {
+  account: string;
+  push: string[];
+  pull: string[];
 }
 
 /** A `Link` that points away from the registry: following it would send the token elsewhere. */

@@ -2,10 +2,29 @@ import {createServer, type AddressInfo, type Server} from 'node:net';
 
 /** A loopback port free right now, for programs that must be told their port up front. */
 export function freePort(): Promise<number> {
+  return freeLoopbackPort(0);
+}
+
+/** Ports fetch refuses (the WHATWG "bad port" list) that need no privilege, in the order tried. */
+const BLOCKED_PORTS = [10080, 6000, 6665, 5060, 4190];
+
+/** A free port among those browsers block (10080 first), for a registry docker reaches and fetch does not. */
+export async function freeBlockedPort(): Promise<number> {
+  for (const port of BLOCKED_PORTS) {
+    try {
+      return await freeLoopbackPort(port);
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code !== 'EADDRINUSE') throw error;
+    }
+  }
+  throw new Error(`none of the ports ${BLOCKED_PORTS.join(', ')} is free`);
+}
+
+function freeLoopbackPort(port: number): Promise<number> {
   return new Promise((resolve, reject) => {
     const server = createServer();
     server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
+    server.listen(port, '127.0.0.1', () => {
       const address = server.address();
       server.close(() => resolve(typeof address === 'object' && address ? address.port : 0));
     });

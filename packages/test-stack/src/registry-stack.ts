@@ -39,6 +39,8 @@ export interface RegistryStackOptions {
   hubAuth?: Record<string, unknown>;
   /** The registry behind a link this slow (each request and answer body), for transfers that last. */
   registryBytesPerSecond?: number;
+  /** The registry's port, when it must be this one (a port browsers block); a free one otherwise. */
+  registryPort?: number;
 }
 
 export async function startRegistryStack(options: RegistryStackOptions = {}): Promise<RegistryStack> {
@@ -49,7 +51,7 @@ export async function startRegistryStack(options: RegistryStackOptions = {}): Pr
   try {
     const parts = await startRegistryParts({
       dir: login.sandbox.dir,
-      registryPort: await freePort(),
+      registryPort: options.registryPort ?? (await freePort()),
       hubAuth: {
         port: hubAuthPort,
         oidcIssuer: login.idp.issuer,

@@ -1,6 +1,6 @@
 import {mkdir, readFile, writeFile} from 'node:fs/promises';
 import {join} from 'node:path';
-import {Agent, fetch} from 'undici';
+import {Agent, request} from 'undici';
 import {freePort, waitFor} from './ports.js';
 import {startDaemon} from './process.js';
 
@@ -54,7 +54,12 @@ export async function startRegistry(dir: string, auth: RegistryAuth, port?: numb
   try {
     await waitFor(
       'docker-registry',
-      async () => (await fetch(`${tls ? 'https' : 'http'}://127.0.0.1:${port}/v2/`, {dispatcher})).status === 401,
+      // request, not fetch: the port may be one browsers block (freeBlockedPort).
+      async () => {
+        const {statusCode, body} = await request(`${tls ? 'https' : 'http'}://127.0.0.1:${port}/v2/`, dispatcher ? {dispatcher} : {});
+        await body.dump();
+        return statusCode === 401;
+      },
     );
   } catch (error) {
     await daemon.stop();

@@ -2,7 +2,12 @@ import {describe, expect, it} from 'vitest';
 import {asSentence, explainTransferFailure, TransferError} from '../../../src/docker/transfer.js';
 
 const explain = (message: string) =>
-  explainTransferFailure(new TransferError(message), 'registry.example.com', 'alice', 'push', 'registry.example.com/alice/app:1');
+  explainTransferFailure(new TransferError(message), {
+    registry: 'registry.example.com',
+    account: 'alice',
+    what: 'push',
+    reference: 'registry.example.com/alice/app:1',
+  });
 
 describe('what a failed push tells the person to do', () => {
   it.each([
@@ -22,6 +27,23 @@ describe('what a failed push tells the person to do', () => {
     const error = explain('unauthorized: the token has expired: log in again (hub login)');
     expect(error.code).toBe('unauthorized');
     expect(error.suggestions.join(' ')).toContain('hub login registry.example.com');
+  });
+});
+
+describe('where a refused push says the account may go', () => {
+  const refusal = new TransferError('denied: requested access to the resource is denied');
+  const attempt = {registry: 'r.example.com', account: 'alice', what: 'push' as const, reference: 'r.example.com/x/app:1'};
+
+  it('shows each name the token service gave, a namespace as REGISTRY/ns/…, other globs with … for *', () => {
+    expect(explainTransferFailure(refusal, attempt, ['alice/*', 'teams/*/shared', 'public/hello']).suggestions).toEqual([
+      "As alice you may push to r.example.com/alice/…, r.example.com/teams/…/shared and r.example.com/public/hello; ask the registry's administrator for access to others.",
+    ]);
+  });
+
+  it('says so when the account may push nowhere', () => {
+    expect(explainTransferFailure(refusal, attempt, []).suggestions).toEqual([
+      "As alice you may push to nothing on r.example.com; ask the registry's administrator for access.",
+    ]);
   });
 });
 

@@ -1,17 +1,20 @@
 import {createServer} from 'node:http';
 import type {AddressInfo} from 'node:net';
 import {afterEach} from 'vitest';
+import {NAMESPACE_LISTING, type NamespaceListing} from '@hub/protocol/catalog';
 
 /**
  * A registry's token service as hub's flows meet it, on loopback: `GET /v2/` answers the Bearer
  * challenge naming its realm, `POST /token` an identity token (a JWT with iat, exp and `chk`), and
- * `POST /revoke` what `revokeStatus` says. It records each form it is sent.
+ * `POST /revoke` what `revokeStatus` says, `GET /namespaces` what `namespaces` says (404 when
+ * unset). It records each form it is sent.
  */
 export interface FakeHubAuth {
   /** docker's name for the registry: 127.0.0.1:PORT. */
   host: string;
   forms: Array<{path: string; form: Record<string, string>}>;
   revokeStatus: number;
+  namespaces?: NamespaceListing;
   /** The re-check window its identity tokens carry. */
   recheckSeconds: number;
   /** An identity token as it signs them (unsigned here: hub reads, never checks, its claims). */
@@ -38,6 +41,11 @@ export async function fakeHubAuth(nowSeconds: () => number): Promise<FakeHubAuth
       if (request.method === 'GET' && path === '/v2/') {
         const realm = `http://${request.headers.host}/token`;
         response.writeHead(401, {'www-authenticate': `Bearer realm="${realm}",service="registry"`}).end();
+        return;
+      }
+      if (request.method === 'GET' && path === `/${NAMESPACE_LISTING}`) {
+        const {namespaces} = fake;
+        response.writeHead(namespaces ? 200 : 404, {'content-type': 'application/json'}).end(JSON.stringify(namespaces ?? {}));
         return;
       }
       fake.forms.push({path, form: Object.fromEntries(new URLSearchParams(body))});

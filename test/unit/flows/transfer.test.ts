@@ -12,6 +12,9 @@ const provider = vi.hoisted(() => ({renew: vi.fn()}));
 const engine = vi.hoisted(() => ({
   connect: vi.fn(),
   tag: vi.fn(async (_options: {repo: string; tag: string}) => {}),
+  /** The names the engine has: inspect finds them, remove takes them away. */
+  names: new Set<string>(),
+  removed: [] as string[],
   push: vi.fn(async (..._args: unknown[]) => ({digest: 'sha256:pushed'})),
   pull: vi.fn(async (..._args: unknown[]) => ({digest: 'sha256:pulled'})),
 }));
@@ -76,7 +79,18 @@ describe('token flow (memory store, faked provider)', () => {
 });
 
 describe('push and pull flows (memory store, faked engine)', () => {
-  const fakeEngine = () => ({docker: {getImage: () => ({tag: engine.tag})}, address: {}});
+  const fakeEngine = () => ({
+    docker: {
+      getImage: (name: string) => ({
+        tag: engine.tag,
+        inspect: async () => {
+          if (!engine.names.has(name)) throw Object.assign(new Error('no such image'), {statusCode: 404});
+        },
+        remove: async () => void engine.removed.push(name),
+      }),
+    },
+    address: {},
+  });
   const transfer = (image: string) => ({image, progress: 'plain' as const, out: new PassThrough()});
 
   it("push tags a bare name under the registry and the person's namespace and pushes it with the session's token", async () => {
@@ -113,13 +127,75 @@ describe('push and pull flows (memory store, faked engine)', () => {
     await expect(push(world.ctx, transfer(`${REGISTRY}/alice/myapp:1.0`))).rejects.toMatchObject({code: 'not_logged_in'});
   });
 
-  it('turns the registry’s refusal into advice about namespaces, and a missing local image into a clear error', async () => {
+  it('turns the registry’s refusal into the names hub-auth says the account may push to, and takes back the tag it made', async () => {
+    const world = await testWorld({}, NOW);
+    const hubAuth = await fakeHubAuth(() => NOW);
+    hubAuth.namespaces = {account: 'alice', push: ['alice/*', 'groups/dev/*'], pull: ['library/*', 'alice/*', 'groups/dev/*']};
+    await loggedIn(world, {}, hubAuth.host);
+    engine.connect.mockResolvedValue(fakeEngine());
+    engine.removed.length = 0;
+    const {TransferError} = await import('../../../src/docker/transfer.js');
+    engine.push.mockRejectedValueOnce(new TransferError('denied: requested access to the resource is denied'));
+    const refused = await push(world.ctx, transfer('dev/teamapp:1')).catch((error: unknown) => error);
+    expect(refused).toMatchObject({
+      code: 'denied',
+      message: `The registry refused to let you push ${hubAuth.host}/dev/teamapp:1: denied: requested access to the resource is denied.`,
+      suggestions: [
+        `Did you mean ${hubAuth.host}/groups/dev/teamapp? That is where dev's namespace is on ${hubAuth.host}.`,
+        `As alice you may push to ${hubAuth.host}/alice/… and ${hubAuth.host}/groups/dev/…; ask the registry's administrator for access to others.`,
+      ],
+    });
+    expect(engine.removed).toEqual([`${hubAuth.host}/dev/teamapp:1`]);
+  });
+
+  it('leaves a tag the engine had before a refused push, and keeps hub’s tag when the push was only interrupted', async () => {
+    const world = await testWorld({}, NOW);
+    const hubAuth = await fakeHubAuth(() => NOW);
+    await loggedIn(world, {}, hubAuth.host);
+    engine.connect.mockResolvedValue(fakeEngine());
+    engine.removed.length = 0;
+    engine.names.add(`${hubAuth.host}/alice/had:1`);
+    const {TransferError} = await import('../../../src/docker/transfer.js');
+    engine.push.mockRejectedValueOnce(new TransferError('denied: requested access to the resource is denied'));
+    // A token service that does not list names (404): the refusal says to ask.
+    await expect(push(world.ctx, transfer('had:1'))).rejects.toMatchObject({
+      code: 'denied',
+      suggestions: ["Ask the registry's administrator where alice may push."],
+    });
+    engine.push.mockRejectedValueOnce(new TransferError('received unexpected HTTP status: 503 Service Unavailable'));
+    await expect(push(world.ctx, transfer('myapp:1'))).rejects.toMatchObject({code: 'push_interrupted'});
+    expect(engine.removed).toEqual([]);
+  });
+
+  it('says what the account may pull when a pull is refused, without docker’s advice to docker login', async () => {
+    const world = await testWorld({}, NOW);
+    const hubAuth = await fakeHubAuth(() => NOW);
+    hubAuth.namespaces = {account: 'alice', push: ['alice/*'], pull: ['library/*', 'alice/*']};
+    await loggedIn(world, {}, hubAuth.host);
+    engine.connect.mockResolvedValue(fakeEngine());
+    const {TransferError} = await import('../../../src/docker/transfer.js');
+    engine.pull.mockRejectedValueOnce(
+      new TransferError(
+        `pull access denied for ${hubAuth.host}/bob/app, repository does not exist or may require 'docker login': denied: requested access to the resource is denied`,
+      ),
+    );
+    const refused = (await pull(world.ctx, transfer(`${hubAuth.host}/bob/app:1`)).catch((error: unknown) => error)) as {
+      message: string;
+      suggestions: string[];
+    };
+    expect(refused.message).toBe(
+      `The registry refused to let you pull ${hubAuth.host}/bob/app:1: pull access denied for ${hubAuth.host}/bob/app, ` +
+        'repository does not exist or this account may not pull it: denied: requested access to the resource is denied.',
+    );
+    expect(refused.suggestions).toEqual([
+      `As alice you may pull ${hubAuth.host}/library/… and ${hubAuth.host}/alice/…; ask the registry's administrator for access to others.`,
+    ]);
+  });
+
+  it('says a missing local image plainly', async () => {
     const world = await testWorld({}, NOW);
     await loggedIn(world);
     engine.connect.mockResolvedValue(fakeEngine());
-    const {TransferError} = await import('../../../src/docker/transfer.js');
-    engine.push.mockRejectedValueOnce(new TransferError('denied: requested access to the resource is denied'));
-    await expect(push(world.ctx, transfer('myapp:1.0'))).rejects.toMatchObject({code: 'denied'});
     engine.tag.mockRejectedValueOnce(Object.assign(new Error('no such image'), {statusCode: 404}));
     await expect(push(world.ctx, transfer('nothing:1.0'))).rejects.toMatchObject({code: 'no_such_image'});
   });

@@ -63,7 +63,15 @@ const OPAQUE_TOKEN = /^[A-Za-z0-9\-._~+/]{16,4096}=*$/;
 
 export function checkOpaqueShape(token: string): void {
   if (!OPAQUE_TOKEN.test(token))
-    throw new InvalidTokenError('the token is not an access token (not a JWT, nor of the length and characters of an opaque token)');
+    throw new NotATokenError('the token is not an access token (not a JWT, nor of the length and characters of an opaque token)');
+}
+
+/**
+ * What no provider ever issues: most often a person's password typed into `docker login`, which
+ * the token route answers with a pointer to `hub login` rather than with the token's shape.
+ */
+export class NotATokenError extends InvalidTokenError {
+  override name = 'NotATokenError';
 }
 
 /** Before jose reads it: a JWT in the one spelling its signature has (compact-jws.ts). */

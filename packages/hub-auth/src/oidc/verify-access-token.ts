@@ -20,12 +20,13 @@ import {
   checkOpaqueShape,
   InvalidTokenError,
   isJwtShaped,
+  NotATokenError,
   type VerifiedClaims,
 } from './access-token-checks.js';
 import {passedOn, QUOTED_LENGTH} from '@hub/common/quote';
 import {isTransientNetworkError} from '@hub/common/errors';
 
-export {InvalidTokenError, OverloadError, ProviderConfigurationError, UpstreamError};
+export {InvalidTokenError, NotATokenError, OverloadError, ProviderConfigurationError, UpstreamError};
 export type {VerifiedClaims};
 
 /**

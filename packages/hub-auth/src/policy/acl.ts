@@ -56,6 +56,26 @@ export function decide(rules: readonly AclRule[], requester: Requester, scopes: 
 }
 
 /**
+ * The names a requester may take `action` on under these rules, as globs with the requester's
+ * account and groups put in (`alice/*`, `groups/dev/*`, `library/*`), in the rules' order: what a
+ * refused push or pull tells the person (NAMESPACE_LISTING), and the namespaces `hub images` reads
+ * fresh. A rule is listed as it reads: an earlier one narrowing it is not subtracted.
+ */
+export function namesGranted(rules: readonly AclRule[], requester: Requester & {account: string}, action: string): string[] {
+  const names = new Set<string>();
+  for (const rule of rules) {
+    const {match} = rule;
+    if ((match.type ?? 'repository') !== 'repository' || !accountFits(rule, requester)) continue;
+    if (!rule.actions.includes('*') && !rule.actions.includes(action)) continue;
+    const groups = groupsFitting(match.group, requester.groups);
+    if (match.group !== undefined && groups.length === 0) continue;
+    const glob = (match.name ?? '*').replaceAll('${account}', requester.account);
+    for (const name of glob.includes('${group}') ? groups.map((group) => glob.replaceAll('${group}', group)) : [glob]) names.add(name);
+  }
+  return [...names];
+}
+
+/**
  * decide with these rules, remembering its answer for each requester and scope list it is given:
  * the token route gets one requester object per access token (requesterReader) and one scope list
  * per scope text (rememberingScopeParser), so a request repeated, as docker repeats them, is

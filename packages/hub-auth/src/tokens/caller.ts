@@ -5,6 +5,7 @@ import type {Holder} from '../holder.js';
 import type {TokenServiceConfig} from '../config.js';
 import {
   InvalidTokenError,
+  NotATokenError,
   OverloadError,
   ProviderConfigurationError,
   UpstreamError,
@@ -17,7 +18,7 @@ import {quoted} from '@hub/common/quote';
 
 /** What the caller of a token request is read with. */
 export interface CallerDeps {
-  config: Pick<TokenServiceConfig, 'oidc' | 'accounts'>;
+  config: Pick<TokenServiceConfig, 'oidc' | 'accounts' | 'registry'>;
   verifier: AccessTokenVerifier;
   bindings: AccountBindings;
   /** Each verified access token re-checks its person's sign-in sessions. */
@@ -94,6 +95,7 @@ export function callerResolver(deps: CallerDeps): CallerResolver {
         });
       }
       if (error instanceof RefusedAccountError) throw new TokenRequestError(403, 'access_denied', error.message, {operatorNote: error.log});
+      if (error instanceof NotATokenError) throw new TokenRequestError(401, 'invalid_grant', typedPassword(deps.config.registry.host));
       const why = error instanceof InvalidTokenError ? error.message : 'the token names no usable user';
       throw new TokenRequestError(401, 'invalid_grant', `${why}: log in again (hub login)`);
     }
@@ -101,6 +103,18 @@ export function callerResolver(deps: CallerDeps): CallerResolver {
     await recheckSessions(deps, who.holder, who.requester.groups);
     return {requester: who.requester, holder: who.holder, notAfter, providerSession};
   };
+}
+
+/**
+ * The answer to a password no provider issues, which the engine shows after `docker login`. Its
+ * quotes are plain: docker wraps what it prints in backticks. Robots and CI are named too, since
+ * their way in is a provider's access token as the password.
+ */
+function typedPassword(host: string): string {
+  return (
+    `docker login with a password is not how ${host} signs you in: run "hub login ${host}" ` +
+    '(a robot or CI passes an access token from the identity provider as the password)'
+  );
 }
 
 /**

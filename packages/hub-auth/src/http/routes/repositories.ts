@@ -1,15 +1,25 @@
 import {randomUUID} from 'node:crypto';
-import type {FastifyInstance} from 'fastify';
-import {fetch} from 'undici';
-import {FIRST_CATALOG_PAGE, MAX_CATALOG_PAGES, nextCatalogPage, REPOSITORY_LISTING, type RepositoryListing} from '@hub/protocol/catalog';
+import type {FastifyInstance, FastifyReply, FastifyRequest} from 'fastify';
+import {httpRequest} from '@hub/common/net/http-request';
+import {
+  FIRST_CATALOG_PAGE,
+  MAX_CATALOG_PAGES,
+  NAMESPACE_LISTING,
+  nextCatalogPage,
+  REPOSITORY_LISTING,
+  type NamespaceListing,
+  type RepositoryListing,
+} from '@hub/protocol/catalog';
 import type {TokenServiceDeps} from '../../service-deps.js';
-import {decide} from '../../policy/acl.js';
+import {decide, namesGranted} from '../../policy/acl.js';
+import type {Caller} from '../../tokens/caller.js';
 import {isValidRepositoryName} from '@hub/protocol/repository-name';
 import {TokenRequestError} from '../../tokens/token-request.js';
 import {credentialsFrom, logRefusedAccount, registryErrorBody} from './token.js';
 
 /**
- * The repositories the caller may pull, for `hub images`. The registry's catalog lists every
+ * The repositories the caller may pull, for `hub images`, and the names they may push and pull
+ * under, for a refused `hub push` or `hub pull`. The registry's catalog lists every
  * repository, so the default policy grants it to nobody; hub-auth reads it with a token it signs
  * for itself and keeps the names the policy lets the caller pull. Doing it here rather than in
  * hub keeps the full list on the server and needs no catalog grant for users.
@@ -18,14 +28,14 @@ import {credentialsFrom, logRefusedAccount, registryErrorBody} from './token.js'
 const READ_TIMEOUT_MS = 30_000;
 /**
  * One catalog read serves every listing for this long: any signed-in user can ask, and a big
- * registry's catalog is many pages. A repository pushed meanwhile shows up that much later.
+ * registry's catalog is many pages. A repository pushed meanwhile into a namespace the caller may
+ * not push to (another's, or a public one) shows up that much later; their own are read fresh.
  */
 const CATALOG_REUSE_MS = 30_000;
 /** The catalog token lives only as long as one listing takes. */
 const CATALOG_TOKEN_SECONDS = 60;
 
 export function registerRepositoryListingRoute(app: FastifyInstance, deps: TokenServiceDeps): void {
-  const {callerOf} = deps;
   const registry = new URL(deps.config.registry.url ?? `https://${deps.config.registry.host}`);
   let recent: {readAt: number; names: Promise<string[]>} | undefined;
   const catalog = (): Promise<string[]> => {
@@ -40,31 +50,69 @@ export function registerRepositoryListingRoute(app: FastifyInstance, deps: Token
     return recent.names;
   };
 
-  app.get(`/${REPOSITORY_LISTING}`, async (request, reply) => {
-    reply.header('cache-control', 'no-store');
-    let account: string;
-    let visible: string[];
-    try {
-      const token = credentialsFrom(request.headers.authorization);
-      if (token === undefined) throw new TokenRequestError(401, 'invalid_request', 'sign in to list repositories (hub login)');
-      const {requester} = await callerOf(token, request.ip);
-      account = requester.account;
-      const names = await catalog();
-      visible = decide(
+  app.get(`/${REPOSITORY_LISTING}`, (request, reply) =>
+    asCaller(request, reply, deps, async (requester) => {
+      // What the caller may push to is read fresh (one catalog page each, from where it starts):
+      // a push just made shows at once, on whichever instance is asked, and only others' wait.
+      const own = namespacePrefixes(namesGranted(deps.rules, requester, 'push'));
+      const read = await Promise.all([catalog(), ...own.map((prefix) => readCatalog(registry, catalogToken(deps), prefix))]);
+      const names = [...new Set(read.flat())].filter(isValidRepositoryName);
+      const visible = decide(
         deps.rules,
         requester,
-        names.filter(isValidRepositoryName).map((name) => ({type: 'repository', name, actions: ['pull']})),
+        names.map((name) => ({type: 'repository', name, actions: ['pull']})),
       ).map((entry) => entry.name);
-    } catch (error) {
-      if (error instanceof TokenRequestError) {
-        if (error.operatorNote) logRefusedAccount(request, error.operatorNote);
-        return reply.code(error.status).send(registryErrorBody(error));
-      }
-      request.log.warn({event: 'repositories', error: (error as Error).message}, 'cannot read the registry catalog');
-      return reply.code(502).send({errors: [{code: 'UNAVAILABLE', message: 'the registry catalog cannot be read just now; try again'}]});
+      request.log.info({event: 'repositories', account: requester.account, listed: visible.length}, 'repositories listed');
+      return {repositories: visible} satisfies RepositoryListing;
+    }),
+  );
+
+  app.get(`/${NAMESPACE_LISTING}`, (request, reply) =>
+    asCaller(
+      request,
+      reply,
+      deps,
+      async (requester) =>
+        ({
+          account: requester.account,
+          push: namesGranted(deps.rules, requester, 'push'),
+          pull: namesGranted(deps.rules, requester, 'pull'),
+        }) satisfies NamespaceListing,
+    ),
+  );
+}
+
+/**
+ * A listing for the caller its credentials name: refused as a token request would be, or 502
+ * when the registry cannot be read.
+ */
+async function asCaller(
+  request: FastifyRequest,
+  reply: FastifyReply,
+  deps: TokenServiceDeps,
+  list: (requester: Caller['requester']) => Promise<object>,
+): Promise<unknown> {
+  reply.header('cache-control', 'no-store');
+  try {
+    const token = credentialsFrom(request.headers.authorization);
+    if (token === undefined) throw new TokenRequestError(401, 'invalid_request', 'sign in to list repositories (hub login)');
+    const {requester} = await deps.callerOf(token, request.ip);
+    return reply.send(await list(requester));
+  } catch (error) {
+    if (error instanceof TokenRequestError) {
+      if (error.operatorNote) logRefusedAccount(request, error.operatorNote);
+      return reply.code(error.status).send(registryErrorBody(error));
     }
-    request.log.info({event: 'repositories', account, listed: visible.length}, 'repositories listed');
-    return reply.send({repositories: visible} satisfies RepositoryListing);
+    request.log.warn({event: 'repositories', error: (error as Error).message}, 'cannot read the registry catalog');
+    return reply.code(502).send({errors: [{code: 'UNAVAILABLE', message: 'the registry catalog cannot be read just now; try again'}]});
+  }
+}
+
+/** The namespaces among these globs (`alice/*`, `groups/dev/*`: a name, then anything under it), as `alice`, `groups/dev`. */
+function namespacePrefixes(globs: readonly string[]): string[] {
+  return globs.flatMap((glob) => {
+    const prefix = glob.endsWith('/*') ? glob.slice(0, -2) : undefined;
+    return prefix !== undefined && prefix !== '' && !prefix.includes('*') ? [prefix] : [];
   });
 }
 
@@ -82,18 +130,27 @@ function catalogToken(deps: TokenServiceDeps): string {
   });
 }
 
-/** Every name in the catalog, page by page; the token never leaves the registry's origin. */
-async function readCatalog(registry: URL, token: string): Promise<string[]> {
+/**
+ * Every name in the catalog, page by page, or with `namespace` only the names under it: distribution
+ * sorts its catalog path by path and starts a page after `last`, so the names under `alice` follow
+ * `last=alice` and end at the first name outside. The token never leaves the registry's origin.
+ */
+async function readCatalog(registry: URL, token: string, namespace?: string): Promise<string[]> {
   const names: string[] = [];
   let page: URL | undefined = new URL(FIRST_CATALOG_PAGE, registry);
+  if (namespace !== undefined) page.searchParams.set('last', namespace);
+  const inside = (name: string) => namespace === undefined || name.startsWith(`${namespace}/`);
   for (let count = 0; page && count < MAX_CATALOG_PAGES; count++) {
-    const response = await fetch(page, {
+    // Not fetch: the registry may be on a port browsers block (10080), as docker allows.
+    const response = await httpRequest(page, {
       headers: {authorization: `Bearer ${token}`, accept: 'application/json'},
       signal: AbortSignal.timeout(READ_TIMEOUT_MS),
     });
     if (!response.ok) throw new Error(`${page.origin} answered HTTP ${response.status} for the catalog`);
     const body = (await response.json()) as {repositories?: unknown};
-    if (Array.isArray(body.repositories)) names.push(...body.repositories.filter((name): name is string => typeof name === 'string'));
+    const listed = Array.isArray(body.repositories) ? body.repositories.filter((name): name is string => typeof name === 'string') : [];
+    names.push(...listed.filter(inside));
+    if (!listed.every(inside)) break;
     page = nextCatalogPage(response.headers.get('link'), page);
   }
   return names;

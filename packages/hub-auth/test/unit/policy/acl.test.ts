@@ -1,5 +1,5 @@
 import {describe, expect, it} from 'vitest';
-import {decide, defaultPolicy, rememberingDecider, type AclRule, type Requester} from '../../../src/policy/acl.js';
+import {decide, defaultPolicy, namesGranted, rememberingDecider, type AclRule, type Requester} from '../../../src/policy/acl.js';
 import {parseScopes} from '../../../src/tokens/scope.js';
 
 const ALL = ['pull', 'push', 'delete'];
@@ -225,5 +225,30 @@ describe('rememberingDecider', () => {
     expect(decideOnce({account: 'alice', groups: []}, parseScopes(['repository:alice/app:pull']))).toEqual([
       {type: 'repository', name: 'alice/app', actions: ['pull']},
     ]);
+  });
+});
+
+describe('namesGranted', () => {
+  it('lists, under the default policy, the own namespace and each group under groups/ for push, and library and public names for pull', () => {
+    const member = {account: 'alice', groups: ['devs', 'ops']};
+    expect(namesGranted(policy, member, 'push')).toEqual(['alice/*', 'groups/devs/*', 'groups/ops/*']);
+    expect(namesGranted(policy, member, 'pull')).toEqual([
+      'acme/website',
+      'mirror/*',
+      'library/*',
+      'alice/*',
+      'groups/devs/*',
+      'groups/ops/*',
+    ]);
+  });
+
+  it('keeps to the rules whose account and group fit, and fills in only the groups a rule matches', () => {
+    const rules: AclRule[] = [
+      {match: {account: 'bob', name: '*'}, actions: ['*']},
+      {match: {group: 'team-*', name: 'teams/${group}/*'}, actions: ['push']},
+      {match: {name: 'mirror/*'}, actions: ['pull']},
+    ];
+    expect(namesGranted(rules, {account: 'alice', groups: ['team-a', 'other']}, 'push')).toEqual(['teams/team-a/*']);
+    expect(namesGranted(rules, {account: 'bob', groups: []}, 'push')).toEqual(['*']);
   });
 });

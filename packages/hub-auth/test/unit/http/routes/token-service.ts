@@ -15,6 +15,7 @@ import {verificationKeysFromJwks} from '../../../../src/tokens/refresh-token.js'
 import {createSigner, verificationJwks} from '../../../../src/tokens/signing.js';
 import {createTokenReuse} from '../../../../src/tokens/token-reuse.js';
 import {InvalidTokenError, type VerifiedClaims} from '../../../../src/oidc/verify-access-token.js';
+import {checkOpaqueShape} from '../../../../src/oidc/access-token-checks.js';
 import {withRequestWiring} from '../../../../src/http/request-wiring.js';
 
 export const material = await generateSigningMaterial({algorithm: 'ES256', commonName: 'hub-auth route test', days: 30});
@@ -79,6 +80,8 @@ export function service(
       async verify(token, client): Promise<VerifiedClaims> {
         clients.push(client);
         const user = users[token];
+        // A typed password ("typed …": a space no token has) meets the real shape check.
+        if (token.startsWith('typed ')) checkOpaqueShape(token);
         if (!user || revoked.has(token)) throw new InvalidTokenError('the identity provider says the token is not active');
         return {
           subject: user.subject ?? `sub-${user.username}`,

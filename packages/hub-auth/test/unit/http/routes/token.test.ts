@@ -57,6 +57,19 @@ describe('GET /token with token reuse', () => {
     expect((await hub.get('forged-token', 'repository:alice/app:pull')).status).toBe(401);
   });
 
+  it('answers a typed password (docker login) with a pointer to hub login, and a bad access token as before', async () => {
+    const hub = service({'alice-token': {username: 'alice'}});
+    const typed = await hub.get('typed secret', 'repository:alice/app:pull');
+    expect(typed.status).toBe(401);
+    expect(typed.body.errors?.[0]?.message).toBe(
+      'docker login with a password is not how registry.example.com signs you in: run "hub login registry.example.com" ' +
+        '(a robot or CI passes an access token from the identity provider as the password)',
+    );
+    expect((await hub.get('forged-token', 'repository:alice/app:pull')).body.errors?.[0]?.message).toBe(
+      'the identity provider says the token is not active: log in again (hub login)',
+    );
+  });
+
   it('reuses the registry token but signs a fresh refresh token for offline_token=true', async () => {
     const hub = service({'alice-token': {username: 'alice'}});
     const first = await hub.get('alice-token', 'repository:alice/app:pull', '&offline_token=true');
@@ -238,13 +251,25 @@ describe('GET /repositories', () => {
     for (const started of servers.splice(0)) await new Promise<void>((resolve) => started.close(() => resolve()));
   });
 
-  /** A registry on loopback serving `pages` of its catalog, each linking to the next by `link`. */
+  /**
+   * A registry on loopback serving `pages` of its catalog, each linking to the next by `link`; a
+   * `last` query is answered as distribution does, with the names after it, sorted path by path.
+   */
   async function registry(pages: string[][], link: (index: number, origin: string) => string | undefined) {
     const seen: Array<{url: string; access: unknown}> = [];
+    const pathOrder = (name: string) => name.replaceAll('/', '\0');
     const started = createServer((req, res) => {
-      const index = Number(new URL(req.url ?? '/', 'http://x').searchParams.get('page') ?? 0);
+      const query = new URL(req.url ?? '/', 'http://x').searchParams;
+      const index = Number(query.get('page') ?? 0);
       const bearer = req.headers.authorization?.replace(/^Bearer /, '');
       seen.push({url: req.url ?? '', access: bearer ? decodeJwt(bearer).access : undefined});
+      const last = query.get('last');
+      if (last !== null) {
+        const after = pages.flat().filter((name) => pathOrder(name) > pathOrder(last));
+        return void res
+          .setHeader('content-type', 'application/json')
+          .end(JSON.stringify({repositories: after.sort((a, b) => (pathOrder(a) < pathOrder(b) ? -1 : 1))}));
+      }
       const next = link(index, `http://${req.headers.host}`);
       if (next) res.setHeader('link', `<${next}>; rel="next"`);
       res.setHeader('content-type', 'application/json').end(JSON.stringify({repositories: pages[index] ?? []}));
@@ -281,8 +306,40 @@ describe('GET /repositories', () => {
       body: {repositories: ['alice/app', 'groups/devs/tool', 'library/debian']},
     });
     expect(await list(hub, 'bob-token')).toEqual({status: 200, body: {repositories: ['bob/app', 'library/debian']}});
-    // One read of the catalog served both listings, with a token for the catalog and nothing else.
-    expect(upstream.seen.map((request) => request.access)).toEqual(Array(2).fill([{type: 'registry', name: 'catalog', actions: ['*']}]));
+    // One read of the catalog (two pages) served both listings, and each caller's own namespaces
+    // were read from where they start, each time with a token for the catalog and nothing else.
+    expect(upstream.seen.map((request) => request.url).sort()).toEqual([
+      '/v2/_catalog?n=1000',
+      '/v2/_catalog?n=1000&last=alice',
+      '/v2/_catalog?n=1000&last=bob',
+      '/v2/_catalog?n=1000&last=groups%2Fdevs',
+      '/v2/_catalog?n=1000&page=1',
+    ]);
+    expect(new Set(upstream.seen.map((request) => JSON.stringify(request.access)))).toEqual(
+      new Set([JSON.stringify([{type: 'registry', name: 'catalog', actions: ['*']}])]),
+    );
+  });
+
+  it('shows a repository pushed after the catalog was read at once when it is in a namespace the caller may push to', async () => {
+    const pages = [['alice/app', 'bob/app']];
+    const hub = listingService((await registry(pages, () => undefined)).origin);
+    expect((await list(hub, 'alice-token')).body.repositories).toEqual(['alice/app']);
+    pages[0]!.push('alice/new', 'groups/devs/new', 'public/new', 'alice-x/app', 'alice.y/app');
+    expect((await list(hub, 'alice-token')).body.repositories).toEqual(['alice/app', 'alice/new', 'groups/devs/new']);
+  });
+
+  it('answers GET /namespaces with what the caller may push to and pull from, groups filled in, the layout as the policy has it', async () => {
+    const hub = listingService((await registry([], () => undefined)).origin);
+    const response = await hub.app.inject({
+      url: '/namespaces',
+      headers: {authorization: `Basic ${Buffer.from('u:alice-token').toString('base64')}`},
+    });
+    expect(response.json()).toEqual({
+      account: 'alice',
+      push: ['alice/*', 'groups/devs/*'],
+      pull: ['library/*', 'alice/*', 'groups/devs/*'],
+    });
+    expect((await hub.app.inject({url: '/namespaces'})).statusCode).toBe(401);
   });
 
   it('refuses callers without credentials', async () => {
