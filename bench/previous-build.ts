@@ -28,8 +28,14 @@ export interface PreviousBuild {
  * and kept in bench/.previous/COMMIT.
  */
 export async function previousBuild(commit: string, log: (message: string) => void): Promise<PreviousBuild> {
-  const {stdout} = await run('git', ['-C', CHECKOUT, 'rev-parse', '--verify', `${commit}^{commit}`]);
-  const full = stdout.trim();
+  const full = await run('git', ['-C', CHECKOUT, 'rev-parse', '--verify', '--quiet', `${commit}^{commit}`]).then(
+    ({stdout}) => stdout.trim(),
+    () => {
+      throw new Error(
+        `the benchmark measures hub-auth against the version before the store, commit ${commit}, which this clone does not have: fetch the history (git fetch --unshallow, or actions/checkout with fetch-depth: 0)`,
+      );
+    },
+  );
   const dir = join(PREVIOUS, full);
   const hubAuthBin = join(dir, 'packages', 'hub-auth', 'bin', 'hub-auth.js');
   const built = join(dir, '.built');

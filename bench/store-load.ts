@@ -125,36 +125,25 @@ async function tokenLoadFigures(
     }
   }
 
-  const benchmark = `hub-auth GET /token beside today's build (${commit}), ${settings.connections} connections, ${settings.loadSeconds} s runs`;
+  const benchmark = `hub-auth GET /token, beside today's build (${commit}), ${settings.connections} connections, ${settings.loadSeconds} s runs`;
   const of = (kind: string, pick: (run: MeasuredLoad) => number) => summarize(runs.get(kind)!.map(pick));
   const against = (kind: string, todays: string, what: string, atLeast?: number): Figure[] => {
     const target = atLeast === undefined ? {} : {target: {op: '>=' as const, value: atLeast}};
-    const baseline = (label: string, pick: (run: MeasuredLoad) => number) => ({name: `${todays}${label}`, value: of(todays, pick)});
-    return [
-      figure({
-        benchmark,
-        name: `${what}: requests per CPU-second`,
-        unit: 'req/CPU-s',
-        value: of(kind, (r) => r.perCpuSecond),
-        baseline: baseline(', per CPU-second', (r) => r.perCpuSecond),
-        ...target,
-      }),
-      figure({
-        benchmark,
-        name: `${what}: requests/s`,
-        unit: 'req/s',
-        value: of(kind, (r) => r.perSecond),
-        baseline: baseline('', (r) => r.perSecond),
-        ...target,
-      }),
-      figure({
-        benchmark,
-        name: `${what}: p99 latency`,
-        unit: 'ms',
-        value: of(kind, (r) => r.p99Ms),
-        baseline: baseline('', (r) => r.p99Ms),
-      }),
+    const measures = [
+      {name: 'requests per CPU-second', unit: 'req/CPU-s', per: ', per CPU-second', pick: (r: MeasuredLoad) => r.perCpuSecond, ...target},
+      {name: 'requests/s', unit: 'req/s', per: '', pick: (r: MeasuredLoad) => r.perSecond, ...target},
+      {name: 'p99 latency', unit: 'ms', per: '', pick: (r: MeasuredLoad) => r.p99Ms},
     ];
+    return measures.map(({name, unit, per, pick, ...bound}) =>
+      figure({
+        benchmark,
+        name: `${what}: ${name}`,
+        unit,
+        value: of(kind, pick),
+        baseline: {name: `${todays}${per}`, value: of(todays, pick)},
+        ...bound,
+      }),
+    );
   };
   const allRuns = [...runs.values()].flat();
   return [
