@@ -173,7 +173,7 @@ const WING_BLOCKS = HUB_AUTH_WINGS.flatMap((row, index) => {
 });
 
 export default tseslint.config(
-  {ignores: ['dist/**', 'packages/*/dist/**', 'node_modules/**', 'coverage/**', '.tmp/**']},
+  {ignores: ['dist/**', 'packages/*/dist/**', 'node_modules/**', 'coverage/**', '.tmp/**', 'bench/.previous/**']},
   js.configs.recommended,
   ...tseslint.configs.recommended,
   {

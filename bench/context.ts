@@ -40,6 +40,8 @@ export interface BenchSettings {
   crowdSessions: number;
   lookupSeconds: number;
   growthRounds: number;
+  /** Revocations at one of three instances, each timed until the other two refuse. */
+  revocationRounds: number;
 }
 
 const MB = 1024 * 1024;
@@ -69,6 +71,7 @@ export function benchSettings(smoke: boolean): BenchSettings {
         crowdSessions: 100,
         lookupSeconds: 0.3,
         growthRounds: 1,
+        revocationRounds: 3,
       }
     : {
         smoke,
@@ -93,6 +96,7 @@ export function benchSettings(smoke: boolean): BenchSettings {
         crowdSessions: 10_000,
         lookupSeconds: 5,
         growthRounds: 3,
+        revocationRounds: 50,
       };
 }
 

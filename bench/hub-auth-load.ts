@@ -1,29 +1,23 @@
-import {readFile, writeFile} from 'node:fs/promises';
+import {writeFile} from 'node:fs/promises';
 import {get} from 'node:http';
-import {cpus} from 'node:os';
 import {join} from 'node:path';
 import {fileURLToPath} from 'node:url';
 import {decodeJwt} from 'jose';
 import {registryAudience} from '@hub/protocol/registry-audience';
 import {SERVICE, startHubAuth, type HubAuth} from '@hub/test-stack/hub-auth';
 import {CLI_CLIENT_ID, subjectOf, type IdentityProvider} from '@hub/test-stack/identity-provider';
-import {startDaemon, waitForOutput, type Daemon} from '@hub/test-stack/process';
+import {startDaemon, waitForOutput} from '@hub/test-stack/process';
 import {runCommand} from './commands.js';
 import type {BenchContext} from './context.js';
 import type {LoadPlan, LoadResult} from './load-client.js';
 import type {LimitServer, RecordedResponse} from './http-limit-server.js';
+import {assertTwoCores, pin, runLoad, SERVER_CORE, tsx, type MeasuredLoad} from './pinned-load.js';
 import {figure, type Figure} from './report.js';
 import {summarize, type Summary} from './stats.js';
 
-const SERVER_CORE = '0';
-const CLIENT_CORE = '1';
-const LOAD_CLIENT = fileURLToPath(new URL('./load-client.ts', import.meta.url));
 const SIGN_RATE = fileURLToPath(new URL('./sign-rate.ts', import.meta.url));
 const HTTP_LIMIT_SERVER = fileURLToPath(new URL('./http-limit-server.ts', import.meta.url));
 const SCOPES = 'openid profile offline_access';
-
-/** The bench's TypeScript children run through tsx, like `npm run bench` itself. */
-const tsx = (script: string, args: string[]) => [process.execPath, '--import', 'tsx', script, ...args];
 
 /** Headers node:http writes itself on every answer, so the bare server's answer must not repeat them. */
 const WRITTEN_BY_NODE = new Set(['date', 'connection', 'keep-alive', 'transfer-encoding']);
@@ -40,7 +34,7 @@ const WRITTEN_BY_NODE = new Set(['date', 'connection', 'keep-alive', 'transfer-e
  */
 export async function benchHubAuthLoad(ctx: BenchContext): Promise<Figure[]> {
   const {stack, settings} = ctx;
-  if (cpus().length < 2) throw new Error('the hub-auth benchmark needs two cores: one for hub-auth, one for the load generator');
+  assertTwoCores('the hub-auth benchmark');
   const started: Array<{stop(): Promise<void>}> = [];
   try {
     const serve = async (name: string, extra: Record<string, unknown> = {}): Promise<HubAuth> => {
@@ -55,25 +49,13 @@ export async function benchHubAuthLoad(ctx: BenchContext): Promise<Figure[]> {
         ...(profileDir ? {nodeOptions: ['--cpu-prof', `--cpu-prof-dir=${profileDir}`, `--cpu-prof-name=hub-auth-${name}.cpuprofile`]} : {}),
       });
       started.push(hubAuth);
-      // Every thread (libuv's pool too), so that hub-auth has exactly one core.
       await pin(ctx, hubAuth.daemon);
       return hubAuth;
     };
     const reusing = {jwt: await serve('jwt'), opaque: await serve('opaque'), opaqueMisses: await serve('opaque-misses')};
     const signingEach = await serve('no-reuse', {tokenReuseSeconds: 0});
-    const query = `/token?service=${SERVICE}&scope=${encodeURIComponent('repository:alice/bench:pull,push')}`;
-    const now = Math.floor(Date.now() / 1000);
-    const jwt = await stack.idp.signWithProviderKey({
-      iss: stack.idp.issuer,
-      aud: registryAudience(ctx.registryHost),
-      sub: subjectOf('alice'),
-      preferred_username: 'alice',
-      groups: ['dev'],
-      client_id: CLI_CLIENT_ID,
-      scope: SCOPES,
-      iat: now,
-      exp: now + 3600,
-    });
+    const query = `/token?service=${SERVICE}&scope=${encodeURIComponent(BENCH_SCOPE)}`;
+    const jwt = await jwtAccessToken(ctx);
     const answer = await recordAnswer(`${reusing.jwt.url}${query}`, jwt);
     const registryClaims = decodeJwt((JSON.parse(answer.body) as {token: string}).token);
     const audience = registryAudience(ctx.registryHost);
@@ -259,12 +241,28 @@ export async function benchHubAuthLoad(ctx: BenchContext): Promise<Figure[]> {
   }
 }
 
-async function pin(ctx: BenchContext, daemon: Daemon): Promise<void> {
-  await runCommand('taskset', ['--all-tasks', '--cpu-list', '--pid', SERVER_CORE, String(daemon.child.pid)], {env: ctx.env});
+/** What every load asks for: push and pull in alice's own namespace. */
+export const BENCH_SCOPE = 'repository:alice/bench:pull,push';
+
+/** A JWT access token of alice's, as the provider signs one for hub's login, valid for an hour. */
+export async function jwtAccessToken(ctx: BenchContext): Promise<string> {
+  const {idp} = ctx.stack;
+  const now = Math.floor(Date.now() / 1000);
+  return idp.signWithProviderKey({
+    iss: idp.issuer,
+    aud: registryAudience(ctx.registryHost),
+    sub: subjectOf('alice'),
+    preferred_username: 'alice',
+    groups: ['dev'],
+    client_id: CLI_CLIENT_ID,
+    scope: SCOPES,
+    iat: now,
+    exp: now + 3600,
+  });
 }
 
 /** hub-auth's answer to a token request, as the bare server is to repeat it. */
-async function recordAnswer(url: string, accessToken: string): Promise<RecordedResponse> {
+export async function recordAnswer(url: string, accessToken: string): Promise<RecordedResponse> {
   const response = await new Promise<{status: number; headers: Array<[string, string]>; body: string}>((resolve, reject) => {
     const request = get(
       url,
@@ -302,41 +300,6 @@ async function signRate(ctx: BenchContext, claims: Record<string, unknown>): Pro
     rates.push(JSON.parse(output) as {perSecond: number; perCpuSecond: number});
   }
   return {wall: summarize(rates.map((r) => r.perSecond)), cpu: summarize(rates.map((r) => r.perCpuSecond))};
-}
-
-/**
- * `perCpuSecond`: requests answered per second of CPU the server used (all its threads). On a
- * machine shared with other work the load generator may not keep the server busy, and requests/s
- * then measure the generator; what a request costs the server does not depend on that.
- */
-type MeasuredLoad = LoadResult & {peakRssMb: number; perCpuSecond: number};
-
-/** One load run from the pinned load generator, with the server's (process `pid`) peak RSS and CPU time during it. */
-async function runLoad(ctx: BenchContext, pid: number, plan: LoadPlan): Promise<MeasuredLoad> {
-  // Writing 5 to clear_refs resets the kernel's peak-RSS mark, so VmHWM afterwards is this run's peak.
-  await writeFile(`/proc/${pid}/clear_refs`, '5');
-  const planFile = join(ctx.dir, 'load-plan.json');
-  await writeFile(planFile, JSON.stringify(plan));
-  const cpuBefore = await cpuSecondsOf(pid);
-  const result = JSON.parse(
-    await runCommand('taskset', ['--cpu-list', CLIENT_CORE, ...tsx(LOAD_CLIENT, [planFile])], {env: ctx.env}),
-  ) as LoadResult;
-  const cpuSeconds = (await cpuSecondsOf(pid)) - cpuBefore;
-  const status = await readFile(`/proc/${pid}/status`, 'utf8');
-  const peakKb = Number(/^VmHWM:\s+(\d+) kB$/m.exec(status)?.[1]);
-  // The kernel counts CPU time in ticks: a run too short to be charged one counts as one.
-  return {...result, peakRssMb: peakKb / 1024, perCpuSecond: result.requests / Math.max(cpuSeconds, 1 / CLOCK_TICKS)};
-}
-
-/** USER_HZ, in which /proc reports CPU time; 100 on every Linux architecture node runs on. */
-const CLOCK_TICKS = 100;
-
-/** User and system CPU time of every thread of process `pid`, in seconds (proc(5): fields 14 and 15 of stat). */
-async function cpuSecondsOf(pid: number): Promise<number> {
-  const stat = await readFile(`/proc/${pid}/stat`, 'utf8');
-  // The command name (field 2) may hold spaces: count fields after its closing parenthesis.
-  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-  return (Number(fields[11]) + Number(fields[12])) / CLOCK_TICKS;
 }
 
 /**

@@ -10,6 +10,12 @@ export interface LoadPlan {
   url: string;
   /** One token: every request sends it. Several: each request sends the next, each used once. */
   tokens: string[];
+  /**
+   * How a request sends its token: as the Basic password of a GET (an access token: docker's
+   * GET /token), or as docker's refresh grant, a POST of the OAuth2 form with the token as
+   * `refresh_token` and the URL's query as the form's other fields. Basic by default.
+   */
+  grant?: 'basic' | 'refresh_token';
   connections: number;
   /** Runs this long, or until `amount` requests are answered. */
   seconds?: number;
@@ -29,6 +35,20 @@ export interface LoadResult {
 
 const basic = (token: string) => `Basic ${Buffer.from(`alice:${token}`).toString('base64')}`;
 
+function refreshGrant(plan: LoadPlan): Partial<autocannon.Options> {
+  if (plan.tokens.length !== 1) throw new Error('the refresh grant sends one identity token');
+  const url = new URL(plan.url);
+  const form = new URLSearchParams(url.searchParams);
+  form.set('grant_type', 'refresh_token');
+  form.set('refresh_token', plan.tokens[0]!);
+  return {
+    url: `${url.origin}${url.pathname}`,
+    method: 'POST',
+    headers: {'content-type': 'application/x-www-form-urlencoded'},
+    body: form.toString(),
+  };
+}
+
 async function main(): Promise<void> {
   const plan = JSON.parse(await readFile(process.argv[2]!, 'utf8')) as LoadPlan;
   let next = 0;
@@ -37,7 +57,7 @@ async function main(): Promise<void> {
     url: plan.url,
     connections: plan.connections,
     ...(plan.amount === undefined ? {duration: plan.seconds} : {amount: plan.amount}),
-    headers: {authorization: basic(plan.tokens[0]!)},
+    ...(plan.grant === 'refresh_token' ? refreshGrant(plan) : {headers: {authorization: basic(plan.tokens[0]!)}}),
     ...(perRequest
       ? {
           requests: [

@@ -17,6 +17,7 @@ import {benchLogin} from './login.js';
 import {machine, markdownTable, writeResults, type BenchResults} from './report.js';
 import {benchStartup} from './startup.js';
 import {benchStore} from './store.js';
+import {benchStoreLoad} from './store-load.js';
 import {benchTokenAuthCost} from './token-auth-cost.js';
 import {benchTransfer} from './transfer.js';
 
@@ -31,7 +32,7 @@ export interface BenchOptions {
 
 const BUILT_HELPER = fileURLToPath(new URL('../dist/bundle/credential-helper-main.cjs', import.meta.url));
 
-export const PARTS = ['startup', 'transfer', 'token-auth-cost', 'cold-paths', 'hub-auth', 'store', 'long-transfer'] as const;
+export const PARTS = ['startup', 'transfer', 'token-auth-cost', 'cold-paths', 'hub-auth', 'store', 'store-load', 'long-transfer'] as const;
 export type Part = (typeof PARTS)[number];
 
 export async function runBench(options: BenchOptions): Promise<BenchResults> {
@@ -65,6 +66,7 @@ export async function runBench(options: BenchOptions): Promise<BenchResults> {
     if (runs('cold-paths')) figures.push(...(await benchColdPaths(ctx)));
     if (runs('hub-auth')) figures.push(...(await benchHubAuthLoad(ctx)));
     if (runs('store')) figures.push(...(await benchStore(ctx)));
+    if (runs('store-load')) figures.push(...(await benchStoreLoad(ctx)));
     // Last: it signs in again with short-lived access tokens, and its 1 GB image fills the engine.
     if (runs('long-transfer')) figures.push(...(await benchLongTransfer(ctx)));
     const results: BenchResults = {

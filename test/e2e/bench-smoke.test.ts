@@ -34,6 +34,7 @@ describe.runIf(e2eEnabled(BENCH_PROGRAMS))('the benchmark, in its smoke mode', (
           'hub-auth GET /token',
           'hub-auth start',
           'Sessions store on PostgreSQL',
+          'Revocation across three hub-auth instances on one PostgreSQL',
           'Long push and pull',
         ]),
       );

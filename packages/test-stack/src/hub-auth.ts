@@ -69,6 +69,8 @@ export interface HubAuthOptions {
   env?: NodeJS.ProcessEnv;
   /** Options for node itself, before hub-auth's bin (e.g. --cpu-prof, which NODE_OPTIONS refuses). */
   nodeOptions?: string[];
+  /** Another build's bin/hub-auth.js: the bench runs the version before beside this one (bench/previous-build.ts). */
+  bin?: string;
   /** The token port, chosen up front where a provider must know hub-auth's URL before it starts (back-channel logout). */
   port?: number;
 }
@@ -134,8 +136,14 @@ export function hubAuthLogLines(hubAuth: HubAuth, text: string): Array<Record<st
 }
 
 /** `hub-auth serve` with that configuration, started and not waited for (the bench times its start). */
-export function spawnHubAuth(configFile: string, logFile: string, env: NodeJS.ProcessEnv = {}, nodeOptions: string[] = []): Daemon {
-  return startDaemon(process.execPath, [...nodeOptions, BIN, 'serve', '--config', configFile], {
+export function spawnHubAuth(
+  configFile: string,
+  logFile: string,
+  env: NodeJS.ProcessEnv = {},
+  nodeOptions: string[] = [],
+  bin = BIN,
+): Daemon {
+  return startDaemon(process.execPath, [...nodeOptions, bin, 'serve', '--config', configFile], {
     env: {...process.env, ...env, HUB_AUTH_INTROSPECTION_SECRET: INTROSPECTION_CLIENT.secret},
     logFile,
   });
@@ -146,7 +154,7 @@ export async function startHubAuth(options: HubAuthOptions): Promise<HubAuth> {
   const port = options.port ?? (await freePort());
   const monitoringPort = await freePort();
   const config = await writeHubAuthConfig(options, port, monitoringPort);
-  const daemon = spawnHubAuth(config, join(options.dir, `hub-auth-${port}.log`), options.env, options.nodeOptions);
+  const daemon = spawnHubAuth(config, join(options.dir, `hub-auth-${port}.log`), options.env, options.nodeOptions, options.bin);
   const url = `http://127.0.0.1:${port}`;
   const monitoringUrl = `http://127.0.0.1:${monitoringPort}`;
   try {
