@@ -55,10 +55,10 @@ export function parseRobotTemplate(text: string): RobotTemplate {
     at = end;
   }
   if (at < text.length) parts.push({literal: text.slice(at)});
-  if (!parts.some((part) => 'claim' in part))
-    throw new Error('names no claim: every token of the issuer would be the same robot; use {claim}');
   if (/[{}]/.test(parts.map((part) => ('literal' in part ? part.literal : '')).join('')))
     throw new Error('has a "{" or "}" that is not a placeholder ({claim} or {claim:N})');
+  if (!parts.some((part) => 'claim' in part))
+    throw new Error('names no claim: every token of the issuer would be the same robot; use {claim}');
   // Literal text must be namespace text already: try it with each placeholder filled.
   const sample = parts.map((part) => ('literal' in part ? part.literal : Array(part.components).fill('x').join('/'))).join('');
   const problem = pathProblem(sample);
