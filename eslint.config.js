@@ -114,7 +114,8 @@ const packageApart = (depth) => [
  * - tokens/ turns a token request into a signed token: it asks accounts/ who the caller is and the
  *   policy what the caller gets;
  * - accounts/ makes an account of the claims oidc/ checked, and is the requester the policy sees;
- *   its bindings are rows of
+ *   beside it, workloads/ makes a robot of a CI job's or a pod's token (checked with oidc/'s
+ *   pieces) and needs no binding, hence no accounts/; accounts' bindings are rows of
  * - store/, the state in PostgreSQL (embedded or a server): connections, schema, state paths; it
  *   knows no account, only SQL;
  * - policy/ decides on names and oidc/ checks tokens: neither needs the other;
@@ -128,7 +129,10 @@ const HUB_AUTH_WINGS = [
   [{wing: 'http', files: ['http/*.ts', 'http/*/*.ts']}],
   [{wing: 'service-deps', files: ['service-deps.ts']}],
   [{wing: 'tokens', files: ['tokens/*.ts']}],
-  [{wing: 'accounts', files: ['accounts/*.ts']}],
+  [
+    {wing: 'accounts', files: ['accounts/*.ts']},
+    {wing: 'workloads', files: ['workloads/*.ts']},
+  ],
   [{wing: 'sessions', files: ['sessions/*.ts']}],
   [{wing: 'store', files: ['store/*.ts']}],
   [
@@ -147,6 +151,7 @@ const HUB_AUTH_WINGS = [
         'namespaces.ts',
         'remember.ts',
         'version.ts',
+        'workload-claims.ts',
       ],
     },
   ],

@@ -7,6 +7,7 @@ import {registryAudience} from '@hub/protocol/registry-audience';
 import {SERVICE, startHubAuth, type HubAuth} from '@hub/test-stack/hub-auth';
 import {CLI_CLIENT_ID, subjectOf, type IdentityProvider} from '@hub/test-stack/identity-provider';
 import {startDaemon, waitForOutput} from '@hub/test-stack/process';
+import {githubActionsClaims, workloadSigner} from '@hub/test-stack/workload-issuer';
 import {runCommand} from './commands.js';
 import type {BenchContext} from './context.js';
 import type {LoadPlan, LoadResult} from './load-client.js';
@@ -54,6 +55,11 @@ export async function benchHubAuthLoad(ctx: BenchContext): Promise<Figure[]> {
     };
     const reusing = {jwt: await serve('jwt'), opaque: await serve('opaque'), opaqueMisses: await serve('opaque-misses')};
     const signingEach = await serve('no-reuse', {tokenReuseSeconds: 0});
+    // A CI job's token (workloads.issuers, keys from a file): the same route, the workload checks instead of the provider's.
+    const ci = await workloadSigner('https://token.actions.bench.example');
+    await ci.writeJwksFile(join(ctx.dir, 'workload-jwks.json'));
+    const workloadIssuer = {name: 'gha', issuer: ci.issuer, jwksFile: join(ctx.dir, 'workload-jwks.json'), robot: '{repository:2}'};
+    const workloads = await serve('workload', {workloads: {issuers: [workloadIssuer]}});
     const query = `/token?service=${SERVICE}&scope=${encodeURIComponent(BENCH_SCOPE)}`;
     const jwt = await jwtAccessToken(ctx);
     const answer = await recordAnswer(`${reusing.jwt.url}${query}`, jwt);
@@ -63,6 +69,9 @@ export async function benchHubAuthLoad(ctx: BenchContext): Promise<Figure[]> {
     // A refused token would measure refusals: the benchmark stops instead.
     await recordAnswer(`${reusing.opaque.url}${query}`, warmOpaque!);
     await recordAnswer(`${signingEach.url}${query}`, jwt);
+    const workloadToken = await ci.mint(githubActionsClaims('acme/bench'), registryAudience(ctx.registryHost), {expiresIn: 3600});
+    const workloadQuery = `/token?service=${SERVICE}&scope=${encodeURIComponent('repository:workloads/gha/acme/bench/app:pull,push')}`;
+    await recordAnswer(`${workloads.url}${workloadQuery}`, workloadToken);
 
     const answerFile = join(ctx.dir, 'hub-auth-answer.json');
     await writeFile(answerFile, JSON.stringify(answer));
@@ -93,6 +102,11 @@ export async function benchHubAuthLoad(ctx: BenchContext): Promise<Figure[]> {
         kind: 'opaque token, introspection cached',
         target: {pid: reusing.opaque.daemon.child.pid!},
         plan: {url: `${reusing.opaque.url}${query}`, tokens: [warmOpaque!]},
+      },
+      {
+        kind: 'workload token (CI job)',
+        target: {pid: workloads.daemon.child.pid!},
+        plan: {url: `${workloads.url}${workloadQuery}`, tokens: [workloadToken]},
       },
       {
         kind: 'JWT, tokenReuseSeconds: 0',
@@ -194,6 +208,15 @@ export async function benchHubAuthLoad(ctx: BenchContext): Promise<Figure[]> {
       ...sustainedFigures('JWT access token', httpLimit, httpCpuLimit, 0.6),
       ...sustainedFigures('opaque token, introspection cached', httpLimit, httpCpuLimit, 0.6),
       ...sustainedFigures('JWT, tokenReuseSeconds: 0', signLimit, signCpuLimit, 0.5),
+      // A workload token against a person's JWT, each with its registry token reused: the workload checks' own cost.
+      figure({
+        benchmark,
+        name: 'workload token (CI job): requests/s',
+        unit: 'req/s',
+        value: of(runs.get('workload token (CI job)')!, (r) => r.perSecond),
+        baseline: {name: 'JWT access token', value: of(runs.get('JWT access token')!, (r) => r.perSecond)},
+        target: {op: '>=', value: 0.8},
+      }),
       // What the framework and a signature per answer cost on their own, and hub-auth against
       // those limits: how much of the gap is hub-auth's own work.
       figure({

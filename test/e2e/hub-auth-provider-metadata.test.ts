@@ -11,7 +11,7 @@ import {
   type SigningFiles,
   hubAuthLogLines,
 } from '@hub/test-stack/hub-auth';
-import {startIdentityProvider, type IdentityProvider} from '@hub/test-stack/identity-provider';
+import {ROBOT_CLIENT, startIdentityProvider, type IdentityProvider} from '@hub/test-stack/identity-provider';
 import {waitFor} from '@hub/test-stack/ports';
 import {e2eEnabled} from '@hub/test-stack/prerequisites';
 import {createSandbox, type Sandbox} from '@hub/test-stack/sandbox';
@@ -38,7 +38,7 @@ describe.runIf(e2eEnabled([]))('hub-auth and the provider’s metadata and answe
 
   afterEach(async () => {
     idp.behave({hiddenMetadata: {}});
-    idp.behave({introspectionShape: {}});
+    idp.behave({introspectionShape: {}, opaqueResource: undefined});
     await running?.stop();
     running = undefined;
   });
@@ -142,6 +142,34 @@ describe.runIf(e2eEnabled([]))('hub-auth and the provider’s metadata and answe
     expect(answer.status).toBe(403);
     expect(answer.message).toMatch(/no sub, nor preferred_username or username; it sent .*\bactive\b.*\bclient_id\b/);
     expect(answer.message).toContain('oidc.usernameClaim');
+  });
+
+  /** The robot's opaque token (client credentials), introspected: oidc-provider's answer for it names client_id and no sub. */
+  async function robotOpaqueToken(): Promise<string> {
+    idp.behave({opaqueResource: registryAudience(REGISTRY_HOST)});
+    const metadata = (await (await fetch(`${idp.issuer}/.well-known/openid-configuration`)).json()) as {token_endpoint: string};
+    const response = await fetch(metadata.token_endpoint, {
+      method: 'POST',
+      headers: {
+        authorization: `Basic ${Buffer.from(`${ROBOT_CLIENT.id}:${ROBOT_CLIENT.secret}`).toString('base64')}`,
+        'content-type': 'application/x-www-form-urlencoded',
+      },
+      body: new URLSearchParams({grant_type: 'client_credentials', resource: registryAudience(REGISTRY_HOST)}),
+    });
+    return ((await response.json()) as {access_token: string}).access_token;
+  }
+
+  it('takes a robot client’s token whose introspection names no user (no sub, no username) for that robot, with accounts.robotClients only', async () => {
+    const token = await robotOpaqueToken();
+    expect(token.split('.')).toHaveLength(1);
+    const without = await tokenRequest(await start(), token, `robots/${ROBOT_CLIENT.id}/app`);
+    expect(without.status).toBe(403);
+    expect(without.message).toMatch(/names no user for your token \(no sub, .*it sent .*\bclient_id\b/);
+    await running?.stop();
+    const hubAuth = await start({extra: {accounts: {robotClients: [ROBOT_CLIENT.id]}}});
+    const robot = await tokenRequest(hubAuth, token, `robots/${ROBOT_CLIENT.id}/app`);
+    expect(robot.status, robot.message).toBe(200);
+    expect(robot.account).toBe(`robots/${ROBOT_CLIENT.id}`);
   });
 
   it('with oidc.userinfo, checks opaque tokens at the UserInfo endpoint where the provider offers no introspection, once per token while cached', async () => {

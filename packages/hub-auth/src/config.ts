@@ -4,6 +4,7 @@ import {z} from 'zod';
 import {DEFAULT_SCOPES} from '@hub/protocol/default-scopes';
 import {registryAudience} from '@hub/protocol/registry-audience';
 import {namespaceNameProblem} from './namespaces.js';
+import {parseRobotTemplate} from './workload-claims.js';
 
 /**
  * hub-auth's configuration: one YAML file, checked in full at start so that a mistake stops the
@@ -74,6 +75,62 @@ const aclRule = z
     comment: z.string().optional(),
   })
   .strict();
+
+const audienceList = z.union([z.string().min(1), z.array(z.string().min(1)).min(1)]).transform((a) => (Array.isArray(a) ? a : [a]));
+
+/**
+ * A workload issuer (workloads/): a CI platform or a cluster whose OIDC tokens are robots here,
+ * apart from the identity provider people sign in at. Its robots are
+ * `workloads/<name>/<robot, filled in from the token's claims>` (workload-claims.ts).
+ */
+const workloadIssuer = z
+  .object({
+    /** The issuer's own namespace under workloads/: one path component. */
+    name: z.string().refine((name) => namespaceNameProblem(name) === undefined, 'must be a repository path component'),
+    /** The tokens' `iss`; its keys come from its OpenID discovery unless jwksUrl or jwksFile says where. */
+    issuer: z.url(),
+    jwksUrl: z.url().optional(),
+    /** A JWKS document on disk: a cluster's `kubectl get --raw /openid/v1/jwks`, for an issuer hub-auth cannot reach. */
+    jwksFile: z.string().min(1).optional(),
+    /** Accepted `aud` values. Default: this registry's own audience, as for people. */
+    audience: audienceList.optional(),
+    /** Claims the token must carry with exactly these values (text), e.g. `repository_owner: acme`. */
+    requiredClaims: z.record(z.string().min(1), z.string()).default({}),
+    /** The robot name template, e.g. `{repository:2}` or `{kubernetes.io.namespace}/{kubernetes.io.serviceaccount.name}`. */
+    robot: z.string().superRefine((text, context) => {
+      try {
+        parseRobotTemplate(text);
+      } catch (error) {
+        context.addIssue({code: 'custom', message: (error as Error).message});
+      }
+    }),
+    algorithms: z.array(z.enum(asymmetricAlgorithms)).min(1).default(['RS256', 'ES256', 'PS256', 'EdDSA']),
+    clockSkewSeconds: z.number().int().min(0).max(120).default(30),
+    /** A token that lives longer (exp − iat) is refused: workload tokens are short-lived. */
+    maxLifetimeSeconds: z
+      .number()
+      .int()
+      .min(60)
+      .max(7 * 24 * 3600)
+      .default(24 * 3600),
+  })
+  .strict()
+  .refine((issuer) => !(issuer.jwksUrl && issuer.jwksFile), {
+    path: ['jwksFile'],
+    message: 'cannot be set with jwksUrl: the keys come from one place',
+  });
+
+const workloadsSchema = z
+  .object({issuers: z.array(workloadIssuer).default([])})
+  .strict()
+  .refine((workloads) => new Set(workloads.issuers.map((issuer) => issuer.name)).size === workloads.issuers.length, {
+    path: ['issuers'],
+    message: 'two issuers have the same name: each owns its own namespace under workloads/',
+  })
+  .refine((workloads) => new Set(workloads.issuers.map((issuer) => issuer.issuer)).size === workloads.issuers.length, {
+    path: ['issuers'],
+    message: 'two entries have the same issuer: a token must have one meaning',
+  });
 
 const configSchema = z
   .object({
@@ -153,10 +210,7 @@ const configSchema = z
          * Accepted `aud` values of access tokens. Default: this registry's own audience
          * (`https://` + registry.host), the one hub asks for when someone logs in to it.
          */
-        audience: z
-          .union([z.string().min(1), z.array(z.string().min(1)).min(1)])
-          .transform((a) => (Array.isArray(a) ? a : [a]))
-          .optional(),
+        audience: audienceList.optional(),
         algorithms: z.array(z.enum(asymmetricAlgorithms)).min(1).default(['RS256', 'ES256', 'PS256', 'EdDSA']),
         clockSkewSeconds: z.number().int().min(0).max(300).default(30),
         usernameClaim: z.string().min(1).default('preferred_username'),
@@ -255,13 +309,18 @@ const configSchema = z
               'is gone: hub-auth no longer writes the bindings file. Use store.followSymlink: true if store.dataDir is a symbolic link of yours',
           })
           .optional(),
-        /** Names no user may have, on top of groups, robots, library and public. */
+        /** Names no user may have, on top of groups, robots, workloads, library and public. */
         reservedNames: z
           .array(z.string().refine((name) => namespaceNameProblem(name) === undefined, 'must be a repository path component'))
           .default([]),
+        /**
+         * Robots' client ids (client credentials) at a provider whose introspection answer names
+         * the client but neither `sub` nor a username: such a token is the robot `robots/<id>`.
+         */
+        robotClients: z.array(z.string().min(1)).default([]),
       })
       .strict()
-      .default({bindingsFile: DEFAULT_BINDINGS_FILE, reservedNames: []}),
+      .default({bindingsFile: DEFAULT_BINDINGS_FILE, reservedNames: [], robotClients: []}),
     store: storeSchema.default({...STORE_DEFAULTS, dataDir: DEFAULT_STORE_DIR}),
     /**
      * The admin API on the monitoring listener (http/routes/admin.ts) and the commands that use it:
@@ -277,13 +336,26 @@ const configSchema = z
       .strict()
       .default({publicRepositories: []}),
     cacheSize: z.number().int().min(0).max(1_000_000).default(10_000),
+    /** Trusted workload issuers: CI jobs and pods that push and pull with their platform's token. */
+    workloads: workloadsSchema.default({issuers: []}),
   })
   .strict()
+  .refine((config) => !config.workloads.issuers.some((issuer) => issuer.issuer === config.oidc.issuer), {
+    path: ['workloads', 'issuers'],
+    message: "names oidc.issuer: the people's identity provider cannot be a workload issuer too",
+  })
   .refine((config) => config.tokenReuseSeconds * 2 <= config.tokenLifetimeSeconds, {
     path: ['tokenReuseSeconds'],
     message: 'must be at most half of tokenLifetimeSeconds: a reused token must leave its holder most of its lifetime',
   })
-  .transform((config) => ({...config, oidc: {...config.oidc, audience: config.oidc.audience ?? [registryAudience(config.registry.host)]}}));
+  .transform((config) => {
+    const audience = [registryAudience(config.registry.host)];
+    return {
+      ...config,
+      oidc: {...config.oidc, audience: config.oidc.audience ?? audience},
+      workloads: {issuers: config.workloads.issuers.map((issuer) => ({...issuer, audience: issuer.audience ?? audience}))},
+    };
+  });
 
 export type TokenServiceConfig = z.infer<typeof configSchema>;
 

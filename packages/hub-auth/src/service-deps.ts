@@ -12,6 +12,7 @@ import type {SignedToken} from './tokens/issue-token.js';
 import type {VerificationKey} from './tokens/refresh-token.js';
 import type {RegistryTokenSigner, verificationJwks} from './tokens/signing.js';
 import type {TokenReuse} from './tokens/token-reuse.js';
+import type {WorkloadTokens} from './workloads/workload-tokens.js';
 
 /**
  * What the routes of one token service work with, built once by http/service.ts. Its own module,
@@ -23,6 +24,8 @@ export interface TokenServiceDeps {
   jwks: ReturnType<typeof verificationJwks>;
   verificationKeys: VerificationKey[];
   verifier: AccessTokenVerifier;
+  /** The workload issuers' tokens (CI jobs, pods): robots checked apart from people's tokens. */
+  workloads: WorkloadTokens;
   rules: readonly AclRule[];
   bindings: AccountBindings;
   /** Sign-in sessions: what each identity token stands for, and whether it still works. */

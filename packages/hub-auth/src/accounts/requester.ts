@@ -31,6 +31,8 @@ export interface ClaimRules {
   groupsClaim: string;
   /** On top of the built-in reserved names. */
   reservedNames: readonly string[];
+  /** Clients whose tokens with no user in them are that robot (accounts.robotClients). */
+  robotClients: readonly string[];
 }
 
 /** A token that is valid but names no acceptable account: the user is told why, the operator too. */
@@ -50,11 +52,12 @@ export class RefusedAccountError extends Error {
 export function requesterFromClaims(verified: VerifiedClaims, rules: ClaimRules, reserved: ReadonlySet<string>): RequesterAndHolder {
   const {claims, subject} = verified;
   const groups = groupsFrom(claims[rules.groupsClaim]);
-  if (subject !== undefined && typeof claims.client_id === 'string' && claims.client_id === subject) {
-    const holder = {issuer: rules.issuer, subject};
-    const problem = namespaceNameProblem(subject);
-    if (problem) throw refusal(`the client id ${quoted(subject)} ${problem}`, 'client_id', problem, subject);
-    return {requester: {account: `${ROBOTS_NAMESPACE}/${subject}`, groups: groups.usable}, holder, ignoredGroups: groups.ignored};
+  const robot = robotClientOf(verified, rules);
+  if (robot !== undefined) {
+    const holder = {issuer: rules.issuer, subject: robot};
+    const problem = namespaceNameProblem(robot);
+    if (problem) throw refusal(`the client id ${quoted(robot)} ${problem}`, 'client_id', problem, robot);
+    return {requester: {account: `${ROBOTS_NAMESPACE}/${robot}`, groups: groups.usable}, holder, ignoredGroups: groups.ignored};
   }
   const [claim, name] = usernameOf(verified, rules.usernameClaim);
   const holder = {issuer: rules.issuer, subject: subject ?? `${SUBJECTLESS_PREFIX}${name}`};
@@ -78,6 +81,20 @@ export function requesterReader(rules: ClaimRules): (verified: VerifiedClaims) =
   const reserved = new Set([...BUILT_IN_RESERVED_NAMES, ...rules.reservedNames]);
   const read = new WeakMap<VerifiedClaims, RequesterAndHolder>();
   return (verified) => remembered(read, verified, () => requesterFromClaims(verified, rules, reserved));
+}
+
+/**
+ * The client id of a robot's token: one whose subject is its client (RFC 9068 §2.2), or, since
+ * RFC 7662 lets an introspection answer leave out `sub`, one issued to a client the operator
+ * names a robot (accounts.robotClients) with no user in it. Its holder is then the client id, as
+ * it would be with the subject.
+ */
+function robotClientOf({subject, claims}: VerifiedClaims, rules: ClaimRules): string | undefined {
+  const clientId = claims.client_id;
+  if (typeof clientId !== 'string' || clientId === '') return undefined;
+  if (subject !== undefined) return subject === clientId ? clientId : undefined;
+  const namesUser = [rules.usernameClaim, 'username'].some((claim) => typeof claims[claim] === 'string' && claims[claim] !== '');
+  return rules.robotClients.includes(clientId) && !namesUser ? clientId : undefined;
 }
 
 function usernameOf(verified: VerifiedClaims, usernameClaim: string): [claim: string, name: string] {

@@ -11,6 +11,7 @@ import {loadSigningKeys} from '../tokens/signing-keys.js';
 import {createTokenReuse} from '../tokens/token-reuse.js';
 import {createAccessTokenVerifier} from '../oidc/verify-access-token.js';
 import type {Store} from '../store/open-store.js';
+import {workloadTokens} from '../workloads/workload-tokens.js';
 import {withRequestWiring} from './request-wiring.js';
 import type {AdminAccess} from './routes/admin.js';
 
@@ -56,6 +57,12 @@ export async function createTokenService(
     cacheSize: config.cacheSize,
     onCheck: (method) => metrics.checks.inc(method),
   });
+  const nowSeconds = () => Math.floor(Date.now() / 1000);
+  const workloads = await workloadTokens(config.workloads.issuers, {
+    timeoutSeconds: config.oidc.timeoutSeconds,
+    cacheSize: config.cacheSize,
+    nowSeconds,
+  });
   const bindings = accountBindings(store, {
     maxEntries: config.cacheSize,
     importFile: config.accounts.bindingsFile,
@@ -72,6 +79,7 @@ export async function createTokenService(
     jwks: keys.jwks,
     verificationKeys: keys.verificationKeys,
     verifier,
+    workloads,
     rules: config.policy.rules ?? defaultPolicy({publicRepositories: config.policy.publicRepositories}),
     bindings,
     sessions,
@@ -79,7 +87,7 @@ export async function createTokenService(
     tokenReuse: createTokenReuse({windowSeconds: config.tokenReuseSeconds, maxEntries: config.cacheSize}),
     metrics,
     logger,
-    nowSeconds: () => Math.floor(Date.now() / 1000),
+    nowSeconds,
     ready: async () => {
       await Promise.all([verifier.ready(), bindings.ready()]);
     },

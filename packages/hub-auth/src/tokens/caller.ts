@@ -13,6 +13,7 @@ import {
 } from '../oidc/verify-access-token.js';
 import type {Requester} from '../policy/acl.js';
 import type {Sessions} from '../sessions/sessions.js';
+import {RefusedWorkloadError, type WorkloadAudit, type WorkloadTokens} from '../workloads/workload-tokens.js';
 import {MISCONFIGURED, STORE_UNAVAILABLE, TokenRequestError} from './token-request.js';
 import {quoted} from '@hub/common/quote';
 
@@ -20,6 +21,8 @@ import {quoted} from '@hub/common/quote';
 export interface CallerDeps {
   config: Pick<TokenServiceConfig, 'oidc' | 'accounts' | 'registry'>;
   verifier: AccessTokenVerifier;
+  /** Tokens of the workload issuers (CI jobs, pods): robots of their own, checked apart from people's. */
+  workloads: WorkloadTokens;
   bindings: AccountBindings;
   /** Each verified access token re-checks its person's sign-in sessions. */
   sessions: Pick<Sessions, 'recheck'>;
@@ -41,6 +44,8 @@ export interface Caller {
   notAfter: number;
   /** The provider's session id (the token's `sid`), when it names one: back-channel logout ends by it. */
   providerSession: string | undefined;
+  /** A workload's token (workloads/): no sign-in session, no identity token. */
+  workload?: WorkloadAudit;
 }
 
 export function callerResolver(deps: CallerDeps): CallerResolver {
@@ -49,10 +54,13 @@ export function callerResolver(deps: CallerDeps): CallerResolver {
     usernameClaim: deps.config.oidc.usernameClaim,
     groupsClaim: deps.config.oidc.groupsClaim,
     reservedNames: deps.config.accounts.reservedNames,
+    robotClients: deps.config.accounts.robotClients,
   });
   // Once per access token, not per request: requesterOf answers with the same object for one token.
   const warnedGroups = new WeakSet<object>();
   return async (token, client) => {
+    const issuer = deps.workloads.issuerOf(token);
+    if (issuer !== undefined && issuer !== deps.config.oidc.issuer) return workloadCaller(deps, token, issuer);
     let who;
     let notAfter: number;
     let providerSession: string | undefined;
@@ -103,6 +111,42 @@ export function callerResolver(deps: CallerDeps): CallerResolver {
     await recheckSessions(deps, who.holder, who.requester.groups);
     return {requester: who.requester, holder: who.holder, notAfter, providerSession};
   };
+}
+
+/** The operator's log event of a refused workload token. */
+export const WORKLOAD_REFUSED = 'workload refused';
+
+/**
+ * A workload token's robot. Its name is under the issuer's own prefix, which no person, group or
+ * client robot can be named (namespaces.ts), so it is bound to nobody: the issuer's template
+ * alone decides it. A JWT from an issuer that is not listed is refused for what it is.
+ */
+async function workloadCaller(deps: CallerDeps, token: string, issuer: string): Promise<Caller> {
+  if (!deps.workloads.lists(issuer))
+    throw new TokenRequestError(
+      401,
+      'invalid_grant',
+      `the token's issuer ${quoted(issuer)} is neither this registry's identity provider nor one of its workload issuers: log in again (hub login), or ask the registry's operator to list the issuer in workloads.issuers`,
+    );
+  try {
+    const workload = await deps.workloads.check(token);
+    return {...workload, providerSession: undefined};
+  } catch (error) {
+    if (error instanceof RefusedWorkloadError)
+      throw new TokenRequestError(error.status, error.status === 401 ? 'invalid_grant' : 'access_denied', error.message, {
+        operatorNote: {event: WORKLOAD_REFUSED, ...error.log},
+      });
+    if (error instanceof UpstreamError)
+      throw new TokenRequestError(
+        503,
+        'temporarily_unavailable',
+        `the workload issuer's keys cannot be fetched just now (${error.message}); try again`,
+        {
+          retryAfterSeconds: 5,
+        },
+      );
+    throw error;
+  }
 }
 
 /**

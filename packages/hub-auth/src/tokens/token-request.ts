@@ -1,6 +1,7 @@
 import type {ResourceScope} from '@hub/protocol/resource-scope';
 import type {Requester} from '../policy/acl.js';
 import type {IssuedIdentity} from '../sessions/sessions.js';
+import type {WorkloadAudit} from '../workloads/workload-tokens.js';
 
 export type Grant = 'anonymous' | 'password' | 'refresh_token';
 
@@ -24,6 +25,8 @@ export interface TokenRequest {
    * token never outlives it, so that a credential traded at its last moment buys no extra time.
    */
   notAfter?: number;
+  /** A workload token's issuer and the claims that made its robot: its audit. */
+  workload?: WorkloadAudit;
 }
 
 const OUTCOMES = {400: 'bad_request', 401: 'unauthorized', 403: 'denied', 429: 'overloaded', 503: 'upstream_error'} as const;

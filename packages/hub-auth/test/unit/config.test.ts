@@ -101,6 +101,30 @@ describe('hub-auth configuration', () => {
     );
   });
 
+  it("takes workload issuers with the registry's own audience by default, and says what is wrong with one", () => {
+    const gha = {name: 'gha', issuer: 'https://token.actions.githubusercontent.com', robot: '{repository:2}'};
+    const config = parseConfig({...minimal, workloads: {issuers: [gha]}});
+    expect(config.workloads.issuers[0]).toMatchObject({
+      audience: ['https://registry.example.com'],
+      requiredClaims: {},
+      clockSkewSeconds: 30,
+      maxLifetimeSeconds: 86_400,
+    });
+    expect(parseConfig(minimal).workloads.issuers).toEqual([]);
+    const problem = (issuers: unknown[]) => () => parseConfig({...minimal, workloads: {issuers}});
+    expect(problem([{...gha, robot: 'ci'}])).toThrow(/workloads\.issuers\.0\.robot: names no claim/);
+    expect(problem([{...gha, robot: 'CI/{repository}'}])).toThrow(/robot: is not a repository path once filled in/);
+    expect(problem([{...gha, robot: 'x-{repository:2}'}])).toThrow(/must fill whole components/);
+    expect(problem([{...gha, robot: '{repository'}])).toThrow(/a "\{" or "\}" that is not a placeholder/);
+    expect(problem([{...gha, name: 'GHA'}])).toThrow(/name: must be a repository path component/);
+    expect(problem([{...gha, jwksUrl: 'https://x.example/jwks', jwksFile: '/etc/jwks.json'}])).toThrow(
+      /jwksFile: cannot be set with jwksUrl/,
+    );
+    expect(problem([gha, {...gha, issuer: 'https://other.example'}])).toThrow(/two issuers have the same name/);
+    expect(problem([gha, {...gha, name: 'other'}])).toThrow(/two entries have the same issuer/);
+    expect(problem([{...gha, issuer: minimal.oidc.issuer}])).toThrow(/names oidc\.issuer/);
+  });
+
   it('takes explicit endpoints over discovery, as URLs', () => {
     const config = parseConfig({
       ...minimal,

@@ -3,7 +3,7 @@ import type {ResourceScope} from '@hub/protocol/resource-scope';
 import {formatScope} from '../../tokens/scope.js';
 import {issueRegistryToken} from '../../tokens/issue-token.js';
 import type {Requester} from '../../policy/acl.js';
-import type {Caller} from '../../tokens/caller.js';
+import {WORKLOAD_REFUSED, type Caller} from '../../tokens/caller.js';
 import {identityFor, refreshGrantCaller} from '../../tokens/identity-sessions.js';
 import {MISCONFIGURED, STORE_UNAVAILABLE, TokenRequestError, type Grant, type TokenRequest} from '../../tokens/token-request.js';
 import type {TokenServiceDeps} from '../../service-deps.js';
@@ -96,7 +96,8 @@ async function oauthTokenRequest(request: FastifyRequest, deps: TokenServiceDeps
  * refresh tokens are off.
  */
 async function signIn(deps: TokenServiceDeps, caller: Caller, request: FastifyRequest, params: Query) {
-  if (!deps.config.refreshTokens.enabled) return undefined;
+  // A workload token lasts its own life: nothing of it may outlive it, so docker keeps the token itself.
+  if (!deps.config.refreshTokens.enabled || caller.workload) return undefined;
   const origin = {client: first(params.client_id) ?? '', address: request.ip, presented: first(params.refresh_token)};
   return {identity: await identityFor(deps, caller, origin)};
 }
@@ -153,18 +154,21 @@ const REGISTRY_ERROR_CODES = {400: 'DENIED', 401: 'UNAUTHORIZED', 403: 'DENIED',
  * from what was granted (something was denied, or malformed): the line is written for every
  * request, and the same list twice would be most of it.
  */
-function decisionLine({grant, requester, scopes}: TokenRequest, access: readonly ResourceScope[], refresh: boolean) {
+function decisionLine({grant, requester, scopes, workload}: TokenRequest, access: readonly ResourceScope[], refresh: boolean) {
   const granted = access.map(formatScope);
   const requested = scopes.map(formatScope);
   const differs = requested.length !== granted.length || requested.some((scope, index) => scope !== granted[index]);
-  return {event: 'token', grant, account: requester.account ?? null, granted, ...(differs ? {requested} : {}), refresh};
+  const audit = workload && {workload: {issuer: workload.issuer, claims: passedOnAll(workload.claims)}};
+  return {event: 'token', grant, account: requester.account ?? null, granted, ...(differs ? {requested} : {}), refresh, ...audit};
 }
 
 /** The warning an operator acts on: which account or claim, why, whose (never the token). */
 export function logRefusedAccount(request: FastifyRequest, note: Record<string, string>): void {
   request.log.warn(
     {event: 'account refused', ...passedOnAll(note)},
-    'account refused: see README, Accounts (oidc.usernameClaim, accounts.bindingsFile)',
+    note.event === WORKLOAD_REFUSED
+      ? 'workload token refused: see README, Workload tokens (workloads.issuers)'
+      : 'account refused: see README, Accounts (oidc.usernameClaim, accounts.bindingsFile)',
   );
 }
 

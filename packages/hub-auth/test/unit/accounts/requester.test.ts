@@ -4,7 +4,13 @@ import {requesterReader, RefusedAccountError} from '../../../src/accounts/reques
 const verified = (claims: Record<string, unknown>, subject = 'f3a1-uuid') => ({subject, claims, expiresAt: 0});
 /** An introspection answer without `sub`. */
 const subjectless = (claims: Record<string, unknown>) => ({subject: undefined, claims, expiresAt: 0});
-const rules = {issuer: 'https://id.example', usernameClaim: 'preferred_username', groupsClaim: 'groups', reservedNames: ['admin']};
+const rules = {
+  issuer: 'https://id.example',
+  usernameClaim: 'preferred_username',
+  groupsClaim: 'groups',
+  reservedNames: ['admin'],
+  robotClients: ['ci-robot'],
+};
 
 describe('requesterReader', () => {
   const read = requesterReader(rules);
@@ -43,6 +49,18 @@ describe('requesterReader', () => {
     expect(refusal.message).toContain('oidc.usernameClaim');
     expect(refusal.message).not.toContain('alice@example.test');
     expect(refusal.log).toMatchObject({claim: 'preferred_username,username', subject: '(none)'});
+  });
+
+  it('takes a token of a configured robot client with no user in it (no sub, no username) for that robot', () => {
+    expect(read(subjectless({active: true, client_id: 'ci-robot', token_type: 'Bearer'}))).toMatchObject({
+      requester: {account: 'robots/ci-robot'},
+      holder: {issuer: 'https://id.example', subject: 'ci-robot'},
+    });
+  });
+
+  it('takes no other client, nor a robot client token that names a user, for a robot', () => {
+    expect(() => read(subjectless({active: true, client_id: 'hub-cli'}))).toThrow(/names no user for your token/);
+    expect(read(subjectless({client_id: 'ci-robot', username: 'alice'})).requester.account).toBe('alice');
   });
 
   it('reads a group claim given as one space- or comma-separated string', () => {

@@ -78,7 +78,13 @@ describe('namespace ownership under the default policy (property-based)', () => 
         (callers, publicRepositories) => {
           const rules = defaultPolicy({publicRepositories});
           // The route: read the requester and holder, then the account must be bound to this holder (bindings.ts: the first one keeps it).
-          const read = requesterReader({issuer: 'ignored', usernameClaim: 'preferred_username', groupsClaim: 'groups', reservedNames: []});
+          const read = requesterReader({
+            issuer: 'ignored',
+            usernameClaim: 'preferred_username',
+            groupsClaim: 'groups',
+            reservedNames: [],
+            robotClients: [],
+          });
           const bound = new Map<string, string>();
           const admitted: Array<{holder: string; requester: Requester}> = [];
           for (const {holder, claims} of callers) {

@@ -345,6 +345,7 @@ describe('scopes and the default policy (property-based)', () => {
       usernameClaim: 'preferred_username',
       groupsClaim: 'groups',
       reservedNames: [],
+      robotClients: [],
     });
     fc.assert(
       fc.property(rawName, fc.array(rawName, {maxLength: 4}), (raw, groups) => {

@@ -17,6 +17,7 @@ import {createTokenReuse} from '../../../../src/tokens/token-reuse.js';
 import {InvalidTokenError, type VerifiedClaims} from '../../../../src/oidc/verify-access-token.js';
 import {checkOpaqueShape} from '../../../../src/oidc/access-token-checks.js';
 import {withRequestWiring} from '../../../../src/http/request-wiring.js';
+import {workloadTokens, type WorkloadTokens} from '../../../../src/workloads/workload-tokens.js';
 
 export const material = await generateSigningMaterial({algorithm: 'ES256', commonName: 'hub-auth route test', days: 30});
 export const rawConfig = {
@@ -33,6 +34,7 @@ export const config = parseConfig(rawConfig);
 export const store = await embedded.fresh();
 const sharedBindings = accountBindings(store);
 const sharedSessions = signInSessions(store);
+const noWorkloads = await workloadTokens([], {timeoutSeconds: 1, cacheSize: 1, nowSeconds: () => 0});
 
 export interface TokenAnswer {
   token?: string;
@@ -48,7 +50,13 @@ export interface TokenAnswer {
 /** hub-auth's app with a clock the test sets and an identity provider that knows `users` (by token). */
 export function service(
   users: Record<string, {username: string; groups?: string[]; subject?: string; sid?: string}>,
-  options: {bindings?: AccountBindings; sessions?: Sessions; config?: typeof config; listen?: Partial<typeof config.listen>} = {},
+  options: {
+    bindings?: AccountBindings;
+    sessions?: Sessions;
+    config?: typeof config;
+    listen?: Partial<typeof config.listen>;
+    workloads?: WorkloadTokens;
+  } = {},
 ) {
   const serviceConfig = options.config ?? config;
   let now = 1_900_000_000;
@@ -90,6 +98,7 @@ export function service(
         };
       },
     },
+    workloads: options.workloads ?? noWorkloads,
     rules: defaultPolicy({publicRepositories: []}),
     bindings: options.bindings ?? sharedBindings,
     sessions: options.sessions ?? sharedSessions,
