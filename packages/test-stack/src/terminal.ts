@@ -29,7 +29,7 @@ export function runInTerminal(command: string[], env: NodeJS.ProcessEnv, size?: 
 
 /**
  * Runs `command` on a pseudo-terminal, as `runInTerminal` does, and types `answer` and Enter once
- * the program has written `prompt` there: a person answering a question at a terminal.
+ * the program has written `prompt` there, and a moment more: a person answering a question at a terminal.
  */
 export function answerOnTerminal(command: string[], env: NodeJS.ProcessEnv, prompt: string, answer: string): Promise<TerminalRun> {
   return onTerminal(command, env, undefined, {prompt, answer});
@@ -54,7 +54,8 @@ function onTerminal(
       bytes += chunk.toString();
       if (reply && !answered && bytes.includes(reply.prompt)) {
         answered = true;
-        child.stdin?.write(`${reply.answer}\n`);
+        // A moment, as a person takes to read the prompt: a program turns the echo off only after it.
+        setTimeout(() => child.stdin?.write(`${reply.answer}\n`), 300);
       }
     });
     child.once('error', reject);
