@@ -3,6 +3,7 @@ import type {Context} from '../context.js';
 import {notLoggedIn} from '@hub/common/errors';
 import {chooseRegistry, registryAt, type Registry} from '../registry/registry.js';
 import type {Session} from '../store/session.js';
+import {withSessionUnderAccount} from './accounts.js';
 import {environmentSession} from './environment-token.js';
 import {identityTokenFor, requestIdentityToken, revokeIdentityToken} from './identity-token.js';
 import {freshSession, type SessionDeps} from './refresh.js';
@@ -23,12 +24,14 @@ export interface Credentials {
 
 /**
  * The registry's session with an access token valid for at least another minute: HUB_TOKEN's,
- * else the one `hub login` stored, refreshed under its lock when it is about to expire.
+ * else the active account's that `hub login` stored, refreshed under its lock when it is about to
+ * expire.
  */
 export async function currentSession(ctx: Context, named: string | undefined): Promise<CurrentSession> {
   const fromEnvironment = environmentSession(ctx.env, named);
   if (fromEnvironment) return {registry: registryAt(fromEnvironment.registry), session: fromEnvironment};
-  const registry = chooseRegistry(named, await readSettings(ctx.paths.settings), ctx.env);
+  const chosen = chooseRegistry(named, await readSettings(ctx.paths.settings), ctx.env);
+  const registry = registryAt(chosen.host, await withSessionUnderAccount(ctx, chosen));
   const deps = sessionDeps(ctx, registry);
   return {registry, session: await freshSession(deps), deps};
 }
@@ -45,7 +48,7 @@ export async function credentialsNow(ctx: Context, named: string | undefined): P
 }
 
 /**
- * The context's store, clock and network for one registry's session. docker-credential-hub does
+ * The context's store, clock and network for the session of the registry's active account. docker-credential-hub does
  * not start on the network: the proxy variables are honoured (ctx.connect) where a call goes out.
  */
 export function sessionDeps(ctx: Context, registry: Registry): SessionDeps {
@@ -53,6 +56,7 @@ export function sessionDeps(ctx: Context, registry: Registry): SessionDeps {
   return {
     registry,
     settings: registry.settings,
+    account: registry.settings.account ?? '',
     store: ctx.store(registry.settings.storage),
     lockDir: ctx.paths.locks,
     nowSeconds: ctx.nowSeconds,
