@@ -44,6 +44,19 @@ describe('a session stored by hub before several accounts', () => {
     expect((await currentSession(world.ctx, REGISTRY)).session.accessToken).toBe('access-1');
   });
 
+  it('costs the credential helper one store read once moved, as with one session per registry (no look-up of the active account)', async () => {
+    const world = await upgraded();
+    await currentSession(world.ctx, REGISTRY);
+    const calls: string[] = [];
+    const store = world.stores.keychain;
+    for (const method of ['read', 'write', 'remove', 'probe'] as const) {
+      const original = store[method].bind(store) as (...args: unknown[]) => Promise<unknown>;
+      (store as unknown as Record<string, unknown>)[method] = (...args: unknown[]) => (calls.push(method), original(...args));
+    }
+    await currentSession(world.ctx, REGISTRY);
+    expect(calls).toEqual(['read']);
+  });
+
   it('leaves settings that already have accounts as they are, without touching the store', async () => {
     const world = await upgraded();
     const moved = await withSessionUnderAccount(
