@@ -1,10 +1,9 @@
-import {execFile} from 'node:child_process';
 import {readFile, writeFile} from 'node:fs/promises';
 import {createRequire} from 'node:module';
 import {join} from 'node:path';
 import {afterAll, beforeAll, describe, expect, it} from 'vitest';
 import type {AsyncEntry as AsyncEntryType} from '@napi-rs/keyring';
-import {makeImage} from '@hub/test-stack/docker-engine';
+import {makeImage, runDocker} from '@hub/test-stack/docker-engine';
 import {withHubOnPath} from '@hub/test-stack/hub-bins';
 import {runHub} from '@hub/test-stack/hub-cli';
 import {secretServiceLookup} from '@hub/test-stack/keyring';
@@ -26,25 +25,17 @@ describe.runIf(e2eEnabled([...E2E_PROGRAMS, ...REGISTRY_PROGRAMS]))('several acc
   let stack: RegistryStack;
   let env: NodeJS.ProcessEnv;
   let registry: string;
-  let configFile: string;
 
   beforeAll(async () => {
     stack = await startRegistryStack();
-    registry = stack.registry.host;
     ({env} = await withHubOnPath(stack.sandbox.dir, stack.env));
-    configFile = join(stack.sandbox.dockerConfig, 'config.json');
     await makeImage(env, stack.sandbox.dir, 'accounts:source', 64 * 1024);
+    registry = stack.registry.host;
   });
 
   afterAll(() => stack?.stop());
 
-  function docker(args: string[]): Promise<{code: number; output: string}> {
-    return new Promise((resolve) => {
-      execFile('docker', args, {env}, (error, stdout, stderr) =>
-        resolve({code: error ? Number((error as {code?: number}).code ?? 1) : 0, output: `${stdout}${stderr}`}),
-      );
-    });
-  }
+  const docker = (args: string[]) => runDocker(env, args);
 
   /** A plain `docker push` of the test image into `namespace`, with whatever docker-credential-hub hands docker. */
   async function dockerPush(namespace: string): Promise<{code: number; output: string}> {
@@ -68,7 +59,8 @@ describe.runIf(e2eEnabled([...E2E_PROGRAMS, ...REGISTRY_PROGRAMS]))('several acc
   }
 
   const credHelpers = async () =>
-    (JSON.parse(await readFile(configFile, 'utf8')) as {credHelpers?: Record<string, string>}).credHelpers ?? {};
+    (JSON.parse(await readFile(join(stack.sandbox.dockerConfig, 'config.json'), 'utf8')) as {credHelpers?: Record<string, string>})
+      .credHelpers ?? {};
 
   it('a login as bob after alice keeps both, bob active, and says so', async () => {
     await login(alice);
