@@ -84,6 +84,21 @@ describe('login flow (memory store, faked provider and registry)', () => {
     );
   });
 
+  it('a login again as an account already logged in replaces that account’s session only, and makes it active', async () => {
+    const world = await testWorld();
+    await login(world.ctx, options({dockerConfig: 'none'}));
+    registry.check.mockResolvedValueOnce({account: 'bob'});
+    await login(world.ctx, options({dockerConfig: 'none'}));
+    const bobBefore = await world.stores.keychain.read(REGISTRY, 'bob');
+    await world.stores.keychain.write({...(await world.stores.keychain.read(REGISTRY, 'alice'))!, accessToken: 'old-alice'});
+    await login(world.ctx, options({dockerConfig: 'none'}));
+    expect(world.stores.keychain.sessions.size).toBe(2);
+    expect((await world.stores.keychain.read(REGISTRY, 'alice'))?.accessToken).toBe('access-1');
+    expect(await world.stores.keychain.read(REGISTRY, 'bob')).toEqual(bobBefore);
+    expect((await readSettings(world.ctx.paths.settings)).registries[REGISTRY]).toMatchObject({account: 'alice'});
+    expect(world.said.at(-1)).toContain('as alice (bob is still logged in;');
+  });
+
   it('stores nothing when the registry refuses the provider’s token', async () => {
     const world = await testWorld();
     registry.check.mockRejectedValueOnce(new HubError('refused', {code: 'token_refused'}));
