@@ -94,7 +94,9 @@ async function logoutOne(
   let revocation: LogoutResult['revocation'] = 'no-session';
   let registrySession: LogoutResult['registrySession'] = 'none';
   if (session) {
-    if (session.identityToken) registrySession = await endRegistrySession(ctx, registry, session.identityToken, force);
+    // With several accounts, the retry names this one: without --account it would log out the active one.
+    const again = `hub logout ${host}${accountsOf(saved).length > 1 ? ` --account ${account.name}` : ''}`;
+    if (session.identityToken) registrySession = await endRegistrySession(ctx, registry, session.identityToken, force, again);
     try {
       revocation = (await revokeSession(
         await ctx.discover(sessionClient(saved, session), undefined, {needs: ['revocation_endpoint']}),
@@ -157,6 +159,7 @@ async function endRegistrySession(
   registry: Registry,
   identityToken: IdentityToken,
   force: boolean,
+  again: string,
 ): Promise<LogoutResult['registrySession']> {
   try {
     if ((await sessionDeps(ctx, registry).revokeIdentityToken(identityToken.token)) === 'revoked') return 'ended';
@@ -178,10 +181,7 @@ async function endRegistrySession(
       {
         code: 'revocation_failed',
         cause: error,
-        suggestions: [
-          `Run \`hub logout ${registry.host}\` again once the registry answers.`,
-          `Or \`hub logout ${registry.host} --force\` to forget the session here anyway.`,
-        ],
+        suggestions: [`Run \`${again}\` again once the registry answers.`, `Or \`${again} --force\` to forget the session here anyway.`],
       },
     );
   }

@@ -2,7 +2,8 @@ import {existsSync} from 'node:fs';
 import {readFile, writeFile} from 'node:fs/promises';
 import {join} from 'node:path';
 import {describe, expect, it, vi} from 'vitest';
-import {readSettings} from '../../../src/config/settings.js';
+import {withAccount} from '../../../src/config/accounts.js';
+import {readSettings, saveRegistrySettings} from '../../../src/config/settings.js';
 import {HubError} from '@hub/common/errors';
 import {login, type LoginOptions} from '../../../src/flows/login.js';
 import {logout} from '../../../src/flows/logout.js';
@@ -219,6 +220,22 @@ describe('logout flow with a registry behind hub-auth (faked hub-auth on loopbac
     await loggedIn(world, {identityToken: {token: identityToken, issuedAt: NOW - 60, expiresAt: NOW + 3600}}, hubAuth.host);
     return {world, hubAuth, identityToken};
   }
+
+  it('with several accounts, the retry it suggests when hub-auth cannot end the sign-in names the account, not the active one', async () => {
+    const {world, hubAuth} = await signedIn();
+    const settings = (await readSettings(world.ctx.paths.settings)).registries[hubAuth.host]!;
+    await saveRegistrySettings(world.ctx.paths.settings, hubAuth.host, withAccount(settings, 'bob', 'keychain'));
+    await hubAuth.close();
+    const refused = await logout(world.ctx, {registry: hubAuth.host, all: false, account: 'alice'}).catch((error: HubError) => error);
+    expect(refused).toMatchObject({
+      code: 'revocation_failed',
+      suggestions: [
+        `Run \`hub logout ${hubAuth.host} --account alice\` again once the registry answers.`,
+        expect.stringContaining('--account alice --force'),
+      ],
+    });
+    expect(await world.stores.keychain.read(hubAuth.host, 'alice')).toBeDefined();
+  });
 
   it('ends the sign-in at hub-auth (RFC 7009, next to the realm) before it forgets the session here', async () => {
     const {world, hubAuth, identityToken} = await signedIn();
