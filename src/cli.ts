@@ -12,6 +12,7 @@ import Logout from './commands/logout.js';
 import Pull from './commands/pull.js';
 import Push from './commands/push.js';
 import Status from './commands/status.js';
+import Switch from './commands/switch.js';
 import Token from './commands/token.js';
 import {printError, wantsJson} from './error-output.js';
 import {parseFailure} from './usage-error.js';
@@ -30,6 +31,7 @@ export const COMMANDS = {
   pull: Pull,
   push: Push,
   status: Status,
+  switch: Switch,
   token: Token,
 };
 

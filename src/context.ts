@@ -25,6 +25,8 @@ export interface Context {
   say(line: string): void;
   /** A yes/no question on the terminal; undefined when hub runs without one (scripts, CI). */
   confirm: Confirm;
+  /** One of `options`, chosen on the terminal by number or name; undefined without one, or when the answer is neither. */
+  choose(question: string, options: readonly string[]): Promise<string | undefined>;
   openBrowser: OpenBrowser;
   /** Whether a browser can be opened here at all (HUB_BROWSER, or a display that is not over SSH). */
   browserAvailable: boolean;
@@ -35,6 +37,18 @@ export interface Context {
    */
   connect(): Promise<void>;
   discover(settings: SignInSettings, clientSecret?: string, options?: DiscoveryOptions): Promise<client.Configuration>;
+}
+
+/** The person's answer, trimmed; undefined when hub runs without a terminal (scripts, CI). */
+async function askOnTerminal(question: string): Promise<string | undefined> {
+  if (!process.stdin.isTTY || !process.stderr.isTTY) return undefined;
+  const {createInterface} = await import('node:readline/promises');
+  const terminal = createInterface({input: process.stdin, output: process.stderr});
+  try {
+    return (await terminal.question(question)).trim();
+  } finally {
+    terminal.close();
+  }
 }
 
 export function createContext(write: (line: string) => void, env: NodeJS.ProcessEnv = process.env): Context {
@@ -49,14 +63,14 @@ export function createContext(write: (line: string) => void, env: NodeJS.Process
     nowSeconds: () => Math.floor(Date.now() / 1000),
     say,
     confirm: async (question) => {
-      if (!process.stdin.isTTY || !process.stderr.isTTY) return undefined;
-      const {createInterface} = await import('node:readline/promises');
-      const terminal = createInterface({input: process.stdin, output: process.stderr});
-      try {
-        return /^y(es)?$/i.test((await terminal.question(question)).trim());
-      } finally {
-        terminal.close();
-      }
+      const answer = await askOnTerminal(question);
+      return answer === undefined ? undefined : /^y(es)?$/i.test(answer);
+    },
+    choose: async (question, options) => {
+      const listed = options.map((option, i) => `  ${i + 1}. ${printable(option)}`).join('\n');
+      const answer = await askOnTerminal(`${question}\n${listed}\nNumber or name: `);
+      if (answer === undefined) return undefined;
+      return options.find((option, i) => answer === option || answer === String(i + 1));
     },
     // The browser and OIDC code load only when a command uses them: `hub status` does not.
     openBrowser: async (url) => (await import('./auth/browser.js')).browserOpener(env)(url),

@@ -5,8 +5,9 @@ import type {RegistryStatus} from '../flows/status.js';
 // bin/run.cjs answers `hub status [--json]` without loading oclif (src/fast-path.ts); this class
 // serves --help and the cases the fast path hands over, and both print the same.
 export default class Status extends HubCommand {
-  static override summary = 'Show the registries hub is logged in to, and whether each session is usable.';
-  static override description = 'Exits with 1 when a session cannot be used (or there is none). Reads only local state.';
+  static override summary = 'Show the registries and accounts hub is logged in to, and whether each session is usable.';
+  static override description =
+    'One block per account (`--json`: one object per account, `active` on the one docker and hub go as). Exits with 1 when a session cannot be used (or there is none). Reads only local state.';
   // An argument also keeps oclif from reading a second word as part of the command's name, which
   // split `hub status host:port` at the colon into "Unexpected arguments: host port".
   static override args = {

@@ -19,8 +19,16 @@ export const registrySettings = object({
   clientId: string({nonEmpty: true}),
   scopes: string({nonEmpty: true}),
   audience: optional(string({nonEmpty: true})),
+  /** Where the active account's tokens are. */
   storage: oneOf(storageKinds),
+  /** The active account: the one docker, `hub push`, `hub pull` and `hub token` go as. */
   account: optional(string()),
+  /**
+   * Every account logged in to the registry, in the order of their logins, with where each one's
+   * tokens are. Absent in the settings of hub before several accounts: then the one session is
+   * `account`'s, under the registry's own name in the store (src/session/accounts.ts moves it).
+   */
+  accounts: optional(recordOf(object({storage: oneOf(storageKinds)}))),
   /** The docker config folder whose credHelpers entry login wrote; absent with --docker-config=none. */
   dockerConfig: optional(string()),
   /** The containers auth file (podman, buildah) whose credHelpers entry login wrote, if any. */
@@ -51,6 +59,24 @@ export async function saveRegistrySettings(path: string, registry: string, setti
   await updateJsonFile(path, settingsFile, emptySettings, (current) => ({
     registries: {...current.registries, [registry]: settings},
   }));
+}
+
+/**
+ * Changes one registry's settings under the file's lock, from what is there now (another process
+ * may have logged in meanwhile); `change` returning undefined removes them.
+ */
+export async function updateRegistrySettings(
+  path: string,
+  registry: string,
+  change: (current: RegistrySettings | undefined) => RegistrySettings | undefined,
+): Promise<RegistrySettings | undefined> {
+  let next: RegistrySettings | undefined;
+  await updateJsonFile(path, settingsFile, emptySettings, (current) => {
+    const {[registry]: previous, ...rest} = current.registries;
+    next = change(previous);
+    return {registries: next ? {...current.registries, [registry]: next} : rest};
+  });
+  return next;
 }
 
 export async function removeRegistrySettings(path: string, registry: string): Promise<void> {

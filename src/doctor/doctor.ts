@@ -4,7 +4,8 @@ import {checkContainersHelper, checkCredentialHelper} from './credential-helper-
 import {CheckFailed, Checkup, type CheckResult, type Passed} from './checkup.js';
 import {askRegistry, checkHubAuth, checkRegistry} from './registry-checks.js';
 import {connectEngine, describeEngine} from '../docker/engine.js';
-import {chooseRegistry, type Registry} from '../registry/registry.js';
+import {chooseRegistry, registryAt, type Registry} from '../registry/registry.js';
+import {withSessionUnderAccount} from '../session/accounts.js';
 import {sessionDeps} from '../session/credentials.js';
 import {freshSession} from '../session/refresh.js';
 import type {Session} from '../store/session.js';
@@ -77,7 +78,7 @@ async function checkProvider(ctx: Context, {settings}: Target): Promise<Passed<n
 
 /** A token good for another minute, refreshed at the provider when needed: a revoked session fails here. */
 async function checkSession(ctx: Context, {registry}: Target): Promise<Passed<Session>> {
-  const session = await freshSession(sessionDeps(ctx, registry));
+  const session = await freshSession(sessionDeps(ctx, registryAt(registry.host, await withSessionUnderAccount(ctx, registry))));
   const expiry =
     session.expiresAt === undefined ? 'with no expiry given' : `valid until ${new Date(session.expiresAt * 1000).toISOString()}`;
   return {detail: `signed in as ${session.account}, access token ${expiry}`, value: session};

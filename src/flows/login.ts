@@ -6,7 +6,8 @@ import type {SignInSettings} from '../auth/oidc.js';
 import {jwtClaims} from '../auth/jwt-claims.js';
 import {confirmDiscoveredIssuer} from '../auth/issuer-trust.js';
 import {whoSignedIn, robotTokens, type SignedInUser, type Tokens} from '../auth/token-grants.js';
-import {readSettings, saveRegistrySettings, type StorageKind} from '../config/settings.js';
+import {accountsOf, withAccount} from '../config/accounts.js';
+import {readSettings, updateRegistrySettings, type StorageKind} from '../config/settings.js';
 import {assertWritableFolder} from '../config/writable-folder.js';
 import {DEFAULT_SCOPES} from '@hub/protocol/default-scopes';
 import type {Context} from '../context.js';
@@ -18,6 +19,7 @@ import {checkTokenWithRegistry} from '../registry/client.js';
 import {discoverHubConfiguration} from '../registry/hub-configuration.js';
 import type {HubConfiguration} from '@hub/protocol/hub-configuration';
 import {chooseRegistry, type Registry} from '../registry/registry.js';
+import {withSessionUnderAccount} from '../session/accounts.js';
 import {buildSession, grantFromTokens, presentedGrant} from '../session/build.js';
 import type {Session} from '../store/session.js';
 
@@ -96,7 +98,9 @@ export async function login(ctx: Context, options: LoginOptions): Promise<LoginR
         ? await keep(await sessionForRobot(ctx, registry, settings, options.credential.value), settings)
         : await signIn(ctx, registry, settings, options, published, keep);
 
-  ctx.say(`✓ Logged in to ${registry.host} as ${session.account} (tokens in ${store.description}).`);
+  ctx.say(
+    `✓ Logged in to ${registry.host} as ${session.account} (${stillLoggedIn(registry, session.account)}tokens in ${store.description}).`,
+  );
   if (dockerConfig) await connectTool(ctx, registry.host, dockerConfigFile(dockerConfig), 'docker', '--docker-config=none');
   if (containersAuth) await connectTool(ctx, registry.host, containersAuth, 'podman and buildah', '--containers-auth=none');
   if ((dockerConfig || containersAuth) && !findProgram('docker-credential-hub', ctx.env)) {
@@ -115,12 +119,22 @@ export async function login(ctx: Context, options: LoginOptions): Promise<LoginR
   };
 }
 
+/** Who else stays logged in to the registry after a login as `account`, for the line that says it went well. */
+function stillLoggedIn(registry: Registry, account: string): string {
+  const others = registry.settings ? accountsOf(registry.settings).filter((other) => other.name && other.name !== account) : [];
+  if (others.length === 0) return '';
+  const names = others.map((other) => other.name).join(', ');
+  return `${names} ${others.length === 1 ? 'is' : 'are'} still logged in; \`hub switch\` goes back; `;
+}
+
 /** Stores a new session and the settings it was signed in with; hands the session back. */
 type Keep = (session: Session, signedInAt: SignInSettings) => Promise<Session>;
 
 /**
  * The session goes to the chosen store and the registry's settings remember where, with the
- * provider it was signed in at. A login that moves the tokens leaves no copy behind in the old place.
+ * provider it was signed in at; its account becomes the active one. A login as an account already
+ * here replaces that account's session only, and one that moves its tokens leaves no copy behind
+ * in the old place; a login as another account adds it, the others staying logged in.
  */
 async function keepSession(
   ctx: Context,
@@ -128,22 +142,27 @@ async function keepSession(
   session: Session,
 ): Promise<Session> {
   const {registry, signedInAt, storage, dockerConfig, containersAuth} = login;
-  const saved = registry.settings;
-  if (saved?.account && saved.account !== session.account) {
-    ctx.say(`! This login replaces the session of ${saved.account} on ${registry.host}: you are now signed in as ${session.account}.`);
-  }
+  const saved = await withSessionUnderAccount(ctx, registry);
+  const before = saved && accountsOf(saved).find((account) => account.name === session.account);
   await ctx.store(storage).write(session);
-  await saveRegistrySettings(ctx.paths.settings, registry.host, {
-    ...signedInAt,
-    storage,
-    account: session.account,
-    dockerConfig,
-    containersAuth,
+  await updateRegistrySettings(ctx.paths.settings, registry.host, (current) => {
+    const shared = current !== undefined && accountsOf(current).some((account) => account.name !== session.account);
+    const settings = {
+      ...signedInAt,
+      storage,
+      // Without a session to move (withSessionUnderAccount), settings of hub before several accounts name nobody logged in.
+      account: current?.account,
+      accounts: current?.accounts ?? {},
+      // With others logged in, the tools' entries serve them too, even when this login passed 'none'.
+      dockerConfig: dockerConfig ?? (shared ? current.dockerConfig : undefined),
+      containersAuth: containersAuth ?? (shared ? current.containersAuth : undefined),
+    };
+    return withAccount(settings, session.account, storage);
   });
-  if (saved && saved.storage !== storage) {
+  if (before && before.storage !== storage) {
     await ctx
-      .store(saved.storage)
-      .remove(registry.host)
+      .store(before.storage)
+      .remove(registry.host, session.account)
       .catch(() => false);
   }
   return session;

@@ -1,6 +1,7 @@
 import {revokeSession} from '../auth/token-grants.js';
 import {describeOAuthError} from '../auth/oidc.js';
-import {readSettings, removeRegistrySettings, type RegistrySettings} from '../config/settings.js';
+import {accountsOf, activeAccount, notLoggedInAs, withoutAccount, type Account} from '../config/accounts.js';
+import {readSettings, updateRegistrySettings, type RegistrySettings} from '../config/settings.js';
 import type {Context} from '../context.js';
 import {dockerConfigFile, removeCredentialHelper, type HelperFile} from '../docker/config-file.js';
 import {containersAuthFile} from '../docker/containers-auth-file.js';
@@ -24,6 +25,8 @@ export interface LogoutResult {
    * not hub-auth, or the insecure file store).
    */
   registrySession: 'ended' | 'not-ended' | 'unsupported' | 'none';
+  /** The registry's active account once this one is gone, when others stay logged in. */
+  active?: string;
 }
 
 export interface LogoutOptions {
@@ -31,10 +34,13 @@ export interface LogoutOptions {
   all: boolean;
   /** Forget the session here even when the registry's token service cannot end it. */
   force?: boolean;
+  /** The account to log out of; by default the registry's active one (with --all, every one). */
+  account?: string;
 }
 
 /**
- * Logs out of each registry named. One whose sign-in at the registry's token service cannot be
+ * Logs out of each account named: the active one of the registry named, or the one --account
+ * names, or with --all every account of every registry. One whose sign-in at the registry's token service cannot be
  * ended keeps its session here (so that `hub logout` can try again, and nothing claims an end that
  * did not happen), unless `force`; the others are logged out all the same, and the command fails
  * naming it.
@@ -51,11 +57,14 @@ export async function logout(ctx: Context, options: LogoutOptions): Promise<Logo
     if (!registry.settings) {
       throw notLoggedIn(registry.host);
     }
-    try {
-      results.push(await logoutOne(ctx, registry, registry.settings, options.force === true));
-    } catch (error) {
-      if (!(error instanceof HubError && error.code === 'revocation_failed')) throw error;
-      kept.push(error);
+    const accounts = options.all ? activeLast(registry.settings) : [namedAccount(registry.host, registry.settings, options.account)];
+    for (const account of accounts) {
+      try {
+        results.push(await logoutOne(ctx, registry, registry.settings, account, options.force === true));
+      } catch (error) {
+        if (!(error instanceof HubError && error.code === 'revocation_failed')) throw error;
+        kept.push(error);
+      }
     }
   }
   if (kept.length === 1) throw kept[0];
@@ -71,14 +80,23 @@ export async function logout(ctx: Context, options: LogoutOptions): Promise<Logo
  * reached; then everything here. A provider that is down must not keep the user from logging out of
  * this machine: its refresh token is deleted with the session.
  */
-async function logoutOne(ctx: Context, registry: Registry, saved: RegistrySettings, force: boolean): Promise<LogoutResult> {
+async function logoutOne(
+  ctx: Context,
+  registry: Registry,
+  saved: RegistrySettings,
+  account: Account,
+  force: boolean,
+): Promise<LogoutResult> {
   const {host} = registry;
-  const store = ctx.store(saved.storage);
-  const session = await store.read(host);
+  const store = ctx.store(account.storage);
+  const key = account.legacy ? undefined : account.name;
+  const session = await store.read(host, key);
   let revocation: LogoutResult['revocation'] = 'no-session';
   let registrySession: LogoutResult['registrySession'] = 'none';
   if (session) {
-    if (session.identityToken) registrySession = await endRegistrySession(ctx, registry, session.identityToken, force);
+    // With several accounts, the retry names this one: without --account it would log out the active one.
+    const again = `hub logout ${host}${accountsOf(saved).length > 1 ? ` --account ${account.name}` : ''}`;
+    if (session.identityToken) registrySession = await endRegistrySession(ctx, registry, session.identityToken, force, again);
     try {
       revocation = (await revokeSession(
         await ctx.discover(sessionClient(saved, session), undefined, {needs: ['revocation_endpoint']}),
@@ -90,12 +108,16 @@ async function logoutOne(ctx: Context, registry: Registry, saved: RegistrySettin
       revocation = 'failed';
       ctx.say(`! Could not revoke the session at ${saved.issuer} (${describeOAuthError(error)}); it was removed from this machine anyway.`);
     }
-    await store.remove(host);
+    await store.remove(host, key);
   }
-  if (saved.dockerConfig) await disconnectTool(ctx, host, dockerConfigFile(saved.dockerConfig), "docker's");
-  if (saved.containersAuth) await disconnectTool(ctx, host, containersAuthFile({REGISTRY_AUTH_FILE: saved.containersAuth}), "podman's");
-  await removeRegistrySettings(ctx.paths.settings, host);
-  const who = session ? ` (${session.account})` : '';
+  const left = await updateRegistrySettings(ctx.paths.settings, host, (current) => current && withoutAccount(current, account.name));
+  // The tools' entries serve every account of the registry: they go with the last one.
+  if (!left) {
+    if (saved.dockerConfig) await disconnectTool(ctx, host, dockerConfigFile(saved.dockerConfig), "docker's");
+    if (saved.containersAuth) await disconnectTool(ctx, host, containersAuthFile({REGISTRY_AUTH_FILE: saved.containersAuth}), "podman's");
+  }
+  const name = session?.account ?? (account.name || undefined);
+  const who = name ? ` (${name})` : '';
   const ended = [
     ...(registrySession === 'ended' ? ["the registry ended the sign-in (every copy of docker's identity token is refused)"] : []),
     ...(revocation === 'revoked' ? ['the provider revoked the session'] : []),
@@ -107,7 +129,28 @@ async function logoutOne(ctx: Context, registry: Registry, saved: RegistrySettin
       `! ${saved.issuer} offers no token revocation (no revocation_endpoint in its OpenID or OAuth metadata): the session there was not ended, and its refresh token stays valid until it expires. Sign out at the provider to end it.`,
     );
   }
-  return {registry: host, account: session?.account, revocation, registrySession};
+  if (left && left.account !== saved.account) {
+    ctx.say(`✓ ${left.account} is now the active account of ${host} (\`hub switch\` chooses another).`);
+  }
+  return {registry: host, account: name, revocation, registrySession, ...(left ? {active: left.account} : {})};
+}
+
+/** Every account of the registry, the active one last: logging out of all of them switches none in between. */
+function activeLast(saved: RegistrySettings): Account[] {
+  const active = activeAccount(saved);
+  return [...accountsOf(saved).filter((account) => account.name !== active?.name), ...(active ? [active] : [])];
+}
+
+/** The account --account names, or the registry's active one; a name not logged in there is refused, naming those that are. */
+function namedAccount(host: string, saved: RegistrySettings, named: string | undefined): Account {
+  const accounts = accountsOf(saved);
+  const account = named === undefined ? activeAccount(saved) : accounts.find((candidate) => candidate.name === named);
+  if (account) return account;
+  throw notLoggedInAs(
+    host,
+    named ?? '(no account)',
+    accounts.map((a) => a.name),
+  );
 }
 
 /** 'ended', or with `force` 'not-ended' said plainly; without it, the logout of this registry stops here, its session kept. */
@@ -116,6 +159,7 @@ async function endRegistrySession(
   registry: Registry,
   identityToken: IdentityToken,
   force: boolean,
+  again: string,
 ): Promise<LogoutResult['registrySession']> {
   try {
     if ((await sessionDeps(ctx, registry).revokeIdentityToken(identityToken.token)) === 'revoked') return 'ended';
@@ -137,10 +181,7 @@ async function endRegistrySession(
       {
         code: 'revocation_failed',
         cause: error,
-        suggestions: [
-          `Run \`hub logout ${registry.host}\` again once the registry answers.`,
-          `Or \`hub logout ${registry.host} --force\` to forget the session here anyway.`,
-        ],
+        suggestions: [`Run \`${again}\` again once the registry answers.`, `Or \`${again} --force\` to forget the session here anyway.`],
       },
     );
   }

@@ -1,14 +1,18 @@
 import {environmentSession} from '../session/environment-token.js';
 import {sessionState, type SessionState} from '../session/refresh.js';
-import {readSettings, type StorageKind} from '../config/settings.js';
+import {accountsOf, type Account} from '../config/accounts.js';
+import {readSettings, type RegistrySettings, type StorageKind} from '../config/settings.js';
 import type {Context} from '../context.js';
 import {normalizeRegistryHost} from '../config/registry-host.js';
 import {ExitCode, HubError} from '@hub/common/errors';
 import type {Session} from '../store/session.js';
 
+/** One account logged in to a registry: `hub status` lists each, the active one marked. */
 export interface RegistryStatus {
   registry: string;
   account?: string;
+  /** The account docker and hub go as at this registry (`hub switch` changes it); HUB_TOKEN's is. */
+  active: boolean;
   issuer: string;
   /** 'environment': HUB_TOKEN, which every command uses instead of the stored sessions. */
   storage: StorageKind | 'environment';
@@ -20,7 +24,7 @@ export interface RegistryStatus {
   problem?: string;
 }
 
-/** What hub knows of every registry, read from the stores only: no network. */
+/** What hub knows of every account of every registry, read from the stores only: no network. */
 export async function status(ctx: Context, named?: string): Promise<RegistryStatus[]> {
   const fromEnvironment = environmentSession(ctx.env, named);
   if (fromEnvironment) return [environmentStatus(fromEnvironment, ctx.nowSeconds())];
@@ -30,28 +34,36 @@ export async function status(ctx: Context, named?: string): Promise<RegistryStat
   const results: RegistryStatus[] = [];
   for (const [registry, saved] of Object.entries(settings.registries)) {
     if (only !== undefined && registry !== only) continue;
-    const store = ctx.store(saved.storage);
-    const base = {registry, account: saved.account, issuer: saved.issuer, storage: saved.storage, storageDescription: store.description};
-    try {
-      const session = await store.read(registry);
-      if (!session) {
-        results.push({...base, state: 'missing', usable: false, problem: 'no tokens are stored; run `hub login` again'});
-        continue;
-      }
-      const state = sessionState(session, ctx.nowSeconds(), 0);
-      results.push({
-        ...base,
-        account: session.account,
-        expiresAt: session.expiresAt === undefined ? undefined : new Date(session.expiresAt * 1000).toISOString(),
-        state,
-        usable: state !== 'expired',
-        problem: state === 'expired' ? 'the access token expired and there is no refresh token' : undefined,
-      });
-    } catch (error) {
-      results.push({...base, state: 'unreadable', usable: false, problem: error instanceof HubError ? error.message : String(error)});
-    }
+    for (const account of accountsOf(saved)) results.push(await accountStatus(ctx, registry, saved, account));
   }
   return results;
+}
+
+async function accountStatus(ctx: Context, registry: string, saved: RegistrySettings, account: Account): Promise<RegistryStatus> {
+  const store = ctx.store(account.storage);
+  const base = {
+    registry,
+    account: account.name || undefined,
+    active: account.name === (saved.account ?? ''),
+    issuer: saved.issuer,
+    storage: account.storage,
+    storageDescription: store.description,
+  };
+  try {
+    const session = await store.read(registry, account.legacy ? undefined : account.name);
+    if (!session) return {...base, state: 'missing', usable: false, problem: 'no tokens are stored; run `hub login` again'};
+    const state = sessionState(session, ctx.nowSeconds(), 0);
+    return {
+      ...base,
+      account: session.account,
+      expiresAt: session.expiresAt === undefined ? undefined : new Date(session.expiresAt * 1000).toISOString(),
+      state,
+      usable: state !== 'expired',
+      problem: state === 'expired' ? 'the access token expired and there is no refresh token' : undefined,
+    };
+  } catch (error) {
+    return {...base, state: 'unreadable', usable: false, problem: error instanceof HubError ? error.message : String(error)};
+  }
 }
 
 /**
@@ -63,6 +75,7 @@ function environmentStatus(session: Session, nowSeconds: number): RegistryStatus
   return {
     registry: session.registry,
     account: session.account,
+    active: true,
     issuer: session.issuer,
     storage: 'environment',
     // The README's word for it, as `--json` says (storage: 'environment'), then what it means.
@@ -74,7 +87,7 @@ function environmentStatus(session: Session, nowSeconds: number): RegistryStatus
   };
 }
 
-/** What `hub status` prints for a person: one block per registry. */
+/** What `hub status` prints for a person: one block per account, the active one marked where a registry has several. */
 export function describeStatus(registries: RegistryStatus[], named?: string): string[] {
   if (registries.length === 0) {
     return [
@@ -83,9 +96,10 @@ export function describeStatus(registries: RegistryStatus[], named?: string): st
         : `Not logged in to ${named}. Run \`hub login ${named}\`.`,
     ];
   }
+  const several = (registry: string) => registries.filter((r) => r.registry === registry).length > 1;
   return registries.flatMap((r) => [
     `${r.usable ? '✓' : '✗'} ${r.registry}`,
-    `    account:  ${r.account ?? '(unknown)'}`,
+    `    account:  ${r.account ?? '(unknown)'}${several(r.registry) && r.active ? ' (active)' : ''}`,
     `    issuer:   ${r.issuer || '(not named in the token)'}`,
     `    token:    ${r.problem ?? describeExpiry(r)}`,
     `    storage:  ${r.storageDescription}`,

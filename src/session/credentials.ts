@@ -3,6 +3,7 @@ import type {Context} from '../context.js';
 import {notLoggedIn} from '@hub/common/errors';
 import {chooseRegistry, registryAt, type Registry} from '../registry/registry.js';
 import type {Session} from '../store/session.js';
+import {withSessionUnderAccount} from './accounts.js';
 import {environmentSession} from './environment-token.js';
 import {identityTokenFor, requestIdentityToken, revokeIdentityToken} from './identity-token.js';
 import {freshSession, type SessionDeps} from './refresh.js';
@@ -23,13 +24,15 @@ export interface Credentials {
 
 /**
  * The registry's session with an access token valid for at least another minute: HUB_TOKEN's,
- * else the one `hub login` stored, refreshed under its lock when it is about to expire.
+ * else the one `hub login` stored for the active account (or the one named), refreshed under its
+ * lock when it is about to expire.
  */
-export async function currentSession(ctx: Context, named: string | undefined): Promise<CurrentSession> {
+export async function currentSession(ctx: Context, named: string | undefined, account?: string): Promise<CurrentSession> {
   const fromEnvironment = environmentSession(ctx.env, named);
   if (fromEnvironment) return {registry: registryAt(fromEnvironment.registry), session: fromEnvironment};
-  const registry = chooseRegistry(named, await readSettings(ctx.paths.settings), ctx.env);
-  const deps = sessionDeps(ctx, registry);
+  const chosen = chooseRegistry(named, await readSettings(ctx.paths.settings), ctx.env);
+  const registry = registryAt(chosen.host, await withSessionUnderAccount(ctx, chosen));
+  const deps = sessionDeps(ctx, registry, account);
   return {registry, session: await freshSession(deps), deps};
 }
 
@@ -38,22 +41,26 @@ export async function currentSession(ctx: Context, named: string | undefined): P
  * token where there is one, so that a transfer may outlast the access token. `hub push`, `hub pull`
  * and docker-credential-hub all answer from here.
  */
-export async function credentialsNow(ctx: Context, named: string | undefined): Promise<Credentials> {
-  const {registry, session, deps} = await currentSession(ctx, named);
+export async function credentialsNow(ctx: Context, named: string | undefined, account?: string): Promise<Credentials> {
+  const {registry, session, deps} = await currentSession(ctx, named, account);
   if (!deps) return {registry, session};
   return {registry, session, identityToken: await identityTokenFor(session, deps)};
 }
 
 /**
- * The context's store, clock and network for one registry's session. docker-credential-hub does
+ * The context's store, clock and network for the session of one account of the registry: the
+ * active one unless named. docker-credential-hub does
  * not start on the network: the proxy variables are honoured (ctx.connect) where a call goes out.
  */
-export function sessionDeps(ctx: Context, registry: Registry): SessionDeps {
-  if (!registry.settings) throw notLoggedIn(registry.host);
+export function sessionDeps(ctx: Context, registry: Registry, account?: string): SessionDeps {
+  const {settings} = registry;
+  if (!settings) throw notLoggedIn(registry.host);
+  const named = account ?? settings.account ?? '';
   return {
     registry,
-    settings: registry.settings,
-    store: ctx.store(registry.settings.storage),
+    settings,
+    account: named,
+    store: ctx.store(named === settings.account ? settings.storage : (settings.accounts?.[named]?.storage ?? settings.storage)),
     lockDir: ctx.paths.locks,
     nowSeconds: ctx.nowSeconds,
     discover: async (settings, clientSecret) => {

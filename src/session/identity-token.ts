@@ -27,7 +27,7 @@ export async function identityTokenFor(session: Session, deps: IdentityTokenDeps
   // The session is written back: a refresh meanwhile must not be lost.
   const release = await lockRefreshes(deps, session.registry);
   try {
-    const latest = await deps.store.read(session.registry);
+    const latest = await deps.store.read(session.registry, session.account);
     const samePerson = latest?.subject === session.subject && latest.issuer === session.issuer;
     if (samePerson && halfLeft(latest.identityToken, deps.nowSeconds())) return latest.identityToken.token;
     const fresh = await deps.requestIdentityToken(session.accessToken, samePerson ? latest.identityToken?.token : undefined);

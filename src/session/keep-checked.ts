@@ -22,7 +22,8 @@ export function keepSessionChecked(ctx: Context, credentials: Credentials): () =
   let warned = false;
   const look = async () => {
     try {
-      await credentialsNow(ctx, credentials.registry.host);
+      // The account the transfer goes as, even if `hub switch` made another active meanwhile.
+      await credentialsNow(ctx, credentials.registry.host, credentials.session.account);
       warned = false;
     } catch (error) {
       if (warned) return;

@@ -22,6 +22,8 @@ export interface SessionDeps {
   registry: Registry;
   /** The provider the session renews at: what login saved for the registry. */
   settings: SignInSettings;
+  /** The account whose session this is: the registry's active one. */
+  account: string;
   store: TokenStore;
   lockDir: string;
   nowSeconds: () => number;
@@ -43,13 +45,13 @@ export async function freshSession(deps: SessionDeps): Promise<Session> {
     registry: {host},
     settings,
   } = deps;
-  const current = await requireSession(host, deps.store);
+  const current = await requireSession(deps);
   if (sessionState(current, deps.nowSeconds()) === 'valid') return current;
 
   const release = await lockRefreshes(deps, host);
   try {
     // Another process may have refreshed while this one waited for the lock.
-    const latest = await requireSession(host, deps.store);
+    const latest = await requireSession(deps);
     const state = sessionState(latest, deps.nowSeconds());
     if (state === 'valid') return latest;
     if (state === 'expired') throw sessionEnded(host, 'its access token expired and there is no refresh token');
@@ -92,8 +94,8 @@ export function sessionClient(settings: SignInSettings, session: Session): SignI
   return {...settings, clientId: session.clientId};
 }
 
-async function requireSession(host: string, store: TokenStore): Promise<Session> {
-  const session = await store.read(host);
+async function requireSession({registry: {host}, account, store}: SessionDeps): Promise<Session> {
+  const session = await store.read(host, account);
   if (session) return session;
   throw notLoggedIn(host);
 }

@@ -1,6 +1,6 @@
 import {readJsonFile, updateJsonFile} from '@hub/common/atomic-json-file';
 import {object, recordOf, type ShapeOf} from '@hub/common/json-shape';
-import {sessionShape, type Session, type TokenStore} from './session.js';
+import {entryName, sessionShape, type Session, type TokenStore} from './session.js';
 
 const fileShape = object({sessions: recordOf(sessionShape)});
 type SessionFile = ShapeOf<typeof fileShape>;
@@ -24,9 +24,9 @@ export class InsecureFileStore implements TokenStore {
 
   async probe(): Promise<void> {}
 
-  async read(registry: string): Promise<Session | undefined> {
+  async read(registry: string, account: string | undefined): Promise<Session | undefined> {
     const file = await readJsonFile(this.path, fileShape);
-    const session = file?.sessions[registry];
+    const session = file?.sessions[entryName(registry, account)];
     if (session) this.warnOnce();
     return session;
   }
@@ -34,14 +34,14 @@ export class InsecureFileStore implements TokenStore {
   async write(session: Session): Promise<void> {
     this.warnOnce();
     await updateJsonFile(this.path, fileShape, emptyFile, (current) => ({
-      sessions: {...current.sessions, [session.registry]: session},
+      sessions: {...current.sessions, [entryName(session.registry, session.account)]: session},
     }));
   }
 
-  async remove(registry: string): Promise<boolean> {
+  async remove(registry: string, account: string | undefined): Promise<boolean> {
     let removed = false;
     await updateJsonFile(this.path, fileShape, emptyFile, (current) => {
-      const {[registry]: gone, ...rest} = current.sessions;
+      const {[entryName(registry, account)]: gone, ...rest} = current.sessions;
       removed = gone !== undefined;
       return {sessions: rest};
     });

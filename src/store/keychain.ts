@@ -2,7 +2,7 @@ import {createRequire} from 'node:module';
 import type {AsyncEntry as AsyncEntryType} from '@napi-rs/keyring';
 import {HubError} from '@hub/common/errors';
 import {isRecord, isString, matches} from '@hub/common/json-shape';
-import {sessionShape, type Session, type TokenStore} from './session.js';
+import {entryName, sessionShape, type Session, type TokenStore} from './session.js';
 
 // Loaded with require: importing this CommonJS addon through the ESM loader costs ~25 ms more,
 // paid by docker-credential-hub on every docker operation.
@@ -23,10 +23,11 @@ export function entryLimit(platform: NodeJS.Platform = process.platform): number
 }
 
 /**
- * The layout in the keychain, for one registry:
- *   account "<registry>" → the session's JSON, when it fits one entry; otherwise
- *   account "<registry>" → {"v":1,"generation":"…","parts":N}, the head, and
- *   account "<registry>#<generation>.i" → part i of the session's JSON.
+ * The layout in the keychain, for one account of a registry, whose entry is named E
+ * ("<account>@<registry>", entryName; "<registry>" as hub wrote it before several accounts):
+ *   account "E" → the session's JSON, when it fits one entry; otherwise
+ *   account "E" → {"v":1,"generation":"…","parts":N}, the head, and
+ *   account "E#<generation>.i" → part i of the session's JSON.
  * A session in one entry costs one keychain call to read (docker-credential-hub reads it on every
  * docker operation) and is replaced in one write. A session in parts is written parts first and
  * head last, so a crash or a concurrent reader sees either the old session or the new one.
@@ -52,50 +53,54 @@ export class KeychainStore implements TokenStore {
     await this.call(registry, (entry, signal) => entry.getPassword(signal));
   }
 
-  async read(registry: string): Promise<Session | undefined> {
-    const stored = await this.readEntry(registry);
+  async read(registry: string, account: string | undefined): Promise<Session | undefined> {
+    const name = entryName(registry, account);
+    const stored = await this.readEntry(name);
     if (!stored || 'session' in stored) return stored?.session;
     const {head} = stored;
     const parts: string[] = [];
     for (let i = 0; i < head.parts; i++) {
-      const part = await this.call(partAccount(registry, head.generation, i), (entry, signal) => entry.getPassword(signal));
-      if (part === null) throw damaged(registry, `part ${i + 1} of ${head.parts} is missing`);
+      const part = await this.call(partAccount(name, head.generation, i), (entry, signal) => entry.getPassword(signal));
+      if (part === null) throw damaged(name, `part ${i + 1} of ${head.parts} is missing`);
       parts.push(part);
     }
     let data: unknown;
     try {
       data = JSON.parse(parts.join(''));
     } catch {
-      throw damaged(registry, 'its parts do not join into a session');
+      throw damaged(name, 'its parts do not join into a session');
     }
-    if (!matches(sessionShape, data)) throw damaged(registry, 'it is not a session hub understands');
+    if (!matches(sessionShape, data)) throw damaged(name, 'it is not a session hub understands');
     return data;
   }
 
   async write(session: Session): Promise<void> {
-    const previous = await this.readEntry(session.registry).catch(() => undefined);
+    const name = entryName(session.registry, session.account);
+    const previous = await this.readEntry(name).catch(() => undefined);
     const text = JSON.stringify(session);
     if (text.length <= this.maxEntryLength) {
-      await this.call(session.registry, (entry, signal) => entry.setPassword(text, signal));
+      await this.call(name, (entry, signal) => entry.setPassword(text, signal));
     } else {
       const parts = splitIntoParts(text, this.maxEntryLength);
       const head: Head = {v: 1, generation: newGeneration(), parts: parts.length};
       for (const [i, part] of parts.entries()) {
-        await this.call(partAccount(session.registry, head.generation, i), (entry, signal) => entry.setPassword(part, signal));
+        await this.call(partAccount(name, head.generation, i), (entry, signal) => entry.setPassword(part, signal));
       }
-      await this.call(session.registry, (entry, signal) => entry.setPassword(JSON.stringify(head), signal));
+      await this.call(name, (entry, signal) => entry.setPassword(JSON.stringify(head), signal));
     }
-    if (previous && 'head' in previous) await this.removeParts(session.registry, previous.head);
+    if (previous && 'head' in previous) await this.removeParts(name, previous.head);
   }
 
-  async remove(registry: string): Promise<boolean> {
-    const stored = await this.readEntry(registry).catch(() => undefined);
-    if (stored && 'head' in stored) await this.removeParts(registry, stored.head);
-    return this.call(registry, (entry, signal) => entry.deleteCredential(signal));
+  async remove(registry: string, account: string | undefined): Promise<boolean> {
+    const name = entryName(registry, account);
+    const stored = await this.readEntry(name).catch(() => undefined);
+    if (stored && 'head' in stored) await this.removeParts(name, stored.head);
+    return this.call(name, (entry, signal) => entry.deleteCredential(signal));
   }
 
-  private async readEntry(registry: string): Promise<Stored | undefined> {
-    const text = await this.call(registry, (entry, signal) => entry.getPassword(signal));
+  /** The entry named `name` (entryName), whole or as the head of its parts. */
+  private async readEntry(name: string): Promise<Stored | undefined> {
+    const text = await this.call(name, (entry, signal) => entry.getPassword(signal));
     if (text === null) return undefined;
     let data: unknown;
     try {
@@ -105,12 +110,12 @@ export class KeychainStore implements TokenStore {
     }
     if (matches(sessionShape, data)) return {session: data};
     if (looksLikeHead(data)) return {head: data};
-    throw damaged(registry, 'its entry was not written by this version of hub');
+    throw damaged(name, 'its entry was not written by this version of hub');
   }
 
-  private async removeParts(registry: string, head: Head): Promise<void> {
+  private async removeParts(name: string, head: Head): Promise<void> {
     for (let i = 0; i < head.parts; i++) {
-      await this.call(partAccount(registry, head.generation, i), (entry, signal) => entry.deleteCredential(signal));
+      await this.call(partAccount(name, head.generation, i), (entry, signal) => entry.deleteCredential(signal));
     }
   }
 
@@ -151,8 +156,8 @@ function newGeneration(): string {
   return crypto.randomUUID().slice(0, 8);
 }
 
-function partAccount(registry: string, generation: string, index: number): string {
-  return `${registry}#${generation}.${index}`;
+function partAccount(name: string, generation: string, index: number): string {
+  return `${name}#${generation}.${index}`;
 }
 
 export function keychainName(platform: NodeJS.Platform = process.platform): string {
@@ -186,9 +191,13 @@ function describeKeyringError(error: unknown): string {
   return message.replace(/\s+/g, ' ').trim();
 }
 
-function damaged(registry: string, why: string): HubError {
-  return new HubError(`The keychain entry for ${registry} is damaged: ${why}.`, {
+/** `name` is the entry's (entryName): the account and the registry, or the registry alone. */
+function damaged(name: string, why: string): HubError {
+  const at = name.lastIndexOf('@');
+  const registry = name.slice(at + 1);
+  const account = at < 0 ? '' : ` --account ${name.slice(0, at)}`;
+  return new HubError(`The keychain entry for ${name} is damaged: ${why}.`, {
     code: 'keychain_damaged',
-    suggestions: [`Run \`hub logout ${registry}\` and then \`hub login ${registry}\`.`],
+    suggestions: [`Run \`hub logout ${registry}${account}\` and then \`hub login ${registry}\`.`],
   });
 }

@@ -1,4 +1,4 @@
-import type {Session, TokenStore} from './session.js';
+import {entryName, type Session, type TokenStore} from './session.js';
 
 /** A store that lives as long as the process: for tests of the flows, never for users. */
 export class MemoryStore implements TokenStore {
@@ -8,16 +8,16 @@ export class MemoryStore implements TokenStore {
 
   async probe(): Promise<void> {}
 
-  async read(registry: string): Promise<Session | undefined> {
-    const session = this.sessions.get(registry);
+  async read(registry: string, account: string | undefined): Promise<Session | undefined> {
+    const session = this.sessions.get(entryName(registry, account));
     return session && {...session};
   }
 
   async write(session: Session): Promise<void> {
-    this.sessions.set(session.registry, {...session});
+    this.sessions.set(entryName(session.registry, session.account), {...session});
   }
 
-  async remove(registry: string): Promise<boolean> {
-    return this.sessions.delete(registry);
+  async remove(registry: string, account: string | undefined): Promise<boolean> {
+    return this.sessions.delete(entryName(registry, account));
   }
 }

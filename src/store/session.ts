@@ -20,14 +20,25 @@ export const sessionShape = object({
 export type Session = ShapeOf<typeof sessionShape>;
 export type IdentityToken = NonNullable<Session['identityToken']>;
 
+/**
+ * The name of one account's session in a store: "<account>@<registry>" (a registry's name has
+ * no "@"); without an account, the registry's own name, where hub kept its one session before
+ * several accounts (src/session/accounts.ts moves it).
+ */
+export function entryName(registry: string, account: string | undefined): string {
+  return account === undefined ? registry : `${account}@${registry}`;
+}
+
 export interface TokenStore {
   readonly kind: 'keychain' | 'insecure-file' | 'memory';
   /** Where the tokens are, in words for `hub status`. */
   readonly description: string;
   /** Fails (without prompting for long) when the store cannot be used at all. */
   probe(registry: string): Promise<void>;
-  read(registry: string): Promise<Session | undefined>;
+  /** The account's session (its entryName); `account` undefined reads the entry of hub before several accounts. */
+  read(registry: string, account: string | undefined): Promise<Session | undefined>;
+  /** Under the session's registry and account. */
   write(session: Session): Promise<void>;
   /** True when something was removed. */
-  remove(registry: string): Promise<boolean>;
+  remove(registry: string, account: string | undefined): Promise<boolean>;
 }

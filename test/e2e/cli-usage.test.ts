@@ -59,7 +59,7 @@ describe('help', () => {
   it('hub logout --help shows a usage line with REGISTRY or --all, not an empty alternative', async () => {
     const {code, stdout} = await hub('logout', '--help');
     expect(code).toBe(0);
-    expect(stdout).toContain('$ hub logout [REGISTRY | --all] [--force] [--json]');
+    expect(stdout).toContain('$ hub logout [REGISTRY [--account NAME] | --all] [--force] [--json]');
     expect(stdout).not.toContain('| ]');
   });
 

@@ -44,41 +44,41 @@ describe.runIf(e2eEnabled(PROGRAMS))('the keychain store on a real Secret Servic
   it('keeps a session whole in one Secret Service item: one call reads it', async () => {
     const store = new KeychainStore();
     await store.write(long);
-    expect(await store.read('registry.test')).toEqual(long);
-    expect(JSON.parse((await secretServiceLookup(process.env, 'registry.test'))!)).toEqual(long);
+    expect(await store.read('registry.test', 'alice')).toEqual(long);
+    expect(JSON.parse((await secretServiceLookup(process.env, 'alice@registry.test'))!)).toEqual(long);
     expect(await secretServiceCount(process.env)).toBe(1);
 
-    expect(await store.remove('registry.test')).toBe(true);
+    expect(await store.remove('registry.test', 'alice')).toBe(true);
     expect(await secretServiceCount(process.env)).toBe(0);
-    expect(await store.read('registry.test')).toBeUndefined();
+    expect(await store.read('registry.test', 'alice')).toBeUndefined();
   });
 
   it('keeps a long JWT pair in parts that each fit a Windows credential, and reads it back', async () => {
     const windowsLike = new KeychainStore(DEFAULT_KEYCHAIN_TIMEOUT_MS, WINDOWS_PART_LENGTH);
     await windowsLike.write(long);
-    expect(await windowsLike.read('registry.test')).toEqual(long);
-    const head = JSON.parse((await secretServiceLookup(process.env, 'registry.test'))!) as {generation: string; parts: number};
+    expect(await windowsLike.read('registry.test', 'alice')).toEqual(long);
+    const head = JSON.parse((await secretServiceLookup(process.env, 'alice@registry.test'))!) as {generation: string; parts: number};
     expect(head.parts).toBeGreaterThan(8);
     for (let i = 0; i < head.parts; i++) {
-      const part = (await secretServiceLookup(process.env, `registry.test#${head.generation}.${i}`))!;
+      const part = (await secretServiceLookup(process.env, `alice@registry.test#${head.generation}.${i}`))!;
       expect(Buffer.byteLength(part, 'utf16le')).toBeLessThanOrEqual(2560);
     }
 
     // Rewriting leaves only the new generation behind.
     const next = session(`eyJ${'n'.repeat(2500)}`, 'refresh-2');
     await windowsLike.write(next);
-    expect(await windowsLike.read('registry.test')).toEqual(next);
+    expect(await windowsLike.read('registry.test', 'alice')).toEqual(next);
     expect(await secretServiceCount(process.env)).toBe(1 + Math.ceil(JSON.stringify(next).length / WINDOWS_PART_LENGTH));
 
     // A session in parts (as an older hub wrote it) is read, and replaced whole by the next write.
     const store = new KeychainStore();
-    expect(await store.read('registry.test')).toEqual(next);
+    expect(await store.read('registry.test', 'alice')).toEqual(next);
     const short = session('access-3', 'refresh-3');
     await store.write(short);
-    expect(await store.read('registry.test')).toEqual(short);
+    expect(await store.read('registry.test', 'alice')).toEqual(short);
     expect(await secretServiceCount(process.env)).toBe(1);
 
-    expect(await store.remove('registry.test')).toBe(true);
+    expect(await store.remove('registry.test', 'alice')).toBe(true);
     expect(await secretServiceCount(process.env)).toBe(0);
   });
 
@@ -87,7 +87,7 @@ describe.runIf(e2eEnabled(PROGRAMS))('the keychain store on a real Secret Servic
     await keyring.freeze(true);
     try {
       const started = Date.now();
-      await expect(store.read('registry.test')).rejects.toThrow('did not answer');
+      await expect(store.read('registry.test', 'alice')).rejects.toThrow('did not answer');
       expect(Date.now() - started).toBeLessThan(10_000);
 
       // The CLI too: a clear error and a non-zero exit, not a hang.
@@ -96,6 +96,6 @@ describe.runIf(e2eEnabled(PROGRAMS))('the keychain store on a real Secret Servic
     } finally {
       await keyring.freeze(false);
     }
-    expect(await store.read('registry.test')).toBeUndefined();
+    expect(await store.read('registry.test', 'alice')).toBeUndefined();
   });
 });

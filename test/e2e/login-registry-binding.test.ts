@@ -141,7 +141,7 @@ describe.runIf(e2eEnabled([...E2E_PROGRAMS, 'docker-registry', 'script']))(
       return login;
     }
 
-    it("names the account as hub-auth does, not as the ID token does, and warns when a login replaces another account's session", async () => {
+    it('names the account as hub-auth does, not as the ID token does, and says who stays logged in when a login adds another account', async () => {
       const first = await signInAs(alice, [company]);
       expect(first.code, first.stderr).toBe(0);
       expect(first.stderr).toContain(`Logged in to ${company} as ${subjectOf('alice')}`);
@@ -151,7 +151,7 @@ describe.runIf(e2eEnabled([...E2E_PROGRAMS, 'docker-registry', 'script']))(
       const other = await signInAs(bob, [company]);
       expect(other.code, other.stderr).toBe(0);
       expect(other.stderr).toContain(
-        `replaces the session of ${subjectOf('alice')} on ${company}: you are now signed in as ${subjectOf('bob')}`,
+        `Logged in to ${company} as ${subjectOf('bob')} (${subjectOf('alice')} is still logged in; \`hub switch\` goes back;`,
       );
       const back = await signInAs(alice, [company]);
       expect(back.code, back.stderr).toBe(0);

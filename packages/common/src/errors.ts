@@ -16,6 +16,7 @@ export const ExitCode = {
  */
 export type HubErrorCode =
   | 'access_denied'
+  | 'account_required'
   | 'cancelled'
   | 'client_credentials_refused'
   | 'corrupt_file'

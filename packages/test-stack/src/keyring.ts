@@ -129,14 +129,32 @@ export async function secretServiceCount(env: NodeJS.ProcessEnv): Promise<number
   return `${stdout}${stderr}`.split('\n').filter((line) => /^attribute\.service = hub$/.test(line.trim())).length;
 }
 
-/** The session hub stored for `registry`: its Secret Service item, or reassembled from its parts. */
-export async function secretServiceSession(env: NodeJS.ProcessEnv, registry: string): Promise<Record<string, unknown> | undefined> {
-  const entry = await secretServiceLookup(env, registry);
+/**
+ * The session hub stored for `registry`: `account`'s, by default the registry's only one (hub keeps
+ * one per account, "<account>@<registry>"); its Secret Service item, or reassembled from its parts.
+ */
+export async function secretServiceSession(
+  env: NodeJS.ProcessEnv,
+  registry: string,
+  account?: string,
+): Promise<Record<string, unknown> | undefined> {
+  const name = account === undefined ? await onlyAccountEntry(env, registry) : `${account}@${registry}`;
+  const entry = name === undefined ? undefined : await secretServiceLookup(env, name);
   if (!entry) return undefined;
   const stored = JSON.parse(entry) as Record<string, unknown>;
   if (!('generation' in stored)) return stored;
   const {generation, parts} = stored as {generation: string; parts: number};
   let text = '';
-  for (let i = 0; i < parts; i++) text += (await secretServiceLookup(env, `${registry}#${generation}.${i}`)) ?? '';
+  for (let i = 0; i < parts; i++) text += (await secretServiceLookup(env, `${name}#${generation}.${i}`)) ?? '';
   return JSON.parse(text) as Record<string, unknown>;
+}
+
+/** The name of the one account entry hub holds for `registry`; undefined when there is none, or several. */
+async function onlyAccountEntry(env: NodeJS.ProcessEnv, registry: string): Promise<string | undefined> {
+  const {stdout, stderr} = await run('secret-tool', ['search', '--all', 'service', 'hub'], {env, timeout: 10_000});
+  const names = `${stdout}${stderr}`
+    .split('\n')
+    .map((line) => /^attribute\.username = (.*)$/.exec(line.trim())?.[1])
+    .filter((name): name is string => name !== undefined && !name.includes('#') && name.endsWith(`@${registry}`));
+  return names.length === 1 ? names[0] : undefined;
 }

@@ -2,7 +2,8 @@ import {existsSync} from 'node:fs';
 import {readFile, writeFile} from 'node:fs/promises';
 import {join} from 'node:path';
 import {describe, expect, it, vi} from 'vitest';
-import {readSettings} from '../../../src/config/settings.js';
+import {withAccount} from '../../../src/config/accounts.js';
+import {readSettings, saveRegistrySettings} from '../../../src/config/settings.js';
 import {HubError} from '@hub/common/errors';
 import {login, type LoginOptions} from '../../../src/flows/login.js';
 import {logout} from '../../../src/flows/logout.js';
@@ -53,7 +54,7 @@ describe('login flow (memory store, faked provider and registry)', () => {
     const world = await testWorld();
     const result = await login(world.ctx, {...options(), dockerConfig: world.dockerConfig});
     expect(result).toMatchObject({registry: REGISTRY, account: 'alice', issuer: 'https://id.example.com', storage: 'keychain'});
-    expect(await world.stores.keychain.read(REGISTRY)).toMatchObject({
+    expect(await world.stores.keychain.read(REGISTRY, 'alice')).toMatchObject({
       account: 'alice',
       subject: 'sub-alice',
       accessToken: 'access-1',
@@ -68,13 +69,35 @@ describe('login flow (memory store, faked provider and registry)', () => {
     expect((await world.dockerConfigFile()).credHelpers).toEqual({[REGISTRY]: 'hub'});
   });
 
-  it("takes the registry's name for the account, and says when a login replaces another person's session", async () => {
+  it("takes the registry's name for the account; a login as another adds it, active, and says who stays logged in", async () => {
     const world = await testWorld();
     await login(world.ctx, options({dockerConfig: 'none'}));
     registry.check.mockResolvedValueOnce({account: 'bob'});
     await login(world.ctx, options({dockerConfig: 'none'}));
-    expect((await world.stores.keychain.read(REGISTRY))?.account).toBe('bob');
-    expect(world.said.join('\n')).toContain('replaces the session of alice');
+    expect((await world.stores.keychain.read(REGISTRY, 'bob'))?.account).toBe('bob');
+    expect((await world.stores.keychain.read(REGISTRY, 'alice'))?.account).toBe('alice');
+    expect((await readSettings(world.ctx.paths.settings)).registries[REGISTRY]).toMatchObject({
+      account: 'bob',
+      accounts: {alice: {storage: 'keychain'}, bob: {storage: 'keychain'}},
+    });
+    expect(world.said.join('\n')).toContain(
+      `✓ Logged in to ${REGISTRY} as bob (alice is still logged in; \`hub switch\` goes back; tokens in memory).`,
+    );
+  });
+
+  it('a login again as an account already logged in replaces that account’s session only, and makes it active', async () => {
+    const world = await testWorld();
+    await login(world.ctx, options({dockerConfig: 'none'}));
+    registry.check.mockResolvedValueOnce({account: 'bob'});
+    await login(world.ctx, options({dockerConfig: 'none'}));
+    const bobBefore = await world.stores.keychain.read(REGISTRY, 'bob');
+    await world.stores.keychain.write({...(await world.stores.keychain.read(REGISTRY, 'alice'))!, accessToken: 'old-alice'});
+    await login(world.ctx, options({dockerConfig: 'none'}));
+    expect(world.stores.keychain.sessions.size).toBe(2);
+    expect((await world.stores.keychain.read(REGISTRY, 'alice'))?.accessToken).toBe('access-1');
+    expect(await world.stores.keychain.read(REGISTRY, 'bob')).toEqual(bobBefore);
+    expect((await readSettings(world.ctx.paths.settings)).registries[REGISTRY]).toMatchObject({account: 'alice'});
+    expect(world.said.at(-1)).toContain('as alice (bob is still logged in;');
   });
 
   it('stores nothing when the registry refuses the provider’s token', async () => {
@@ -90,7 +113,7 @@ describe('login flow (memory store, faked provider and registry)', () => {
     await login(world.ctx, options({dockerConfig: 'none'}));
     await login(world.ctx, options({dockerConfig: 'none', insecureStorage: true}));
     expect(world.stores.keychain.sessions.size).toBe(0);
-    expect(await world.stores['insecure-file'].read(REGISTRY)).toMatchObject({account: 'alice'});
+    expect(await world.stores['insecure-file'].read(REGISTRY, 'alice')).toMatchObject({account: 'alice'});
   });
 
   it('--with-token keeps the presented token as it is, with the account the registry names', async () => {
@@ -98,12 +121,61 @@ describe('login flow (memory store, faked provider and registry)', () => {
     registry.check.mockResolvedValueOnce({account: 'ci-bot'});
     const token = `e30.${Buffer.from(JSON.stringify({sub: 'robot-1', exp: 1_800_000_900})).toString('base64url')}.sig`;
     await login(world.ctx, options({dockerConfig: 'none', credential: {kind: 'access-token', value: token}}));
-    expect(await world.stores.keychain.read(REGISTRY)).toMatchObject({
+    expect(await world.stores.keychain.read(REGISTRY, 'ci-bot')).toMatchObject({
       account: 'ci-bot',
       subject: 'robot-1',
       accessToken: token,
       expiresAt: 1_800_000_900,
     });
+  });
+});
+
+describe('logout flow with several accounts (memory store, faked provider)', () => {
+  async function aliceThenBob() {
+    const world = await testWorld();
+    await login(world.ctx, {...options(), dockerConfig: world.dockerConfig});
+    registry.check.mockResolvedValueOnce({account: 'bob'});
+    await login(world.ctx, options({dockerConfig: 'none'}));
+    provider.revoke.mockClear();
+    return world;
+  }
+
+  it('logs out of the account --account names only: the active one and docker’s entry stay', async () => {
+    const world = await aliceThenBob();
+    expect(await logout(world.ctx, {registry: REGISTRY, all: false, account: 'alice'})).toEqual([
+      {registry: REGISTRY, account: 'alice', revocation: 'revoked', registrySession: 'none', active: 'bob'},
+    ]);
+    expect(provider.revoke).toHaveBeenCalledOnce();
+    expect([...world.stores.keychain.sessions.keys()]).toEqual([`bob@${REGISTRY}`]);
+    expect((await readSettings(world.ctx.paths.settings)).registries[REGISTRY]).toMatchObject({account: 'bob', accounts: {bob: {}}});
+    // bob's login passed --docker-config=none: the entry alice's login wrote serves bob too, and stays.
+    expect((await world.dockerConfigFile()).credHelpers).toEqual({[REGISTRY]: 'hub'});
+    expect(world.said.join('\n')).not.toContain('is now the active account');
+  });
+
+  it('without --account logs out of the active one, says who is active now, and the last one takes docker’s entry with it', async () => {
+    const world = await aliceThenBob();
+    expect(await logout(world.ctx, {registry: REGISTRY, all: false})).toMatchObject([{account: 'bob', active: 'alice'}]);
+    expect(world.said).toContain(`✓ alice is now the active account of ${REGISTRY} (\`hub switch\` chooses another).`);
+    expect((await world.dockerConfigFile()).credHelpers).toEqual({[REGISTRY]: 'hub'});
+    expect(await logout(world.ctx, {registry: REGISTRY, all: false})).toEqual([
+      {registry: REGISTRY, account: 'alice', revocation: 'revoked', registrySession: 'none'},
+    ]);
+    expect(world.stores.keychain.sessions.size).toBe(0);
+    expect((await readSettings(world.ctx.paths.settings)).registries).toEqual({});
+    expect((await world.dockerConfigFile()).credHelpers ?? {}).toEqual({});
+  });
+
+  it('--all logs out of every account, and refuses an account that is not logged in, naming those that are', async () => {
+    const world = await aliceThenBob();
+    await expect(logout(world.ctx, {registry: REGISTRY, all: false, account: 'carol'})).rejects.toMatchObject({
+      code: 'not_logged_in',
+      message: `carol is not logged in to ${REGISTRY}; logged in: alice, bob.`,
+    });
+    expect((await logout(world.ctx, {all: true})).map((r) => r.account)).toEqual(['alice', 'bob']);
+    expect(world.said.join('\n')).not.toContain('is now the active account');
+    expect(world.stores.keychain.sessions.size).toBe(0);
+    expect((await world.dockerConfigFile()).credHelpers ?? {}).toEqual({});
   });
 });
 
@@ -149,13 +221,29 @@ describe('logout flow with a registry behind hub-auth (faked hub-auth on loopbac
     return {world, hubAuth, identityToken};
   }
 
+  it('with several accounts, the retry it suggests when hub-auth cannot end the sign-in names the account, not the active one', async () => {
+    const {world, hubAuth} = await signedIn();
+    const settings = (await readSettings(world.ctx.paths.settings)).registries[hubAuth.host]!;
+    await saveRegistrySettings(world.ctx.paths.settings, hubAuth.host, withAccount(settings, 'bob', 'keychain'));
+    await hubAuth.close();
+    const refused = await logout(world.ctx, {registry: hubAuth.host, all: false, account: 'alice'}).catch((error: HubError) => error);
+    expect(refused).toMatchObject({
+      code: 'revocation_failed',
+      suggestions: [
+        `Run \`hub logout ${hubAuth.host} --account alice\` again once the registry answers.`,
+        expect.stringContaining('--account alice --force'),
+      ],
+    });
+    expect(await world.stores.keychain.read(hubAuth.host, 'alice')).toBeDefined();
+  });
+
   it('ends the sign-in at hub-auth (RFC 7009, next to the realm) before it forgets the session here', async () => {
     const {world, hubAuth, identityToken} = await signedIn();
     provider.revoke.mockClear();
     provider.revoke.mockImplementationOnce(async () => {
       // The provider is asked after hub-auth, while the session is still here.
       expect(hubAuth.forms).toEqual([{path: '/revoke', form: {token: identityToken, token_type_hint: 'refresh_token'}}]);
-      expect(await world.stores.keychain.read(hubAuth.host)).toBeDefined();
+      expect(await world.stores.keychain.read(hubAuth.host, 'alice')).toBeDefined();
       return true;
     });
     expect(await logout(world.ctx, {registry: hubAuth.host, all: false})).toEqual([
@@ -188,7 +276,7 @@ describe('logout flow with a registry behind hub-auth (faked hub-auth on loopbac
       expect((refused as HubError).message).toContain(reason);
       expect((refused as HubError).message).toContain('Nothing was removed from this machine');
       expect((refused as HubError).message).toContain('at most 1 h after the last re-check');
-      expect(await world.stores.keychain.read(hubAuth.host)).toBeDefined();
+      expect(await world.stores.keychain.read(hubAuth.host, 'alice')).toBeDefined();
       expect((await readSettings(world.ctx.paths.settings)).registries[hubAuth.host]).toBeDefined();
 
       expect(await logout(world.ctx, {registry: hubAuth.host, all: false, force: true})).toMatchObject([{registrySession: 'not-ended'}]);

@@ -3,7 +3,8 @@ import {dirname} from 'node:path';
 import {describe, expect, it} from 'vitest';
 import {createContext} from '../../../src/context.js';
 import {describeStatus, status, statusExitCode} from '../../../src/flows/status.js';
-import {testWorld} from './world.js';
+import {readSettings, saveRegistrySettings} from '../../../src/config/settings.js';
+import {loggedIn, testWorld} from './world.js';
 
 /** An unsigned JWT: status reads the claims only, as the rest of hub does for HUB_TOKEN. */
 function token(claims: Record<string, unknown>): string {
@@ -77,5 +78,51 @@ describe('hub status REGISTRY', () => {
     expect(registries).toEqual([]);
     expect(describeStatus(registries, 'b.example.com')).toEqual(['Not logged in to b.example.com. Run `hub login b.example.com`.']);
     expect(statusExitCode(registries)).toBe(1);
+  });
+});
+
+describe('hub status with several accounts', () => {
+  it('lists each account of the registry, the active one marked, in JSON with `active`', async () => {
+    const world = await testWorld();
+    await loggedIn(world);
+    await loggedIn(world, {account: 'bob', subject: 'sub-bob'});
+    // loggedIn saves alice's settings: bob's login as the flow leaves it, added and active.
+    const settings = await readSettings(world.ctx.paths.settings);
+    await saveRegistrySettings(world.ctx.paths.settings, 'registry.example.com', {
+      ...settings.registries['registry.example.com']!,
+      account: 'bob',
+      accounts: {alice: {storage: 'keychain'}, bob: {storage: 'keychain'}},
+    });
+    const registries = await status(world.ctx);
+    expect(registries.map((r) => [r.account, r.active, r.usable])).toEqual([
+      ['alice', false, true],
+      ['bob', true, true],
+    ]);
+    const lines = describeStatus(registries);
+    expect(lines).toContain('    account:  bob (active)');
+    expect(lines).toContain('    account:  alice');
+    expect(statusExitCode(registries)).toBe(0);
+  });
+
+  it('reads a session stored by hub before several accounts where it is, and marks none active when there is one', async () => {
+    const world = await testWorld();
+    await saveRegistrySettings(world.ctx.paths.settings, 'registry.example.com', {
+      issuer: 'https://id.example.com',
+      clientId: 'hub',
+      scopes: 'openid',
+      storage: 'keychain',
+      account: 'alice',
+    });
+    world.stores.keychain.sessions.set('registry.example.com', {
+      registry: 'registry.example.com',
+      issuer: 'https://id.example.com',
+      clientId: 'hub',
+      account: 'alice',
+      subject: 'sub-alice',
+      accessToken: 'access-1',
+    });
+    const registries = await status(world.ctx);
+    expect(registries).toEqual([expect.objectContaining({account: 'alice', active: true, usable: true})]);
+    expect(describeStatus(registries)).toContain('    account:  alice');
   });
 });

@@ -47,7 +47,7 @@ describe('token flow (memory store, faked provider)', () => {
     await loggedIn(world, {expiresAt: NOW + 30});
     provider.renew.mockResolvedValueOnce({access_token: 'access-2', refresh_token: 'refresh-2', expires_in: 300, token_type: 'bearer'});
     expect((await currentSession(world.ctx, REGISTRY)).session).toMatchObject({accessToken: 'access-2', expiresAt: NOW + 300});
-    expect(await world.stores.keychain.read(REGISTRY)).toMatchObject({
+    expect(await world.stores.keychain.read(REGISTRY, 'alice')).toMatchObject({
       accessToken: 'access-2',
       refreshToken: 'refresh-2',
       account: 'alice',
@@ -61,7 +61,7 @@ describe('token flow (memory store, faked provider)', () => {
       Object.assign(new TypeError('fetch failed'), {cause: Object.assign(new Error('connect ECONNREFUSED'), {code: 'ECONNREFUSED'})}),
     );
     await expect(currentSession(world.ctx, REGISTRY)).rejects.toMatchObject({code: 'refresh_failed'});
-    expect(await world.stores.keychain.read(REGISTRY)).toMatchObject({accessToken: 'access-1', refreshToken: 'refresh-1'});
+    expect(await world.stores.keychain.read(REGISTRY, 'alice')).toMatchObject({accessToken: 'access-1', refreshToken: 'refresh-1'});
   });
 
   it('says the session ended when the token expired and there is nothing to refresh it with', async () => {

@@ -42,6 +42,7 @@ export async function testWorld(env: NodeJS.ProcessEnv = {}, now = 1_800_000_000
     ...createContext((line) => said.push(line), {HUB_CONFIG_DIR: join(dir, 'hub'), DOCKER_CONFIG: dockerConfig, PATH: '', ...env}),
     nowSeconds: () => now,
     confirm: async () => undefined,
+    choose: async () => undefined,
     openBrowser: async () => true,
     browserAvailable: true,
     store: (kind) => stores[kind],
@@ -66,6 +67,7 @@ export async function loggedIn(world: TestWorld, session: Partial<Session> = {},
     scopes: 'openid',
     storage: 'keychain',
     account: 'alice',
+    accounts: {alice: {storage: 'keychain'}},
   });
   await world.stores.keychain.write({
     registry,
