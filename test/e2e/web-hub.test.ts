@@ -187,12 +187,18 @@ describe.runIf(e2eEnabled([...E2E_PROGRAMS, ...REGISTRY_PROGRAMS]))('the web hub
     });
   }
 
+  /** axe-core finds no violation, and the page with its stylesheet weighs at most 100 kB (it has no script). */
   async function expectAccessible(page: Page): Promise<void> {
     const {violations} = await new AxeBuilder({page}).analyze();
     expect(violations.map((violation) => `${violation.id}: ${violation.help}`)).toEqual([]);
+    const html = await (await page.request.get(page.url())).body();
+    const style = await (
+      await page.request.get(new URL((await page.locator('link[rel=stylesheet]').getAttribute('href'))!, page.url()).href)
+    ).body();
+    expect(html.length + style.length).toBeLessThanOrEqual(100_000);
   }
 
-  it("alice signs in through the provider and sees her repository, not bob's; the page is accessible and small", async () => {
+  it("alice signs in through the provider and sees her repository, not bob's", async () => {
     await signedIn(alice, async (page) => {
       await expect(page.getByRole('heading', {name: 'Repositories you may pull'}).isVisible()).resolves.toBe(true);
       await expect(page.getByRole('link', {name: 'alice/web-demo'}).count()).resolves.toBe(1);
@@ -203,8 +209,6 @@ describe.runIf(e2eEnabled([...E2E_PROGRAMS, ...REGISTRY_PROGRAMS]))('the web hub
         httpOnly: true,
         sameSite: 'Lax',
       });
-      const html = await (await page.request.get(home)).body();
-      expect(html.length).toBeLessThan(100_000);
       await expectAccessible(page);
     });
   });
@@ -304,6 +308,19 @@ describe.runIf(e2eEnabled([...E2E_PROGRAMS, ...REGISTRY_PROGRAMS]))('the web hub
       await stack.idp.disablePerson(alice.username);
       expect((await page.goto(home))?.status()).toBe(401);
       await expect(page.getByRole('heading', {name: 'Sign in'}).isVisible()).resolves.toBe(true);
+    });
+  });
+
+  // Last: the registry stays down.
+  it('the registry down: a repository page says so (503), with no stack trace', async () => {
+    await signedIn(bob, async (page) => {
+      await stack.registry.stop();
+      const answer = await page.goto(`${home}repositories/bob/private-tool`);
+      expect(answer?.status()).toBe(503);
+      const main = await page.locator('main').innerText();
+      expect(main).toContain('The registry cannot be reached');
+      expect(main).not.toMatch(/\bat .*\.(js|ts):\d+/);
+      await expectAccessible(page);
     });
   });
 });

@@ -68,10 +68,11 @@ async function answer(request: FastifyRequest, reply: FastifyReply, viewer: View
     return send(reply, 200, await build());
   } catch (error) {
     if (error instanceof NotInRegistryError) return send(reply, 404, messagePage(404, undefined, undefined, viewer));
+    // What failed, for the person; where and how (the registry's internal address, its answer) is for the operator's log.
     request.log.warn({event: 'web', reason: (error as Error).message}, 'registry not read for a web page');
     const detail =
       error instanceof RegistryUnavailableError
-        ? `The registry could not be read just now (${error.message}); try again in a moment.`
+        ? 'The registry did not answer as it should just now; try again in a moment.'
         : 'The list of repositories could not be read just now; try again in a moment.';
     return send(reply, 503, messagePage(503, undefined, detail, viewer));
   }
