@@ -230,6 +230,12 @@ describe.runIf(e2eEnabled([...E2E_PROGRAMS, ...REGISTRY_PROGRAMS]))('the web hub
       expect(multi).toContain('linux/amd64');
       expect(multi).toContain('linux/arm64/v8');
       await expectAccessible(page);
+      // The tags filtered by name, through the page's own form.
+      await page.getByLabel('Filter tags').fill('mult');
+      await page.getByRole('button', {name: 'Show'}).click();
+      await page.waitForURL(/\?q=mult/);
+      await expect(page.getByRole('heading', {name: 'multi', exact: true}).count()).resolves.toBe(1);
+      await expect(page.getByRole('heading', {name: 'v1', exact: true}).count()).resolves.toBe(0);
     });
   });
 

@@ -7,13 +7,13 @@ import {page} from './pages/layout.js';
 import {imageContent, indexContent} from './pages/image.js';
 import {messagePage} from './pages/messages.js';
 import {repositoriesContent} from './pages/repositories.js';
-import {repositoryContent, type TagSummary} from './pages/repository.js';
+import {orderedTags, repositoryContent, tagOrderOf, type TagSummary} from './pages/repository.js';
 import {pageOf, REPOSITORIES, WEB_PREFIX} from './paths.js';
 import {NotInRegistryError, registryReads, RegistryUnavailableError, type RegistryReads} from './registry-reads.js';
 import type {SignedInCheck} from './sign-in.js';
 import type {WebDeps} from './web-deps.js';
 
-/** Tags summed up on a repository's page: each is a manifest read, and more are a filter away. */
+/** Tags summed up on a repository's page (the first by name): each is a manifest read, and more are a filter away. */
 const TAGS_SHOWN = 100;
 /** Registry reads at once for one page. */
 const READS_AT_ONCE = 8;
@@ -28,9 +28,13 @@ export function registerBrowsing(web: FastifyInstance, deps: WebDeps, signedIn: 
   web.get('/', async (request, reply) => {
     const who = await signedIn(request, reply);
     if (!who) return reply;
-    const filter = String((request.query as Record<string, unknown>).q ?? '');
+    const query = request.query as Record<string, unknown>;
     return answer(request, reply, who.viewer, async () =>
-      page('Repositories', repositoriesContent(await deps.pullableRepositories(who.person), filter), who.viewer),
+      page(
+        'Repositories',
+        repositoriesContent(await deps.pullableRepositories(who.person), String(query.q ?? ''), Number(query.page ?? 1)),
+        who.viewer,
+      ),
     );
   });
 
@@ -43,9 +47,13 @@ export function registerBrowsing(web: FastifyInstance, deps: WebDeps, signedIn: 
     if (token === undefined) return send(reply, 404, messagePage(404, undefined, undefined, who.viewer));
     return answer(request, reply, who.viewer, async () => {
       if (reference === undefined) {
-        const tags = await reads.tags(repository, token);
+        const query = request.query as Record<string, unknown>;
+        const filter = String(query.q ?? '').trim();
+        const tags = (await reads.tags(repository, token)).filter((tag) => tag.includes(filter));
         const summaries = await inTurns(tags.slice(0, TAGS_SHOWN), (tag) => tagSummary(reads, repository, tag, token));
-        return page(repository, repositoryContent(deps.registry.host, repository, summaries, tags.length - summaries.length), who.viewer);
+        const order = tagOrderOf(query.sort);
+        const listing = {tags: orderedTags(summaries, order), filter, order, moreTags: tags.length - summaries.length};
+        return page(repository, repositoryContent(deps.registry.host, repository, listing), who.viewer);
       }
       const {digest, manifest} = await reads.manifest(repository, reference, token);
       const view = {

@@ -1,5 +1,5 @@
 import {html, type Html} from '../html.js';
-import {imagePath} from '../paths.js';
+import {imagePath, repositoryPath} from '../paths.js';
 import {pullCommands} from './pull-commands.js';
 import {bytes, time} from './units.js';
 
@@ -10,9 +10,42 @@ export interface TagSummary {
   platforms: Array<{platform: string; digest: string; size: number; created: string | undefined}>;
 }
 
-export function repositoryContent(registryHost: string, repository: string, tags: readonly TagSummary[], moreTags: number): Html {
+/** How the tags are listed: by name, or the most recently created first. */
+export type TagOrder = 'name' | 'created';
+
+export const tagOrderOf = (value: unknown): TagOrder => (value === 'created' ? 'created' : 'name');
+
+const newest = (tag: TagSummary) => tag.platforms.reduce((latest, image) => Math.max(latest, Date.parse(image.created ?? '') || 0), 0);
+
+/** The tags in that order; by creation, those of unknown time last and ties by name. */
+export function orderedTags(tags: readonly TagSummary[], order: TagOrder): TagSummary[] {
+  const byName = [...tags].sort((a, b) => (a.tag < b.tag ? -1 : a.tag > b.tag ? 1 : 0));
+  return order === 'name' ? byName : byName.sort((a, b) => newest(b) - newest(a));
+}
+
+export interface TagListing {
+  /** The tags whose name holds `filter`, in `order`. */
+  tags: readonly TagSummary[];
+  filter: string;
+  order: TagOrder;
+  /** Tags that matched and are not shown: a narrower filter shows them. */
+  moreTags: number;
+}
+
+export function repositoryContent(registryHost: string, repository: string, listing: TagListing): Html {
+  const {tags, filter, order, moreTags} = listing;
   return html`<h1>${repository}</h1>
-    ${tags.length === 0 ? html`<p>This repository has no tags.</p>` : ''}
+    <form method="get" action="${repositoryPath(repository)}" role="search">
+      <label for="filter">Filter tags</label>
+      <input type="search" id="filter" name="q" value="${filter}" />
+      <label for="order">Sort by</label>
+      <select id="order" name="sort">
+        <option value="name" ${order === 'name' && html`selected`}>name</option>
+        <option value="created" ${order === 'created' && html`selected`}>most recently created</option>
+      </select>
+      <button type="submit">Show</button>
+    </form>
+    ${tags.length === 0 ? html`<p>${filter === '' ? 'This repository has no tags.' : 'No tag matches the filter.'}</p>` : ''}
     ${moreTags > 0 ? html`<p class="muted">${moreTags} more tags are not shown.</p>` : ''}
     ${tags.map(
       (tag) =>
