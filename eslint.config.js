@@ -100,10 +100,11 @@ const LAYERS = [
  * no program.
  */
 const PACKAGE_DEPTHS = [0, 1, 2];
-const APART = 'a package imports other packages by name (@hub/protocol, @hub/common), never the CLI, hub-auth or a path outside itself';
+const APART =
+  'a package imports other packages by name (@hub/protocol, @hub/common, the web hub by its entry @hub/web only), never the CLI, hub-auth or a path outside itself';
 const packageApart = (depth) => [
   {regex: `^(\\.\\./){${depth + 1}}`, message: APART},
-  {group: ['hub-auth', 'hub-auth/*', '@hub/test-stack/*'], message: APART},
+  {group: ['hub-auth', 'hub-auth/*', '@hub/test-stack/*', '@hub/web/*'], message: APART},
 ];
 
 /**
@@ -207,7 +208,7 @@ export default tseslint.config(
           patterns: [
             ...(above.length > 0 ? [{...into(...above), message: UPWARD}] : []),
             {
-              group: ['hub-auth', 'hub-auth/*', '**/packages/**'],
+              group: ['hub-auth', 'hub-auth/*', '@hub/web', '**/packages/**'],
               message:
                 'the CLI imports nothing from hub-auth: what both must agree on lives in @hub/protocol, what both run on in @hub/common',
             },

@@ -21,6 +21,9 @@ export type SecretSource = z.infer<typeof secretSource>;
 
 const DEFAULT_BINDINGS_FILE = '/var/lib/hub-auth/account-bindings.json';
 const DEFAULT_STORE_DIR = '/var/lib/hub-auth/store';
+/** A web hub session lasts a working day by default, a week at most. */
+const WEB_SESSION_SECONDS = 8 * 3600;
+const WEEK_SECONDS = 7 * 24 * 3600;
 const STORE_DEFAULTS = {followSymlink: false, poolSize: 10, statementTimeoutSeconds: 5};
 
 /**
@@ -268,7 +271,7 @@ const configSchema = z
         /**
          * Back-channel logout (http/routes/backchannel-logout.ts): the client ids a logout token's
          * `aud` may name. Default: client.clientId and client.deviceClientId, the clients people
-         * sign in to hub with, for which the provider sends them.
+         * sign in to hub with, and web.clientId when the web hub is on: the clients the provider sends them for.
          */
         backchannelLogout: z
           .object({clientIds: z.array(z.string().min(1)).min(1).optional()})
@@ -331,6 +334,30 @@ const configSchema = z
       .object({credential: secretSource.optional(), credentialFile: z.string().min(1).optional()})
       .strict()
       .default({}),
+    /**
+     * The web hub (packages/hub-web), on the token listener under /web: people sign in at the
+     * provider with a confidential client of its own and see what the policy lets them pull.
+     */
+    web: z
+      .object({
+        enabled: z.boolean().default(false),
+        clientId: z.string().min(1).optional(),
+        clientSecret: secretSource.optional(),
+        /** Where browsers reach this listener (https://HOST, or http on loopback): the redirect URI is publicUrl/web/callback. */
+        publicUrl: z.url().optional(),
+        /** Where the web hub reads the registry; default registry.url, else https://registry.host. */
+        registryUrl: z.url().optional(),
+        /** A web session ends this long after sign-in, or at sign-out or a back-channel logout before. */
+        sessionLifetimeSeconds: z.number().int().min(300).max(WEEK_SECONDS).default(WEB_SESSION_SECONDS),
+      })
+      .strict()
+      .superRefine((web, context) => {
+        if (!web.enabled) return;
+        for (const field of ['clientId', 'clientSecret', 'publicUrl'] as const)
+          if (web[field] === undefined)
+            context.addIssue({code: 'custom', path: [field], message: 'is required with web.enabled: true (README, The web hub)'});
+      })
+      .default({enabled: false, sessionLifetimeSeconds: WEB_SESSION_SECONDS}),
     policy: z
       .object({publicRepositories: z.array(z.string().min(1)).default([]), rules: z.array(aclRule).optional()})
       .strict()

@@ -97,6 +97,6 @@ export const BACKENDS: StoreBackend[] = postgresEnabled() ? [embedded, server] :
 
 /** Empties the tables between tests that share one store (a new PGlite data directory costs seconds). */
 export async function emptied(store: Store): Promise<Store> {
-  await store.query('TRUNCATE account_bindings, imports, sessions, identity_tokens, events, logout_tokens');
+  await store.query('TRUNCATE account_bindings, imports, sessions, identity_tokens, events, logout_tokens, web_sessions');
   return store;
 }

@@ -4,7 +4,7 @@ import {join} from 'node:path';
 import {fileURLToPath} from 'node:url';
 import {promisify} from 'node:util';
 import {stringify} from 'yaml';
-import {CLI_CLIENT_ID, INTROSPECTION_CLIENT} from './identity-provider.js';
+import {CLI_CLIENT_ID, INTROSPECTION_CLIENT, WEB_CLIENT} from './identity-provider.js';
 import {freePort, waitFor} from './ports.js';
 import {startDaemon, type Daemon} from './process.js';
 
@@ -75,6 +75,14 @@ export interface HubAuthOptions {
   port?: number;
 }
 
+/** hub-auth's `web` section for the stack's provider, whose web client expects it at `publicUrl` (identity-provider.ts, webHubUrl). */
+export const webSection = (publicUrl: string) => ({
+  enabled: true,
+  clientId: WEB_CLIENT.id,
+  clientSecret: {env: 'HUB_AUTH_WEB_CLIENT_SECRET'},
+  publicUrl,
+});
+
 /** The configuration file for one hub-auth, as the README describes it. */
 export async function writeHubAuthConfig(options: HubAuthOptions, port: number, monitoringPort: number): Promise<string> {
   await mkdir(options.dir, {recursive: true});
@@ -144,7 +152,12 @@ export function spawnHubAuth(
   bin = BIN,
 ): Daemon {
   return startDaemon(process.execPath, [...nodeOptions, bin, 'serve', '--config', configFile], {
-    env: {...process.env, ...env, HUB_AUTH_INTROSPECTION_SECRET: INTROSPECTION_CLIENT.secret},
+    env: {
+      ...process.env,
+      ...env,
+      HUB_AUTH_INTROSPECTION_SECRET: INTROSPECTION_CLIENT.secret,
+      HUB_AUTH_WEB_CLIENT_SECRET: WEB_CLIENT.secret,
+    },
     logFile,
   });
 }

@@ -55,6 +55,8 @@ const ALL_USERS = [...USERS, ...LOOKALIKE_USERS];
 export const CLI_CLIENT_ID = 'hub-cli';
 /** A machine account that pushes from CI with the client credentials grant. */
 export const ROBOT_CLIENT = {id: 'ci-robot', secret: 'ci-robot-secret-not-secret'};
+/** The web hub's confidential client (hub-auth's web.clientId), for the browser's sign-in at hub-auth. */
+export const WEB_CLIENT = {id: 'hub-web', secret: 'hub-web-secret-not-secret'};
 /** hub-auth's confidential client, for introspecting opaque access tokens. */
 export const INTROSPECTION_CLIENT = {id: 'hub-auth', secret: 'hub-auth-introspection-secret'};
 /**
@@ -146,6 +148,11 @@ export interface IdentityProviderOptions {
    * session): where hub-auth will listen, known before it starts (registry-stack.ts reserves its port).
    */
   backchannelLogoutUri?: string;
+  /**
+   * Where hub-auth's web hub is (its web.publicUrl): the web client is registered with its
+   * callback, its sign-in page as the post-logout redirect, and the back-channel logout URI.
+   */
+  webHubUrl?: string;
 }
 
 export const FORM_CONTENT_TYPE = 'application/x-www-form-urlencoded';
@@ -199,6 +206,22 @@ export async function startIdentityProvider(options: IdentityProviderOptions = {
         response_types: [],
         redirect_uris: [],
       },
+      ...(options.webHubUrl
+        ? [
+            {
+              client_id: WEB_CLIENT.id,
+              client_secret: WEB_CLIENT.secret,
+              token_endpoint_auth_method: 'client_secret_basic' as const,
+              grant_types: ['authorization_code'],
+              response_types: ['code' as const],
+              redirect_uris: [`${options.webHubUrl}/web/callback`],
+              post_logout_redirect_uris: [`${options.webHubUrl}/web/`],
+              ...(options.backchannelLogoutUri
+                ? {backchannel_logout_uri: options.backchannelLogoutUri, backchannel_logout_session_required: true}
+                : {}),
+            },
+          ]
+        : []),
       {
         client_id: INTROSPECTION_CLIENT.id,
         client_secret: INTROSPECTION_CLIENT.secret,

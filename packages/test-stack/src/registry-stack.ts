@@ -9,6 +9,7 @@ import {
   type HubAuth,
   type HubAuthOptions,
   type SigningFiles,
+  webSection,
 } from './hub-auth.js';
 import {startLoginStack, type LoginStack} from './login-stack.js';
 import {freePort} from './ports.js';
@@ -41,13 +42,19 @@ export interface RegistryStackOptions {
   registryBytesPerSecond?: number;
   /** The registry's port, when it must be this one (a port browsers block); a free one otherwise. */
   registryPort?: number;
+  /** hub-auth serves the web hub, with the provider's web client registered for it. */
+  web?: boolean;
 }
 
 export async function startRegistryStack(options: RegistryStackOptions = {}): Promise<RegistryStack> {
   assertPrograms(REGISTRY_PROGRAMS);
   // The provider sends back-channel logouts to hub-auth, which starts after it: its port is chosen first.
   const hubAuthPort = await freePort();
-  const login = await startLoginStack({backchannelLogoutUri: `http://127.0.0.1:${hubAuthPort}${BACKCHANNEL_LOGOUT_PATH}`});
+  const hubAuthUrl = `http://127.0.0.1:${hubAuthPort}`;
+  const login = await startLoginStack({
+    backchannelLogoutUri: `${hubAuthUrl}${BACKCHANNEL_LOGOUT_PATH}`,
+    ...(options.web ? {webHubUrl: hubAuthUrl} : {}),
+  });
   try {
     const parts = await startRegistryParts({
       dir: login.sandbox.dir,
@@ -56,7 +63,11 @@ export async function startRegistryStack(options: RegistryStackOptions = {}): Pr
         port: hubAuthPort,
         oidcIssuer: login.idp.issuer,
         publicRepositories: options.publicRepositories,
-        extra: {...options.hubAuth, ...(options.rules ? {policy: {rules: options.rules}} : {})},
+        extra: {
+          ...options.hubAuth,
+          ...(options.rules ? {policy: {rules: options.rules}} : {}),
+          ...(options.web ? {web: webSection(hubAuthUrl)} : {}),
+        },
       },
       registryBytesPerSecond: options.registryBytesPerSecond,
     });

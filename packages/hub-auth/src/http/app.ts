@@ -3,15 +3,20 @@ import Fastify, {LogController, type FastifyError, type FastifyInstance, type Fa
 import {registerAdminRoutes, type AdminAccess} from './routes/admin.js';
 import {registerBackchannelLogoutRoute} from './routes/backchannel-logout.js';
 import {registerHealthRoutes} from './routes/health.js';
-import {registerRepositoryListingRoute} from './routes/repositories.js';
+import {pullableRepositories, registerRepositoryListingRoute} from './routes/repositories.js';
 import {registerRevocationRoute} from './routes/revoke.js';
 import {registerTokenRoutes} from './routes/token.js';
 import {registerWellKnownRoutes} from './routes/well-known.js';
 import type {TokenServiceDeps} from '../service-deps.js';
+import {registerWebHub} from '@hub/web';
+import {webHubDeps, type WebHubSetUp} from './web.js';
 import {passedOn, quoted} from '@hub/common/quote';
 
-/** The HTTP app, built apart from `listen` so that tests can inject requests into it. */
-export function createApp(deps: TokenServiceDeps): FastifyInstance {
+/**
+ * The HTTP app, built apart from `listen` so that tests can inject requests into it; with the web
+ * hub under /web when `web` is given (web.enabled).
+ */
+export function createApp(deps: TokenServiceDeps, web?: WebHubSetUp): FastifyInstance {
   const app = Fastify({
     // Fairness between clients goes by their address: behind a proxy, the one it reports.
     trustProxy: deps.config.listen.trustProxy.length > 0 ? deps.config.listen.trustProxy : false,
@@ -35,10 +40,12 @@ export function createApp(deps: TokenServiceDeps): FastifyInstance {
   app.register(formBody);
   app.setErrorHandler((error: FastifyError, request, reply) => refuse(error, request, reply, deps));
   registerTokenRoutes(app, deps);
-  registerRepositoryListingRoute(app, deps);
+  const pullable = pullableRepositories(deps);
+  registerRepositoryListingRoute(app, deps, pullable);
   registerRevocationRoute(app, deps);
   registerWellKnownRoutes(app, deps);
   registerBackchannelLogoutRoute(app, deps);
+  if (web) registerWebHub(app, webHubDeps(deps, web, pullable));
   return app;
 }
 

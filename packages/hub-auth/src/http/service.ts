@@ -4,6 +4,7 @@ import type {TokenServiceDeps} from '../service-deps.js';
 import {accountBindings} from '../accounts/bindings.js';
 import {providerLogouts} from '../sessions/provider-logout.js';
 import {signInSessions} from '../sessions/sessions.js';
+import {webSessions} from '../sessions/web-sessions.js';
 import {readSecret, type TokenServiceConfig} from '../config.js';
 import {createMetrics, type TokenServiceMetrics} from '../metrics.js';
 import {defaultPolicy} from '../policy/acl.js';
@@ -73,6 +74,8 @@ export async function createTokenService(
       ),
   });
   const sessions = signInSessions(store, {maxRemembered: config.cacheSize});
+  const web = webSessions(store);
+  const webClientSecret = config.web.enabled ? await readSecret(config.web.clientSecret!, 'web.clientSecret', env) : undefined;
   const deps: TokenServiceDeps = withRequestWiring({
     config,
     signer: keys.signer,
@@ -83,7 +86,7 @@ export async function createTokenService(
     rules: config.policy.rules ?? defaultPolicy({publicRepositories: config.policy.publicRepositories}),
     bindings,
     sessions,
-    providerLogouts: providerLogouts(store, sessions, {clockSkewSeconds: config.oidc.clockSkewSeconds}),
+    providerLogouts: providerLogouts(store, sessions, web, {clockSkewSeconds: config.oidc.clockSkewSeconds}),
     tokenReuse: createTokenReuse({windowSeconds: config.tokenReuseSeconds, maxEntries: config.cacheSize}),
     metrics,
     logger,
@@ -93,7 +96,7 @@ export async function createTokenService(
     },
   });
   return {
-    app: createApp(deps),
+    app: createApp(deps, webClientSecret === undefined ? undefined : {clientSecret: webClientSecret, sessions: web}),
     monitoring: createMonitoringApp(deps, admin),
     ready: deps.ready,
     /** Ready as far as the identity provider goes: what provider-watch.ts waits for and names. */

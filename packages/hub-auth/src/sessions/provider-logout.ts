@@ -2,6 +2,7 @@ import {InvalidTokenError} from '../oidc/access-token-checks.js';
 import type {LogoutClaims} from '../oidc/logout-token-checks.js';
 import type {Store} from '../store/open-store.js';
 import type {RevocationTarget, SessionRecord, Sessions} from './sessions.js';
+import type {WebSessions} from './web-sessions.js';
 
 /**
  * What a provider's back-channel logout ends, once: the token's `jti` is recorded in the store in
@@ -26,14 +27,19 @@ const RECORD = `INSERT INTO logout_tokens (issuer, jti, expires_at) VALUES ($1, 
  * §2.7: with `sid`, that provider session; with `sub` alone, all of the person's. With both, the
  * person's sessions whose tokens carried no `sid` end too: hub-auth cannot tell them apart.
  */
-export function logoutTarget(claims: LogoutClaims): RevocationTarget {
+export function logoutTarget(claims: LogoutClaims): Exclude<RevocationTarget, {session: string}> {
   const {issuer, subject, providerSession} = claims;
   if (providerSession === undefined) return {issuer, subject};
   if (subject === undefined) return {issuer, providerSession};
   return {issuer, subject, providerSession, unrecordedToo: true};
 }
 
-export function providerLogouts(store: Store, sessions: Sessions, options: {clockSkewSeconds: number}): ProviderLogouts {
+export function providerLogouts(
+  store: Store,
+  sessions: Sessions,
+  web: Pick<WebSessions, 'endFor'>,
+  options: {clockSkewSeconds: number},
+): ProviderLogouts {
   return {
     end: (claims, nowSeconds) =>
       store.transaction(async (sql) => {
@@ -41,7 +47,10 @@ export function providerLogouts(store: Store, sessions: Sessions, options: {cloc
         const recorded = await sql.query(RECORD, [claims.issuer, claims.jti, claims.expiresAt + options.clockSkewSeconds]);
         if (recorded.length === 0)
           throw new InvalidTokenError('the logout token was used before (its jti was seen already): it ends nothing again');
-        return sessions.revoke(logoutTarget(claims), LOGOUT_REASON, nowSeconds, sql);
+        const target = logoutTarget(claims);
+        // The web hub's sessions of that person or provider session end with the same token (packages/hub-web).
+        await web.endFor(target, LOGOUT_REASON, nowSeconds, sql);
+        return sessions.revoke(target, LOGOUT_REASON, nowSeconds, sql);
       }),
   };
 }

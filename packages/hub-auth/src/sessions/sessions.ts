@@ -136,8 +136,11 @@ const RECHECK = `UPDATE sessions SET checked_at = GREATEST(checked_at, to_timest
   WHERE issuer = $1 AND subject = $2 AND revoked_at IS NULL AND (checked_at < to_timestamp($3) OR groups IS DISTINCT FROM $4::text[])`;
 const TOUCH = 'UPDATE sessions SET last_used_at = to_timestamp($2) WHERE id = $1 AND last_used_at < to_timestamp($2)';
 
-/** The WHERE clause and parameters (from $3 on: $1 and $2 are the time and the reason) of a target. */
-function targetClause(target: RevocationTarget): {where: string; params: unknown[]} {
+/**
+ * The WHERE clause and parameters (from $3 on: $1 and $2 are the time and the reason) of a target,
+ * for the sign-in sessions and the web sessions (web-sessions.ts) alike.
+ */
+export function targetClause(target: RevocationTarget): {where: string; params: unknown[]} {
   if ('session' in target) return {where: 'id = $3', params: [target.session]};
   if ('account' in target) return {where: 'account = $3', params: [target.account]};
   const parts = ['issuer = $3'];

@@ -82,6 +82,29 @@ const MIGRATIONS: ReadonlyArray<{version: number; name: string; statements: read
       )`,
     ],
   },
+  {
+    version: 3,
+    name: 'web sessions',
+    statements: [
+      // One row per web hub sign-in (packages/hub-web): the browser's cookie holds the id, this
+      // table its SHA-256 only, and no token of the provider's. Times are hub-auth's clock.
+      `CREATE TABLE web_sessions (
+        id_hash text PRIMARY KEY,
+        issuer text NOT NULL,
+        subject text NOT NULL,
+        account text NOT NULL,
+        groups text[] NOT NULL,
+        provider_session text,
+        created_at timestamptz NOT NULL,
+        expires_at timestamptz NOT NULL,
+        ended_at timestamptz,
+        ended_reason text
+      )`,
+      // Back-channel logout ends them by person or provider session; only live ones matter to it.
+      'CREATE INDEX web_sessions_holder ON web_sessions (issuer, subject) WHERE ended_at IS NULL',
+      'CREATE INDEX web_sessions_provider_session ON web_sessions (issuer, provider_session) WHERE ended_at IS NULL',
+    ],
+  },
 ];
 
 /**

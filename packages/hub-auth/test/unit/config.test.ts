@@ -10,6 +10,16 @@ const minimal = {
 };
 
 describe('hub-auth configuration', () => {
+  it('has the web hub off by default; on, it names its client, its secret and where browsers reach it', () => {
+    expect(parseConfig(minimal).web).toEqual({enabled: false, sessionLifetimeSeconds: 8 * 3600});
+    const web = {enabled: true, clientId: 'hub-web', clientSecret: {env: 'HUB_WEB_SECRET'}, publicUrl: 'https://hub.example.com'};
+    expect(parseConfig({...minimal, web}).web).toEqual({...web, sessionLifetimeSeconds: 8 * 3600});
+    expect(() => parseConfig({...minimal, web: {enabled: true, clientId: 'hub-web'}})).toThrow(
+      /web\.clientSecret: is required with web\.enabled: true[\s\S]*web\.publicUrl: is required/,
+    );
+    expect(() => parseConfig({...minimal, web: {...web, clientSecret: 'plain'}})).toThrow('web.clientSecret');
+  });
+
   it('fills the documented defaults', () => {
     const config = parseConfig(minimal);
     expect(config).toMatchObject({

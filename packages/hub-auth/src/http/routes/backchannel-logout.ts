@@ -8,7 +8,7 @@ import type {TokenServiceDeps} from '../../service-deps.js';
 /**
  * OpenID Connect Back-Channel Logout 1.0: the identity provider POSTs a `logout_token` here when a
  * person signs out there or is disabled, and the sign-in sessions it names end at once, on every
- * instance (sessions/provider-logout.ts). The operator registers this URL as the hub client's
+ * instance (sessions/provider-logout.ts), and so do the person's web hub sessions. The operator registers this URL as the hub client's
  * `backchannel_logout_uri` at the provider (README, Back-channel logout). Answers as §2.8 says:
  * 200 once the sessions have ended, 400 with a JSON error for a token that is not good, and 503
  * when hub-auth cannot act on it now (the store, or the provider's keys): the provider sends it
@@ -20,7 +20,11 @@ export function registerBackchannelLogoutRoute(app: FastifyInstance, deps: Token
   const {oidc, client} = deps.config;
   const options: LogoutTokenOptions = {
     issuer: oidc.issuer,
-    audience: oidc.backchannelLogout.clientIds ?? [client.clientId, ...(client.deviceClientId ? [client.deviceClientId] : [])],
+    audience: oidc.backchannelLogout.clientIds ?? [
+      client.clientId,
+      ...(client.deviceClientId ? [client.deviceClientId] : []),
+      ...(deps.config.web.enabled && deps.config.web.clientId ? [deps.config.web.clientId] : []),
+    ],
     clockSkewSeconds: oidc.clockSkewSeconds,
     algorithms: oidc.algorithms,
     keys: () => deps.verifier.providerKeys(),

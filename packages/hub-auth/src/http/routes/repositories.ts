@@ -35,7 +35,11 @@ const CATALOG_REUSE_MS = 30_000;
 /** The catalog token lives only as long as one listing takes. */
 const CATALOG_TOKEN_SECONDS = 60;
 
-export function registerRepositoryListingRoute(app: FastifyInstance, deps: TokenServiceDeps): void {
+/** The names of the registry's catalog the policy lets this requester pull. */
+export type PullableRepositories = (requester: Caller['requester']) => Promise<string[]>;
+
+/** One per app: the `hub images` listing and the web hub share its catalog read. */
+export function pullableRepositories(deps: TokenServiceDeps): PullableRepositories {
   const registry = new URL(deps.config.registry.url ?? `https://${deps.config.registry.host}`);
   let recent: {readAt: number; names: Promise<string[]>} | undefined;
   const catalog = (): Promise<string[]> => {
@@ -49,19 +53,24 @@ export function registerRepositoryListingRoute(app: FastifyInstance, deps: Token
     }
     return recent.names;
   };
+  return async (requester) => {
+    // What the caller may push to is read fresh (one catalog page each, from where it starts):
+    // a push just made shows at once, on whichever instance is asked, and only others' wait.
+    const own = namespacePrefixes(namesGranted(deps.rules, requester, 'push'));
+    const read = await Promise.all([catalog(), ...own.map((prefix) => readCatalog(registry, catalogToken(deps), prefix))]);
+    const names = [...new Set(read.flat())].filter(isValidRepositoryName);
+    return decide(
+      deps.rules,
+      requester,
+      names.map((name) => ({type: 'repository', name, actions: ['pull']})),
+    ).map((entry) => entry.name);
+  };
+}
 
+export function registerRepositoryListingRoute(app: FastifyInstance, deps: TokenServiceDeps, pullable: PullableRepositories): void {
   app.get(`/${REPOSITORY_LISTING}`, (request, reply) =>
     asCaller(request, reply, deps, async (requester) => {
-      // What the caller may push to is read fresh (one catalog page each, from where it starts):
-      // a push just made shows at once, on whichever instance is asked, and only others' wait.
-      const own = namespacePrefixes(namesGranted(deps.rules, requester, 'push'));
-      const read = await Promise.all([catalog(), ...own.map((prefix) => readCatalog(registry, catalogToken(deps), prefix))]);
-      const names = [...new Set(read.flat())].filter(isValidRepositoryName);
-      const visible = decide(
-        deps.rules,
-        requester,
-        names.map((name) => ({type: 'repository', name, actions: ['pull']})),
-      ).map((entry) => entry.name);
+      const visible = await pullable(requester);
       request.log.info({event: 'repositories', account: requester.account, listed: visible.length}, 'repositories listed');
       return {repositories: visible} satisfies RepositoryListing;
     }),

@@ -6,6 +6,7 @@ import type {TokenServiceDeps} from '../../../../src/service-deps.js';
 import {accountBindings, type AccountBindings} from '../../../../src/accounts/bindings.js';
 import {providerLogouts} from '../../../../src/sessions/provider-logout.js';
 import {signInSessions, type Sessions} from '../../../../src/sessions/sessions.js';
+import {webSessions} from '../../../../src/sessions/web-sessions.js';
 import {embedded} from '../../../stores.js';
 import {parseConfig} from '../../../../src/config.js';
 import {generateSigningMaterial} from '../../../../src/tokens/keygen.js';
@@ -102,7 +103,7 @@ export function service(
     rules: defaultPolicy({publicRepositories: []}),
     bindings: options.bindings ?? sharedBindings,
     sessions: options.sessions ?? sharedSessions,
-    providerLogouts: providerLogouts(store, options.sessions ?? sharedSessions, {clockSkewSeconds: 30}),
+    providerLogouts: providerLogouts(store, options.sessions ?? sharedSessions, webSessions(store), {clockSkewSeconds: 30}),
     tokenReuse: createTokenReuse({windowSeconds: config.tokenReuseSeconds, maxEntries: config.cacheSize}),
     metrics: createMetrics(),
     logger: pino({level: 'info'}, logStream),

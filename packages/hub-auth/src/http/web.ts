@@ -1,0 +1,68 @@
+import {randomUUID} from 'node:crypto';
+import type {WebDeps} from '@hub/web';
+import {DEFAULT_SCOPES} from '@hub/protocol/default-scopes';
+import type {TokenServiceDeps} from '../service-deps.js';
+import type {WebSessions} from '../sessions/web-sessions.js';
+import type {PullableRepositories} from './routes/repositories.js';
+
+/**
+ * What hub-auth gives the web hub (packages/hub-web): the person behind a provider token, found
+ * as for a token request; the repositories and registry tokens the policy allows them, pull only.
+ */
+
+/** A page's registry reads take a few seconds at most. */
+const PULL_TOKEN_SECONDS = 60;
+
+export interface WebHubSetUp {
+  clientSecret: string;
+  sessions: WebSessions;
+}
+
+export function webHubDeps(deps: TokenServiceDeps, setUp: WebHubSetUp, pullable: PullableRepositories): WebDeps {
+  const {config} = deps;
+  const web = config.web;
+  const audience = config.client.audience ?? config.oidc.audience[0]!;
+  return {
+    publicUrl: new URL(web.publicUrl!),
+    oidc: {
+      issuer: config.oidc.issuer,
+      clientId: web.clientId!,
+      clientSecret: setUp.clientSecret,
+      // The token must pass as hub's own does: the same audience, asked for as hub's login asks (src/auth/oidc.ts).
+      // No offline_access: the web hub keeps no provider token.
+      authorizationParameters: {
+        scope: (config.client.scopes || DEFAULT_SCOPES)
+          .split(' ')
+          .filter((scope) => scope !== 'offline_access')
+          .join(' '),
+        audience,
+        ...(URL.canParse(audience) ? {resource: audience} : {}),
+      },
+    },
+    async personOf(accessToken, clientAddress) {
+      const {requester, holder} = await deps.callerOf(accessToken, clientAddress);
+      return {issuer: holder.issuer, subject: holder.subject, account: requester.account, groups: requester.groups};
+    },
+    pullableRepositories: (person) => pullable(person),
+    pullToken(person, repository) {
+      const access = deps.decide(person, [{type: 'repository', name: repository, actions: ['pull']}]);
+      if (!access.some((scope) => scope.actions.includes('pull'))) return undefined;
+      const now = deps.nowSeconds();
+      return deps.signer.sign({
+        iss: config.issuer,
+        sub: person.account,
+        aud: config.service,
+        exp: now + PULL_TOKEN_SECONDS,
+        nbf: now,
+        iat: now,
+        jti: randomUUID(),
+        access: [{type: 'repository', name: repository, actions: ['pull']}],
+      });
+    },
+    registry: {url: new URL(web.registryUrl ?? config.registry.url ?? `https://${config.registry.host}`), host: config.registry.host},
+    sessions: setUp.sessions,
+    sessionLifetimeSeconds: web.sessionLifetimeSeconds,
+    nowSeconds: deps.nowSeconds,
+    logger: deps.logger,
+  };
+}

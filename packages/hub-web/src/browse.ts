@@ -1,0 +1,122 @@
+import type {FastifyInstance, FastifyReply, FastifyRequest} from 'fastify';
+import {isValidRepositoryName} from '@hub/protocol/repository-name';
+import type {Html} from './html.js';
+import {isIndex, platformImages, platformName, compressedSize} from './image-manifest.js';
+import type {Viewer} from './pages/layout.js';
+import {page} from './pages/layout.js';
+import {imageContent, indexContent} from './pages/image.js';
+import {messagePage} from './pages/messages.js';
+import {repositoriesContent} from './pages/repositories.js';
+import {orderedTags, repositoryContent, tagOrderOf, type TagSummary} from './pages/repository.js';
+import {pageOf, REPOSITORIES, WEB_PREFIX} from './paths.js';
+import {NotInRegistryError, registryReads, RegistryUnavailableError, type RegistryReads} from './registry-reads.js';
+import type {SignedInCheck} from './sign-in.js';
+import type {WebDeps} from './web-deps.js';
+
+/** Tags summed up on a repository's page (the first by name): each is a manifest read, and more are a filter away. */
+const TAGS_SHOWN = 100;
+/** Registry reads at once for one page. */
+const READS_AT_ONCE = 8;
+
+const send = (reply: FastifyReply, status: number, content: Html) =>
+  reply.code(status).header('cache-control', 'no-store').type('text/html; charset=utf-8').send(content.text);
+
+/** The pages of what one may pull: the repositories, a repository's tags, an image. */
+export function registerBrowsing(web: FastifyInstance, deps: WebDeps, signedIn: SignedInCheck): void {
+  const reads = registryReads(deps.registry.url);
+
+  web.get('/', async (request, reply) => {
+    const who = await signedIn(request, reply);
+    if (!who) return reply;
+    const query = request.query as Record<string, unknown>;
+    return answer(request, reply, who.viewer, async () =>
+      page(
+        'Repositories',
+        repositoriesContent(await deps.pullableRepositories(who.person), String(query.q ?? ''), Number(query.page ?? 1)),
+        who.viewer,
+      ),
+    );
+  });
+
+  web.get(`${REPOSITORIES.slice(WEB_PREFIX.length)}/*`, async (request, reply) => {
+    const who = await signedIn(request, reply);
+    if (!who) return reply;
+    const {repository, reference} = pageOf((request.params as {'*': string})['*']);
+    // Not a name, not one the policy lets this person pull, or not in the registry: one and the same 404.
+    const token = isValidRepositoryName(repository) && reference !== '' ? deps.pullToken(who.person, repository) : undefined;
+    if (token === undefined) return send(reply, 404, messagePage(404, undefined, undefined, who.viewer));
+    return answer(request, reply, who.viewer, async () => {
+      if (reference === undefined) {
+        const query = request.query as Record<string, unknown>;
+        const filter = String(query.q ?? '').trim();
+        const tags = (await reads.tags(repository, token)).filter((tag) => tag.includes(filter));
+        const summaries = await inTurns(tags.slice(0, TAGS_SHOWN), (tag) => tagSummary(reads, repository, tag, token));
+        const order = tagOrderOf(query.sort);
+        const listing = {tags: orderedTags(summaries, order), filter, order, moreTags: tags.length - summaries.length};
+        return page(repository, repositoryContent(deps.registry.host, repository, listing), who.viewer);
+      }
+      const {digest, manifest} = await reads.manifest(repository, reference, token);
+      const view = {
+        registryHost: deps.registry.host,
+        repository,
+        tag: reference.startsWith('sha256:') ? undefined : reference,
+        digest,
+        manifest,
+      };
+      if (isIndex(manifest)) return page(`${repository}@${digest}`, indexContent(view), who.viewer);
+      const config = await reads.config(repository, manifest.config?.digest ?? '', token);
+      return page(`${repository}@${digest}`, imageContent(view, config), who.viewer);
+    });
+  });
+}
+
+/** The page `build` makes, or the page that says why there is none: 404 for what the registry does not have, 503 when it cannot be read. */
+async function answer(request: FastifyRequest, reply: FastifyReply, viewer: Viewer, build: () => Promise<Html>): Promise<FastifyReply> {
+  try {
+    return send(reply, 200, await build());
+  } catch (error) {
+    if (error instanceof NotInRegistryError) return send(reply, 404, messagePage(404, undefined, undefined, viewer));
+    // What failed, for the person; where and how (the registry's internal address, its answer) is for the operator's log.
+    request.log.warn({event: 'web', reason: (error as Error).message}, 'registry not read for a web page');
+    const detail =
+      error instanceof RegistryUnavailableError
+        ? 'The registry did not answer as it should just now; try again in a moment.'
+        : 'The list of repositories could not be read just now; try again in a moment.';
+    return send(reply, 503, messagePage(503, undefined, detail, viewer));
+  }
+}
+
+async function tagSummary(reads: RegistryReads, repository: string, tag: string, token: string): Promise<TagSummary> {
+  const {digest, manifest} = await reads.manifest(repository, tag, token);
+  const images = isIndex(manifest)
+    ? await Promise.all(
+        platformImages(manifest).map(async (entry) => ({entry, read: await reads.manifest(repository, entry.digest, token)})),
+      )
+    : [{entry: undefined, read: {digest, manifest}}];
+  const platforms = await Promise.all(
+    images.map(async ({entry, read}) => {
+      const config = read.manifest.config ? await reads.config(repository, read.manifest.config.digest, token) : {};
+      return {
+        platform: platformName(entry?.platform ?? config),
+        digest: read.digest,
+        size: compressedSize(read.manifest),
+        created: config.created,
+      };
+    }),
+  );
+  return {tag, digest, platforms};
+}
+
+/** `work` for each item, a few at a time, in the items' order. */
+async function inTurns<T, R>(items: readonly T[], work: (item: T) => Promise<R>): Promise<R[]> {
+  const results: R[] = new Array(items.length);
+  let next = 0;
+  const worker = async () => {
+    while (next < items.length) {
+      const index = next++;
+      results[index] = await work(items[index]!);
+    }
+  };
+  await Promise.all(Array.from({length: Math.min(READS_AT_ONCE, items.length)}, worker));
+  return results;
+}

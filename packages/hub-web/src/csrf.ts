@@ -1,0 +1,28 @@
+import {createHash, timingSafeEqual} from 'node:crypto';
+
+/**
+ * Protection of state-changing requests (sign-out) from other sites, twice over: the browser's own
+ * word on where the request comes from (Origin, Sec-Fetch-Site) must be this origin, and the form
+ * must carry a token only a page of this session shows. The token is a hash of the session id, so
+ * nothing more is stored and the id cannot be had from it.
+ */
+
+export function csrfTokenFor(sessionId: string): string {
+  return createHash('sha256').update(`hub-web csrf\0${sessionId}`).digest('base64url');
+}
+
+export function csrfTokenMatches(sessionId: string, token: unknown): boolean {
+  if (typeof token !== 'string') return false;
+  const expected = Buffer.from(csrfTokenFor(sessionId));
+  const given = Buffer.from(token);
+  return given.length === expected.length && timingSafeEqual(given, expected);
+}
+
+/** Why the request is not from a page of this origin, or undefined when it is. */
+export function crossSiteProblem(headers: Record<string, string | string[] | undefined>, origin: string): string | undefined {
+  const site = headers['sec-fetch-site'];
+  if (site !== undefined && site !== 'same-origin') return `the request comes from another site (Sec-Fetch-Site: ${String(site)})`;
+  const from = headers.origin;
+  if (from !== undefined && from !== origin) return `the request comes from another origin (${String(from)})`;
+  return undefined;
+}

@@ -1,0 +1,45 @@
+import {html, type Html} from '../html.js';
+import {HOME, repositoryPath} from '../paths.js';
+
+/** Names on one page of the list; further pages follow, and a filter narrows them. */
+export const PAGE_SIZE = 200;
+
+/** A name's namespace: its first path component, or none for a name of one component. */
+const namespaceOf = (name: string) => (name.includes('/') ? name.slice(0, name.indexOf('/')) : '');
+
+const pageLink = (filter: string, page: number, label: string, rel: string) =>
+  html`<a rel="${rel}" href="${HOME}?${new URLSearchParams({q: filter, page: String(page)}).toString()}">${label}</a>`;
+
+/** The repositories one may pull, grouped by namespace, narrowed to those whose name holds `filter`; page `page` (from 1) of them. */
+export function repositoriesContent(names: readonly string[], filter: string, page = 1): Html {
+  const wanted = filter.trim().toLowerCase();
+  const matching = names.filter((name) => name.includes(wanted)).sort();
+  const pages = Math.max(1, Math.ceil(matching.length / PAGE_SIZE));
+  const current = Math.min(Math.max(1, Math.floor(page) || 1), pages);
+  const shown = matching.slice((current - 1) * PAGE_SIZE, current * PAGE_SIZE);
+  const groups = new Map<string, string[]>();
+  for (const name of shown) groups.set(namespaceOf(name), [...(groups.get(namespaceOf(name)) ?? []), name]);
+  return html`<h1>Repositories you may pull</h1>
+    <form method="get" action="${HOME}" role="search">
+      <label for="filter">Filter by name</label>
+      <input type="search" id="filter" name="q" value="${filter}" />
+      <button type="submit">Filter</button>
+    </form>
+    <p class="muted">${matching.length} of ${names.length} repositories${pages > 1 ? `, page ${current} of ${pages}` : ''}.</p>
+    ${[...groups].map(
+      ([namespace, inside]) =>
+        html`<section>
+          <h2>${namespace === '' ? 'Top level' : namespace}</h2>
+          <ul class="names">
+            ${inside.map((name) => html`<li><a href="${repositoryPath(name)}">${name}</a></li>`)}
+          </ul>
+        </section>`,
+    )}
+    ${
+      pages > 1 &&
+      html`<nav aria-label="Pages">
+        ${current > 1 && pageLink(filter, current - 1, 'Previous page', 'prev')}
+        ${current < pages && pageLink(filter, current + 1, 'Next page', 'next')}
+      </nav>`
+    }`;
+}

@@ -1,0 +1,114 @@
+import {createHash} from 'node:crypto';
+import {LRUCache} from 'lru-cache';
+import {fetch} from 'undici';
+import type {z} from 'zod';
+import {imageConfigSchema, MANIFEST_MEDIA_TYPES, manifestSchema, tagListSchema, type ImageConfig, type Manifest} from './image-manifest.js';
+
+/**
+ * The web hub's reads of the registry, server-side, each with a registry token hub-auth signed for
+ * the person (pull of that repository only). Manifests and config blobs are content-addressed, so
+ * what was read by digest is kept, in bounded memory; the key holds the repository too, since a
+ * digest read in one repository says nothing of whether another holds it.
+ */
+
+const READ_TIMEOUT_MS = 10_000;
+/** Manifests and configs are a few kB each: this keeps thousands. */
+const CACHE_BYTES = 16 * 1024 * 1024;
+/** Tags shown of one repository: one page of the registry's list. */
+export const MAX_TAGS = 1000;
+
+/** The registry did not answer, or not as a registry does: the page says so (503). */
+export class RegistryUnavailableError extends Error {
+  override name = 'RegistryUnavailableError';
+}
+
+/** The registry has no such repository, tag or digest: the same 404 as a repository one may not pull. */
+export class NotInRegistryError extends Error {
+  override name = 'NotInRegistryError';
+}
+
+export interface ManifestRead {
+  digest: string;
+  manifest: Manifest;
+}
+
+export interface RegistryReads {
+  tags(repository: string, token: string): Promise<string[]>;
+  manifest(repository: string, reference: string, token: string): Promise<ManifestRead>;
+  config(repository: string, digest: string, token: string): Promise<ImageConfig>;
+}
+
+const isDigest = (reference: string) => /^sha256:[a-f0-9]{64}$/.test(reference);
+const sha256 = (body: Uint8Array) => `sha256:${createHash('sha256').update(body).digest('hex')}`;
+
+export function registryReads(registry: URL): RegistryReads {
+  const cache = new LRUCache<string, {value: unknown; bytes: number}>({maxSize: CACHE_BYTES, sizeCalculation: (entry) => entry.bytes});
+
+  async function read(path: string, token: string, accept: string): Promise<Uint8Array> {
+    const url = new URL(path, registry);
+    let response;
+    try {
+      response = await fetch(url, {headers: {authorization: `Bearer ${token}`, accept}, signal: AbortSignal.timeout(READ_TIMEOUT_MS)});
+    } catch (error) {
+      throw new RegistryUnavailableError(`${url.origin} cannot be reached: ${(error as Error).message}`);
+    }
+    const body = new Uint8Array(await response.arrayBuffer());
+    if (response.status === 404) throw new NotInRegistryError(`${url.pathname}: not in the registry`);
+    if (!response.ok) throw new RegistryUnavailableError(`${url.origin} answered HTTP ${response.status} for ${url.pathname}`);
+    return body;
+  }
+
+  function parsed<T>(schema: z.ZodType<T>, body: Uint8Array, what: string): T {
+    try {
+      return schema.parse(JSON.parse(Buffer.from(body).toString('utf8')));
+    } catch {
+      throw new RegistryUnavailableError(`the registry's ${what} is not one the web hub can read`);
+    }
+  }
+
+  /** A digest's content, read once and kept; a body that does not hash to its digest is refused. */
+  async function byDigest<T>(key: string, digest: string, load: () => Promise<Uint8Array>, parse: (body: Uint8Array) => T): Promise<T> {
+    const kept = cache.get(key);
+    if (kept) return kept.value as T;
+    const body = await load();
+    if (sha256(body) !== digest) throw new RegistryUnavailableError(`the registry's answer for ${digest} does not match that digest`);
+    const value = parse(body);
+    cache.set(key, {value, bytes: body.byteLength + key.length});
+    return value;
+  }
+
+  const manifestPath = (repository: string, reference: string) => `/v2/${repository}/manifests/${reference}`;
+  const accept = MANIFEST_MEDIA_TYPES.join(', ');
+
+  return {
+    async tags(repository, token) {
+      const body = await read(`/v2/${repository}/tags/list?n=${MAX_TAGS}`, token, 'application/json');
+      return [...(parsed(tagListSchema, body, `tag list of ${repository}`).tags ?? [])].sort();
+    },
+    async manifest(repository, reference, token) {
+      const parse = (body: Uint8Array) => parsed(manifestSchema, body, `manifest of ${repository}`);
+      if (isDigest(reference)) {
+        const manifest = await byDigest(
+          `manifest:${repository}@${reference}`,
+          reference,
+          () => read(manifestPath(repository, reference), token, accept),
+          parse,
+        );
+        return {digest: reference, manifest};
+      }
+      // A tag moves: read each time, and kept under the digest it names now.
+      const body = await read(manifestPath(repository, reference), token, accept);
+      const digest = sha256(body);
+      const manifest = parse(body);
+      cache.set(`manifest:${repository}@${digest}`, {value: manifest, bytes: body.byteLength});
+      return {digest, manifest};
+    },
+    config: (repository, digest, token) =>
+      byDigest(
+        `config:${repository}@${digest}`,
+        digest,
+        () => read(`/v2/${repository}/blobs/${digest}`, token, 'application/octet-stream'),
+        (body) => parsed(imageConfigSchema, body, `image config of ${repository}`),
+      ),
+  };
+}

@@ -1,0 +1,57 @@
+import type {FastifyBaseLogger} from 'fastify';
+
+/**
+ * What hub-auth gives the web hub: who a person is, what the policy lets them pull and the
+ * registry tokens for it come through these functions, so that the web hub knows nothing of
+ * hub-auth's inside.
+ */
+
+/** Who is signed in, as the policy sees them. */
+export interface Person {
+  issuer: string;
+  subject: string;
+  account: string;
+  groups: readonly string[];
+}
+
+/** The web sessions, in hub-auth's store: any instance serves any of them. Ids are stored hashed. */
+export interface WebSessionStore {
+  create(session: {
+    idHash: string;
+    person: Person;
+    providerSession: string | undefined;
+    nowSeconds: number;
+    expiresAt: number;
+  }): Promise<void>;
+  /** The person of a session that has neither ended nor expired. */
+  find(idHash: string, nowSeconds: number): Promise<Person | undefined>;
+  end(idHash: string, nowSeconds: number): Promise<void>;
+}
+
+export interface WebDeps {
+  /** Where browsers reach hub-auth: the origin of the redirect URI and of the cookies. */
+  publicUrl: URL;
+  oidc: {
+    issuer: string;
+    clientId: string;
+    clientSecret: string;
+    /** The sign-in request's scope and audience, as the CLI's login asks for them. */
+    authorizationParameters: Record<string, string>;
+  };
+  /** Who the provider's access token is for, checked as a token request's is; rejects with a message for the person. */
+  personOf(accessToken: string, clientAddress: string): Promise<Person>;
+  /** The repositories the policy lets the person pull, from the registry's catalog. */
+  pullableRepositories(person: Person): Promise<string[]>;
+  /** A registry token to pull this repository, or undefined when the policy does not let the person pull it. */
+  pullToken(person: Person, repository: string): string | undefined;
+  registry: {
+    /** Where hub-auth reaches the registry. */
+    url: URL;
+    /** The name people pull by (`docker pull HOST/NAME`). */
+    host: string;
+  };
+  sessions: WebSessionStore;
+  sessionLifetimeSeconds: number;
+  nowSeconds(): number;
+  logger: FastifyBaseLogger;
+}
