@@ -380,7 +380,7 @@ describe.runIf(e2eEnabled())('hub login refuses hostile and broken input, and st
     const file = join(sandbox.configDir, 'insecure-sessions.json');
     expect((await stat(file)).mode & 0o777).toBe(0o600);
     const stored = JSON.parse(await readFile(file, 'utf8')) as {sessions: Record<string, {accessToken: string}>};
-    const accessToken = stored.sessions[REGISTRY]!.accessToken;
+    const accessToken = stored.sessions[`alice@${REGISTRY}`]!.accessToken;
 
     const token = await runHub(['token', REGISTRY], noKeyring);
     expect(token.code).toBe(0);
