@@ -119,7 +119,7 @@ import {createRequire} from 'node:module';
 const {AsyncEntry} = createRequire(import.meta.url)(process.argv[3]);
 const {KeychainStore} = await import(process.argv[1]);
 const start = performance.now();
-if (!(await new KeychainStore().read(process.argv[2]))) throw new Error('no session in the keychain');
+if (!(await new KeychainStore().read(process.argv[2], process.argv[4]))) throw new Error('no session in the keychain');
 const read = performance.now() - start;
 const constructed = performance.now();
 new AsyncEntry('hub-bench-probe', 'none');
@@ -171,7 +171,7 @@ async function breakDownHelper(ctx: BenchContext, getMs: number, nodeMs: number)
     const probe = JSON.parse(
       await runCommand(
         process.execPath,
-        ['--import', 'tsx', '--input-type=module', '-e', KEYCHAIN_PROBE, keychain, ctx.registryHost, KEYRING_ADDON],
+        ['--import', 'tsx', '--input-type=module', '-e', KEYCHAIN_PROBE, keychain, ctx.registryHost, KEYRING_ADDON, 'alice'],
         {env: ctx.env},
       ),
     ) as {read: number; session: number};

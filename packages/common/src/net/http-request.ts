@@ -1,4 +1,4 @@
-import {getGlobalDispatcher, Headers, interceptors, request, Response} from 'undici';
+import {Agent, Dispatcher, getGlobalDispatcher, Headers, interceptors, request, Response} from 'undici';
 
 export interface HttpRequestOptions {
   headers: Record<string, string>;
@@ -19,7 +19,7 @@ const MAX_REDIRECTIONS = 20;
  * none: a 307 or 308 would resend it, with the access token in it, wherever it points.
  */
 export async function httpRequest(url: string | URL, {headers, form, signal}: HttpRequestOptions): Promise<Response> {
-  const dispatcher = getGlobalDispatcher();
+  const dispatcher = undiciDispatcher();
   const answer = await request(url, {
     signal,
     ...(form
@@ -40,4 +40,18 @@ export async function httpRequest(url: string | URL, {headers, form, signal}: Ht
     return new Response(null, {status: answer.statusCode, headers: received});
   }
   return new Response(answer.body, {status: answer.statusCode, headers: received});
+}
+
+let ownAgent: Agent | undefined;
+
+/**
+ * The process's dispatcher (a proxy's, where one is named), unless it is Node's own: Node's fetch
+ * (undici 6 inside Node 20), once used (openid-client's refresh uses it), installs its Agent as the
+ * global one when this undici loaded later, and undici 7's interceptors cannot drive it ("invalid
+ * onError method"): the registry's challenge after a refresh failed, and docker went without its
+ * identity token.
+ */
+function undiciDispatcher(): Dispatcher {
+  const global = getGlobalDispatcher();
+  return global instanceof Dispatcher ? global : (ownAgent ??= new Agent());
 }

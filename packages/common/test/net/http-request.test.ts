@@ -1,5 +1,7 @@
 import {createServer, type IncomingMessage, type Server} from 'node:http';
+import {execFile} from 'node:child_process';
 import type {AddressInfo} from 'node:net';
+import {promisify} from 'node:util';
 import {afterEach, describe, expect, it} from 'vitest';
 import {fetch} from 'undici';
 import {freeBlockedPort} from '@hub/test-stack/ports';
@@ -64,5 +66,19 @@ describe('httpRequest', () => {
     const response = await httpRequest(server.origin, {headers: {}, signal: signal()});
     expect(response.status).toBe(204);
     expect(await response.text()).toBe('');
+  });
+
+  it('follows a redirect after Node’s own fetch has installed its dispatcher (openid-client’s refresh uses it)', async () => {
+    const other = await serve(() => [200, {}, 'there']);
+    const first = await serve(() => [302, {location: `${other.origin}/there`}, '']);
+    // In a process of its own: in this one undici 7 loaded first, and Node's fetch took its dispatcher.
+    const script = [
+      `await fetch(${JSON.stringify(other.origin)});`,
+      `const {httpRequest} = await import(${JSON.stringify(new URL('../../src/net/http-request.ts', import.meta.url).href)});`,
+      `const response = await httpRequest(${JSON.stringify(first.origin)}, {headers: {}, signal: AbortSignal.timeout(5000)});`,
+      'process.stdout.write(await response.text());',
+    ].join('\n');
+    const {stdout} = await promisify(execFile)(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', script]);
+    expect(stdout).toBe('there');
   });
 });
