@@ -14,7 +14,14 @@ const ROOT = fileURLToPath(new URL('.', import.meta.url));
  * which answers docker without any flow: both entry and flows use it, and it works through the
  * context's stores, clock and network, so it sits between flows and context.
  */
-const ENTRY = ['src/start.ts', 'src/cli.ts', 'src/fast-path.ts', 'src/code-cache.ts', 'src/docker/credential-helper-main.ts'];
+const ENTRY = [
+  'src/start.ts',
+  'src/cli.ts',
+  'src/fast-path.ts',
+  'src/code-cache.ts',
+  'src/docker/credential-helper-main.ts',
+  'src/kubelet/credential-provider-main.ts',
+];
 const COMMANDS = [
   'src/commands/**',
   'src/base-command.ts',
@@ -26,7 +33,7 @@ const COMMANDS = [
 const FLOWS = ['src/flows/**', 'src/doctor/**'];
 const SESSION = ['src/session/**'];
 const CONTEXT = ['src/context.ts'];
-const ADAPTERS = ['src/auth/**', 'src/config/**', 'src/docker/**', 'src/registry/**', 'src/store/**', 'src/io/**'];
+const ADAPTERS = ['src/auth/**', 'src/config/**', 'src/docker/**', 'src/kubelet/**', 'src/registry/**', 'src/store/**', 'src/io/**'];
 
 /**
  * What docker-credential-hub and the fast path load before they answer (found from their entry
@@ -83,7 +90,7 @@ const restrict = (files, patterns) => ({files, rules: {'@typescript-eslint/no-re
  * Each layer with what lies above it, in one block per layer: ESLint replaces (does not merge) a
  * rule's options when two blocks match a file.
  */
-const ENTRY_NAMES = ['cli', 'start', 'fast-path', 'code-cache', 'credential-helper-main'];
+const ENTRY_NAMES = ['cli', 'start', 'fast-path', 'code-cache', 'credential-helper-main', 'credential-provider-main'];
 const COMMAND_NAMES = ['commands', 'base-command', 'transfer-command', 'command-not-found', 'error-output', 'usage-error'];
 const LAYERS = [
   {files: ENTRY, above: []},

@@ -1,11 +1,14 @@
-import {rm} from 'node:fs/promises';
+import {mkdtemp, rm} from 'node:fs/promises';
+import {tmpdir} from 'node:os';
 import {delimiter, join} from 'node:path';
+import {registryAudience} from '@hub/protocol/registry-audience';
 import {linkHubBins} from '@hub/test-stack/hub-bins';
 import {SERVICE, spawnHubAuth, TOKEN_ISSUER} from '@hub/test-stack/hub-auth';
 import {E2E_PROGRAMS, assertPrograms} from '@hub/test-stack/prerequisites';
 import type {Daemon} from '@hub/test-stack/process';
 import {REGISTRY_PROGRAMS, startRegistryStack, type RegistryStack} from '@hub/test-stack/registry-stack';
 import {startRegistry, type Registry} from '@hub/test-stack/registry';
+import {serviceAccountClaims, workloadSigner} from '@hub/test-stack/workload-issuer';
 
 /** Everything the benchmarks run besides what the end-to-end tests already need. */
 export const BENCH_PROGRAMS = [...E2E_PROGRAMS, ...REGISTRY_PROGRAMS, 'docker-credential-secretservice', 'htpasswd', 'taskset'];
@@ -45,6 +48,13 @@ export interface BenchSettings {
 }
 
 const MB = 1024 * 1024;
+
+/** The cluster whose pods hub-kubelet-credential-provider answers for; its keys reach hub-auth as a file. */
+const BENCH_CLUSTER = {
+  name: 'cluster',
+  issuer: 'https://kubernetes.bench.test',
+  robot: '{kubernetes.io.namespace}/{kubernetes.io.serviceaccount.name}',
+};
 
 export function benchSettings(smoke: boolean): BenchSettings {
   return smoke
@@ -109,6 +119,8 @@ export interface BenchContext {
   dir: string;
   /** host:port of the registry behind hub-auth. */
   registryHost: string;
+  /** A service-account token of the bench's cluster (pod service account bench/puller), good for an hour: what the kubelet hands its credential provider. */
+  podToken: string;
   /**
    * Restarts the registry behind hub-auth on empty storage, on the same address. A push to a
    * fresh repository of a registry that already holds the layers is no transfer: dockerd mounts
@@ -129,7 +141,16 @@ export interface BenchContext {
 export async function startBench(settings: BenchSettings, log: (message: string) => void): Promise<BenchContext> {
   assertPrograms(BENCH_PROGRAMS);
   log('bringing up the stack: identity provider, keyring, Chromium, hub-auth, registry, dockerd');
-  const stack = await startRegistryStack();
+  const cluster = await workloadSigner(BENCH_CLUSTER.issuer);
+  const keysDir = await mkdtemp(join(tmpdir(), 'hub-bench-keys-'));
+  const jwksFile = join(keysDir, 'cluster-jwks.json');
+  await cluster.writeJwksFile(jwksFile);
+  const stack = await startRegistryStack({hubAuth: {workloads: {issuers: [{...BENCH_CLUSTER, jwksFile}]}}}).catch(
+    async (error: unknown) => {
+      await rm(keysDir, {recursive: true, force: true});
+      throw error;
+    },
+  );
   let registry: Registry = stack.registry;
   // stack.stop() stops the hub-auth it started; one started again here is this context's to stop.
   let restartedHubAuth: Daemon | undefined;
@@ -145,6 +166,7 @@ export async function startBench(settings: BenchSettings, log: (message: string)
       env: {...stack.env, PATH: `${bin}${delimiter}${stack.env.PATH}`},
       dir: stack.sandbox.dir,
       registryHost: stack.registry.host,
+      podToken: await cluster.mint(serviceAccountClaims('bench', 'puller'), registryAudience(stack.registry.host), {expiresIn: 3600}),
       async freshRegistry() {
         await registry.stop();
         if (generation > 0) await rm(join(stack.sandbox.dir, `registry-${generation}`), {recursive: true});
@@ -165,10 +187,12 @@ export async function startBench(settings: BenchSettings, log: (message: string)
         await restartedHubAuth?.stop();
         await registry.stop();
         await stack.stop();
+        await rm(keysDir, {recursive: true, force: true});
       },
     };
   } catch (error) {
     await stack.stop();
+    await rm(keysDir, {recursive: true, force: true});
     throw error;
   }
 }

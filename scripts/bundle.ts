@@ -8,6 +8,8 @@
  * ES module loader):
  * - credential-helper-main: docker-credential-hub, which docker starts for each operation on a
  *   hub registry;
+ * - credential-provider-main: hub-kubelet-credential-provider, which the kubelet starts before a
+ *   pod whose image is on a hub registry;
  * - start: what `hub` does first, the answers it gives without oclif (`--version`, `status`)
  *   and the loading of
  * - cli: every other command, with oclif and dockerode inside (src/cli.ts), whose V8 code
@@ -96,7 +98,11 @@ const common: BuildOptions = {
 };
 
 await Promise.all([
-  build({...common, entryPoints: ['src/docker/credential-helper-main.ts', 'src/start.ts'], external: dependencies}),
+  build({
+    ...common,
+    entryPoints: ['src/docker/credential-helper-main.ts', 'src/kubelet/credential-provider-main.ts', 'src/start.ts'],
+    external: dependencies,
+  }),
   build({
     ...common,
     entryPoints: ['src/cli.ts'],

@@ -87,7 +87,7 @@ export function registryClient(registry: Registry, credentials: RegistryCredenti
     const response = await send(url, {authorization: `Basic ${basic}`, accept: 'application/json'});
     if (response.ok || allowed.includes(response.status)) return response;
     if (response.status === 401) {
-      throw new HubError(`The registry's token service refused your credentials.`, {
+      throw new HubError(`The registry's token service refused your credentials${await serviceMessage(response)}.`, {
         code: 'unauthorized',
         suggestions: [`Run \`hub login ${registry.host}\`.`],
       });

@@ -187,6 +187,7 @@ describe('the packed packages', () => {
       'oclif.manifest.json',
       'bin/run.cjs',
       'bin/docker-credential-hub.cjs',
+      'bin/hub-kubelet-credential-provider.cjs',
       'dist/bundle/cli.cjs.v8-cache',
     ]) {
       expect(paths, path).toContain(path);

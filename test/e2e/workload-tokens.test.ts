@@ -1,6 +1,8 @@
+import {execFile} from 'node:child_process';
 import {mkdtemp, rm} from 'node:fs/promises';
 import {tmpdir} from 'node:os';
 import {join} from 'node:path';
+import {fileURLToPath} from 'node:url';
 import {afterAll, beforeAll, describe, expect, it} from 'vitest';
 import {makeImage, runDocker} from '@hub/test-stack/docker-engine';
 import {runHub} from '@hub/test-stack/hub-cli';
@@ -20,6 +22,18 @@ import {
 import {registryAudience} from '@hub/protocol/registry-audience';
 
 const CLUSTER_ISSUER = 'https://kubernetes.default.svc.cluster.local';
+const KUBELET_PROVIDER = fileURLToPath(new URL('../../bin/hub-kubelet-credential-provider.cjs', import.meta.url));
+
+/** The kubelet's side of KEP-2133/KEP-4412: a CredentialProviderRequest on stdin, with the pod's token. */
+function askProvider(image: string, serviceAccountToken?: string): Promise<{code: number; stdout: string; stderr: string}> {
+  const request = {apiVersion: 'credentialprovider.kubelet.k8s.io/v1', kind: 'CredentialProviderRequest', image, serviceAccountToken};
+  return new Promise((resolve) => {
+    const child = execFile(process.execPath, [KUBELET_PROVIDER], {env: {PATH: process.env.PATH}}, (error, stdout, stderr) =>
+      resolve({code: error ? Number((error as {code?: number}).code ?? 1) : 0, stdout, stderr}),
+    );
+    child.stdin!.end(JSON.stringify(request));
+  });
+}
 
 /**
  * CI jobs and pods push with their platform's own OIDC token, no secret of the registry's: two
@@ -170,6 +184,70 @@ describe.runIf(e2eEnabled([...E2E_PROGRAMS, ...REGISTRY_PROGRAMS]))(
       expect((await login(await bare.mint({repository: 'alice'}, audience))).code).toBe(0);
       expect((await push('alice/app:from-bare')).code).not.toBe(0);
       expect((await push('workloads/bare/alice/app:1')).code).toBe(0);
+    });
+
+    it("the kubelet's credential provider answers with the pod's own token, and the runtime pulls with it", async () => {
+      const image = `${registry}/workloads/cluster/build/pusher/tool:1`;
+      expect((await login(await cluster.mint(serviceAccountClaims('build', 'pusher'), audience))).code).toBe(0);
+      expect((await push('workloads/cluster/build/pusher/tool:1')).code).toBe(0);
+      await docker(['logout', registry]);
+      await docker(['rmi', image]);
+      const token = await cluster.mint(serviceAccountClaims('build', 'pusher'), audience, {expiresIn: 600});
+      const answer = await askProvider(image, token);
+      expect(answer.code, answer.stderr).toBe(0);
+      const response = JSON.parse(answer.stdout) as {
+        kind: string;
+        cacheKeyType: string;
+        cacheDuration: string;
+        auth: Record<string, {username: string; password: string}>;
+      };
+      expect(response).toMatchObject({kind: 'CredentialProviderResponse', cacheKeyType: 'Image'});
+      // The token lives 10 minutes: cached until a minute before.
+      expect(Number.parseInt(response.cacheDuration, 10)).toBeGreaterThan(530);
+      expect(Number.parseInt(response.cacheDuration, 10)).toBeLessThanOrEqual(540);
+      const credentials = response.auth[`${registry}/workloads/cluster/build/pusher/tool`]!;
+      expect(credentials.password).toBe(token);
+      // What the runtime does with them: basic credentials at the realm the registry names.
+      expect((await docker(['login', registry, '-u', credentials.username, '--password-stdin'], credentials.password)).code).toBe(0);
+      const pulled = await docker(['pull', image]);
+      expect(pulled.code, pulled.output).toBe(0);
+    });
+
+    it.each([
+      [
+        'a token for another audience',
+        `workloads/cluster/build/pusher/tool:1`,
+        () => cluster.mint(serviceAccountClaims('build', 'pusher'), 'https://kubernetes.default.svc'),
+        'the token is for "https://kubernetes.default.svc"',
+      ],
+      [
+        "an image in a person's namespace",
+        'alice/app:1',
+        () => cluster.mint(serviceAccountClaims('build', 'pusher'), audience),
+        'does not let workloads/cluster/build/pusher pull alice/app',
+      ],
+      [
+        "another service account's namespace",
+        'workloads/cluster/build/pusher/tool:1',
+        () => cluster.mint(serviceAccountClaims('build', 'other'), audience),
+        'does not let workloads/cluster/build/other pull workloads/cluster/build/pusher/tool',
+      ],
+    ])(
+      "the kubelet's credential provider refuses %s, with hub-auth's reason in the kubelet's log, and never shows the token",
+      async (_case, repository, mint, reason) => {
+        const token = await mint();
+        const answer = await askProvider(`${registry}/${repository}`, token);
+        expect(answer.code).toBe(1);
+        expect(answer.stdout).toBe('');
+        expect(answer.stderr).toContain(reason);
+        expect(answer.stderr).not.toContain(token);
+      },
+    );
+
+    it("the kubelet's credential provider without the pod's token says which setting sends it", async () => {
+      const answer = await askProvider(`${registry}/workloads/cluster/build/pusher/tool:1`);
+      expect(answer.code).toBe(2);
+      expect(answer.stderr).toContain('tokenAttributes.serviceAccountTokenAudience');
     });
 
     it('hub login --with-token takes a workload token as it is: no identity token, no refresh, pushes for its life', async () => {

@@ -1,0 +1,65 @@
+import {HubError} from '@hub/common/errors';
+import {honourProxyEnvironment} from '@hub/common/net/proxy-environment';
+import {jwtClaims} from '../auth/jwt-claims.js';
+import {readStdin} from '../io/stdin.js';
+import {printable} from '../io/terminal-text.js';
+import {grantedAccess, registryClient} from '../registry/client.js';
+import {registryAt} from '../registry/registry.js';
+import {credentialProviderResponse, parseCredentialProviderRequest, WORKLOAD_USERNAME, type PullRequest} from './credential-provider.js';
+
+/**
+ * `hub-kubelet-credential-provider`: the kubelet runs it (KEP-2133) for each image that matches
+ * its CredentialProviderConfig, before the pod starts. It asks the registry's own token service
+ * (the realm the registry names, held to https or loopback) for a pull of the image with the pod's
+ * service-account token, so that a token hub-auth refuses is told in the kubelet's log with
+ * hub-auth's reason, not as a bare "denied" from the runtime, and only then hands the token to the
+ * kubelet as the image's password.
+ */
+export async function serve(): Promise<number> {
+  try {
+    const request = parseCredentialProviderRequest(await readStdin());
+    await honourProxyEnvironment(process.env);
+    await checkPullGranted(request);
+    const exp = jwtClaims(request.token)?.exp;
+    const response = credentialProviderResponse(request, typeof exp === 'number' ? exp : undefined, Date.now() / 1000);
+    process.stdout.write(`${JSON.stringify(response)}\n`);
+    return 0;
+  } catch (error) {
+    // The message may quote the registry's or hub-auth's words; never the token.
+    const message = printable(
+      error instanceof HubError ? error.message : `hub-kubelet-credential-provider failed: ${(error as Error).message}`,
+    );
+    const hints = error instanceof HubError ? error.suggestions.map((line) => `  ${printable(line)}\n`).join('') : '';
+    process.stderr.write(`hub-kubelet-credential-provider: ${message}\n${hints}`);
+    return error instanceof HubError ? error.exit : 1;
+  }
+}
+
+async function checkPullGranted({registry: host, repository, token}: PullRequest): Promise<void> {
+  const registry = registryAt(host);
+  let registryToken: string;
+  try {
+    registryToken = await registryClient(registry, {account: WORKLOAD_USERNAME, accessToken: token}).token([
+      `repository:${repository}:pull`,
+    ]);
+  } catch (error) {
+    if (!(error instanceof HubError) || error.code !== 'unauthorized') throw error;
+    // Its message gives hub-auth's reason (the claim that did not match); its advice (hub login) is for people.
+    throw new HubError(error.message, {
+      code: 'token_refused',
+      suggestions: [
+        "Check hub-auth's workloads.issuers entry for this cluster (issuer, audience, required claims) and the CredentialProviderConfig's serviceAccountTokenAudience.",
+      ],
+    });
+  }
+  const granted = grantedAccess(registryToken).some(
+    (entry) => entry.type === 'repository' && entry.name === repository && entry.actions.includes('pull'),
+  );
+  if (!granted) {
+    const robot = jwtClaims(registryToken)?.sub;
+    throw new HubError(`${host} does not let ${typeof robot === 'string' ? robot : 'this pod'} pull ${repository}.`, {
+      code: 'denied',
+      suggestions: ["Grant the pod's robot pull there in hub-auth's policy, or use an image it may pull."],
+    });
+  }
+}
