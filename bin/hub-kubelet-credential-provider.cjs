@@ -1,8 +1,11 @@
 #!/usr/bin/env node
 // The kubelet's image credential provider for hub registries (its CredentialProviderConfig: packages/hub-auth/deploy/kubelet/).
-// CommonJS, like the bundle it loads: the kubelet starts it before pods whose images are on a hub registry.
-const {serve} = require('../dist/bundle/credential-provider-main.cjs');
+// CommonJS, like the bundles it loads: the kubelet starts it before pods whose images are on a hub registry.
+const {join} = require('node:path');
+const {requireWithCodeCache} = require('../dist/bundle/code-cache.cjs');
 
-serve().then((exitCode) => {
-  process.exitCode = exitCode;
-});
+requireWithCodeCache(join(__dirname, '../dist/bundle/credential-provider-main.cjs'))
+  .serve()
+  .then((exitCode) => {
+    process.exitCode = exitCode;
+  });

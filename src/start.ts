@@ -1,9 +1,6 @@
 import {requireWithCodeCache} from './code-cache.js';
 import {answerWithoutOclif} from './fast-path.js';
 
-// For scripts/bundle.ts, which writes the CLI bundle's code cache with this bundle in a plain node.
-export {writeCodeCache} from './code-cache.js';
-
 export interface StartOptions {
   version: () => string;
   /** dist/bundle/cli.cjs: src/cli.ts with oclif inside, loaded only when oclif is needed. */

@@ -38,13 +38,16 @@ describe('the start-up bundles', () => {
   });
 });
 
-describe("the CLI bundle's code cache", () => {
-  it('is accepted by this node, so hub does not compile the bundle on every command', async () => {
-    const bundle = `${BUNDLE_DIR}cli.cjs`;
-    const script = new Script(Module.wrap(await readFile(bundle, 'utf8')), {
-      filename: bundle,
-      cachedData: await readFile(`${bundle}.v8-cache`),
-    });
-    expect(script.cachedDataRejected).toBe(false);
-  });
+describe("the bundles' code caches", () => {
+  it.each(['cli.cjs', 'credential-provider-main.cjs'])(
+    'of %s is accepted by this node, so it is not compiled on every run',
+    async (name) => {
+      const bundle = `${BUNDLE_DIR}${name}`;
+      const script = new Script(Module.wrap(await readFile(bundle, 'utf8')), {
+        filename: bundle,
+        cachedData: await readFile(`${bundle}.v8-cache`),
+      });
+      expect(script.cachedDataRejected).toBe(false);
+    },
+  );
 });
