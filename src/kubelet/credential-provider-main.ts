@@ -1,3 +1,4 @@
+import {readFile} from 'node:fs/promises';
 import {HubError} from '@hub/common/errors';
 import {honourProxyEnvironment} from '@hub/common/net/proxy-environment';
 import {jwtClaims} from '../auth/jwt-claims.js';
@@ -5,19 +6,25 @@ import {readStdin} from '../io/stdin.js';
 import {printable} from '../io/terminal-text.js';
 import {grantedAccess, registryClient} from '../registry/client.js';
 import {registryAt} from '../registry/registry.js';
-import {credentialProviderResponse, parseCredentialProviderRequest, WORKLOAD_USERNAME, type PullRequest} from './credential-provider.js';
+import {
+  credentialProviderResponse,
+  parseCredentialProviderRequest,
+  withToken,
+  WORKLOAD_USERNAME,
+  type PullRequest,
+} from './credential-provider.js';
 
 /**
  * `hub-kubelet-credential-provider`: the kubelet runs it (KEP-2133) for each image that matches
  * its CredentialProviderConfig, before the pod starts. It asks the registry's own token service
  * (the realm the registry names, held to https or loopback) for a pull of the image with the pod's
- * service-account token, so that a token hub-auth refuses is told in the kubelet's log with
+ * service-account token (or the node's: withToken), so that a token hub-auth refuses is told in the kubelet's log with
  * hub-auth's reason, not as a bare "denied" from the runtime, and only then hands the token to the
  * kubelet as the image's password.
  */
 export async function serve(): Promise<number> {
   try {
-    const request = parseCredentialProviderRequest(await readStdin());
+    const request = await withToken(parseCredentialProviderRequest(await readStdin()), process.env, (path) => readFile(path, 'utf8'));
     await honourProxyEnvironment(process.env);
     await checkPullGranted(request);
     const exp = jwtClaims(request.token)?.exp;

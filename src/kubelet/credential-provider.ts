@@ -8,7 +8,8 @@ import {parseImageReference} from '../docker/image-reference.js';
  * CredentialProviderRequest on stdin, a CredentialProviderResponse on stdout, and anything for the
  * operator on stderr, which the kubelet logs. With KEP-4412 (Kubernetes 1.33+,
  * `tokenAttributes` in the CredentialProviderConfig) the request carries the pod's service-account
- * token, which is what hub-kubelet-credential-provider presents to hub-auth as a workload token.
+ * token, which is what hub-kubelet-credential-provider presents to hub-auth as a workload token;
+ * without it, the node's (withToken).
  */
 
 export const CREDENTIAL_PROVIDER_API_VERSION = 'credentialprovider.kubelet.k8s.io/v1';
@@ -38,14 +39,24 @@ export interface CredentialProviderResponse {
   auth: Record<string, {username: string; password: string}>;
 }
 
-/** What the kubelet asks: the registry and repository of the image, and the pod's token. */
+/** What the kubelet asks for: the image's registry and repository, and the pod's token in KEP-4412 mode. */
+export interface ImageRequest {
+  registry: string;
+  repository: string;
+  serviceAccountToken?: string;
+}
+
+/** An image request with the token to present for it. */
 export interface PullRequest {
   registry: string;
   repository: string;
   token: string;
 }
 
-export function parseCredentialProviderRequest(text: string): PullRequest {
+/** The environment variable (set in the CredentialProviderConfig's `env`) naming the node's token file, for the kubelet's mode without service-account tokens. */
+export const TOKEN_FILE_VARIABLE = 'HUB_WORKLOAD_TOKEN_FILE';
+
+export function parseCredentialProviderRequest(text: string): ImageRequest {
   let data: unknown;
   try {
     data = JSON.parse(text);
@@ -57,19 +68,50 @@ export function parseCredentialProviderRequest(text: string): PullRequest {
   const {image, serviceAccountToken} = checked.value;
   const reference = parseImageReference(image);
   if (reference.domain === undefined) throw invalidRequest(`the image ${JSON.stringify(image)} names no registry host`);
-  if (!serviceAccountToken) {
+  return {
+    registry: normalizeRegistryHost(reference.domain),
+    repository: reference.path,
+    ...(serviceAccountToken ? {serviceAccountToken} : {}),
+  };
+}
+
+/**
+ * The token to present: the pod's, where the kubelet sends one (KEP-4412); else, in the kubelet's
+ * older mode, which sends only the image, the token in the file TOKEN_FILE_VARIABLE names (the
+ * node's own workload identity, say), read at every call since whatever writes it rotates it.
+ */
+export async function withToken(
+  request: ImageRequest,
+  env: NodeJS.ProcessEnv,
+  readTokenFile: (path: string) => Promise<string>,
+): Promise<PullRequest> {
+  const {registry, repository} = request;
+  if (request.serviceAccountToken) return {registry, repository, token: request.serviceAccountToken};
+  const file = env[TOKEN_FILE_VARIABLE];
+  if (!file) {
+    throw new HubError(`The kubelet sent no service-account token, and ${TOKEN_FILE_VARIABLE} names no token file.`, {
+      exit: ExitCode.usage,
+      code: 'no_service_account_token',
+      suggestions: [
+        "For the pod's own token: set tokenAttributes.serviceAccountTokenAudience (hub-auth's workload audience) in the CredentialProviderConfig, on Kubernetes 1.33 or later.",
+        `For the node's: set ${TOKEN_FILE_VARIABLE} in the provider's env to a file holding a token hub-auth takes.`,
+      ],
+    });
+  }
+  let token: string;
+  try {
+    token = (await readTokenFile(file)).trim();
+  } catch (error) {
     throw new HubError(
-      "The kubelet sent no service-account token: hub-kubelet-credential-provider presents the pod's own token to hub-auth.",
+      `Cannot read the token file ${file} (${TOKEN_FILE_VARIABLE}): ${(error as NodeJS.ErrnoException).code ?? 'unreadable'}.`,
       {
-        exit: ExitCode.usage,
-        code: 'no_service_account_token',
-        suggestions: [
-          "Set tokenAttributes.serviceAccountTokenAudience (hub-auth's workload audience) in the CredentialProviderConfig, on Kubernetes 1.33 or later.",
-        ],
+        code: 'token_file_unreadable',
+        suggestions: ['Check that the file exists and that the kubelet may read it.'],
       },
     );
   }
-  return {registry: normalizeRegistryHost(reference.domain), repository: reference.path, token: serviceAccountToken};
+  if (!token) throw new HubError(`The token file ${file} (${TOKEN_FILE_VARIABLE}) is empty.`, {code: 'token_file_unreadable'});
+  return {registry, repository, token};
 }
 
 /**

@@ -1,5 +1,5 @@
 import {execFile} from 'node:child_process';
-import {mkdtemp, rm} from 'node:fs/promises';
+import {mkdtemp, rm, writeFile} from 'node:fs/promises';
 import {tmpdir} from 'node:os';
 import {join} from 'node:path';
 import {fileURLToPath} from 'node:url';
@@ -24,11 +24,14 @@ import {registryAudience} from '@hub/protocol/registry-audience';
 const CLUSTER_ISSUER = 'https://kubernetes.default.svc.cluster.local';
 const KUBELET_PROVIDER = fileURLToPath(new URL('../../bin/hub-kubelet-credential-provider.cjs', import.meta.url));
 
-/** The kubelet's side of KEP-2133/KEP-4412: a CredentialProviderRequest on stdin, with the pod's token. */
-function askProvider(image: string, serviceAccountToken?: string): Promise<{code: number; stdout: string; stderr: string}> {
-  const request = {apiVersion: 'credentialprovider.kubelet.k8s.io/v1', kind: 'CredentialProviderRequest', image, serviceAccountToken};
+/** The kubelet's side of KEP-2133 (and KEP-4412, with the pod's token): a CredentialProviderRequest on stdin. */
+function askProvider(
+  fields: {image?: string; serviceAccountToken?: string; apiVersion?: string},
+  env: NodeJS.ProcessEnv = {},
+): Promise<{code: number; stdout: string; stderr: string}> {
+  const request = {apiVersion: 'credentialprovider.kubelet.k8s.io/v1', kind: 'CredentialProviderRequest', ...fields};
   return new Promise((resolve) => {
-    const child = execFile(process.execPath, [KUBELET_PROVIDER], {env: {PATH: process.env.PATH}}, (error, stdout, stderr) =>
+    const child = execFile(process.execPath, [KUBELET_PROVIDER], {env: {PATH: process.env.PATH, ...env}}, (error, stdout, stderr) =>
       resolve({code: error ? Number((error as {code?: number}).code ?? 1) : 0, stdout, stderr}),
     );
     child.stdin!.end(JSON.stringify(request));
@@ -193,7 +196,7 @@ describe.runIf(e2eEnabled([...E2E_PROGRAMS, ...REGISTRY_PROGRAMS]))(
       await docker(['logout', registry]);
       await docker(['rmi', image]);
       const token = await cluster.mint(serviceAccountClaims('build', 'pusher'), audience, {expiresIn: 600});
-      const answer = await askProvider(image, token);
+      const answer = await askProvider({image, serviceAccountToken: token});
       expect(answer.code, answer.stderr).toBe(0);
       const response = JSON.parse(answer.stdout) as {
         kind: string;
@@ -236,7 +239,7 @@ describe.runIf(e2eEnabled([...E2E_PROGRAMS, ...REGISTRY_PROGRAMS]))(
       "the kubelet's credential provider refuses %s, with hub-auth's reason in the kubelet's log, and never shows the token",
       async (_case, repository, mint, reason) => {
         const token = await mint();
-        const answer = await askProvider(`${registry}/${repository}`, token);
+        const answer = await askProvider({image: `${registry}/${repository}`, serviceAccountToken: token});
         expect(answer.code).toBe(1);
         expect(answer.stdout).toBe('');
         expect(answer.stderr).toContain(reason);
@@ -244,11 +247,40 @@ describe.runIf(e2eEnabled([...E2E_PROGRAMS, ...REGISTRY_PROGRAMS]))(
       },
     );
 
-    it("the kubelet's credential provider without the pod's token says which setting sends it", async () => {
-      const answer = await askProvider(`${registry}/workloads/cluster/build/pusher/tool:1`);
-      expect(answer.code).toBe(2);
-      expect(answer.stderr).toContain('tokenAttributes.serviceAccountTokenAudience');
+    it("the kubelet's credential provider without the pod's token takes the node's from HUB_WORKLOAD_TOKEN_FILE, and the runtime pulls with it", async () => {
+      const image = `${registry}/workloads/cluster/build/pusher/tool:1`;
+      const refused = await askProvider({image});
+      expect(refused.code).toBe(2);
+      expect(refused.stderr).toContain('tokenAttributes.serviceAccountTokenAudience');
+      expect(refused.stderr).toContain('HUB_WORKLOAD_TOKEN_FILE');
+      const file = join(keysDir, 'node-token');
+      await writeFile(file, `${await cluster.mint(serviceAccountClaims('build', 'pusher'), audience)}\n`, {mode: 0o600});
+      const answer = await askProvider({image}, {HUB_WORKLOAD_TOKEN_FILE: file});
+      expect(answer.code, answer.stderr).toBe(0);
+      const {username, password} = (JSON.parse(answer.stdout) as {auth: Record<string, {username: string; password: string}>}).auth[
+        `${registry}/workloads/cluster/build/pusher/tool`
+      ]!;
+      await docker(['logout', registry]);
+      await docker(['rmi', image]);
+      expect((await docker(['login', registry, '-u', username, '--password-stdin'], password)).code).toBe(0);
+      const pulled = await docker(['pull', image]);
+      expect(pulled.code, pulled.output).toBe(0);
     });
+
+    it.each([
+      ['no image', {}, 'image is missing'],
+      ['another apiVersion', {apiVersion: 'credentialprovider.kubelet.k8s.io/v1alpha1'}, 'apiVersion expected one of'],
+      ['an image without a registry', {image: 'library/alpine:3'}, 'names no registry host'],
+    ])(
+      "the kubelet's credential provider given %s says what is wrong on stderr, exit 2, never a stack trace",
+      async (_case, fields, reason) => {
+        const answer = await askProvider(fields as {image?: string});
+        expect(answer.code).toBe(2);
+        expect(answer.stdout).toBe('');
+        expect(answer.stderr).toContain(reason);
+        expect(answer.stderr).not.toMatch(/^\s+at /m);
+      },
+    );
 
     it('hub login --with-token takes a workload token as it is: no identity token, no refresh, pushes for its life', async () => {
       const token = await github.mint(githubActionsClaims('acme/app'), audience);

@@ -78,6 +78,7 @@ export type HubErrorCode =
   | 'session_ended'
   | 'sign_in_link_reused'
   | 'stdin_is_terminal'
+  | 'token_file_unreadable'
   | 'token_for_other_registry'
   | 'token_refused'
   | 'token_response_invalid'

@@ -5,6 +5,7 @@ import {
   CREDENTIAL_PROVIDER_API_VERSION,
   credentialProviderResponse,
   parseCredentialProviderRequest,
+  withToken,
 } from '../../../src/kubelet/credential-provider.js';
 
 const request = (fields: Record<string, unknown>) =>
@@ -22,7 +23,12 @@ describe("the kubelet's credential provider request", () => {
     expect(parseCredentialProviderRequest(request({}))).toEqual({
       registry: 'registry.example.com:5000',
       repository: 'workloads/cluster/build/app',
-      token: 'header.payload.signature',
+      serviceAccountToken: 'header.payload.signature',
+    });
+    // The kubelet's mode without service-account tokens sends the image alone.
+    expect(parseCredentialProviderRequest(request({serviceAccountToken: undefined, serviceAccountAnnotations: undefined}))).toEqual({
+      registry: 'registry.example.com:5000',
+      repository: 'workloads/cluster/build/app',
     });
     const pinned = parseCredentialProviderRequest(request({image: `Registry.Example.com/app/x@sha256:${'a'.repeat(64)}`}));
     expect(pinned).toMatchObject({registry: 'registry.example.com', repository: 'app/x'});
@@ -38,18 +44,45 @@ describe("the kubelet's credential provider request", () => {
   ])('refuses %s, saying what is wrong', (_case, text, message) => {
     expect(() => parseCredentialProviderRequest(text)).toThrow(message);
   });
+});
 
-  it('without a service-account token, says which setting sends one', () => {
-    expect(() => parseCredentialProviderRequest(request({serviceAccountToken: undefined}))).toThrow(/sent no service-account token/);
-    const refusal = (() => {
-      try {
-        return parseCredentialProviderRequest(request({serviceAccountToken: ''}));
-      } catch (error) {
-        return error as {code: string; suggestions: string[]};
-      }
-    })();
-    expect(refusal).toMatchObject({code: 'no_service_account_token'});
-    expect((refusal as {suggestions: string[]}).suggestions.join(' ')).toContain('tokenAttributes.serviceAccountTokenAudience');
+describe('the token a pull goes with', () => {
+  const image = {registry: 'registry.example.com', repository: 'ci/app'};
+  const noFile = () => Promise.reject(Object.assign(new Error('gone'), {code: 'ENOENT'}));
+
+  it("is the pod's where the kubelet sends one, read from no file", async () => {
+    expect(await withToken({...image, serviceAccountToken: 'pod'}, {HUB_WORKLOAD_TOKEN_FILE: '/x'}, noFile)).toEqual({
+      ...image,
+      token: 'pod',
+    });
+  });
+
+  it("is the node's from HUB_WORKLOAD_TOKEN_FILE otherwise, read at each call and trimmed", async () => {
+    let reads = 0;
+    const read = (path: string) => (reads++, Promise.resolve(`${path}-token\n`));
+    expect(await withToken(image, {HUB_WORKLOAD_TOKEN_FILE: '/var/run/hub/token'}, read)).toEqual({
+      ...image,
+      token: '/var/run/hub/token-token',
+    });
+    await withToken(image, {HUB_WORKLOAD_TOKEN_FILE: '/var/run/hub/token'}, read);
+    expect(reads).toBe(2);
+  });
+
+  it('without either, says which setting gives one, exit 2', async () => {
+    const refusal = await withToken(image, {}, noFile).catch(
+      (error: unknown) => error as {code: string; exit: number; suggestions: string[]},
+    );
+    expect(refusal).toMatchObject({code: 'no_service_account_token', exit: 2});
+    const advice = (refusal as {suggestions: string[]}).suggestions.join(' ');
+    expect(advice).toContain('tokenAttributes.serviceAccountTokenAudience');
+    expect(advice).toContain('HUB_WORKLOAD_TOKEN_FILE');
+  });
+
+  it('names the file it cannot read, or that is empty', async () => {
+    await expect(withToken(image, {HUB_WORKLOAD_TOKEN_FILE: '/nowhere'}, noFile)).rejects.toThrow(
+      'Cannot read the token file /nowhere (HUB_WORKLOAD_TOKEN_FILE): ENOENT.',
+    );
+    await expect(withToken(image, {HUB_WORKLOAD_TOKEN_FILE: '/empty'}, () => Promise.resolve(' \n'))).rejects.toThrow('is empty');
   });
 });
 

@@ -10,10 +10,12 @@ import {KUBERNETES_DIR, kubernetesObjects, yamlDocuments, yamlFiles, type Kubern
  * Every YAML file under deploy/ is checked offline against its schema: compose.yaml against the
  * Compose Specification's JSON schema (as shipped by the dclint package), each Kubernetes object
  * against the API schemas of kubernetes-models (Kubernetes 1.27). hub-auth.yml and registry.yml are
- * checked by config.test.ts (hub-auth's own parser; the registry's fields hub-auth depends on).
+ * checked by config.test.ts (hub-auth's own parser; the registry's fields hub-auth depends on), the
+ * kubelet's CredentialProviderConfig (a node's file, no API object) by hub's own
+ * test/unit/kubelet/credential-provider.test.ts, beside the provider it configures.
  */
 
-const CHECKED_ELSEWHERE = ['hub-auth.yml', 'registry.yml'];
+const CHECKED_ELSEWHERE = ['hub-auth.yml', 'kubelet/credential-provider-config.yaml', 'registry.yml'];
 
 // The official compose-spec schema, kept current by dclint (MIT), whose package ships it.
 const composeSchemaFile = join(dirname(createRequire(import.meta.url).resolve('dclint/package.json')), 'schemas', 'compose.schema.json');
