@@ -40,7 +40,7 @@ function askProvider(
 
 /**
  * CI jobs and pods push with their platform's own OIDC token, no secret of the registry's: two
- * CI platforms serve discovery and JWKS on loopback as GitHub Actions and GitLab do, a cluster's
+ * CI platforms, each an oidc-provider instance, serve discovery, JWKS and job tokens on loopback as GitHub Actions and GitLab do, a cluster's
  * keys reach hub-auth as a JWKS file, and a fourth issuer maps a bare `{repository}`. Each token
  * goes through plain `docker login -u oidc --password-stdin` and `docker push` on the real
  * registry, hub-auth and dockerd; the refusals are read in docker's own output.
@@ -125,6 +125,14 @@ describe.runIf(e2eEnabled([...E2E_PROGRAMS, ...REGISTRY_PROGRAMS]))(
 
     it('logs each use with the issuer, the robot and the claims that decided it, never the token', async () => {
       const token = await github.mint(githubActionsClaims('acme/app'), audience);
+      // Issued by the platform's OpenID provider (RFC 9068: client_id, jti), with the job's claims.
+      expect(JSON.parse(Buffer.from(token.split('.')[1]!, 'base64url').toString())).toMatchObject({
+        iss: github.issuer,
+        aud: audience,
+        client_id: 'ci-runner',
+        jti: expect.any(String),
+        repository: 'acme/app',
+      });
       await login(token);
       expect((await push('workloads/gha/acme/app/audit:1')).code).toBe(0);
       await waitForOutput(stack.hubAuth.daemon, 'workloads/gha/acme/app/audit');

@@ -2,13 +2,14 @@ import {createServer} from 'node:http';
 import {writeFile} from 'node:fs/promises';
 import type {AddressInfo} from 'node:net';
 import {exportJWK, generateKeyPair, SignJWT, type JWK, type JWTPayload} from 'jose';
+import Provider from 'oidc-provider';
 import {closeServer} from './identity-provider.js';
 
 /**
- * A CI platform's OpenID issuer, as hub-auth sees GitHub Actions' or GitLab's: OpenID discovery
- * and a JWKS over HTTP on loopback, and job tokens signed with a key of its own. A cluster's
- * service-account issuer is the same signer without the server: its keys reach hub-auth as a
- * JWKS file, as `kubectl get --raw /openid/v1/jwks` writes it.
+ * A cluster's service-account issuer, as hub-auth sees one whose issuer it cannot reach: tokens
+ * signed with a key of its own, whose keys reach hub-auth as a JWKS file, as
+ * `kubectl get --raw /openid/v1/jwks` writes it. A CI platform, reached over HTTP, is a real
+ * OpenID provider (startWorkloadIssuer).
  */
 export interface WorkloadSigner {
   issuer: string;
@@ -44,26 +45,93 @@ export async function workloadSigner(issuer: string): Promise<WorkloadSigner> {
   };
 }
 
-/** The issuer served on a loopback port: its discovery document names the JWKS next to it. */
+/** The CI platform's one client, standing for its job runner: each job's token is a client-credentials grant of it. */
+const RUNNER = {id: 'ci-runner', secret: 'ci-runner-secret-not-secret'};
+/** The resource every job token is asked for; the audience it carries is the one the job asks for (`aud:` in GitLab, `audience=` at GitHub). */
+const JOB_RESOURCE = 'https://jobs.ci.invalid/';
+
+/**
+ * A CI platform's OpenID provider on a loopback port: oidc-provider (a certified OpenID
+ * provider) with its own discovery, JWKS and token endpoint, issuing each job's token as a JWT
+ * access token of a client-credentials grant, with the job's claims in it, as GitHub Actions and
+ * GitLab issue theirs. Only a token that was issued in the past (`times.issuedAt`), which no
+ * provider issues, is signed here with the provider's own key.
+ */
 export async function startWorkloadIssuer(): Promise<WorkloadIssuer> {
   const server = createServer();
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const signer = await workloadSigner(`http://127.0.0.1:${(server.address() as AddressInfo).port}`);
-  const documents: Record<string, unknown> = {
-    '/.well-known/openid-configuration': {
-      issuer: signer.issuer,
-      jwks_uri: `${signer.issuer}/.well-known/jwks`,
-      response_types_supported: ['id_token'],
-      subject_types_supported: ['public'],
-      id_token_signing_alg_values_supported: ['RS256'],
+  const issuer = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  const {privateKey, publicKey} = await generateKeyPair('RS256', {extractable: true});
+  const kid = `ci-platform-${Math.random().toString(36).slice(2, 10)}`;
+  const jwks = {keys: [{...(await exportJWK(publicKey)), kid, alg: 'RS256', use: 'sig'}]};
+  // What the next token request is for: requests go one at a time, so each gets its own.
+  let job: {claims: JWTPayload; audience: string; expiresIn: number} | undefined;
+  let queue: Promise<unknown> = Promise.resolve();
+  const provider = new Provider(issuer, {
+    clients: [
+      {
+        client_id: RUNNER.id,
+        client_secret: RUNNER.secret,
+        token_endpoint_auth_method: 'client_secret_basic',
+        grant_types: ['client_credentials'],
+        response_types: [],
+        redirect_uris: [],
+      },
+    ],
+    features: {
+      devInteractions: {enabled: false},
+      clientCredentials: {enabled: true},
+      resourceIndicators: {
+        enabled: true,
+        defaultResource: () => JOB_RESOURCE,
+        useGrantedResource: () => true,
+        getResourceServerInfo: () => ({
+          scope: '',
+          audience: job!.audience,
+          accessTokenTTL: job!.expiresIn,
+          accessTokenFormat: 'jwt',
+          jwt: {sign: {alg: 'RS256'}},
+        }),
+      },
     },
-    '/.well-known/jwks': signer.jwks,
-  };
-  server.on('request', (request, response) => {
-    const body = documents[request.url ?? ''];
-    response.writeHead(body ? 200 : 404, {'content-type': 'application/json'}).end(JSON.stringify(body ?? {error: 'not found'}));
+    extraTokenClaims: () => job?.claims,
+    jwks: {keys: [{...(await exportJWK(privateKey)), kid, alg: 'RS256', use: 'sig'}]},
+    cookies: {keys: ['ci-platform-cookie-key-not-secret']},
   });
-  return {...signer, stop: () => closeServer(server)};
+  server.on('request', provider.callback());
+
+  async function issue(claims: JWTPayload, audience: string, expiresIn: number): Promise<string> {
+    job = {claims, audience, expiresIn};
+    const response = await fetch(`${issuer}/token`, {
+      method: 'POST',
+      headers: {authorization: `Basic ${Buffer.from(`${RUNNER.id}:${RUNNER.secret}`).toString('base64')}`},
+      body: new URLSearchParams({grant_type: 'client_credentials', resource: JOB_RESOURCE}),
+    });
+    const answer = (await response.json()) as {access_token?: string};
+    if (!response.ok || !answer.access_token) throw new Error(`the CI platform issued no token: ${JSON.stringify(answer)}`);
+    return answer.access_token;
+  }
+
+  return {
+    issuer,
+    jwks,
+    mint(claims, audience, times = {}) {
+      if (times.issuedAt !== undefined) {
+        return new SignJWT(claims)
+          .setProtectedHeader({alg: 'RS256', kid, typ: 'at+jwt'})
+          .setIssuer(issuer)
+          .setAudience(audience)
+          .setIssuedAt(times.issuedAt)
+          .setExpirationTime(times.issuedAt + (times.expiresIn ?? 300))
+          .sign(privateKey);
+      }
+      const token = queue.then(() => issue(claims, audience, times.expiresIn ?? 300));
+      queue = token.catch(() => undefined);
+      return token;
+    },
+    writeJwksFile: (path) => writeFile(path, JSON.stringify(jwks)),
+    stop: () => closeServer(server),
+  };
 }
 
 /** The claims GitHub Actions puts in a job's token (a subset: those an operator maps and requires). */
