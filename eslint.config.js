@@ -68,6 +68,7 @@ const START_UP_PATH = [
   'packages/protocol/src/default-scopes.ts',
   'packages/protocol/src/identity-token.ts',
   'packages/protocol/src/registry-audience.ts',
+  'src/io/program-error.ts',
   'src/io/stdin.ts',
   'src/io/terminal-text.ts',
   'src/store/insecure-file.ts',

@@ -4,7 +4,7 @@ import {HubError} from '@hub/common/errors';
 import {credentialsNow} from '../session/credentials.js';
 import {TOKEN_FOR_OTHER_REGISTRY} from '../session/environment-token.js';
 import {readStdin} from '../io/stdin.js';
-import {printable} from '../io/terminal-text.js';
+import {explainFailure} from '../io/program-error.js';
 import {answerCredentialRequest, type CredentialSource, type HelperAnswer} from './credential-helper.js';
 
 /**
@@ -14,12 +14,10 @@ import {answerCredentialRequest, type CredentialSource, type HelperAnswer} from 
 export async function serve(version: () => string): Promise<number> {
   const answer: HelperAnswer = await answerCredentialRequest(process.argv[2], await readStdin(), hubCredentials(version)).catch(
     (error: unknown) => {
-      // The message may quote a provider's or a registry's words.
-      const message = printable(error instanceof HubError ? error.message : `docker-credential-hub failed: ${(error as Error).message}`);
+      const {message, advice} = explainFailure('docker-credential-hub', error);
       // docker pull and push drop a failed `get` (stdout) and go on without credentials, so the person
       // would see only the registry's "access denied": docker passes the helper's stderr through.
-      const hints = error instanceof HubError ? error.suggestions.map((line) => `  ${printable(line)}\n`).join('') : '';
-      process.stderr.write(`docker-credential-hub: ${message}\n${hints}`);
+      process.stderr.write(`docker-credential-hub: ${message}\n${advice}`);
       return {stdout: `${message}\n`, exitCode: 1 as const};
     },
   );

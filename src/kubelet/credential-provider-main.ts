@@ -3,7 +3,7 @@ import {HubError} from '@hub/common/errors';
 import {honourProxyEnvironment} from '@hub/common/net/proxy-environment';
 import {jwtClaims} from '../auth/jwt-claims.js';
 import {readStdin} from '../io/stdin.js';
-import {printable} from '../io/terminal-text.js';
+import {explainFailure} from '../io/program-error.js';
 import {grantedAccess, registryClient} from '../registry/client.js';
 import {registryAt} from '../registry/registry.js';
 import {
@@ -32,12 +32,9 @@ export async function serve(): Promise<number> {
     process.stdout.write(`${JSON.stringify(response)}\n`);
     return 0;
   } catch (error) {
-    // The message may quote the registry's or hub-auth's words; never the token.
-    const message = printable(
-      error instanceof HubError ? error.message : `hub-kubelet-credential-provider failed: ${(error as Error).message}`,
-    );
-    const hints = error instanceof HubError ? error.suggestions.map((line) => `  ${printable(line)}\n`).join('') : '';
-    process.stderr.write(`hub-kubelet-credential-provider: ${message}\n${hints}`);
+    // Never the token: no message quotes it.
+    const {message, advice} = explainFailure('hub-kubelet-credential-provider', error);
+    process.stderr.write(`hub-kubelet-credential-provider: ${message}\n${advice}`);
     return error instanceof HubError ? error.exit : 1;
   }
 }

@@ -1,5 +1,5 @@
 import {ExitCode, HubError} from '@hub/common/errors';
-import {check, object, oneOf, optional, recordOf, string, type ShapeOf} from '@hub/common/json-shape';
+import {check, object, oneOf, optional, recordOf, string} from '@hub/common/json-shape';
 import {normalizeRegistryHost} from '../config/registry-host.js';
 import {parseImageReference} from '../docker/image-reference.js';
 
@@ -28,8 +28,6 @@ const requestShape = object({
   serviceAccountAnnotations: optional(recordOf(string())),
 });
 
-export type CredentialProviderRequest = ShapeOf<typeof requestShape>;
-
 export interface CredentialProviderResponse {
   apiVersion: typeof CREDENTIAL_PROVIDER_API_VERSION;
   kind: 'CredentialProviderResponse';
@@ -54,7 +52,7 @@ export interface PullRequest {
 }
 
 /** The environment variable (set in the CredentialProviderConfig's `env`) naming the node's token file, for the kubelet's mode without service-account tokens. */
-export const TOKEN_FILE_VARIABLE = 'HUB_WORKLOAD_TOKEN_FILE';
+const TOKEN_FILE_VARIABLE = 'HUB_WORKLOAD_TOKEN_FILE';
 
 export function parseCredentialProviderRequest(text: string): ImageRequest {
   let data: unknown;

@@ -24,16 +24,22 @@ export interface WorkloadIssuer extends WorkloadSigner {
 }
 
 export async function workloadSigner(issuer: string): Promise<WorkloadSigner> {
-  const {privateKey, publicKey} = await generateKeyPair('RS256');
+  return (await keyedSigner(issuer, 'JWT')).signer;
+}
+
+/** A signer, and its private key as a JWK for a provider that signs with the same key; `typ` is the tokens' header. */
+async function keyedSigner(issuer: string, typ: string): Promise<{signer: WorkloadSigner; privateJwk: JWK}> {
+  const {privateKey, publicKey} = await generateKeyPair('RS256', {extractable: true});
   const kid = `workload-${Math.random().toString(36).slice(2, 10)}`;
-  const jwks = {keys: [{...(await exportJWK(publicKey)), kid, alg: 'RS256', use: 'sig'}]};
-  return {
+  const keyFields = {kid, alg: 'RS256', use: 'sig'};
+  const jwks = {keys: [{...(await exportJWK(publicKey)), ...keyFields}]};
+  const signer: WorkloadSigner = {
     issuer,
     jwks,
     async mint(claims, audience, times = {}) {
       const issuedAt = times.issuedAt ?? Math.floor(Date.now() / 1000);
       return new SignJWT(claims)
-        .setProtectedHeader({alg: 'RS256', kid, typ: 'JWT'})
+        .setProtectedHeader({alg: 'RS256', kid, typ})
         .setIssuer(issuer)
         .setAudience(audience)
         .setIssuedAt(issuedAt)
@@ -43,6 +49,7 @@ export async function workloadSigner(issuer: string): Promise<WorkloadSigner> {
     },
     writeJwksFile: (path) => writeFile(path, JSON.stringify(jwks)),
   };
+  return {signer, privateJwk: {...(await exportJWK(privateKey)), ...keyFields}};
 }
 
 /** The CI platform's one client, standing for its job runner: each job's token is a client-credentials grant of it. */
@@ -61,9 +68,8 @@ export async function startWorkloadIssuer(): Promise<WorkloadIssuer> {
   const server = createServer();
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   const issuer = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
-  const {privateKey, publicKey} = await generateKeyPair('RS256', {extractable: true});
-  const kid = `ci-platform-${Math.random().toString(36).slice(2, 10)}`;
-  const jwks = {keys: [{...(await exportJWK(publicKey)), kid, alg: 'RS256', use: 'sig'}]};
+  // RFC 9068's header, as oidc-provider's own tokens carry it.
+  const {signer, privateJwk} = await keyedSigner(issuer, 'at+jwt');
   // What the next token request is for: requests go one at a time, so each gets its own.
   let job: {claims: JWTPayload; audience: string; expiresIn: number} | undefined;
   let queue: Promise<unknown> = Promise.resolve();
@@ -95,7 +101,7 @@ export async function startWorkloadIssuer(): Promise<WorkloadIssuer> {
       },
     },
     extraTokenClaims: () => job?.claims,
-    jwks: {keys: [{...(await exportJWK(privateKey)), kid, alg: 'RS256', use: 'sig'}]},
+    jwks: {keys: [privateJwk]},
     cookies: {keys: ['ci-platform-cookie-key-not-secret']},
   });
   server.on('request', provider.callback());
@@ -113,23 +119,13 @@ export async function startWorkloadIssuer(): Promise<WorkloadIssuer> {
   }
 
   return {
-    issuer,
-    jwks,
+    ...signer,
     mint(claims, audience, times = {}) {
-      if (times.issuedAt !== undefined) {
-        return new SignJWT(claims)
-          .setProtectedHeader({alg: 'RS256', kid, typ: 'at+jwt'})
-          .setIssuer(issuer)
-          .setAudience(audience)
-          .setIssuedAt(times.issuedAt)
-          .setExpirationTime(times.issuedAt + (times.expiresIn ?? 300))
-          .sign(privateKey);
-      }
+      if (times.issuedAt !== undefined) return signer.mint(claims, audience, times);
       const token = queue.then(() => issue(claims, audience, times.expiresIn ?? 300));
       queue = token.catch(() => undefined);
       return token;
     },
-    writeJwksFile: (path) => writeFile(path, JSON.stringify(jwks)),
     stop: () => closeServer(server),
   };
 }
