@@ -73,7 +73,14 @@ export async function createTokenService(
         'imported the bindings file into the store: it is left as it was, and no longer read or written',
       ),
   });
-  const sessions = signInSessions(store, {maxRemembered: config.cacheSize});
+  const sessions = signInSessions(store, {
+    maxRemembered: config.cacheSize,
+    onChangesUnheard: (reason) =>
+      logger.warn(
+        {event: 'store', reason},
+        "cannot hear the store's word of changed sessions: every refresh grant reads its session until it can again",
+      ),
+  });
   const web = webSessions(store);
   const webClientSecret = config.web.enabled ? await readSecret(config.web.clientSecret!, 'web.clientSecret', env) : undefined;
   const deps: TokenServiceDeps = withRequestWiring({

@@ -3,12 +3,14 @@ import {LRUCache} from 'lru-cache';
 import type {Holder} from '../holder.js';
 import type {Sql} from '../store/sql.js';
 import type {Store} from '../store/open-store.js';
+import {sessionChanges} from './session-changes.js';
 
 /**
  * Sign-in sessions: what hub-auth's identity tokens (docker's refresh tokens) stand for. A token
  * carries its session's id and its own (jti); the session row says whether it still works, for
  * whom, with which groups. Ending a session ends every identity token issued for it, on every
- * instance at the next request, since each refresh grant reads the row.
+ * instance at once: each remembers the rows it read only until the database says a session changed
+ * (session-changes.ts), and a refusal is always decided on the row as it is now.
  *
  * A session is re-checked when a valid provider access token of its person passes through
  * hub-auth (`recheck`): that is the only sign hub-auth gets that the provider still knows them,
@@ -79,8 +81,12 @@ export interface Sessions {
     nowSeconds: number,
     expiresAt: number,
   ): Promise<IssuedIdentity | undefined>;
-  /** The session an identity token was issued for, by the token's id; undefined when no such token was issued. */
-  ofToken(tokenId: string): Promise<SessionRecord | undefined>;
+  /**
+   * The session an identity token was issued for, by the token's id; undefined when no such token
+   * was issued. As this instance last read it, unless `fresh`: unchanged since, but its re-check
+   * (which tells no other instance) may be newer.
+   */
+  ofToken(tokenId: string, read?: {fresh: boolean}): Promise<SessionRecord | undefined>;
   /** A valid provider token of this person passed: their live sessions are re-checked now, with these groups. */
   recheck(holder: Holder, groups: readonly string[], nowSeconds: number): Promise<void>;
   /** The session was used: recorded at most once a `touchEverySeconds`. */
@@ -94,11 +100,19 @@ export interface Sessions {
 export interface SessionsOptions {
   /** How often one instance writes a session's last use, and a person's re-check when their groups are unchanged. */
   touchEverySeconds: number;
-  /** Sessions and people whose last write is remembered, per instance. */
+  /** Sessions and people whose last write (and sessions whose row) is remembered, per instance. */
   maxRemembered: number;
+  /** The database's word of changes cannot be heard just now: every trade reads its session until it is. */
+  onChangesUnheard: (reason: string) => void;
 }
 
-const DEFAULT_OPTIONS: SessionsOptions = {touchEverySeconds: 60, maxRemembered: 100_000};
+const DEFAULT_OPTIONS: SessionsOptions = {touchEverySeconds: 60, maxRemembered: 100_000, onChangesUnheard: () => undefined};
+
+/**
+ * How long a session row read is used, at most, even with no word of a change: should the
+ * listening connection hang without breaking, this bounds how long a change goes unseen.
+ */
+const REMEMBER_MS = 30_000;
 
 const COLUMNS = `s.id, s.issuer, s.subject, s.account, s.groups, s.client, s.address, s.provider_session,
   extract(epoch from s.created_at)::float8 AS created_at, extract(epoch from s.last_used_at)::float8 AS last_used_at,
@@ -128,12 +142,18 @@ const INSERT_TOKEN =
   'INSERT INTO identity_tokens (id, session_id, issued_at, expires_at) VALUES ($1, $2, to_timestamp($3), to_timestamp($4))';
 const INSERT_EVENT = `INSERT INTO events (at, kind, session_id, account, issuer, subject, detail)
   VALUES (to_timestamp($1), $2, $3, $4, $5, $6, $7)`;
-const EXTEND = `UPDATE sessions SET checked_at = to_timestamp($4), groups = $5, expires_at = GREATEST(expires_at, to_timestamp($6))
-  WHERE id = $1 AND issuer = $2 AND subject = $3 AND revoked_at IS NULL RETURNING account`;
+// Both say whether the groups changed (`regrouped`): what this instance remembers is then forgotten at once.
+const EXTEND = `WITH before AS (
+    SELECT id, groups FROM sessions WHERE id = $1 AND issuer = $2 AND subject = $3 AND revoked_at IS NULL FOR UPDATE
+  ) UPDATE sessions s SET checked_at = to_timestamp($4), groups = $5, expires_at = GREATEST(s.expires_at, to_timestamp($6))
+  FROM before WHERE s.id = before.id RETURNING s.account, before.groups IS DISTINCT FROM $5::text[] AS regrouped`;
 const OF_TOKEN = `SELECT ${COLUMNS} FROM identity_tokens t JOIN sessions s ON s.id = t.session_id WHERE t.id = $1`;
 // Changed groups apply even within the second of the last re-check; checked_at never goes back (instances' clocks differ).
-const RECHECK = `UPDATE sessions SET checked_at = GREATEST(checked_at, to_timestamp($3)), groups = $4
-  WHERE issuer = $1 AND subject = $2 AND revoked_at IS NULL AND (checked_at < to_timestamp($3) OR groups IS DISTINCT FROM $4::text[])`;
+const RECHECK = `WITH before AS (
+    SELECT id, groups FROM sessions WHERE issuer = $1 AND subject = $2 AND revoked_at IS NULL
+      AND (checked_at < to_timestamp($3) OR groups IS DISTINCT FROM $4::text[]) FOR UPDATE
+  ) UPDATE sessions s SET checked_at = GREATEST(s.checked_at, to_timestamp($3)), groups = $4
+  FROM before WHERE s.id = before.id RETURNING before.groups IS DISTINCT FROM $4::text[] AS regrouped`;
 const TOUCH = 'UPDATE sessions SET last_used_at = to_timestamp($2) WHERE id = $1 AND last_used_at < to_timestamp($2)';
 
 /**
@@ -157,6 +177,8 @@ export function signInSessions(store: Store, given: Partial<SessionsOptions> = {
   const options = {...DEFAULT_OPTIONS, ...given};
   const touched = new LRUCache<string, number>({max: options.maxRemembered});
   const checked = new LRUCache<string, {at: number; groups: string}>({max: options.maxRemembered});
+  const changes = sessionChanges(store, options.onChangesUnheard);
+  const sessionRows = new LRUCache<string, {epoch: number; session: SessionRecord}>({max: options.maxRemembered, ttl: REMEMBER_MS});
 
   const event = (sql: Sql, nowSeconds: number, kind: string, session: Pick<SessionRecord, 'id' | 'account' | 'holder'>, detail: object) =>
     sql.query(INSERT_EVENT, [
@@ -202,7 +224,7 @@ export function signInSessions(store: Store, given: Partial<SessionsOptions> = {
 
     extend: (sessionId, holder, groups, nowSeconds, expiresAt) =>
       store.transaction(async (sql) => {
-        const [row] = await sql.query<{account: string}>(EXTEND, [
+        const [row] = await sql.query<{account: string; regrouped: boolean}>(EXTEND, [
           sessionId,
           holder.issuer,
           holder.subject,
@@ -211,15 +233,22 @@ export function signInSessions(store: Store, given: Partial<SessionsOptions> = {
           expiresAt,
         ]);
         if (!row) return undefined;
+        if (row.regrouped) changes.changed();
         const tokenId = randomUUID();
         await sql.query(INSERT_TOKEN, [tokenId, sessionId, nowSeconds, expiresAt]);
         await event(sql, nowSeconds, 'issue', {id: sessionId, account: row.account, holder}, {token: tokenId});
         return {sessionId, tokenId};
       }),
 
-    async ofToken(tokenId) {
+    async ofToken(tokenId, read = {fresh: false}) {
+      const epoch = changes.epoch();
+      const remembered = epoch === undefined || read.fresh ? undefined : sessionRows.get(tokenId);
+      if (remembered && remembered.epoch === epoch) return remembered.session;
       const [row] = await store.query<Row>(OF_TOKEN, [tokenId]);
-      return row && record(row);
+      const session = row && record(row);
+      // Kept only when no change was told while it was read: the row may be from before that change.
+      if (session && !session.revoked && epoch !== undefined && changes.epoch() === epoch) sessionRows.set(tokenId, {epoch, session});
+      return session;
     },
 
     async recheck(holder, groups, nowSeconds) {
@@ -228,7 +257,8 @@ export function signInSessions(store: Store, given: Partial<SessionsOptions> = {
       const last = checked.get(key);
       // Unchanged groups within the interval: the window (an hour) does not need the write; changed ones apply at once.
       if (last && last.groups === groupList && nowSeconds - last.at < options.touchEverySeconds) return;
-      await store.query(RECHECK, [holder.issuer, holder.subject, nowSeconds, [...groups]]);
+      const rechecked = await store.query<{regrouped: boolean}>(RECHECK, [holder.issuer, holder.subject, nowSeconds, [...groups]]);
+      if (rechecked.some((row) => row.regrouped)) changes.changed();
       checked.set(key, {at: nowSeconds, groups: groupList});
     },
 
@@ -242,7 +272,7 @@ export function signInSessions(store: Store, given: Partial<SessionsOptions> = {
     async revoke(target, reason, nowSeconds, given) {
       const {where, params} = targetClause(target);
       // One statement whatever the count: an account with ten thousand sessions ends as fast as one.
-      const rows = await (given ?? store).query<Row>(
+      const ended = await (given ?? store).query<Row>(
         `WITH ended AS (
           UPDATE sessions s SET revoked_at = to_timestamp($1), revoked_reason = $2 WHERE ${where} AND revoked_at IS NULL RETURNING ${COLUMNS}
         ), logged AS (
@@ -251,7 +281,8 @@ export function signInSessions(store: Store, given: Partial<SessionsOptions> = {
         ) SELECT * FROM ended`,
         [nowSeconds, reason, ...params],
       );
-      return rows.map(record);
+      if (ended.length > 0) changes.changed();
+      return ended.map(record);
     },
 
     async list(filter = {}) {

@@ -34,6 +34,14 @@ export async function openEmbedded(dataDir: string): Promise<StoreConnection> {
           query: async <Row extends object>(text: string, params: readonly unknown[] = []) => (await tx.query<Row>(text, [...params])).rows,
         }),
       ),
+    listen(channel, listener) {
+      // The data directory opens in one process only (data-dir-lock.ts): every change is this
+      // one's own, and PGlite tells it at the commit, before the statement's answer.
+      db.listen(channel, () => listener.onNotification()).then(
+        () => listener.onListening(),
+        (error: Error) => listener.onLost(error.message),
+      );
+    },
     close: () => db.close(),
   };
 }

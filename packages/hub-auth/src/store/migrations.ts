@@ -1,5 +1,8 @@
 import type {StoreConnection} from './sql.js';
 
+/** Channels of PostgreSQL's notifications (NOTIFY) that instances LISTEN on. */
+export const CHANNELS = {sessionChanges: 'hub_auth_session_changes'} as const;
+
 /**
  * The store's schema, one version after another; a version, once released, never changes: the
  * next change is a new version. Each statement is one statement (PGlite's parameterised protocol
@@ -103,6 +106,28 @@ const MIGRATIONS: ReadonlyArray<{version: number; name: string; statements: read
       // Back-channel logout ends them by person or provider session; only live ones matter to it.
       'CREATE INDEX web_sessions_holder ON web_sessions (issuer, subject) WHERE ended_at IS NULL',
       'CREATE INDEX web_sessions_provider_session ON web_sessions (issuer, provider_session) WHERE ended_at IS NULL',
+    ],
+  },
+  {
+    version: 4,
+    name: 'session change notifications',
+    statements: [
+      // Every instance remembers the sessions it read (sessions/session-changes.ts) until told that
+      // one changed in a way a decision reads. Told by the database itself, whichever statement made
+      // the change (hub-auth's, or an operator's by hand), at its commit; PostgreSQL sends one
+      // notification per transaction however many rows it changed.
+      `CREATE FUNCTION notify_session_change() RETURNS trigger LANGUAGE plpgsql AS $$
+      BEGIN
+        PERFORM pg_notify('${CHANNELS.sessionChanges}', '');
+        RETURN NULL;
+      END
+      $$`,
+      `CREATE TRIGGER sessions_changed AFTER UPDATE ON sessions FOR EACH ROW
+        WHEN (ROW(OLD.revoked_at, OLD.groups, OLD.account, OLD.issuer, OLD.subject)
+          IS DISTINCT FROM ROW(NEW.revoked_at, NEW.groups, NEW.account, NEW.issuer, NEW.subject))
+        EXECUTE FUNCTION notify_session_change()`,
+      'CREATE TRIGGER sessions_deleted AFTER DELETE OR TRUNCATE ON sessions FOR EACH STATEMENT EXECUTE FUNCTION notify_session_change()',
+      'CREATE TRIGGER identity_tokens_deleted AFTER DELETE OR TRUNCATE ON identity_tokens FOR EACH STATEMENT EXECUTE FUNCTION notify_session_change()',
     ],
   },
 ];

@@ -155,6 +155,7 @@ function withReadiness(connection: StoreConnection, logger: StoreLogger): Store 
     ready,
     query: (text, params) => watched(() => connection.query(text, params)),
     transaction: (work) => watched(() => connection.transaction(work)),
+    listen: (channel, listener) => connection.listen(channel, listener),
     close: () => connection.close(),
   };
 }

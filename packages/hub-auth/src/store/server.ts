@@ -1,5 +1,5 @@
 import type {ConnectionOptions} from 'node:tls';
-import type {Pool, PoolClient} from 'pg';
+import type {Client, Pool, PoolClient} from 'pg';
 import {StoreUnavailableError, type Sql, type StoreConnection} from './sql.js';
 
 export interface ServerOptions {
@@ -20,19 +20,19 @@ export async function openServer(options: ServerOptions): Promise<StoreConnectio
   const timeoutMs = Math.round(options.statementTimeoutSeconds * 1000);
   const secret = passwordOf(options.connectionString);
   const where = `PostgreSQL at ${serverOf(options.connectionString)}`;
-  const pool: Pool = new pg.Pool({
+  const connection = {
     connectionString: options.connectionString,
     ssl: options.tls && tlsOptions(options.tls),
-    max: options.poolSize,
     // A server that does not answer (stopped, a frozen VM, a lost network) fails the request in
     // seconds rather than holding it and every one queued behind it.
     connectionTimeoutMillis: timeoutMs,
     statement_timeout: timeoutMs,
     query_timeout: timeoutMs + 1000,
     lock_timeout: timeoutMs,
-    idleTimeoutMillis: 30_000,
-    application_name: 'hub-auth',
-  });
+  };
+  const pool: Pool = new pg.Pool({...connection, max: options.poolSize, idleTimeoutMillis: 30_000, application_name: 'hub-auth'});
+  const listeners = new Set<Client>();
+  let closed = false;
   // An idle connection that breaks emits on the pool; unheard, that event would end the process.
   pool.on('error', (error) => options.onIdleError(scrubbed(error, secret)));
   const unavailable = (error: unknown) =>
@@ -70,9 +70,46 @@ export async function openServer(options: ServerOptions): Promise<StoreConnectio
         client.release(broken);
       }
     },
-    close: () => pool.end(),
+    listen(channel, listener) {
+      // Its own connection, outside the pool: LISTEN belongs to one session, for as long as it lives.
+      const connect = async () => {
+        if (closed) return;
+        const client: Client = new pg.Client({...connection, keepAlive: true, application_name: 'hub-auth listener'});
+        listeners.add(client);
+        let lost = false;
+        const lose = (reason: string) => {
+          if (lost) return;
+          lost = true;
+          listeners.delete(client);
+          void client.end().catch(() => undefined);
+          if (closed) return;
+          listener.onLost(reason);
+          setTimeout(() => void connect(), LISTEN_RETRY_MS).unref();
+        };
+        client.on('notification', () => listener.onNotification());
+        client.on('error', (error) => lose(scrubbed(error, secret)));
+        client.on('end', () => lose('the connection ended'));
+        try {
+          await client.connect();
+          // A channel is an identifier, never a value: one of hub-auth's own names.
+          await client.query(`LISTEN ${channel}`);
+          if (!lost) listener.onListening();
+        } catch (error) {
+          lose(scrubbed(error, secret));
+        }
+      };
+      void connect();
+    },
+    async close() {
+      closed = true;
+      await Promise.all([...listeners].map((client) => client.end().catch(() => undefined)));
+      await pool.end();
+    },
   };
 }
+
+/** How soon a listener whose connection broke tries again: the store's own requests fail meanwhile anyway. */
+const LISTEN_RETRY_MS = 1000;
 
 function isOutage(error: unknown): boolean {
   const code = (error as {code?: unknown}).code;

@@ -14,6 +14,18 @@ export interface StoreConnection extends Sql {
   close(): Promise<void>;
   /** Where the state is, for logs and errors: never the password. */
   readonly where: string;
+  /**
+   * Hears `channel`'s notifications (PostgreSQL's LISTEN) until closed. `onListening` once the
+   * database is heard, and again after each reconnect; `onLost` when some may have gone unheard
+   * (the connection broke): until the next `onListening`, nothing may be taken as unchanged.
+   */
+  listen(channel: string, listener: NotificationListener): void;
+}
+
+export interface NotificationListener {
+  onListening(): void;
+  onNotification(): void;
+  onLost(reason: string): void;
 }
 
 /** The store could not answer (the server is down, slow or refused us): the request gets 503, never an answer guessed. */

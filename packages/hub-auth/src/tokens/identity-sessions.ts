@@ -70,11 +70,16 @@ export async function refreshGrantCaller(deps: IdentitySessionDeps, token: strin
   const nowSeconds = deps.nowSeconds();
   const contents = readRefreshToken(token, deps.verificationKeys, {...expected(deps), nowSeconds});
   if (!contents) throw refused(`the identity token is not valid or has expired: ${SIGN_IN_AGAIN}`);
-  const verdict = checkSession(
-    await storeAnswers(deps.sessions.ofToken(contents.tokenId)),
-    nowSeconds,
-    deps.config.refreshTokens.revalidateSeconds,
-  );
+  const verdictOf = async (fresh: boolean) =>
+    checkSession(
+      await storeAnswers(deps.sessions.ofToken(contents.tokenId, {fresh})),
+      nowSeconds,
+      deps.config.refreshTokens.revalidateSeconds,
+    );
+  // A row this instance remembers is live and unchanged since (sessions.ts), but its re-check may
+  // be older than one made at another instance: that refusal is decided on the row as it is now.
+  let verdict = await verdictOf(false);
+  if (!verdict.ok && verdict.reason === 'not rechecked') verdict = await verdictOf(true);
   if (!verdict.ok) throw refused(verdict.message);
   const {session} = verdict;
   if (session.id !== contents.sessionId) throw refused(`the identity token does not belong to its sign-in: ${SIGN_IN_AGAIN}`);

@@ -1,5 +1,5 @@
 import {afterAll, beforeAll, describe, expect, it} from 'vitest';
-import {signInSessions, type SessionStart} from '../../../src/sessions/sessions.js';
+import {signInSessions, type Sessions, type SessionStart} from '../../../src/sessions/sessions.js';
 import {checkSession} from '../../../src/sessions/session-check.js';
 import type {Store} from '../../../src/store/open-store.js';
 import {BACKENDS, emptied} from '../../stores.js';
@@ -117,9 +117,9 @@ describe.each(BACKENDS)('sign-in sessions on $kind PostgreSQL', (backend) => {
     const issued = await sessions.start(signIn());
     await sessions.touch(issued.sessionId, NOW + 100);
     await sessions.touch(issued.sessionId, NOW + 130);
-    expect((await sessions.ofToken(issued.tokenId))?.lastUsedAt).toBe(NOW + 100);
+    expect((await sessions.ofToken(issued.tokenId, {fresh: true}))?.lastUsedAt).toBe(NOW + 100);
     await sessions.touch(issued.sessionId, NOW + 170);
-    expect((await sessions.ofToken(issued.tokenId))?.lastUsedAt).toBe(NOW + 170);
+    expect((await sessions.ofToken(issued.tokenId, {fresh: true}))?.lastUsedAt).toBe(NOW + 170);
   });
 
   it('lists live sessions, newest first, of one account when asked', async () => {
@@ -139,5 +139,122 @@ describe.each(BACKENDS)('sign-in sessions on $kind PostgreSQL', (backend) => {
       "SELECT column_name FROM information_schema.columns WHERE table_name IN ('sessions', 'identity_tokens', 'events')",
     );
     expect(columns.map((c) => c.column_name).filter((name) => /token|secret|password/.test(name))).toEqual([]);
+  });
+});
+
+/** Asks until `done` holds, for at most a second: what "at once, on every instance" means here. */
+async function withinOneSecond<T>(ask: () => Promise<T>, done: (answer: T) => boolean): Promise<T> {
+  const until = performance.now() + 1000;
+  for (;;) {
+    const answer = await ask();
+    if (done(answer) || performance.now() > until) return answer;
+    await new Promise((resolve) => setTimeout(resolve, 5));
+  }
+}
+
+/**
+ * Reads until `sessions` answers from memory (it hears the database a moment after it is made): a
+ * by-hand change of the address, which no decision reads and nobody is told of, is then not seen.
+ */
+async function remembering(sessions: Sessions, store: Store, tokenId: string): Promise<void> {
+  for (let round = 0; round < 200; round++) {
+    await sessions.ofToken(tokenId);
+    await store.query('UPDATE sessions SET address = $1', [`10.0.0.${round}`]);
+    if ((await sessions.ofToken(tokenId))?.address !== `10.0.0.${round}`) return;
+    await new Promise((resolve) => setTimeout(resolve, 10));
+  }
+  throw new Error('the sessions never answered from memory');
+}
+
+describe.each(BACKENDS)('what an instance remembers of sessions, on $kind PostgreSQL', (backend) => {
+  let here: Store;
+  let there: Store;
+  beforeAll(async () => {
+    [here, there] = await backend.twice();
+  });
+  afterAll(async () => {
+    await here?.close();
+    if (there !== here) await there?.close();
+  });
+
+  it('answers from memory until a session changes at another instance, then reads it anew', async () => {
+    const atHere = signInSessions(await emptied(here));
+    const atThere = signInSessions(there);
+    const issued = await atHere.start(signIn());
+    await remembering(atThere, here, issued.tokenId);
+    expect(await atThere.ofToken(issued.tokenId)).toMatchObject({revoked: null});
+
+    await atHere.revoke({account: 'alice'}, 'operator', NOW + 5);
+    const seen = await withinOneSecond(
+      () => atThere.ofToken(issued.tokenId),
+      (session) => session?.revoked !== null,
+    );
+    expect(seen?.revoked).toEqual({at: NOW + 5, reason: 'operator'});
+  });
+
+  it('hears changed groups, by a re-check or by hand, and a deleted session', async () => {
+    const atHere = signInSessions(await emptied(here));
+    const atThere = signInSessions(there);
+    const issued = await atHere.start(signIn());
+    await remembering(atThere, here, issued.tokenId);
+    await atHere.recheck(alice, ['ops'], NOW + 10);
+    expect(
+      await withinOneSecond(
+        () => atThere.ofToken(issued.tokenId),
+        (s) => s?.groups[0] === 'ops',
+      ),
+    ).toMatchObject({
+      groups: ['ops'],
+    });
+    await here.query("UPDATE sessions SET groups = '{}'");
+    expect(
+      await withinOneSecond(
+        () => atThere.ofToken(issued.tokenId),
+        (s) => s?.groups.length === 0,
+      ),
+    ).toMatchObject({groups: []});
+    await here.query('DELETE FROM sessions');
+    expect(
+      await withinOneSecond(
+        () => atThere.ofToken(issued.tokenId),
+        (s) => s === undefined,
+      ),
+    ).toBeUndefined();
+  });
+
+  it('an instance that revokes forgets at once, before the database tells it', async () => {
+    const sessions = signInSessions(await emptied(here));
+    const issued = await sessions.start(signIn());
+    await sessions.ofToken(issued.tokenId);
+    await sessions.revoke({session: issued.sessionId}, 'logged out', NOW + 1);
+    expect((await sessions.ofToken(issued.tokenId))?.revoked).not.toBeNull();
+  });
+
+  it.runIf(backend.kind === 'server')('remembers nothing while it cannot hear the changes, and says so', async () => {
+    const unheard: string[] = [];
+    const atHere = signInSessions(await emptied(here));
+    const atThere = signInSessions(there, {onChangesUnheard: (reason) => unheard.push(reason)});
+    const issued = await atHere.start(signIn());
+    await remembering(atThere, here, issued.tokenId);
+
+    await here.query("SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE application_name = 'hub-auth listener'");
+    await withinOneSecond(
+      async () => unheard.length,
+      (n) => n > 0,
+    );
+    expect(unheard[0]).toMatch(/terminat/);
+    // Changed while nobody listens: no word of it will ever come, and the row is read anew all the same.
+    await here.query("UPDATE sessions SET groups = '{ops}'");
+    expect(await atThere.ofToken(issued.tokenId)).toMatchObject({groups: ['ops']});
+
+    // Listening again (a second later): remembered, and told, as before.
+    await remembering(atThere, here, issued.tokenId);
+    await here.query("UPDATE sessions SET groups = '{qa}'");
+    expect(
+      await withinOneSecond(
+        () => atThere.ofToken(issued.tokenId),
+        (s) => s?.groups[0] === 'qa',
+      ),
+    ).toMatchObject({groups: ['qa']});
   });
 });
