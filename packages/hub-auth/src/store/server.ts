@@ -20,7 +20,8 @@ export async function openServer(options: ServerOptions): Promise<StoreConnectio
   const timeoutMs = Math.round(options.statementTimeoutSeconds * 1000);
   const secret = passwordOf(options.connectionString);
   const where = `PostgreSQL at ${serverOf(options.connectionString)}`;
-  const connection = {
+  // One session's settings, for the pool's connections and the listener's alike.
+  const settings = {
     connectionString: options.connectionString,
     ssl: options.tls && tlsOptions(options.tls),
     // A server that does not answer (stopped, a frozen VM, a lost network) fails the request in
@@ -30,7 +31,7 @@ export async function openServer(options: ServerOptions): Promise<StoreConnectio
     query_timeout: timeoutMs + 1000,
     lock_timeout: timeoutMs,
   };
-  const pool: Pool = new pg.Pool({...connection, max: options.poolSize, idleTimeoutMillis: 30_000, application_name: 'hub-auth'});
+  const pool: Pool = new pg.Pool({...settings, max: options.poolSize, idleTimeoutMillis: 30_000, application_name: 'hub-auth'});
   const listeners = new Set<Client>();
   let closed = false;
   // An idle connection that breaks emits on the pool; unheard, that event would end the process.
@@ -74,7 +75,7 @@ export async function openServer(options: ServerOptions): Promise<StoreConnectio
       // Its own connection, outside the pool: LISTEN belongs to one session, for as long as it lives.
       const connect = async () => {
         if (closed) return;
-        const client: Client = new pg.Client({...connection, keepAlive: true, application_name: 'hub-auth listener'});
+        const client: Client = new pg.Client({...settings, keepAlive: true, application_name: 'hub-auth listener'});
         listeners.add(client);
         let lost = false;
         const lose = (reason: string) => {
