@@ -95,6 +95,11 @@ export const server: StoreBackend = {
 /** PostgreSQL's programs are missing here and this is no CI run: its suites are skipped, said by vitest. */
 export const BACKENDS: StoreBackend[] = postgresEnabled() ? [embedded, server] : [embedded];
 
+/** Closes each store once: PGlite's two "instances" from twice() are one store (its directory opens once); unopened ones are skipped. */
+export async function closeStores(stores: ReadonlyArray<Store | undefined> | undefined): Promise<void> {
+  await Promise.all([...new Set(stores)].map((store) => store?.close()));
+}
+
 /** Empties the tables between tests that share one store (a new PGlite data directory costs seconds). */
 export async function emptied(store: Store): Promise<Store> {
   await store.query('TRUNCATE account_bindings, imports, sessions, identity_tokens, events, logout_tokens, web_sessions');

@@ -2,7 +2,7 @@ import {afterAll, beforeAll, describe, expect, it} from 'vitest';
 import {accountBindings} from '../../../src/accounts/bindings.js';
 import {signInSessions, type SessionStart} from '../../../src/sessions/sessions.js';
 import type {Store} from '../../../src/store/open-store.js';
-import {BACKENDS, emptied} from '../../stores.js';
+import {BACKENDS, closeStores, emptied} from '../../stores.js';
 
 const alice = {issuer: 'https://id.example', subject: 'sub-alice'};
 const carol = {issuer: 'https://id.example', subject: 'sub-carol'};
@@ -18,10 +18,7 @@ describe.each(BACKENDS)('releasing an account name on $kind PostgreSQL', (backen
   beforeAll(async () => {
     [one, two] = await backend.twice();
   });
-  afterAll(async () => {
-    await one?.close();
-    if (two !== one) await two?.close();
-  });
+  afterAll(() => closeStores([one, two]));
 
   it('frees the name and ends every session of it, and only of it, in one step', async () => {
     const sessions = signInSessions(await emptied(one));

@@ -3,7 +3,7 @@ import {afterAll, beforeAll, describe, expect, it} from 'vitest';
 import {accountBindings} from '../../../src/accounts/bindings.js';
 import type {Holder} from '../../../src/holder.js';
 import type {Store} from '../../../src/store/open-store.js';
-import {BACKENDS} from '../../stores.js';
+import {BACKENDS, closeStores} from '../../stores.js';
 
 /** Rounds: each a name never claimed before, claimed at once by several holders. */
 const RUNS = 200;
@@ -18,7 +18,7 @@ describe.each(BACKENDS)('first claims of one name on $kind PostgreSQL', (backend
   beforeAll(async () => {
     stores = await backend.twice();
   });
-  afterAll(async () => Promise.all([...new Set(stores)].map((store) => store.close())));
+  afterAll(() => closeStores(stores));
 
   it('never bind it twice: exactly one claimant gets it, and every later claim agrees', async () => {
     let round = 0;

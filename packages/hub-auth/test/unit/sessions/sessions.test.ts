@@ -2,7 +2,7 @@ import {afterAll, beforeAll, describe, expect, it} from 'vitest';
 import {signInSessions, type Sessions, type SessionStart} from '../../../src/sessions/sessions.js';
 import {checkSession} from '../../../src/sessions/session-check.js';
 import type {Store} from '../../../src/store/open-store.js';
-import {BACKENDS, emptied} from '../../stores.js';
+import {BACKENDS, closeStores, emptied} from '../../stores.js';
 
 const alice = {issuer: 'https://id.example', subject: 'sub-alice'};
 const bob = {issuer: 'https://id.example', subject: 'sub-bob'};
@@ -165,10 +165,7 @@ describe.each(BACKENDS)('what an instance remembers of sessions, on $kind Postgr
   beforeAll(async () => {
     [here, there] = await backend.twice();
   });
-  afterAll(async () => {
-    await here?.close();
-    if (there !== here) await there?.close();
-  });
+  afterAll(() => closeStores([here, there]));
 
   it('answers from memory until a session changes at another instance, then reads it anew', async () => {
     const atHere = signInSessions(await emptied(here));

@@ -11,7 +11,7 @@ import {BACKCHANNEL_LOGOUT_EVENT} from '../../../../src/oidc/logout-token-checks
 import {signInSessions} from '../../../../src/sessions/sessions.js';
 import {openStore, type Store} from '../../../../src/store/open-store.js';
 import {generateSigningMaterial} from '../../../../src/tokens/keygen.js';
-import {BACKENDS, emptied, recordingLogger, storeConfig} from '../../../stores.js';
+import {BACKENDS, closeStores, emptied, recordingLogger, storeConfig} from '../../../stores.js';
 
 /**
  * The back-channel logout route as an identity provider and an attacker reach it: hub-auth's own
@@ -109,8 +109,7 @@ describe.each(BACKENDS)('back-channel logout on $kind PostgreSQL', (backend) => 
     [one, two] = (await Promise.all(stores.map((store) => instance(store)))) as [typeof one, typeof two];
   });
   afterAll(async () => {
-    // PGlite's two instances share one store (its directory opens once): closed once.
-    for (const store of new Set(stores)) await store.close();
+    await closeStores(stores);
   });
 
   /** alice's sessions: two signed in through provider session sid-1 and sid-2, one whose tokens carried no sid; and bob's. */
