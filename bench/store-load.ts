@@ -114,7 +114,7 @@ async function tokenLoadFigures(
     await load(`${kind}, warm-up`, hubAuth, {...plan, connections: settings.connections, seconds: settings.loadWarmupSeconds});
   // Round after round of every kind, old and new in turn, so that the machine's drift hits both.
   const runs = new Map<string, MeasuredLoad[]>(loads.map(({kind}) => [kind, []]));
-  for (let round = 0; round < settings.loadRounds; round++) {
+  for (let round = 0; round < settings.storeLoadRounds; round++) {
     for (const {kind, hubAuth, plan} of loads) {
       const measured = await load(`${kind}, round ${round + 1}`, hubAuth, {
         ...plan,

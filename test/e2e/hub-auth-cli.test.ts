@@ -1,9 +1,8 @@
-import {execFile} from 'node:child_process';
 import {lstat, readFile, rm, symlink, writeFile} from 'node:fs/promises';
 import {createServer, type Server} from 'node:net';
 import {join} from 'node:path';
 import {afterAll, beforeAll, describe, expect, it} from 'vitest';
-import {HUB_AUTH_BIN, keygen, writeHubAuthConfig} from '@hub/test-stack/hub-auth';
+import {hubAuthCommand, keygen, writeHubAuthConfig} from '@hub/test-stack/hub-auth';
 import {INTROSPECTION_CLIENT} from '@hub/test-stack/identity-provider';
 import {createSandbox, type Sandbox} from '@hub/test-stack/sandbox';
 
@@ -17,20 +16,7 @@ afterAll(async () => {
   await sandbox?.remove();
 });
 
-interface Result {
-  code: number;
-  stdout: string;
-  stderr: string;
-}
-
-function hubAuth(...args: string[]): Promise<Result> {
-  return new Promise((resolve) => {
-    const env = {...sandbox.env, HUB_AUTH_INTROSPECTION_SECRET: INTROSPECTION_CLIENT.secret};
-    execFile(process.execPath, [HUB_AUTH_BIN, ...args], {env, timeout: 60_000}, (error, stdout, stderr) => {
-      resolve({code: error ? ((error as {code?: number}).code ?? -1) : 0, stdout, stderr});
-    });
-  });
-}
+const hubAuth = (...args: string[]) => hubAuthCommand(args, {...sandbox.env, HUB_AUTH_INTROSPECTION_SECRET: INTROSPECTION_CLIENT.secret});
 
 const REQUIRED = ['--realm', 'https://auth.example.com/token', '--service', 'registry.example.com'];
 

@@ -1,10 +1,9 @@
-import {execFile} from 'node:child_process';
 import {readFile, writeFile} from 'node:fs/promises';
 import {join} from 'node:path';
 import {parse as parseYaml, stringify} from 'yaml';
 import {afterAll, beforeAll, describe, expect, it} from 'vitest';
 import {makeImage, runDocker} from '@hub/test-stack/docker-engine';
-import {HUB_AUTH_BIN, keygen, SERVICE, startHubAuth, type HubAuth, type SigningFiles} from '@hub/test-stack/hub-auth';
+import {hubAuthCommand, keygen, SERVICE, startHubAuth, type HubAuth, type SigningFiles} from '@hub/test-stack/hub-auth';
 import {LOOKALIKE_USERS, startIdentityProvider, subjectOf, USERS, type IdentityProvider} from '@hub/test-stack/identity-provider';
 import {freePort} from '@hub/test-stack/ports';
 import {startPostgres, type Postgres} from '@hub/test-stack/postgres';
@@ -19,21 +18,6 @@ import {signInSessions} from '../../packages/hub-auth/src/sessions/sessions.js';
 const [alice, bob] = USERS as [(typeof USERS)[number], (typeof USERS)[number]];
 /** Another person at the provider whose username is alice too: the one the name is given to. */
 const mallory = LOOKALIKE_USERS.find((user) => user.username === 'mallory')!;
-
-interface Run {
-  code: number;
-  stdout: string;
-  stderr: string;
-}
-
-/** The operator's command, as a process of its own: `hub-auth ARGS`. */
-function hubAuthCommand(args: string[]): Promise<Run> {
-  return new Promise((resolve) => {
-    execFile(process.execPath, [HUB_AUTH_BIN, ...args], {env: {PATH: process.env.PATH}}, (error, stdout, stderr) =>
-      resolve({code: error ? Number((error as {code?: number}).code ?? 1) : 0, stdout, stderr}),
-    );
-  });
-}
 
 /** The token endpoint's OAuth2 form, as docker posts it. */
 async function tokenGrant(hubAuth: HubAuth, form: Record<string, string>): Promise<{status: number; body: Record<string, string>}> {

@@ -6,6 +6,7 @@ import type {TokenServiceMetrics} from './metrics.js';
 import type {AccessTokenVerifier} from './oidc/verify-access-token.js';
 import type {AclRule, Requester} from './policy/acl.js';
 import type {ProviderLogouts} from './sessions/provider-logout.js';
+import type {Revocations} from './sessions/revocations.js';
 import type {Sessions} from './sessions/sessions.js';
 import type {CallerResolver} from './tokens/caller.js';
 import type {SignedToken} from './tokens/issue-token.js';
@@ -30,6 +31,8 @@ export interface TokenServiceDeps {
   bindings: AccountBindings;
   /** Sign-in sessions: what each identity token stands for, and whether it still works. */
   sessions: Sessions;
+  /** Ends a person's or an account's sign-in and web sessions together (an operator's revoke, a release). */
+  revocations: Revocations;
   /** What the provider's back-channel logouts end, each once across instances. */
   providerLogouts: ProviderLogouts;
   tokenReuse: TokenReuse<SignedToken>;

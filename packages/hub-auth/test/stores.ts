@@ -105,3 +105,10 @@ export async function emptied(store: Store): Promise<Store> {
   await store.query('TRUNCATE account_bindings, imports, sessions, identity_tokens, events, logout_tokens, web_sessions');
   return store;
 }
+
+/** `store` with each statement it is sent counted: to show what a burst of requests asks of the database. */
+export function countingStatements(store: Store): {store: Store; sent: (statement: RegExp) => number} {
+  const texts: string[] = [];
+  const counted: Store = {...store, query: (text, params) => (texts.push(text), store.query(text, params))};
+  return {store: counted, sent: (statement) => texts.filter((text) => statement.test(text)).length};
+}

@@ -24,6 +24,22 @@ export interface SigningFiles {
 /** Where hub-auth's CLI is: the built bin/hub-auth.js. */
 export const HUB_AUTH_BIN = BIN;
 
+/** How an operator's command ended. */
+export interface HubAuthCommandRun {
+  code: number;
+  stdout: string;
+  stderr: string;
+}
+
+/** The operator's command, as a process of its own: `hub-auth ARGS`, in `env` (by default nothing of the tests' but PATH). */
+export function hubAuthCommand(args: string[], env: NodeJS.ProcessEnv = {PATH: process.env.PATH}): Promise<HubAuthCommandRun> {
+  return new Promise((resolve) => {
+    execFile(process.execPath, [BIN, ...args], {env, timeout: 60_000}, (error, stdout, stderr) =>
+      resolve({code: error ? Number((error as {code?: number}).code ?? -1) : 0, stdout, stderr}),
+    );
+  });
+}
+
 /**
  * `hub-auth keygen`, as an operator runs it. The realm it writes into registry-auth.yml is not
  * used: startRegistry writes the registry's auth block with the realm the test chose.

@@ -2,7 +2,8 @@ import {LRUCache} from 'lru-cache';
 import type {Store} from '../store/open-store.js';
 import {importBindingsFile, type ImportedBindings} from './bindings-import.js';
 import type {Holder} from '../holder.js';
-import type {Sessions} from '../sessions/sessions.js';
+import type {Revocations} from '../sessions/revocations.js';
+import {sharedRuns} from '../in-flight.js';
 
 /**
  * Which holder (issuer and subject) each account name belongs to. OIDC does not promise that a
@@ -18,7 +19,8 @@ import type {Sessions} from '../sessions/sessions.js';
  * per token request, and the second adds nothing an attacker can use, since the registry tokens a
  * released name's old holder already has stay valid for their whole lifetime (minutes) anyway.
  * Only a holder's own name is answered from memory: a refusal reads the store again, so that the
- * name's new holder after a release is served at once on every instance.
+ * name's new holder after a release is served at once on every instance. The requests that find
+ * the second over share one read, not one each.
  */
 export interface AccountBindings {
   /** True when `account` is `holder`'s (bound now if it was free), false when another's. */
@@ -27,10 +29,10 @@ export interface AccountBindings {
   holds(account: string, holder: Holder): Promise<boolean>;
   /**
    * Frees `account`, or gives it to `to`, and ends every session of it, in one transaction: the
-   * old holder's identity tokens stop working as the name stops being theirs. Undefined when
-   * nobody held it.
+   * old holder's identity tokens and web sessions stop working as the name stops being theirs.
+   * Undefined when nobody held it.
    */
-  release(account: string, to: Holder | undefined, sessions: Pick<Sessions, 'revoke'>, nowSeconds: number): Promise<Released | undefined>;
+  release(account: string, to: Holder | undefined, revocations: Revocations, nowSeconds: number): Promise<Released | undefined>;
   /** Resolves once the store answers and the bindings file of earlier versions is in it; rejects with why not yet. */
   ready(): Promise<void>;
 }
@@ -66,6 +68,7 @@ const RELEASE_EVENT = `INSERT INTO events (at, kind, account, issuer, subject, d
 export function accountBindings(store: Store, given: Partial<BindingsOptions> = {}): AccountBindings {
   const options = {...DEFAULT_OPTIONS, ...given};
   const known = new LRUCache<string, {holder: Holder; readAt: number}>({max: Math.max(options.maxEntries, 1)});
+  const reading = sharedRuns<string, Holder | undefined>();
 
   let importing: Promise<void> | undefined;
   let imported = false;
@@ -108,7 +111,7 @@ export function accountBindings(store: Store, given: Partial<BindingsOptions> = 
       if (!imported) await ready();
       const now = options.nowMs();
       if (remembersAs(account, holder, now)) return true;
-      let held = await holderOf(account);
+      let held = await reading(account, () => holderOf(account));
       if (!held) {
         await store.query(CLAIM, [account, holder.issuer, holder.subject]);
         // Ours, or the one who got there first: either way the row that stands.
@@ -122,18 +125,18 @@ export function accountBindings(store: Store, given: Partial<BindingsOptions> = 
       if (!imported) await ready();
       const now = options.nowMs();
       if (remembersAs(account, holder, now)) return true;
-      const held = await holderOf(account);
+      const held = await reading(account, () => holderOf(account));
       remember(account, held, now);
       return held !== undefined && sameHolder(held, holder);
     },
-    async release(account, to, sessions, nowSeconds) {
+    async release(account, to, revocations, nowSeconds) {
       if (!imported) await ready();
       const released = await store.transaction(async (sql) => {
         // Locked: a claim of the freed name waits for this transaction, and finds it free or moved.
         const from = await holderOf(account, sql, HOLDER_FOR_RELEASE);
         if (!from) return undefined;
         await (to ? sql.query(MOVE, [account, to.issuer, to.subject, nowSeconds]) : sql.query(FREE, [account]));
-        const ended = await sessions.revoke(
+        const ended = await revocations.revoke(
           {account},
           to ? 'account name given to another holder' : 'account name released',
           nowSeconds,

@@ -5,6 +5,7 @@ import {accountBindings} from '../accounts/bindings.js';
 import {providerLogouts} from '../sessions/provider-logout.js';
 import {signInSessions} from '../sessions/sessions.js';
 import {webSessions} from '../sessions/web-sessions.js';
+import {revocations} from '../sessions/revocations.js';
 import {readSecret, type TokenServiceConfig} from '../config.js';
 import {createMetrics, type TokenServiceMetrics} from '../metrics.js';
 import {defaultPolicy} from '../policy/acl.js';
@@ -82,6 +83,7 @@ export async function createTokenService(
       ),
   });
   const web = webSessions(store);
+  const ends = revocations(store, sessions, web);
   const webClientSecret = config.web.enabled ? await readSecret(config.web.clientSecret!, 'web.clientSecret', env) : undefined;
   const deps: TokenServiceDeps = withRequestWiring({
     config,
@@ -93,7 +95,8 @@ export async function createTokenService(
     rules: config.policy.rules ?? defaultPolicy({publicRepositories: config.policy.publicRepositories}),
     bindings,
     sessions,
-    providerLogouts: providerLogouts(store, sessions, web, {clockSkewSeconds: config.oidc.clockSkewSeconds}),
+    revocations: ends,
+    providerLogouts: providerLogouts(store, ends, {clockSkewSeconds: config.oidc.clockSkewSeconds}),
     tokenReuse: createTokenReuse({windowSeconds: config.tokenReuseSeconds, maxEntries: config.cacheSize}),
     metrics,
     logger,

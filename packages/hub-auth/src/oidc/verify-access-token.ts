@@ -25,6 +25,7 @@ import {
 } from './access-token-checks.js';
 import {passedOn, QUOTED_LENGTH} from '@hub/common/quote';
 import {isTransientNetworkError} from '@hub/common/errors';
+import {sharedRuns} from '../in-flight.js';
 
 export {InvalidTokenError, NotATokenError, OverloadError, ProviderConfigurationError, UpstreamError};
 export type {VerifiedClaims};
@@ -80,7 +81,7 @@ export interface AccessTokenVerifier {
 export function createAccessTokenVerifier(options: VerifierOptions): AccessTokenVerifier {
   const now = options.nowSeconds ?? (() => Math.floor(Date.now() / 1000));
   const cache = new LRUCache<string, VerifiedClaims>({max: Math.max(options.cacheSize, 1)});
-  const inFlight = new Map<string, Promise<{verified: VerifiedClaims; trustUntil: number}>>();
+  const checking = sharedRuns<string, {verified: VerifiedClaims; trustUntil: number}>();
   // A token found bad stays bad: asking again would let a flood of one bad token reach the provider.
   const rejected = new LRUCache<string, InvalidTokenError>({max: Math.max(options.cacheSize, 1), ttl: REJECTION_TTL_MS});
   const upstream = introspectionGate({...DEFAULT_GATE_LIMITS, maxWaitMs: options.timeoutSeconds * 1000, ...options.upstream});
@@ -190,14 +191,9 @@ export function createAccessTokenVerifier(options: VerifierOptions): AccessToken
       }
       const refused = rejected.get(key);
       if (refused) throw refused;
-      let pending = inFlight.get(key);
-      if (!pending) {
-        pending = verifyUncached(token, client).finally(() => inFlight.delete(key));
-        inFlight.set(key, pending);
-      }
       let checked: {verified: VerifiedClaims; trustUntil: number};
       try {
-        checked = await pending;
+        checked = await checking(key, () => verifyUncached(token, client));
       } catch (error) {
         if (error instanceof InvalidTokenError && error.final) rejected.set(key, error);
         throw error;

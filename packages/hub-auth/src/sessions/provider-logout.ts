@@ -1,8 +1,8 @@
 import {InvalidTokenError} from '../oidc/access-token-checks.js';
 import type {LogoutClaims} from '../oidc/logout-token-checks.js';
 import type {Store} from '../store/open-store.js';
-import type {RevocationTarget, SessionRecord, Sessions} from './sessions.js';
-import type {WebSessions} from './web-sessions.js';
+import type {Revocations} from './revocations.js';
+import type {RevocationTarget, SessionRecord} from './sessions.js';
 
 /**
  * What a provider's back-channel logout ends, once: the token's `jti` is recorded in the store in
@@ -34,12 +34,7 @@ export function logoutTarget(claims: LogoutClaims): Exclude<RevocationTarget, {s
   return {issuer, subject, providerSession, unrecordedToo: true};
 }
 
-export function providerLogouts(
-  store: Store,
-  sessions: Sessions,
-  web: Pick<WebSessions, 'endFor'>,
-  options: {clockSkewSeconds: number},
-): ProviderLogouts {
+export function providerLogouts(store: Store, ends: Revocations, options: {clockSkewSeconds: number}): ProviderLogouts {
   return {
     end: (claims, nowSeconds) =>
       store.transaction(async (sql) => {
@@ -47,10 +42,8 @@ export function providerLogouts(
         const recorded = await sql.query(RECORD, [claims.issuer, claims.jti, claims.expiresAt + options.clockSkewSeconds]);
         if (recorded.length === 0)
           throw new InvalidTokenError('the logout token was used before (its jti was seen already): it ends nothing again');
-        const target = logoutTarget(claims);
-        // The web hub's sessions of that person or provider session end with the same token (packages/hub-web).
-        await web.endFor(target, LOGOUT_REASON, nowSeconds, sql);
-        return sessions.revoke(target, LOGOUT_REASON, nowSeconds, sql);
+        // The web hub's sessions of that person or provider session end with the same token.
+        return ends.revoke(logoutTarget(claims), LOGOUT_REASON, nowSeconds, sql);
       }),
   };
 }

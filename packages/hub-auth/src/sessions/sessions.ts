@@ -4,6 +4,7 @@ import type {Holder} from '../holder.js';
 import type {Sql} from '../store/sql.js';
 import type {Store} from '../store/open-store.js';
 import {sessionChanges} from './session-changes.js';
+import {sharedRuns} from '../in-flight.js';
 
 /**
  * Sign-in sessions: what hub-auth's identity tokens (docker's refresh tokens) stand for. A token
@@ -177,6 +178,9 @@ export function signInSessions(store: Store, given: Partial<SessionsOptions> = {
   const options = {...DEFAULT_OPTIONS, ...given};
   const touched = new LRUCache<string, number>({max: options.maxRemembered});
   const checked = new LRUCache<string, {at: number; groups: string}>({max: options.maxRemembered});
+  // A burst of one person's requests makes one write, not one each.
+  const touching = sharedRuns<string, void>();
+  const rechecking = sharedRuns<string, void>();
   const changes = sessionChanges(store, options.onChangesUnheard);
   const sessionRows = new LRUCache<string, {epoch: number; session: SessionRecord}>({max: options.maxRemembered, ttl: REMEMBER_MS});
 
@@ -257,16 +261,20 @@ export function signInSessions(store: Store, given: Partial<SessionsOptions> = {
       const last = checked.get(key);
       // Unchanged groups within the interval: the window (an hour) does not need the write; changed ones apply at once.
       if (last && last.groups === groupList && nowSeconds - last.at < options.touchEverySeconds) return;
-      const rechecked = await store.query<{regrouped: boolean}>(RECHECK, [holder.issuer, holder.subject, nowSeconds, [...groups]]);
-      if (rechecked.some((row) => row.regrouped)) changes.changed();
-      checked.set(key, {at: nowSeconds, groups: groupList});
+      await rechecking(`${key}\n${groupList}`, async () => {
+        const rechecked = await store.query<{regrouped: boolean}>(RECHECK, [holder.issuer, holder.subject, nowSeconds, [...groups]]);
+        if (rechecked.some((row) => row.regrouped)) changes.changed();
+        checked.set(key, {at: nowSeconds, groups: groupList});
+      });
     },
 
     async touch(sessionId, nowSeconds) {
       const last = touched.get(sessionId);
       if (last !== undefined && nowSeconds - last < options.touchEverySeconds) return;
-      await store.query(TOUCH, [sessionId, nowSeconds]);
-      touched.set(sessionId, nowSeconds);
+      await touching(sessionId, async () => {
+        await store.query(TOUCH, [sessionId, nowSeconds]);
+        touched.set(sessionId, nowSeconds);
+      });
     },
 
     async revoke(target, reason, nowSeconds, given) {

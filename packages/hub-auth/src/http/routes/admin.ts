@@ -38,7 +38,7 @@ const REVOKED_BY_OPERATOR = 'revoked by the operator';
 
 export function registerAdminRoutes(
   app: FastifyInstance,
-  deps: Pick<TokenServiceDeps, 'sessions' | 'bindings' | 'nowSeconds'>,
+  deps: Pick<TokenServiceDeps, 'sessions' | 'revocations' | 'bindings' | 'nowSeconds'>,
   access: AdminAccess,
 ): void {
   const expected = access.credential === undefined ? undefined : digest(access.credential);
@@ -70,7 +70,7 @@ export function registerAdminRoutes(
 
       admin.post('/revoke', async (request, reply) => {
         const target: RevocationTarget = parsed(revokeBody, request.body, 'the body');
-        const ended = await deps.sessions.revoke(target, REVOKED_BY_OPERATOR, deps.nowSeconds());
+        const ended = await deps.revocations.revoke(target, REVOKED_BY_OPERATOR, deps.nowSeconds());
         request.log.info({event: 'admin', action: 'revoke', target, ended: ended.length}, 'sessions revoked by the operator');
         if ('session' in target && ended.length === 0)
           return reply
@@ -86,7 +86,7 @@ export function registerAdminRoutes(
 
       admin.post('/accounts/release', async (request, reply) => {
         const {account, to} = parsed(releaseBody, request.body, 'the body');
-        const released = await deps.bindings.release(account, to, deps.sessions, deps.nowSeconds());
+        const released = await deps.bindings.release(account, to, deps.revocations, deps.nowSeconds());
         if (!released)
           return reply.code(404).send(problem('unknown_account', `nobody holds the account name ${account}: there is nothing to release`));
         request.log.info(

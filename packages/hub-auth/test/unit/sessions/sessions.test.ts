@@ -2,7 +2,7 @@ import {afterAll, beforeAll, describe, expect, it} from 'vitest';
 import {signInSessions, type Sessions, type SessionStart} from '../../../src/sessions/sessions.js';
 import {checkSession} from '../../../src/sessions/session-check.js';
 import type {Store} from '../../../src/store/open-store.js';
-import {BACKENDS, closeStores, emptied} from '../../stores.js';
+import {BACKENDS, closeStores, countingStatements, emptied} from '../../stores.js';
 
 const alice = {issuer: 'https://id.example', subject: 'sub-alice'};
 const bob = {issuer: 'https://id.example', subject: 'sub-bob'};
@@ -120,6 +120,17 @@ describe.each(BACKENDS)('sign-in sessions on $kind PostgreSQL', (backend) => {
     expect((await sessions.ofToken(issued.tokenId, {fresh: true}))?.lastUsedAt).toBe(NOW + 100);
     await sessions.touch(issued.sessionId, NOW + 170);
     expect((await sessions.ofToken(issued.tokenId, {fresh: true}))?.lastUsedAt).toBe(NOW + 170);
+  });
+
+  it("makes one write for a burst of one person's re-checks, and one for a burst of a session's uses", async () => {
+    const {store: counted, sent} = countingStatements(await emptied(store));
+    const sessions = signInSessions(counted, {touchEverySeconds: 60});
+    const issued = await sessions.start(signIn());
+    await Promise.all(Array.from({length: 20}, () => sessions.recheck(alice, ['dev'], NOW + 10)));
+    await Promise.all(Array.from({length: 20}, () => sessions.touch(issued.sessionId, NOW + 10)));
+    expect(sent(/SET checked_at/)).toBe(1);
+    expect(sent(/SET last_used_at/)).toBe(1);
+    expect(await sessions.ofToken(issued.tokenId, {fresh: true})).toMatchObject({checkedAt: NOW + 10, lastUsedAt: NOW + 10});
   });
 
   it('lists live sessions, newest first, of one account when asked', async () => {

@@ -5,6 +5,8 @@ import {afterAll, beforeEach, describe, expect, it} from 'vitest';
 import {accountBindings} from '../../../../src/accounts/bindings.js';
 import {registerAdminRoutes, type AdminAccess} from '../../../../src/http/routes/admin.js';
 import {signInSessions, type SessionStart} from '../../../../src/sessions/sessions.js';
+import {revocations} from '../../../../src/sessions/revocations.js';
+import {webSessions} from '../../../../src/sessions/web-sessions.js';
 import {StoreUnavailableError} from '../../../../src/store/sql.js';
 import {embedded, emptied} from '../../../stores.js';
 
@@ -33,7 +35,11 @@ function adminApp(access: AdminAccess = {credential: CREDENTIAL}) {
   const app = Fastify({loggerInstance: logger});
   const sessions = signInSessions(store);
   const bindings = accountBindings(store, {recheckMs: 60_000});
-  registerAdminRoutes(app, {sessions, bindings, nowSeconds: () => NOW + 60}, access);
+  registerAdminRoutes(
+    app,
+    {sessions, revocations: revocations(store, sessions, webSessions(store)), bindings, nowSeconds: () => NOW + 60},
+    access,
+  );
   const call = (method: 'GET' | 'POST', url: string, payload?: object, credential: string | null = CREDENTIAL) =>
     app.inject({method, url, payload, headers: credential === null ? {} : {authorization: `Bearer ${credential}`}});
   return {app, sessions, bindings, lines, call};
@@ -117,7 +123,11 @@ describe('the admin API: sessions and revocation', () => {
       throw new StoreUnavailableError('connection refused');
     };
     const sessions = {...signInSessions(store), list: down, revoke: down};
-    registerAdminRoutes(app, {sessions, bindings: accountBindings(store), nowSeconds: () => NOW}, {credential: CREDENTIAL});
+    registerAdminRoutes(
+      app,
+      {sessions, revocations: {revoke: down}, bindings: accountBindings(store), nowSeconds: () => NOW},
+      {credential: CREDENTIAL},
+    );
     const headers = {authorization: `Bearer ${CREDENTIAL}`};
     for (const request of [
       {method: 'GET' as const, url: '/admin/sessions'},

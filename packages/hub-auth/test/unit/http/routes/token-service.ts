@@ -7,6 +7,7 @@ import {accountBindings, type AccountBindings} from '../../../../src/accounts/bi
 import {providerLogouts} from '../../../../src/sessions/provider-logout.js';
 import {signInSessions, type Sessions} from '../../../../src/sessions/sessions.js';
 import {webSessions} from '../../../../src/sessions/web-sessions.js';
+import {revocations} from '../../../../src/sessions/revocations.js';
 import {embedded} from '../../../stores.js';
 import {parseConfig} from '../../../../src/config.js';
 import {generateSigningMaterial} from '../../../../src/tokens/keygen.js';
@@ -72,6 +73,7 @@ export function service(
     },
   });
   const jwks = verificationJwks([material.certificatePem], config.signing.keyId);
+  const ends = revocations(store, options.sessions ?? sharedSessions, webSessions(store));
   const deps: TokenServiceDeps = withRequestWiring({
     config: {...serviceConfig, listen: {...serviceConfig.listen, ...options.listen}},
     signer: createSigner({
@@ -103,7 +105,8 @@ export function service(
     rules: defaultPolicy({publicRepositories: []}),
     bindings: options.bindings ?? sharedBindings,
     sessions: options.sessions ?? sharedSessions,
-    providerLogouts: providerLogouts(store, options.sessions ?? sharedSessions, webSessions(store), {clockSkewSeconds: 30}),
+    revocations: ends,
+    providerLogouts: providerLogouts(store, ends, {clockSkewSeconds: 30}),
     tokenReuse: createTokenReuse({windowSeconds: config.tokenReuseSeconds, maxEntries: config.cacheSize}),
     metrics: createMetrics(),
     logger: pino({level: 'info'}, logStream),
