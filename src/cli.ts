@@ -9,6 +9,7 @@ import Doctor from './commands/doctor.js';
 import Images from './commands/images.js';
 import Login from './commands/login.js';
 import Logout from './commands/logout.js';
+import Open from './commands/open.js';
 import Pull from './commands/pull.js';
 import Push from './commands/push.js';
 import Status from './commands/status.js';
@@ -28,6 +29,7 @@ export const COMMANDS = {
   images: Images,
   login: Login,
   logout: Logout,
+  open: Open,
   pull: Pull,
   push: Push,
   status: Status,

@@ -10,7 +10,7 @@ import {registryAudience} from '@hub/protocol/registry-audience';
 import {submitCredentials} from '@hub/test-stack/browser';
 import {rootfsTarball} from '@hub/test-stack/docker-engine';
 import {withHubOnPath} from '@hub/test-stack/hub-bins';
-import {SERVICE} from '@hub/test-stack/hub-auth';
+import {hubAuthCommand, SERVICE} from '@hub/test-stack/hub-auth';
 import {runHub} from '@hub/test-stack/hub-cli';
 import {closeServer, FORM_CONTENT_TYPE, USERS, type TestUser} from '@hub/test-stack/identity-provider';
 import {E2E_PROGRAMS, e2eEnabled} from '@hub/test-stack/prerequisites';
@@ -55,6 +55,8 @@ describe.runIf(e2eEnabled([...E2E_PROGRAMS, ...REGISTRY_PROGRAMS]))('the web hub
   /** What alice pushed with hub, as the registry has it. */
   let pushed: {digest: string; manifest: ImageManifest; config: ImageConfig};
   let annotatedDigest: string;
+  /** hub's environment, logged in as alice. */
+  let hubEnv: NodeJS.ProcessEnv;
 
   /** A registry token from hub-auth for `user`'s provider token, as docker gets one. */
   async function registryToken(user: TestUser, scope: string): Promise<string> {
@@ -115,6 +117,7 @@ describe.runIf(e2eEnabled([...E2E_PROGRAMS, ...REGISTRY_PROGRAMS]))('the web hub
     registry = stack.registry.host;
     home = `${stack.hubAuth.url}/web/`;
     const {env} = await withHubOnPath(stack.sandbox.dir, stack.env);
+    hubEnv = env;
     // alice logs in with hub and pushes an image whose config has a label with a script in it, an env secret and a port.
     const login = runHub(['login', registry, '--issuer', stack.idp.issuer, '--client-id', stack.idp.clientId], env);
     await stack.browser.signIn(await stack.browser.nextUrl(), alice);
@@ -263,6 +266,18 @@ describe.runIf(e2eEnabled([...E2E_PROGRAMS, ...REGISTRY_PROGRAMS]))('the web hub
     });
   });
 
+  it("hub open opens an image's page through the browser hook, on the web hub its token service names", async () => {
+    const opened = await runHub(['open', 'web-demo:v1'], hubEnv);
+    expect(opened.code, opened.stderr).toBe(0);
+    const url = await stack.browser.nextUrl();
+    expect(url).toBe(`${home}repositories/alice/web-demo/-/images/v1`);
+    expect(opened.stderr).toContain(`Opened ${url} in your browser.`);
+    await signedIn(alice, async (page) => {
+      expect((await page.goto(url))?.status()).toBe(200);
+      await expect(page.locator('main').innerText()).resolves.toContain(pushed.digest);
+    });
+  });
+
   it("bob gets the same 404 for alice's repository as for one that does not exist", async () => {
     await signedIn(bob, async (page) => {
       expect(await page.locator('main').innerText()).toContain('bob/private-tool');
@@ -306,6 +321,15 @@ describe.runIf(e2eEnabled([...E2E_PROGRAMS, ...REGISTRY_PROGRAMS]))('the web hub
       // Signed out at the provider too: signing in asks for the password again.
       await page.getByRole('link', {name: 'Sign in'}).click();
       await expect(page.getByLabel('Password').isVisible()).resolves.toBe(true);
+    });
+  });
+
+  it("the operator's revoke of her account ends her web session with her identity tokens", async () => {
+    await signedIn(alice, async (page) => {
+      const revoked = await hubAuthCommand(['revoke', '--account', alice.username, '--config', stack.hubAuth.configFile]);
+      expect(revoked.code, revoked.stderr).toBe(0);
+      expect((await page.goto(`${home}repositories/alice/web-demo`))?.status()).toBe(401);
+      await expect(page.getByRole('heading', {name: 'Sign in'}).isVisible()).resolves.toBe(true);
     });
   });
 

@@ -32,6 +32,7 @@ export type HubErrorCode =
   | 'folder_unwritable'
   | 'foreign_link'
   | 'insecure_realm'
+  | 'insecure_web_hub'
   | 'invalid_argument'
   | 'invalid_browser'
   | 'invalid_credential_provider_request'
@@ -58,6 +59,7 @@ export type HubErrorCode =
   | 'no_id_token'
   | 'no_service_account_token'
   | 'no_such_image'
+  | 'no_web_hub'
   | 'not_a_registry'
   | 'not_hub_registry'
   | 'not_logged_in'
@@ -85,13 +87,14 @@ export type HubErrorCode =
   | 'token_service_error'
   | 'unaddressable_registry'
   | 'unauthorized'
-  | 'unsafe_debug_output'
   | 'unexpected_argument'
   | 'unknown_command'
   | 'unknown_flag'
   | 'unreachable'
+  | 'unsafe_debug_output'
   | 'unsupported_docker_host'
   | 'usage';
+
 
 export interface HubErrorOptions {
   exit?: number;

@@ -8,7 +8,7 @@ import {imageContent, indexContent} from './pages/image.js';
 import {messagePage} from './pages/messages.js';
 import {repositoriesContent} from './pages/repositories.js';
 import {orderedTags, repositoryContent, tagOrderOf, type TagSummary} from './pages/repository.js';
-import {pageOf, REPOSITORIES, WEB_PREFIX} from './paths.js';
+import {pageOf, REPOSITORIES, WEB_PREFIX} from '@hub/protocol/web-paths';
 import {NotInRegistryError, registryReads, RegistryUnavailableError, type RegistryReads} from './registry-reads.js';
 import type {SignedInCheck} from './sign-in.js';
 import type {WebDeps} from './web-deps.js';

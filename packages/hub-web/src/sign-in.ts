@@ -5,7 +5,7 @@ import {crossSiteProblem, csrfTokenFor, csrfTokenMatches} from './csrf.js';
 import type {Html} from './html.js';
 import type {Viewer} from './pages/layout.js';
 import {messagePage, signInPage} from './pages/messages.js';
-import {CALLBACK, HOME, SIGN_IN, SIGN_OUT, WEB_PREFIX} from './paths.js';
+import {CALLBACK, HOME, SIGN_IN, SIGN_OUT, WEB_PREFIX} from '@hub/protocol/web-paths';
 import {clearCookie, cookieNames, newSessionId, readCookie, sessionIdHash, setCookie} from './session-cookie.js';
 import type {Person, WebDeps} from './web-deps.js';
 

@@ -4,7 +4,7 @@ import {registerSignIn} from './sign-in.js';
 import {registerStyle} from './style.js';
 import {securityHeaders} from './security-headers.js';
 import {messagePage} from './pages/messages.js';
-import {WEB_PREFIX} from './paths.js';
+import {WEB_PREFIX} from '@hub/protocol/web-paths';
 import type {WebDeps} from './web-deps.js';
 
 /** The web hub's public entry: what hub-auth gives it (web-deps.ts) and the routes it adds under /web. */

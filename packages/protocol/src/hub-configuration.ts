@@ -28,6 +28,8 @@ export const hubConfigurationSchema = z.object({
   audience: z.string().max(URL_LENGTH).optional(),
   registry: z.string().max(URL_LENGTH).optional(),
   service: z.string().max(NAME_LENGTH).optional(),
+  /** The web hub's home page (web-paths.ts), where the token service serves one: `hub open` opens its pages. */
+  web_hub: z.url().max(URL_LENGTH).optional(),
 });
 
 export type HubConfiguration = z.infer<typeof hubConfigurationSchema>;

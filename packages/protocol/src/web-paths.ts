@@ -1,5 +1,6 @@
 /**
- * Where each page is. A repository name has slashes, so what follows it comes after `/-/`, which
+ * Where each page of the web hub (packages/hub-web) is: the web hub serves them, and `hub open`
+ * opens them. A repository name has slashes, so what follows it comes after `/-/`, which
  * no name can hold (a path component starts with a letter or digit).
  */
 export const WEB_PREFIX = '/web';

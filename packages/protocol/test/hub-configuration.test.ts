@@ -14,6 +14,7 @@ describe('the hub-configuration document', () => {
     ['device_client_id', 'd'.repeat(16 * 1024)],
     ['scopes', 's '.repeat(8 * 1024)],
     ['service', 'v'.repeat(16 * 1024)],
+    ['web_hub', `https://hub.example.com/${'w'.repeat(16 * 1024)}`],
   ])('refuses a %s of 16 KB, which hub would show the person', (field, value) => {
     const parsed = hubConfigurationSchema.safeParse({...document, [field]: value});
     expect(parsed.success).toBe(false);

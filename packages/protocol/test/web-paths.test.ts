@@ -1,5 +1,5 @@
 import {describe, expect, it} from 'vitest';
-import {imagePath, pageOf, repositoryPath} from '../src/paths.js';
+import {imagePath, pageOf, repositoryPath} from '../src/web-paths.js';
 
 describe('page paths', () => {
   it('name a repository with slashes, and an image of it by tag or digest after /-/', () => {

@@ -1,6 +1,6 @@
 import {html, type Html} from '../html.js';
 import {compressedSize, envNames, platformImages, platformName, type ImageConfig, type Manifest} from '../image-manifest.js';
-import {imagePath, repositoryPath} from '../paths.js';
+import {imagePath, repositoryPath} from '@hub/protocol/web-paths';
 import {pullCommands} from './pull-commands.js';
 import {bytes, time} from './units.js';
 

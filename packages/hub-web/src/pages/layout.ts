@@ -1,5 +1,5 @@
 import {html, type Html} from '../html.js';
-import {HOME, SIGN_OUT, WEB_PREFIX} from '../paths.js';
+import {HOME, SIGN_OUT, WEB_PREFIX} from '@hub/protocol/web-paths';
 import {STYLE_PATH} from '../style.js';
 
 /** Who the page is shown to: their account, and the token their sign-out form carries. */

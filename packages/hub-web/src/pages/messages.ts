@@ -1,5 +1,5 @@
 import {html, type Html} from '../html.js';
-import {SIGN_IN} from '../paths.js';
+import {SIGN_IN} from '@hub/protocol/web-paths';
 import {page, type Viewer} from './layout.js';
 
 /** The sign-in page: what a browser without a session sees, wherever it was going. */

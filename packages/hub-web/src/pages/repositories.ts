@@ -1,5 +1,5 @@
 import {html, type Html} from '../html.js';
-import {HOME, repositoryPath} from '../paths.js';
+import {HOME, repositoryPath} from '@hub/protocol/web-paths';
 
 /** Names on one page of the list; further pages follow, and a filter narrows them. */
 export const PAGE_SIZE = 200;

@@ -1,5 +1,5 @@
 import {html, type Html} from '../html.js';
-import {imagePath, repositoryPath} from '../paths.js';
+import {imagePath, repositoryPath} from '@hub/protocol/web-paths';
 import {pullCommands} from './pull-commands.js';
 import {bytes, time} from './units.js';
 
