@@ -127,6 +127,8 @@ const packageApart = (depth) => [
  * - accounts/ makes an account of the claims oidc/ checked, and is the requester the policy sees;
  *   beside it, workloads/ makes a robot of a CI job's or a pod's token (checked with oidc/'s
  *   pieces) and needs no binding, hence no accounts/; accounts' bindings are rows of
+ * - sessions/ ends and checks sign-in and web sessions; beside it, activity/ keeps what the
+ *   registry's notifications tell of its manifests: both are rows of
  * - store/, the state in PostgreSQL (embedded or a server): connections, schema, state paths; it
  *   knows no account, only SQL;
  * - policy/ decides on names and oidc/ checks tokens: neither needs the other;
@@ -144,7 +146,10 @@ const HUB_AUTH_WINGS = [
     {wing: 'accounts', files: ['accounts/*.ts']},
     {wing: 'workloads', files: ['workloads/*.ts']},
   ],
-  [{wing: 'sessions', files: ['sessions/*.ts']}],
+  [
+    {wing: 'sessions', files: ['sessions/*.ts']},
+    {wing: 'activity', files: ['activity/*.ts']},
+  ],
   [{wing: 'store', files: ['store/*.ts']}],
   [
     {wing: 'policy', files: ['policy/*.ts']},
@@ -157,6 +162,7 @@ const HUB_AUTH_WINGS = [
         'compact-jws.ts',
         'config.ts',
         'holder.ts',
+        'in-flight.ts',
         'admin-credential.ts',
         'metrics.ts',
         'namespaces.ts',

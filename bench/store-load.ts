@@ -112,10 +112,13 @@ async function tokenLoadFigures(
   };
   for (const {kind, hubAuth, plan} of loads)
     await load(`${kind}, warm-up`, hubAuth, {...plan, connections: settings.connections, seconds: settings.loadWarmupSeconds});
-  // Round after round of every kind, old and new in turn, so that the machine's drift hits both.
+  // Round after round of every kind, old and new in turn, so that the machine's drift hits both;
+  // each round starts one kind later, so that no kind always follows the same one (the instances
+  // share a core, and one's leftover work, its GC or its store's, would land on the next run).
   const runs = new Map<string, MeasuredLoad[]>(loads.map(({kind}) => [kind, []]));
   for (let round = 0; round < settings.storeLoadRounds; round++) {
-    for (const {kind, hubAuth, plan} of loads) {
+    const start = round % loads.length;
+    for (const {kind, hubAuth, plan} of [...loads.slice(start), ...loads.slice(0, start)]) {
       const measured = await load(`${kind}, round ${round + 1}`, hubAuth, {
         ...plan,
         connections: settings.connections,

@@ -1,5 +1,5 @@
 import {ExitCode, HubError} from '@hub/common/errors';
-import {isRepositoryPathComponent, MAX_REPOSITORY_NAME_LENGTH} from '@hub/protocol/repository-name';
+import {isRepositoryPathComponent, MAX_REPOSITORY_NAME_LENGTH, TAG_PATTERN} from '@hub/protocol/repository-name';
 
 /**
  * An image reference split the way distribution/reference splits it: `[domain/]path[:tag][@digest]`.
@@ -17,7 +17,6 @@ export interface ImageReference {
 const domainLabel = /^[a-zA-Z0-9](?:[a-zA-Z0-9-]*[a-zA-Z0-9])?$/;
 const ipv6Host = /^\[[a-fA-F0-9:]+\]$/;
 const port = /^[0-9]+$/;
-const tagPattern = /^\w[\w.-]{0,127}$/;
 const digestAlgorithm = /^[A-Za-z][A-Za-z0-9]*(?:[-_+.][A-Za-z][A-Za-z0-9]*)*$/;
 
 /** Hex lengths of the algorithms go-digest can verify; distribution rejects any other algorithm. */
@@ -143,7 +142,7 @@ function checkPathComponent(input: string, component: string): void {
 function checkTag(input: string, tag: string): void {
   if (tag === '') throw invalidReference(input, 'the tag after ":" is empty');
   if (tag.length > 128) throw invalidReference(input, `the tag is ${tag.length} characters long; the limit is 128`);
-  if (!tagPattern.test(tag)) {
+  if (!TAG_PATTERN.test(tag)) {
     throw invalidReference(
       input,
       `the tag "${tag}" must start with a letter, digit or "_" and contain only letters, digits, "_", "." and "-"`,

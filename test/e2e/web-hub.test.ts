@@ -278,6 +278,36 @@ describe.runIf(e2eEnabled([...E2E_PROGRAMS, ...REGISTRY_PROGRAMS]))('the web hub
     });
   });
 
+  it("the activity shows alice's push by alice after a real docker push, and the list its last push", async () => {
+    const image = `${registry}/alice/web-demo:docker-pushed`;
+    await run('docker', ['tag', `${registry}/alice/web-demo:v1`, image], {env: hubEnv});
+    // Plain docker, through the credential helper hub login set up.
+    const pushed = await run('docker', ['push', image], {env: hubEnv});
+    const digest = /digest: (sha256:[0-9a-f]{64})/.exec(pushed.stdout)?.[1];
+    expect(digest, pushed.stdout).toBeDefined();
+    await signedIn(alice, async (page) => {
+      // The registry sends its notifications a moment after the push.
+      await expect
+        .poll(
+          async () => {
+            await page.goto(`${home}repositories/alice/web-demo`);
+            return page
+              .getByRole('row')
+              .filter({hasText: 'docker-pushed'})
+              .innerText()
+              .catch(() => '');
+          },
+          {timeout: 15_000, interval: 250},
+        )
+        .toMatch(new RegExp(`pushed\\s+docker-pushed\\s+${digest}\\s+alice`));
+      await expectAccessible(page);
+      await page.goto(home);
+      await expect(page.getByRole('listitem').filter({hasText: 'alice/web-demo'}).innerText()).resolves.toMatch(
+        /last pushed .* UTC by alice/,
+      );
+    });
+  });
+
   it("bob gets the same 404 for alice's repository as for one that does not exist", async () => {
     await signedIn(bob, async (page) => {
       expect(await page.locator('main').innerText()).toContain('bob/private-tool');

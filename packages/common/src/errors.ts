@@ -95,7 +95,6 @@ export type HubErrorCode =
   | 'unsupported_docker_host'
   | 'usage';
 
-
 export interface HubErrorOptions {
   exit?: number;
   suggestions?: string[];

@@ -358,6 +358,11 @@ const configSchema = z
             context.addIssue({code: 'custom', path: [field], message: 'is required with web.enabled: true (README, The web hub)'});
       })
       .default({enabled: false, sessionLifetimeSeconds: WEB_SESSION_SECONDS}),
+    /**
+     * The registry's notifications (distribution's `notifications.endpoints`) of pushes, pulls and
+     * deletes, posted to /registry/notifications with this bearer token: the web hub's activity.
+     */
+    registryNotifications: z.object({token: secretSource}).strict().optional(),
     policy: z
       .object({publicRepositories: z.array(z.string().min(1)).default([]), rules: z.array(aclRule).optional()})
       .strict()

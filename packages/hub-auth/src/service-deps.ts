@@ -1,6 +1,7 @@
 import type {FastifyBaseLogger} from 'fastify';
 import type {ResourceScope} from '@hub/protocol/resource-scope';
 import type {AccountBindings} from './accounts/bindings.js';
+import type {RegistryActivityStore} from './activity/registry-activity.js';
 import type {TokenServiceConfig} from './config.js';
 import type {TokenServiceMetrics} from './metrics.js';
 import type {AccessTokenVerifier} from './oidc/verify-access-token.js';
@@ -35,6 +36,8 @@ export interface TokenServiceDeps {
   revocations: Revocations;
   /** What the provider's back-channel logouts end, each once across instances. */
   providerLogouts: ProviderLogouts;
+  /** What the registry's notifications said of its manifests: the web hub's activity. */
+  activity: RegistryActivityStore;
   tokenReuse: TokenReuse<SignedToken>;
   metrics: TokenServiceMetrics;
   logger: FastifyBaseLogger;

@@ -102,7 +102,9 @@ export async function closeStores(stores: ReadonlyArray<Store | undefined> | und
 
 /** Empties the tables between tests that share one store (a new PGlite data directory costs seconds). */
 export async function emptied(store: Store): Promise<Store> {
-  await store.query('TRUNCATE account_bindings, imports, sessions, identity_tokens, events, logout_tokens, web_sessions');
+  await store.query(
+    'TRUNCATE account_bindings, imports, sessions, identity_tokens, events, logout_tokens, web_sessions, registry_events, repository_pulls',
+  );
   return store;
 }
 

@@ -6,7 +6,7 @@ import type {Viewer} from './pages/layout.js';
 import {page} from './pages/layout.js';
 import {imageContent, indexContent} from './pages/image.js';
 import {messagePage} from './pages/messages.js';
-import {repositoriesContent} from './pages/repositories.js';
+import {repositoriesContent, repositoryListing} from './pages/repositories.js';
 import {orderedTags, repositoryContent, tagOrderOf, type TagSummary} from './pages/repository.js';
 import {pageOf, REPOSITORIES, WEB_PREFIX} from '@hub/protocol/web-paths';
 import {NotInRegistryError, registryReads, RegistryUnavailableError, type RegistryReads} from './registry-reads.js';
@@ -15,6 +15,8 @@ import type {WebDeps} from './web-deps.js';
 
 /** Tags summed up on a repository's page (the first by name): each is a manifest read, and more are a filter away. */
 const TAGS_SHOWN = 100;
+/** The newest pushes and deletes a repository's page lists. */
+const EVENTS_SHOWN = 20;
 /** Registry reads at once for one page. */
 const READS_AT_ONCE = 8;
 
@@ -29,13 +31,10 @@ export function registerBrowsing(web: FastifyInstance, deps: WebDeps, signedIn: 
     const who = await signedIn(request, reply);
     if (!who) return reply;
     const query = request.query as Record<string, unknown>;
-    return answer(request, reply, who.viewer, async () =>
-      page(
-        'Repositories',
-        repositoriesContent(await deps.pullableRepositories(who.person), String(query.q ?? ''), Number(query.page ?? 1)),
-        who.viewer,
-      ),
-    );
+    return answer(request, reply, who.viewer, async () => {
+      const listing = repositoryListing(await deps.pullableRepositories(who.person), String(query.q ?? ''), Number(query.page ?? 1));
+      return page('Repositories', repositoriesContent(listing, await deps.activity.lastPushes(listing.shown)), who.viewer);
+    });
   });
 
   web.get(`${REPOSITORIES.slice(WEB_PREFIX.length)}/*`, async (request, reply) => {
@@ -49,11 +48,15 @@ export function registerBrowsing(web: FastifyInstance, deps: WebDeps, signedIn: 
       if (reference === undefined) {
         const query = request.query as Record<string, unknown>;
         const filter = String(query.q ?? '').trim();
-        const tags = (await reads.tags(repository, token)).filter((tag) => tag.includes(filter));
+        const [activity, allTags] = await Promise.all([
+          deps.activity.ofRepository(repository, EVENTS_SHOWN),
+          reads.tags(repository, token),
+        ]);
+        const tags = allTags.filter((tag) => tag.includes(filter));
         const summaries = await inTurns(tags.slice(0, TAGS_SHOWN), (tag) => tagSummary(reads, repository, tag, token));
         const order = tagOrderOf(query.sort);
         const listing = {tags: orderedTags(summaries, order), filter, order, moreTags: tags.length - summaries.length};
-        return page(repository, repositoryContent(deps.registry.host, repository, listing), who.viewer);
+        return page(repository, repositoryContent(deps.registry.host, repository, listing, activity), who.viewer);
       }
       const {digest, manifest} = await reads.manifest(repository, reference, token);
       const view = {

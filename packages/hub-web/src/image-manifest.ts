@@ -6,13 +6,6 @@ import {z} from 'zod';
  * not use are let through untouched.
  */
 
-export const MANIFEST_MEDIA_TYPES = [
-  'application/vnd.oci.image.index.v1+json',
-  'application/vnd.docker.distribution.manifest.list.v2+json',
-  'application/vnd.oci.image.manifest.v1+json',
-  'application/vnd.docker.distribution.manifest.v2+json',
-];
-
 const annotations = z.record(z.string(), z.string()).optional();
 const platform = z.looseObject({os: z.string(), architecture: z.string(), variant: z.string().optional()});
 const descriptor = z.looseObject({

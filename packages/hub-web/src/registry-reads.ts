@@ -2,7 +2,9 @@ import {createHash} from 'node:crypto';
 import {LRUCache} from 'lru-cache';
 import {fetch} from 'undici';
 import type {z} from 'zod';
-import {imageConfigSchema, MANIFEST_MEDIA_TYPES, manifestSchema, tagListSchema, type ImageConfig, type Manifest} from './image-manifest.js';
+import {MANIFEST_MEDIA_TYPES} from '@hub/protocol/manifest-media-types';
+import {WEB_HUB_USER_AGENT} from '@hub/protocol/web-hub-reads';
+import {imageConfigSchema, manifestSchema, tagListSchema, type ImageConfig, type Manifest} from './image-manifest.js';
 
 /**
  * The web hub's reads of the registry, server-side, each with a registry token hub-auth signed for
@@ -48,7 +50,10 @@ export function registryReads(registry: URL): RegistryReads {
     const url = new URL(path, registry);
     let response;
     try {
-      response = await fetch(url, {headers: {authorization: `Bearer ${token}`, accept}, signal: AbortSignal.timeout(READ_TIMEOUT_MS)});
+      response = await fetch(url, {
+        headers: {authorization: `Bearer ${token}`, accept, 'user-agent': WEB_HUB_USER_AGENT},
+        signal: AbortSignal.timeout(READ_TIMEOUT_MS),
+      });
     } catch (error) {
       throw new RegistryUnavailableError(`${url.origin} cannot be reached: ${(error as Error).message}`);
     }

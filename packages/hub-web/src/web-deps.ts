@@ -28,6 +28,26 @@ export interface WebSessionStore {
   end(idHash: string, nowSeconds: number): Promise<void>;
 }
 
+/** A manifest pushed (or deleted) as the registry told hub-auth: when, by which account, under which tag. */
+export interface RegistryEvent {
+  action: 'push' | 'delete';
+  /** Seconds since the epoch, the registry's clock. */
+  at: number;
+  tag: string | undefined;
+  digest: string;
+  size: number;
+  /** The account of the registry token it was done with; undefined when the registry named none. */
+  by: string | undefined;
+}
+
+/** What the registry's notifications (hub-auth's store) say of repositories. */
+export interface RegistryActivity {
+  /** The newest events of a repository, newest first, and how many times its manifests were pulled. */
+  ofRepository(repository: string, limit: number): Promise<{events: RegistryEvent[]; pulls: number}>;
+  /** Each named repository's last push, for those that have one. */
+  lastPushes(repositories: readonly string[]): Promise<Map<string, RegistryEvent>>;
+}
+
 export interface WebDeps {
   /** Where browsers reach hub-auth: the origin of the redirect URI and of the cookies. */
   publicUrl: URL;
@@ -51,6 +71,7 @@ export interface WebDeps {
     host: string;
   };
   sessions: WebSessionStore;
+  activity: RegistryActivity;
   sessionLifetimeSeconds: number;
   nowSeconds(): number;
   logger: FastifyBaseLogger;

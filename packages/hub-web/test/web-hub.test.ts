@@ -25,6 +25,7 @@ function webHub(changes: Partial<WebDeps> = {}) {
       find: async (idHash) => live.get(idHash),
       end: async (idHash) => void live.delete(idHash),
     },
+    activity: {ofRepository: async () => ({events: [], pulls: 0}), lastPushes: async () => new Map()},
     sessionLifetimeSeconds: 3600,
     nowSeconds: () => NOW,
     logger: pino({level: 'silent'}),

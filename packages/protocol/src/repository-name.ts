@@ -25,3 +25,6 @@ export function isValidRepositoryName(name: string): boolean {
 export function isRepositoryPathComponent(text: string): boolean {
   return REPOSITORY_PATH_COMPONENT.test(text);
 }
+
+/** distribution's tag grammar: a word character, then up to 127 of word characters, '.' and '-'. */
+export const TAG_PATTERN = /^\w[\w.-]{0,127}$/;

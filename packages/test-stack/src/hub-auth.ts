@@ -14,6 +14,8 @@ const BIN = fileURLToPath(new URL('../../hub-auth/bin/hub-auth.js', import.meta.
 export const SERVICE = 'hub-registry';
 /** Where hub-auth receives back-channel logout (its README, Back-channel logout): the URL a provider registers. */
 export const BACKCHANNEL_LOGOUT_PATH = '/backchannel-logout';
+/** Where hub-auth takes the registry's notifications (its README, Activity): the URL a registry's endpoint names. */
+export const REGISTRY_NOTIFICATIONS_PATH = '/registry/notifications';
 export const TOKEN_ISSUER = 'hub-auth';
 
 export interface SigningFiles {
@@ -90,6 +92,12 @@ export interface HubAuthOptions {
   /** The token port, chosen up front where a provider must know hub-auth's URL before it starts (back-channel logout). */
   port?: number;
 }
+
+/** The bearer token the stack's registry sends its notifications to hub-auth with; test-only. */
+export const NOTIFICATION_TOKEN = 'test-only-registry-notification-token';
+
+/** hub-auth's `registryNotifications` section, reading NOTIFICATION_TOKEN from its environment. */
+export const registryNotificationsSection = {token: {env: 'HUB_AUTH_NOTIFICATION_TOKEN'}};
 
 /** hub-auth's `web` section for the stack's provider, whose web client expects it at `publicUrl` (identity-provider.ts, webHubUrl). */
 export const webSection = (publicUrl: string) => ({
@@ -173,6 +181,7 @@ export function spawnHubAuth(
       ...env,
       HUB_AUTH_INTROSPECTION_SECRET: INTROSPECTION_CLIENT.secret,
       HUB_AUTH_WEB_CLIENT_SECRET: WEB_CLIENT.secret,
+      HUB_AUTH_NOTIFICATION_TOKEN: NOTIFICATION_TOKEN,
     },
     logFile,
   });

@@ -3,6 +3,9 @@ import {startDockerEngine, type DockerEngine} from './docker-engine.js';
 import {
   BACKCHANNEL_LOGOUT_PATH,
   keygen,
+  NOTIFICATION_TOKEN,
+  REGISTRY_NOTIFICATIONS_PATH,
+  registryNotificationsSection,
   SERVICE,
   startHubAuth,
   TOKEN_ISSUER,
@@ -113,6 +116,7 @@ export async function startRegistryParts(options: {
     const signing = await keygen(join(dir, 'keys'));
     const hubAuth = await startHubAuth({
       ...options.hubAuth,
+      extra: {registryNotifications: registryNotificationsSection, ...options.hubAuth.extra},
       dir: join(dir, 'hub-auth'),
       registryHost: `127.0.0.1:${registryPort}`,
       signing,
@@ -122,7 +126,15 @@ export async function startRegistryParts(options: {
     stops.push(() => realm.stop());
     // Behind a slow link, the registry listens elsewhere and the link takes its name (and the token audience).
     const registryAuth = {realm: `${realm.url}/token`, service: SERVICE, issuer: TOKEN_ISSUER, rootCertBundle: signing.certificate};
-    const direct = await startRegistry(join(dir, 'registry'), registryAuth, options.registryBytesPerSecond ? undefined : registryPort);
+    // The registry tells hub-auth of its pushes and pulls directly, not through the realm's proxy.
+    const notifications = {url: `${hubAuth.url}${REGISTRY_NOTIFICATIONS_PATH}`, token: NOTIFICATION_TOKEN};
+    const direct = await startRegistry(
+      join(dir, 'registry'),
+      registryAuth,
+      options.registryBytesPerSecond ? undefined : registryPort,
+      undefined,
+      notifications,
+    );
     stops.push(() => direct.stop());
     let registry = direct;
     if (options.registryBytesPerSecond) {

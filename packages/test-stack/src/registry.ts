@@ -27,7 +27,19 @@ export interface RegistryTls {
   ca: string;
 }
 
-export async function startRegistry(dir: string, auth: RegistryAuth, port?: number, tls?: RegistryTls): Promise<Registry> {
+/** Where the registry posts its notifications (distribution's notifications.endpoints), with this bearer token. */
+export interface RegistryNotifications {
+  url: string;
+  token: string;
+}
+
+export async function startRegistry(
+  dir: string,
+  auth: RegistryAuth,
+  port?: number,
+  tls?: RegistryTls,
+  notifications?: RegistryNotifications,
+): Promise<Registry> {
   await mkdir(join(dir, 'storage'), {recursive: true});
   port ??= await freePort();
   const config = join(dir, 'config.yml');
@@ -44,6 +56,18 @@ export async function startRegistry(dir: string, auth: RegistryAuth, port?: numb
       `    service: ${JSON.stringify(auth.service)}`,
       `    issuer: ${JSON.stringify(auth.issuer)}`,
       `    rootcertbundle: ${JSON.stringify(auth.rootCertBundle)}`,
+      ...(notifications
+        ? [
+            'notifications:',
+            '  endpoints:',
+            '    - name: hub-auth',
+            `      url: ${JSON.stringify(notifications.url)}`,
+            `      headers: {Authorization: [${JSON.stringify(`Bearer ${notifications.token}`)}]}`,
+            '      timeout: 2s',
+            '      threshold: 5',
+            '      backoff: 1s',
+          ]
+        : []),
       '',
     ].join('\n'),
   );

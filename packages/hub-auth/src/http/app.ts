@@ -4,6 +4,7 @@ import {registerAdminRoutes, type AdminAccess} from './routes/admin.js';
 import {registerBackchannelLogoutRoute} from './routes/backchannel-logout.js';
 import {registerHealthRoutes} from './routes/health.js';
 import {pullableRepositories, registerRepositoryListingRoute} from './routes/repositories.js';
+import {registerRegistryNotificationsRoute} from './routes/registry-notifications.js';
 import {registerRevocationRoute} from './routes/revoke.js';
 import {registerTokenRoutes} from './routes/token.js';
 import {registerWellKnownRoutes} from './routes/well-known.js';
@@ -14,9 +15,10 @@ import {passedOn, quoted} from '@hub/common/quote';
 
 /**
  * The HTTP app, built apart from `listen` so that tests can inject requests into it; with the web
- * hub under /web when `web` is given (web.enabled).
+ * hub under /web when `web` is given (web.enabled), and the registry's notifications taken with
+ * `notificationsToken` (registryNotifications.token).
  */
-export function createApp(deps: TokenServiceDeps, web?: WebHubSetUp): FastifyInstance {
+export function createApp(deps: TokenServiceDeps, web?: WebHubSetUp, notificationsToken?: string): FastifyInstance {
   const app = Fastify({
     // Fairness between clients goes by their address: behind a proxy, the one it reports.
     trustProxy: deps.config.listen.trustProxy.length > 0 ? deps.config.listen.trustProxy : false,
@@ -45,6 +47,7 @@ export function createApp(deps: TokenServiceDeps, web?: WebHubSetUp): FastifyIns
   registerRevocationRoute(app, deps);
   registerWellKnownRoutes(app, deps);
   registerBackchannelLogoutRoute(app, deps);
+  if (notificationsToken !== undefined) registerRegistryNotificationsRoute(app, deps, notificationsToken);
   if (web) registerWebHub(app, webHubDeps(deps, web, pullable));
   return app;
 }

@@ -6,6 +6,7 @@ import {providerLogouts} from '../sessions/provider-logout.js';
 import {signInSessions} from '../sessions/sessions.js';
 import {webSessions} from '../sessions/web-sessions.js';
 import {revocations} from '../sessions/revocations.js';
+import {registryActivity} from '../activity/registry-activity.js';
 import {readSecret, type TokenServiceConfig} from '../config.js';
 import {createMetrics, type TokenServiceMetrics} from '../metrics.js';
 import {defaultPolicy} from '../policy/acl.js';
@@ -85,6 +86,8 @@ export async function createTokenService(
   const web = webSessions(store);
   const ends = revocations(store, sessions, web);
   const webClientSecret = config.web.enabled ? await readSecret(config.web.clientSecret!, 'web.clientSecret', env) : undefined;
+  const notificationsToken =
+    config.registryNotifications && (await readSecret(config.registryNotifications.token, 'registryNotifications.token', env));
   const deps: TokenServiceDeps = withRequestWiring({
     config,
     signer: keys.signer,
@@ -97,6 +100,7 @@ export async function createTokenService(
     sessions,
     revocations: ends,
     providerLogouts: providerLogouts(store, ends, {clockSkewSeconds: config.oidc.clockSkewSeconds}),
+    activity: registryActivity(store),
     tokenReuse: createTokenReuse({windowSeconds: config.tokenReuseSeconds, maxEntries: config.cacheSize}),
     metrics,
     logger,
@@ -106,7 +110,7 @@ export async function createTokenService(
     },
   });
   return {
-    app: createApp(deps, webClientSecret === undefined ? undefined : {clientSecret: webClientSecret, sessions: web}),
+    app: createApp(deps, webClientSecret === undefined ? undefined : {clientSecret: webClientSecret, sessions: web}, notificationsToken),
     monitoring: createMonitoringApp(deps, admin),
     ready: deps.ready,
     /** Ready as far as the identity provider goes: what provider-watch.ts waits for and names. */

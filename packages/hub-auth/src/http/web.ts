@@ -61,6 +61,7 @@ export function webHubDeps(deps: TokenServiceDeps, setUp: WebHubSetUp, pullable:
     },
     registry: {url: new URL(web.registryUrl ?? config.registry.url ?? `https://${config.registry.host}`), host: config.registry.host},
     sessions: setUp.sessions,
+    activity: deps.activity,
     sessionLifetimeSeconds: web.sessionLifetimeSeconds,
     nowSeconds: deps.nowSeconds,
     logger: deps.logger,

@@ -130,6 +130,33 @@ const MIGRATIONS: ReadonlyArray<{version: number; name: string; statements: read
       'CREATE TRIGGER identity_tokens_deleted AFTER DELETE OR TRUNCATE ON identity_tokens FOR EACH STATEMENT EXECUTE FUNCTION notify_session_change()',
     ],
   },
+  {
+    version: 5,
+    name: 'registry activity',
+    statements: [
+      // The registry's notifications of manifest pushes and deletes (activity/), by the event's id:
+      // the registry sends an event again until it is answered, and a repeat is the same row.
+      // `actor` is the subject of the registry token the registry accepted: hub-auth's account name.
+      `CREATE TABLE registry_events (
+        event_id text PRIMARY KEY,
+        at timestamptz NOT NULL,
+        action text NOT NULL,
+        repository text NOT NULL,
+        tag text,
+        digest text NOT NULL,
+        media_type text NOT NULL,
+        size bigint NOT NULL,
+        actor text
+      )`,
+      'CREATE INDEX registry_events_repository ON registry_events (repository, at DESC)',
+      // Pulls are counted, not kept one by one: a busy registry pulls far more than it pushes.
+      `CREATE TABLE repository_pulls (
+        repository text PRIMARY KEY,
+        count bigint NOT NULL,
+        last_at timestamptz NOT NULL
+      )`,
+    ],
+  },
 ];
 
 /**

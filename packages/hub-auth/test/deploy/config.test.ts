@@ -5,6 +5,7 @@ import {dirname, join} from 'node:path';
 import {afterAll, describe, expect, it} from 'vitest';
 import {parse as parseYaml} from 'yaml';
 import {loadConfig, type TokenServiceConfig} from '../../src/config.js';
+import {REGISTRY_NOTIFICATIONS_PATH} from '../../src/http/routes/registry-notifications.js';
 import {configMapText, DEPLOY_DIR, deployText, kubernetesObject, kubernetesObjects} from './deploy-files.js';
 
 /**
@@ -27,6 +28,12 @@ interface RegistryConfig {
   http: {host: string; addr: string; debug?: {addr: string}};
   auth: {token: {realm: string; service: string; issuer: string; rootcertbundle: string}};
   storage: Record<string, unknown>;
+}
+
+/** One of distribution's notifications.endpoints. */
+interface NotificationEndpoint {
+  url: string;
+  headers: {Authorization: string[]};
 }
 
 interface Compose {
@@ -136,6 +143,19 @@ describe('deploy/hub-auth.yml (compose)', () => {
     expect(service?.volumes?.filter((volume) => typeof volume === 'string' && !volume.endsWith(':ro'))).toEqual([]);
   });
 
+  it('has the registry tell hub-auth of its pushes at its notifications endpoint, with the token hub-auth checks, from .env', async () => {
+    const config = await loadConfig(join(DEPLOY_DIR, 'hub-auth.yml'));
+    const variable = (config.registryNotifications?.token as {env: string}).env;
+    const fromEnv = compose.services['hub-auth']?.environment?.[variable] ?? '';
+    expect(fromEnv).toMatch(new RegExp(`^\\$\\{${variable}:\\?[^}]*deploy/\\.env[^}]*\\}$`));
+    const [endpoint] = parseYaml(
+      compose.services.registry?.environment?.REGISTRY_NOTIFICATIONS_ENDPOINTS ?? '[]',
+    ) as NotificationEndpoint[];
+    expect(new URL(endpoint!.url).href).toBe(`http://hub-auth:${config.listen.port}${REGISTRY_NOTIFICATIONS_PATH}`);
+    expect(endpoint!.headers.Authorization).toEqual([expect.stringMatching(new RegExp(`^Bearer \\$\\{${variable}:\\?`))]);
+    expect(deployText('env.example')).toMatch(new RegExp(`^${variable}=$`, 'm'));
+  });
+
   it('has a keygen step that writes the keys as root for the node user, with the service and realm the rest uses', async () => {
     const config = await loadConfig(join(DEPLOY_DIR, 'hub-auth.yml'));
     const registry = parseYaml(deployText('registry.yml')) as RegistryConfig;
@@ -227,6 +247,26 @@ describe('the Kubernetes ConfigMap hub-auth', () => {
     expect(config.store.dataDir).toBeUndefined();
     expect(pod.volumes.filter((volume) => volume.persistentVolumeClaim)).toEqual([]);
     expect(kubernetesObjects().filter(({object}) => object.kind === 'PersistentVolumeClaim')).toEqual([]);
+  });
+  it("has the registry tell hub-auth's Service of its pushes, with the token of the Secret hub-auth checks", async () => {
+    const config = await loadConfigMap();
+    const variable = (config.registryNotifications?.token as {env: string}).env;
+    const secretOf = (container: Container) => container.env?.find((entry) => entry.name === variable)?.valueFrom?.secretKeyRef;
+    const hubAuth = podOf('hub-auth').container;
+    const registry = podOf('registry').container;
+    expect(secretOf(hubAuth)).toEqual({name: 'hub-auth', key: 'notification-token'});
+    expect(secretOf(registry)).toEqual(secretOf(hubAuth));
+    const listed = (registry.env ?? []) as Array<{name: string; value?: string}>;
+    // Kubernetes fills in $(NAME) only from a variable defined before it.
+    expect(listed.findIndex((entry) => entry.name === variable)).toBeLessThan(
+      listed.findIndex((entry) => entry.name === 'REGISTRY_NOTIFICATIONS_ENDPOINTS'),
+    );
+    const [endpoint] = parseYaml(
+      listed.find((entry) => entry.name === 'REGISTRY_NOTIFICATIONS_ENDPOINTS')?.value ?? '[]',
+    ) as NotificationEndpoint[];
+    const service = kubernetesObject<{metadata: {name: string}; spec: {ports: Array<{port: number}>}}>('Service', 'hub-auth');
+    expect(endpoint!.url).toBe(`http://${service.metadata.name}:${service.spec.ports[0]!.port}${REGISTRY_NOTIFICATIONS_PATH}`);
+    expect(endpoint!.headers.Authorization).toEqual([`Bearer $(${variable})`]);
   });
 });
 

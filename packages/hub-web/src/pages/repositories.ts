@@ -1,5 +1,7 @@
 import {html, type Html} from '../html.js';
 import {HOME, repositoryPath} from '@hub/protocol/web-paths';
+import type {RegistryEvent} from '../web-deps.js';
+import {byWhom, moment} from './units.js';
 
 /** Names on one page of the list; further pages follow, and a filter narrows them. */
 export const PAGE_SIZE = 200;
@@ -10,13 +12,28 @@ const namespaceOf = (name: string) => (name.includes('/') ? name.slice(0, name.i
 const pageLink = (filter: string, page: number, label: string, rel: string) =>
   html`<a rel="${rel}" href="${HOME}?${new URLSearchParams({q: filter, page: String(page)}).toString()}">${label}</a>`;
 
-/** The repositories one may pull, grouped by namespace, narrowed to those whose name holds `filter`; page `page` (from 1) of them. */
-export function repositoriesContent(names: readonly string[], filter: string, page = 1): Html {
+/** The page of the list asked for: the names that hold the filter, and those of page `current` (from 1) of them. */
+export interface RepositoryListing {
+  filter: string;
+  total: number;
+  matching: number;
+  shown: string[];
+  current: number;
+  pages: number;
+}
+
+export function repositoryListing(names: readonly string[], filter: string, page = 1): RepositoryListing {
   const wanted = filter.trim().toLowerCase();
   const matching = names.filter((name) => name.includes(wanted)).sort();
   const pages = Math.max(1, Math.ceil(matching.length / PAGE_SIZE));
   const current = Math.min(Math.max(1, Math.floor(page) || 1), pages);
   const shown = matching.slice((current - 1) * PAGE_SIZE, current * PAGE_SIZE);
+  return {filter, total: names.length, matching: matching.length, shown, current, pages};
+}
+
+/** The repositories one may pull, grouped by namespace, each with its last push where the registry told of one. */
+export function repositoriesContent(listing: RepositoryListing, lastPushes: ReadonlyMap<string, RegistryEvent> = new Map()): Html {
+  const {filter, total, matching, shown, current, pages} = listing;
   const groups = new Map<string, string[]>();
   for (const name of shown) groups.set(namespaceOf(name), [...(groups.get(namespaceOf(name)) ?? []), name]);
   return html`<h1>Repositories you may pull</h1>
@@ -25,13 +42,13 @@ export function repositoriesContent(names: readonly string[], filter: string, pa
       <input type="search" id="filter" name="q" value="${filter}" />
       <button type="submit">Filter</button>
     </form>
-    <p class="muted">${matching.length} of ${names.length} repositories${pages > 1 ? `, page ${current} of ${pages}` : ''}.</p>
+    <p class="muted">${matching} of ${total} repositories${pages > 1 ? `, page ${current} of ${pages}` : ''}.</p>
     ${[...groups].map(
       ([namespace, inside]) =>
         html`<section>
           <h2>${namespace === '' ? 'Top level' : namespace}</h2>
           <ul class="names">
-            ${inside.map((name) => html`<li><a href="${repositoryPath(name)}">${name}</a></li>`)}
+            ${inside.map((name) => html`<li><a href="${repositoryPath(name)}">${name}</a>${lastPush(lastPushes.get(name))}</li>`)}
           </ul>
         </section>`,
     )}
@@ -43,3 +60,6 @@ export function repositoriesContent(names: readonly string[], filter: string, pa
       </nav>`
     }`;
 }
+
+const lastPush = (push: RegistryEvent | undefined) =>
+  push && html` <span class="muted">last pushed ${moment(push.at)}${byWhom(push)}</span>`;

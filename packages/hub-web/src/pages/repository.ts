@@ -1,7 +1,8 @@
 import {html, type Html} from '../html.js';
 import {imagePath, repositoryPath} from '@hub/protocol/web-paths';
 import {pullCommands} from './pull-commands.js';
-import {bytes, time} from './units.js';
+import type {RegistryEvent} from '../web-deps.js';
+import {bytes, moment, time} from './units.js';
 
 /** One tag's image, or each platform's image of its index. */
 export interface TagSummary {
@@ -23,6 +24,12 @@ export function orderedTags(tags: readonly TagSummary[], order: TagOrder): TagSu
   return order === 'name' ? byName : byName.sort((a, b) => newest(b) - newest(a));
 }
 
+/** What the registry's notifications said of the repository: its newest pushes and deletes, and its pulls. */
+export interface RepositoryActivityView {
+  events: readonly RegistryEvent[];
+  pulls: number;
+}
+
 export interface TagListing {
   /** The tags whose name holds `filter`, in `order`. */
   tags: readonly TagSummary[];
@@ -32,7 +39,12 @@ export interface TagListing {
   moreTags: number;
 }
 
-export function repositoryContent(registryHost: string, repository: string, listing: TagListing): Html {
+export function repositoryContent(
+  registryHost: string,
+  repository: string,
+  listing: TagListing,
+  activity: RepositoryActivityView = {events: [], pulls: 0},
+): Html {
   const {tags, filter, order, moreTags} = listing;
   return html`<h1>${repository}</h1>
     <form method="get" action="${repositoryPath(repository)}" role="search">
@@ -78,5 +90,45 @@ export function repositoryContent(registryHost: string, repository: string, list
           </table>
           ${pullCommands(registryHost, repository, tag.tag, tag.digest)}
         </section>`,
-    )}`;
+    )}
+    ${activityContent(repository, activity)}`;
+}
+
+function activityContent(repository: string, {events, pulls}: RepositoryActivityView): Html {
+  return html`<section aria-labelledby="activity">
+    <h2 id="activity">Activity</h2>
+    <p>${pulls === 1 ? 'Pulled once' : `Pulled ${pulls} times`}, as the registry reports it.</p>
+    ${
+      events.length === 0
+        ? html`<p class="muted">No push recorded yet.</p>`
+        : html`<table>
+            <caption class="muted">
+              Pushes and deletes, newest first
+            </caption>
+            <thead>
+              <tr>
+                <th scope="col">When</th>
+                <th scope="col">What</th>
+                <th scope="col">Tag</th>
+                <th scope="col">Digest</th>
+                <th scope="col">By</th>
+              </tr>
+            </thead>
+            <tbody>
+              ${events.map(
+                (event) =>
+                  html`<tr>
+                    <td>${moment(event.at)}</td>
+                    <td>${event.action === 'push' ? 'pushed' : 'deleted'}</td>
+                    <td>${event.tag ?? ''}</td>
+                    <td>
+                      <a href="${imagePath(repository, event.digest)}"><code>${event.digest}</code></a>
+                    </td>
+                    <td>${event.by ?? 'unknown'}</td>
+                  </tr>`,
+              )}
+            </tbody>
+          </table>`
+    }
+  </section>`;
 }

@@ -17,3 +17,9 @@ export function time(value: string | undefined): string {
   const at = new Date(value);
   return Number.isNaN(at.getTime()) ? value : `${at.toISOString().slice(0, 19).replace('T', ' ')} UTC`;
 }
+
+/** A moment in seconds since the epoch, as `time` shows one. */
+export const moment = (seconds: number): string => time(new Date(seconds * 1000).toISOString());
+
+/** " by ACCOUNT" of an event, or nothing when the registry named nobody. */
+export const byWhom = (event: {by: string | undefined}): string => (event.by === undefined ? '' : ` by ${event.by}`);

@@ -1,8 +1,8 @@
 import {describe, expect, it} from 'vitest';
-import {PAGE_SIZE, repositoriesContent} from '../../src/pages/repositories.js';
+import {PAGE_SIZE, repositoriesContent, repositoryListing} from '../../src/pages/repositories.js';
 
 const names = Array.from({length: PAGE_SIZE * 2 + 5}, (_, index) => `team/app-${String(index).padStart(4, '0')}`);
-const text = (page: number, filter = '') => repositoriesContent(names, filter, page).text.replace(/\s+/g, ' ');
+const text = (page: number, filter = '') => repositoriesContent(repositoryListing(names, filter, page)).text.replace(/\s+/g, ' ');
 
 describe('the repositories list', () => {
   it('comes in pages, with links to the pages before and after that keep the filter', () => {
@@ -19,6 +19,13 @@ describe('the repositories list', () => {
   it('a page past the last, or no number, shows the nearest page', () => {
     expect(text(99)).toContain('page 3 of 3');
     expect(text(Number.NaN)).toContain('page 1 of 3');
-    expect(repositoriesContent(['a/b'], '', 1).text).not.toContain('<nav');
+    expect(repositoriesContent(repositoryListing(['a/b'], '', 1)).text).not.toContain('<nav');
+  });
+
+  it("shows each repository's last push, when and by whom, as the registry told of it; an account name is text", () => {
+    const push = {action: 'push' as const, at: 1_900_000_000, tag: 'v1', digest: 'sha256:abc', size: 1, by: '<b>alice</b>'};
+    const shown = repositoriesContent(repositoryListing(['alice/app', 'bob/tool'], ''), new Map([['alice/app', push]])).text;
+    expect(shown).toContain('last pushed 2030-03-17 17:46:40 UTC by &lt;b&gt;alice&lt;/b&gt;');
+    expect(shown.match(/last pushed/g)).toHaveLength(1);
   });
 });

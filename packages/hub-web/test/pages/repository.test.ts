@@ -7,6 +7,8 @@ const tag = (name: string, ...created: Array<string | undefined>): TagSummary =>
   platforms: created.map((at) => ({platform: 'linux/amd64', digest: `sha256:${'1'.repeat(64)}`, size: 1234, created: at})),
 });
 
+const NOW = 1_900_000_000;
+
 describe("a repository's tags", () => {
   const tags = [
     tag('v2', '2026-03-01T00:00:00Z'),
@@ -48,5 +50,20 @@ describe("a repository's tags", () => {
     expect(shown).toContain('hub pull registry.example/alice/app:v1');
     expect(shown).toContain(`docker pull registry.example/alice/app@sha256:${'0'.repeat(64)}`);
     expect(shown).toContain('3 more tags are not shown');
+  });
+
+  it('lists the pushes and deletes the registry told of, newest first, and the pulls; names from the registry are text', () => {
+    const listing = {tags: [], filter: '', order: 'name' as const, moreTags: 0};
+    const digest = `sha256:${'1'.repeat(64)}`;
+    const events = [
+      {action: 'delete' as const, at: NOW + 60, tag: undefined, digest, size: 0, by: 'bob'},
+      {action: 'push' as const, at: NOW, tag: 'v1', digest, size: 10, by: '<i>alice</i>'},
+    ];
+    const shown = repositoryContent('registry.example', 'alice/app', listing, {events, pulls: 3}).text.replace(/\s+/g, ' ');
+    expect(shown).toContain('Pulled 3 times, as the registry reports it.');
+    expect(shown.indexOf('deleted')).toBeLessThan(shown.indexOf('pushed'));
+    expect(shown).toContain('&lt;i&gt;alice&lt;/i&gt;');
+    expect(shown).toContain(`<a href="/web/repositories/alice/app/-/images/${encodeURIComponent(digest)}">`);
+    expect(repositoryContent('registry.example', 'alice/app', listing).text).toContain('No push recorded yet.');
   });
 });

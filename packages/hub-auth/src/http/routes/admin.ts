@@ -1,9 +1,9 @@
-import {createHash, timingSafeEqual} from 'node:crypto';
 import type {FastifyError, FastifyInstance, FastifyReply, FastifyRequest} from 'fastify';
 import {z} from 'zod';
 import type {RevocationTarget, SessionRecord} from '../../sessions/sessions.js';
 import {StoreUnavailableError} from '../../store/sql.js';
 import type {TokenServiceDeps} from '../../service-deps.js';
+import {bearerCheck} from '../bearer.js';
 
 /**
  * The operator's API, on the monitoring listener: the live sessions, ending them, and releasing
@@ -41,13 +41,13 @@ export function registerAdminRoutes(
   deps: Pick<TokenServiceDeps, 'sessions' | 'revocations' | 'bindings' | 'nowSeconds'>,
   access: AdminAccess,
 ): void {
-  const expected = access.credential === undefined ? undefined : digest(access.credential);
+  const carriesCredential = access.credential === undefined ? undefined : bearerCheck(access.credential);
   app.register(
     async (admin) => {
       admin.addHook('onRequest', async (request, reply) => {
-        if (expected === undefined)
+        if (carriesCredential === undefined)
           return reply.code(503).send(problem('no_credential', `the admin API has no credential: ${access.problem ?? 'see the log'}`));
-        if (!timingSafeEqual(digest(bearerOf(request)), expected)) {
+        if (!carriesCredential(request)) {
           request.log.warn({event: 'admin', outcome: 'unauthorized', address: request.ip, url: request.url}, 'admin request refused');
           return reply
             .code(401)
@@ -98,16 +98,6 @@ export function registerAdminRoutes(
     },
     {prefix: '/admin'},
   );
-}
-
-/** A fixed-length digest of each side, so that the comparison takes as long whatever the length guessed. */
-function digest(value: string): Buffer {
-  return createHash('sha256').update(value).digest();
-}
-
-function bearerOf(request: FastifyRequest): string {
-  const header = request.headers.authorization ?? '';
-  return header.startsWith('Bearer ') ? header.slice('Bearer '.length) : '';
 }
 
 class BadRequest extends Error {}

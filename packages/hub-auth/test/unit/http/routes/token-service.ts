@@ -8,6 +8,7 @@ import {providerLogouts} from '../../../../src/sessions/provider-logout.js';
 import {signInSessions, type Sessions} from '../../../../src/sessions/sessions.js';
 import {webSessions} from '../../../../src/sessions/web-sessions.js';
 import {revocations} from '../../../../src/sessions/revocations.js';
+import {registryActivity} from '../../../../src/activity/registry-activity.js';
 import {embedded} from '../../../stores.js';
 import {parseConfig} from '../../../../src/config.js';
 import {generateSigningMaterial} from '../../../../src/tokens/keygen.js';
@@ -107,6 +108,7 @@ export function service(
     sessions: options.sessions ?? sharedSessions,
     revocations: ends,
     providerLogouts: providerLogouts(store, ends, {clockSkewSeconds: 30}),
+    activity: registryActivity(store),
     tokenReuse: createTokenReuse({windowSeconds: config.tokenReuseSeconds, maxEntries: config.cacheSize}),
     metrics: createMetrics(),
     logger: pino({level: 'info'}, logStream),

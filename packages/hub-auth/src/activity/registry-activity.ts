@@ -1,0 +1,85 @@
+import type {RegistryActivity, RegistryEvent} from '@hub/web';
+import type {Store} from '../store/open-store.js';
+import type {ManifestEvent} from './notifications.js';
+
+/**
+ * What the registry's notifications say happened to its manifests, in the store: every push and
+ * delete (by the event's id, so a resent event is one row), and a count of pulls per repository.
+ * The web hub reads it (RegistryActivity); the registry writes it (routes/registry-notifications.ts).
+ */
+export interface RegistryActivityStore extends RegistryActivity {
+  /** Keeps the events; how many were new (a resent one is not). */
+  record(events: readonly ManifestEvent[]): Promise<number>;
+}
+
+const INSERT_EVENTS = `INSERT INTO registry_events (event_id, at, action, repository, tag, digest, media_type, size, actor)
+  SELECT * FROM unnest($1::text[], $2::timestamptz[], $3::text[], $4::text[], $5::text[], $6::text[], $7::text[], $8::bigint[], $9::text[])
+  ON CONFLICT (event_id) DO NOTHING`;
+const COUNT_PULLS = `INSERT INTO repository_pulls (repository, count, last_at)
+  SELECT repository, count(*), max(at) FROM unnest($1::text[], $2::timestamptz[]) AS pulled(repository, at) GROUP BY repository
+  ON CONFLICT (repository) DO UPDATE SET count = repository_pulls.count + excluded.count,
+    last_at = GREATEST(repository_pulls.last_at, excluded.last_at)`;
+const EVENT_COLUMNS = `action, extract(epoch from at)::float8 AS at, tag, digest, size::float8 AS size, actor`;
+const OF_REPOSITORY = `SELECT ${EVENT_COLUMNS} FROM registry_events WHERE repository = $1 ORDER BY at DESC, event_id LIMIT $2`;
+const PULLS = 'SELECT count::float8 AS count FROM repository_pulls WHERE repository = $1';
+const LAST_PUSHES = `SELECT DISTINCT ON (repository) repository, ${EVENT_COLUMNS} FROM registry_events
+  WHERE repository = ANY($1::text[]) AND action = 'push' ORDER BY repository, at DESC`;
+
+interface EventRow {
+  action: 'push' | 'delete';
+  at: number;
+  tag: string | null;
+  digest: string;
+  size: number;
+  actor: string | null;
+}
+
+const registryEvent = (row: EventRow): RegistryEvent => ({
+  action: row.action,
+  at: row.at,
+  tag: row.tag ?? undefined,
+  digest: row.digest,
+  size: row.size,
+  by: row.actor ?? undefined,
+});
+
+export function registryActivity(store: Pick<Store, 'query' | 'transaction'>): RegistryActivityStore {
+  return {
+    record: (events) =>
+      store.transaction(async (sql) => {
+        const kept = events.filter((event) => event.action !== 'pull');
+        const pulls = events.filter((event) => event.action === 'pull');
+        const column = <K extends keyof ManifestEvent>(key: K) => kept.map((event) => event[key] ?? null);
+        const inserted =
+          kept.length === 0
+            ? []
+            : await sql.query(`${INSERT_EVENTS} RETURNING event_id`, [
+                column('id'),
+                column('at'),
+                column('action'),
+                column('repository'),
+                column('tag'),
+                column('digest'),
+                column('mediaType'),
+                column('size'),
+                column('actor'),
+              ]);
+        if (pulls.length > 0) await sql.query(COUNT_PULLS, [pulls.map((event) => event.repository), pulls.map((event) => event.at)]);
+        return inserted.length;
+      }),
+
+    async ofRepository(repository, limit) {
+      const [events, [pulled]] = await Promise.all([
+        store.query<EventRow>(OF_REPOSITORY, [repository, limit]),
+        store.query<{count: number}>(PULLS, [repository]),
+      ]);
+      return {events: events.map(registryEvent), pulls: pulled?.count ?? 0};
+    },
+
+    async lastPushes(repositories) {
+      if (repositories.length === 0) return new Map();
+      const rows = await store.query<EventRow & {repository: string}>(LAST_PUSHES, [[...repositories]]);
+      return new Map(rows.map((row) => [row.repository, registryEvent(row)]));
+    },
+  };
+}
