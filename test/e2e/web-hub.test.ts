@@ -206,6 +206,12 @@ describe.runIf(e2eEnabled([...E2E_PROGRAMS, ...REGISTRY_PROGRAMS]))('the web hub
       await expect(page.getByRole('heading', {name: 'Repositories you may pull'}).isVisible()).resolves.toBe(true);
       await expect(page.getByRole('link', {name: 'alice/web-demo'}).count()).resolves.toBe(1);
       expect(await page.locator('main').innerText()).not.toContain('bob/private-tool');
+      // The count is the registry's own tag list, read with a token of alice's.
+      const token = await registryToken(alice, 'repository:alice/web-demo:pull');
+      const {tags} = JSON.parse((await fromRegistry('/v2/alice/web-demo/tags/list', token, 'application/json')).toString()) as {
+        tags: string[];
+      };
+      await expect(page.getByRole('listitem').filter({hasText: 'alice/web-demo'}).innerText()).resolves.toContain(`${tags.length} tags`);
       const cookies = await page.context().cookies();
       expect(cookies.map(({name, httpOnly, sameSite}) => ({name, httpOnly, sameSite}))).toContainEqual({
         name: 'hub_session',

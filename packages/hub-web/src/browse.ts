@@ -33,7 +33,22 @@ export function registerBrowsing(web: FastifyInstance, deps: WebDeps, signedIn: 
     const query = request.query as Record<string, unknown>;
     return answer(request, reply, who.viewer, async () => {
       const listing = repositoryListing(await deps.pullableRepositories(who.person), String(query.q ?? ''), Number(query.page ?? 1));
-      return page('Repositories', repositoriesContent(listing, await deps.activity.lastPushes(listing.shown)), who.viewer);
+      // The counts are the registry's: when it does not answer, the list is still shown, without them.
+      let unanswered = false;
+      const countOf = async (name: string) => {
+        if (unanswered) return undefined;
+        try {
+          return await tagCount(reads, name, deps.pullToken(who.person, name));
+        } catch (error) {
+          if (!(error instanceof RegistryUnavailableError)) throw error;
+          if (!unanswered) request.log.warn({event: 'web', reason: error.message}, 'tags not counted for the repository list');
+          unanswered = true;
+          return undefined;
+        }
+      };
+      const [lastPushes, tagCounts] = await Promise.all([deps.activity.lastPushes(listing.shown), inTurns(listing.shown, countOf)]);
+      const summaries = new Map(listing.shown.map((name, index) => [name, {tags: tagCounts[index], lastPush: lastPushes.get(name)}]));
+      return page('Repositories', repositoriesContent(listing, summaries), who.viewer);
     });
   });
 
@@ -86,6 +101,17 @@ async function answer(request: FastifyRequest, reply: FastifyReply, viewer: View
         ? 'The registry did not answer as it should just now; try again in a moment.'
         : 'The list of repositories could not be read just now; try again in a moment.';
     return send(reply, 503, messagePage(503, undefined, detail, viewer));
+  }
+}
+
+/** How many tags a repository has; undefined when the policy no longer lets the person pull it. None in the registry is none. */
+async function tagCount(reads: RegistryReads, repository: string, token: string | undefined): Promise<number | undefined> {
+  if (token === undefined) return undefined;
+  try {
+    return (await reads.tags(repository, token)).length;
+  } catch (error) {
+    if (error instanceof NotInRegistryError) return 0;
+    throw error;
   }
 }
 

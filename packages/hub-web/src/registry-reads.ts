@@ -18,6 +18,12 @@ const READ_TIMEOUT_MS = 10_000;
 const CACHE_BYTES = 16 * 1024 * 1024;
 /** Tags shown of one repository: one page of the registry's list. */
 export const MAX_TAGS = 1000;
+/**
+ * A tag list is kept this long: the list page reads one per repository shown, and a tag moves or
+ * appears seldom next to how often a page is loaded. Read only after the policy let the person pull.
+ */
+const TAG_LIST_MS = 5000;
+const TAG_LISTS_KEPT = 10_000;
 
 /** The registry did not answer, or not as a registry does: the page says so (503). */
 export class RegistryUnavailableError extends Error {
@@ -45,6 +51,7 @@ const sha256 = (body: Uint8Array) => `sha256:${createHash('sha256').update(body)
 
 export function registryReads(registry: URL): RegistryReads {
   const cache = new LRUCache<string, {value: unknown; bytes: number}>({maxSize: CACHE_BYTES, sizeCalculation: (entry) => entry.bytes});
+  const tagLists = new LRUCache<string, string[]>({max: TAG_LISTS_KEPT, ttl: TAG_LIST_MS});
 
   async function read(path: string, token: string, accept: string): Promise<Uint8Array> {
     const url = new URL(path, registry);
@@ -87,8 +94,12 @@ export function registryReads(registry: URL): RegistryReads {
 
   return {
     async tags(repository, token) {
+      const kept = tagLists.get(repository);
+      if (kept) return kept;
       const body = await read(`/v2/${repository}/tags/list?n=${MAX_TAGS}`, token, 'application/json');
-      return [...(parsed(tagListSchema, body, `tag list of ${repository}`).tags ?? [])].sort();
+      const tags = [...(parsed(tagListSchema, body, `tag list of ${repository}`).tags ?? [])].sort();
+      tagLists.set(repository, tags);
+      return tags;
     },
     async manifest(repository, reference, token) {
       const parse = (body: Uint8Array) => parsed(manifestSchema, body, `manifest of ${repository}`);

@@ -31,8 +31,14 @@ export function repositoryListing(names: readonly string[], filter: string, page
   return {filter, total: names.length, matching: matching.length, shown, current, pages};
 }
 
-/** The repositories one may pull, grouped by namespace, each with its last push where the registry told of one. */
-export function repositoriesContent(listing: RepositoryListing, lastPushes: ReadonlyMap<string, RegistryEvent> = new Map()): Html {
+/** What the list says of each repository shown: its tags count, and its last push where the registry told of one. */
+export interface RepositorySummary {
+  tags: number | undefined;
+  lastPush: RegistryEvent | undefined;
+}
+
+/** The repositories one may pull, grouped by namespace, each with its summary where there is one. */
+export function repositoriesContent(listing: RepositoryListing, summaries: ReadonlyMap<string, RepositorySummary> = new Map()): Html {
   const {filter, total, matching, shown, current, pages} = listing;
   const groups = new Map<string, string[]>();
   for (const name of shown) groups.set(namespaceOf(name), [...(groups.get(namespaceOf(name)) ?? []), name]);
@@ -48,7 +54,7 @@ export function repositoriesContent(listing: RepositoryListing, lastPushes: Read
         html`<section>
           <h2>${namespace === '' ? 'Top level' : namespace}</h2>
           <ul class="names">
-            ${inside.map((name) => html`<li><a href="${repositoryPath(name)}">${name}</a>${lastPush(lastPushes.get(name))}</li>`)}
+            ${inside.map((name) => html`<li><a href="${repositoryPath(name)}">${name}</a>${summary(summaries.get(name))}</li>`)}
           </ul>
         </section>`,
     )}
@@ -61,5 +67,10 @@ export function repositoriesContent(listing: RepositoryListing, lastPushes: Read
     }`;
 }
 
-const lastPush = (push: RegistryEvent | undefined) =>
-  push && html` <span class="muted">last pushed ${moment(push.at)}${byWhom(push)}</span>`;
+function summary(of: RepositorySummary | undefined): Html | undefined {
+  if (!of) return undefined;
+  const tags = of.tags === undefined ? undefined : of.tags === 1 ? '1 tag' : `${of.tags} tags`;
+  const pushed = of.lastPush && `last pushed ${moment(of.lastPush.at)}${byWhom(of.lastPush)}`;
+  const said = [tags, pushed].filter((part) => part !== undefined);
+  return said.length === 0 ? undefined : html` <span class="muted">${said.join(', ')}</span>`;
+}

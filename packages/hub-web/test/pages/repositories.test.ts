@@ -22,10 +22,16 @@ describe('the repositories list', () => {
     expect(repositoriesContent(repositoryListing(['a/b'], '', 1)).text).not.toContain('<nav');
   });
 
-  it("shows each repository's last push, when and by whom, as the registry told of it; an account name is text", () => {
+  it("shows each repository's tags count and last push, when and by whom, as the registry told of it; an account name is text", () => {
     const push = {action: 'push' as const, at: 1_900_000_000, tag: 'v1', digest: 'sha256:abc', size: 1, by: '<b>alice</b>'};
-    const shown = repositoriesContent(repositoryListing(['alice/app', 'bob/tool'], ''), new Map([['alice/app', push]])).text;
-    expect(shown).toContain('last pushed 2030-03-17 17:46:40 UTC by &lt;b&gt;alice&lt;/b&gt;');
+    const summaries = new Map([
+      ['alice/app', {tags: 3, lastPush: push}],
+      ['bob/tool', {tags: 1, lastPush: undefined}],
+    ]);
+    const shown = repositoriesContent(repositoryListing(['alice/app', 'bob/tool', 'carol/new'], ''), summaries).text;
+    expect(shown).toContain('3 tags, last pushed 2030-03-17 17:46:40 UTC by &lt;b&gt;alice&lt;/b&gt;');
+    expect(shown).toContain('bob/tool</a> <span class="muted">1 tag</span>');
     expect(shown.match(/last pushed/g)).toHaveLength(1);
+    expect(shown).toContain('carol/new</a></li>');
   });
 });
