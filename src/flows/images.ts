@@ -6,8 +6,11 @@ import {parseImageReference} from '../docker/image-reference.js';
 
 export interface ImagesResult {
   registry: string;
-  repositories: Array<{name: string; tags?: string[]}>;
+  repositories: Array<{name: string; tags?: string[]; pushes?: TagPushes}>;
 }
+
+/** Who last pushed each tag, and when (ISO 8601), where the registry's token service heard it from the registry. */
+export type TagPushes = Record<string, {digest: string; by: string | null; at: string}>;
 
 /** hub-auth grants at most this many scopes in one token request. */
 const SCOPES_PER_REQUEST = 50;
@@ -32,10 +35,14 @@ export async function images(ctx: Context, options: {registry?: string; reposito
     const token = await client.token([`repository:${name}:pull`]);
     if (grantedAccess(token).length === 0) throw unknown;
     try {
-      const {tags} = await client.get<{tags: string[] | null}>(`/v2/${name}/tags/list`, token);
+      const [{tags}, pushed] = await Promise.all([
+        client.get<{tags: string[] | null}>(`/v2/${name}/tags/list`, token),
+        client.pushes(name),
+      ]);
       // A tag named, as in a printed line, keeps the list to that tag, as `docker images REPO:TAG` does.
       const listed = (tags ?? []).filter((tag) => wanted.tag === undefined || tag === wanted.tag);
-      return {registry: registry.host, repositories: [{name, tags: listed}]};
+      const pushes = pushed && Object.fromEntries(pushed.filter((push) => listed.includes(push.tag)).map(({tag, ...push}) => [tag, push]));
+      return {registry: registry.host, repositories: [{name, tags: listed, ...(pushes && {pushes})}]};
     } catch (error) {
       throw error instanceof HubError && error.code === 'registry_not_found' ? unknown : error;
     }
@@ -44,11 +51,22 @@ export async function images(ctx: Context, options: {registry?: string; reposito
   return {registry: registry.host, repositories: [...repositories].sort().map((name) => ({name}))};
 }
 
-/** What `hub images` prints on stdout for a person: one image a line. */
-export function imageLines(result: ImagesResult): string[] {
-  return result.repositories.flatMap(({name, tags}) =>
-    tags ? tags.map((tag) => `${result.registry}/${name}:${tag}`) : [`${result.registry}/${name}`],
-  );
+/**
+ * What `hub images` prints on stdout: one image a line, which push and pull take back. For a
+ * person at a terminal (`withPushes`), each tag's last push follows in a column of its own.
+ */
+export function imageLines(result: ImagesResult, options: {withPushes?: boolean} = {}): string[] {
+  return result.repositories.flatMap(({name, tags, pushes}) => {
+    if (!tags) return [`${result.registry}/${name}`];
+    const images = tags.map((tag) => `${result.registry}/${name}:${tag}`);
+    if (!options.withPushes || !pushes) return images;
+    const width = Math.max(...images.map((image) => image.length));
+    return tags.map((tag, index) => {
+      const push = pushes[tag];
+      const said = push && `pushed ${push.at.slice(0, 19).replace('T', ' ')} UTC${push.by === null ? '' : ` by ${push.by}`}`;
+      return said ? `${images[index]!.padEnd(width)}  ${said}` : images[index]!;
+    });
+  });
 }
 
 /** Said (on stderr, so that stdout stays a plain list) when there is no image to list. */

@@ -7,8 +7,10 @@ import {
   MAX_CATALOG_PAGES,
   namespaceListingUrl,
   nextCatalogPage,
+  pushListingUrl,
   repositoryListingUrl,
   type NamespaceListing,
+  type PushListing,
   type RepositoryListing,
 } from '@hub/protocol/catalog';
 import {passedOn} from '@hub/common/quote';
@@ -28,6 +30,8 @@ export interface RegistryClient {
   catalog(token: string): Promise<string[]>;
   /** What the token service lists as pullable by this user (protocol/catalog.ts); undefined when it has no such listing. */
   pullableRepositories(): Promise<string[] | undefined>;
+  /** Who last pushed each tag of a repository, and when, as the token service heard from the registry; undefined when it does not say. */
+  pushes(repository: string): Promise<PushListing['pushes'] | undefined>;
   /** The names this user may push to and pull from, as the token service's policy has them; undefined when it does not say. */
   namespaces(): Promise<NamespaceListing | undefined>;
 }
@@ -48,6 +52,12 @@ export function registryClient(registry: Registry, credentials: RegistryCredenti
       const response = await askTokenService(repositoryListingUrl((await registry.realm()).realm).href, [404]);
       if (response.status === 404) return undefined;
       return strings(((await response.json()) as Partial<RepositoryListing>).repositories);
+    },
+    async pushes(repository) {
+      const response = await askTokenService(pushListingUrl((await registry.realm()).realm, repository).href, [404]);
+      if (response.status === 404) return undefined;
+      const {pushes} = (await response.json()) as Partial<PushListing>;
+      return Array.isArray(pushes) ? pushes.filter(isPush) : undefined;
     },
     async namespaces() {
       const response = await askTokenService(namespaceListingUrl((await registry.realm()).realm).href, [404]);
@@ -152,4 +162,17 @@ async function serviceMessage(response: Awaited<ReturnType<typeof send>>): Promi
     {errors?: Array<{message?: unknown}>; error_description?: unknown} | undefined;
   const message = body?.errors?.[0]?.message ?? body?.error_description;
   return typeof message === 'string' && message !== '' ? `: ${passedOn(message.replace(/[^\x20-\x7e]/g, ''))}` : '';
+}
+
+/** One entry of a push listing as hub shows it: another server's answer, so each field is checked. */
+function isPush(entry: unknown): entry is PushListing['pushes'][number] {
+  const push = entry as Record<string, unknown>;
+  return (
+    typeof push === 'object' &&
+    push !== null &&
+    typeof push.tag === 'string' &&
+    typeof push.digest === 'string' &&
+    typeof push.at === 'string' &&
+    (push.by === null || typeof push.by === 'string')
+  );
 }

@@ -312,6 +312,11 @@ describe.runIf(e2eEnabled([...E2E_PROGRAMS, ...REGISTRY_PROGRAMS]))('the web hub
         /last pushed .* UTC by alice/,
       );
     });
+    // hub images shows the same: who last pushed the tag, and when.
+    const listed = await runHub(['images', 'web-demo', '--json'], hubEnv);
+    expect(listed.code, listed.stderr).toBe(0);
+    const {repositories} = JSON.parse(listed.stdout) as {repositories: Array<{pushes?: Record<string, {digest: string; by: string}>}>};
+    expect(repositories[0]?.pushes?.['docker-pushed']).toMatchObject({digest, by: 'alice'});
   });
 
   it("bob gets the same 404 for alice's repository as for one that does not exist", async () => {

@@ -64,3 +64,23 @@ export function nextCatalogPage(linkHeader: string | null, page: URL): URL | und
   }
   return next;
 }
+
+/**
+ * hub-auth's listing of who last pushed each tag of one repository, and when, next to the realm
+ * (`…/token` → `…/pushes?repository=NAME`), with the same credentials as a token request: what the
+ * registry's notifications told hub-auth (`hub images REPOSITORY`). A repository the caller may not
+ * pull gets the same 404 as one hub-auth knows nothing of.
+ */
+export const PUSH_LISTING = 'pushes';
+
+export function pushListingUrl(realm: string, repository: string): URL {
+  const url = new URL(PUSH_LISTING, realm);
+  url.searchParams.set('repository', repository);
+  return url;
+}
+
+export interface PushListing {
+  repository: string;
+  /** The last push of each tag the registry told of; times as ISO 8601. */
+  pushes: Array<{tag: string; digest: string; by: string | null; at: string}>;
+}

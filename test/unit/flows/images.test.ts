@@ -20,6 +20,31 @@ describe('what hub images prints', () => {
   });
 });
 
+describe('what hub images prints at a terminal', () => {
+  it("adds each tag's last push in a column of its own, where the token service knows it", () => {
+    const result = {
+      registry: 'r.example.com',
+      repositories: [
+        {
+          name: 'alice/app',
+          tags: ['1.0', 'latest', 'old'],
+          pushes: {
+            '1.0': {digest: 'sha256:a', by: 'alice', at: '2026-12-07T10:00:00.000Z'},
+            latest: {digest: 'sha256:a', by: null, at: '2026-12-07T11:30:00.000Z'},
+          },
+        },
+      ],
+    };
+    expect(imageLines(result, {withPushes: true})).toEqual([
+      'r.example.com/alice/app:1.0     pushed 2026-12-07 10:00:00 UTC by alice',
+      'r.example.com/alice/app:latest  pushed 2026-12-07 11:30:00 UTC',
+      'r.example.com/alice/app:old',
+    ]);
+    // Piped: the bare references, which push and pull take back.
+    expect(imageLines(result)).toEqual(['r.example.com/alice/app:1.0', 'r.example.com/alice/app:latest', 'r.example.com/alice/app:old']);
+  });
+});
+
 describe('hub images REPOSITORY', () => {
   let server: Server | undefined;
   afterEach(() => new Promise<void>((resolve) => (server ? server.close(() => resolve()) : resolve())));

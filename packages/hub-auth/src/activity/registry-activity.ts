@@ -10,6 +10,8 @@ import type {ManifestEvent} from './notifications.js';
 export interface RegistryActivityStore extends RegistryActivity {
   /** Keeps the events; how many were new (a resent one is not). */
   record(events: readonly ManifestEvent[]): Promise<number>;
+  /** The last push of each tag of a repository, by tag (`hub images REPOSITORY`). */
+  lastPushPerTag(repository: string): Promise<Array<RegistryEvent & {tag: string}>>;
 }
 
 const INSERT_EVENTS = `INSERT INTO registry_events (event_id, at, action, repository, tag, digest, media_type, size, actor)
@@ -22,6 +24,8 @@ const COUNT_PULLS = `INSERT INTO repository_pulls (repository, count, last_at)
 const EVENT_COLUMNS = `action, extract(epoch from at)::float8 AS at, tag, digest, size::float8 AS size, actor`;
 const OF_REPOSITORY = `SELECT ${EVENT_COLUMNS} FROM registry_events WHERE repository = $1 ORDER BY at DESC, event_id LIMIT $2`;
 const PULLS = 'SELECT count::float8 AS count FROM repository_pulls WHERE repository = $1';
+const LAST_PUSH_PER_TAG = `SELECT DISTINCT ON (tag) ${EVENT_COLUMNS} FROM registry_events
+  WHERE repository = $1 AND action = 'push' AND tag IS NOT NULL ORDER BY tag, at DESC`;
 const LAST_PUSHES = `SELECT DISTINCT ON (repository) repository, ${EVENT_COLUMNS} FROM registry_events
   WHERE repository = ANY($1::text[]) AND action = 'push' ORDER BY repository, at DESC`;
 
@@ -74,6 +78,11 @@ export function registryActivity(store: Pick<Store, 'query' | 'transaction'>): R
         store.query<{count: number}>(PULLS, [repository]),
       ]);
       return {events: events.map(registryEvent), pulls: pulled?.count ?? 0};
+    },
+
+    async lastPushPerTag(repository) {
+      const rows = await store.query<EventRow & {tag: string}>(LAST_PUSH_PER_TAG, [repository]);
+      return rows.map((row) => ({...registryEvent(row), tag: row.tag}));
     },
 
     async lastPushes(repositories) {

@@ -1,3 +1,4 @@
+import {NAMESPACE_LISTING, PUSH_LISTING, REPOSITORY_LISTING} from '@hub/protocol/catalog';
 import {tokenRevocationUrl} from '@hub/protocol/identity-token';
 import {mkdtempSync, readFileSync, rmSync, writeFileSync} from 'node:fs';
 import {tmpdir} from 'node:os';
@@ -203,7 +204,7 @@ describe('deploy/registry.yml and the TLS proxy agree with hub-auth (compose)', 
     const site = (host: string): string =>
       caddyfile.slice(caddyfile.indexOf(`\n${host} {`), caddyfile.indexOf('\n}', caddyfile.indexOf(`\n${host} {`)));
     expect(site(realm.host)).toContain(
-      `@public path ${realm.pathname} ${tokenRevocationUrl(realm.href).pathname} /repositories /.well-known/hub-configuration /.well-known/jwks.json`,
+      `@public path ${realm.pathname} ${tokenRevocationUrl(realm.href).pathname} /${REPOSITORY_LISTING} /${NAMESPACE_LISTING} /${PUSH_LISTING} /.well-known/hub-configuration /.well-known/jwks.json`,
     );
     expect(site(realm.host)).toContain(`dynamic a hub-auth ${config.listen.port}`);
     expect(site(config.registry.host)).toContain('handle /v2/*');
@@ -301,7 +302,9 @@ describe('the Kubernetes registry and Ingress agree with hub-auth', () => {
       [realm.host]: [
         `${realm.pathname} → hub-auth`,
         `${tokenRevocationUrl(realm.href).pathname} → hub-auth`,
-        '/repositories → hub-auth',
+        `/${REPOSITORY_LISTING} → hub-auth`,
+        `/${NAMESPACE_LISTING} → hub-auth`,
+        `/${PUSH_LISTING} → hub-auth`,
         '/.well-known/hub-configuration → hub-auth',
         '/.well-known/jwks.json → hub-auth',
       ],

@@ -6,8 +6,10 @@ import {
   MAX_CATALOG_PAGES,
   NAMESPACE_LISTING,
   nextCatalogPage,
+  PUSH_LISTING,
   REPOSITORY_LISTING,
   type NamespaceListing,
+  type PushListing,
   type RepositoryListing,
 } from '@hub/protocol/catalog';
 import type {TokenServiceDeps} from '../../service-deps.js';
@@ -73,6 +75,29 @@ export function registerRepositoryListingRoute(app: FastifyInstance, deps: Token
       const visible = await pullable(requester);
       request.log.info({event: 'repositories', account: requester.account, listed: visible.length}, 'repositories listed');
       return {repositories: visible} satisfies RepositoryListing;
+    }),
+  );
+
+  app.get(`/${PUSH_LISTING}`, (request, reply) =>
+    asCaller(request, reply, deps, async (requester) => {
+      const repository = String((request.query as Record<string, unknown>).repository ?? '');
+      const granted =
+        isValidRepositoryName(repository) && decide(deps.rules, requester, [{type: 'repository', name: repository, actions: ['pull']}]);
+      // One answer for "absent" and "not yours": which names exist is not the caller's to learn.
+      if (!granted || !granted.some((scope) => scope.actions.includes('pull'))) {
+        reply.code(404);
+        return {errors: [{code: 'NAME_UNKNOWN', message: 'no such repository, or you may not pull it'}]};
+      }
+      const pushes = await deps.activity.lastPushPerTag(repository);
+      return {
+        repository,
+        pushes: pushes.map((push) => ({
+          tag: push.tag,
+          digest: push.digest,
+          by: push.by ?? null,
+          at: new Date(push.at * 1000).toISOString(),
+        })),
+      } satisfies PushListing;
     }),
   );
 

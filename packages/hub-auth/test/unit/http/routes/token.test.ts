@@ -3,6 +3,7 @@ import type {AddressInfo} from 'node:net';
 import {decodeJwt} from 'jose';
 import {afterEach, describe, expect, it} from 'vitest';
 import {accountBindings} from '../../../../src/accounts/bindings.js';
+import {registryActivity} from '../../../../src/activity/registry-activity.js';
 import {emptied} from '../../../stores.js';
 import {signInSessions} from '../../../../src/sessions/sessions.js';
 import {StoreUnavailableError} from '../../../../src/store/sql.js';
@@ -340,6 +341,46 @@ describe('GET /repositories', () => {
       pull: ['library/*', 'alice/*', 'groups/devs/*'],
     });
     expect((await hub.app.inject({url: '/namespaces'})).statusCode).toBe(401);
+  });
+
+  it("answers GET /pushes with each tag's last push the registry told of, for a repository the caller may pull, and 404 otherwise", async () => {
+    await store.query('TRUNCATE registry_events');
+    const hub = listingService((await registry([], () => undefined)).origin);
+    const digest = (n: number) => `sha256:${String(n).repeat(64)}`;
+    const push = (id: string, tag: string, n: number, at: string, actor: string) =>
+      ({
+        id,
+        action: 'push',
+        at: new Date(at),
+        repository: 'alice/app',
+        tag,
+        digest: digest(n),
+        mediaType: 'application/vnd.oci.image.manifest.v1+json',
+        size: 1,
+        actor,
+      }) as const;
+    await registryActivity(store).record([
+      push('1', 'v1', 1, '2026-12-07T10:00:00Z', 'alice'),
+      push('2', 'v1', 2, '2026-12-07T11:00:00Z', 'alice-ci'),
+      push('3', 'v2', 3, '2026-12-07T12:00:00Z', 'alice'),
+    ]);
+    const pushes = (token: string, repository: string) =>
+      hub.app.inject({
+        url: `/pushes?repository=${encodeURIComponent(repository)}`,
+        headers: {authorization: `Basic ${Buffer.from(`u:${token}`).toString('base64')}`},
+      });
+    expect((await pushes('alice-token', 'alice/app')).json()).toEqual({
+      repository: 'alice/app',
+      pushes: [
+        {tag: 'v1', digest: digest(2), by: 'alice-ci', at: '2026-12-07T11:00:00.000Z'},
+        {tag: 'v2', digest: digest(3), by: 'alice', at: '2026-12-07T12:00:00.000Z'},
+      ],
+    });
+    // bob may not pull alice/app: the same answer as for a name that is none.
+    const refused = await pushes('bob-token', 'alice/app');
+    expect(refused.statusCode).toBe(404);
+    expect((await pushes('bob-token', '../etc')).json()).toEqual(refused.json());
+    expect((await hub.app.inject({url: '/pushes?repository=alice/app'})).statusCode).toBe(401);
   });
 
   it('refuses callers without credentials', async () => {
