@@ -161,6 +161,19 @@ describe.runIf(e2eEnabled([...E2E_PROGRAMS, ...REGISTRY_PROGRAMS]))('the web hub
         {...annotated, platform: {os: 'linux', architecture: 'arm64', variant: 'v8'}},
       ],
     });
+    // A signature of v1 as cosign tags it, and an SBOM in an OCI 1.1 fallback referrers index.
+    const signed = pushed.digest.replace(':', '-');
+    await putManifest('alice/web-demo', `${signed}.sig`, token, OCI_MANIFEST, {
+      schemaVersion: 2,
+      mediaType: OCI_MANIFEST,
+      config: manifest.config,
+      layers: manifest.layers,
+    });
+    await putManifest('alice/web-demo', signed, token, OCI_INDEX, {
+      schemaVersion: 2,
+      mediaType: OCI_INDEX,
+      manifests: [{...annotated, artifactType: 'application/spdx+json'}],
+    });
     // bob has a repository of his own, which alice may not pull.
     const bobToken = await registryToken(bob, 'repository:bob/private-tool:pull,push');
     const bobConfig = await putBlob(
@@ -211,7 +224,10 @@ describe.runIf(e2eEnabled([...E2E_PROGRAMS, ...REGISTRY_PROGRAMS]))('the web hub
       const {tags} = JSON.parse((await fromRegistry('/v2/alice/web-demo/tags/list', token, 'application/json')).toString()) as {
         tags: string[];
       };
-      await expect(page.getByRole('listitem').filter({hasText: 'alice/web-demo'}).innerText()).resolves.toContain(`${tags.length} tags`);
+      // Signature and referrer tags (sha256-<hex>…) name no image of their own.
+      const images = tags.filter((tag) => !/^sha256-[0-9a-f]{64}/.test(tag));
+      expect(images.length).toBeLessThan(tags.length);
+      await expect(page.getByRole('listitem').filter({hasText: 'alice/web-demo'}).innerText()).resolves.toContain(`${images.length} tags`);
       const cookies = await page.context().cookies();
       expect(cookies.map(({name, httpOnly, sameSite}) => ({name, httpOnly, sameSite}))).toContainEqual({
         name: 'hub_session',
@@ -235,6 +251,8 @@ describe.runIf(e2eEnabled([...E2E_PROGRAMS, ...REGISTRY_PROGRAMS]))('the web hub
       await v1.getByText('Pull commands').click();
       for (const command of [`hub pull ${registry}/alice/web-demo:v1`, `docker pull ${registry}/alice/web-demo@${pushed.digest}`])
         await expect(v1.getByText(command, {exact: true}).isVisible()).resolves.toBe(true);
+      expect(text).toContain('Attached: signature, more on the image page');
+      await expect(page.getByRole('heading', {name: `${pushed.digest.replace(':', '-')}.sig`}).count()).resolves.toBe(0);
       const multi = await page.locator('section', {has: page.getByRole('heading', {name: 'multi', exact: true})}).innerText();
       expect(multi).toContain('linux/amd64');
       expect(multi).toContain('linux/arm64/v8');
@@ -259,6 +277,9 @@ describe.runIf(e2eEnabled([...E2E_PROGRAMS, ...REGISTRY_PROGRAMS]))('the web hub
       expect(main).not.toContain('do-not-show-this');
       expect(main).toContain(pushed.config.history.at(-1)?.created_by ?? '');
       await expect(page.getByText(SCRIPT_LABEL, {exact: true}).isVisible()).resolves.toBe(true);
+      const attached = await page.locator('section', {has: page.getByRole('heading', {name: 'Signatures and SBOMs'})}).innerText();
+      expect(attached).toContain(`signature: ${pushed.digest.replace(':', '-')}.sig`);
+      expect(attached).toMatch(new RegExp(`SBOM \\(application/spdx\\+json\\):\\s*${annotatedDigest}`));
       await expectAccessible(page);
 
       await page.goto(`${home}repositories/alice/web-demo/-/images/annotated`);

@@ -9,6 +9,7 @@ import {messagePage} from './pages/messages.js';
 import {repositoriesContent, repositoryListing} from './pages/repositories.js';
 import {orderedTags, repositoryContent, tagOrderOf, type TagSummary} from './pages/repository.js';
 import {pageOf, REPOSITORIES, WEB_PREFIX} from '@hub/protocol/web-paths';
+import {fallbackReferrers, isReferrerTag, referrerTagsOf, type Referrer} from './referrers.js';
 import {NotInRegistryError, registryReads, RegistryUnavailableError, type RegistryReads} from './registry-reads.js';
 import type {SignedInCheck} from './sign-in.js';
 import type {WebDeps} from './web-deps.js';
@@ -67,8 +68,16 @@ export function registerBrowsing(web: FastifyInstance, deps: WebDeps, signedIn: 
           deps.activity.ofRepository(repository, EVENTS_SHOWN),
           reads.tags(repository, token),
         ]);
-        const tags = allTags.filter((tag) => tag.includes(filter));
-        const summaries = await inTurns(tags.slice(0, TAGS_SHOWN), (tag) => tagSummary(reads, repository, tag, token));
+        // Signatures and SBOMs are listed with the image they refer to, not as images of their own.
+        const tags = allTags.filter((tag) => !isReferrerTag(tag) && tag.includes(filter));
+        const summaries = await inTurns(tags.slice(0, TAGS_SHOWN), async (tag) => {
+          const summary = await tagSummary(reads, repository, tag, token);
+          const {cosign, fallbackIndex} = referrerTagsOf(summary.digest, allTags);
+          return {
+            ...summary,
+            referrers: [...new Set([...cosign.map((found) => found.kind), ...(fallbackIndex ? ['artifact' as const] : [])])],
+          };
+        });
         const order = tagOrderOf(query.sort);
         const listing = {tags: orderedTags(summaries, order), filter, order, moreTags: tags.length - summaries.length};
         return page(repository, repositoryContent(deps.registry.host, repository, listing, activity), who.viewer);
@@ -81,9 +90,10 @@ export function registerBrowsing(web: FastifyInstance, deps: WebDeps, signedIn: 
         digest,
         manifest,
       };
-      if (isIndex(manifest)) return page(`${repository}@${digest}`, indexContent(view), who.viewer);
+      const referrers = await referrersOf(reads, repository, digest, token);
+      if (isIndex(manifest)) return page(`${repository}@${digest}`, indexContent(view, referrers), who.viewer);
       const config = await reads.config(repository, manifest.config?.digest ?? '', token);
-      return page(`${repository}@${digest}`, imageContent(view, config), who.viewer);
+      return page(`${repository}@${digest}`, imageContent(view, config, referrers), who.viewer);
     });
   });
 }
@@ -108,14 +118,21 @@ async function answer(request: FastifyRequest, reply: FastifyReply, viewer: View
 async function tagCount(reads: RegistryReads, repository: string, token: string | undefined): Promise<number | undefined> {
   if (token === undefined) return undefined;
   try {
-    return (await reads.tags(repository, token)).length;
+    return (await reads.tags(repository, token)).filter((tag) => !isReferrerTag(tag)).length;
   } catch (error) {
     if (error instanceof NotInRegistryError) return 0;
     throw error;
   }
 }
 
-async function tagSummary(reads: RegistryReads, repository: string, tag: string, token: string): Promise<TagSummary> {
+/** What refers to the image by the tag schemes (referrers.ts): cosign's tags, and what an OCI fallback index lists. */
+async function referrersOf(reads: RegistryReads, repository: string, digest: string, token: string): Promise<Referrer[]> {
+  const {cosign, fallbackIndex} = referrerTagsOf(digest, await reads.tags(repository, token));
+  if (fallbackIndex === undefined) return cosign;
+  return [...cosign, ...fallbackReferrers(fallbackIndex, (await reads.manifest(repository, fallbackIndex, token)).manifest)];
+}
+
+async function tagSummary(reads: RegistryReads, repository: string, tag: string, token: string): Promise<Omit<TagSummary, 'referrers'>> {
   const {digest, manifest} = await reads.manifest(repository, tag, token);
   const images = isIndex(manifest)
     ? await Promise.all(

@@ -1,6 +1,7 @@
 import {html, type Html} from '../html.js';
 import {compressedSize, envNames, platformImages, platformName, type ImageConfig, type Manifest} from '../image-manifest.js';
 import {imagePath, repositoryPath} from '@hub/protocol/web-paths';
+import type {Referrer} from '../referrers.js';
 import {pullCommands} from './pull-commands.js';
 import {bytes, time} from './units.js';
 
@@ -40,8 +41,28 @@ function pairs(title: string, entries: ReadonlyArray<[string, string]>): Html {
   </section>`;
 }
 
+/** Signatures, attestations and SBOMs that refer to the image, each a link to what the registry holds. */
+function referrersContent(repository: string, referrers: readonly Referrer[]): Html {
+  return html`<section>
+    <h2>Signatures and SBOMs</h2>
+    ${
+      referrers.length === 0
+        ? html`<p class="muted">Nothing refers to this image (cosign's sha256-… tags, or an OCI referrers index).</p>`
+        : html`<ul>
+            ${referrers.map(
+              (referrer) =>
+                html`<li>
+                  ${referrer.kind}${referrer.artifactType && html` (<code>${referrer.artifactType}</code>)`}:
+                  <a href="${imagePath(repository, referrer.digest ?? referrer.tag)}"><code>${referrer.digest ?? referrer.tag}</code></a>
+                </li>`,
+            )}
+          </ul>`
+    }
+  </section>`;
+}
+
 /** An index: its platforms, each a link to its image. */
-export function indexContent(view: ImageView): Html {
+export function indexContent(view: ImageView, referrers: readonly Referrer[] = []): Html {
   return html`${heading(view)}
     <section>
       <h2>Platforms</h2>
@@ -54,14 +75,14 @@ export function indexContent(view: ImageView): Html {
         )}
       </ul>
     </section>
-    ${pairs('Annotations', Object.entries(view.manifest.annotations ?? {}))}
+    ${pairs('Annotations', Object.entries(view.manifest.annotations ?? {}))} ${referrersContent(view.repository, referrers)}
     ${pullCommands(view.registryHost, view.repository, view.tag, view.digest)}`;
 }
 
 const list = (values: readonly string[] | null | undefined) => (values && values.length > 0 ? JSON.stringify(values) : 'none');
 
 /** One image: what it runs, its layers and their history, its labels and annotations; environment variable names only. */
-export function imageContent(view: ImageView, config: ImageConfig): Html {
+export function imageContent(view: ImageView, config: ImageConfig, referrers: readonly Referrer[] = []): Html {
   const run = config.config;
   const layers = view.manifest.layers ?? [];
   return html`${heading(view)}
@@ -127,5 +148,5 @@ export function imageContent(view: ImageView, config: ImageConfig): Html {
         </tbody>
       </table>
     </section>
-    ${pullCommands(view.registryHost, view.repository, view.tag, view.digest)}`;
+    ${referrersContent(view.repository, referrers)} ${pullCommands(view.registryHost, view.repository, view.tag, view.digest)}`;
 }

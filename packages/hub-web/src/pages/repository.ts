@@ -1,6 +1,7 @@
 import {html, type Html} from '../html.js';
 import {imagePath, repositoryPath} from '@hub/protocol/web-paths';
 import {pullCommands} from './pull-commands.js';
+import type {ReferrerKind} from '../referrers.js';
 import type {RegistryEvent} from '../web-deps.js';
 import {bytes, moment, time} from './units.js';
 
@@ -8,6 +9,8 @@ import {bytes, moment, time} from './units.js';
 export interface TagSummary {
   tag: string;
   digest: string;
+  /** What refers to its image (signatures, attestations, SBOMs: referrers.ts), by kind. */
+  referrers: readonly ReferrerKind[];
   platforms: Array<{platform: string; digest: string; size: number; created: string | undefined}>;
 }
 
@@ -64,6 +67,7 @@ export function repositoryContent(
         html`<section aria-labelledby="tag-${tag.tag}">
           <h2 id="tag-${tag.tag}"><a href="${imagePath(repository, tag.tag)}">${tag.tag}</a></h2>
           <p>Digest <code>${tag.digest}</code></p>
+          ${tag.referrers.length > 0 && html`<p>Attached: ${tag.referrers.map((kind) => (kind === 'artifact' ? 'more on the image page' : kind)).join(', ')}</p>`}
           <table>
             <caption class="muted">
               Platforms of ${tag.tag}

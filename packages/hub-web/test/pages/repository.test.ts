@@ -4,6 +4,7 @@ import {orderedTags, repositoryContent, tagOrderOf, type TagSummary} from '../..
 const tag = (name: string, ...created: Array<string | undefined>): TagSummary => ({
   tag: name,
   digest: `sha256:${'0'.repeat(64)}`,
+  referrers: [],
   platforms: created.map((at) => ({platform: 'linux/amd64', digest: `sha256:${'1'.repeat(64)}`, size: 1234, created: at})),
 });
 
@@ -65,5 +66,16 @@ describe("a repository's tags", () => {
     expect(shown).toContain('&lt;i&gt;alice&lt;/i&gt;');
     expect(shown).toContain(`<a href="/web/repositories/alice/app/-/images/${encodeURIComponent(digest)}">`);
     expect(repositoryContent('registry.example', 'alice/app', listing).text).toContain('No push recorded yet.');
+  });
+
+  it('says what is attached to a tag: its signature, SBOM or other artifacts', () => {
+    const listing = {
+      tags: [{...tag('v1', undefined), referrers: ['signature', 'SBOM', 'artifact'] as const}],
+      filter: '',
+      order: 'name' as const,
+      moreTags: 0,
+    };
+    expect(repositoryContent('registry.example', 'alice/app', listing).text).toContain('Attached: signature, SBOM, more on the image page');
+    expect(repositoryContent('registry.example', 'alice/app', {...listing, tags: [tag('v1', undefined)]}).text).not.toContain('Attached');
   });
 });
