@@ -252,6 +252,9 @@ describe.runIf(e2eEnabled([...E2E_PROGRAMS, ...REGISTRY_PROGRAMS]))('the web hub
       for (const command of [`hub pull ${registry}/alice/web-demo:v1`, `docker pull ${registry}/alice/web-demo@${pushed.digest}`])
         await expect(v1.getByText(command, {exact: true}).isVisible()).resolves.toBe(true);
       expect(text).toContain('Attached: signature, more on the image page');
+      await expect(page.locator('main').innerText()).resolves.toContain(
+        `You may pull and push here: hub push ${registry}/alice/web-demo:TAG`,
+      );
       await expect(page.getByRole('heading', {name: `${pushed.digest.replace(':', '-')}.sig`}).count()).resolves.toBe(0);
       const multi = await page.locator('section', {has: page.getByRole('heading', {name: 'multi', exact: true})}).innerText();
       expect(multi).toContain('linux/amd64');

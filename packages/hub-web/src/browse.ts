@@ -79,7 +79,13 @@ export function registerBrowsing(web: FastifyInstance, deps: WebDeps, signedIn: 
           };
         });
         const order = tagOrderOf(query.sort);
-        const listing = {tags: orderedTags(summaries, order), filter, order, moreTags: tags.length - summaries.length};
+        const listing = {
+          tags: orderedTags(summaries, order),
+          filter,
+          order,
+          moreTags: tags.length - summaries.length,
+          mayPush: deps.mayPush(who.person, repository),
+        };
         return page(repository, repositoryContent(deps.registry.host, repository, listing, activity), who.viewer);
       }
       const {digest, manifest} = await reads.manifest(repository, reference, token);

@@ -64,6 +64,8 @@ export interface WebDeps {
   pullableRepositories(person: Person): Promise<string[]>;
   /** A registry token to pull this repository, or undefined when the policy does not let the person pull it. */
   pullToken(person: Person, repository: string): string | undefined;
+  /** Whether the policy lets the person push to this repository (the page says so; the web hub never pushes). */
+  mayPush(person: Person, repository: string): boolean;
   registry: {
     /** Where hub-auth reaches the registry. */
     url: URL;

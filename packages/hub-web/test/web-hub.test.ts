@@ -19,6 +19,7 @@ function webHub(changes: Partial<WebDeps> = {}) {
     personOf: async () => alice,
     pullableRepositories: async () => ['alice/app', 'alice/tools/cli', 'public/base', 'top'],
     pullToken: (_person, repository) => (repository.startsWith('alice/') ? 'token' : undefined),
+    mayPush: (_person, repository) => repository.startsWith('alice/'),
     registry: {url: new URL('http://127.0.0.1:1'), host: 'registry.example'},
     sessions: {
       create: async ({idHash, person}) => void live.set(idHash, person),

@@ -59,6 +59,8 @@ export function webHubDeps(deps: TokenServiceDeps, setUp: WebHubSetUp, pullable:
         access: [{type: 'repository', name: repository, actions: ['pull']}],
       });
     },
+    mayPush: (person, repository) =>
+      deps.decide(person, [{type: 'repository', name: repository, actions: ['push']}]).some((scope) => scope.actions.includes('push')),
     registry: {url: new URL(web.registryUrl ?? config.registry.url ?? `https://${config.registry.host}`), host: config.registry.host},
     sessions: setUp.sessions,
     activity: deps.activity,

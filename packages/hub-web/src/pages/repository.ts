@@ -34,6 +34,8 @@ export interface RepositoryActivityView {
 }
 
 export interface TagListing {
+  /** Whether the policy lets the person push here. */
+  mayPush?: boolean;
   /** The tags whose name holds `filter`, in `order`. */
   tags: readonly TagSummary[];
   filter: string;
@@ -50,6 +52,13 @@ export function repositoryContent(
 ): Html {
   const {tags, filter, order, moreTags} = listing;
   return html`<h1>${repository}</h1>
+    <p>
+      ${
+        listing.mayPush
+          ? html`You may pull and push here: <code>hub push ${registryHost}/${repository}:TAG</code>`
+          : 'You may pull from here; pushing is for others.'
+      }
+    </p>
     <form method="get" action="${repositoryPath(repository)}" role="search">
       <label for="filter">Filter tags</label>
       <input type="search" id="filter" name="q" value="${filter}" />

@@ -78,4 +78,12 @@ describe("a repository's tags", () => {
     expect(repositoryContent('registry.example', 'alice/app', listing).text).toContain('Attached: signature, SBOM, more on the image page');
     expect(repositoryContent('registry.example', 'alice/app', {...listing, tags: [tag('v1', undefined)]}).text).not.toContain('Attached');
   });
+
+  it('says whether the person may push here, as the policy has it', () => {
+    const listing = {tags: [], filter: '', order: 'name' as const, moreTags: 0};
+    expect(repositoryContent('registry.example', 'alice/app', {...listing, mayPush: true}).text).toContain(
+      'You may pull and push here: <code>hub push registry.example/alice/app:TAG</code>',
+    );
+    expect(repositoryContent('registry.example', 'public/base', listing).text).toContain('You may pull from here; pushing is for others.');
+  });
 });
