@@ -340,7 +340,8 @@ const configSchema = z
      */
     web: z
       .object({
-        enabled: z.boolean().default(false),
+        /** Default: on once the section names its client (clientId); `false` turns it off with the client kept. */
+        enabled: z.boolean().optional(),
         clientId: z.string().min(1).optional(),
         clientSecret: secretSource.optional(),
         /** Where browsers reach this listener (https://HOST, or http on loopback): the redirect URI is publicUrl/web/callback. */
@@ -351,11 +352,16 @@ const configSchema = z
         sessionLifetimeSeconds: z.number().int().min(300).max(WEEK_SECONDS).default(WEB_SESSION_SECONDS),
       })
       .strict()
+      .transform((web) => ({...web, enabled: web.enabled ?? web.clientId !== undefined}))
       .superRefine((web, context) => {
         if (!web.enabled) return;
         for (const field of ['clientId', 'clientSecret', 'publicUrl'] as const)
           if (web[field] === undefined)
-            context.addIssue({code: 'custom', path: [field], message: 'is required with web.enabled: true (README, The web hub)'});
+            context.addIssue({
+              code: 'custom',
+              path: [field],
+              message: 'is required for the web hub (on with web.enabled: true or a web.clientId; README, The web hub)',
+            });
       })
       .default({enabled: false, sessionLifetimeSeconds: WEB_SESSION_SECONDS}),
     /**

@@ -10,12 +10,19 @@ const minimal = {
 };
 
 describe('hub-auth configuration', () => {
-  it('has the web hub off by default; on, it names its client, its secret and where browsers reach it', () => {
+  it('has the web hub off without a web client, on once the section names one (unless enabled: false); on, it names its client, its secret and where browsers reach it', () => {
     expect(parseConfig(minimal).web).toEqual({enabled: false, sessionLifetimeSeconds: 8 * 3600});
     const web = {enabled: true, clientId: 'hub-web', clientSecret: {env: 'HUB_WEB_SECRET'}, publicUrl: 'https://hub.example.com'};
     expect(parseConfig({...minimal, web}).web).toEqual({...web, sessionLifetimeSeconds: 8 * 3600});
+    // On by default once it names its client; off when told, the client kept.
+    const {enabled: _on, ...named} = web;
+    expect(parseConfig({...minimal, web: named}).web.enabled).toBe(true);
+    expect(parseConfig({...minimal, web: {...named, enabled: false}}).web.enabled).toBe(false);
+    expect(() => parseConfig({...minimal, web: {clientId: 'hub-web'}})).toThrow(
+      /web\.clientSecret: is required for the web hub[\s\S]*web\.publicUrl: is required/,
+    );
     expect(() => parseConfig({...minimal, web: {enabled: true, clientId: 'hub-web'}})).toThrow(
-      /web\.clientSecret: is required with web\.enabled: true[\s\S]*web\.publicUrl: is required/,
+      /web\.clientSecret: is required for the web hub[\s\S]*web\.publicUrl: is required/,
     );
     expect(() => parseConfig({...minimal, web: {...web, clientSecret: 'plain'}})).toThrow('web.clientSecret');
   });
