@@ -1,5 +1,6 @@
 import {NAMESPACE_LISTING, PUSH_LISTING, REPOSITORY_LISTING} from '@hub/protocol/catalog';
 import {tokenRevocationUrl} from '@hub/protocol/identity-token';
+import {WEB_PREFIX} from '@hub/protocol/web-paths';
 import {mkdtempSync, readFileSync, rmSync, writeFileSync} from 'node:fs';
 import {tmpdir} from 'node:os';
 import {dirname, join} from 'node:path';
@@ -142,6 +143,17 @@ describe('deploy/hub-auth.yml (compose)', () => {
     // The earlier version's bindings file, only read: imported once into the store.
     expect(service?.volumes).toContain(`hub-auth-state:${dirname(config.accounts.bindingsFile)}:ro`);
     expect(service?.volumes?.filter((volume) => typeof volume === 'string' && !volume.endsWith(':ro'))).toEqual([]);
+  });
+
+  it("serves the web hub on the realm's host, where caddy sends /web, with its client secret from .env", async () => {
+    const config = await loadConfig(join(DEPLOY_DIR, 'hub-auth.yml'));
+    const registry = parseYaml(deployText('registry.yml')) as RegistryConfig;
+    expect(config.web.enabled).toBe(true);
+    expect(config.web.publicUrl).toBe(new URL(registry.auth.token.realm).origin);
+    const variable = (config.web.clientSecret as {env: string}).env;
+    expect(compose.services['hub-auth']?.environment?.[variable]).toMatch(new RegExp(`^\\$\\{${variable}:\\?[^}]*deploy/\\.env`));
+    expect(deployText('env.example')).toMatch(new RegExp(`^${variable}=$`, 'm'));
+    expect(deployText('Caddyfile')).toMatch(new RegExp(`@public path .* ${WEB_PREFIX} ${WEB_PREFIX}/\\*`));
   });
 
   it('has the registry tell hub-auth of its pushes at its notifications endpoint, with the token hub-auth checks, from .env', async () => {
@@ -307,6 +319,7 @@ describe('the Kubernetes registry and Ingress agree with hub-auth', () => {
         `/${PUSH_LISTING} → hub-auth`,
         '/.well-known/hub-configuration → hub-auth',
         '/.well-known/jwks.json → hub-auth',
+        `${WEB_PREFIX} → hub-auth`,
       ],
     });
     expect(ingress.spec.tls.flatMap((tls) => tls.hosts).sort()).toEqual([config.registry.host, realm.host].sort());
