@@ -50,6 +50,10 @@ export interface BenchSettings {
   growthRounds: number;
   /** Revocations at one of three instances, each timed until the other two refuse. */
   revocationRounds: number;
+  /** The web hub's registry (web-hub.ts): repositories, tags of each, and requests timed of each kind. */
+  webRepositories: number;
+  webTags: number;
+  webSamples: number;
 }
 
 const MB = 1024 * 1024;
@@ -88,6 +92,9 @@ export function benchSettings(smoke: boolean): BenchSettings {
         lookupSeconds: 0.3,
         growthRounds: 1,
         revocationRounds: 3,
+        webRepositories: 20,
+        webTags: 3,
+        webSamples: 5,
       }
     : {
         smoke,
@@ -114,6 +121,9 @@ export function benchSettings(smoke: boolean): BenchSettings {
         lookupSeconds: 5,
         growthRounds: 3,
         revocationRounds: 50,
+        webRepositories: 1000,
+        webTags: 10,
+        webSamples: 50,
       };
 }
 
@@ -152,7 +162,7 @@ export async function startBench(settings: BenchSettings, log: (message: string)
   const keysDir = await mkdtemp(join(tmpdir(), 'hub-bench-keys-'));
   const jwksFile = join(keysDir, 'cluster-jwks.json');
   await cluster.writeJwksFile(jwksFile);
-  const stack = await startRegistryStack({hubAuth: {workloads: {issuers: [{...BENCH_CLUSTER, jwksFile}]}}}).catch(
+  const stack = await startRegistryStack({web: true, hubAuth: {workloads: {issuers: [{...BENCH_CLUSTER, jwksFile}]}}}).catch(
     async (error: unknown) => {
       await rm(keysDir, {recursive: true, force: true});
       throw error;

@@ -18,6 +18,7 @@ import {machine, markdownTable, writeResults, type BenchResults} from './report.
 import {benchStartup} from './startup.js';
 import {benchStore} from './store.js';
 import {benchStoreLoad} from './store-load.js';
+import {benchWebHub} from './web-hub.js';
 import {benchTokenAuthCost} from './token-auth-cost.js';
 import {benchTransfer} from './transfer.js';
 
@@ -32,7 +33,17 @@ export interface BenchOptions {
 
 const BUILT_HELPER = fileURLToPath(new URL('../dist/bundle/credential-helper-main.cjs', import.meta.url));
 
-export const PARTS = ['startup', 'transfer', 'token-auth-cost', 'cold-paths', 'hub-auth', 'store', 'store-load', 'long-transfer'] as const;
+export const PARTS = [
+  'startup',
+  'transfer',
+  'token-auth-cost',
+  'cold-paths',
+  'hub-auth',
+  'store',
+  'store-load',
+  'web-hub',
+  'long-transfer',
+] as const;
 export type Part = (typeof PARTS)[number];
 
 export async function runBench(options: BenchOptions): Promise<BenchResults> {
@@ -67,6 +78,7 @@ export async function runBench(options: BenchOptions): Promise<BenchResults> {
     if (runs('hub-auth')) figures.push(...(await benchHubAuthLoad(ctx)));
     if (runs('store')) figures.push(...(await benchStore(ctx)));
     if (runs('store-load')) figures.push(...(await benchStoreLoad(ctx)));
+    if (runs('web-hub')) figures.push(...(await benchWebHub(ctx)));
     // Last: it signs in again with short-lived access tokens, and its 1 GB image fills the engine.
     if (runs('long-transfer')) figures.push(...(await benchLongTransfer(ctx)));
     const results: BenchResults = {

@@ -35,6 +35,7 @@ describe.runIf(e2eEnabled(BENCH_PROGRAMS))('the benchmark, in its smoke mode', (
           'hub-auth start',
           'Sessions store on PostgreSQL',
           'Revocation across three hub-auth instances on one PostgreSQL',
+          'The web hub beside the registry it reads',
           'Long push and pull',
         ]),
       );

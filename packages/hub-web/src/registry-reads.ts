@@ -19,8 +19,9 @@ const CACHE_BYTES = 16 * 1024 * 1024;
 /** Tags shown of one repository: one page of the registry's list. */
 export const MAX_TAGS = 1000;
 /**
- * A tag list is kept this long: the list page reads one per repository shown, and a tag moves or
- * appears seldom next to how often a page is loaded. Read only after the policy let the person pull.
+ * A tag list, and what a tag names, are kept this long: the list page reads a tag list per
+ * repository shown, a repository's page a manifest per tag, and a tag moves or appears seldom next
+ * to how often a page is loaded. Read only after the policy let the person pull.
  */
 const TAG_LIST_MS = 5000;
 const TAG_LISTS_KEPT = 10_000;
@@ -52,6 +53,8 @@ const sha256 = (body: Uint8Array) => `sha256:${createHash('sha256').update(body)
 export function registryReads(registry: URL): RegistryReads {
   const cache = new LRUCache<string, {value: unknown; bytes: number}>({maxSize: CACHE_BYTES, sizeCalculation: (entry) => entry.bytes});
   const tagLists = new LRUCache<string, string[]>({max: TAG_LISTS_KEPT, ttl: TAG_LIST_MS});
+  // What a tag names is kept as briefly as a tag list: a page shows a tag's image, then its list.
+  const taggedManifests = new LRUCache<string, ManifestRead>({max: TAG_LISTS_KEPT, ttl: TAG_LIST_MS});
 
   async function read(path: string, token: string, accept: string): Promise<Uint8Array> {
     const url = new URL(path, registry);
@@ -112,11 +115,15 @@ export function registryReads(registry: URL): RegistryReads {
         );
         return {digest: reference, manifest};
       }
-      // A tag moves: read each time, and kept under the digest it names now.
+      // A tag moves: read again after a few seconds, and kept under the digest it names now.
+      const tagged = `${repository}:${reference}`;
+      const kept = taggedManifests.get(tagged);
+      if (kept) return kept;
       const body = await read(manifestPath(repository, reference), token, accept);
       const digest = sha256(body);
       const manifest = parse(body);
       cache.set(`manifest:${repository}@${digest}`, {value: manifest, bytes: body.byteLength});
+      taggedManifests.set(tagged, {digest, manifest});
       return {digest, manifest};
     },
     config: (repository, digest, token) =>
