@@ -22,8 +22,10 @@ const COUNT_PULLS = `INSERT INTO repository_pulls (repository, count, last_at)
   ON CONFLICT (repository) DO UPDATE SET count = repository_pulls.count + excluded.count,
     last_at = GREATEST(repository_pulls.last_at, excluded.last_at)`;
 const EVENT_COLUMNS = `action, extract(epoch from at)::float8 AS at, tag, digest, size::float8 AS size, actor`;
-const OF_REPOSITORY = `SELECT ${EVENT_COLUMNS} FROM registry_events WHERE repository = $1 ORDER BY at DESC, event_id LIMIT $2`;
-const PULLS = 'SELECT count::float8 AS count FROM repository_pulls WHERE repository = $1';
+// One statement for a repository's page: its pulls, and its newest events (none: one row of nulls).
+const OF_REPOSITORY = `SELECT counted.pulls, newest.* FROM
+  (SELECT COALESCE((SELECT count::float8 FROM repository_pulls WHERE repository = $1), 0) AS pulls) counted
+  LEFT JOIN LATERAL (SELECT ${EVENT_COLUMNS}, event_id FROM registry_events WHERE repository = $1 ORDER BY at DESC, event_id LIMIT $2) newest ON true`;
 const LAST_PUSH_PER_TAG = `SELECT DISTINCT ON (tag) ${EVENT_COLUMNS} FROM registry_events
   WHERE repository = $1 AND action = 'push' AND tag IS NOT NULL ORDER BY tag, at DESC`;
 const LAST_PUSHES = `SELECT DISTINCT ON (repository) repository, ${EVENT_COLUMNS} FROM registry_events
@@ -73,11 +75,9 @@ export function registryActivity(store: Pick<Store, 'query' | 'transaction'>): R
       }),
 
     async ofRepository(repository, limit) {
-      const [events, [pulled]] = await Promise.all([
-        store.query<EventRow>(OF_REPOSITORY, [repository, limit]),
-        store.query<{count: number}>(PULLS, [repository]),
-      ]);
-      return {events: events.map(registryEvent), pulls: pulled?.count ?? 0};
+      const rows = await store.query<{pulls: number} & (EventRow | {[K in keyof EventRow]: null})>(OF_REPOSITORY, [repository, limit]);
+      const events = rows.filter((row): row is {pulls: number} & EventRow => row.action !== null);
+      return {events: events.map(registryEvent), pulls: rows[0]?.pulls ?? 0};
     },
 
     async lastPushPerTag(repository) {
