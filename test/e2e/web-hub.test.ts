@@ -343,6 +343,20 @@ describe.runIf(e2eEnabled([...E2E_PROGRAMS, ...REGISTRY_PROGRAMS]))('the web hub
     expect(repositories[0]?.pushes?.['docker-pushed']).toMatchObject({digest, by: 'alice'});
   });
 
+  it("her namespace's page says who may do what there, as the policy says, and lists her repository", async () => {
+    await signedIn(alice, async (page) => {
+      await page.getByRole('link', {name: 'alice', exact: true}).click();
+      await expect(page.getByRole('heading', {name: 'alice', level: 1}).isVisible()).resolves.toBe(true);
+      const rules = await page.locator('table').innerText();
+      expect(rules).toMatch(/the account alice\s+pull, push and delete\s+all under alice\//);
+      await expect(page.getByRole('link', {name: 'alice/web-demo'}).count()).resolves.toBe(1);
+      await expectAccessible(page);
+    });
+    await signedIn(bob, async (page) => {
+      expect((await page.goto(`${home}namespaces/alice`))?.status()).toBe(404);
+    });
+  });
+
   it("bob gets the same 404 for alice's repository as for one that does not exist", async () => {
     await signedIn(bob, async (page) => {
       expect(await page.locator('main').innerText()).toContain('bob/private-tool');

@@ -6,9 +6,10 @@ import type {Viewer} from './pages/layout.js';
 import {page} from './pages/layout.js';
 import {imageContent, indexContent} from './pages/image.js';
 import {messagePage} from './pages/messages.js';
+import {namespaceContent} from './pages/namespace.js';
 import {repositoriesContent, repositoryListing} from './pages/repositories.js';
 import {orderedTags, repositoryContent, tagOrderOf, type TagSummary} from './pages/repository.js';
-import {pageOf, REPOSITORIES, WEB_PREFIX} from '@hub/protocol/web-paths';
+import {NAMESPACES, pageOf, REPOSITORIES, WEB_PREFIX} from '@hub/protocol/web-paths';
 import {fallbackReferrers, isReferrerTag, referrerTagsOf, type Referrer} from './referrers.js';
 import {NotInRegistryError, registryReads, RegistryUnavailableError, type RegistryReads} from './registry-reads.js';
 import type {SignedInCheck} from './sign-in.js';
@@ -50,6 +51,20 @@ export function registerBrowsing(web: FastifyInstance, deps: WebDeps, signedIn: 
       const [lastPushes, tagCounts] = await Promise.all([deps.activity.lastPushes(listing.shown), inTurns(listing.shown, countOf)]);
       const summaries = new Map(listing.shown.map((name, index) => [name, {tags: tagCounts[index], lastPush: lastPushes.get(name)}]));
       return page('Repositories', repositoriesContent(listing, summaries), who.viewer);
+    });
+  });
+
+  web.get(`${NAMESPACES.slice(WEB_PREFIX.length)}/*`, async (request, reply) => {
+    const who = await signedIn(request, reply);
+    if (!who) return reply;
+    const namespace = decodedName((request.params as {'*': string})['*'].replace(/\/$/, ''));
+    return answer(request, reply, who.viewer, async () => {
+      const inside = isValidRepositoryName(namespace)
+        ? (await deps.pullableRepositories(who.person)).filter((name) => name.startsWith(`${namespace}/`)).sort()
+        : [];
+      // A namespace with nothing one may pull is, to them, one that does not exist.
+      if (inside.length === 0) throw new NotInRegistryError(`no repository under ${namespace} that the person may pull`);
+      return page(namespace, namespaceContent(namespace, inside, deps.namespaceAccess(namespace)), who.viewer);
     });
   });
 
@@ -171,4 +186,13 @@ async function inTurns<T, R>(items: readonly T[], work: (item: T) => Promise<R>)
   };
   await Promise.all(Array.from({length: Math.min(READS_AT_ONCE, items.length)}, worker));
   return results;
+}
+
+/** A name from the path, or '' (no name) when its escapes are malformed. */
+function decodedName(text: string): string {
+  try {
+    return decodeURIComponent(text);
+  } catch {
+    return '';
+  }
 }

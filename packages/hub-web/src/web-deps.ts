@@ -48,6 +48,20 @@ export interface RegistryActivity {
   lastPushes(repositories: readonly string[]): Promise<Map<string, RegistryEvent>>;
 }
 
+/** Who a rule of the policy lets act under a namespace (hub-auth's policy/acl.ts reads its rules into these). */
+export type Grantee =
+  | {kind: 'anonymous'}
+  | {kind: 'signed-in'; accounts?: string; groups?: string}
+  | {kind: 'account'; name: string}
+  | {kind: 'group'; name: string};
+
+export interface NamespaceGrant {
+  who: Grantee;
+  actions: string[];
+  /** The names under the namespace it covers, when not all of them: the rule's glob. */
+  names?: string;
+}
+
 export interface WebDeps {
   /** Where browsers reach hub-auth: the origin of the redirect URI and of the cookies. */
   publicUrl: URL;
@@ -66,6 +80,8 @@ export interface WebDeps {
   pullToken(person: Person, repository: string): string | undefined;
   /** Whether the policy lets the person push to this repository (the page says so; the web hub never pushes). */
   mayPush(person: Person, repository: string): boolean;
+  /** Who the policy lets pull and push under a namespace, rule by rule in its order. */
+  namespaceAccess(namespace: string): NamespaceGrant[];
   registry: {
     /** Where hub-auth reaches the registry. */
     url: URL;

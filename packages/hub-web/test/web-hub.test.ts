@@ -20,6 +20,7 @@ function webHub(changes: Partial<WebDeps> = {}) {
     pullableRepositories: async () => ['alice/app', 'alice/tools/cli', 'public/base', 'top'],
     pullToken: (_person, repository) => (repository.startsWith('alice/') ? 'token' : undefined),
     mayPush: (_person, repository) => repository.startsWith('alice/'),
+    namespaceAccess: (namespace) => (namespace === 'alice' ? [{who: {kind: 'account', name: 'alice'}, actions: ['*']}] : []),
     registry: {url: new URL('http://127.0.0.1:1'), host: 'registry.example'},
     sessions: {
       create: async ({idHash, person}) => void live.set(idHash, person),
@@ -74,7 +75,7 @@ describe('the web hub', () => {
     const all = await app.inject({url: '/web/', headers: cookie});
     expect(all.statusCode).toBe(200);
     expect(all.body.replace(/\s+/g, ' ')).toMatch(
-      /<h2>alice<\/h2> <ul class="names"> <li><a href="\/web\/repositories\/alice\/app">alice\/app<\/a><\/li>/,
+      /<h2><a href="\/web\/namespaces\/alice">alice<\/a><\/h2> <ul class="names"> <li><a href="\/web\/repositories\/alice\/app">alice\/app<\/a><\/li>/,
     );
     expect(all.body).toContain('<h2>Top level</h2>');
     const filtered = await app.inject({url: '/web/?q=tools', headers: cookie});
@@ -125,6 +126,24 @@ describe('the web hub', () => {
     expect(signOut.headers.location).toBe('/web/');
     expect(signOut.headers['set-cookie']).toBe('hub_session=; Path=/; Max-Age=0; HttpOnly; SameSite=Lax');
     expect(live.size).toBe(0);
+  });
+
+  it('a namespace page says who may do what there, as the policy says, and lists what one may pull there', async () => {
+    const {app} = webHub();
+    const page = await app.inject({url: '/web/namespaces/alice', headers: cookie});
+    expect(page.statusCode).toBe(200);
+    const text = page.body.replace(/\s+/g, ' ');
+    expect(text).toContain('<td>the account alice</td> <td>pull, push and delete</td> <td>all under alice/</td>');
+    expect(text).toContain('<a href="/web/repositories/alice/tools/cli">alice/tools/cli</a>');
+    expect(text).not.toContain('public/base');
+    // Nothing one may pull there: the same 404 as a namespace that does not exist, or a name that is none.
+    const nothing = await app.inject({url: '/web/namespaces/bob', headers: cookie});
+    expect(nothing.statusCode).toBe(404);
+    for (const url of ['/web/namespaces/..%2Fetc', '/web/namespaces/Alice', '/web/namespaces/alice%2F..']) {
+      const odd = await app.inject({url, headers: cookie});
+      expect(odd.statusCode, url).toBe(404);
+      expect(odd.body).toBe(nothing.body);
+    }
   });
 
   it('a callback without the sign-in cookie of this browser starts no session', async () => {

@@ -9,10 +9,12 @@ export const SIGN_IN = `${WEB_PREFIX}/sign-in`;
 export const CALLBACK = `${WEB_PREFIX}/callback`;
 export const SIGN_OUT = `${WEB_PREFIX}/sign-out`;
 export const REPOSITORIES = `${WEB_PREFIX}/repositories`;
+export const NAMESPACES = `${WEB_PREFIX}/namespaces`;
 
 const encodedName = (name: string) => name.split('/').map(encodeURIComponent).join('/');
 
 export const repositoryPath = (name: string) => `${REPOSITORIES}/${encodedName(name)}`;
+export const namespacePath = (namespace: string) => `${NAMESPACES}/${encodedName(namespace)}`;
 export const imagePath = (name: string, reference: string) => `${repositoryPath(name)}/-/images/${encodeURIComponent(reference)}`;
 
 /** What a path under /web/repositories/ names: a repository, or an image of one by tag or digest. */

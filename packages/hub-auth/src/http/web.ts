@@ -1,6 +1,7 @@
 import {randomUUID} from 'node:crypto';
 import type {WebDeps} from '@hub/web';
 import {DEFAULT_SCOPES} from '@hub/protocol/default-scopes';
+import {namespaceAccess} from '../policy/acl.js';
 import type {TokenServiceDeps} from '../service-deps.js';
 import type {WebSessions} from '../sessions/web-sessions.js';
 import type {PullableRepositories} from './routes/repositories.js';
@@ -59,6 +60,7 @@ export function webHubDeps(deps: TokenServiceDeps, setUp: WebHubSetUp, pullable:
         access: [{type: 'repository', name: repository, actions: ['pull']}],
       });
     },
+    namespaceAccess: (namespace) => namespaceAccess(deps.rules, namespace),
     mayPush: (person, repository) =>
       deps.decide(person, [{type: 'repository', name: repository, actions: ['push']}]).some((scope) => scope.actions.includes('push')),
     registry: {url: new URL(web.registryUrl ?? config.registry.url ?? `https://${config.registry.host}`), host: config.registry.host},

@@ -1,6 +1,7 @@
 import type {ResourceScope} from '@hub/protocol/resource-scope';
-import {GROUPS_NAMESPACE, LIBRARY_NAMESPACE} from '../namespaces.js';
+import {BUILT_IN_RESERVED_NAMES, GROUPS_NAMESPACE, LIBRARY_NAMESPACE} from '../namespaces.js';
 import {remembered} from '../remember.js';
+import type {Grantee, NamespaceGrant} from '@hub/web';
 
 /**
  * One access-control rule. Rules are ordered and the first whose `match` fits a requested scope
@@ -73,6 +74,67 @@ export function namesGranted(rules: readonly AclRule[], requester: Requester & {
     for (const name of glob.includes('${group}') ? groups.map((group) => glob.replaceAll('${group}', group)) : [glob]) names.add(name);
   }
   return [...names];
+}
+
+/** A component no rule names: a probe for "any repository directly under the namespace". */
+const PROBE = 'x0';
+
+/**
+ * Who the rules let pull, push (or more) under `namespace`, rule by rule in their order, as they
+ * read: the first rule that fits a person and a name decides, so an earlier line can narrow a
+ * later one for that person. A rule with `${account}` or `${group}` in its name counts where the
+ * namespace is that account's or group's; one that names only some names under the namespace
+ * (`team/web-*`) says so.
+ */
+export function namespaceAccess(rules: readonly AclRule[], namespace: string): NamespaceGrant[] {
+  const grants: NamespaceGrant[] = [];
+  for (const rule of rules) {
+    const {match} = rule;
+    if ((match.type ?? 'repository') !== 'repository') continue;
+    const glob = match.name ?? '*';
+    const bound = placeholdersBinding(glob, `${namespace}/${PROBE}`);
+    const partly = bound === undefined && literalHead(glob).startsWith(`${namespace}/`);
+    if (bound === undefined && !partly) continue;
+    const who = granteeOf(rule, bound ?? {});
+    if (who) grants.push({who, actions: [...rule.actions], ...(partly ? {names: glob} : {})});
+  }
+  return grants;
+}
+
+function granteeOf({match}: AclRule, bound: PlaceholderValues): Grantee | undefined {
+  if (match.anonymous) return {kind: 'anonymous'};
+  if (bound.account !== undefined)
+    return match.account === undefined || globMatches(match.account, bound.account) ? {kind: 'account', name: bound.account} : undefined;
+  if (bound.group !== undefined)
+    return match.group === undefined || globMatches(match.group, bound.group) ? {kind: 'group', name: bound.group} : undefined;
+  return {
+    kind: 'signed-in',
+    ...(match.account === undefined ? {} : {accounts: match.account}),
+    ...(match.group === undefined ? {} : {groups: match.group}),
+  };
+}
+
+/** The values `${account}` and `${group}` take for the glob to fit `name` (each one path component), or undefined when it cannot. */
+function placeholdersBinding(glob: string, name: string): PlaceholderValues | undefined {
+  const parts = translatedNameGlob(glob);
+  const names: Array<keyof PlaceholderValues> = [];
+  let source = parts[0]!;
+  for (let index = 1; index < parts.length; index += 2) {
+    names.push(parts[index] as keyof PlaceholderValues);
+    source += '([^/]+)' + parts[index + 1]!;
+  }
+  const found = new RegExp(`^(?:${source})$`, 's').exec(name);
+  if (!found) return undefined;
+  const values = names.map((key, index) => [key, found[index + 1]!] as const);
+  // No account is called like a reserved prefix: `${account}/*` says nothing of `groups/dev`.
+  if (values.some(([key, value]) => key === 'account' && BUILT_IN_RESERVED_NAMES.includes(value))) return undefined;
+  return Object.fromEntries(values);
+}
+
+/** The literal text a glob starts with, up to its first wildcard or placeholder. */
+function literalHead(glob: string): string {
+  const stop = glob.search(/\*|\$\{/);
+  return stop === -1 ? glob : glob.slice(0, stop);
 }
 
 /**

@@ -1,5 +1,5 @@
 import {html, type Html} from '../html.js';
-import {HOME, repositoryPath} from '@hub/protocol/web-paths';
+import {HOME, namespacePath, repositoryPath} from '@hub/protocol/web-paths';
 import type {RegistryEvent} from '../web-deps.js';
 import {byWhom, moment} from './units.js';
 
@@ -52,7 +52,7 @@ export function repositoriesContent(listing: RepositoryListing, summaries: Reado
     ${[...groups].map(
       ([namespace, inside]) =>
         html`<section>
-          <h2>${namespace === '' ? 'Top level' : namespace}</h2>
+          <h2>${namespace === '' ? 'Top level' : html`<a href="${namespacePath(namespace)}">${namespace}</a>`}</h2>
           <ul class="names">
             ${inside.map((name) => html`<li><a href="${repositoryPath(name)}">${name}</a>${summary(summaries.get(name))}</li>`)}
           </ul>
