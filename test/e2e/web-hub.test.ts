@@ -161,6 +161,14 @@ describe.runIf(e2eEnabled([...E2E_PROGRAMS, ...REGISTRY_PROGRAMS]))('the web hub
         {...annotated, platform: {os: 'linux', architecture: 'arm64', variant: 'v8'}},
       ],
     });
+    // An image of its own for the deletion test, named by one tag.
+    await putManifest('alice/web-demo', 'to-delete', token, OCI_MANIFEST, {
+      schemaVersion: 2,
+      mediaType: OCI_MANIFEST,
+      config: manifest.config,
+      layers: manifest.layers,
+      annotations: {'org.example.purpose': 'deleted by the web hub test'},
+    });
     // A signature of v1 as cosign tags it, and an SBOM in an OCI 1.1 fallback referrers index.
     const signed = pushed.digest.replace(':', '-');
     await putManifest('alice/web-demo', `${signed}.sig`, token, OCI_MANIFEST, {
@@ -355,6 +363,34 @@ describe.runIf(e2eEnabled([...E2E_PROGRAMS, ...REGISTRY_PROGRAMS]))('the web hub
     await signedIn(bob, async (page) => {
       expect((await page.goto(`${home}namespaces/alice`))?.status()).toBe(404);
     });
+  });
+
+  it('alice deletes a tag after a confirmation that says what goes with it; it is gone from the registry, and a post from elsewhere deletes nothing', async () => {
+    await signedIn(alice, async (page) => {
+      await page.goto(`${home}repositories/alice/web-demo`);
+      await page.getByRole('link', {name: 'Delete to-delete…'}).click();
+      await expect(page.locator('main').innerText()).resolves.toContain('only this tag names it');
+      await expectAccessible(page);
+      // The same form, posted from another site: refused, and the tag stays.
+      const form = {
+        csrf: await page.locator('input[name=csrf]').inputValue(),
+        digest: await page.locator('input[name=digest]').inputValue(),
+      };
+      const forged = await page.request.post(page.url(), {
+        form,
+        headers: {origin: 'https://evil.example', 'sec-fetch-site': 'cross-site'},
+        maxRedirects: 0,
+      });
+      expect(forged.status()).toBe(403);
+      await page.getByRole('button', {name: 'Yes, delete it'}).click();
+      await page.waitForURL(`${home}repositories/alice/web-demo`);
+      await expect(page.getByRole('heading', {name: 'to-delete', exact: true}).count()).resolves.toBe(0);
+    });
+    const token = await registryToken(alice, 'repository:alice/web-demo:pull');
+    const gone = await fetch(`${stack.registry.url}/v2/alice/web-demo/manifests/to-delete`, {
+      headers: {authorization: `Bearer ${token}`, accept: MANIFEST_ACCEPT},
+    });
+    expect(gone.status).toBe(404);
   });
 
   it("bob gets the same 404 for alice's repository as for one that does not exist", async () => {

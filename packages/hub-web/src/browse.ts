@@ -6,10 +6,12 @@ import type {Viewer} from './pages/layout.js';
 import {page} from './pages/layout.js';
 import {imageContent, indexContent} from './pages/image.js';
 import {messagePage} from './pages/messages.js';
+import {deletionContent} from './pages/delete.js';
+import {crossSiteProblem, isCsrfToken} from './csrf.js';
 import {namespaceContent} from './pages/namespace.js';
 import {repositoriesContent, repositoryListing} from './pages/repositories.js';
 import {orderedTags, repositoryContent, tagOrderOf, type TagSummary} from './pages/repository.js';
-import {NAMESPACES, pageOf, REPOSITORIES, WEB_PREFIX} from '@hub/protocol/web-paths';
+import {NAMESPACES, pageOf, REPOSITORIES, repositoryPath, WEB_PREFIX} from '@hub/protocol/web-paths';
 import {fallbackReferrers, isReferrerTag, referrerTagsOf, type Referrer} from './referrers.js';
 import {NotInRegistryError, registryReads, RegistryUnavailableError, type RegistryReads} from './registry-reads.js';
 import type {SignedInCheck} from './sign-in.js';
@@ -68,13 +70,67 @@ export function registerBrowsing(web: FastifyInstance, deps: WebDeps, signedIn: 
     });
   });
 
+  web.post(`${REPOSITORIES.slice(WEB_PREFIX.length)}/*`, async (request, reply) => {
+    const who = await signedIn(request, reply);
+    if (!who) return reply;
+    const form = (request.body ?? {}) as Record<string, unknown>;
+    const problem =
+      crossSiteProblem(request.headers, deps.publicUrl.origin) ??
+      (isCsrfToken(who.viewer.csrfToken, form.csrf) ? undefined : 'the form did not come from a page of this session');
+    if (problem !== undefined) {
+      request.log.warn({event: 'web delete', outcome: 'refused', reason: problem}, 'web delete refused');
+      return send(reply, 403, messagePage(403, 'Refused', `This request was refused: ${problem}.`, who.viewer));
+    }
+    const {repository, reference, deleting} = pageOf((request.params as {'*': string})['*']);
+    const deletion =
+      deleting && isValidRepositoryName(repository) && reference && !isReferrerTag(reference)
+        ? deps.deleteToken(who.person, repository)
+        : undefined;
+    if (deletion === undefined) return send(reply, 404, messagePage(404, undefined, undefined, who.viewer));
+    try {
+      // What was confirmed is what goes: a tag moved since names another image, which nobody confirmed.
+      const {digest} = await reads.manifest(repository, reference!, deletion);
+      if (digest !== form.digest) {
+        const moved = `${repository}:${reference} names another image since you confirmed: look again before deleting.`;
+        return send(reply, 409, messagePage(409, 'Not deleted', moved, who.viewer));
+      }
+      if (!(await reads.deleteManifest(repository, digest, deletion))) {
+        const off = "The registry does not allow deletes (its storage.delete.enabled is off): ask the registry's operator.";
+        return send(reply, 405, messagePage(405, 'Not deleted', off, who.viewer));
+      }
+      request.log.info(
+        {event: 'web delete', account: who.person.account, repository, tag: reference, digest},
+        'image deleted from the web hub',
+      );
+      return reply.code(303).header('cache-control', 'no-store').redirect(repositoryPath(repository));
+    } catch (error) {
+      return failedPage(request, reply, who.viewer, error);
+    }
+  });
+
   web.get(`${REPOSITORIES.slice(WEB_PREFIX.length)}/*`, async (request, reply) => {
     const who = await signedIn(request, reply);
     if (!who) return reply;
-    const {repository, reference} = pageOf((request.params as {'*': string})['*']);
+    const {repository, reference, deleting} = pageOf((request.params as {'*': string})['*']);
     // Not a name, not one the policy lets this person pull, or not in the registry: one and the same 404.
     const token = isValidRepositoryName(repository) && reference !== '' ? deps.pullToken(who.person, repository) : undefined;
     if (token === undefined) return send(reply, 404, messagePage(404, undefined, undefined, who.viewer));
+    if (deleting) {
+      const deletion = reference && !isReferrerTag(reference) ? deps.deleteToken(who.person, repository) : undefined;
+      if (deletion === undefined) return send(reply, 404, messagePage(404, undefined, undefined, who.viewer));
+      return answer(request, reply, who.viewer, async () => {
+        const {digest} = await reads.manifest(repository, reference!, token);
+        const allTags = await reads.tags(repository, token);
+        const sameImage = (
+          await inTurns(allTags, async (tag) => ((await reads.manifest(repository, tag, token)).digest === digest ? tag : undefined))
+        ).filter((tag): tag is string => tag !== undefined);
+        return page(
+          `Delete ${repository}:${reference}`,
+          deletionContent({repository, tag: reference!, digest, sameImage, csrfToken: who.viewer.csrfToken}),
+          who.viewer,
+        );
+      });
+    }
     return answer(request, reply, who.viewer, async () => {
       if (reference === undefined) {
         const query = request.query as Record<string, unknown>;
@@ -100,6 +156,7 @@ export function registerBrowsing(web: FastifyInstance, deps: WebDeps, signedIn: 
           order,
           moreTags: tags.length - summaries.length,
           mayPush: deps.mayPush(who.person, repository),
+          mayDelete: deps.deleteToken(who.person, repository) !== undefined,
         };
         return page(repository, repositoryContent(deps.registry.host, repository, listing, activity), who.viewer);
       }
@@ -124,15 +181,20 @@ async function answer(request: FastifyRequest, reply: FastifyReply, viewer: View
   try {
     return send(reply, 200, await build());
   } catch (error) {
-    if (error instanceof NotInRegistryError) return send(reply, 404, messagePage(404, undefined, undefined, viewer));
-    // What failed, for the person; where and how (the registry's internal address, its answer) is for the operator's log.
-    request.log.warn({event: 'web', reason: (error as Error).message}, 'registry not read for a web page');
-    const detail =
-      error instanceof RegistryUnavailableError
-        ? 'The registry did not answer as it should just now; try again in a moment.'
-        : 'The list of repositories could not be read just now; try again in a moment.';
-    return send(reply, 503, messagePage(503, undefined, detail, viewer));
+    return failedPage(request, reply, viewer, error);
   }
+}
+
+/** The page of what failed: 404 for what the registry does not have, 503 when it cannot be read. */
+function failedPage(request: FastifyRequest, reply: FastifyReply, viewer: Viewer, error: unknown): FastifyReply {
+  if (error instanceof NotInRegistryError) return send(reply, 404, messagePage(404, undefined, undefined, viewer));
+  // What failed, for the person; where and how (the registry's internal address, its answer) is for the operator's log.
+  request.log.warn({event: 'web', reason: (error as Error).message}, 'registry not read for a web page');
+  const detail =
+    error instanceof RegistryUnavailableError
+      ? 'The registry did not answer as it should just now; try again in a moment.'
+      : 'The list of repositories could not be read just now; try again in a moment.';
+  return send(reply, 503, messagePage(503, undefined, detail, viewer));
 }
 
 /** How many tags a repository has; undefined when the policy no longer lets the person pull it. None in the registry is none. */

@@ -1,7 +1,7 @@
 import {createHash, timingSafeEqual} from 'node:crypto';
 
 /**
- * Protection of state-changing requests (sign-out) from other sites, twice over: the browser's own
+ * Protection of state-changing requests (sign-out, deleting an image) from other sites, twice over: the browser's own
  * word on where the request comes from (Origin, Sec-Fetch-Site) must be this origin, and the form
  * must carry a token only a page of this session shows. The token is a hash of the session id, so
  * nothing more is stored and the id cannot be had from it.
@@ -12,10 +12,14 @@ export function csrfTokenFor(sessionId: string): string {
 }
 
 export function csrfTokenMatches(sessionId: string, token: unknown): boolean {
+  return isCsrfToken(csrfTokenFor(sessionId), token);
+}
+
+/** Whether a form's token is the one expected (a signed-in page's `viewer.csrfToken`), compared in constant time. */
+export function isCsrfToken(expected: string, token: unknown): boolean {
   if (typeof token !== 'string') return false;
-  const expected = Buffer.from(csrfTokenFor(sessionId));
   const given = Buffer.from(token);
-  return given.length === expected.length && timingSafeEqual(given, expected);
+  return given.length === Buffer.byteLength(expected) && timingSafeEqual(given, Buffer.from(expected));
 }
 
 /** Why the request is not from a page of this origin, or undefined when it is. */

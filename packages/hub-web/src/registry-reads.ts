@@ -43,6 +43,8 @@ export interface ManifestRead {
 
 export interface RegistryReads {
   tags(repository: string, token: string): Promise<string[]>;
+  /** Deletes the manifest `digest` names, with every tag of it (distribution deletes by digest); false when the registry has deletes off. */
+  deleteManifest(repository: string, digest: string, token: string): Promise<boolean>;
   manifest(repository: string, reference: string, token: string): Promise<ManifestRead>;
   config(repository: string, digest: string, token: string): Promise<ImageConfig>;
 }
@@ -96,6 +98,26 @@ export function registryReads(registry: URL): RegistryReads {
   const accept = MANIFEST_MEDIA_TYPES.join(', ');
 
   return {
+    async deleteManifest(repository, digest, token) {
+      let response;
+      try {
+        response = await fetch(new URL(manifestPath(repository, digest), registry), {
+          method: 'DELETE',
+          headers: {authorization: `Bearer ${token}`, 'user-agent': WEB_HUB_USER_AGENT},
+          signal: AbortSignal.timeout(READ_TIMEOUT_MS),
+        });
+      } catch (error) {
+        throw new RegistryUnavailableError(`the registry cannot be reached: ${(error as Error).message}`);
+      }
+      await response.arrayBuffer();
+      // What the repository names and its tags are no longer what was kept.
+      tagLists.delete(repository);
+      for (const key of taggedManifests.keys()) if (key.startsWith(`${repository}:`)) taggedManifests.delete(key);
+      if (response.status === 202) return true;
+      if (response.status === 405) return false;
+      if (response.status === 404) throw new NotInRegistryError(`${repository}@${digest} is not in the registry`);
+      throw new RegistryUnavailableError(`the registry answered HTTP ${response.status} to the delete`);
+    },
     async tags(repository, token) {
       const kept = tagLists.get(repository);
       if (kept) return kept;

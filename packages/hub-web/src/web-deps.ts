@@ -78,6 +78,8 @@ export interface WebDeps {
   pullableRepositories(person: Person): Promise<string[]>;
   /** A registry token to pull this repository, or undefined when the policy does not let the person pull it. */
   pullToken(person: Person, repository: string): string | undefined;
+  /** A registry token to delete from this repository (pull and delete), or undefined when the policy does not let the person delete there. */
+  deleteToken(person: Person, repository: string): string | undefined;
   /** Whether the policy lets the person push to this repository (the page says so; the web hub never pushes). */
   mayPush(person: Person, repository: string): boolean;
   /** Who the policy lets pull and push under a namespace, rule by rule in its order. */

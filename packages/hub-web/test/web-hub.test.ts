@@ -1,3 +1,6 @@
+import {createHash} from 'node:crypto';
+import {createServer} from 'node:http';
+import type {AddressInfo} from 'node:net';
 import Fastify, {type FastifyInstance} from 'fastify';
 import formBody from '@fastify/formbody';
 import {pino} from 'pino';
@@ -20,6 +23,7 @@ function webHub(changes: Partial<WebDeps> = {}) {
     pullableRepositories: async () => ['alice/app', 'alice/tools/cli', 'public/base', 'top'],
     pullToken: (_person, repository) => (repository.startsWith('alice/') ? 'token' : undefined),
     mayPush: (_person, repository) => repository.startsWith('alice/'),
+    deleteToken: (_person, repository) => (repository.startsWith('alice/') ? 'delete-token' : undefined),
     namespaceAccess: (namespace) => (namespace === 'alice' ? [{who: {kind: 'account', name: 'alice'}, actions: ['*']}] : []),
     registry: {url: new URL('http://127.0.0.1:1'), host: 'registry.example'},
     sessions: {
@@ -143,6 +147,72 @@ describe('the web hub', () => {
       const odd = await app.inject({url, headers: cookie});
       expect(odd.statusCode, url).toBe(404);
       expect(odd.body).toBe(nothing.body);
+    }
+  });
+
+  it('a delete is refused from another site, without the form token, and where the policy lets one not delete', async () => {
+    const {app} = webHub();
+    const post = (url: string, form: Record<string, string>, headers: Record<string, string> = {}) =>
+      app.inject({
+        method: 'POST',
+        url,
+        headers: {...cookie, 'content-type': 'application/x-www-form-urlencoded', ...headers},
+        payload: new URLSearchParams(form).toString(),
+      });
+    const csrf = csrfTokenFor(SESSION);
+    const digest = `sha256:${'a'.repeat(64)}`;
+    const fromElsewhere = await post(
+      '/web/repositories/alice/app/-/delete/v1',
+      {csrf, digest},
+      {'sec-fetch-site': 'cross-site', origin: 'https://evil.example'},
+    );
+    expect(fromElsewhere.statusCode).toBe(403);
+    expect((await post('/web/repositories/alice/app/-/delete/v1', {digest})).statusCode).toBe(403);
+    expect((await post('/web/repositories/alice/app/-/delete/v1', {csrf: 'guessed', digest})).statusCode).toBe(403);
+    // Not alice's to delete, and a signature tag: no delete to confirm, the same 404 as for what is not there.
+    expect((await post('/web/repositories/public/base/-/delete/v1', {csrf, digest})).statusCode).toBe(404);
+    expect((await post(`/web/repositories/alice/app/-/delete/sha256-${'a'.repeat(64)}.sig`, {csrf, digest})).statusCode).toBe(404);
+    expect((await app.inject({url: '/web/repositories/public/base/-/delete/v1', headers: cookie})).statusCode).toBe(404);
+  });
+
+  it('deletes the image that was confirmed, and nothing when its tag has moved since, or the registry has deletes off', async () => {
+    const manifest = JSON.stringify({schemaVersion: 2, mediaType: 'application/vnd.oci.image.manifest.v1+json', layers: []});
+    const digest = `sha256:${createHash('sha256').update(manifest).digest('hex')}`;
+    const deletes: string[] = [];
+    let deletesEnabled = true;
+    const registry = createServer((req, res) => {
+      if (req.method === 'GET' && req.url === '/v2/alice/app/manifests/v1')
+        return void res.writeHead(200, {'content-type': 'application/vnd.oci.image.manifest.v1+json'}).end(manifest);
+      if (req.method === 'DELETE') {
+        deletes.push(`${req.url} ${req.headers.authorization}`);
+        return void res.writeHead(deletesEnabled ? 202 : 405).end();
+      }
+      res.writeHead(404).end();
+    });
+    await new Promise<void>((resolve) => registry.listen(0, '127.0.0.1', resolve));
+    try {
+      const {app} = webHub({
+        registry: {url: new URL(`http://127.0.0.1:${(registry.address() as AddressInfo).port}`), host: 'registry.example'},
+      });
+      const post = (form: Record<string, string>) =>
+        app.inject({
+          method: 'POST',
+          url: '/web/repositories/alice/app/-/delete/v1',
+          headers: {...cookie, 'content-type': 'application/x-www-form-urlencoded'},
+          payload: new URLSearchParams({csrf: csrfTokenFor(SESSION), ...form}).toString(),
+        });
+      expect((await post({digest: `sha256:${'b'.repeat(64)}`})).statusCode).toBe(409);
+      expect(deletes).toEqual([]);
+      const done = await post({digest});
+      expect(done.statusCode).toBe(303);
+      expect(done.headers.location).toBe('/web/repositories/alice/app');
+      expect(deletes).toEqual([`/v2/alice/app/manifests/${digest} Bearer delete-token`]);
+      deletesEnabled = false;
+      const off = await post({digest});
+      expect(off.statusCode).toBe(405);
+      expect(off.body).toContain('does not allow deletes');
+    } finally {
+      await new Promise((resolve) => registry.close(resolve));
     }
   });
 

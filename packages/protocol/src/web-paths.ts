@@ -16,12 +16,15 @@ const encodedName = (name: string) => name.split('/').map(encodeURIComponent).jo
 export const repositoryPath = (name: string) => `${REPOSITORIES}/${encodedName(name)}`;
 export const namespacePath = (namespace: string) => `${NAMESPACES}/${encodedName(namespace)}`;
 export const imagePath = (name: string, reference: string) => `${repositoryPath(name)}/-/images/${encodeURIComponent(reference)}`;
+/** Where a tag's image is deleted: its confirmation page, and the form's target. */
+export const deletePath = (name: string, tag: string) => `${repositoryPath(name)}/-/delete/${encodeURIComponent(tag)}`;
 
-/** What a path under /web/repositories/ names: a repository, or an image of one by tag or digest. */
-export function pageOf(rest: string): {repository: string; reference?: string} {
+/** What a path under /web/repositories/ names: a repository, an image of one by tag or digest, or a tag's deletion. */
+export function pageOf(rest: string): {repository: string; reference?: string; deleting?: boolean} {
   const [name = '', after] = rest.split('/-/', 2);
   const repository = decodeURIComponent(name.replace(/\/$/, ''));
   if (after === undefined) return {repository};
-  const match = /^images\/([^/]+)$/.exec(after);
-  return match ? {repository, reference: decodeURIComponent(match[1]!)} : {repository, reference: ''};
+  const match = /^(images|delete)\/([^/]+)$/.exec(after);
+  if (!match) return {repository, reference: ''};
+  return {repository, reference: decodeURIComponent(match[2]!), ...(match[1] === 'delete' ? {deleting: true} : {})};
 }

@@ -1,5 +1,5 @@
 import {randomUUID} from 'node:crypto';
-import type {WebDeps} from '@hub/web';
+import type {Person, WebDeps} from '@hub/web';
 import {DEFAULT_SCOPES} from '@hub/protocol/default-scopes';
 import {namespaceAccess} from '../policy/acl.js';
 import type {TokenServiceDeps} from '../service-deps.js';
@@ -11,7 +11,7 @@ import type {PullableRepositories} from './routes/repositories.js';
  * as for a token request; the repositories and registry tokens the policy allows them, pull only.
  */
 
-/** A page's registry reads take a few seconds at most. */
+/** A page's registry reads, or a deletion, take a few seconds at most. */
 const PULL_TOKEN_SECONDS = 60;
 
 export interface WebHubSetUp {
@@ -45,21 +45,8 @@ export function webHubDeps(deps: TokenServiceDeps, setUp: WebHubSetUp, pullable:
       return {issuer: holder.issuer, subject: holder.subject, account: requester.account, groups: requester.groups};
     },
     pullableRepositories: (person) => pullable(person),
-    pullToken(person, repository) {
-      const access = deps.decide(person, [{type: 'repository', name: repository, actions: ['pull']}]);
-      if (!access.some((scope) => scope.actions.includes('pull'))) return undefined;
-      const now = deps.nowSeconds();
-      return deps.signer.sign({
-        iss: config.issuer,
-        sub: person.account,
-        aud: config.service,
-        exp: now + PULL_TOKEN_SECONDS,
-        nbf: now,
-        iat: now,
-        jti: randomUUID(),
-        access: [{type: 'repository', name: repository, actions: ['pull']}],
-      });
-    },
+    pullToken: (person, repository) => repositoryToken(deps, person, repository, ['pull']),
+    deleteToken: (person, repository) => repositoryToken(deps, person, repository, ['pull', 'delete']),
     namespaceAccess: (namespace) => namespaceAccess(deps.rules, namespace),
     mayPush: (person, repository) =>
       deps.decide(person, [{type: 'repository', name: repository, actions: ['push']}]).some((scope) => scope.actions.includes('push')),
@@ -70,4 +57,24 @@ export function webHubDeps(deps: TokenServiceDeps, setUp: WebHubSetUp, pullable:
     nowSeconds: deps.nowSeconds,
     logger: deps.logger,
   };
+}
+
+/**
+ * A registry token of `actions` on one repository for the person, for a page's reads (or a
+ * deletion it confirmed), only when the policy grants every one of them: nothing more is signed.
+ */
+function repositoryToken(deps: TokenServiceDeps, person: Person, repository: string, actions: string[]): string | undefined {
+  const granted = deps.decide(person, [{type: 'repository', name: repository, actions}])[0]?.actions ?? [];
+  if (!actions.every((action) => granted.includes(action))) return undefined;
+  const now = deps.nowSeconds();
+  return deps.signer.sign({
+    iss: deps.config.issuer,
+    sub: person.account,
+    aud: deps.config.service,
+    exp: now + PULL_TOKEN_SECONDS,
+    nbf: now,
+    iat: now,
+    jti: randomUUID(),
+    access: [{type: 'repository', name: repository, actions}],
+  });
 }

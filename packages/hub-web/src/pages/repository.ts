@@ -1,5 +1,5 @@
 import {html, type Html} from '../html.js';
-import {imagePath, repositoryPath} from '@hub/protocol/web-paths';
+import {deletePath, imagePath, repositoryPath} from '@hub/protocol/web-paths';
 import {pullCommands} from './pull-commands.js';
 import type {ReferrerKind} from '../referrers.js';
 import type {RegistryEvent} from '../web-deps.js';
@@ -34,8 +34,9 @@ export interface RepositoryActivityView {
 }
 
 export interface TagListing {
-  /** Whether the policy lets the person push here. */
+  /** Whether the policy lets the person push here, and delete. */
   mayPush?: boolean;
+  mayDelete?: boolean;
   /** The tags whose name holds `filter`, in `order`. */
   tags: readonly TagSummary[];
   filter: string;
@@ -102,6 +103,7 @@ export function repositoryContent(
             </tbody>
           </table>
           ${pullCommands(registryHost, repository, tag.tag, tag.digest)}
+          ${listing.mayDelete && html`<p><a href="${deletePath(repository, tag.tag)}">Delete ${tag.tag}…</a></p>`}
         </section>`,
     )}
     ${activityContent(repository, activity)}`;
