@@ -373,8 +373,8 @@ describe.runIf(e2eEnabled([...E2E_PROGRAMS, ...REGISTRY_PROGRAMS]))('the web hub
       await expectAccessible(page);
       // The same form, posted from another site: refused, and the tag stays.
       const form = {
-        csrf: await page.locator('input[name=csrf]').inputValue(),
-        digest: await page.locator('input[name=digest]').inputValue(),
+        csrf: await page.locator('main input[name=csrf]').inputValue(),
+        digest: await page.locator('main input[name=digest]').inputValue(),
       };
       const forged = await page.request.post(page.url(), {
         form,
