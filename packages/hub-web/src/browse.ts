@@ -7,7 +7,7 @@ import {page} from './pages/layout.js';
 import {imageContent, indexContent} from './pages/image.js';
 import {messagePage} from './pages/messages.js';
 import {deletionContent} from './pages/delete.js';
-import {crossSiteProblem, isCsrfToken} from './csrf.js';
+import {formProblem} from './csrf.js';
 import {namespaceContent} from './pages/namespace.js';
 import {repositoriesContent, repositoryListing} from './pages/repositories.js';
 import {orderedTags, repositoryContent, tagOrderOf, type TagSummary} from './pages/repository.js';
@@ -15,7 +15,7 @@ import {NAMESPACES, pageOf, REPOSITORIES, repositoryPath, WEB_PREFIX} from '@hub
 import {fallbackReferrers, isReferrerTag, referrerTagsOf, type Referrer} from './referrers.js';
 import {NotInRegistryError, registryReads, RegistryUnavailableError, type RegistryReads} from './registry-reads.js';
 import type {SignedInCheck} from './sign-in.js';
-import type {WebDeps} from './web-deps.js';
+import type {Person, WebDeps} from './web-deps.js';
 
 /** Tags summed up on a repository's page (the first by name): each is a manifest read, and more are a filter away. */
 const TAGS_SHOWN = 100;
@@ -30,6 +30,9 @@ const send = (reply: FastifyReply, status: number, content: Html) =>
 /** The pages of what one may pull: the repositories, a repository's tags, an image. */
 export function registerBrowsing(web: FastifyInstance, deps: WebDeps, signedIn: SignedInCheck): void {
   const reads = registryReads(deps.registry.url);
+  /** A token to delete the image `tag` names, where the policy lets the person delete; none for a signature's tag, which names no image of its own. */
+  const deletionToken = (person: Person, repository: string, tag: string | undefined) =>
+    isValidRepositoryName(repository) && tag && !isReferrerTag(tag) ? deps.deleteToken(person, repository) : undefined;
 
   web.get('/', async (request, reply) => {
     const who = await signedIn(request, reply);
@@ -74,18 +77,13 @@ export function registerBrowsing(web: FastifyInstance, deps: WebDeps, signedIn: 
     const who = await signedIn(request, reply);
     if (!who) return reply;
     const form = (request.body ?? {}) as Record<string, unknown>;
-    const problem =
-      crossSiteProblem(request.headers, deps.publicUrl.origin) ??
-      (isCsrfToken(who.viewer.csrfToken, form.csrf) ? undefined : 'the form did not come from a page of this session');
+    const problem = formProblem(request.headers, deps.publicUrl.origin, who.viewer.csrfToken, form);
     if (problem !== undefined) {
       request.log.warn({event: 'web delete', outcome: 'refused', reason: problem}, 'web delete refused');
       return send(reply, 403, messagePage(403, 'Refused', `This request was refused: ${problem}.`, who.viewer));
     }
     const {repository, reference, deleting} = pageOf((request.params as {'*': string})['*']);
-    const deletion =
-      deleting && isValidRepositoryName(repository) && reference && !isReferrerTag(reference)
-        ? deps.deleteToken(who.person, repository)
-        : undefined;
+    const deletion = deleting ? deletionToken(who.person, repository, reference) : undefined;
     if (deletion === undefined) return send(reply, 404, messagePage(404, undefined, undefined, who.viewer));
     try {
       // What was confirmed is what goes: a tag moved since names another image, which nobody confirmed.
@@ -116,8 +114,8 @@ export function registerBrowsing(web: FastifyInstance, deps: WebDeps, signedIn: 
     const token = isValidRepositoryName(repository) && reference !== '' ? deps.pullToken(who.person, repository) : undefined;
     if (token === undefined) return send(reply, 404, messagePage(404, undefined, undefined, who.viewer));
     if (deleting) {
-      const deletion = reference && !isReferrerTag(reference) ? deps.deleteToken(who.person, repository) : undefined;
-      if (deletion === undefined) return send(reply, 404, messagePage(404, undefined, undefined, who.viewer));
+      if (deletionToken(who.person, repository, reference) === undefined)
+        return send(reply, 404, messagePage(404, undefined, undefined, who.viewer));
       return answer(request, reply, who.viewer, async () => {
         const {digest} = await reads.manifest(repository, reference!, token);
         const allTags = await reads.tags(repository, token);

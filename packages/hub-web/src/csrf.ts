@@ -11,10 +11,6 @@ export function csrfTokenFor(sessionId: string): string {
   return createHash('sha256').update(`hub-web csrf\0${sessionId}`).digest('base64url');
 }
 
-export function csrfTokenMatches(sessionId: string, token: unknown): boolean {
-  return isCsrfToken(csrfTokenFor(sessionId), token);
-}
-
 /** Whether a form's token is the one expected (a signed-in page's `viewer.csrfToken`), compared in constant time. */
 export function isCsrfToken(expected: string, token: unknown): boolean {
   if (typeof token !== 'string') return false;
@@ -29,4 +25,21 @@ export function crossSiteProblem(headers: Record<string, string | string[] | und
   const from = headers.origin;
   if (from !== undefined && from !== origin) return `the request comes from another origin (${String(from)})`;
   return undefined;
+}
+
+/**
+ * Why a state-changing form (sign-out, a deletion) is refused: it comes from another site, or it
+ * lacks the token of this session's pages, `expected` (none without a session); undefined when not.
+ */
+export function formProblem(
+  headers: Record<string, string | string[] | undefined>,
+  origin: string,
+  expected: string | undefined,
+  body: unknown,
+): string | undefined {
+  const token = (body as Record<string, unknown> | undefined)?.csrf;
+  return (
+    crossSiteProblem(headers, origin) ??
+    (expected !== undefined && !isCsrfToken(expected, token) ? 'the form did not come from a page of this session' : undefined)
+  );
 }

@@ -1,7 +1,7 @@
 import type {FastifyInstance, FastifyReply, FastifyRequest} from 'fastify';
 import * as oidc from 'openid-client';
 import {passedOn} from '@hub/common/quote';
-import {crossSiteProblem, csrfTokenFor, csrfTokenMatches} from './csrf.js';
+import {csrfTokenFor, formProblem} from './csrf.js';
 import type {Html} from './html.js';
 import type {Viewer} from './pages/layout.js';
 import {messagePage, signInPage} from './pages/messages.js';
@@ -119,11 +119,12 @@ export function registerSignIn(web: FastifyInstance, deps: WebDeps): SignedInChe
 
   web.post(SIGN_OUT.slice(WEB_PREFIX.length), async (request, reply) => {
     const sessionId = readCookie(request.headers.cookie, names.session);
-    const problem =
-      crossSiteProblem(request.headers, deps.publicUrl.origin) ??
-      (sessionId !== undefined && !csrfTokenMatches(sessionId, (request.body as Record<string, unknown> | undefined)?.csrf)
-        ? 'the form did not come from a page of this session'
-        : undefined);
+    const problem = formProblem(
+      request.headers,
+      deps.publicUrl.origin,
+      sessionId === undefined ? undefined : csrfTokenFor(sessionId),
+      request.body,
+    );
     if (problem !== undefined) {
       request.log.warn({event: 'web sign-out', outcome: 'refused', reason: problem}, 'web sign-out refused');
       return sendPage(reply, 403, messagePage(403, 'Refused', `This request was refused: ${problem}.`));
