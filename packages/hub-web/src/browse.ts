@@ -15,7 +15,7 @@ import {NAMESPACES, pageOf, REPOSITORIES, repositoryPath, WEB_PREFIX} from '@hub
 import {fallbackReferrers, isReferrerTag, referrerTagsOf, type Referrer} from './referrers.js';
 import {NotInRegistryError, registryReads, RegistryUnavailableError, type RegistryReads} from './registry-reads.js';
 import type {SignedInCheck} from './sign-in.js';
-import type {Person, WebDeps} from './web-deps.js';
+import type {LazyToken, Person, WebDeps} from './web-deps.js';
 
 /** Tags summed up on a repository's page (the first by name): each is a manifest read, and more are a filter away. */
 const TAGS_SHOWN = 100;
@@ -196,7 +196,7 @@ function failedPage(request: FastifyRequest, reply: FastifyReply, viewer: Viewer
 }
 
 /** How many tags a repository has; undefined when the policy no longer lets the person pull it. None in the registry is none. */
-async function tagCount(reads: RegistryReads, repository: string, token: string | undefined): Promise<number | undefined> {
+async function tagCount(reads: RegistryReads, repository: string, token: LazyToken | undefined): Promise<number | undefined> {
   if (token === undefined) return undefined;
   try {
     return (await reads.tags(repository, token)).filter((tag) => !isReferrerTag(tag)).length;
@@ -207,13 +207,13 @@ async function tagCount(reads: RegistryReads, repository: string, token: string 
 }
 
 /** What refers to the image by the tag schemes (referrers.ts): cosign's tags, and what an OCI fallback index lists. */
-async function referrersOf(reads: RegistryReads, repository: string, digest: string, token: string): Promise<Referrer[]> {
+async function referrersOf(reads: RegistryReads, repository: string, digest: string, token: LazyToken): Promise<Referrer[]> {
   const {cosign, fallbackIndex} = referrerTagsOf(digest, await reads.tags(repository, token));
   if (fallbackIndex === undefined) return cosign;
   return [...cosign, ...fallbackReferrers(fallbackIndex, (await reads.manifest(repository, fallbackIndex, token)).manifest)];
 }
 
-async function tagSummary(reads: RegistryReads, repository: string, tag: string, token: string): Promise<Omit<TagSummary, 'referrers'>> {
+async function tagSummary(reads: RegistryReads, repository: string, tag: string, token: LazyToken): Promise<Omit<TagSummary, 'referrers'>> {
   const {digest, manifest} = await reads.manifest(repository, tag, token);
   const images = isIndex(manifest)
     ? await Promise.all(

@@ -5,10 +5,11 @@ import type {z} from 'zod';
 import {MANIFEST_MEDIA_TYPES} from '@hub/protocol/manifest-media-types';
 import {WEB_HUB_USER_AGENT} from '@hub/protocol/web-hub-reads';
 import {imageConfigSchema, manifestSchema, tagListSchema, type ImageConfig, type Manifest} from './image-manifest.js';
+import type {LazyToken} from './web-deps.js';
 
 /**
  * The web hub's reads of the registry, server-side, each with a registry token hub-auth signed for
- * the person (pull of that repository only). Manifests and config blobs are content-addressed, so
+ * the person (pull of that repository only), signed only when a read does go to the registry. Manifests and config blobs are content-addressed, so
  * what was read by digest is kept, in bounded memory; the key holds the repository too, since a
  * digest read in one repository says nothing of whether another holds it.
  */
@@ -42,11 +43,11 @@ export interface ManifestRead {
 }
 
 export interface RegistryReads {
-  tags(repository: string, token: string): Promise<string[]>;
+  tags(repository: string, token: LazyToken): Promise<string[]>;
   /** Deletes the manifest `digest` names, with every tag of it (distribution deletes by digest); false when the registry has deletes off. */
-  deleteManifest(repository: string, digest: string, token: string): Promise<boolean>;
-  manifest(repository: string, reference: string, token: string): Promise<ManifestRead>;
-  config(repository: string, digest: string, token: string): Promise<ImageConfig>;
+  deleteManifest(repository: string, digest: string, token: LazyToken): Promise<boolean>;
+  manifest(repository: string, reference: string, token: LazyToken): Promise<ManifestRead>;
+  config(repository: string, digest: string, token: LazyToken): Promise<ImageConfig>;
 }
 
 const isDigest = (reference: string) => /^sha256:[a-f0-9]{64}$/.test(reference);
@@ -58,12 +59,12 @@ export function registryReads(registry: URL): RegistryReads {
   // What a tag names is kept as briefly as a tag list: a page shows a tag's image, then its list.
   const taggedManifests = new LRUCache<string, ManifestRead>({max: TAG_LISTS_KEPT, ttl: TAG_LIST_MS});
 
-  async function read(path: string, token: string, accept: string): Promise<Uint8Array> {
+  async function read(path: string, token: LazyToken, accept: string): Promise<Uint8Array> {
     const url = new URL(path, registry);
     let response;
     try {
       response = await fetch(url, {
-        headers: {authorization: `Bearer ${token}`, accept, 'user-agent': WEB_HUB_USER_AGENT},
+        headers: {authorization: `Bearer ${token()}`, accept, 'user-agent': WEB_HUB_USER_AGENT},
         signal: AbortSignal.timeout(READ_TIMEOUT_MS),
       });
     } catch (error) {
@@ -103,7 +104,7 @@ export function registryReads(registry: URL): RegistryReads {
       try {
         response = await fetch(new URL(manifestPath(repository, digest), registry), {
           method: 'DELETE',
-          headers: {authorization: `Bearer ${token}`, 'user-agent': WEB_HUB_USER_AGENT},
+          headers: {authorization: `Bearer ${token()}`, 'user-agent': WEB_HUB_USER_AGENT},
           signal: AbortSignal.timeout(READ_TIMEOUT_MS),
         });
       } catch (error) {

@@ -6,6 +6,12 @@ import type {FastifyBaseLogger} from 'fastify';
  * hub-auth's inside.
  */
 
+/**
+ * A registry token the policy allowed, signed when first asked for and the same text after: a page
+ * whose reads all come from memory signs nothing.
+ */
+export type LazyToken = () => string;
+
 /** Who is signed in, as the policy sees them. */
 export interface Person {
   issuer: string;
@@ -77,9 +83,9 @@ export interface WebDeps {
   /** The repositories the policy lets the person pull, from the registry's catalog. */
   pullableRepositories(person: Person): Promise<string[]>;
   /** A registry token to pull this repository, or undefined when the policy does not let the person pull it. */
-  pullToken(person: Person, repository: string): string | undefined;
+  pullToken(person: Person, repository: string): LazyToken | undefined;
   /** A registry token to delete from this repository (pull and delete), or undefined when the policy does not let the person delete there. */
-  deleteToken(person: Person, repository: string): string | undefined;
+  deleteToken(person: Person, repository: string): LazyToken | undefined;
   /** Whether the policy lets the person push to this repository (the page says so; the web hub never pushes). */
   mayPush(person: Person, repository: string): boolean;
   /** Who the policy lets pull and push under a namespace, rule by rule in its order. */

@@ -9,7 +9,7 @@ import type {WebDeps} from './web-deps.js';
 
 /** The web hub's public entry: what hub-auth gives it (web-deps.ts) and the routes it adds under /web. */
 
-export type {Grantee, NamespaceGrant, Person, RegistryActivity, RegistryEvent, WebDeps, WebSessionStore} from './web-deps.js';
+export type {Grantee, LazyToken, NamespaceGrant, Person, RegistryActivity, RegistryEvent, WebDeps, WebSessionStore} from './web-deps.js';
 
 export function registerWebHub(app: FastifyInstance, deps: WebDeps): void {
   app.register(

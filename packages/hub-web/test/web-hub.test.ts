@@ -21,9 +21,9 @@ function webHub(changes: Partial<WebDeps> = {}) {
     oidc: {issuer: 'http://127.0.0.1:1', clientId: 'hub-web', clientSecret: 'secret', authorizationParameters: {scope: 'openid'}},
     personOf: async () => alice,
     pullableRepositories: async () => ['alice/app', 'alice/tools/cli', 'public/base', 'top'],
-    pullToken: (_person, repository) => (repository.startsWith('alice/') ? 'token' : undefined),
+    pullToken: (_person, repository) => (repository.startsWith('alice/') ? () => 'token' : undefined),
     mayPush: (_person, repository) => repository.startsWith('alice/'),
-    deleteToken: (_person, repository) => (repository.startsWith('alice/') ? 'delete-token' : undefined),
+    deleteToken: (_person, repository) => (repository.startsWith('alice/') ? () => 'delete-token' : undefined),
     namespaceAccess: (namespace) => (namespace === 'alice' ? [{who: {kind: 'account', name: 'alice'}, actions: ['*']}] : []),
     registry: {url: new URL('http://127.0.0.1:1'), host: 'registry.example'},
     sessions: {
@@ -211,6 +211,43 @@ describe('the web hub', () => {
       const off = await post({digest});
       expect(off.statusCode).toBe(405);
       expect(off.body).toContain('does not allow deletes');
+    } finally {
+      await new Promise((resolve) => registry.close(resolve));
+    }
+  });
+
+  it('asks for a registry token only for what it reads from the registry: a warm repository page asks for none', async () => {
+    const manifest = JSON.stringify({schemaVersion: 2, mediaType: 'application/vnd.oci.image.manifest.v1+json', layers: []});
+    const reads: string[] = [];
+    const registry = createServer((req, res) => {
+      reads.push(String(req.url));
+      if (req.url?.startsWith('/v2/alice/app/tags/list'))
+        return void res.writeHead(200, {'content-type': 'application/json'}).end(JSON.stringify({name: 'alice/app', tags: ['v1', 'v2']}));
+      if (req.url?.startsWith('/v2/alice/app/manifests/'))
+        return void res.writeHead(200, {'content-type': 'application/vnd.oci.image.manifest.v1+json'}).end(manifest);
+      res.writeHead(404).end();
+    });
+    await new Promise<void>((resolve) => registry.listen(0, '127.0.0.1', resolve));
+    try {
+      let asked = 0;
+      const {app} = webHub({
+        registry: {url: new URL(`http://127.0.0.1:${(registry.address() as AddressInfo).port}`), host: 'registry.example'},
+        pullToken: () => () => {
+          asked++;
+          return 'token';
+        },
+        deleteToken: () => () => {
+          throw new Error('a page that deletes nothing signs no token to delete');
+        },
+      });
+      const cold = await app.inject({url: '/web/repositories/alice/app', headers: cookie});
+      expect(cold.statusCode).toBe(200);
+      expect(asked).toBe(reads.length);
+      expect(reads).toHaveLength(3);
+      const warm = await app.inject({url: '/web/repositories/alice/app', headers: cookie});
+      expect(warm.body).toBe(cold.body);
+      expect(reads).toHaveLength(3);
+      expect(asked).toBe(3);
     } finally {
       await new Promise((resolve) => registry.close(resolve));
     }

@@ -1,3 +1,4 @@
+import {LRUCache} from 'lru-cache';
 import type {RegistryActivity, RegistryEvent} from '@hub/web';
 import type {Store} from '../store/open-store.js';
 import type {ManifestEvent} from './notifications.js';
@@ -6,6 +7,11 @@ import type {ManifestEvent} from './notifications.js';
  * What the registry's notifications say happened to its manifests, in the store: every push and
  * delete (by the event's id, so a resent event is one row), and a count of pulls per repository.
  * The web hub reads it (RegistryActivity); the registry writes it (routes/registry-notifications.ts).
+ *
+ * A repository's activity, read for its page, is used again for a few seconds, as the web hub does
+ * with its tag list: the page is loaded far more often than the registry pushes to it. What this
+ * instance records is forgotten at once; another instance's page shows it within those seconds,
+ * and the registry's own delivery of its notifications is later than that at times anyway.
  */
 export interface RegistryActivityStore extends RegistryActivity {
   /** Keeps the events; how many were new (a resent one is not). */
@@ -28,6 +34,10 @@ const OF_REPOSITORY = `SELECT counted.pulls, newest.* FROM
   LEFT JOIN LATERAL (SELECT ${EVENT_COLUMNS}, event_id FROM registry_events WHERE repository = $1 ORDER BY at DESC, event_id LIMIT $2) newest ON true`;
 const LAST_PUSH_PER_TAG = `SELECT DISTINCT ON (tag) ${EVENT_COLUMNS} FROM registry_events
   WHERE repository = $1 AND action = 'push' AND tag IS NOT NULL ORDER BY tag, at DESC`;
+/** How long a repository's activity is used again, and for how many repositories. */
+const ACTIVITY_MS = 5000;
+const ACTIVITY_KEPT = 10_000;
+
 const LAST_PUSHES = `SELECT DISTINCT ON (repository) repository, ${EVENT_COLUMNS} FROM registry_events
   WHERE repository = ANY($1::text[]) AND action = 'push' ORDER BY repository, at DESC`;
 
@@ -50,9 +60,15 @@ const registryEvent = (row: EventRow): RegistryEvent => ({
 });
 
 export function registryActivity(store: Pick<Store, 'query' | 'transaction'>): RegistryActivityStore {
+  const recent = new LRUCache<string, {limit: number; activity: Awaited<ReturnType<RegistryActivity['ofRepository']>>}>({
+    max: ACTIVITY_KEPT,
+    ttl: ACTIVITY_MS,
+  });
+  // Moves on at each record: a read that overlapped one is not kept.
+  let records = 0;
   return {
-    record: (events) =>
-      store.transaction(async (sql) => {
+    record: async (events) => {
+      const added = await store.transaction(async (sql) => {
         const kept = events.filter((event) => event.action !== 'pull');
         const pulls = events.filter((event) => event.action === 'pull');
         const column = <K extends keyof ManifestEvent>(key: K) => kept.map((event) => event[key] ?? null);
@@ -72,12 +88,22 @@ export function registryActivity(store: Pick<Store, 'query' | 'transaction'>): R
               ]);
         if (pulls.length > 0) await sql.query(COUNT_PULLS, [pulls.map((event) => event.repository), pulls.map((event) => event.at)]);
         return inserted.length;
-      }),
+      });
+      // After the commit: a page read while this was written holds what was there before.
+      records++;
+      for (const event of events) recent.delete(event.repository);
+      return added;
+    },
 
     async ofRepository(repository, limit) {
+      const kept = recent.get(repository);
+      if (kept?.limit === limit) return kept.activity;
+      const before = records;
       const rows = await store.query<{pulls: number} & (EventRow | {[K in keyof EventRow]: null})>(OF_REPOSITORY, [repository, limit]);
       const events = rows.filter((row): row is {pulls: number} & EventRow => row.action !== null);
-      return {events: events.map(registryEvent), pulls: rows[0]?.pulls ?? 0};
+      const activity = {events: events.map(registryEvent), pulls: rows[0]?.pulls ?? 0};
+      if (records === before) recent.set(repository, {limit, activity});
+      return activity;
     },
 
     async lastPushPerTag(repository) {

@@ -4,6 +4,7 @@ import type {TokenServiceDeps} from '../service-deps.js';
 import {accountBindings} from '../accounts/bindings.js';
 import {providerLogouts} from '../sessions/provider-logout.js';
 import {signInSessions} from '../sessions/sessions.js';
+import {sessionChanges} from '../sessions/session-changes.js';
 import {webSessions} from '../sessions/web-sessions.js';
 import {revocations} from '../sessions/revocations.js';
 import {registryActivity} from '../activity/registry-activity.js';
@@ -75,15 +76,14 @@ export async function createTokenService(
         'imported the bindings file into the store: it is left as it was, and no longer read or written',
       ),
   });
-  const sessions = signInSessions(store, {
-    maxRemembered: config.cacheSize,
-    onChangesUnheard: (reason) =>
-      logger.warn(
-        {event: 'store', reason},
-        "cannot hear the store's word of changed sessions: every refresh grant reads its session until it can again",
-      ),
-  });
-  const web = webSessions(store);
+  const changes = sessionChanges(store, (reason) =>
+    logger.warn(
+      {event: 'store', reason},
+      "cannot hear the store's word of changed sessions: every refresh grant and web page reads its session until it can again",
+    ),
+  );
+  const sessions = signInSessions(store, {maxRemembered: config.cacheSize, changes});
+  const web = webSessions(store, {maxRemembered: config.cacheSize, changes});
   const ends = revocations(store, sessions, web);
   const webClientSecret = config.web.enabled ? await readSecret(config.web.clientSecret!, 'web.clientSecret', env) : undefined;
   const notificationsToken =

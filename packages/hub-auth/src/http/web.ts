@@ -1,5 +1,5 @@
 import {randomUUID} from 'node:crypto';
-import type {Person, WebDeps} from '@hub/web';
+import type {LazyToken, Person, WebDeps} from '@hub/web';
 import {DEFAULT_SCOPES} from '@hub/protocol/default-scopes';
 import {namespaceAccess} from '../policy/acl.js';
 import type {TokenServiceDeps} from '../service-deps.js';
@@ -62,19 +62,25 @@ export function webHubDeps(deps: TokenServiceDeps, setUp: WebHubSetUp, pullable:
 /**
  * A registry token of `actions` on one repository for the person, for a page's reads (or a
  * deletion it confirmed), only when the policy grants every one of them: nothing more is signed.
+ * Decided now, signed at its first use: most of a warm page's reads are answered from memory.
  */
-function repositoryToken(deps: TokenServiceDeps, person: Person, repository: string, actions: string[]): string | undefined {
+function repositoryToken(deps: TokenServiceDeps, person: Person, repository: string, actions: string[]): LazyToken | undefined {
   const granted = deps.decide(person, [{type: 'repository', name: repository, actions}])[0]?.actions ?? [];
   if (!actions.every((action) => granted.includes(action))) return undefined;
-  const now = deps.nowSeconds();
-  return deps.signer.sign({
-    iss: deps.config.issuer,
-    sub: person.account,
-    aud: deps.config.service,
-    exp: now + PULL_TOKEN_SECONDS,
-    nbf: now,
-    iat: now,
-    jti: randomUUID(),
-    access: [{type: 'repository', name: repository, actions}],
-  });
+  let signed: string | undefined;
+  return () => {
+    if (signed !== undefined) return signed;
+    const now = deps.nowSeconds();
+    signed = deps.signer.sign({
+      iss: deps.config.issuer,
+      sub: person.account,
+      aud: deps.config.service,
+      exp: now + PULL_TOKEN_SECONDS,
+      nbf: now,
+      iat: now,
+      jti: randomUUID(),
+      access: [{type: 'repository', name: repository, actions}],
+    });
+    return signed;
+  };
 }

@@ -11,6 +11,12 @@ import type {StoreConnection} from '../store/sql.js';
  * matching a change to what it touches would mean saying each revocation target twice, in SQL
  * and here.
  */
+/**
+ * How long a row read is used, at most, even with no word of a change: should the listening
+ * connection hang without breaking, this bounds how long a change goes unseen.
+ */
+export const REMEMBERED_AT_MOST_MS = 30_000;
+
 export interface SessionChanges {
   /** Differs from every earlier answer once a session may have changed since; undefined while changes may go unheard. */
   epoch(): number | undefined;

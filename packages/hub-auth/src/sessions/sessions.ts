@@ -3,7 +3,7 @@ import {LRUCache} from 'lru-cache';
 import type {Holder} from '../holder.js';
 import type {Sql} from '../store/sql.js';
 import type {Store} from '../store/open-store.js';
-import {sessionChanges} from './session-changes.js';
+import {REMEMBERED_AT_MOST_MS, sessionChanges, type SessionChanges} from './session-changes.js';
 import {sharedRuns} from '../in-flight.js';
 
 /**
@@ -103,17 +103,11 @@ export interface SessionsOptions {
   touchEverySeconds: number;
   /** Sessions and people whose last write (and sessions whose row) is remembered, per instance. */
   maxRemembered: number;
-  /** The database's word of changes cannot be heard just now: every trade reads its session until it is. */
-  onChangesUnheard: (reason: string) => void;
+  /** The database's word of changed sessions, one per instance for its sign-in and web sessions alike; by default one of its own. */
+  changes?: SessionChanges;
 }
 
-const DEFAULT_OPTIONS: SessionsOptions = {touchEverySeconds: 60, maxRemembered: 100_000, onChangesUnheard: () => undefined};
-
-/**
- * How long a session row read is used, at most, even with no word of a change: should the
- * listening connection hang without breaking, this bounds how long a change goes unseen.
- */
-const REMEMBER_MS = 30_000;
+const DEFAULT_OPTIONS: SessionsOptions = {touchEverySeconds: 60, maxRemembered: 100_000};
 
 const COLUMNS = `s.id, s.issuer, s.subject, s.account, s.groups, s.client, s.address, s.provider_session,
   extract(epoch from s.created_at)::float8 AS created_at, extract(epoch from s.last_used_at)::float8 AS last_used_at,
@@ -181,8 +175,11 @@ export function signInSessions(store: Store, given: Partial<SessionsOptions> = {
   // A burst of one person's requests makes one write, not one each.
   const touching = sharedRuns<string, void>();
   const rechecking = sharedRuns<string, void>();
-  const changes = sessionChanges(store, options.onChangesUnheard);
-  const sessionRows = new LRUCache<string, {epoch: number; session: SessionRecord}>({max: options.maxRemembered, ttl: REMEMBER_MS});
+  const changes = options.changes ?? sessionChanges(store, () => undefined);
+  const sessionRows = new LRUCache<string, {epoch: number; session: SessionRecord}>({
+    max: options.maxRemembered,
+    ttl: REMEMBERED_AT_MOST_MS,
+  });
 
   const event = (sql: Sql, nowSeconds: number, kind: string, session: Pick<SessionRecord, 'id' | 'account' | 'holder'>, detail: object) =>
     sql.query(INSERT_EVENT, [

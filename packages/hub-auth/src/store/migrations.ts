@@ -157,6 +157,22 @@ const MIGRATIONS: ReadonlyArray<{version: number; name: string; statements: read
       )`,
     ],
   },
+  {
+    version: 6,
+    name: 'web session change notifications',
+    statements: [
+      // The web sessions are remembered as the sign-in sessions are (migration 4), and told on the
+      // same channel: a sign-out or an ending at one instance reaches the pages of every other.
+      // Per row on DELETE: the prune at each sign-in removes no live session, and tells nobody
+      // when it removes nothing.
+      `CREATE TRIGGER web_sessions_changed AFTER UPDATE ON web_sessions FOR EACH ROW
+        WHEN (ROW(OLD.ended_at, OLD.expires_at, OLD.groups, OLD.account, OLD.issuer, OLD.subject)
+          IS DISTINCT FROM ROW(NEW.ended_at, NEW.expires_at, NEW.groups, NEW.account, NEW.issuer, NEW.subject))
+        EXECUTE FUNCTION notify_session_change()`,
+      'CREATE TRIGGER web_sessions_deleted AFTER DELETE ON web_sessions FOR EACH ROW EXECUTE FUNCTION notify_session_change()',
+      'CREATE TRIGGER web_sessions_truncated AFTER TRUNCATE ON web_sessions FOR EACH STATEMENT EXECUTE FUNCTION notify_session_change()',
+    ],
+  },
 ];
 
 /**

@@ -5,7 +5,7 @@ import {NOTIFICATION_MEDIA_TYPE} from '../../../src/activity/notifications.js';
 import {REGISTRY_NOTIFICATIONS_PATH, registerRegistryNotificationsRoute} from '../../../src/http/routes/registry-notifications.js';
 import type {Store} from '../../../src/store/open-store.js';
 import {StoreUnavailableError} from '../../../src/store/sql.js';
-import {BACKENDS, emptied} from '../../stores.js';
+import {BACKENDS, countingStatements, emptied} from '../../stores.js';
 
 const TOKEN = 'notification-token-for-the-tests';
 const DIGEST = `sha256:${'a'.repeat(64)}`;
@@ -111,6 +111,18 @@ describe.each(BACKENDS)("the registry's notifications on $kind PostgreSQL", (bac
     ];
     expect((await post({events: odd})).json()).toMatchObject({received: 3, kept: 0});
     expect((await activity.ofRepository('alice/app', 10)).events).toEqual([]);
+  });
+
+  it("reads a repository's activity once for a burst of pages, and shows what this instance records at once", async () => {
+    const {store: counted, sent} = countingStatements(await emptied(store));
+    const {post, activity} = await endpoint(registryActivity(counted));
+    const reads = () => sent(/FROM registry_events WHERE repository = \$1 ORDER BY/);
+    await post({events: [event('1', 'push', {tag: 'v1', at: '2026-12-07T10:00:00Z'})]});
+    for (let page = 0; page < 5; page++) expect((await activity.ofRepository('alice/app', 10)).events).toHaveLength(1);
+    expect(reads()).toBe(1);
+    await post({events: [event('2', 'push', {tag: 'v2', at: '2026-12-07T10:01:00Z'}), event('3', 'pull', {tag: 'v1'})]});
+    expect(await activity.ofRepository('alice/app', 10)).toMatchObject({events: [{tag: 'v2'}, {tag: 'v1'}], pulls: 1});
+    expect(reads()).toBe(2);
   });
 
   it('answers 503 when the store cannot keep them, so that the registry sends them again', async () => {

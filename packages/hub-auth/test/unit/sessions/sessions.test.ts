@@ -1,6 +1,7 @@
 import {afterAll, beforeAll, describe, expect, it} from 'vitest';
 import {signInSessions, type Sessions, type SessionStart} from '../../../src/sessions/sessions.js';
 import {checkSession} from '../../../src/sessions/session-check.js';
+import {sessionChanges} from '../../../src/sessions/session-changes.js';
 import type {Store} from '../../../src/store/open-store.js';
 import {BACKENDS, closeStores, countingStatements, emptied} from '../../stores.js';
 
@@ -215,7 +216,7 @@ describe.each(BACKENDS)('what an instance remembers of sessions, on $kind Postgr
   it.runIf(backend.kind === 'server')('remembers nothing while it cannot hear the changes, and says so', async () => {
     const unheard: string[] = [];
     const atHere = signInSessions(await emptied(here));
-    const atThere = signInSessions(there, {onChangesUnheard: (reason) => unheard.push(reason)});
+    const atThere = signInSessions(there, {changes: sessionChanges(there, (reason) => unheard.push(reason))});
     const issued = await atHere.start(signIn());
     await remembering(atThere, here, issued.tokenId);
 

@@ -9,7 +9,7 @@ import {StoreUnavailableError} from '../../../src/store/sql.js';
 import {BACKENDS, emptied, recordingLogger, server, storeConfig, temporaryDir} from '../../stores.js';
 
 /** Every migration hub-auth has: a new database gets them all, once. */
-const ALL_VERSIONS = [1, 2, 3, 4, 5];
+const ALL_VERSIONS = [1, 2, 3, 4, 5, 6];
 
 const first = {issuer: 'https://id.example', subject: 'sub-first'};
 const second = {issuer: 'https://id.example', subject: 'sub-second'};
