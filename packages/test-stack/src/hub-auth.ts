@@ -12,10 +12,6 @@ const run = promisify(execFile);
 const BIN = fileURLToPath(new URL('../../hub-auth/bin/hub-auth.js', import.meta.url));
 
 export const SERVICE = 'hub-registry';
-/** Where hub-auth receives back-channel logout (its README, Back-channel logout): the URL a provider registers. */
-export const BACKCHANNEL_LOGOUT_PATH = '/backchannel-logout';
-/** Where hub-auth takes the registry's notifications (its README, Activity): the URL a registry's endpoint names. */
-export const REGISTRY_NOTIFICATIONS_PATH = '/registry/notifications';
 export const TOKEN_ISSUER = 'hub-auth';
 
 export interface SigningFiles {

@@ -1,10 +1,9 @@
 import {join} from 'node:path';
 import {startDockerEngine, type DockerEngine} from './docker-engine.js';
+import {BACKCHANNEL_LOGOUT_PATH, REGISTRY_NOTIFICATIONS_PATH} from '@hub/protocol/hub-auth-endpoints';
 import {
-  BACKCHANNEL_LOGOUT_PATH,
   keygen,
   NOTIFICATION_TOKEN,
-  REGISTRY_NOTIFICATIONS_PATH,
   registryNotificationsSection,
   SERVICE,
   startHubAuth,

@@ -1,4 +1,5 @@
 import {NAMESPACE_LISTING, PUSH_LISTING, REPOSITORY_LISTING} from '@hub/protocol/catalog';
+import {BACKCHANNEL_LOGOUT_PATH, REGISTRY_NOTIFICATIONS_PATH} from '@hub/protocol/hub-auth-endpoints';
 import {tokenRevocationUrl} from '@hub/protocol/identity-token';
 import {WEB_PREFIX} from '@hub/protocol/web-paths';
 import {mkdtempSync, readFileSync, rmSync, writeFileSync} from 'node:fs';
@@ -7,7 +8,6 @@ import {dirname, join} from 'node:path';
 import {afterAll, describe, expect, it} from 'vitest';
 import {parse as parseYaml} from 'yaml';
 import {loadConfig, type TokenServiceConfig} from '../../src/config.js';
-import {REGISTRY_NOTIFICATIONS_PATH} from '../../src/http/routes/registry-notifications.js';
 import {configMapText, DEPLOY_DIR, deployText, kubernetesObject, kubernetesObjects} from './deploy-files.js';
 
 /**
@@ -216,8 +216,9 @@ describe('deploy/registry.yml and the TLS proxy agree with hub-auth (compose)', 
     const site = (host: string): string =>
       caddyfile.slice(caddyfile.indexOf(`\n${host} {`), caddyfile.indexOf('\n}', caddyfile.indexOf(`\n${host} {`)));
     expect(site(realm.host)).toContain(
-      `@public path ${realm.pathname} ${tokenRevocationUrl(realm.href).pathname} /${REPOSITORY_LISTING} /${NAMESPACE_LISTING} /${PUSH_LISTING} /.well-known/hub-configuration /.well-known/jwks.json`,
+      `@public path ${realm.pathname} ${tokenRevocationUrl(realm.href).pathname} /${REPOSITORY_LISTING} /${NAMESPACE_LISTING} /${PUSH_LISTING} /.well-known/hub-configuration /.well-known/jwks.json ${BACKCHANNEL_LOGOUT_PATH} ${WEB_PREFIX}`,
     );
+    expect(site(realm.host)).not.toContain(REGISTRY_NOTIFICATIONS_PATH);
     expect(site(realm.host)).toContain(`dynamic a hub-auth ${config.listen.port}`);
     expect(site(config.registry.host)).toContain('handle /v2/*');
     expect(site(config.registry.host)).toContain('dynamic a registry 5000');
@@ -319,6 +320,7 @@ describe('the Kubernetes registry and Ingress agree with hub-auth', () => {
         `/${PUSH_LISTING} → hub-auth`,
         '/.well-known/hub-configuration → hub-auth',
         '/.well-known/jwks.json → hub-auth',
+        `${BACKCHANNEL_LOGOUT_PATH} → hub-auth`,
         `${WEB_PREFIX} → hub-auth`,
       ],
     });

@@ -1,4 +1,5 @@
 import type {FastifyInstance, FastifyReply} from 'fastify';
+import {BACKCHANNEL_LOGOUT_PATH} from '@hub/protocol/hub-auth-endpoints';
 import {InvalidTokenError} from '../../oidc/access-token-checks.js';
 import {UpstreamError} from '../../oidc/introspection-gate.js';
 import {verifyLogoutToken, type LogoutTokenOptions} from '../../oidc/verify-logout-token.js';
@@ -14,7 +15,6 @@ import type {TokenServiceDeps} from '../../service-deps.js';
  * when hub-auth cannot act on it now (the store, or the provider's keys): the provider sends it
  * again then. The token itself is never logged.
  */
-export const BACKCHANNEL_LOGOUT_PATH = '/backchannel-logout';
 
 export function registerBackchannelLogoutRoute(app: FastifyInstance, deps: TokenServiceDeps): void {
   const {oidc, client} = deps.config;

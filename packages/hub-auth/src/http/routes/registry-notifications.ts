@@ -1,10 +1,9 @@
 import type {FastifyInstance} from 'fastify';
+import {REGISTRY_NOTIFICATIONS_PATH} from '@hub/protocol/hub-auth-endpoints';
 import {envelopeSchema, manifestEvents, NOTIFICATION_MEDIA_TYPE} from '../../activity/notifications.js';
 import type {TokenServiceDeps} from '../../service-deps.js';
 import {StoreUnavailableError} from '../../store/sql.js';
 import {bearerCheck} from '../bearer.js';
-
-export const REGISTRY_NOTIFICATIONS_PATH = '/registry/notifications';
 
 /** An envelope holds a few events (the registry sends them one at a time or in small batches). */
 const BODY_LIMIT = 1024 * 1024;

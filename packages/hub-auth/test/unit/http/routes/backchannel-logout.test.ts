@@ -6,7 +6,7 @@ import {pino} from 'pino';
 import {afterAll, beforeAll, describe, expect, it} from 'vitest';
 import {parseConfig} from '../../../../src/config.js';
 import {createTokenService} from '../../../../src/http/service.js';
-import {BACKCHANNEL_LOGOUT_PATH} from '../../../../src/http/routes/backchannel-logout.js';
+import {BACKCHANNEL_LOGOUT_PATH} from '@hub/protocol/hub-auth-endpoints';
 import {BACKCHANNEL_LOGOUT_EVENT} from '../../../../src/oidc/logout-token-checks.js';
 import {signInSessions} from '../../../../src/sessions/sessions.js';
 import {openStore, type Store} from '../../../../src/store/open-store.js';
