@@ -1,4 +1,5 @@
 import {ExitCode, HubError} from '@hub/common/errors';
+import {DIGEST_HEX_LENGTHS} from '@hub/protocol/digest';
 import {isRepositoryPathComponent, MAX_REPOSITORY_NAME_LENGTH, TAG_PATTERN} from '@hub/protocol/repository-name';
 
 /**
@@ -18,13 +19,6 @@ const domainLabel = /^[a-zA-Z0-9](?:[a-zA-Z0-9-]*[a-zA-Z0-9])?$/;
 const ipv6Host = /^\[[a-fA-F0-9:]+\]$/;
 const port = /^[0-9]+$/;
 const digestAlgorithm = /^[A-Za-z][A-Za-z0-9]*(?:[-_+.][A-Za-z][A-Za-z0-9]*)*$/;
-
-/** Hex lengths of the algorithms go-digest can verify; distribution rejects any other algorithm. */
-const digestHexLength = new Map([
-  ['sha256', 64],
-  ['sha384', 96],
-  ['sha512', 128],
-]);
 
 const example = 'myapp:1.0, team/myapp:1.0 or registry.example.com/team/myapp@sha256:<64 hex digits>';
 
@@ -155,7 +149,7 @@ function checkDigest(input: string, digest: string): void {
   if (hex === undefined || !digestAlgorithm.test(algorithm)) {
     throw invalidReference(input, `the digest "${digest}" is not of the form algorithm:hex, e.g. sha256:<64 hex digits>`);
   }
-  const length = digestHexLength.get(algorithm);
+  const length = DIGEST_HEX_LENGTHS.get(algorithm);
   if (length === undefined) throw invalidReference(input, `the digest algorithm "${algorithm}" is not supported; use sha256`);
   if (hex.length !== length || !/^[a-f0-9]*$/.test(hex)) {
     throw invalidReference(input, `a ${algorithm} digest must be ${length} lowercase hexadecimal characters`);

@@ -1,4 +1,5 @@
 import type {FastifyInstance, FastifyReply, FastifyRequest} from 'fastify';
+import {isDigest} from '@hub/protocol/digest';
 import {isValidRepositoryName} from '@hub/protocol/repository-name';
 import type {Html} from './html.js';
 import {isIndex, platformImages, platformName, compressedSize} from './image-manifest.js';
@@ -162,7 +163,7 @@ export function registerBrowsing(web: FastifyInstance, deps: WebDeps, signedIn: 
       const view = {
         registryHost: deps.registry.host,
         repository,
-        tag: reference.startsWith('sha256:') ? undefined : reference,
+        tag: isDigest(reference) ? undefined : reference,
         digest,
         manifest,
       };

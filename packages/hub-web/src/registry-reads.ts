@@ -2,6 +2,7 @@ import {createHash} from 'node:crypto';
 import {LRUCache} from 'lru-cache';
 import {fetch} from 'undici';
 import type {z} from 'zod';
+import {algorithmOf, isDigest} from '@hub/protocol/digest';
 import {MANIFEST_MEDIA_TYPES} from '@hub/protocol/manifest-media-types';
 import {WEB_HUB_USER_AGENT} from '@hub/protocol/web-hub-reads';
 import {imageConfigSchema, manifestSchema, tagListSchema, type ImageConfig, type Manifest} from './image-manifest.js';
@@ -50,8 +51,7 @@ export interface RegistryReads {
   config(repository: string, digest: string, token: LazyToken): Promise<ImageConfig>;
 }
 
-const isDigest = (reference: string) => /^sha256:[a-f0-9]{64}$/.test(reference);
-const sha256 = (body: Uint8Array) => `sha256:${createHash('sha256').update(body).digest('hex')}`;
+const digestOf = (body: Uint8Array, algorithm = 'sha256') => `${algorithm}:${createHash(algorithm).update(body).digest('hex')}`;
 
 export function registryReads(registry: URL): RegistryReads {
   const cache = new LRUCache<string, {value: unknown; bytes: number}>({maxSize: CACHE_BYTES, sizeCalculation: (entry) => entry.bytes});
@@ -89,7 +89,8 @@ export function registryReads(registry: URL): RegistryReads {
     const kept = cache.get(key);
     if (kept) return kept.value as T;
     const body = await load();
-    if (sha256(body) !== digest) throw new RegistryUnavailableError(`the registry's answer for ${digest} does not match that digest`);
+    if (digestOf(body, algorithmOf(digest)) !== digest)
+      throw new RegistryUnavailableError(`the registry's answer for ${digest} does not match that digest`);
     const value = parse(body);
     cache.set(key, {value, bytes: body.byteLength + key.length});
     return value;
@@ -143,7 +144,7 @@ export function registryReads(registry: URL): RegistryReads {
       const kept = taggedManifests.get(tagged);
       if (kept) return kept;
       const body = await read(manifestPath(repository, reference), token, accept);
-      const digest = sha256(body);
+      const digest = digestOf(body);
       const manifest = parse(body);
       cache.set(`manifest:${repository}@${digest}`, {value: manifest, bytes: body.byteLength});
       taggedManifests.set(tagged, {digest, manifest});

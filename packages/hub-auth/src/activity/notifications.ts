@@ -1,4 +1,5 @@
 import {z} from 'zod';
+import {isDigest} from '@hub/protocol/digest';
 import {isManifestMediaType} from '@hub/protocol/manifest-media-types';
 import {isValidRepositoryName, TAG_PATTERN} from '@hub/protocol/repository-name';
 import {WEB_HUB_USER_AGENT} from '@hub/protocol/web-hub-reads';
@@ -9,8 +10,6 @@ import {WEB_HUB_USER_AGENT} from '@hub/protocol/web-hub-reads';
  * stored is bounded and checked, the rest let through unread.
  */
 export const NOTIFICATION_MEDIA_TYPE = 'application/vnd.docker.distribution.events.v1+json';
-
-const DIGEST = /^[a-z0-9]+(?:[.+_-][a-z0-9]+)*:[a-zA-Z0-9=_-]{32,256}$/;
 
 const eventSchema = z.looseObject({
   id: z.string().min(1).max(256),
@@ -56,7 +55,7 @@ export function manifestEvents(envelope: z.infer<typeof envelopeSchema>): Manife
     // A delete names the manifest by digest, with no media type.
     const manifest = event.action === 'delete' || isManifestMediaType(mediaType);
     if (!ACTIONS.has(event.action) || !manifest || !isValidRepositoryName(target.repository)) return [];
-    if (target.digest === undefined || !DIGEST.test(target.digest)) return [];
+    if (target.digest === undefined || !isDigest(target.digest)) return [];
     if (target.tag !== undefined && !TAG_PATTERN.test(target.tag)) return [];
     // The web hub reading a manifest to show it is nobody pulling it.
     if (event.action === 'pull' && event.request?.useragent?.startsWith(WEB_HUB_USER_AGENT)) return [];
